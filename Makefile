@@ -1,0 +1,40 @@
+# attachstats — the two commands a user needs: `make run` and `make test`.
+# Both create .venv with the pinned versions in requirements.lock on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+CORES  ?= 2
+
+.PHONY: run test install lock clean example-data
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --show-failed-logs
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# Regenerate the embedded example data set byte for byte (see README, "The example data").
+example-data: $(STAMP)
+	$(BIN)/attachstats simulate --config config/simulation/example.yaml --out data/example
+
+# Re-resolve the pinned dependency set (maintainers only; commit the result).
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet --upgrade setuptools
+	.lockvenv/bin/pip install --quiet -e '.[test]'
+	(echo '# Pinned dependency set for attachstats (regenerate with make lock).'; \
+	 .lockvenv/bin/pip freeze --all --exclude-editable | grep -v -e '^attachstats' -e '^pip==') > requirements.lock
+	rm -rf .lockvenv
+
+clean:
+	rm -rf results .snakemake

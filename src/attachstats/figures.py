@@ -1,0 +1,168 @@
+"""Figures (matplotlib, Agg backend): each function takes tables and returns a Figure.
+
+Saved PNGs carry no software/time metadata, so identical inputs give identical files.
+Palette: seaborn's colour-blind-safe ``colorblind``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+COLUMN_IN = 3.5  # one journal column, inches
+PAGE_IN = 7.0    # full page width, inches
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "legend.fontsize": 7,
+                         "xtick.labelsize": 7, "ytick.labelsize": 7, "svg.hashsalt": "attachstats",
+                         "figure.dpi": 100})
+    return plt, sns.color_palette("colorblind")
+
+
+def save_png(fig: Any, path: str | Path, dpi: int = 300) -> None:
+    """Save a figure as PNG without metadata that changes between runs, then close it."""
+    plt, _ = _plt()
+    fig.savefig(path, dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+
+
+def flow_figure(flow: pd.DataFrame) -> Any:
+    """CONSORT-style boxes: raw sample, each exclusion stage (with n), analysed sample."""
+    plt, pal = _plt()
+    steps = flow[(flow["stage"].isin(["raw", "analysed"])) | (flow["n_excluded"] > 0)]
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 0.55 * len(steps) + 0.4))
+    ax.set_axis_off()
+    n = len(steps)
+    for i, row in enumerate(steps.itertuples(index=False)):
+        y = n - 1 - i
+        if row.stage == "raw":
+            text, side = f"Raw responses\nn = {row.n_after:,}", None
+        elif row.stage == "analysed":
+            text, side = f"Analysed\nn = {row.n_after:,}", None
+        else:
+            text, side = f"n = {row.n_after:,}", f"Excluded: {row.stage.replace('_', ' ')}\nn = {row.n_excluded:,}"
+        ax.text(0.25, y, text, ha="center", va="center", bbox=dict(boxstyle="round", fc="white", ec=pal[0]))
+        if side:
+            ax.text(0.75, y + 0.5, side, ha="center", va="center", fontsize=7,
+                    bbox=dict(boxstyle="round", fc="#f2f2f2", ec=pal[3]))
+            ax.annotate("", xy=(0.55, y + 0.5), xytext=(0.25, y + 0.5), arrowprops=dict(arrowstyle="->", lw=0.8))
+        if i:
+            ax.annotate("", xy=(0.25, y + 0.25), xytext=(0.25, y + 0.75), arrowprops=dict(arrowstyle="->", lw=0.8))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, n - 0.4)
+    return fig
+
+
+def score_distributions(scores: pd.DataFrame, columns: list[str]) -> Any:
+    """Histogram of every scale score."""
+    plt, pal = _plt()
+    k = len(columns)
+    ncol = min(3, k)
+    nrow = int(np.ceil(k / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(PAGE_IN, 1.8 * nrow), squeeze=False)
+    for ax, col in zip(axes.flat, columns):
+        v = scores[col].dropna()
+        ax.hist(v, bins=30, color=pal[0], edgecolor="white", linewidth=0.3)
+        ax.set_title(f"{col} (n = {len(v):,})")
+        ax.set_ylabel("respondents")
+    for ax in list(axes.flat)[k:]:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | None = None) -> Any:
+    """Scatter of two dimension scores, with the scale midpoint as quadrant lines."""
+    plt, pal = _plt()
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, COLUMN_IN))
+    d = scores[[x, y]].dropna()
+    ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0)
+    if midpoint is not None:
+        ax.axvline(midpoint, color="grey", lw=0.6, ls="--")
+        ax.axhline(midpoint, color="grey", lw=0.6, ls="--")
+    r = np.corrcoef(d[x], d[y])[0, 1] if len(d) > 2 else np.nan
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"n = {len(d):,}, r = {r:.2f}")
+    return fig
+
+
+def loadings_figure(loadings: pd.DataFrame, model: str) -> Any:
+    """Standardised loadings with 95% CIs, one colour per factor."""
+    plt, pal = _plt()
+    d = loadings[loadings["model"] == model].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, max(2.0, 0.12 * len(d) + 0.8)))
+    factors = list(dict.fromkeys(d["factor"]))
+    ypos = np.arange(len(d))[::-1]
+    for j, f in enumerate(factors):
+        m = (d["factor"] == f).to_numpy()
+        ax.errorbar(d.loc[m, "std"], ypos[m], xerr=[d.loc[m, "std"] - d.loc[m, "std_ci_lo"],
+                                                   d.loc[m, "std_ci_hi"] - d.loc[m, "std"]],
+                    fmt="o", ms=2.5, lw=0.7, color=pal[j % len(pal)], label=f)
+    ax.set_yticks(ypos, d["item"], fontsize=5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("standardised loading")
+    ax.set_title(f"CFA {model.replace('_', '-')}")
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def coefficient_plot(regressions: pd.DataFrame) -> Any:
+    """Forest plot of standardised coefficients (beta, 95% CI from the robust SE) per model."""
+    plt, pal = _plt()
+    d = regressions[regressions["term"] != "(Intercept)"].copy()
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, max(2.0, 0.22 * len(d) + 0.8)))
+    if d.empty:
+        ax.text(0.5, 0.5, "no outcome models in this study", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    # CI of beta: the b interval rescaled by beta / b (same t-based interval on the beta scale)
+    scale = np.where(d["b"] != 0, d["beta"] / d["b"], np.nan)
+    lo, hi = d["ci_lo"] * scale, d["ci_hi"] * scale
+    ypos = np.arange(len(d))[::-1]
+    models = list(dict.fromkeys(d["model"]))
+    for j, m in enumerate(models):
+        sel = (d["model"] == m).to_numpy()
+        ax.errorbar(d["beta"][sel], ypos[sel], xerr=[(d["beta"] - lo)[sel], (hi - d["beta"])[sel]], fmt="o",
+                    ms=3, lw=0.8, color=pal[j % len(pal)], label=m)
+    ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(d["model"], d["term"])])
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("standardised coefficient (β) with 95% CI")
+    ax.legend(loc="best", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
+    """All figures of one study, by output name."""
+    from .study import instrument_of
+
+    score_cols = list(tables["score_summary"]["score"])
+    xy = study.get("figures", {}).get("scatter") or score_cols[:2]
+    midpoint = None
+    fa = study.get("factor_analysis")
+    if fa:
+        inst = instrument_of(study, fa["instrument"])
+        if inst.scoring == "mean":
+            midpoint = (inst.min + inst.max) / 2
+    loadings = tables["cfa_loadings"]
+    model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
+                                                                           if len(loadings) else "")
+    return {
+        "flow": flow_figure(tables["flow"]),
+        "score_distributions": score_distributions(scores, score_cols),
+        "dimensions": dimensions_scatter(scores, xy[0], xy[1], midpoint),
+        "cfa_loadings": loadings_figure(loadings, model),
+        "coefficients": coefficient_plot(tables["regressions"]),
+    }

@@ -1,0 +1,116 @@
+"""Study definitions: one YAML file per data set, resolved into plain dictionaries.
+
+The JSON Schema in ``workflow/schemas/study.schema.yaml`` checks keys and types (the
+Snakefile applies it through ``snakemake.utils.validate``, which also fills defaults);
+this module adds what a schema cannot check (instruments that exist, variables that are
+defined, paths that resolve) and resolves relative paths against the study file.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import ConfigError
+from .instruments import Instrument, load_instrument
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping, with errors that name the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"study file {p} does not exist")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p} must contain a YAML mapping (key: value lines), got {type(data).__name__}")
+    return data
+
+
+def resolve_study(study: Mapping[str, Any], study_path: str | Path) -> dict[str, Any]:
+    """Resolve a schema-validated study mapping.
+
+    Relative ``data.path`` values are taken relative to the folder of the study file and
+    returned relative to the current directory when possible (Snakemake's working
+    directory), so outputs and provenance are location independent.
+    """
+    s = copy.deepcopy(dict(study))
+    study_path = Path(study_path)
+    s.setdefault("name", study_path.stem)
+    data_path = Path(s["data"]["path"])
+    if not data_path.is_absolute():
+        data_path = study_path.parent / data_path
+    s["data"]["path"] = _relative_if_possible(data_path)
+    s["study_file"] = _relative_if_possible(study_path)
+    for key, block in s.get("instruments", {}).items():
+        inst = instrument_of(s, key)  # checks the definition now, not mid-run
+        block["resolved"] = {"id": inst.id, "min": inst.min, "max": inst.max,
+                             "n_items": inst.n_items, "scoring": inst.scoring}
+    _check_references(s)
+    return s
+
+
+def _relative_if_possible(p: Path) -> str:
+    p = Path(p).resolve()
+    try:
+        return str(p.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def instrument_of(study: Mapping[str, Any], key: str) -> Instrument:
+    """The :class:`Instrument` behind the study's instrument block ``key``."""
+    try:
+        block = study["instruments"][key]
+    except KeyError:
+        raise ConfigError(f"study {study.get('name')!r}: no instrument block {key!r}; "
+                          f"defined: {', '.join(study.get('instruments', {}))}") from None
+    ref = block.get("definition") or block.get("instrument")
+    if ref is None:
+        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: give 'instrument' (a shipped id) "
+                          "or 'definition' (an inline instrument)")
+    overrides = {k: block[k] for k in ("response", "min_answered") if k in block}
+    try:
+        return load_instrument(ref, overrides)
+    except ConfigError as exc:
+        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: {exc}") from None
+
+
+def item_columns(key: str, instrument: Instrument) -> list[str]:
+    """Canonical item column names of an instrument block: ``<key>_<n>``."""
+    return [f"{key}_{n}" for n in instrument.item_numbers]
+
+
+def score_columns(study: Mapping[str, Any]) -> list[str]:
+    """Names of every scale score the study produces: ``<key>_<subscale>``."""
+    out = []
+    for key in study.get("instruments", {}):
+        inst = instrument_of(study, key)
+        out.extend(f"{key}_{sub}" for sub in inst.subscales)
+    return out
+
+
+def _check_references(s: Mapping[str, Any]) -> None:
+    known = set(score_columns(s)) | set(s.get("variables", {}))
+    name = s.get("name")
+    for i, m in enumerate(s.get("outcome_models", [])):
+        for col in [m["outcome"], *m["predictors"]]:
+            if col not in known:
+                raise ConfigError(
+                    f"study {name!r}, outcome_models[{i}] ({m.get('name')}): unknown variable {col!r}; "
+                    f"known scores and variables: {', '.join(sorted(known))}")
+    fa = s.get("factor_analysis")
+    if fa and fa["instrument"] not in s.get("instruments", {}):
+        raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "
+                          f"the study's instrument blocks ({', '.join(s.get('instruments', {}))})")
+    screening = s.get("screening", {})
+    for rule in ("longstring", "mahalanobis"):
+        block = screening.get(rule)
+        if block and block.get("instrument") not in s.get("instruments", {}):
+            raise ConfigError(f"study {name!r}, screening.{rule}.instrument: {block.get('instrument')!r} "
+                              "is not one of the study's instrument blocks")

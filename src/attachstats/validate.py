@@ -1,0 +1,233 @@
+"""Validation and screening: types, missing codes, ranges, duplicates, careless responders.
+
+:func:`validate_and_screen` applies the study's rules as ordered hurdles. Nothing is
+dropped without a record: every excluded row appears in ``exclusions`` with its stage and
+reason, every altered cell in ``issues``, and ``flow`` reconciles
+``n_raw = n_analysed + Σ n_excluded`` (checked here, not only in tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import careless
+from .errors import DataError
+from .study import instrument_of, item_columns
+
+ISSUE_COLUMNS = ["row", "id", "column", "value", "rule", "action"]
+EXCLUSION_COLUMNS = ["row", "id", "stage", "reason"]
+FLOW_COLUMNS = ["stage", "n_before", "n_excluded", "n_after"]
+
+
+@dataclass
+class ScreenResult:
+    """What validation and screening produced (all plain DataFrames)."""
+
+    data: pd.DataFrame        # analysed rows, numeric items and variables
+    issues: pd.DataFrame      # one row per altered cell (ISSUE_COLUMNS)
+    exclusions: pd.DataFrame  # one row per excluded respondent (EXCLUSION_COLUMNS)
+    flow: pd.DataFrame        # FLOW_COLUMNS, first row "raw", last row "analysed"
+    careless: pd.DataFrame    # careless indices and decision per respondent
+
+
+def _codes_as_text(codes: list[Any]) -> set[str]:
+    out: set[str] = set()
+    for c in codes:
+        out.add(str(c))
+        if isinstance(c, (int, float)) and float(c).is_integer():
+            out.update({str(int(c)), f"{float(c):.1f}"})
+    return out
+
+
+def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.DataFrame, list[dict]]:
+    """Missing codes → NaN, text → numbers (items, numeric variables, duration)."""
+    codes = _codes_as_text(study["data"].get("missing_codes", []))
+    issues: list[dict] = []
+    out = df.copy()
+    numeric_cols = [c for c in out.columns if c not in ("_row", "id")
+                    and study.get("variables", {}).get(c, {}).get("type", "numeric") == "numeric"]
+    text_cols = [c for c in out.columns if c not in numeric_cols and c != "_row"]
+    for col in text_cols + numeric_cols:
+        s = out[col].astype("string").str.strip()
+        is_code = s.isin(codes)
+        for i in np.flatnonzero(is_code.to_numpy()):
+            issues.append({"row": int(out["_row"].iat[i]), "id": out["id"].iat[i], "column": col,
+                           "value": s.iat[i], "rule": "missing_code", "action": "set_missing"})
+        s = s.mask(is_code | (s == ""))
+        if col in numeric_cols:
+            num = pd.to_numeric(s, errors="coerce")
+            bad = num.isna() & s.notna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataError(
+                    f"expected a number but found text ({int(bad.sum())} such cell(s) in this column; "
+                    "add the code to data.missing_codes if it means 'not answered')",
+                    file=file, row=int(out["_row"].iat[i]), column=col, value=s.iat[i])
+            out[col] = num.astype(float)
+        else:
+            out[col] = s
+    return out, issues
+
+
+def _ranges(study: Mapping[str, Any]) -> dict[str, tuple[float | None, float | None, bool]]:
+    """Allowed (min, max, must_be_integer) per numeric column."""
+    r: dict[str, tuple[float | None, float | None, bool]] = {}
+    for key in study["instruments"]:
+        inst = instrument_of(study, key)
+        for c in item_columns(key, inst):
+            r[c] = (inst.min, inst.max, True)
+    for name, var in study.get("variables", {}).items():
+        if var.get("type", "numeric") == "numeric" and ("min" in var or "max" in var):
+            r[name] = (var.get("min"), var.get("max"), False)
+    return r
+
+
+def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> ScreenResult:
+    """Apply the study's validation rules and careless-responding hurdles in order.
+
+    Stages (each recorded in ``flow`` even when it excludes nobody): ``empty_rows``
+    (no item answered), ``missing_ids``, ``duplicate_rows`` (exact copies of an earlier row),
+    ``duplicate_ids``, ``out_of_range`` (only when its policy is ``exclude``),
+    ``speeding``, ``longstring``, ``mahalanobis`` (each only when configured).
+    """
+    file = study["data"]["path"]
+    scr = study.get("screening", {})
+    df, issues = _convert(ingested, study, file)
+    all_items = [c for key in study["instruments"] for c in item_columns(key, instrument_of(study, key))]
+
+    # out-of-range values: policy error | set_missing | exclude
+    policy = scr.get("out_of_range", "set_missing")
+    oor_rows: dict[int, str] = {}
+    for col, (lo, hi, integer) in _ranges(study).items():
+        v = df[col]
+        bad = v.notna() & (((v < lo) if lo is not None else False) | ((v > hi) if hi is not None else False)
+                           | ((v != np.round(v)) if integer else False))
+        for i in np.flatnonzero(bad.to_numpy()):
+            row, val = int(df["_row"].iat[i]), v.iat[i]
+            expected = f"{'an integer ' if integer else 'a value '}in [{lo}, {hi}]"
+            if policy == "error":
+                raise DataError(f"value outside the allowed range; expected {expected}",
+                                file=file, row=row, column=col, value=_fmt(val))
+            issues.append({"row": row, "id": df["id"].iat[i], "column": col, "value": _fmt(val),
+                           "rule": f"out_of_range (expected {expected})", "action": policy})
+            oor_rows.setdefault(i, f"{col}={_fmt(val)} outside [{lo}, {hi}]")
+        if policy == "set_missing":
+            df.loc[bad, col] = np.nan
+
+    stages: list[tuple[str, pd.Series]] = []  # (stage, reason per excluded position; others NaN)
+    alive = pd.Series(True, index=df.index)
+
+    def hurdle(name: str, reasons: pd.Series) -> None:
+        reasons = reasons.where(alive)
+        stages.append((name, reasons))
+        alive[reasons.notna()] = False
+
+    hurdle("empty_rows", pd.Series(np.where(df[all_items].isna().all(axis=1), "no item answered", None),
+                                   index=df.index, dtype=object))
+    hurdle("missing_ids", pd.Series(np.where(df["id"].isna(), "no respondent id", None),
+                                    index=df.index, dtype=object))
+    if scr.get("duplicate_rows", "exclude") == "exclude":
+        content = [c for c in df.columns if c != "_row"]
+        hurdle("duplicate_rows", _duplicate_reason(df, content, alive, "exact copy of raw row"))
+    if scr.get("duplicate_ids", "exclude") == "error":
+        dup = df["id"][alive].duplicated()
+        if dup.any():
+            i = dup[dup].index[0]
+            raise DataError("respondent id is not unique", file=file, row=int(df.at[i, "_row"]), column="id",
+                            value=df.at[i, "id"])
+    hurdle("duplicate_ids", _duplicate_reason(df, ["id"], alive, "id already used by raw row"))
+    if policy == "exclude":
+        r = pd.Series(None, index=df.index, dtype=object)
+        for i, why in oor_rows.items():
+            r.iat[i] = why
+        hurdle("out_of_range", r)
+
+    indices = pd.DataFrame({"row": df["_row"], "id": df["id"]})
+    if scr.get("min_seconds_per_item") is not None and "duration" in df.columns:
+        spi = careless.seconds_per_item(df["duration"], len(all_items))
+        indices["seconds_per_item"] = spi
+        cut = scr["min_seconds_per_item"]
+        hurdle("speeding", pd.Series(np.where(spi < cut, [f"{v:.2f} s per item < {cut} s" for v in spi], None),
+                                     index=df.index, dtype=object))
+    if scr.get("longstring"):
+        cfg = scr["longstring"]
+        cols = item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))
+        ls = careless.longstring(df[cols])
+        indices = indices.join(ls)
+        m = ls["longstring_max"] >= cfg["max_run"]
+        hurdle("longstring", pd.Series(np.where(m, [f"{v:.0f} identical answers in a row (limit {cfg['max_run']})"
+                                                    for v in ls["longstring_max"].fillna(0)], None),
+                                       index=df.index, dtype=object))
+    if scr.get("mahalanobis"):
+        cfg = scr["mahalanobis"]
+        cols = item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))
+        md = pd.DataFrame(np.nan, index=df.index, columns=["mahalanobis_d2", "mahalanobis_p"])
+        md.loc[alive] = careless.mahalanobis(df.loc[alive, cols]).to_numpy()
+        indices = indices.join(md)
+        a = cfg.get("alpha", 0.001)
+        m = md["mahalanobis_p"] < a
+        hurdle("mahalanobis", pd.Series(np.where(m, [f"D2 = {d:.1f}, p = {p:.2g} < {a}" for d, p in
+                                                     zip(md["mahalanobis_d2"].fillna(0), md["mahalanobis_p"].fillna(1))],
+                                                 None), index=df.index, dtype=object))
+
+    exclusions, flow = _account(df, stages)
+    decision = pd.Series("included", index=df.index, dtype=object)
+    for stage, reasons in stages:
+        decision[reasons.notna()] = "excluded: " + stage + " (" + reasons[reasons.notna()].astype(str) + ")"
+    indices["decision"] = decision
+    issues_df = pd.DataFrame(issues, columns=ISSUE_COLUMNS).sort_values(["row", "column"], kind="stable")
+    return ScreenResult(data=df[alive].reset_index(drop=True), issues=issues_df.reset_index(drop=True),
+                        exclusions=exclusions, flow=flow, careless=indices.reset_index(drop=True))
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _duplicate_reason(df: pd.DataFrame, cols: list[str], alive: pd.Series, text: str) -> pd.Series:
+    sub = df.loc[alive, cols].astype(str)
+    first_row = df.loc[alive, "_row"].groupby([sub[c] for c in cols], sort=False).transform("first")
+    dup = sub.duplicated(keep="first")
+    reasons = pd.Series(None, index=df.index, dtype=object)
+    reasons[dup[dup].index] = [f"{text} {r}" for r in first_row[dup]]
+    return reasons
+
+
+def _account(df: pd.DataFrame, stages: list[tuple[str, pd.Series]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows, flow = [], [{"stage": "raw", "n_before": len(df), "n_excluded": 0, "n_after": len(df)}]
+    n = len(df)
+    for stage, reasons in stages:
+        hit = reasons.notna()
+        for i in np.flatnonzero(hit.to_numpy()):
+            rows.append({"row": int(df["_row"].iat[i]), "id": df["id"].iat[i], "stage": stage,
+                         "reason": reasons.iat[i]})
+        k = int(hit.sum())
+        flow.append({"stage": stage, "n_before": n, "n_excluded": k, "n_after": n - k})
+        n -= k
+    flow.append({"stage": "analysed", "n_before": n, "n_excluded": 0, "n_after": n})
+    flow_df = pd.DataFrame(flow, columns=FLOW_COLUMNS)
+    excl = pd.DataFrame(rows, columns=EXCLUSION_COLUMNS)
+    check_flow(flow_df, n_raw=len(df), n_exclusion_rows=len(excl))
+    return excl, flow_df
+
+
+def check_flow(flow: pd.DataFrame, n_raw: int, n_exclusion_rows: int) -> None:
+    """Assert that the row counts reconcile: ``n_raw = n_analysed + Σ n_excluded``.
+
+    Raises
+    ------
+    AssertionError
+        With the numbers, if they do not (a bug, never the user's fault).
+    """
+    n_analysed = int(flow["n_after"].iloc[-1])
+    total = int(flow["n_excluded"].sum())
+    if n_raw != n_analysed + total or total != n_exclusion_rows or int(flow["n_before"].iloc[0]) != n_raw:
+        raise AssertionError(f"row accounting does not reconcile: raw {n_raw}, analysed {n_analysed}, "
+                             f"excluded {total}, exclusion records {n_exclusion_rows}")
+    steps = flow.iloc[1:]
+    if not (steps["n_before"].to_numpy()[1:] == steps["n_after"].to_numpy()[:-1]).all():
+        raise AssertionError("row accounting: a stage does not start where the previous one ended")

@@ -1,0 +1,75 @@
+import pandas as pd
+import pytest
+
+from attachstats.errors import ConfigError, DataError
+from attachstats.io import ingest, map_columns, read_raw
+from attachstats.study import resolve_study, score_columns
+
+from conftest import make_survey, study_dict
+
+
+def test_resolve_relative_data_path(tmp_path, monkeypatch):
+    (tmp_path / "studies").mkdir()
+    monkeypatch.chdir(tmp_path)
+    s = resolve_study(study_dict("../data/survey.csv"), tmp_path / "studies" / "mini.yaml")
+    assert s["data"]["path"] == "data/survey.csv"
+    assert s["study_file"] == "studies/mini.yaml"
+    assert score_columns(s) == ["ecr_anxiety", "ecr_avoidance", "phq9_total"]
+
+
+def test_outcome_model_with_unknown_variable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = study_dict(outcome_models=[{"name": "m", "outcome": "phq9_totl", "predictors": ["age"]}])
+    with pytest.raises(ConfigError, match="unknown variable 'phq9_totl'"):
+        resolve_study(bad, tmp_path / "s.yaml")
+
+
+def test_read_raw_keeps_NA_as_text(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("id,country\n1,NA\n2,\n", encoding="utf-8")
+    df = read_raw(p)
+    assert df["country"].tolist() == ["NA", ""]
+
+
+def test_read_raw_bom_and_latin1(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufeffid,x\n1,2\n".encode("utf-8"))
+    assert list(read_raw(p).columns) == ["id", "x"]
+    q = tmp_path / "latin.csv"
+    q.write_bytes("id,name\n1,Jos\xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match="cannot decode.*latin-1"):
+        read_raw(q)
+    assert read_raw(q, encoding="latin-1")["name"].iat[0] == "José"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"a,b\n", "no data rows"),
+    (b"a,a\n1,2\n", "duplicate column names"),
+])
+def test_read_raw_bad_files(tmp_path, content, message):
+    p = tmp_path / "bad.csv"
+    p.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_raw(p)
+
+
+def test_map_columns_drops_undeclared_and_names_missing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = make_survey(10)
+    s = resolve_study(study_dict(), tmp_path / "s.yaml")
+    out = map_columns(raw, s)
+    assert "IPAddress" not in out.columns and "id" in out.columns
+    assert out["_row"].tolist() == list(range(1, 11))
+    assert {"ecr_1", "ecr_36", "phq9_9", "age", "gender", "duration"} <= set(out.columns)
+    with pytest.raises(DataError, match=r"'ECR_7' not found \(mapped as ecr_7\); columns seen: .*'ECR_6'"):
+        map_columns(raw.drop(columns="ECR_7"), s, file="x.csv")
+
+
+def test_ingest_without_id_column(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_survey(5).to_csv(tmp_path / "survey.csv", index=False)
+    d = study_dict()
+    del d["id_column"]
+    out = ingest(resolve_study(d, tmp_path / "s.yaml"))
+    assert out["id"].tolist() == ["row1", "row2", "row3", "row4", "row5"]

@@ -1,0 +1,98 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from attachstats.errors import DataError
+from attachstats.io import map_columns
+from attachstats.study import resolve_study
+from attachstats.validate import check_flow, validate_and_screen
+
+from conftest import make_survey, study_dict
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return resolve_study(study_dict(), tmp_path / "s.yaml")
+
+
+def messy() -> pd.DataFrame:
+    raw = make_survey(60)
+    raw.loc[3, "ECR_5"] = "-99"                      # missing code
+    raw.loc[4, "ECR_6"] = "9"                        # out of range
+    raw.loc[5, "Age"] = "999"                        # impossible age
+    raw.loc[6, [f"ECR_{i}" for i in range(1, 37)]] = "4"   # straight-liner
+    raw.loc[7, "Duration"] = "30"                    # 30 s for 45 items
+    raw.loc[8, [f"ECR_{i}" for i in range(1, 37)] + [f"PHQ_{i}" for i in range(1, 10)]] = ""  # empty
+    dup = raw.iloc[[10]].copy()                      # exact re-submission
+    collide = raw.iloc[[11]].copy()
+    collide["Age"] = "33" if collide["Age"].iat[0] != "33" else "34"   # same id, other content
+    return pd.concat([raw, dup, collide], ignore_index=True)
+
+
+def test_every_exclusion_recorded_and_counts_reconcile(study):
+    res = validate_and_screen(map_columns(messy(), study), study)
+    ex = res.exclusions.set_index("row")
+    assert ex.loc[9, "stage"] == "empty_rows"
+    assert ex.loc[61, "stage"] == "duplicate_rows" and "raw row 11" in ex.loc[61, "reason"]
+    assert ex.loc[62, "stage"] == "duplicate_ids" and "raw row 12" in ex.loc[62, "reason"]
+    assert ex.loc[8, "stage"] == "speeding"
+    assert ex.loc[7, "stage"] == "longstring"
+    assert len(res.data) == 62 - 5
+    flow = res.flow.set_index("stage")
+    assert flow.loc["raw", "n_after"] == 62 and flow.loc["analysed", "n_after"] == 57
+    assert flow["n_excluded"].sum() == len(res.exclusions) == 5
+    assert set(res.exclusions["row"]).isdisjoint(res.data["_row"])
+
+
+def test_cells_altered_are_recorded(study):
+    res = validate_and_screen(map_columns(messy(), study), study)
+    iss = res.issues
+    code = iss[iss["rule"] == "missing_code"]
+    assert code[["row", "column", "value"]].values.tolist() == [[4, "ecr_5", "-99"]]
+    oor = iss[iss["rule"].str.startswith("out_of_range")].set_index("column")
+    assert oor.loc["ecr_6", "value"] == "9" and oor.loc["ecr_6", "action"] == "set_missing"
+    assert oor.loc["age", "value"] == "999"
+    row5 = res.data.set_index("_row").loc[5]
+    assert np.isnan(row5["ecr_6"]) and np.isnan(res.data.set_index("_row").loc[6, "age"])
+
+
+def test_out_of_range_error_policy_names_row_column_value(study):
+    study["screening"]["out_of_range"] = "error"
+    with pytest.raises(DataError, match=r"row 5, column 'ecr_6', value '9': value outside the allowed range"):
+        validate_and_screen(map_columns(messy(), study), study)
+
+
+def test_out_of_range_exclude_policy(study):
+    study["screening"]["out_of_range"] = "exclude"
+    res = validate_and_screen(map_columns(messy(), study), study)
+    stages = res.exclusions.set_index("row")["stage"]
+    assert stages[5] == "out_of_range" and stages[6] == "out_of_range"
+    assert res.flow["n_excluded"].sum() == len(res.exclusions)
+
+
+def test_text_in_numeric_column_is_an_error(study):
+    raw = make_survey(5)
+    raw.loc[2, "ECR_3"] = "Agree"
+    with pytest.raises(DataError, match=r"row 3, column 'ecr_3', value 'Agree': expected a number"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+def test_mahalanobis_flags_random_responders(study, tmp_path):
+    raw = make_survey(400, seed=3)
+    rng = np.random.default_rng(0)
+    for r in range(5):
+        raw.loc[r, [f"ECR_{i}" for i in range(1, 37)]] = rng.integers(1, 8, 36).astype(str)
+    study["screening"]["mahalanobis"] = {"instrument": "ecr", "alpha": 0.001}
+    res = validate_and_screen(map_columns(raw, study), study)
+    flagged = set(res.exclusions.loc[res.exclusions["stage"] == "mahalanobis", "row"])
+    assert {1, 2, 3, 4, 5} <= flagged
+    assert len(flagged) <= 5 + 4   # few false alarms at alpha = .001
+
+
+def test_check_flow_catches_mismatch():
+    flow = pd.DataFrame({"stage": ["raw", "x", "analysed"], "n_before": [10, 10, 8],
+                         "n_excluded": [0, 2, 0], "n_after": [10, 8, 8]})
+    check_flow(flow, n_raw=10, n_exclusion_rows=2)
+    with pytest.raises(AssertionError, match="does not reconcile"):
+        check_flow(flow, n_raw=10, n_exclusion_rows=3)

@@ -1,0 +1,14 @@
+rule ingest:
+    """Read the raw export, keep only the declared columns (identifiers never pass)."""
+    input:
+        data=lambda w: study_of(w)["data"]["path"],
+    output:
+        temp(f"{RESULTS}/{{study}}/interim/ingested.parquet"),
+    params:
+        study=study_of,
+    log:
+        f"{RESULTS}/{{study}}/logs/ingest.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/ingest.tsv"
+    script:
+        "../scripts/ingest.py"

@@ -1,0 +1,84 @@
+TABLES = {
+    "flow": "validation/flow.csv",
+    "score_summary": "tables/score_summary.csv",
+    "reliability": "tables/reliability.csv",
+    "reliability_items": "tables/reliability_items.csv",
+    "cfa_fit": "tables/cfa_fit.csv",
+    "cfa_loadings": "tables/cfa_loadings.csv",
+    "cfa_factor_correlations": "tables/cfa_factor_correlations.csv",
+    "regressions": "tables/regressions.csv",
+    "regression_fit": "tables/regression_fit.csv",
+}
+FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
+
+
+def table_inputs(wildcards):
+    return {name: f"{RESULTS}/{wildcards.study}/{path}" for name, path in TABLES.items()}
+
+
+rule markdown_tables:
+    """Every result table as formatted Markdown (CSV files stay full precision)."""
+    input:
+        unpack(table_inputs),
+    output:
+        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.md", name=TABLES),
+    log:
+        f"{RESULTS}/{{study}}/logs/markdown_tables.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/markdown_tables.tsv"
+    script:
+        "../scripts/markdown_tables.py"
+
+
+rule figures:
+    """Figures: exclusion flow, score distributions, dimension scatter, loadings, coefficients."""
+    input:
+        unpack(table_inputs),
+        scores=f"{RESULTS}/{{study}}/scores/scores.csv",
+    output:
+        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
+                        category="Figures") for name in FIGURES},
+    params:
+        study=study_of,
+    log:
+        f"{RESULTS}/{{study}}/logs/figures.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/figures.tsv"
+    script:
+        "../scripts/figures.py"
+
+
+rule provenance:
+    """Package versions, resolved study config, SHA-256 of inputs, seed."""
+    input:
+        data=lambda w: study_of(w)["data"]["path"],
+        study_file=lambda w: study_of(w)["study_file"],
+    output:
+        f"{RESULTS}/{{study}}/provenance.json",
+    params:
+        study=study_of,
+        seed=SEED,
+    log:
+        f"{RESULTS}/{{study}}/logs/provenance.log",
+    script:
+        "../scripts/provenance.py"
+
+
+rule report:
+    """Self-contained HTML report (figures embedded) of one study."""
+    input:
+        unpack(table_inputs),
+        markdown=rules.markdown_tables.output,
+        figures=rules.figures.output,
+        provenance=f"{RESULTS}/{{study}}/provenance.json",
+    output:
+        f"{RESULTS}/{{study}}/report.html",
+    params:
+        study=study_of,
+        figures=FIGURES,
+    log:
+        f"{RESULTS}/{{study}}/logs/report.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/report.tsv"
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,32 @@
+rule score:
+    """Reverse keys and subscale scores with proration."""
+    input:
+        f"{RESULTS}/{{study}}/interim/clean.parquet",
+    output:
+        scores=f"{RESULTS}/{{study}}/scores/scores.csv",
+        summary=f"{RESULTS}/{{study}}/tables/score_summary.csv",
+    params:
+        study=study_of,
+    log:
+        f"{RESULTS}/{{study}}/logs/score.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/score.tsv"
+    script:
+        "../scripts/score.py"
+
+
+rule reliability:
+    """Cronbach's alpha (Feldt CI) per subscale and item statistics."""
+    input:
+        f"{RESULTS}/{{study}}/interim/clean.parquet",
+    output:
+        scales=f"{RESULTS}/{{study}}/tables/reliability.csv",
+        item_table=f"{RESULTS}/{{study}}/tables/reliability_items.csv",
+    params:
+        study=study_of,
+    log:
+        f"{RESULTS}/{{study}}/logs/reliability.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/reliability.tsv"
+    script:
+        "../scripts/reliability.py"

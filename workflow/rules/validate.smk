@@ -1,0 +1,18 @@
+rule validate:
+    """Missing codes, ranges, duplicates and careless-responding hurdles; full accounting."""
+    input:
+        f"{RESULTS}/{{study}}/interim/ingested.parquet",
+    output:
+        data=f"{RESULTS}/{{study}}/interim/clean.parquet",
+        exclusions=f"{RESULTS}/{{study}}/validation/exclusions.csv",
+        flow=f"{RESULTS}/{{study}}/validation/flow.csv",
+        issues=f"{RESULTS}/{{study}}/validation/issues.csv",
+        careless=f"{RESULTS}/{{study}}/validation/careless.csv",
+    params:
+        study=study_of,
+    log:
+        f"{RESULTS}/{{study}}/logs/validate.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/validate.tsv"
+    script:
+        "../scripts/validate.py"

@@ -1,0 +1,13 @@
+from attachstats import figures
+from attachstats.runner import run_step
+from attachstats.tables import read_csv
+
+
+def main(sm):
+    tables = {name: read_csv(sm.input[name]) for name in ("flow", "cfa_loadings", "regressions", "score_summary")}
+    made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study)
+    for name, fig in made.items():
+        figures.save_png(fig, sm.output[name])
+
+
+run_step(snakemake, main)

@@ -1,0 +1,14 @@
+import pandas as pd
+
+from attachstats.analysis import study_reliability
+from attachstats.runner import run_step
+from attachstats.tables import write_csv
+
+
+def main(sm):
+    scales, items = study_reliability(pd.read_parquet(sm.input[0]), sm.params.study)
+    write_csv(scales, sm.output.scales)
+    write_csv(items, sm.output.item_table)
+
+
+run_step(snakemake, main)

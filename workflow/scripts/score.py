@@ -1,0 +1,14 @@
+import pandas as pd
+
+from attachstats.runner import run_step
+from attachstats.scoring import score_study
+from attachstats.tables import write_csv
+
+
+def main(sm):
+    scores, summary = score_study(pd.read_parquet(sm.input[0]), sm.params.study)
+    write_csv(scores, sm.output.scores)
+    write_csv(summary, sm.output.summary)
+
+
+run_step(snakemake, main)
