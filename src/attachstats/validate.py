@@ -193,7 +193,7 @@ def _duplicate_reason(df: pd.DataFrame, cols: list[str], alive: pd.Series, text:
     first_row = df.loc[alive, "_row"].groupby([sub[c] for c in cols], sort=False).transform("first")
     dup = sub.duplicated(keep="first")
     reasons = pd.Series(None, index=df.index, dtype=object)
-    reasons[dup[dup].index] = [f"{text} {r}" for r in first_row[dup]]
+    reasons[dup[dup].index] = [f"{text} {int(r)}" for r in first_row[dup]]
     return reasons
 
 

@@ -1,0 +1,135 @@
+"""Run the real Snakemake workflow (CLI, in a subprocess) on small studies."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, make_survey, study_dict
+
+pytestmark = pytest.mark.integration
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues.csv", "validation/careless.csv",
+          "scores/scores.csv", "tables/score_summary.csv", "tables/reliability.csv",
+          "tables/reliability_items.csv", "tables/cfa_fit.csv", "tables/cfa_loadings.csv",
+          "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv"]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+                           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args],
+                          capture_output=True, text=True, env=env, timeout=900)
+
+
+def write_study(workdir: Path, study: dict, survey: pd.DataFrame | None = None) -> Path:
+    (survey if survey is not None else make_survey(150)).to_csv(workdir / "survey.csv", index=False)
+    path = workdir / "mini.yaml"
+    path.write_text(yaml.safe_dump(study, sort_keys=False))
+    (workdir / "config.yaml").write_text(yaml.safe_dump({"studies": [str(path)], "seed": 1}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    wd = tmp_path_factory.mktemp("wf")
+    survey = make_survey(150)
+    survey.loc[3, "ECR_2"] = "-99"
+    survey = pd.concat([survey, survey.iloc[[5]]], ignore_index=True)
+    write_study(wd, study_dict(), survey)
+    res = snakemake(wd)
+    assert res.returncode == 0, res.stderr[-4000:]
+    return wd
+
+
+def test_all_outputs_written(finished_run):
+    out = finished_run / "results" / "mini"
+    for rel in TABLES + ["report.html", "provenance.json"]:
+        assert (out / rel).is_file(), rel
+    for fig in ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]:
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
+    assert (out / "tables" / "cfa_fit.md").read_text().startswith("**Confirmatory")
+    fit = pd.read_csv(out / "tables" / "cfa_fit.csv")
+    assert list(fit.columns[:14]) == ["model", "estimator", "n", "chi2", "df", "p", "cfi", "tli", "rmsea",
+                                      "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "aic", "bic"]
+    assert fit["model"].tolist() == ["one_factor", "two_factor"]
+    assert (fit.set_index("model").loc["two_factor", "df"]) == 593
+
+
+def test_flow_reconciles_and_identifiers_absent(finished_run):
+    out = finished_run / "results" / "mini"
+    flow = pd.read_csv(out / "validation" / "flow.csv")
+    ex = pd.read_csv(out / "validation" / "exclusions.csv")
+    assert flow["n_after"].iloc[0] == 151
+    assert flow["n_after"].iloc[0] == flow["n_after"].iloc[-1] + flow["n_excluded"].sum()
+    assert len(ex) == flow["n_excluded"].sum() >= 1
+    assert "duplicate_rows" in set(ex["stage"])
+    for f in out.rglob("*"):
+        if f.is_file() and f.suffix in (".csv", ".md", ".html", ".json"):
+            assert "10.0.0." not in f.read_text(errors="ignore"), f
+
+
+def test_report_is_self_contained(finished_run):
+    html = (finished_run / "results" / "mini" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 5
+    assert "src=\"http" not in html and "Of 151 raw responses" in html
+    prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
+    assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64
+
+
+def test_second_run_does_nothing(finished_run):
+    res = snakemake(finished_run, "--dry-run")
+    assert res.returncode == 0
+    assert "Nothing to be done" in res.stdout + res.stderr
+
+
+def test_rerun_gives_byte_identical_tables(finished_run, tmp_path):
+    out = finished_run / "results" / "mini"
+    before = {rel: (out / rel).read_bytes() for rel in TABLES}
+    moved = finished_run / "results_first"
+    (finished_run / "results").rename(moved)
+    try:
+        res = snakemake(finished_run)
+        assert res.returncode == 0, res.stderr[-3000:]
+        for rel, content in before.items():
+            assert (out / rel).read_bytes() == content, rel
+    finally:
+        import shutil
+        shutil.rmtree(finished_run / "results")
+        moved.rename(finished_run / "results")
+
+
+def test_misspelt_study_key_stops_with_its_name(tmp_path):
+    d = study_dict()
+    d["screenin"] = d.pop("screening")
+    write_study(tmp_path, d)
+    res = snakemake(tmp_path, "--dry-run")
+    assert res.returncode != 0
+    assert "screenin" in res.stderr + res.stdout
+
+
+def test_bad_data_fails_cleanly_without_partial_outputs(tmp_path):
+    survey = make_survey(40)
+    survey.loc[7, "ECR_3"] = "Strongly agree"
+    write_study(tmp_path, study_dict(), survey)
+    res = snakemake(tmp_path)
+    assert res.returncode != 0
+    text = res.stdout + res.stderr
+    assert "row 8, column 'ecr_3', value 'Strongly agree'" in text
+    assert not (tmp_path / "results" / "mini" / "interim" / "clean.parquet").exists()
+    assert not (tmp_path / "results" / "mini" / "validation" / "flow.csv").exists()
+
+
+def test_study_without_outcome_models(tmp_path):
+    write_study(tmp_path, study_dict(outcome_models=[]))
+    res = snakemake(tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    html = (tmp_path / "results" / "mini" / "report.html").read_text()
+    assert "declares no outcome models" in html
