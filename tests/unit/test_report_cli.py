@@ -1,0 +1,33 @@
+import pandas as pd
+import pytest
+
+from attachstats.cli import build_parser, main
+from attachstats.report import results_text
+
+
+def tables(with_models: bool = True) -> dict:
+    flow = pd.DataFrame({"stage": ["raw", "speeding", "analysed"], "n_before": [10, 10, 8],
+                         "n_excluded": [0, 2, 0], "n_after": [10, 8, 8]})
+    fit = pd.DataFrame([{"model": "two_factor", "df": 593, "chi2": 1234.5678, "p": 0.0001, "cfi": 0.95,
+                         "tli": 0.94, "rmsea": 0.051, "rmsea_ci_lo": 0.049, "rmsea_ci_hi": 0.053,
+                         "srmr": 0.04}])
+    reg = pd.DataFrame([{"model": "m", "outcome": "phq9_total", "term": "ecr_anxiety", "b": 2.5, "ci_lo": 2.0,
+                         "ci_hi": 3.0, "beta": 0.41, "p": 0.0002}])
+    return {"flow": flow, "cfa_fit": fit, "regressions": reg if with_models else reg.iloc[:0]}
+
+
+def test_results_text_numbers_come_from_tables():
+    t = results_text(tables())
+    assert t["flow"].startswith("Of 10 raw responses, 8 were analysed; excluded: speeding (n = 2).")
+    assert "two-factor: χ²(593) = 1,234.57, p < .001, CFI = .950, TLI = .940, RMSEA = .051 [.049, .053]" in t["cfa"]
+    assert "phq9_total on ecr_anxiety: b = 2.500, 95% CI [2.000, 3.000], β = .410, p < .001" in t["models"]
+    assert "declares no outcome models" in results_text(tables(False))["models"]
+
+
+def test_cli_parser_and_missing_study(capsys):
+    args = build_parser().parse_args(["run", "s.yaml", "--cores", "3"])
+    assert (args.study, args.cores) == ("s.yaml", "3")
+    assert main(["run", "does-not-exist.yaml"]) == 1
+    assert "study file does-not-exist.yaml does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["frobnicate"])
