@@ -2,9 +2,7 @@
 # CFA -> outcome models -> tables, figures, report, provenance. One study per config entry.
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
-
-from attachstats.study import read_yaml, resolve_study
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -16,30 +14,7 @@ if Path("config/config.yaml").exists():
     configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-STUDIES = {}
-for _path in config["studies"]:
-    _study = read_yaml(_path)
-    validate(_study, "workflow/schemas/study.schema.yaml")
-    _study = resolve_study(_study, _path)
-    if _study["name"] in STUDIES:
-        raise ValueError(f"two study files use the name {_study['name']!r}: {_path} and "
-                         f"{STUDIES[_study['name']]['study_file']}")
-    STUDIES[_study["name"]] = _study
-
-RESULTS = config["results_dir"]
-SEED = config["seed"]
-
-
-wildcard_constraints:
-    study="|".join(STUDIES),
-
-
-def study_of(wildcards):
-    return STUDIES[wildcards.study]
-
-
+include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/score.smk"

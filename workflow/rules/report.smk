@@ -1,21 +1,3 @@
-TABLES = {
-    "flow": "validation/flow.csv",
-    "score_summary": "tables/score_summary.csv",
-    "reliability": "tables/reliability.csv",
-    "reliability_items": "tables/reliability_items.csv",
-    "cfa_fit": "tables/cfa_fit.csv",
-    "cfa_loadings": "tables/cfa_loadings.csv",
-    "cfa_factor_correlations": "tables/cfa_factor_correlations.csv",
-    "regressions": "tables/regressions.csv",
-    "regression_fit": "tables/regression_fit.csv",
-}
-FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
-
-
-def table_inputs(wildcards):
-    return {name: f"{RESULTS}/{wildcards.study}/{path}" for name, path in TABLES.items()}
-
-
 rule markdown_tables:
     """Every result table as formatted Markdown (CSV files stay full precision)."""
     input:

@@ -1,0 +1,51 @@
+# Configuration checks and helpers shared by every rule file.
+from snakemake.utils import validate
+
+from attachstats.study import read_yaml, resolve_study
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+
+def load_studies(paths):
+    """Validate each study file against the schema and resolve it; names must be unique."""
+    studies = {}
+    for path in paths:
+        study = read_yaml(path)
+        validate(study, "../schemas/study.schema.yaml")
+        study = resolve_study(study, path)
+        if study["name"] in studies:
+            raise ValueError(f"two study files use the name {study['name']!r}: {path} and "
+                             f"{studies[study['name']]['study_file']}")
+        studies[study["name"]] = study
+    return studies
+
+
+STUDIES = load_studies(config["studies"])
+RESULTS = config["results_dir"]
+SEED = config["seed"]
+
+TABLES = {
+    "flow": "validation/flow.csv",
+    "score_summary": "tables/score_summary.csv",
+    "reliability": "tables/reliability.csv",
+    "reliability_items": "tables/reliability_items.csv",
+    "cfa_fit": "tables/cfa_fit.csv",
+    "cfa_loadings": "tables/cfa_loadings.csv",
+    "cfa_factor_correlations": "tables/cfa_factor_correlations.csv",
+    "regressions": "tables/regressions.csv",
+    "regression_fit": "tables/regression_fit.csv",
+}
+FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
+
+
+wildcard_constraints:
+    study="|".join(STUDIES),
+
+
+def study_of(wildcards):
+    return STUDIES[wildcards.study]
+
+
+def table_inputs(wildcards):
+    return {name: f"{RESULTS}/{wildcards.study}/{path}" for name, path in TABLES.items()}
