@@ -52,11 +52,12 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import SimulationConfig, write_example
 
+    import dataclasses
+
     cfg = SimulationConfig.from_yaml(args.config)
-    if args.seed is not None:
-        cfg.seed = args.seed
-    if args.n is not None:
-        cfg.n = args.n
+    overrides = {k: v for k, v in (("seed", args.seed), ("n_rows", args.n)) if v is not None}
+    if overrides:
+        cfg = dataclasses.replace(cfg, **overrides)
     written = write_example(cfg, Path(args.out))
     for label, path in written.items():
         print(f"{label}: {path}")

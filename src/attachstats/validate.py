@@ -189,7 +189,7 @@ def _fmt(v: float) -> str:
 
 
 def _duplicate_reason(df: pd.DataFrame, cols: list[str], alive: pd.Series, text: str) -> pd.Series:
-    sub = df.loc[alive, cols].astype(str)
+    sub = df.loc[alive, cols].astype("string").fillna("\x00<missing>")  # missing cells compare equal
     first_row = df.loc[alive, "_row"].groupby([sub[c] for c in cols], sort=False).transform("first")
     dup = sub.duplicated(keep="first")
     reasons = pd.Series(None, index=df.index, dtype=object)
