@@ -61,11 +61,10 @@ def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFram
 
 
 def _empty_cfa() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    fit_cols = ["model", "estimator", "n", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lo",
-                "rmsea_ci_hi", "srmr", "aic", "bic"]
-    return (pd.DataFrame(columns=fit_cols),
-            pd.DataFrame(columns=["model", "factor", "item", "est", "se", "std", "std_ci_lo", "std_ci_hi"]),
-            pd.DataFrame(columns=["model", "factor1", "factor2", "est", "se", "ci_lo", "ci_hi"]))
+    from .cfa import CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS
+
+    return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
+            pd.DataFrame(columns=CORRELATION_COLUMNS))
 
 
 def study_regressions(scores: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -39,25 +39,25 @@ def save_png(fig: Any, path: str | Path, dpi: int = 300) -> None:
 def flow_figure(flow: pd.DataFrame) -> Any:
     """CONSORT-style boxes: raw sample, each exclusion stage (with n), analysed sample."""
     plt, pal = _plt()
-    steps = flow[(flow["stage"].isin(["raw", "analysed"])) | (flow["n_excluded"] > 0)]
-    fig, ax = plt.subplots(figsize=(COLUMN_IN, 0.55 * len(steps) + 0.4))
+    raw = int(flow["n_after"].iloc[0])
+    analysed = int(flow["n_after"].iloc[-1])
+    excl = flow[(~flow["stage"].isin(["raw", "analysed"])) & (flow["n_excluded"] > 0)]
+    # main column: raw, the remaining n after every exclusion but the last, analysed
+    main = [f"Raw responses\nn = {raw:,}"] + [f"n = {n:,}" for n in excl["n_after"].iloc[:-1]]
+    main.append(f"Analysed\nn = {analysed:,}")
+    n = len(main)
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 0.6 * n + 0.3))
     ax.set_axis_off()
-    n = len(steps)
-    for i, row in enumerate(steps.itertuples(index=False)):
+    for i, text in enumerate(main):
         y = n - 1 - i
-        if row.stage == "raw":
-            text, side = f"Raw responses\nn = {row.n_after:,}", None
-        elif row.stage == "analysed":
-            text, side = f"Analysed\nn = {row.n_after:,}", None
-        else:
-            text, side = f"n = {row.n_after:,}", f"Excluded: {row.stage.replace('_', ' ')}\nn = {row.n_excluded:,}"
         ax.text(0.25, y, text, ha="center", va="center", bbox=dict(boxstyle="round", fc="white", ec=pal[0]))
-        if side:
-            ax.text(0.75, y + 0.5, side, ha="center", va="center", fontsize=7,
-                    bbox=dict(boxstyle="round", fc="#f2f2f2", ec=pal[3]))
-            ax.annotate("", xy=(0.55, y + 0.5), xytext=(0.25, y + 0.5), arrowprops=dict(arrowstyle="->", lw=0.8))
         if i:
             ax.annotate("", xy=(0.25, y + 0.25), xytext=(0.25, y + 0.75), arrowprops=dict(arrowstyle="->", lw=0.8))
+    for i, row in enumerate(excl.itertuples(index=False)):
+        y = n - 1 - i - 0.5
+        ax.text(0.75, y, f"Excluded: {row.stage.replace('_', ' ')}\nn = {row.n_excluded:,}", ha="center",
+                va="center", fontsize=7, bbox=dict(boxstyle="round", fc="#f2f2f2", ec=pal[3]))
+        ax.annotate("", xy=(0.55, y), xytext=(0.25, y), arrowprops=dict(arrowstyle="->", lw=0.8))
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.6, n - 0.4)
     return fig
@@ -139,7 +139,7 @@ def coefficient_plot(regressions: pd.DataFrame) -> Any:
     ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(d["model"], d["term"])])
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlabel("standardised coefficient (β) with 95% CI")
-    ax.legend(loc="best", frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(3, len(models)), frameon=False)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,80 @@
+"""The embedded example study end to end, through the `attachstats run` wrapper.
+
+Checks against the simulator's known truth: planted mess is found, and the pipeline's 95%
+CIs contain the population coefficients stated in data/example/truth.json.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.integration
+ATTACHSTATS = str(Path(sys.executable).with_name("attachstats"))
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    results = tmp_path_factory.mktemp("example-results")
+    res = subprocess.run([ATTACHSTATS, "run", str(ROOT / "config" / "studies" / "example.yaml"), "--cores", "2",
+                          "--results", str(results)], capture_output=True, text=True, timeout=1200, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-4000:]
+    return results / "example"
+
+
+def manifest() -> pd.DataFrame:
+    return pd.read_csv(ROOT / "data" / "example" / "manifest.csv", keep_default_na=False)
+
+
+def test_planted_mess_is_found(example):
+    m = manifest()
+    ex = pd.read_csv(example / "validation" / "exclusions.csv")
+    stage_of = dict(zip(ex["row"], ex["stage"]))
+    expected = {"duplicate_row": "duplicate_rows", "id_collision": "duplicate_ids", "speeder": "speeding",
+                "straight_liner": "longstring"}
+    for kind, stage in expected.items():
+        rows = m.loc[m["kind"] == kind, "row"]
+        assert len(rows) > 0
+        assert all(stage_of.get(r) == stage for r in rows), kind
+    random_rows = set(m.loc[m["kind"] == "random_responder", "row"])
+    caught = {r for r, s in stage_of.items() if s == "mahalanobis"}
+    assert len(random_rows & caught) >= 0.7 * len(random_rows)
+    assert len(caught - random_rows) <= 3     # few real respondents flagged at alpha = .001
+    issues = pd.read_csv(example / "validation" / "issues.csv", keep_default_na=False)
+    planted_oor = m[m["kind"] == "out_of_range"]
+    found = issues[issues["rule"].str.startswith("out_of_range")]
+    assert set(planted_oor["row"]) <= set(found["row"]) | set(ex["row"])
+    n_codes = (m["kind"] == "missing_code").sum()
+    assert (issues["rule"] == "missing_code").sum() <= n_codes   # codes in excluded duplicates count once
+
+
+def test_counts_reconcile(example):
+    flow = pd.read_csv(example / "validation" / "flow.csv")
+    truth = json.loads((ROOT / "data" / "example" / "truth.json").read_text())
+    assert flow["n_after"].iloc[0] == truth["example"]["n_rows"]
+    assert flow["n_after"].iloc[0] == flow["n_after"].iloc[-1] + flow["n_excluded"].sum()
+
+
+@pytest.mark.parametrize("model, term", [("depression", "ecr_anxiety"), ("panic", "ecr_anxiety"),
+                                         ("depression", "ecr_avoidance")])
+def test_true_coefficient_inside_95_ci(example, model, term):
+    truth = json.loads((ROOT / "data" / "example" / "truth.json").read_text())["models"][model]["b"][term]
+    reg = pd.read_csv(example / "tables" / "regressions.csv").set_index(["model", "term"])
+    lo, hi = reg.loc[(model, term), ["ci_lo", "ci_hi"]]
+    assert lo < truth < hi, (model, term, lo, truth, hi)
+
+
+def test_two_factor_model_fits_better(example):
+    fit = pd.read_csv(example / "tables" / "cfa_fit.csv").set_index("model")
+    assert fit.loc["two_factor", "chi2"] < fit.loc["one_factor", "chi2"]
+    assert fit.loc["two_factor", "cfi"] > 0.9
+    cor = pd.read_csv(example / "tables" / "cfa_factor_correlations.csv")
+    r = cor.loc[cor["model"] == "two_factor", "est"].iloc[0]
+    assert 0.15 < r < 0.45    # latent anxiety-avoidance correlation is .30 in the population model
