@@ -12,7 +12,7 @@ from attachstats.errors import DataError
 from attachstats.reliability import cronbach_alpha, item_statistics, reliability_table
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "reliability"
-ECR_FULL = Path("/work/shared/data/ecr-openpsychometrics/data.csv")
+from conftest import SHARED_ECR as ECR_FULL
 ODD = [f"Q{i}" for i in range(1, 37, 2)]   # avoidance
 EVEN = [f"Q{i}" for i in range(2, 37, 2)]  # anxiety
 REVERSED = [f"Q{i}" for i in (3, 15, 19, 25, 27, 29, 31, 33, 35, 22)]
