@@ -74,6 +74,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ._threads import small_matrix_work
 from .errors import ModelError
 
 __all__ = ["CFAResult", "build_model_syntax", "method_factor_syntax", "fit_cfa", "fit_table", "fit_indices",
@@ -721,6 +722,7 @@ ESTIMATORS = ("ML", "MLR")
 MISSING = ("listwise", "fiml")
 
 
+@small_matrix_work
 def fit_cfa(data: pd.DataFrame, syntax: str, name: str, estimator: str = "ML",
             missing: str = "listwise") -> CFAResult:
     """Fit a CFA model by maximum likelihood, as lavaan's ``cfa()``.

@@ -40,6 +40,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ._threads import small_matrix_work
 from .errors import ModelError
 
 __all__ = ["STEPS", "EQUAL_KINDS", "MultiGroupResult", "fit_multigroup", "invariance_table",
@@ -282,6 +283,7 @@ def _group_data(data: pd.DataFrame, items: list[str], group: str, name: str,
     return list(groups), out
 
 
+@small_matrix_work
 def fit_multigroup(data: pd.DataFrame, syntax: str, group: str, name: str,
                    equal: Sequence[str] = (), groups: Sequence[str] | None = None) -> MultiGroupResult:
     """Fit a CFA model in several groups at once, with parameters of some kinds held equal.
