@@ -166,3 +166,29 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
         "cfa_loadings": loadings_figure(loadings, model),
         "coefficients": coefficient_plot(tables["regressions"]),
     }
+
+
+def forest_plot(coefficients: pd.DataFrame, pooled: pd.DataFrame) -> Any:
+    """Forest plot: each study's b with 95% CI and the random-effects pool, per pooled effect."""
+    plt, pal = _plt()
+    if pooled.empty:
+        fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
+        ax.text(0.5, 0.5, "no effect is estimated in two or more studies", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    k = len(pooled)
+    fig, axes = plt.subplots(k, 1, figsize=(COLUMN_IN, sum(0.3 * (r.k + 1) + 0.6 for r in pooled.itertuples())),
+                             squeeze=False)
+    for ax, r in zip(axes[:, 0], pooled.itertuples()):
+        g = coefficients[(coefficients["model"] == r.model) & (coefficients["outcome"] == r.outcome)
+                         & (coefficients["term"] == r.term)]
+        y = np.arange(len(g), 0, -1)
+        ax.errorbar(g["b"], y, xerr=[g["b"] - g["ci_lo"], g["ci_hi"] - g["b"]], fmt="s", ms=3, lw=0.8,
+                    color=pal[0])
+        ax.fill([r.ci_lo, r.estimate, r.ci_hi, r.estimate], [0, 0.25, 0, -0.25], color=pal[3])
+        ax.set_yticks([*y, 0], [*g["study"], f"pooled (I² = {r.i2:.0f}%)"])
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_title(f"{r.model}: {r.outcome} on {r.term}")
+        ax.set_xlabel("b with 95% CI")
+    fig.tight_layout()
+    return fig
