@@ -22,6 +22,7 @@ include: "workflow/rules/measure.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/power.smk"
 
 
 rule all:

@@ -192,3 +192,23 @@ def forest_plot(coefficients: pd.DataFrame, pooled: pd.DataFrame) -> Any:
         ax.set_xlabel("b with 95% CI")
     fig.tight_layout()
     return fig
+
+
+def power_curve(power: pd.DataFrame, alpha: float = 0.05) -> Any:
+    """Power by sample size, one line per model and term, with ±2 Monte Carlo SE bands."""
+    plt, pal = _plt()
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 2.6))
+    for j, ((model, term), g) in enumerate(power.groupby(["model", "term"], sort=True)):
+        g = g.sort_values("n")
+        c = pal[j % len(pal)]
+        ax.plot(g["n"], g["power"], marker="o", ms=3, lw=1, color=c, label=f"{model}: {term}")
+        ax.fill_between(g["n"], g["power"] - 2 * g["power_mcse"], g["power"] + 2 * g["power_mcse"], color=c,
+                        alpha=0.2, lw=0)
+    ax.axhline(0.8, color="grey", lw=0.5, ls="--")
+    ax.axhline(alpha, color="grey", lw=0.5, ls=":")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("sample size (n)")
+    ax.set_ylabel("power")
+    ax.legend(frameon=False, fontsize=6)
+    fig.tight_layout()
+    return fig
