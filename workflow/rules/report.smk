@@ -1,15 +1,15 @@
-rule markdown_tables:
-    """Every result table as formatted Markdown (CSV files stay full precision)."""
+rule formatted_tables:
+    """Every result table in APA style as Markdown, LaTeX (booktabs) and Word (CSV stays full precision)."""
     input:
         unpack(table_inputs),
     output:
-        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.md", name=TABLES),
+        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
     log:
-        f"{RESULTS}/{{study}}/logs/markdown_tables.log",
+        f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
-        f"{RESULTS}/{{study}}/benchmarks/markdown_tables.tsv"
+        f"{RESULTS}/{{study}}/benchmarks/formatted_tables.tsv"
     script:
-        "../scripts/markdown_tables.py"
+        "../scripts/formatted_tables.py"
 
 
 rule figures:
@@ -50,7 +50,7 @@ rule report:
     """Self-contained HTML report (figures embedded) of one study."""
     input:
         unpack(table_inputs),
-        markdown=rules.markdown_tables.output,
+        formatted=rules.formatted_tables.output,
         figures=rules.figures.output,
         provenance=f"{RESULTS}/{{study}}/provenance.json",
     output:
