@@ -20,6 +20,7 @@ rule figures:
     output:
         **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
                         category="Figures") for name in FIGURES},
+        **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURES},
     params:
         study=study_of,
     log:
@@ -51,7 +52,7 @@ rule report:
     input:
         unpack(table_inputs),
         formatted=rules.formatted_tables.output,
-        figures=rules.figures.output,
+        figures=lambda w: [f"{RESULTS}/{w.study}/figures/{name}.png" for name in FIGURES],
         provenance=f"{RESULTS}/{{study}}/provenance.json",
     output:
         f"{RESULTS}/{{study}}/report.html",
