@@ -194,7 +194,22 @@ def write_docx(m: TableModel, path: str | Path) -> None:
     props.last_printed = fixed
     props.author = props.last_modified_by = "attachstats"
     props.revision = 1
-    doc.save(str(path))
+    _save_stable_zip(doc, path)
+
+
+def _save_stable_zip(doc, path: str | Path) -> None:
+    """Save a python-docx document with fixed zip-entry times (byte-identical reruns)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    doc.save(buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
 
 
 def _cell_borders(cell, top: bool, bottom: bool) -> None:

@@ -44,5 +44,7 @@ def test_docx_reads_back_with_apa_layout(tmp_path):
     xml = t._tbl.xml
     assert 'w:left w:val="nil"' in xml and 'w:right w:val="nil"' in xml and 'w:left w:val="single"' not in xml
     second = tmp_path / "t2.docx"
+    import time
+    time.sleep(2.1)   # zip entries store times with 2-second resolution
     write_docx(table_model(DF, "regressions", number=2), second)
     assert path.read_bytes() == second.read_bytes()
