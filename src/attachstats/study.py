@@ -18,15 +18,17 @@ from .errors import ConfigError
 from .instruments import Instrument, load_instrument
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping, with errors that name the file."""
+def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
+    """Read a YAML mapping, with errors that name the file (``what`` says what it is)."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"study file {p} does not exist")
+        raise ConfigError(f"{what} {p} does not exist")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+    if data is None and allow_empty:
+        return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{p} must contain a YAML mapping (key: value lines), got {type(data).__name__}")
     return data
