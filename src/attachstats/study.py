@@ -111,7 +111,11 @@ def _check_references(s: Mapping[str, Any]) -> None:
         raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "
                           f"the study's instrument blocks ({', '.join(s.get('instruments', {}))})")
     screening = s.get("screening", {})
-    for rule in ("longstring", "mahalanobis"):
+    for var in screening.get("attention_checks", {}).get("expected", {}):
+        if var not in s.get("variables", {}):
+            raise ConfigError(f"study {name!r}, screening.attention_checks: {var!r} is not a declared variable "
+                              "(declare the instructed item under variables)")
+    for rule in ("longstring", "mahalanobis", "irv", "psychsyn"):
         block = screening.get(rule)
         if block and block.get("instrument") not in s.get("instruments", {}):
             raise ConfigError(f"study {name!r}, screening.{rule}.instrument: {block.get('instrument')!r} "

@@ -133,7 +133,9 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     Stages (each recorded in ``flow`` even when it excludes nobody): ``empty_rows``
     (no item answered), ``missing_ids``, ``duplicate_rows`` (exact copies of an earlier row),
     ``duplicate_ids``, ``out_of_range`` (only when its policy is ``exclude``),
-    ``speeding``, ``longstring``, ``mahalanobis`` (each only when configured).
+    ``speeding``, ``longstring``, ``mahalanobis``, ``irv``, ``evenodd``, ``psychsyn``,
+    ``attention_checks`` (each only when configured; ``action: flag`` records without
+    excluding).
     """
     file = study["data"]["path"]
     scr = study.get("screening", {})
@@ -220,6 +222,47 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         hurdle("mahalanobis", pd.Series(np.where(m, [f"D2 = {d:.1f}, p = {p:.2g} < {a}" for d, p in
                                                      zip(md["mahalanobis_d2"].fillna(0), md["mahalanobis_p"].fillna(1))],
                                                  None), index=df.index, dtype=object), cfg.get("action", "exclude"))
+
+    keyed_cache: dict[str, pd.DataFrame] = {}
+
+    def keyed(key: str) -> pd.DataFrame:
+        if key not in keyed_cache:
+            from .scoring import keyed_items
+
+            keyed_cache[key] = keyed_items(df, key, instrument_of(study, key))
+        return keyed_cache[key]
+
+    def bounded_hurdle(name: str, values: pd.Series, cfg: Mapping[str, Any], what: str) -> None:
+        lo, hi = cfg.get("min"), cfg.get("max")
+        low = values < lo if lo is not None else pd.Series(False, index=df.index)
+        high = values > hi if hi is not None else pd.Series(False, index=df.index)
+        text = [f"{what} {v:.2f} < {lo}" if a else (f"{what} {v:.2f} > {hi}" if b else None)
+                for v, a, b in zip(values, low, high)]
+        hurdle(name, pd.Series(text, index=df.index, dtype=object), cfg.get("action", "flag"))
+
+    if scr.get("irv"):
+        cfg = scr["irv"]
+        indices["irv"] = careless.irv(df[item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))])
+        bounded_hurdle("irv", indices["irv"], cfg, "IRV")
+    if scr.get("evenodd"):
+        cfg = scr["evenodd"]
+        blocks = [keyed(k)[[f"{k}_{n}" for n in sub.items]] for k in study["instruments"]
+                  for sub in instrument_of(study, k).subscales.values()]
+        indices["evenodd"] = careless.evenodd(pd.concat(blocks, axis=1), [b.shape[1] for b in blocks],
+                                              spearman_brown=cfg.get("spearman_brown", False))
+        bounded_hurdle("evenodd", indices["evenodd"], cfg, "even-odd r")
+    if scr.get("psychsyn"):
+        cfg = scr["psychsyn"]
+        indices["psychsyn"] = careless.psychsyn(keyed(cfg["instrument"]), cfg.get("critval", 0.60))
+        bounded_hurdle("psychsyn", indices["psychsyn"], cfg, "synonym r")
+    if scr.get("attention_checks"):
+        cfg = scr["attention_checks"]
+        checks = cfg["expected"]
+        indices["attention_failures"] = careless.attention_failures(df[list(checks)], list(checks.values()))
+        limit = cfg.get("max_failures", 0)
+        hurdle("attention_checks", pd.Series(
+            [f"{v} of {len(checks)} instructed items failed (allowed {limit})" if v > limit else None
+             for v in indices["attention_failures"]], index=df.index, dtype=object), cfg.get("action", "exclude"))
 
     exclusions, flow = _account(df, stages)
     decision = pd.Series("included", index=df.index, dtype=object)
