@@ -21,10 +21,13 @@ include: "workflow/rules/score.smk"
 include: "workflow/rules/measure.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/summary.smk"
+include: "workflow/rules/power.smk"
 
 
 rule all:
     input:
         expand(f"{RESULTS}/{{study}}/report.html", study=STUDIES),
         expand(f"{RESULTS}/{{study}}/provenance.json", study=STUDIES),
+        rules.cross_study_summary.output,
     default_target: True

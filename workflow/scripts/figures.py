@@ -7,7 +7,7 @@ def main(sm):
     tables = {name: read_csv(sm.input[name]) for name in ("flow", "cfa_loadings", "regressions", "score_summary")}
     made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study)
     for name, fig in made.items():
-        figures.save_png(fig, sm.output[name])
+        figures.save_png(fig, sm.output[name], pdf=sm.output[f"{name}_pdf"])
 
 
 run_step(snakemake, main)

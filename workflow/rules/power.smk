@@ -1,0 +1,57 @@
+# Monte Carlo power analysis; not part of `all` (a planning tool): `snakemake power`.
+from attachstats.power import PowerSpec
+
+POWER_FILE = config.get("power_config", "config/power.yaml")
+POWER = None
+if Path(POWER_FILE).exists():
+    _power = read_yaml(POWER_FILE, "power config")
+    if "power_chunk_size" in config:
+        _power["chunk_size"] = config["power_chunk_size"]
+    POWER = PowerSpec.from_dict(_power, seed=SEED, origin=POWER_FILE)
+POWER_DIR = f"{RESULTS}/power"
+
+
+rule power_chunk:
+    """One chunk of replications at one sample size."""
+    input:
+        POWER_FILE,
+        POWER.simulation if POWER else [],
+    output:
+        f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv",
+    params:
+        spec=POWER,
+    wildcard_constraints:
+        n=r"\d+",
+        chunk=r"\d+",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    log:
+        f"{POWER_DIR}/logs/n{{n}}_chunk{{chunk}}.log",
+    benchmark:
+        f"{POWER_DIR}/benchmarks/n{{n}}_chunk{{chunk}}.tsv"
+    script:
+        "../scripts/power_chunk.py"
+
+
+rule power:
+    """Power, bias and coverage per effect and sample size, and the power curve."""
+    input:
+        chunks=expand(f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv", n=POWER.sample_sizes if POWER else [],
+                      chunk=POWER.chunks() if POWER else []),
+    output:
+        table=f"{POWER_DIR}/power.csv",
+        figure=report(f"{POWER_DIR}/power_curve.png", caption="../report/power_curve.rst", category="Power"),
+    params:
+        spec=POWER,
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    log:
+        f"{POWER_DIR}/logs/power.log",
+    benchmark:
+        f"{POWER_DIR}/benchmarks/power.tsv"
+    script:
+        "../scripts/power.py"
