@@ -203,14 +203,17 @@ def method_factor_syntax(factors: Mapping[str, Sequence[str]], method_items: Seq
                          method: str = "method") -> str:
     """Correlated factors plus a method factor for the reverse-keyed items.
 
-    The method factor loads on ``method_items`` (its first item is the marker) and is
-    orthogonal to every substantive factor, so it absorbs variance shared by the
-    reverse-worded items beyond their trait (a "correlated traits, uncorrelated method"
-    model). Each method item keeps its loading on its substantive factor.
+    The method factor loads on ``method_items`` and is orthogonal to every substantive
+    factor, so it absorbs variance shared by the reverse-worded items beyond their trait (a
+    "correlated traits, uncorrelated method" model). Each method item keeps its loading on
+    its substantive factor.
 
-    Identification: the method factor needs at least three items (with two, its variance
-    and loadings are identified only through the other factors' constraints, which makes the
-    solution fragile); the fit additionally checks that the information matrix is not
+    Identification: the method factor's variance is fixed to 1 and all its loadings are free
+    (``NA*`` on the first). With a marker loading instead, a weak or absent method effect
+    drives the method variance to 0 and the loadings to infinity (an empirically
+    unidentified model); with the variance fixed, the loadings just come out near 0. The
+    sign is fixed by the start values (first method item loads positively). At least
+    three method items are required; the fit also checks that the information matrix is not
     singular.
 
     Raises
@@ -225,7 +228,8 @@ def method_factor_syntax(factors: Mapping[str, Sequence[str]], method_items: Seq
     ...                            ["x2", "x4", "x6"]))
     a =~ x1 + x2 + x3
     b =~ x4 + x5 + x6
-    method =~ x2 + x4 + x6
+    method =~ NA*x2 + x4 + x6
+    method ~~ 1*method
     a ~~ 0*method
     b ~~ 0*method
     """
@@ -240,7 +244,7 @@ def method_factor_syntax(factors: Mapping[str, Sequence[str]], method_items: Seq
         raise ModelError(f"a method factor needs at least 3 reverse-keyed items to be identified, "
                          f"got {len(method_items)} ({', '.join(method_items) or 'none'})")
     base = build_model_syntax(factors)
-    lines = [base, f"{method} =~ " + " + ".join(method_items)]
+    lines = [base, f"{method} =~ NA*" + " + ".join(method_items), f"{method} ~~ 1*{method}"]
     lines += [f"{f} ~~ 0*{method}" for f in factors]
     return "\n".join(lines)
 
