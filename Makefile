@@ -32,7 +32,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 # Benchmark of the factor analysis on the full open ECR data (../shared), against lavaan/psych
-# when Rscript is installed; writes benchmarks/results/factor.{json,md}. Not a test.
+# when Rscript is installed; writes benchmarks/latest/factor.{json,md}. Not a test.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_factor.py
 

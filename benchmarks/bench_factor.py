@@ -11,7 +11,7 @@ and, when ``Rscript`` with lavaan and psych is installed, the same three in R in
 run (``lavaan::cfa`` + ``fitMeasures``, ``estimator = "MLR"``, ``psych::fa.parallel`` on the
 correlation matrix with ``n.obs``, so that it simulates but does not also resample). Each
 step is timed ``--repeat`` times after one warm-up call (imports and first-call costs
-excluded); the median is reported. Writes ``benchmarks/results/factor.json`` and
+excluded); the median is reported. Writes ``benchmarks/latest/factor.json`` and
 ``factor.md`` (numbers, ratios R / Python and the machine). Skips with a message when the
 data are absent.
 
@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "ecr-openpsychometrics" / "data.csv"
-OUT = ROOT / "benchmarks" / "results"
+OUT = ROOT / "benchmarks" / "latest"
 Q = [f"Q{i}" for i in range(1, 37)]
 REVERSED = [f"Q{i}" for i in (3, 15, 19, 22, 25, 27, 29, 31, 33, 35)]
 
