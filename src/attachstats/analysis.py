@@ -48,17 +48,38 @@ def factor_structures(study: Mapping[str, Any]) -> dict[str, dict[str, list[str]
 
 def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Fit every declared CFA model on the keyed items; return fit, loadings, latent correlations."""
-    from .cfa import build_model_syntax, fit_cfa, fit_table
+    from .cfa import fit_table
 
     if not study.get("factor_analysis"):
         return _empty_cfa()
     key = study["factor_analysis"]["instrument"]
     keyed = keyed_items(data, key, instrument_of(study, key))
-    results = [fit_cfa(keyed, build_model_syntax(factors), name)
-               for name, factors in factor_structures(study).items()]
+    results = [_fit_identified(keyed, factors, name) for name, factors in factor_structures(study).items()]
     return (fit_table(results),
             pd.concat([r.loadings for r in results], ignore_index=True),
             pd.concat([r.factor_correlations for r in results], ignore_index=True))
+
+
+def _fit_identified(data: pd.DataFrame, factors: Mapping[str, list[str]], name: str):
+    """Fit with marker identification (lavaan's default); if the marker item does not load
+    (a singular information matrix, e.g. one factor over two unrelated dimensions), refit with
+    latent variances fixed to 1. Fit statistics and standardised estimates do not depend on
+    the choice; the log says which was used."""
+    import logging
+
+    from .cfa import build_model_syntax, fit_cfa
+    from .errors import ModelError
+
+    try:
+        return fit_cfa(data, build_model_syntax(factors), name)
+    except ModelError as exc:
+        if "not identified" not in str(exc):
+            raise
+        logging.getLogger("attachstats.cfa").warning(
+            "%s: marker identification failed (%s); refitting with latent variances fixed to 1", name, exc)
+        lines = [f"{f} =~ NA*{items[0]}" + "".join(f" + {i}" for i in items[1:]) + f"\n{f} ~~ 1*{f}"
+                 for f, items in factors.items()]
+        return fit_cfa(data, "\n".join(lines), name)
 
 
 def _empty_cfa() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

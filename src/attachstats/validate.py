@@ -65,6 +65,8 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
     empty cells are missing.
     """
     per_column = _missing_codes(study)
+    for col, codes in df.attrs.get("file_missing_codes", {}).items():   # SPSS/Stata user-missing values
+        per_column[col] = per_column.get(col, set()) | _codes_as_text(list(codes))
     default_codes = _codes_as_text(study["data"].get("missing_codes", []))
     variables = study.get("variables", {})
     issues: list[dict] = []
@@ -85,6 +87,7 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
         record(is_code, col, s, "missing_code", "set_missing")
         s = s.mask(is_code | (s == ""))
         if col in numeric_cols:
+            s = _labels_to_codes(s, col, study, df.attrs.get("value_labels", {}).get(col))
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & s.notna()
             if bad.any():
@@ -112,6 +115,20 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
                 s = mapped.where(~unlisted, s if policy == "keep" else pd.NA)
             out[col] = s
     return out, issues
+
+
+def _labels_to_codes(s: pd.Series, col: str, study: Mapping[str, Any], file_labels: dict | None) -> pd.Series:
+    """Text answers ("Strongly agree") → their numeric codes, from the study's or the file's labels."""
+    labels: dict[str, str] = {}
+    if file_labels:
+        labels.update({str(text).strip().casefold(): code for code, text in file_labels.items()})
+    for key, block in study["instruments"].items():
+        if col.startswith(f"{key}_") and block.get("labels"):
+            labels.update({str(text).strip().casefold(): str(code) for code, text in block["labels"].items()})
+    if not labels:
+        return s
+    folded = s.str.casefold()
+    return s.where(~folded.isin(labels).fillna(False), folded.map(labels, na_action="ignore"))
 
 
 def _ranges(study: Mapping[str, Any]) -> dict[str, tuple[float | None, float | None, bool]]:

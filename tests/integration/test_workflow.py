@@ -135,3 +135,34 @@ def test_study_without_outcome_models(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "results" / "mini" / "report.html").read_text()
     assert "declares no outcome models" in html
+
+
+def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
+    """An SPSS export with value labels, a -99 user-missing code and IP/e-mail columns."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    import numpy as np
+
+    raw = make_survey(120)
+    df = raw.drop(columns=["Gender", "IPAddress"]).drop(columns="ResponseId").astype(int)
+    df.insert(0, "ResponseId", [f"R_{i:05d}" for i in range(len(df))])
+    df["Gender"] = np.where(raw["Gender"] == "Female", 2, 1)
+    df["IPAddress"] = [f"203.0.113.{i}" for i in range(len(df))]
+    df["RecipientEmail"] = [f"secret{i}@example.org" for i in range(len(df))]
+    df.loc[4, "ECR_7"] = -99
+    pyreadstat.write_sav(df, str(tmp_path / "export.sav"), variable_value_labels={"Gender": {1: "Male", 2: "Female"}},
+                         missing_ranges={"ECR_7": [-99]})
+    d = study_dict("export.sav")
+    d["data"] = {"path": "export.sav", "format": "sav"}
+    d["variables"]["gender"] = {"column": "Gender", "type": "categorical", "codes": {1: "Male", 2: "Female"},
+                                "reference": "Female"}
+    (tmp_path / "mini.yaml").write_text(yaml.safe_dump(d, sort_keys=False))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"studies": [str(tmp_path / "mini.yaml")]}))
+    res = snakemake(tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = tmp_path / "results" / "mini"
+    issues = pd.read_csv(out / "validation" / "issues.csv")
+    assert ((issues["rule"] == "missing_code") & (issues["column"] == "ecr_7") & (issues["row"] == 5)).any()
+    for f in out.rglob("*"):
+        if f.is_file():
+            content = f.read_bytes()
+            assert b"203.0.113." not in content and b"secret" not in content and b"example.org" not in content, f
