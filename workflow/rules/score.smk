@@ -16,7 +16,7 @@ rule score:
 
 
 rule reliability:
-    """Cronbach's alpha (Feldt CI) per subscale and item statistics."""
+    """Cronbach's alpha (Feldt and bootstrap CIs), omega (psych::omega) per subscale, item statistics."""
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
@@ -24,6 +24,7 @@ rule reliability:
         item_table=f"{RESULTS}/{{study}}/tables/reliability_items.csv",
     params:
         study=study_of,
+        seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/reliability.log",
     benchmark:
