@@ -57,6 +57,12 @@ __all__ = ["OmegaResult", "WarmStart", "omega", "omega_from_corr", "omega_bootst
            "minres", "smc", "varimax", "oblimin", "schmid_leiman"]
 
 PSI_LOWER = 0.005  # psych's lower bound on uniquenesses
+#: Stopping rules of the minres fits of bootstrap resamples: psych's own precision (a
+#: criterion decrease below ~2e-9) rather than the full-sample fit's 1e-10, and at most 600
+#: fixed-point evaluations. Resamples with a group factor of pure noise otherwise creep
+#: towards their optimum for thousands of steps while omega no longer moves in the fourth
+#: decimal.
+BOOT_LIMITS = {"tol": 1e-7, "ftol": 2e-9, "max_iter": 600}
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ def _with_diag(r: np.ndarray, psi: np.ndarray) -> np.ndarray:
 
 
 def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float = 1e-10,
-           max_iter: int = 20000) -> np.ndarray:
+           ftol: float = 1e-10, max_iter: int = 20000) -> np.ndarray:
     """Unrotated minimum-residual (ULS) factor loadings of correlation matrices.
 
     Minimises the sum of squared residuals of ``R - diag(psi)`` about its best rank-``nf``
@@ -120,7 +126,8 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float =
     principal axes, ``psi <- clip(diag(R) - diag(L L'))`` (the diagonal is fitted exactly
     and the gradient ``-2 diag(R - psi - LL')`` vanishes or points out of the bounds),
     reached with SQUAREM acceleration (Varadhan & Roland, 2008) until no uniqueness moves
-    by more than ``tol``.
+    by more than ``tol`` or an acceleration cycle lowers the criterion by less than ``ftol``
+    (psych's L-BFGS-B stops at a decrease of about 2e-9, so both rules are stricter).
 
     Parameters
     ----------
@@ -147,12 +154,14 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float =
         return new, (e * e).sum(axis=(1, 2))
 
     active = np.arange(len(rs))
+    f_prev = np.full(len(rs), np.inf)
     evals = 0
     while active.size and evals < max_iter:
         p0 = psi[active]
-        p1, _ = step(active, p0)
-        done = np.abs(p1 - p0).max(axis=1) < tol
+        p1, f0 = step(active, p0)
+        done = (np.abs(p1 - p0).max(axis=1) < tol) | (f_prev[active] - f0 < ftol)
         psi[active[done]] = p1[done]
+        f_prev[active] = f0
         active, p0, p1 = active[~done], p0[~done], p1[~done]
         if not active.size:
             break
@@ -273,14 +282,15 @@ def schmid_leiman(r: np.ndarray, nf: int, warm: WarmStart | None = None
     warm : WarmStart, optional
         A full-sample solution: minres starts at its uniquenesses instead of ``1 - smc``,
         and oblimin starts at its rotation after an orthogonal Procrustes alignment of the
-        loadings (instead of varimax and the identity). Without it every matrix is treated
-        as psych does.
+        loadings (instead of varimax and the identity), and each minres fit stops by
+        ``BOOT_LIMITS``. Without it every matrix is treated as psych does.
 
     Returns
     -------
     g (B, k), h2 (B, k), solutions (list of WarmStart)
     """
-    orth = _flip_columns(minres(r, nf, None if warm is None else warm.psi))
+    limit = {} if warm is None else BOOT_LIMITS
+    orth = _flip_columns(minres(r, nf, None if warm is None else warm.psi, **limit))
     if nf > 1:
         if warm is None:
             orth = np.stack([varimax(o) for o in orth])
@@ -296,7 +306,7 @@ def schmid_leiman(r: np.ndarray, nf: int, warm: WarmStart | None = None
         c = phi[:, 0, 1]
         gload = np.stack([np.sqrt(np.abs(c)), np.sign(c) * np.sqrt(np.abs(c))], axis=1)
     else:
-        gload = _flip_columns(minres(phi, 1))[:, :, 0]
+        gload = _flip_columns(minres(phi, 1, **limit))[:, :, 0]
     g = (pattern @ gload[:, :, None])[:, :, 0]
     return g, h2, [WarmStart(1.0 - h, o, t) for h, o, t in zip(h2, orth, rot)]
 

@@ -1,10 +1,12 @@
 rule score:
-    """Reverse keys and subscale scores with proration."""
+    """Reverse keys, subscale scores with proration, severity bands, caseness and item flags."""
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         summary=f"{RESULTS}/{{study}}/tables/score_summary.csv",
+        bands=f"{RESULTS}/{{study}}/tables/score_bands.csv",
+        caseness=f"{RESULTS}/{{study}}/tables/caseness.csv",
     params:
         study=study_of,
     log:
