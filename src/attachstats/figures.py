@@ -103,7 +103,7 @@ def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | N
                 ax.scatter(d.loc[m, x], d.loc[m, y], s=4, alpha=0.45, color=pal[j], linewidths=0,
                            label=f"{name} (n = {int(m.sum()):,})")
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, frameon=False, markerscale=3,
-                  title=rule or None)
+                  title=f"high = {rule}" if rule else None)
     else:
         ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0)
     vx, hy = cuts if cuts is not None else (midpoint, midpoint)

@@ -139,7 +139,7 @@ def score_study(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFr
 
 #: Columns of :func:`band_table` and :func:`caseness_table` (a public interface).
 BAND_COLUMNS = ["score", "band", "lower", "upper", "n", "share"]
-CASENESS_COLUMNS = ["indicator", "score", "rule", "n_assessed", "n_positive", "share"]
+CASENESS_COLUMNS = ["indicator", "variable", "rule", "n_assessed", "n_positive", "share"]
 
 
 def band_table(scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
@@ -175,9 +175,9 @@ def caseness_table(scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
                       for n in inst.subscales if inst.caseness(n) is not None]
         indicators += [(f"{key}_{f.name}", f"{key}_{f.item}", f"item {key}_{f.item} >= {f.at_least:g}"
                         + (f" ({f.label})" if f.label else "")) for f in inst.flags]
-        for col, score, rule in indicators:
+        for col, variable, rule in indicators:
             v = scores[col]
             n_assessed, n_pos = int(v.notna().sum()), int((v == 1).sum())
-            rows.append({"indicator": col, "score": score, "rule": rule, "n_assessed": n_assessed,
+            rows.append({"indicator": col, "variable": variable, "rule": rule, "n_assessed": n_assessed,
                          "n_positive": n_pos, "share": n_pos / n_assessed if n_assessed else float("nan")})
     return pd.DataFrame(rows, columns=CASENESS_COLUMNS)
