@@ -83,7 +83,7 @@ def _styles_text(styles: pd.DataFrame | None) -> str:
         return note + " This study has no instrument with anxiety and avoidance subscales, so no categories."
     parts = [f"{r.style} {r.n:,} ({float(r.share):.1%})"
              for r in styles.itertuples() if r.n > 0]
-    return f"{note} Categories ({styles['rule'].iat[0]}): " + ", ".join(parts) + "."
+    return f"{note} Categories (high = {styles['rule'].iat[0]}): " + ", ".join(parts) + "."
 
 
 def _apa_html(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
