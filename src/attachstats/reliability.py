@@ -23,6 +23,13 @@ change nothing else (they drop out of every pairwise covariance and of the score
 SD). On data without such rows the two agree exactly. Drop fully empty rows before calling
 ``psych::alpha`` to reproduce these numbers in R.
 
+:func:`reliability_table` adds McDonald's omega (``omega_total``, ``omega_h``) as
+``psych::omega`` computes it (:mod:`attachstats.omega`) and, with ``n_boot > 0``,
+percentile bootstrap intervals of alpha and omega: rows are resampled with replacement,
+every resample's pairwise covariance or correlation matrix is computed at once
+(:mod:`attachstats.bootstrap`), and the generator is seeded from the run's seed and the scale
+name, so the same inputs and seed give the same intervals.
+
 Items must already be reverse-keyed: unlike ``psych::alpha`` this module never reverses
 items and does not drop items without variance (it raises :class:`~attachstats.errors.DataError`).
 """
