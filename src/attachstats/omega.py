@@ -25,9 +25,10 @@
 
 Every step works on a stack of correlation matrices at once (arrays ``(B, k, k)``), so the
 bootstrap fits all resamples together instead of looping over them in Python; a single
-matrix is a stack of one. Bootstrap resamples start at the full-sample solution (minres at
-its uniquenesses; oblimin at its rotation after an orthogonal Procrustes alignment), which
-changes the path to the optimum, not the optimum.
+matrix is a stack of one. Each resample is fitted exactly as the full sample (psych's
+starting values and stopping rules): with weak group factors the Schmid–Leiman solution has
+several local optima, and starting resamples at the full-sample solution would make the
+intervals too narrow.
 
 With ``nf = 1`` there are no group factors: psych still prints an ``omega_h`` (the
 one-factor ``(sum(lambda))^2 / Vt``) but warns that it is not meaningful;
@@ -53,16 +54,10 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["OmegaResult", "WarmStart", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for",
+__all__ = ["OmegaResult", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for",
            "minres", "smc", "varimax", "oblimin", "schmid_leiman"]
 
 PSI_LOWER = 0.005  # psych's lower bound on uniquenesses
-#: Stopping rules of the minres fits of bootstrap resamples: psych's own precision (a
-#: criterion decrease below ~2e-9) rather than the full-sample fit's 1e-10, and at most 600
-#: fixed-point evaluations. Resamples with a group factor of pure noise otherwise creep
-#: towards their optimum for thousands of steps while omega no longer moves in the fourth
-#: decimal.
-BOOT_LIMITS = {"tol": 1e-7, "ftol": 2e-9, "max_iter": 600}
 
 
 @dataclass(frozen=True)
@@ -76,16 +71,6 @@ class OmegaResult:
     nfactors: int
     g_loadings: np.ndarray  # Schmid-Leiman general-factor loadings (after reflection)
     h2: np.ndarray          # communalities of the nf-factor solution
-    solution: "WarmStart"   # where bootstrap resamples start
-
-
-@dataclass(frozen=True)
-class WarmStart:
-    """A full-sample solution that bootstrap resamples start from."""
-
-    psi: np.ndarray               # uniquenesses (k,)
-    orth: np.ndarray              # varimax loadings (k, nf)
-    rotation: np.ndarray | None   # oblimin rotation T (nf, nf); None for one factor
 
 
 def smc(r: np.ndarray) -> np.ndarray:
@@ -179,23 +164,33 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float =
 
 
 def varimax(x: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> np.ndarray:
-    """Kaiser-normalised varimax rotation, as R's ``stats::varimax`` (same stopping rule)."""
-    p, nc = x.shape
+    """Kaiser-normalised varimax rotation, as R's ``stats::varimax`` (same stopping rule).
+
+    ``x`` is one loading matrix ``(k, nf)`` or a stack ``(B, k, nf)``; each is rotated on its own.
+    """
+    single = x.ndim == 2
+    xs = x[None] if single else x
+    _, p, nc = xs.shape
     if nc < 2:
         return x
-    sc = np.sqrt((x * x).sum(axis=1))
-    z0 = x / sc[:, None]
-    t = np.eye(nc)
-    d = 0.0
+    sc = np.sqrt((xs * xs).sum(axis=2, keepdims=True))
+    z0 = xs / sc
+    t = np.broadcast_to(np.eye(nc), (len(xs), nc, nc)).copy()
+    d = np.zeros(len(xs))
+    going = np.arange(len(xs))
     for _ in range(max_iter):
-        z = z0 @ t
-        b = z0.T @ (z ** 3 - z * ((z * z).sum(axis=0) / p))
-        u, s, vt = np.linalg.svd(b)
-        t = u @ vt
-        d_past, d = d, s.sum()
-        if d < d_past * (1 + eps):
+        z = z0[going] @ t[going]
+        b = z0[going].transpose(0, 2, 1) @ (z ** 3 - z * ((z * z).sum(axis=1, keepdims=True) / p))
+        u, sv, vt = np.linalg.svd(b)
+        t[going] = u @ vt
+        d_new = sv.sum(axis=1)
+        stop = d_new < d[going] * (1 + eps)
+        d[going] = d_new
+        going = going[~stop]
+        if not going.size:
             break
-    return (z0 @ t) * sc[:, None]
+    out = (z0 @ t) * sc
+    return out[0] if single else out
 
 
 def _quartimin(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -269,8 +264,7 @@ def _flip_columns(lam: np.ndarray) -> np.ndarray:
     return lam * s
 
 
-def schmid_leiman(r: np.ndarray, nf: int, warm: WarmStart | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, list[WarmStart]]:
+def schmid_leiman(r: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
     """General-factor loadings and communalities of psych's ``schmid(r, nf)`` for a stack.
 
     Parameters
@@ -279,61 +273,47 @@ def schmid_leiman(r: np.ndarray, nf: int, warm: WarmStart | None = None
         Correlation matrices.
     nf : int
         Group factors.
-    warm : WarmStart, optional
-        A full-sample solution: minres starts at its uniquenesses instead of ``1 - smc``,
-        and oblimin starts at its rotation after an orthogonal Procrustes alignment of the
-        loadings (instead of varimax and the identity), and each minres fit stops by
-        ``BOOT_LIMITS``. Without it every matrix is treated as psych does.
 
     Returns
     -------
-    g (B, k), h2 (B, k), solutions (list of WarmStart)
+    g (B, k), h2 (B, k)
     """
-    limit = {} if warm is None else BOOT_LIMITS
-    orth = _flip_columns(minres(r, nf, None if warm is None else warm.psi, **limit))
+    orth = _flip_columns(minres(r, nf))
     if nf > 1:
-        if warm is None:
-            orth = np.stack([varimax(o) for o in orth])
-        else:
-            u, _, vt = np.linalg.svd(orth.transpose(0, 2, 1) @ warm.orth)
-            orth = orth @ (u @ vt)
+        orth = varimax(orth)
     h2 = (orth * orth).sum(axis=2)
     if nf == 1:
-        return orth[:, :, 0], h2, [WarmStart(1.0 - h, o, None) for h, o in zip(h2, orth)]
-    t0 = None if warm is None else np.broadcast_to(warm.rotation, (len(r), nf, nf)).copy()
-    pattern, phi, rot = oblimin(orth, t0)
+        return orth[:, :, 0], h2
+    pattern, phi, _ = oblimin(orth)
     if nf == 2:
         c = phi[:, 0, 1]
         gload = np.stack([np.sqrt(np.abs(c)), np.sign(c) * np.sqrt(np.abs(c))], axis=1)
     else:
-        gload = _flip_columns(minres(phi, 1, **limit))[:, :, 0]
-    g = (pattern @ gload[:, :, None])[:, :, 0]
-    return g, h2, [WarmStart(1.0 - h, o, t) for h, o, t in zip(h2, orth, rot)]
+        gload = _flip_columns(minres(phi, 1))[:, :, 0]
+    return (pattern @ gload[:, :, None])[:, :, 0], h2
 
 
-def _omega_stack(r: np.ndarray, nfactors: int, warm: WarmStart | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[WarmStart]]:
+def _omega_stack(r: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """omega_total, psych's omega_h, omega_lim, reflected g loadings and h2 of a stack."""
     k = r.shape[-1]
     if nfactors < 1 or nfactors >= k:
         raise DataError(f"omega needs 1 <= nfactors < number of items ({k}), got {nfactors}")
-    g, h2, sols = schmid_leiman(r, nfactors, warm)
+    g, h2 = schmid_leiman(r, nfactors)
     key = np.where(g < 0, -1.0, 1.0)
     vt = (r * key[:, :, None] * key[:, None, :]).sum(axis=(1, 2))
     g = g * key
     uniq = (1.0 - h2).sum(axis=1)
     gsq = g.sum(axis=1) ** 2
-    return (vt - uniq) / vt, gsq / vt, gsq / (vt - uniq), g, h2, sols
+    return (vt - uniq) / vt, gsq / vt, gsq / (vt - uniq), g, h2
 
 
 def omega_from_corr(r: np.ndarray, nfactors: int = 3) -> OmegaResult:
     """Omega coefficients from one correlation matrix (see :func:`omega`)."""
-    tot, om_h, lim, g, h2, sols = _omega_stack(r[None], nfactors)
+    tot, om_h, lim, g, h2 = _omega_stack(r[None], nfactors)
     undefined = nfactors == 1
     return OmegaResult(omega_total=float(tot[0]), omega_h=float("nan") if undefined else float(om_h[0]),
                        omega_lim=float("nan") if undefined else float(lim[0]),
-                       omega_h_psych=float(om_h[0]), nfactors=nfactors, g_loadings=g[0], h2=h2[0],
-                       solution=sols[0])
+                       omega_h_psych=float(om_h[0]), nfactors=nfactors, g_loadings=g[0], h2=h2[0])
 
 
 def pairwise_corr(items: pd.DataFrame) -> np.ndarray:
@@ -377,12 +357,12 @@ def omega_nfactors_for(k: int, requested: int = 3) -> int:
     return requested if k >= 3 * requested else 1
 
 
-def omega_bootstrap(x: np.ndarray, full: OmegaResult, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def omega_bootstrap(x: np.ndarray, nfactors: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """omega_total and omega_h of every bootstrap resample, all fitted at once.
 
     The resamples' correlation matrices come from
-    :func:`attachstats.bootstrap.pairwise_corr_resamples`; the factor solutions of the
-    whole stack start at the full-sample solution ``full`` (same ``nfactors``). A resample
+    :func:`attachstats.bootstrap.pairwise_corr_resamples` and are all fitted together, each
+    exactly as :func:`omega` fits the full sample. A resample
     whose correlation matrix cannot be computed (an item without variance among the drawn
     rows) gives NaN.
 
@@ -398,7 +378,7 @@ def omega_bootstrap(x: np.ndarray, full: OmegaResult, counts: np.ndarray) -> tup
     hier = np.full(len(rs), np.nan)
     ok = np.isfinite(rs).all(axis=(1, 2))
     if ok.any():
-        t, h, *_ = _omega_stack(rs[ok], full.nfactors, full.solution)
+        t, h, *_ = _omega_stack(rs[ok], nfactors)
         tot[ok] = t
-        hier[ok] = h if full.nfactors > 1 else np.nan
+        hier[ok] = h if nfactors > 1 else np.nan
     return tot, hier

@@ -299,7 +299,7 @@ def _omega_columns(items: pd.DataFrame, requested: int, n_boot: int, seed: int |
         xv = x.to_numpy()
         counts = resample_counts(len(xv), int(n_boot), scale_rng(seed, name))
         a_ci = percentile_ci(alpha_resamples(xv, counts), ci)
-        tot, hier = omega_bootstrap(xv, om, counts)
+        tot, hier = omega_bootstrap(xv, nf, counts)
         t_ci = percentile_ci(tot, ci)
         h_ci = percentile_ci(hier, ci) if nf > 1 else nan2
     out.update(alpha_boot_ci_lo=a_ci[0], alpha_boot_ci_hi=a_ci[1], omega_total_ci_lo=t_ci[0],

@@ -186,3 +186,16 @@ def test_omega_bootstrap_intervals_contain_population_values():
     assert row.omega_h_ci_lo < truth_h < row.omega_h_ci_hi
     assert row.omega_total_ci_lo < truth_t < row.omega_total_ci_hi
     assert row.omega_h_ci_hi - row.omega_h_ci_lo < 0.06      # informative, not vacuous
+
+
+def test_stacked_bootstrap_fits_equal_one_by_one_fits():
+    """Every resample is fitted exactly as psych fits a sample (no warm starts that would pick
+    the full sample's local optimum and narrow the interval)."""
+    from attachstats.omega import omega_bootstrap, omega_from_corr
+
+    x = SETS[("synthetic", "avoidance")].dropna(how="all").to_numpy(float)
+    counts = resample_counts(len(x), 6, np.random.default_rng(17))
+    tot, hier = omega_bootstrap(x, 3, counts)
+    one = [omega_from_corr(r, 3) for r in pairwise_corr_resamples(x, counts)]
+    np.testing.assert_allclose(tot, [o.omega_total for o in one], atol=1e-12)
+    np.testing.assert_allclose(hier, [o.omega_h for o in one], atol=1e-12)
