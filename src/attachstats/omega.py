@@ -6,9 +6,10 @@
 
 1. ``R = cor(x, use = "pairwise")``;
 2. a minimum-residual (minres) EFA with ``nf`` factors: uniquenesses ``psi`` in
-   ``[0.005, 1]`` minimise the squared residuals of ``R - diag(psi)`` from its best rank-``nf``
-   approximation, started at ``1 - smc`` (psych uses L-BFGS-B on the off-diagonal residuals;
-   at the optimum both criteria coincide, and we iterate to a tighter tolerance);
+   ``[0.005, max(1, smc)]`` minimise the squared residuals of ``R - diag(psi)`` from its best
+   rank-``nf`` approximation, started at ``1 - smc`` (psych runs L-BFGS-B on the off-diagonal
+   residuals; at the optimum both criteria coincide, and :func:`minres` reaches it by
+   accelerated iterated principal axes to a tighter tolerance);
 3. varimax (``stats::varimax``) and then direct quartimin (``GPArotation::oblimin``, the
    gradient-projection algorithm) of the loadings, giving pattern ``F`` and factor
    correlations ``Phi``;
