@@ -14,8 +14,13 @@ from .scoring import keyed_items, subscale_items
 from .study import instrument_of
 
 
-def study_reliability(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reliability row per subscale (``<key>_<subscale>``) and item statistics of every instrument."""
+def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],
+                      seed: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reliability row per subscale (``<key>_<subscale>``) and item statistics of every instrument.
+
+    The study's ``reliability`` block sets ``omega_nfactors`` (default 3) and ``bootstrap``
+    (resamples, default 1000; 0 = no bootstrap intervals); ``seed`` seeds the bootstrap.
+    """
     from .reliability import item_statistics, reliability_table
 
     subscales: dict[str, pd.DataFrame] = {}
@@ -27,7 +32,11 @@ def study_reliability(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.
             it = item_statistics(items)
             it.insert(0, "scale", f"{key}_{name}")
             item_tables.append(it)
-    return reliability_table(subscales), pd.concat(item_tables, ignore_index=True)
+    opts = study.get("reliability", {}) or {}
+    n_boot = int(opts.get("bootstrap", 1000)) if seed is not None else 0
+    table = reliability_table(subscales, omega_nfactors=int(opts.get("omega_nfactors", 3)), n_boot=n_boot,
+                              seed=seed)
+    return table, pd.concat(item_tables, ignore_index=True)
 
 
 def factor_structures(study: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:

@@ -15,12 +15,13 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .provenance import KEY_PACKAGES
-from .tables import format_value, to_html
+from .tables import APA_CORRELATION_NOTE, apa_correlations, format_value, to_html
 
 CAPTIONS = {
     "flow": "Participant flow from raw responses to the analysed sample.",
     "score_distributions": "Distributions of the scale scores.",
-    "dimensions": "Attachment dimensions, one point per respondent; dashed lines at the scale midpoint.",
+    "dimensions": ("Attachment dimensions, one point per respondent, coloured by attachment category; dashed "
+                   "lines at the cut values of the classification rule (the scale midpoint by default)."),
     "cfa_loadings": "Standardised CFA loadings with 95% confidence intervals.",
     "coefficients": "Standardised regression coefficients with 95% confidence intervals (HC3).",
 }
@@ -67,7 +68,29 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         text["models"] = "Coefficients with HC3 robust standard errors: " + "; ".join(bits) + "."
     else:
         text["models"] = "This study declares no outcome models (outcome_models is empty), so none were fitted."
+    text["styles"] = _styles_text(tables.get("attachment_styles"))
+    text["correlations_note"] = APA_CORRELATION_NOTE
     return text
+
+
+def _styles_text(styles: pd.DataFrame | None) -> str:
+    """The categories' counts, with the note that dimensions are the primary analysis."""
+    note = ("Dimensional anxiety and avoidance scores are the primary analysis: the categories below only "
+            "describe the sample, because cutting continuous dimensions discards information and costs "
+            "statistical power (Fraley & Waller, 1998), and taxometric studies find attachment to be dimensional, "
+            "not categorical (Fraley et al., 2015).")
+    if styles is None or styles.empty:
+        return note + " This study has no instrument with anxiety and avoidance subscales, so no categories."
+    parts = [f"{r.style} {r.n:,} ({float(r.share):.1%})"
+             for r in styles.itertuples() if r.n > 0]
+    return f"{note} Categories (high = {styles['rule'].iat[0]}): " + ", ".join(parts) + "."
+
+
+def _apa_html(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    if "descriptives" not in tables or "correlations" not in tables:
+        return {}
+    return {"correlations_apa": to_html(apa_correlations(tables["descriptives"], tables["correlations"]),
+                                        "correlations_apa")}
 
 
 def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
@@ -81,7 +104,7 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     return env.from_string(template).render(
         study={k: (html.escape(str(v)) if isinstance(v, str) else v) for k, v in study.items()
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
-        tables={name: to_html(df, name) for name, df in tables.items()},
+        tables={name: to_html(df, name) for name, df in tables.items()} | _apa_html(tables),
         figures={name: embed_png(p, name) for name, p in figures.items()},
         text=esc,
         provenance=provenance,

@@ -12,10 +12,8 @@ import copy
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from .errors import ConfigError
-from .instruments import Instrument, load_instrument
+from .instruments import Instrument, load_instrument, load_yaml_strict
 
 
 def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
@@ -23,10 +21,7 @@ def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = Fa
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{what} {p} does not exist")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+    data = load_yaml_strict(p.read_text(encoding="utf-8"), str(p))  # a key given twice is an error
     if data is None and allow_empty:
         return {}
     if not isinstance(data, dict):

@@ -19,7 +19,9 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues.csv", "validation/careless.csv",
           "scores/scores.csv", "tables/score_summary.csv", "tables/reliability.csv",
           "tables/reliability_items.csv", "tables/cfa_fit.csv", "tables/cfa_loadings.csv",
-          "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv"]
+          "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv",
+          "tables/score_bands.csv", "tables/caseness.csv", "tables/attachment_styles.csv",
+          "scores/attachment_styles.csv", "tables/descriptives.csv", "tables/correlations.csv"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

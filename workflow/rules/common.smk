@@ -35,6 +35,11 @@ TABLES = {
     "cfa_factor_correlations": "tables/cfa_factor_correlations.csv",
     "regressions": "tables/regressions.csv",
     "regression_fit": "tables/regression_fit.csv",
+    "score_bands": "tables/score_bands.csv",
+    "caseness": "tables/caseness.csv",
+    "attachment_styles": "tables/attachment_styles.csv",
+    "descriptives": "tables/descriptives.csv",
+    "correlations": "tables/correlations.csv",
 }
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
 

@@ -17,6 +17,7 @@ rule figures:
     input:
         unpack(table_inputs),
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
+        styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
     output:
         **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
                         category="Figures") for name in FIGURES},
