@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -54,11 +55,18 @@ def read_raw(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8")
         raise DataError("the file has no header row", file=str(p)) from None
     _check_unique_columns(header, str(p))
     try:
-        df = pd.read_csv(p, sep=delimiter, encoding=enc, dtype=str, keep_default_na=False,
-                         na_values=[], na_filter=False, engine="c")
+        with warnings.catch_warnings():
+            # pandas only warns (and drops cells) when the first data rows are longer than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(p, sep=delimiter, encoding=enc, dtype=str, keep_default_na=False,
+                             na_values=[], na_filter=False, engine="c", index_col=False)
+    except pd.errors.ParserWarning:
+        raise DataError(f"cannot parse the file as delimited text with delimiter {delimiter!r}: a data row has "
+                        "more cells than the header row", file=str(p)) from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"cannot parse the file as delimited text with delimiter {delimiter!r}: {exc}",
-                        file=str(p)) from None
+        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+        raise DataError(f"cannot parse the file as delimited text with delimiter {delimiter!r}: {detail} "
+                        "(a row with more cells than the header?)", file=str(p)) from None
     except UnicodeDecodeError as exc:
         raise DataError(f"cannot decode the file as {encoding} ({exc.reason}); set data.encoding "
                         "in the study file", file=str(p)) from None

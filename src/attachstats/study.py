@@ -29,6 +29,27 @@ def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = Fa
     return data
 
 
+def check_schema(data: Mapping[str, Any], schema_path: str | Path, origin: str) -> None:
+    """Check ``data`` against a JSON Schema file; the first problem becomes one-line ConfigError.
+
+    The message names the file and the key path (e.g. ``screening.longstring.max_run``).
+    Defaults are filled in afterwards by ``snakemake.utils.validate``.
+    """
+    import jsonschema
+
+    schema = load_yaml_strict(Path(schema_path).read_text(encoding="utf-8"), str(schema_path))
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(dict(data)))
+    if error is None:
+        return
+    where = ".".join(str(k) for k in error.absolute_path) or "(top level)"
+    message = error.message
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        message += f"; allowed keys here: {', '.join(allowed)}"
+    raise ConfigError(f"{origin}: key {where}: {message}")
+
+
 def resolve_study(study: Mapping[str, Any], study_path: str | Path) -> dict[str, Any]:
     """Resolve a schema-validated study mapping.
 

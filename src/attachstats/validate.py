@@ -281,7 +281,14 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
             [f"{v} of {len(checks)} instructed items failed (allowed {limit})" if v > limit else None
              for v in indices["attention_failures"]], index=df.index, dtype=object), cfg.get("action", "exclude"))
 
+    if len(df) and stages and stages[0][0] == "empty_rows" and stages[0][1].notna().all():
+        raise DataError("no respondent has any item answered (every item cell is empty or a missing code); "
+                        "check the column mapping and data.missing_codes", file=file)
     exclusions, flow = _account(df, stages)
+    if len(df) and int(flow["n_after"].iloc[-1]) == 0:
+        raise DataError("no respondent is left after validation and screening; see the stages: "
+                        + ", ".join(f"{r.stage} {r.n_excluded}" for r in flow.itertuples() if r.n_excluded),
+                        file=file)
     decision = pd.Series("included", index=df.index, dtype=object)
     for stage, reasons in flags:
         hit = reasons.notna()

@@ -1,7 +1,7 @@
 # Configuration checks and helpers shared by every rule file.
 from snakemake.utils import validate
 
-from attachstats.study import read_yaml, resolve_study
+from attachstats.study import check_schema, read_yaml, resolve_study
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -12,7 +12,8 @@ def load_studies(paths):
     studies = {}
     for path in paths:
         study = read_yaml(path)
-        validate(study, "../schemas/study.schema.yaml")
+        check_schema(study, workflow.source_path("../schemas/study.schema.yaml"), path)  # one-line message
+        validate(study, "../schemas/study.schema.yaml")  # fills the schema's defaults
         study = resolve_study(study, path)
         if study["name"] in studies:
             raise ValueError(f"two study files use the name {study['name']!r}: {path} and "
