@@ -67,14 +67,17 @@ def _empty_cfa() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             pd.DataFrame(columns=CORRELATION_COLUMNS))
 
 
-def study_regressions(scores: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit every outcome model of the study on the scores table."""
-    from .regression import fit_ols, fit_table, regression_table
+def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:
+    """Fit every outcome model of the study on the scores table (see :mod:`attachstats.outcomes`).
 
-    data = _with_reference_levels(scores, study)
-    results = [fit_ols(data, m["outcome"], list(m["predictors"]), m["name"], robust=m.get("robust", "HC3"))
-               for m in study.get("outcome_models", [])]
-    return regression_table(results), fit_table(results)
+    Returns the tables ``regressions, regression_fit, regression_blocks,
+    regression_diagnostics, simple_slopes, johnson_neyman, slope_curve`` by name.
+    """
+    from .modelspec import study_specs
+    from .outcomes import study_outcome_models as fit_all
+
+    specs, _, _ = study_specs(study)
+    return fit_all(_with_reference_levels(scores, study), specs, seed)
 
 
 def _with_reference_levels(scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
