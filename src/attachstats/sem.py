@@ -26,7 +26,8 @@ the fit indices).
 Standardised estimates are lavaan's ``std.all``: a loading λ·sd(f)/sd(item), a regression
 β·sd(f)/sd(outcome), the outcome's residual variance over its model-implied variance (1 − R²),
 residual covariances over the product of residual standard deviations, and factor
-covariances as correlations. ``r2`` rows give each outcome's R².
+covariances as correlations. ``r2`` rows give the R² of every item and outcome (lavaan's
+``parameterEstimates(rsquare = TRUE)``).
 """
 
 from __future__ import annotations
@@ -293,6 +294,13 @@ def fit_sem(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], outcomes: 
                      "ci_lo": est - Z_95 * se if k is not None else est,
                      "ci_hi": est + Z_95 * se if k is not None else est, "std": float(std[r])})
     lv_var = np.diag(model.latent_cov(theta))
+    sig_d = np.diag(model.sigma(theta))
+    items = [v for v in spec.observed if v not in spec.outcomes]
+    for it in items:                                   # lavaan's rsquare rows: items, then outcomes
+        oi = spec.observed.index(it)
+        r2 = 1 - mats["theta"][oi, oi] / sig_d[oi]
+        rows.append({"lhs": it, "op": "r2", "rhs": it, "free": False, "est": float(r2), "se": math.nan,
+                     "stat": math.nan, "p": math.nan, "ci_lo": math.nan, "ci_hi": math.nan, "std": float(r2)})
     for y in spec.outcomes:
         li = spec.latent.index(y)
         r2 = 1 - mats["psi"][li, li] / lv_var[li]
