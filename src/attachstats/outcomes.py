@@ -56,7 +56,8 @@ from .modelspec import ModelSpec, term_label
 from .regression import INTERCEPT
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
-           "complete_rows", "added_variable", "model_rng", "study_outcome_models", "probe_tables", "empty_tables", "COEFFICIENT_COLUMNS", "FIT_COLUMNS", "BLOCK_COLUMNS",
+           "complete_rows", "imputed_samples", "added_variable", "model_rng", "study_outcome_models",
+           "probe_tables", "empty_tables", "COEFFICIENT_COLUMNS", "FIT_COLUMNS", "BLOCK_COLUMNS",
            "DIAGNOSTIC_COLUMNS", "SAMPLE_COLUMNS"]
 
 #: Columns of ``tables/regressions.csv``.
@@ -435,7 +436,7 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
         for key in keys:
             row[key] = float(np.mean([r["blocks"][j][key] for r in runs]))
         blocks.append(row)
-    samples = _imputed_samples(samples, n_total)
+    samples = imputed_samples(samples, n_total)
     cc_frame = model_frame(data, spec)
     cc = _fit_once(cc_frame, ci)
     return OutcomeResult(spec=spec, coefficients=_coef_table(spec, coef, n), fit=_fit_row(fit),
@@ -443,7 +444,7 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
                          extra={"samples": samples, "pooled": pooled})
 
 
-def _imputed_samples(samples: pd.DataFrame, n_total: int) -> pd.DataFrame:
+def imputed_samples(samples: pd.DataFrame, n_total: int) -> pd.DataFrame:
     """Under imputation every row is used; rows with missing values are listed as ``imputed``."""
     out = samples.copy()
     out.loc[out["reason"] == "used", "n"] = n_total

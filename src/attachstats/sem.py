@@ -41,7 +41,7 @@ import pandas as pd
 
 from .errors import ModelError
 
-__all__ = ["SEMResult", "fit_sem", "sem_syntax", "SEM_PARAMETER_COLUMNS"]
+__all__ = ["SEMResult", "fit_sem", "sem_syntax", "sem_data", "study_sem", "SEM_PARAMETER_COLUMNS"]
 
 #: Columns of ``tables/sem_parameters.csv``.
 SEM_PARAMETER_COLUMNS = ["model", "lhs", "op", "rhs", "free", "est", "se", "stat", "p", "ci_lo", "ci_hi", "std"]
@@ -313,24 +313,30 @@ def fit_sem(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], outcomes: 
                      syntax=sem_syntax(factors, outcomes))
 
 
-def study_sem(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[Any],
-              study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit every ``sem_models`` entry; returns (fit table, parameter table).
-
-    ``items`` is the clean item data (with ``id``), ``scores`` the scores table (with
-    ``id``); factors are the instrument's subscales on its keyed items.
-    """
-    from .cfa import FIT_COLUMNS
+def sem_data(items: pd.DataFrame, scores: pd.DataFrame, spec: Any,
+             study: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The data and factors of one ``sem_models`` entry: the instrument's keyed items (from the
+    clean item data, with ``id``) beside the outcome scores (joined on ``id``); factors are the
+    instrument's subscales."""
     from .scoring import keyed_items
     from .study import instrument_of
 
+    inst = instrument_of(study, spec.instrument)
+    keyed = keyed_items(items, spec.instrument, inst).reset_index(drop=True)
+    factors = {sub: [f"{spec.instrument}_{n}" for n in s.items] for sub, s in inst.subscales.items()}
+    data = pd.concat([items[["id"]].reset_index(drop=True), keyed], axis=1)
+    data = data.merge(scores[["id", *spec.outcomes]], on="id", how="left", validate="one_to_one")
+    return data, factors
+
+
+def study_sem(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[Any],
+              study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`)."""
+    from .cfa import FIT_COLUMNS
+
     fits, params = [], []
     for spec in specs:
-        inst = instrument_of(study, spec.instrument)
-        keyed = keyed_items(items, spec.instrument, inst)
-        factors = {sub: [f"{spec.instrument}_{n}" for n in s.items] for sub, s in inst.subscales.items()}
-        data = pd.concat([keyed.reset_index(drop=True), items[["id"]].reset_index(drop=True)], axis=1)
-        data = data.merge(scores[["id", *spec.outcomes]], on="id", how="left", validate="one_to_one")
+        data, factors = sem_data(items, scores, spec, study)
         res = fit_sem(data, factors, list(spec.outcomes), spec.name)
         fits.append({k: res.fit[k] for k in FIT_COLUMNS})
         params.append(res.parameters)

@@ -17,6 +17,7 @@ import pandas as pd
 BOUNDED = {"p", "p_adj", "f_p", "r2", "adj_r2", "alpha", "alpha_ci_lo", "alpha_ci_hi", "std_alpha",
            "cfi", "tli", "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "std", "std_ci_lo", "std_ci_hi",
            "r_drop", "alpha_if_deleted", "missing_share", "mahalanobis_p"}
+BOUNDED |= {"pseudo_r2", "nagelkerke_r2", "delta_r2", "delta_pseudo_r2", "share_significant", "sr2"}
 P_COLUMNS = {"p", "p_adj", "f_p", "mahalanobis_p"}
 TITLES = {
     "flow": "Participant flow",
@@ -26,8 +27,17 @@ TITLES = {
     "cfa_fit": "Confirmatory factor analysis: model fit (ML)",
     "cfa_loadings": "Confirmatory factor analysis: loadings",
     "cfa_factor_correlations": "Confirmatory factor analysis: latent correlations",
-    "regressions": "Outcome models: coefficients (HC3 robust SEs)",
+    "regressions": "Outcome models: coefficients (OLS: HC3 robust SEs by default; GLMs: b on the link scale, exp_b = OR or IRR)",
     "regression_fit": "Outcome models: fit",
+    "regression_blocks": "Outcome models: hierarchical entry (ΔR² with F test; GLMs: likelihood-ratio test)",
+    "regression_diagnostics": "Outcome models: diagnostics (VIF, Breusch–Pagan, Cook's distance > 4/n)",
+    "model_samples": "Rows used per model and why others were not",
+    "simple_slopes": "Simple slopes (moderator at mean − SD, mean, mean + SD)",
+    "johnson_neyman": "Johnson–Neyman region of significance",
+    "slope_curve": "Slope of the focal predictor across the moderator",
+    "mediation": "Mediation: paths and indirect effect (percentile bootstrap)",
+    "sem_fit": "Latent regression (SEM, ML): model fit",
+    "sem_parameters": "Latent regression (SEM, ML): parameters",
 }
 
 

@@ -19,7 +19,12 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues.csv", "validation/careless.csv",
           "scores/scores.csv", "tables/score_summary.csv", "tables/reliability.csv",
           "tables/reliability_items.csv", "tables/cfa_fit.csv", "tables/cfa_loadings.csv",
-          "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv"]
+          "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv",
+          "tables/regression_blocks.csv", "tables/regression_diagnostics.csv", "tables/model_samples.csv",
+          "tables/simple_slopes.csv", "tables/johnson_neyman.csv", "tables/slope_curve.csv", "tables/mediation.csv",
+          "tables/sem_fit.csv", "tables/sem_parameters.csv"]
+FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
+           "partial_regression"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -43,7 +48,12 @@ def finished_run(tmp_path_factory):
     survey = make_survey(150)
     survey.loc[3, "ECR_2"] = "-99"
     survey = pd.concat([survey, survey.iloc[[5]]], ignore_index=True)
-    write_study(wd, study_dict(), survey)
+    models = study_dict()["outcome_models"] + [
+        {"name": "depression_mice", "outcome": "phq9_total", "predictors": ["ecr_anxiety"], "covariates": ["age"],
+         "missing": {"method": "mice", "m": 5}}]
+    mediation = [{"name": "med", "x": "ecr_avoidance", "mediator": "ecr_anxiety", "outcome": "phq9_total",
+                  "bootstrap": 500}]
+    write_study(wd, study_dict(outcome_models=models, mediation_models=mediation), survey)
     res = snakemake(wd)
     assert res.returncode == 0, res.stderr[-4000:]
     return wd
@@ -53,7 +63,7 @@ def test_all_outputs_written(finished_run):
     out = finished_run / "results" / "mini"
     for rel in TABLES + ["report.html", "provenance.json"]:
         assert (out / rel).is_file(), rel
-    for fig in ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]:
+    for fig in FIGURES:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
     assert (out / "tables" / "cfa_fit.md").read_text().startswith("**Confirmatory")
     fit = pd.read_csv(out / "tables" / "cfa_fit.csv")
@@ -78,7 +88,7 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 5
+    assert html.count("data:image/png;base64,") == len(FIGURES)
     assert "src=\"http" not in html and "Of 151 raw responses" in html
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
     assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64
@@ -133,3 +143,7 @@ def test_study_without_outcome_models(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "results" / "mini" / "report.html").read_text()
     assert "declares no outcome models" in html
+    assert "declares no mediation models" in html and "declares no latent regression models" in html
+    out = tmp_path / "results" / "mini" / "tables"
+    for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
+        assert pd.read_csv(out / f"{name}.csv").empty, name

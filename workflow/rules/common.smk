@@ -35,8 +35,18 @@ TABLES = {
     "cfa_factor_correlations": "tables/cfa_factor_correlations.csv",
     "regressions": "tables/regressions.csv",
     "regression_fit": "tables/regression_fit.csv",
+    "regression_blocks": "tables/regression_blocks.csv",
+    "regression_diagnostics": "tables/regression_diagnostics.csv",
+    "model_samples": "tables/model_samples.csv",
+    "simple_slopes": "tables/simple_slopes.csv",
+    "johnson_neyman": "tables/johnson_neyman.csv",
+    "slope_curve": "tables/slope_curve.csv",
+    "mediation": "tables/mediation.csv",
+    "sem_fit": "tables/sem_fit.csv",
+    "sem_parameters": "tables/sem_parameters.csv",
 }
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
+FIGURES += ["interaction", "mediation", "partial_regression"]
 
 
 wildcard_constraints:

@@ -4,7 +4,8 @@ from attachstats.tables import read_csv
 
 
 def main(sm):
-    tables = {name: read_csv(sm.input[name]) for name in ("flow", "cfa_loadings", "regressions", "score_summary")}
+    tables = {name: read_csv(sm.input[name]) for name in ("flow", "cfa_loadings", "regressions", "score_summary",
+                                                          "simple_slopes", "slope_curve", "johnson_neyman", "mediation")}
     made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study)
     for name, fig in made.items():
         figures.save_png(fig, sm.output[name])
