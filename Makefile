@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 CORES  ?= 2
 
-.PHONY: run test install lock clean example-data power
+.PHONY: run test install lock clean example-data power report
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --show-failed-logs
@@ -15,6 +15,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 install: $(STAMP)
+
+# Snakemake's own HTML report of the last run (figures with captions).
+report: $(STAMP)
+	$(BIN)/snakemake --report results/snakemake-report.html
 
 # Monte Carlo power analysis from config/power.yaml (results/power/).
 power: $(STAMP)

@@ -34,13 +34,14 @@ def factor_structures(study: Mapping[str, Any]) -> dict[str, dict[str, list[str]
     """The factor structures to fit, by model name, from the study's instrument.
 
     ``two_factor`` uses the instrument's subscales as factors; ``one_factor`` loads every
-    item on one factor named ``general``.
+    item, in questionnaire order, on one factor named ``general``.
     """
     fa = study["factor_analysis"]
     key = fa["instrument"]
     inst = instrument_of(study, key)
     by_sub = {name: [f"{key}_{n}" for n in sub.items] for name, sub in inst.subscales.items()}
-    all_items = [c for items in by_sub.values() for c in items]
+    # one factor: items in questionnaire order (the first item is the marker, as in lavaan's cfa())
+    all_items = [f"{key}_{n}" for n in sorted({n for sub in inst.subscales.values() for n in sub.items})]
     known = {"one_factor": {"general": all_items}, "two_factor": by_sub}
     return {m: known[m] for m in fa.get("models", ["one_factor", "two_factor"])}
 

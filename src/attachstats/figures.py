@@ -29,10 +29,18 @@ def _plt():
     return plt, sns.color_palette("colorblind")
 
 
-def save_png(fig: Any, path: str | Path, dpi: int = 300) -> None:
-    """Save a figure as PNG without metadata that changes between runs, then close it."""
+def save_png(fig: Any, path: str | Path, dpi: int = 300, pdf: str | Path | None = None) -> None:
+    """Save a figure as PNG (and optionally PDF) without run-dependent metadata, then close it.
+
+    PNG carries no ``Software`` entry; the PDF no creation date or producer, and its fonts
+    are embedded as subsets (Type 42), so identical inputs give byte-identical files.
+    """
     plt, _ = _plt()
     fig.savefig(path, dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    if pdf is not None:
+        with plt.rc_context({"pdf.fonttype": 42}):
+            fig.savefig(pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None},
+                        bbox_inches="tight")
     plt.close(fig)
 
 

@@ -45,7 +45,6 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .errors import ConfigError
 from .instruments import Instrument, load_instrument
@@ -382,14 +381,9 @@ class SimulationConfig:
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SimulationConfig":
         """Read a simulation configuration file (see ``config/simulation/example.yaml``)."""
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"simulation config {p} does not exist")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p} is not valid YAML: {exc}") from None
-        return cls.from_dict(data or {}, origin=str(p))
+        from .study import read_yaml
+
+        return cls.from_dict(read_yaml(path, "simulation config", allow_empty=True), origin=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain Python data (for provenance records)."""

@@ -18,15 +18,17 @@ from .errors import ConfigError
 from .instruments import Instrument, load_instrument
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping, with errors that name the file."""
+def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
+    """Read a YAML mapping, with errors that name the file (``what`` says what it is)."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"study file {p} does not exist")
+        raise ConfigError(f"{what} {p} does not exist")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+    if data is None and allow_empty:
+        return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{p} must contain a YAML mapping (key: value lines), got {type(data).__name__}")
     return data
@@ -106,7 +108,11 @@ def _check_references(s: Mapping[str, Any]) -> None:
         raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "
                           f"the study's instrument blocks ({', '.join(s.get('instruments', {}))})")
     screening = s.get("screening", {})
-    for rule in ("longstring", "mahalanobis"):
+    for var in screening.get("attention_checks", {}).get("expected", {}):
+        if var not in s.get("variables", {}):
+            raise ConfigError(f"study {name!r}, screening.attention_checks: {var!r} is not a declared variable "
+                              "(declare the instructed item under variables)")
+    for rule in ("longstring", "mahalanobis", "irv", "psychsyn"):
         block = screening.get(rule)
         if block and block.get("instrument") not in s.get("instruments", {}):
             raise ConfigError(f"study {name!r}, screening.{rule}.instrument: {block.get('instrument')!r} "

@@ -2,8 +2,9 @@
 
 Computation never formats numbers; these functions never compute statistics. CSV files
 keep full precision (10 significant digits, so that results are byte-identical across
-runs); Markdown and HTML use APA-like number style: three decimals, no leading zero for
-quantities bounded by 1 (p, r, beta, alpha, loadings, fit indices), ``< .001`` for small p.
+runs); formatted tables use APA number style: two decimals, no leading zero for quantities
+bounded by 1 (p, r, beta, alpha, loadings, fit indices), p with three decimals and
+``< .001`` for small p, thousands separators for large values.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 # Columns whose values cannot exceed 1 in absolute value: printed without a leading zero.
-BOUNDED = {"p", "p_adj", "f_p", "r2", "adj_r2", "alpha", "alpha_ci_lo", "alpha_ci_hi", "std_alpha",
+BOUNDED = {"p", "p_adj", "f_p", "beta", "r2", "adj_r2", "alpha", "alpha_ci_lo", "alpha_ci_hi", "std_alpha",
            "cfi", "tli", "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "std", "std_ci_lo", "std_ci_hi",
            "r_drop", "alpha_if_deleted", "missing_share", "mahalanobis_p"}
 BOUNDED |= {"pseudo_r2", "nagelkerke_r2", "delta_r2", "delta_pseudo_r2", "share_significant", "sr2"}
 P_COLUMNS = {"p", "p_adj", "f_p", "mahalanobis_p"}
+# Small fit indices conventionally reported with three decimals.
+THREE_DECIMALS = {"rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"}
 TITLES = {
     "flow": "Participant flow",
     "score_summary": "Scale scores",
@@ -63,45 +66,22 @@ def format_value(value: object, column: str) -> str:
     if isinstance(value, float):
         if column in P_COLUMNS:
             return "< .001" if value < 0.001 else f"{value:.3f}".replace("0.", ".", 1)
-        text = f"{value:.3f}" if abs(value) < 1000 else f"{value:,.1f}"
-        if column in BOUNDED:
+        text = f"{value:,.3f}" if column in THREE_DECIMALS else f"{value:,.2f}"
+        if column in BOUNDED and abs(value) <= 1:
             text = text.replace("0.", ".", 1)
-        return text
+        return text[1:] if text.startswith("-") and not text.strip("-.0") else text
     return str(value)
 
 
-def formatted(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every cell formatted as text."""
-    out = pd.DataFrame(index=df.index)
-    for col in df.columns:
-        out[col] = [format_value(v.item() if hasattr(v, "item") else v, col) for v in df[col]]
-    return out
+def to_markdown(df: pd.DataFrame, name: str, number: int | None = None) -> str:
+    """A result table as APA-style Markdown (see :mod:`attachstats.apa`)."""
+    from .apa import markdown, table_model
+
+    return markdown(table_model(df, name, number))
 
 
-def to_markdown(df: pd.DataFrame, name: str) -> str:
-    """A Markdown table with a title line; an empty table says so."""
-    title = TITLES.get(name, name)
-    if df.empty:
-        return f"**{title}**\n\n(no rows)\n"
-    f = formatted(df)
-    lines = ["| " + " | ".join(map(str, f.columns)) + " |",
-             "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else ":---" for c in df.columns) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in f.itertuples(index=False, name=None)]
-    return f"**{title}**\n\n" + "\n".join(lines) + "\n"
+def to_html(df: pd.DataFrame, name: str, number: int | None = None) -> str:
+    """A result table as an APA-style HTML table (see :mod:`attachstats.apa`)."""
+    from .apa import html, table_model
 
-
-def to_html(df: pd.DataFrame, name: str) -> str:
-    """An HTML table (formatted cells) with a caption."""
-    import html
-
-    title = TITLES.get(name, name)
-    if df.empty:
-        return f"<p><em>{html.escape(title)}</em>: no rows.</p>"
-    f = formatted(df)
-    num = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in f.columns)
-    body = "".join("<tr>" + "".join(f"<td class=\"{'num' if n else 'txt'}\">{html.escape(v)}</td>"
-                                     for v, n in zip(row, num)) + "</tr>"
-                   for row in f.itertuples(index=False, name=None))
-    return (f"<table><caption>{html.escape(title)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+    return html(table_model(df, name, number))

@@ -21,6 +21,8 @@ from .study import instrument_of, item_columns
 ISSUE_COLUMNS = ["row", "id", "column", "value", "rule", "action"]
 EXCLUSION_COLUMNS = ["row", "id", "stage", "reason"]
 FLOW_COLUMNS = ["stage", "n_before", "n_excluded", "n_after"]
+# Text that generic CSV readers turn into missing values; attachstats keeps it (``NA`` = Namibia).
+NA_LIKE = {"NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "NIL"}
 
 
 @dataclass
@@ -43,20 +45,44 @@ def _codes_as_text(codes: list[Any]) -> set[str]:
     return out
 
 
+def _missing_codes(study: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Missing-value codes per canonical column: global codes plus the block's or variable's own."""
+    base = list(study["data"].get("missing_codes", []))
+    out: dict[str, set[str]] = {}
+    for key, block in study["instruments"].items():
+        codes = _codes_as_text(base + list(block.get("missing_codes", [])))
+        for c in item_columns(key, instrument_of(study, key)):
+            out[c] = codes
+    for name, var in study.get("variables", {}).items():
+        out[name] = _codes_as_text(base + list(var.get("missing_codes", [])))
+    return out
+
+
 def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.DataFrame, list[dict]]:
-    """Missing codes → NaN, text → numbers (items, numeric variables, duration)."""
-    codes = _codes_as_text(study["data"].get("missing_codes", []))
+    """Missing codes → NaN, codebook codes → labels, text → numbers (items, numeric variables, duration).
+
+    Text columns are never parsed for ``NA``-like strings: only the declared codes and
+    empty cells are missing.
+    """
+    per_column = _missing_codes(study)
+    default_codes = _codes_as_text(study["data"].get("missing_codes", []))
+    variables = study.get("variables", {})
     issues: list[dict] = []
     out = df.copy()
     numeric_cols = [c for c in out.columns if c not in ("_row", "id")
-                    and study.get("variables", {}).get(c, {}).get("type", "numeric") == "numeric"]
+                    and variables.get(c, {}).get("type", "numeric") == "numeric"]
     text_cols = [c for c in out.columns if c not in numeric_cols and c != "_row"]
+    rows, ids = out["_row"].to_numpy(), out["id"].to_numpy()
+
+    def record(mask: pd.Series, col: str, values: pd.Series, rule: str, action: str) -> None:
+        for i in np.flatnonzero(mask.to_numpy()):
+            issues.append({"row": int(rows[i]), "id": ids[i], "column": col, "value": values.iat[i],
+                           "rule": rule, "action": action})
+
     for col in text_cols + numeric_cols:
         s = out[col].astype("string").str.strip()
-        is_code = s.isin(codes)
-        for i in np.flatnonzero(is_code.to_numpy()):
-            issues.append({"row": int(out["_row"].iat[i]), "id": out["id"].iat[i], "column": col,
-                           "value": s.iat[i], "rule": "missing_code", "action": "set_missing"})
+        is_code = s.isin(per_column.get(col, default_codes)).fillna(False)
+        record(is_code, col, s, "missing_code", "set_missing")
         s = s.mask(is_code | (s == ""))
         if col in numeric_cols:
             num = pd.to_numeric(s, errors="coerce")
@@ -66,9 +92,24 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
                 raise DataError(
                     f"expected a number but found text ({int(bad.sum())} such cell(s) in this column; "
                     "add the code to data.missing_codes if it means 'not answered')",
-                    file=file, row=int(out["_row"].iat[i]), column=col, value=s.iat[i])
+                    file=file, row=int(rows[i]), column=col, value=s.iat[i])
             out[col] = num.astype(float)
         else:
+            if col != "id":
+                na_like = s.str.upper().isin(NA_LIKE).fillna(False)
+                record(na_like, col, s, "na_like_text (kept as a value, not missing)", "keep")
+            codebook = variables.get(col, {}).get("codes")
+            if codebook:
+                labels = {str(k): str(v) for k, v in codebook.items()}
+                unlisted = s.notna() & ~s.isin(labels).fillna(False)
+                policy = variables[col].get("unlisted_codes", "set_missing")
+                if unlisted.any() and policy == "error":
+                    i = int(np.flatnonzero(unlisted.to_numpy())[0])
+                    raise DataError(f"code not in the codebook (allowed: {', '.join(labels)})", file=file,
+                                    row=int(rows[i]), column=col, value=s.iat[i])
+                record(unlisted, col, s, f"unlisted_code (codebook: {', '.join(labels)})", policy)
+                mapped = s.map(labels, na_action="ignore").astype("string")
+                s = mapped.where(~unlisted, s if policy == "keep" else pd.NA)
             out[col] = s
     return out, issues
 
@@ -92,7 +133,9 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     Stages (each recorded in ``flow`` even when it excludes nobody): ``empty_rows``
     (no item answered), ``missing_ids``, ``duplicate_rows`` (exact copies of an earlier row),
     ``duplicate_ids``, ``out_of_range`` (only when its policy is ``exclude``),
-    ``speeding``, ``longstring``, ``mahalanobis`` (each only when configured).
+    ``speeding``, ``longstring``, ``mahalanobis``, ``irv``, ``evenodd``, ``psychsyn``,
+    ``attention_checks`` (each only when configured; ``action: flag`` records without
+    excluding).
     """
     file = study["data"]["path"]
     scr = study.get("screening", {})
@@ -121,8 +164,13 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     stages: list[tuple[str, pd.Series]] = []  # (stage, reason per excluded position; others NaN)
     alive = pd.Series(True, index=df.index)
 
-    def hurdle(name: str, reasons: pd.Series) -> None:
+    flags: list[tuple[str, pd.Series]] = []   # (stage, reason) of flag-only screens
+
+    def hurdle(name: str, reasons: pd.Series, action: str = "exclude") -> None:
         reasons = reasons.where(alive)
+        if action == "flag":
+            flags.append((name, reasons))
+            return
         stages.append((name, reasons))
         alive[reasons.notna()] = False
 
@@ -131,7 +179,8 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     hurdle("missing_ids", pd.Series(np.where(df["id"].isna(), "no respondent id", None),
                                     index=df.index, dtype=object))
     if scr.get("duplicate_rows", "exclude") == "exclude":
-        content = [c for c in df.columns if c != "_row"]
+        # without an id column the ids are row numbers, which must not make copies look different
+        content = [c for c in df.columns if c != "_row" and (c != "id" or study.get("id_column"))]
         hurdle("duplicate_rows", _duplicate_reason(df, content, alive, "exact copy of raw row"))
     if scr.get("duplicate_ids", "exclude") == "error":
         dup = df["id"][alive].duplicated()
@@ -161,7 +210,7 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         m = ls["longstring_max"] >= cfg["max_run"]
         hurdle("longstring", pd.Series(np.where(m, [f"{v:.0f} identical answers in a row (limit {cfg['max_run']})"
                                                     for v in ls["longstring_max"].fillna(0)], None),
-                                       index=df.index, dtype=object))
+                                       index=df.index, dtype=object), cfg.get("action", "exclude"))
     if scr.get("mahalanobis"):
         cfg = scr["mahalanobis"]
         cols = item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))
@@ -172,10 +221,55 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         m = md["mahalanobis_p"] < a
         hurdle("mahalanobis", pd.Series(np.where(m, [f"D2 = {d:.1f}, p = {p:.2g} < {a}" for d, p in
                                                      zip(md["mahalanobis_d2"].fillna(0), md["mahalanobis_p"].fillna(1))],
-                                                 None), index=df.index, dtype=object))
+                                                 None), index=df.index, dtype=object), cfg.get("action", "exclude"))
+
+    keyed_cache: dict[str, pd.DataFrame] = {}
+
+    def keyed(key: str) -> pd.DataFrame:
+        if key not in keyed_cache:
+            from .scoring import keyed_items
+
+            keyed_cache[key] = keyed_items(df, key, instrument_of(study, key))
+        return keyed_cache[key]
+
+    def bounded_hurdle(name: str, values: pd.Series, cfg: Mapping[str, Any], what: str) -> None:
+        lo, hi = cfg.get("min"), cfg.get("max")
+        low = values < lo if lo is not None else pd.Series(False, index=df.index)
+        high = values > hi if hi is not None else pd.Series(False, index=df.index)
+        text = [f"{what} {v:.2f} < {lo}" if a else (f"{what} {v:.2f} > {hi}" if b else None)
+                for v, a, b in zip(values, low, high)]
+        hurdle(name, pd.Series(text, index=df.index, dtype=object), cfg.get("action", "flag"))
+
+    if scr.get("irv"):
+        cfg = scr["irv"]
+        indices["irv"] = careless.irv(df[item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))])
+        bounded_hurdle("irv", indices["irv"], cfg, "IRV")
+    if scr.get("evenodd"):
+        cfg = scr["evenodd"]
+        blocks = [keyed(k)[[f"{k}_{n}" for n in sub.items]] for k in study["instruments"]
+                  for sub in instrument_of(study, k).subscales.values()]
+        indices["evenodd"] = careless.evenodd(pd.concat(blocks, axis=1), [b.shape[1] for b in blocks],
+                                              spearman_brown=cfg.get("spearman_brown", False))
+        bounded_hurdle("evenodd", indices["evenodd"], cfg, "even-odd r")
+    if scr.get("psychsyn"):
+        cfg = scr["psychsyn"]
+        indices["psychsyn"] = careless.psychsyn(keyed(cfg["instrument"]), cfg.get("critval", 0.60))
+        bounded_hurdle("psychsyn", indices["psychsyn"], cfg, "synonym r")
+    if scr.get("attention_checks"):
+        cfg = scr["attention_checks"]
+        checks = cfg["expected"]
+        indices["attention_failures"] = careless.attention_failures(df[list(checks)], list(checks.values()))
+        limit = cfg.get("max_failures", 0)
+        hurdle("attention_checks", pd.Series(
+            [f"{v} of {len(checks)} instructed items failed (allowed {limit})" if v > limit else None
+             for v in indices["attention_failures"]], index=df.index, dtype=object), cfg.get("action", "exclude"))
 
     exclusions, flow = _account(df, stages)
     decision = pd.Series("included", index=df.index, dtype=object)
+    for stage, reasons in flags:
+        hit = reasons.notna()
+        decision[hit] = decision[hit].where(decision[hit] == "included", decision[hit] + "; ").replace(
+            "included", "") + "flagged: " + stage + " (" + reasons[hit].astype(str) + ")"
     for stage, reasons in stages:
         decision[reasons.notna()] = "excluded: " + stage + " (" + reasons[reasons.notna()].astype(str) + ")"
     indices["decision"] = decision

@@ -65,7 +65,7 @@ def test_all_outputs_written(finished_run):
         assert (out / rel).is_file(), rel
     for fig in FIGURES:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
-    assert (out / "tables" / "cfa_fit.md").read_text().startswith("**Confirmatory")
+    assert "*Confirmatory factor analysis: model fit" in (out / "tables" / "cfa_fit.md").read_text()
     fit = pd.read_csv(out / "tables" / "cfa_fit.csv")
     assert list(fit.columns[:14]) == ["model", "estimator", "n", "chi2", "df", "p", "cfi", "tli", "rmsea",
                                       "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "aic", "bic"]
@@ -102,7 +102,9 @@ def test_second_run_does_nothing(finished_run):
 
 def test_rerun_gives_byte_identical_tables(finished_run, tmp_path):
     out = finished_run / "results" / "mini"
-    before = {rel: (out / rel).read_bytes() for rel in TABLES}
+    figures = [f"figures/{f}.{ext}" for f in ("flow", "coefficients", "dimensions") for ext in ("png", "pdf")]
+    formatted = [f"tables/regressions.{ext}" for ext in ("md", "tex", "docx")]
+    before = {rel: (out / rel).read_bytes() for rel in TABLES + figures + formatted}
     moved = finished_run / "results_first"
     (finished_run / "results").rename(moved)
     try:

@@ -19,8 +19,8 @@ def tables(with_models: bool = True) -> dict:
 def test_results_text_numbers_come_from_tables():
     t = results_text(tables())
     assert t["flow"].startswith("Of 10 raw responses, 8 were analysed; excluded: speeding (n = 2).")
-    assert "two-factor: χ²(593) = 1,234.57, p < .001, CFI = .950, TLI = .940, RMSEA = .051 [.049, .053]" in t["cfa"]
-    assert "phq9_total on ecr_anxiety: b = 2.500, 95% CI [2.000, 3.000], β = .410, p < .001" in t["models"]
+    assert "two-factor: χ²(593) = 1,234.57, p < .001, CFI = .95, TLI = .94, RMSEA = .051 [.049, .053]" in t["cfa"]
+    assert "phq9_total on ecr_anxiety: b = 2.500, 95% CI [2.000, 3.000], β = .41, p < .001" in t["models"]
     assert "declares no outcome models" in results_text(tables(False))["models"]
 
 

@@ -10,12 +10,15 @@ from attachstats.tables import format_value, read_csv, to_html, to_markdown, wri
 def test_apa_number_style():
     assert format_value(0.0004, "p") == "< .001"
     assert format_value(0.0234, "p") == ".023"
-    assert format_value(0.912345, "alpha") == ".912"
-    assert format_value(-0.25, "std") == "-.250"
-    assert format_value(12.3456, "b") == "12.346"
+    assert format_value(0.912345, "alpha") == ".91"
+    assert format_value(-0.25, "std") == "-.25"
+    assert format_value(12.3456, "b") == "12.35"
+    assert format_value(-0.001, "b") == "0.00"
+    assert format_value(-0.0001, "std") == ".00"
+    assert format_value(0.0514, "rmsea") == ".051"
     assert format_value(3.0, "n") == "3"
     assert format_value(float("nan"), "b") == ""
-    assert format_value(197931.94, "chi2") == "197,931.9"
+    assert format_value(197931.94, "chi2") == "197,931.94"
 
 
 def test_csv_roundtrip_is_stable_and_keeps_text(tmp_path):
@@ -31,7 +34,7 @@ def test_csv_roundtrip_is_stable_and_keeps_text(tmp_path):
 def test_markdown_and_html():
     df = pd.DataFrame({"term": ["x<y"], "p": [0.5]})
     md = to_markdown(df, "regressions")
-    assert md.splitlines()[0].startswith("**Outcome models") and "| x<y | .500 |" in md
+    assert md.splitlines()[2].startswith("*Outcome models") and "| x<y | .500 |" in md
     assert "x&lt;y" in to_html(df, "regressions")
     assert "(no rows)" in to_markdown(df.iloc[:0], "regressions")
 

@@ -96,3 +96,22 @@ def test_check_flow_catches_mismatch():
     check_flow(flow, n_raw=10, n_exclusion_rows=2)
     with pytest.raises(AssertionError, match="does not reconcile"):
         check_flow(flow, n_raw=10, n_exclusion_rows=3)
+
+
+def test_configured_indices_flag_or_exclude(study):
+    raw = make_survey(80)
+    raw["AC1"] = "3"
+    raw.loc[[2, 9], "AC1"] = "5"                       # two respondents fail the instructed item
+    raw.loc[4, [f"ECR_{i}" for i in range(1, 37)]] = ["1", "7"] * 18   # erratic answers
+    study["variables"]["check1"] = {"column": "AC1"}
+    study["screening"].update({"attention_checks": {"expected": {"check1": 3}},
+                               "irv": {"instrument": "ecr", "max": 2.9, "action": "flag"},
+                               "evenodd": {"action": "flag"}, "psychsyn": {"instrument": "ecr"}})
+    res = validate_and_screen(map_columns(raw, study), study)
+    ex = res.exclusions.set_index("row")
+    assert ex.loc[3, "stage"] == "attention_checks" and ex.loc[10, "stage"] == "attention_checks"
+    assert "attention_checks" in set(res.flow["stage"]) and 5 not in ex.index
+    car = res.careless.set_index("row")
+    assert car.loc[5, "irv"] > 2.9 and car.loc[5, "decision"].startswith("flagged: irv")
+    assert {"evenodd", "psychsyn", "attention_failures"} <= set(car.columns)
+    assert car["psychsyn"].notna().mean() > 0.9

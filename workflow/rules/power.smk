@@ -1,13 +1,10 @@
 # Monte Carlo power analysis; not part of `all` (a planning tool): `snakemake power`.
-import yaml
-
 from attachstats.power import PowerSpec
 
 POWER_FILE = config.get("power_config", "config/power.yaml")
 POWER = None
 if Path(POWER_FILE).exists():
-    with open(POWER_FILE, encoding="utf-8") as _fh:
-        _power = yaml.safe_load(_fh)
+    _power = read_yaml(POWER_FILE, "power config")
     if "power_chunk_size" in config:
         _power["chunk_size"] = config["power_chunk_size"]
     POWER = PowerSpec.from_dict(_power, seed=SEED, origin=POWER_FILE)

@@ -1,15 +1,15 @@
-rule markdown_tables:
-    """Every result table as formatted Markdown (CSV files stay full precision)."""
+rule formatted_tables:
+    """Every result table in APA style as Markdown, LaTeX (booktabs) and Word (CSV stays full precision)."""
     input:
         unpack(table_inputs),
     output:
-        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.md", name=TABLES),
+        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
     log:
-        f"{RESULTS}/{{study}}/logs/markdown_tables.log",
+        f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
-        f"{RESULTS}/{{study}}/benchmarks/markdown_tables.tsv"
+        f"{RESULTS}/{{study}}/benchmarks/formatted_tables.tsv"
     script:
-        "../scripts/markdown_tables.py"
+        "../scripts/formatted_tables.py"
 
 
 rule figures:
@@ -20,6 +20,7 @@ rule figures:
     output:
         **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
                         category="Figures") for name in FIGURES},
+        **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURES},
     params:
         study=study_of,
     log:
@@ -50,8 +51,8 @@ rule report:
     """Self-contained HTML report (figures embedded) of one study."""
     input:
         unpack(table_inputs),
-        markdown=rules.markdown_tables.output,
-        figures=rules.figures.output,
+        formatted=rules.formatted_tables.output,
+        figures=lambda w: [f"{RESULTS}/{w.study}/figures/{name}.png" for name in FIGURES],
         provenance=f"{RESULTS}/{{study}}/provenance.json",
     output:
         f"{RESULTS}/{{study}}/report.html",

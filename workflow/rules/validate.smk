@@ -8,6 +8,7 @@ rule validate:
         flow=f"{RESULTS}/{{study}}/validation/flow.csv",
         issues=f"{RESULTS}/{{study}}/validation/issues.csv",
         careless=f"{RESULTS}/{{study}}/validation/careless.csv",
+        report=f"{RESULTS}/{{study}}/validation/report.md",
     params:
         study=study_of,
     log:

@@ -8,7 +8,7 @@ def main(sm):
                                                           "simple_slopes", "slope_curve", "johnson_neyman", "mediation")}
     made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study)
     for name, fig in made.items():
-        figures.save_png(fig, sm.output[name])
+        figures.save_png(fig, sm.output[name], pdf=sm.output[f"{name}_pdf"])
 
 
 run_step(snakemake, main)

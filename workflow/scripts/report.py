@@ -7,7 +7,7 @@ from attachstats.tables import read_csv
 
 def main(sm):
     tables = {name: read_csv(path) for name, path in sm.input.items()
-              if name not in ("markdown", "figures", "provenance")}
+              if name not in ("formatted", "figures", "provenance")}
     figures = dict(zip(sm.params.figures, sm.input.figures))
     with open(sm.input.provenance, encoding="utf-8") as fh:
         provenance = json.load(fh)

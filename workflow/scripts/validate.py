@@ -3,6 +3,7 @@ import pandas as pd
 from attachstats.runner import run_step
 from attachstats.tables import write_csv
 from attachstats.validate import validate_and_screen
+from attachstats.validation_report import validation_report
 
 
 def main(sm):
@@ -12,6 +13,8 @@ def main(sm):
     write_csv(res.flow, sm.output.flow)
     write_csv(res.issues, sm.output.issues)
     write_csv(res.careless, sm.output.careless)
+    with open(sm.output.report, "w", encoding="utf-8") as fh:
+        fh.write(validation_report(sm.params.study, res.flow, res.exclusions, res.issues, res.careless))
 
 
 run_step(snakemake, main)

@@ -1,0 +1,50 @@
+import pandas as pd
+import pytest
+
+from attachstats.apa import html, latex, markdown, table_model, write_docx
+
+DF = pd.DataFrame({"model": ["dep", "dep"], "term": ["(Intercept)", "ecr_anxiety"], "b": [0.758, 1.3637],
+                   "se": [0.669, 0.1197], "ci_lo": [-0.5535, 1.129], "ci_hi": [2.0696, 1.5985],
+                   "beta": [float("nan"), 0.3121], "stat": [1.13, 11.4], "p": [0.257, 7.5e-29], "n": [1427, 1427]})
+
+
+def test_table_model_apa_style():
+    m = table_model(DF, "regressions", number=2)
+    assert m.columns == ["Model", "Term", "b", "SE", "95% CI", "β", "t", "p", "n"]
+    assert m.rows[1] == ["dep", "ecr_anxiety", "1.36", "0.12", "[1.13, 1.60]", ".31", "11.40", "< .001", "1427"]
+    assert m.rows[0][5] == "" and m.rows[0][4] == "[-0.55, 2.07]"
+    assert m.numeric == [False, False, True, True, True, True, True, True, True]
+    assert "HC3" in m.note
+
+
+def test_markdown_latex_html_writers():
+    m = table_model(DF, "regressions", number=2)
+    md = markdown(m)
+    assert md.startswith("**Table 2**\n\n*Outcome models") and "| dep | ecr_anxiety | 1.36 |" in md
+    assert "*Note.* b = unstandardised" in md
+    tex = latex(m)
+    assert r"\toprule" in tex and r"\bottomrule" in tex and "|" not in tex.split(r"\begin{tabular}")[1][:20]
+    assert r"ecr\_anxiety" in tex and r"$<$ .001" in tex and r"$\beta$" in tex
+    h = html(m)
+    assert "<caption>Outcome models" in h and "&lt; .001" in h and "<em>Note.</em>" in h
+
+
+def test_docx_reads_back_with_apa_layout(tmp_path):
+    docx = pytest.importorskip("docx")
+    path = tmp_path / "t.docx"
+    write_docx(table_model(DF, "regressions", number=2), path)
+    doc = docx.Document(str(path))
+    paras = [p for p in doc.paragraphs if p.text]
+    assert paras[0].text == "Table 2" and paras[0].runs[0].bold
+    assert paras[1].runs[0].italic and paras[1].text.startswith("Outcome models")
+    assert paras[-1].text.startswith("Note. ") and paras[-1].runs[0].italic
+    t = doc.tables[0]
+    assert [c.text for c in t.rows[0].cells] == ["Model", "Term", "b", "SE", "95% CI", "β", "t", "p", "n"]
+    assert t.cell(2, 7).text == "< .001"
+    xml = t._tbl.xml
+    assert 'w:left w:val="nil"' in xml and 'w:right w:val="nil"' in xml and 'w:left w:val="single"' not in xml
+    second = tmp_path / "t2.docx"
+    import time
+    time.sleep(2.1)   # zip entries store times with 2-second resolution
+    write_docx(table_model(DF, "regressions", number=2), second)
+    assert path.read_bytes() == second.read_bytes()
