@@ -147,7 +147,6 @@ def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mappin
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SAMPLE_COLUMNS)
 
 
-
 def partial_regression_term(study: Mapping[str, Any]) -> str | None:
     """The predictor of the partial-regression figure: ``figures.partial_regression``, else the
     first predictor of the first outcome model (None without outcome models)."""

@@ -22,6 +22,7 @@ BOUNDED |= {"pseudo_r2", "nagelkerke_r2", "delta_r2", "delta_pseudo_r2", "share_
 P_COLUMNS = {"p", "p_adj", "f_p", "mahalanobis_p"}
 # Small fit indices conventionally reported with three decimals.
 THREE_DECIMALS = {"rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"}
+THREE_DECIMALS |= {"sr2", "delta_r2", "delta_pseudo_r2"}   # small effect sizes of the outcome models
 TITLES = {
     "flow": "Participant flow",
     "score_summary": "Scale scores",
