@@ -23,6 +23,9 @@ P_COLUMNS = {"p", "p_adj", "f_p", "mahalanobis_p"}
 # Small fit indices conventionally reported with three decimals.
 THREE_DECIMALS = {"rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"}
 THREE_DECIMALS |= {"sr2", "delta_r2", "delta_pseudo_r2"}   # small effect sizes of the outcome models
+# Counts that a column with empty cells stores as float: printed as integers.
+INTEGER_COLUMNS = {"n", "k", "df", "npar", "df1", "df2", "f_df1", "f_df2", "count", "n_boot", "n_excluded",
+                   "imputations", "block"}
 TITLES = {
     "flow": "Participant flow",
     "score_summary": "Scale scores",
@@ -61,7 +64,7 @@ def format_value(value: object, column: str) -> str:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, int) or (hasattr(value, "is_integer") and column in ("n", "k", "df", "npar")
+    if isinstance(value, int) or (hasattr(value, "is_integer") and column in INTEGER_COLUMNS
                                    and float(value).is_integer()):
         return f"{int(value)}"
     if isinstance(value, float):
