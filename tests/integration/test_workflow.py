@@ -149,3 +149,15 @@ def test_study_without_outcome_models(tmp_path):
     out = tmp_path / "results" / "mini" / "tables"
     for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
         assert pd.read_csv(out / f"{name}.csv").empty, name
+
+
+def test_bad_model_specification_stops_before_anything_runs(tmp_path):
+    d = study_dict(outcome_models=[{"name": "dep", "outcome": "phq9_total", "predictors": ["ecr_anxiety"],
+                                    "interactions": [["ecr_anxiety", "loss"]]}])
+    write_study(tmp_path, d)
+    res = snakemake(tmp_path, "--dry-run")
+    text = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert ("outcome_models[0] (dep): interactions[0]: 'loss' must also be a predictor or covariate" in text)
+    assert "Traceback" not in text and 'File "' not in text
+    assert not (tmp_path / "results").exists()

@@ -2,6 +2,9 @@
 from snakemake.utils import validate
 
 from attachstats.study import read_yaml, resolve_study
+import sys
+
+from attachstats.errors import AttachstatsError
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -21,7 +24,10 @@ def load_studies(paths):
     return studies
 
 
-STUDIES = load_studies(config["studies"])
+try:
+    STUDIES = load_studies(config["studies"])
+except AttachstatsError as exc:  # a wrong study file: its message, no Python traceback
+    sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
 RESULTS = config["results_dir"]
 SEED = config["seed"]
 
