@@ -148,27 +148,47 @@ def loadings_figure(loadings: pd.DataFrame, model: str) -> Any:
 
 
 def coefficient_plot(regressions: pd.DataFrame) -> Any:
-    """Forest plot of standardised coefficients (beta, 95% CI from the robust SE) per model."""
+    """Forest plot across outcomes: standardised coefficients (β, 95% CI) of the OLS models and,
+    in a second panel on a log scale, odds / incidence-rate ratios (exp b, 95% CI) of the
+    logit, Poisson and negative-binomial models."""
     plt, pal = _plt()
     d = regressions[regressions["term"] != "(Intercept)"].copy()
-    fig, ax = plt.subplots(figsize=(COLUMN_IN, max(2.0, 0.22 * len(d) + 0.8)))
     if d.empty:
+        fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
         ax.text(0.5, 0.5, "no outcome models in this study", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    # CI of beta: the b interval rescaled by beta / b (same t-based interval on the beta scale)
-    scale = np.where(d["b"] != 0, d["beta"] / d["b"], np.nan)
-    lo, hi = d["ci_lo"] * scale, d["ci_hi"] * scale
-    ypos = np.arange(len(d))[::-1]
+    family = d["family"] if "family" in d else pd.Series("ols", index=d.index)
+    parts = [("ols", d[family == "ols"]), ("glm", d[family != "ols"])]
+    parts = [(kind, g) for kind, g in parts if len(g)]
+    heights = [max(1.2, 0.2 * len(g) + 0.6) for _, g in parts]
+    fig, axes = plt.subplots(len(parts), 1, figsize=(COLUMN_IN * 1.3, sum(heights) + 0.4),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
     models = list(dict.fromkeys(d["model"]))
-    for j, m in enumerate(models):
-        sel = (d["model"] == m).to_numpy()
-        ax.errorbar(d["beta"][sel], ypos[sel], xerr=[(d["beta"] - lo)[sel], (hi - d["beta"])[sel]], fmt="o",
-                    ms=3, lw=0.8, color=pal[j % len(pal)], label=m)
-    ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(d["model"], d["term"])])
-    ax.axvline(0, color="grey", lw=0.5)
-    ax.set_xlabel("standardised coefficient (β) with 95% CI")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(3, len(models)), frameon=False)
+    for ax, (kind, g) in zip(axes[:, 0], parts):
+        if kind == "ols":
+            # CI of beta: the b interval rescaled by beta / b (same t-based interval on the beta scale)
+            scale = np.where(g["b"] != 0, g["beta"] / g["b"], np.nan)
+            est, lo, hi = g["beta"], g["ci_lo"] * scale, g["ci_hi"] * scale
+            ax.axvline(0, color="grey", lw=0.5)
+            ax.set_xlabel("standardised coefficient (β) with 95% CI")
+        else:
+            from matplotlib import ticker
+
+            est, lo, hi = g["exp_b"], g["exp_ci_lo"], g["exp_ci_hi"]
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(ticker.FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+            ax.axvline(1, color="grey", lw=0.5)
+            ax.set_xlabel("odds ratio (logit) / incidence-rate ratio (count) with 95% CI, log scale")
+        ypos = np.arange(len(g))[::-1]
+        for m in dict.fromkeys(g["model"]):
+            sel = (g["model"] == m).to_numpy()
+            j = models.index(m)
+            ax.errorbar(est[sel], ypos[sel], xerr=[(est - lo)[sel], (hi - est)[sel]], fmt="o", ms=3, lw=0.8,
+                        color=pal[j % len(pal)])
+        ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(g["model"], g["term"])])
     fig.tight_layout()
     return fig
 
@@ -206,6 +226,21 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
         "dimensions": dimensions_scatter(scores, xy[0], xy[1], midpoint, style_col, cuts, rule),
         "cfa_loadings": loadings_figure(loadings, model),
         "coefficients": coefficient_plot(tables["regressions"]),
+        **_model_figures(scores, tables, study),
+    }
+
+
+def _model_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
+    """Interaction probe, mediation diagram and partial-regression plots (:mod:`attachstats.model_figures`)."""
+    from . import model_figures
+    from .analysis import partial_regression_term, study_partial_regression
+
+    return {
+        "interaction": model_figures.interaction_plot(tables["simple_slopes"], tables["slope_curve"],
+                                                      tables["johnson_neyman"]),
+        "mediation": model_figures.mediation_diagram(tables["mediation"]),
+        "partial_regression": model_figures.partial_regression_plot(
+            study_partial_regression(scores, study), tables["regressions"], partial_regression_term(study) or ""),
     }
 
 

@@ -114,14 +114,11 @@ def score_columns(study: Mapping[str, Any]) -> list[str]:
 
 
 def _check_references(s: Mapping[str, Any]) -> None:
+    from .modelspec import study_specs
+
     known = set(score_columns(s)) | set(s.get("variables", {}))
     name = s.get("name")
-    for i, m in enumerate(s.get("outcome_models", [])):
-        for col in [m["outcome"], *m["predictors"]]:
-            if col not in known:
-                raise ConfigError(
-                    f"study {name!r}, outcome_models[{i}] ({m.get('name')}): unknown variable {col!r}; "
-                    f"known scores and variables: {', '.join(sorted(known))}")
+    study_specs(s, known)   # outcome, mediation and SEM models: names, roles, options
     fa = s.get("factor_analysis")
     if fa and fa["instrument"] not in s.get("instruments", {}):
         raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "

@@ -20,9 +20,14 @@ BOUNDED = {"p", "p_adj", "f_p", "beta", "r2", "adj_r2", "alpha", "alpha_ci_lo", 
            "r_drop", "alpha_if_deleted", "missing_share", "mahalanobis_p",
            "omega_total", "omega_h", "alpha_boot_ci_lo", "alpha_boot_ci_hi", "omega_total_ci_lo", "omega_total_ci_hi",
            "omega_h_ci_lo", "omega_h_ci_hi", "r", "share"}
+BOUNDED |= {"pseudo_r2", "nagelkerke_r2", "delta_r2", "delta_pseudo_r2", "share_significant", "sr2"}
 P_COLUMNS = {"p", "p_adj", "f_p", "mahalanobis_p"}
 # Small fit indices conventionally reported with three decimals.
 THREE_DECIMALS = {"rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"}
+THREE_DECIMALS |= {"sr2", "delta_r2", "delta_pseudo_r2"}   # small effect sizes of the outcome models
+# Counts that a column with empty cells stores as float: printed as integers.
+INTEGER_COLUMNS = {"n", "k", "df", "npar", "df1", "df2", "f_df1", "f_df2", "count", "n_boot", "n_excluded",
+                   "imputations", "block"}
 TITLES = {
     "flow": "Participant flow",
     "score_summary": "Scale scores",
@@ -31,7 +36,7 @@ TITLES = {
     "cfa_fit": "Confirmatory factor analysis: model fit (ML)",
     "cfa_loadings": "Confirmatory factor analysis: loadings",
     "cfa_factor_correlations": "Confirmatory factor analysis: latent correlations",
-    "regressions": "Outcome models: coefficients (HC3 robust SEs)",
+    "regressions": "Outcome models: coefficients (OLS: HC3 robust SEs by default; GLMs: b on the link scale, exp_b = OR or IRR)",
     "regression_fit": "Outcome models: fit",
     "score_bands": "Severity bands (respondents per band)",
     "caseness": "Caseness and item flags",
@@ -39,6 +44,15 @@ TITLES = {
     "descriptives": "Descriptive statistics",
     "correlations": "Correlations (pairwise Pearson r, 95% CI by Fisher z)",
     "correlations_apa": "Means, standard deviations, reliabilities and correlations",
+    "regression_blocks": "Outcome models: hierarchical entry (ΔR² with F test; GLMs: likelihood-ratio test)",
+    "regression_diagnostics": "Outcome models: diagnostics (VIF, Breusch–Pagan, Cook's distance > 4/n)",
+    "model_samples": "Rows used per model and why others were not",
+    "simple_slopes": "Simple slopes (moderator at mean − SD, mean, mean + SD)",
+    "johnson_neyman": "Johnson–Neyman region of significance",
+    "slope_curve": "Slope of the focal predictor across the moderator",
+    "mediation": "Mediation: paths and indirect effect (percentile bootstrap)",
+    "sem_fit": "Latent regression (SEM, ML): model fit",
+    "sem_parameters": "Latent regression (SEM, ML): parameters",
 }
 
 
@@ -58,7 +72,7 @@ def format_value(value: object, column: str) -> str:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, int) or (hasattr(value, "is_integer") and column in ("n", "k", "df", "npar")
+    if isinstance(value, int) or (hasattr(value, "is_integer") and column in INTEGER_COLUMNS
                                    and float(value).is_integer()):
         return f"{int(value)}"
     if isinstance(value, float):

@@ -22,6 +22,11 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv",
           "tables/score_bands.csv", "tables/caseness.csv", "tables/attachment_styles.csv",
           "scores/attachment_styles.csv", "tables/descriptives.csv", "tables/correlations.csv"]
+          "tables/regression_blocks.csv", "tables/regression_diagnostics.csv", "tables/model_samples.csv",
+          "tables/simple_slopes.csv", "tables/johnson_neyman.csv", "tables/slope_curve.csv", "tables/mediation.csv",
+          "tables/sem_fit.csv", "tables/sem_parameters.csv"]
+FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
+           "partial_regression"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -45,7 +50,12 @@ def finished_run(tmp_path_factory):
     survey = make_survey(150)
     survey.loc[3, "ECR_2"] = "-99"
     survey = pd.concat([survey, survey.iloc[[5]]], ignore_index=True)
-    write_study(wd, study_dict(), survey)
+    models = study_dict()["outcome_models"] + [
+        {"name": "depression_mice", "outcome": "phq9_total", "predictors": ["ecr_anxiety"], "covariates": ["age"],
+         "missing": {"method": "mice", "m": 5}}]
+    mediation = [{"name": "med", "x": "ecr_avoidance", "mediator": "ecr_anxiety", "outcome": "phq9_total",
+                  "bootstrap": 500}]
+    write_study(wd, study_dict(outcome_models=models, mediation_models=mediation), survey)
     res = snakemake(wd)
     assert res.returncode == 0, res.stderr[-4000:]
     return wd
@@ -55,7 +65,7 @@ def test_all_outputs_written(finished_run):
     out = finished_run / "results" / "mini"
     for rel in TABLES + ["report.html", "provenance.json"]:
         assert (out / rel).is_file(), rel
-    for fig in ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]:
+    for fig in FIGURES:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
     assert "*Confirmatory factor analysis: model fit" in (out / "tables" / "cfa_fit.md").read_text()
     fit = pd.read_csv(out / "tables" / "cfa_fit.csv")
@@ -80,7 +90,7 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 5
+    assert html.count("data:image/png;base64,") == len(FIGURES)
     assert "src=\"http" not in html and "Of 151 raw responses" in html
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
     assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64
@@ -168,3 +178,19 @@ def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
         if f.is_file():
             content = f.read_bytes()
             assert b"203.0.113." not in content and b"secret" not in content and b"example.org" not in content, f
+    assert "declares no mediation models" in html and "declares no latent regression models" in html
+    out = tmp_path / "results" / "mini" / "tables"
+    for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
+        assert pd.read_csv(out / f"{name}.csv").empty, name
+
+
+def test_bad_model_specification_stops_before_anything_runs(tmp_path):
+    d = study_dict(outcome_models=[{"name": "dep", "outcome": "phq9_total", "predictors": ["ecr_anxiety"],
+                                    "interactions": [["ecr_anxiety", "loss"]]}])
+    write_study(tmp_path, d)
+    res = snakemake(tmp_path, "--dry-run")
+    text = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert ("outcome_models[0] (dep): interactions[0]: 'loss' must also be a predictor or covariate" in text)
+    assert "Traceback" not in text and 'File "' not in text
+    assert not (tmp_path / "results").exists()

@@ -1,6 +1,9 @@
 # Configuration checks and helpers shared by every rule file.
 from snakemake.utils import validate
 
+import sys
+
+from attachstats.errors import AttachstatsError
 from attachstats.study import check_schema, read_yaml, resolve_study
 
 
@@ -22,7 +25,10 @@ def load_studies(paths):
     return studies
 
 
-STUDIES = load_studies(config["studies"])
+try:
+    STUDIES = load_studies(config["studies"])
+except AttachstatsError as exc:  # a wrong study file: its message, no Python traceback
+    sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
 RESULTS = config["results_dir"]
 SEED = config["seed"]
 
@@ -41,8 +47,18 @@ TABLES = {
     "attachment_styles": "tables/attachment_styles.csv",
     "descriptives": "tables/descriptives.csv",
     "correlations": "tables/correlations.csv",
+    "regression_blocks": "tables/regression_blocks.csv",
+    "regression_diagnostics": "tables/regression_diagnostics.csv",
+    "model_samples": "tables/model_samples.csv",
+    "simple_slopes": "tables/simple_slopes.csv",
+    "johnson_neyman": "tables/johnson_neyman.csv",
+    "slope_curve": "tables/slope_curve.csv",
+    "mediation": "tables/mediation.csv",
+    "sem_fit": "tables/sem_fit.csv",
+    "sem_parameters": "tables/sem_parameters.csv",
 }
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
+FIGURES += ["interaction", "mediation", "partial_regression"]
 
 
 wildcard_constraints:

@@ -4,8 +4,9 @@ from attachstats.tables import read_csv
 
 
 def main(sm):
-    tables = {name: read_csv(sm.input[name])
-              for name in ("flow", "cfa_loadings", "regressions", "score_summary", "attachment_styles")}
+    names = ("flow", "cfa_loadings", "regressions", "score_summary", "attachment_styles", "simple_slopes",
+             "slope_curve", "johnson_neyman", "mediation")
+    tables = {name: read_csv(sm.input[name]) for name in names}
     made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study, read_csv(sm.input.styles))
     for name, fig in made.items():
         figures.save_png(fig, sm.output[name], pdf=sm.output[f"{name}_pdf"])
