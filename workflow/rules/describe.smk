@@ -1,5 +1,9 @@
 rule attachment_styles:
     """Four attachment categories by the configured rule (secondary to the dimensions)."""
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     input:
         f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
@@ -17,6 +21,10 @@ rule attachment_styles:
 
 rule descriptives:
     """M, SD, alpha and pairwise correlations (95% CI) of scale scores and numeric covariates."""
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     input:
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         reliability=f"{RESULTS}/{{study}}/tables/reliability.csv",

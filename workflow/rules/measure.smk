@@ -1,5 +1,9 @@
 rule cfa:
     """Confirmatory factor analysis (ML) of the study's attachment instrument."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:

@@ -1,5 +1,9 @@
 rule score:
     """Reverse keys, subscale scores with proration, severity bands, caseness and item flags."""
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=20,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
@@ -19,6 +23,10 @@ rule score:
 
 rule reliability:
     """Cronbach's alpha (Feldt and bootstrap CIs), omega (psych::omega) per subscale, item statistics."""
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=60,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
