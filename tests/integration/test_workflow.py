@@ -21,7 +21,7 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "tables/reliability_items.csv", "tables/cfa_fit.csv", "tables/cfa_loadings.csv",
           "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv",
           "tables/score_bands.csv", "tables/caseness.csv", "tables/attachment_styles.csv",
-          "scores/attachment_styles.csv", "tables/descriptives.csv", "tables/correlations.csv"]
+          "scores/attachment_styles.csv", "tables/descriptives.csv", "tables/correlations.csv",
           "tables/regression_blocks.csv", "tables/regression_diagnostics.csv", "tables/model_samples.csv",
           "tables/simple_slopes.csv", "tables/johnson_neyman.csv", "tables/slope_curve.csv", "tables/mediation.csv",
           "tables/sem_fit.csv", "tables/sem_parameters.csv"]
