@@ -39,65 +39,6 @@ def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],
     return table, pd.concat(item_tables, ignore_index=True)
 
 
-def factor_structures(study: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """The factor structures to fit, by model name, from the study's instrument.
-
-    ``two_factor`` uses the instrument's subscales as factors; ``one_factor`` loads every
-    item, in questionnaire order, on one factor named ``general``.
-    """
-    fa = study["factor_analysis"]
-    key = fa["instrument"]
-    inst = instrument_of(study, key)
-    by_sub = {name: [f"{key}_{n}" for n in sub.items] for name, sub in inst.subscales.items()}
-    # one factor: items in questionnaire order (the first item is the marker, as in lavaan's cfa())
-    all_items = [f"{key}_{n}" for n in sorted({n for sub in inst.subscales.values() for n in sub.items})]
-    known = {"one_factor": {"general": all_items}, "two_factor": by_sub}
-    return {m: known[m] for m in fa.get("models", ["one_factor", "two_factor"])}
-
-
-def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Fit every declared CFA model on the keyed items; return fit, loadings, latent correlations."""
-    from .cfa import fit_table
-
-    if not study.get("factor_analysis"):
-        return _empty_cfa()
-    key = study["factor_analysis"]["instrument"]
-    keyed = keyed_items(data, key, instrument_of(study, key))
-    results = [_fit_identified(keyed, factors, name) for name, factors in factor_structures(study).items()]
-    return (fit_table(results),
-            pd.concat([r.loadings for r in results], ignore_index=True),
-            pd.concat([r.factor_correlations for r in results], ignore_index=True))
-
-
-def _fit_identified(data: pd.DataFrame, factors: Mapping[str, list[str]], name: str):
-    """Fit with marker identification (lavaan's default); if the marker item does not load
-    (a singular information matrix, e.g. one factor over two unrelated dimensions), refit with
-    latent variances fixed to 1. Fit statistics and standardised estimates do not depend on
-    the choice; the log says which was used."""
-    import logging
-
-    from .cfa import build_model_syntax, fit_cfa
-    from .errors import ModelError
-
-    try:
-        return fit_cfa(data, build_model_syntax(factors), name)
-    except ModelError as exc:
-        if "not identified" not in str(exc):
-            raise
-        logging.getLogger("attachstats.cfa").warning(
-            "%s: marker identification failed (%s); refitting with latent variances fixed to 1", name, exc)
-        lines = [f"{f} =~ NA*{items[0]}" + "".join(f" + {i}" for i in items[1:]) + f"\n{f} ~~ 1*{f}"
-                 for f, items in factors.items()]
-        return fit_cfa(data, "\n".join(lines), name)
-
-
-def _empty_cfa() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from .cfa import CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS
-
-    return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
-            pd.DataFrame(columns=CORRELATION_COLUMNS))
-
-
 def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:
     """Fit every outcome model of the study on the scores table (see :mod:`attachstats.outcomes`).
 

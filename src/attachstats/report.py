@@ -14,8 +14,10 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from .factor_report import factor_results_text
 from .provenance import KEY_PACKAGES
 from .tables import APA_CORRELATION_NOTE, apa_correlations, format_value, to_html
+from .tables import display_table, format_value, to_html
 
 CAPTIONS = {
     "flow": "Participant flow from raw responses to the analysed sample.",
@@ -30,6 +32,12 @@ CAPTIONS = {
     "mediation": "Mediation path diagram: a, b, the direct effect c′ (total effect c) and the indirect effect a·b "
                  "with its percentile-bootstrap 95% CI.",
     "partial_regression": "Partial-regression (added-variable) plots of the focal predictor in each OLS outcome model.",
+    "coefficients": "Standardised regression coefficients with 95% confidence intervals (HC3).",
+    "scree": "Parallel analysis: eigenvalues of the reduced correlation matrix against those of simulated "
+             "normal data (mean and percentile).",
+    "efa_loadings": "Rotated EFA loadings; values below the cut-off are not printed.",
+    "path_diagram": "Path diagram of the CFA model with standardised loadings and latent correlations "
+                    "(residual variances not drawn).",
 }
 
 
@@ -62,7 +70,7 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
                         f"CFI = {format_value(r.cfi, 'cfi')}, TLI = {format_value(r.tli, 'tli')}, "
                         f"RMSEA = {format_value(r.rmsea, 'rmsea')} [{format_value(r.rmsea_ci_lo, 'rmsea')}, "
                         f"{format_value(r.rmsea_ci_hi, 'rmsea')}], SRMR = {format_value(r.srmr, 'srmr')}")
-        text["cfa"] = "Model fit (ML, complete cases): " + "; ".join(bits) + "."
+        text["cfa"] = f"Model fit ({factor_results_text(tables)['cfa_estimator']}): " + "; ".join(bits) + "."
     else:
         text["cfa"] = "No factor models were specified for this study."
     reg = tables["regressions"]
@@ -86,6 +94,7 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     text["styles"] = _styles_text(tables.get("attachment_styles"))
     text["correlations_note"] = APA_CORRELATION_NOTE
     text.update(_model_texts(tables))
+    text.update(factor_results_text(tables))
     return text
 
 
@@ -188,7 +197,8 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     return env.from_string(template).render(
         study={k: (html.escape(str(v)) if isinstance(v, str) else v) for k, v in study.items()
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
-        tables={name: to_html(df, name) for name, df in tables.items()} | _apa_html(tables),
+        tables={name: to_html(display_table(df, name, study), name) for name, df in tables.items()}
+        | _apa_html(tables),
         figures={name: embed_png(p, name) for name, p in figures.items()},
         text=esc,
         provenance=provenance,

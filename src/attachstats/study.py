@@ -123,6 +123,10 @@ def _check_references(s: Mapping[str, Any]) -> None:
     if fa and fa["instrument"] not in s.get("instruments", {}):
         raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "
                           f"the study's instrument blocks ({', '.join(s.get('instruments', {}))})")
+    if fa and fa["instrument"] in s.get("instruments", {}):
+        from .factor_study import check_factor_config
+
+        check_factor_config(s)
     screening = s.get("screening", {})
     for var in screening.get("attention_checks", {}).get("expected", {}):
         if var not in s.get("variables", {}):

@@ -28,12 +28,23 @@ THREE_DECIMALS |= {"sr2", "delta_r2", "delta_pseudo_r2"}   # small effect sizes 
 # Counts that a column with empty cells stores as float: printed as integers.
 INTEGER_COLUMNS = {"n", "k", "df", "npar", "df1", "df2", "f_df1", "f_df2", "count", "n_boot", "n_excluded",
                    "imputations", "block"}
+# Factor analysis: bounded quantities, changes in fit indices (three decimals: the usual
+# criteria are ΔCFI ≤ −.010, ΔRMSEA ≥ .015), p values and counts.
+BOUNDED |= {"delta_cfi", "delta_tli", "delta_rmsea", "delta_srmr", "kmo", "msa", "h2", "u2", "r",
+            "congruence", "efa_loading", "efa_max_other", "efa_h2", "cfa_std", "cfa_std_ci_lo",
+            "cfa_std_ci_hi", "proportion_var", "cumulative_var", "proportion_explained",
+            "cumulative_proportion", "parallel_quantile", "cutoff"}
+THREE_DECIMALS |= {"delta_cfi", "delta_tli", "delta_rmsea", "delta_srmr", "kmo", "congruence"}
+P_COLUMNS |= {"p_diff", "bartlett_p"}
+INTEGER_COLUMNS = {"n", "k", "df", "npar", "df_diff", "baseline_df", "bartlett_df", "parallel_factors",
+                   "parallel_components", "parallel_iterations", "n_factors", "seed", "n_efa", "n_cfa",
+                   "factor"}
 TITLES = {
     "flow": "Participant flow",
     "score_summary": "Scale scores",
     "reliability": "Internal consistency (Cronbach's alpha with Feldt and bootstrap 95% CIs; McDonald's omega)",
     "reliability_items": "Item statistics",
-    "cfa_fit": "Confirmatory factor analysis: model fit (ML)",
+    "cfa_fit": "Confirmatory factor analysis: model fit",
     "cfa_loadings": "Confirmatory factor analysis: loadings",
     "cfa_factor_correlations": "Confirmatory factor analysis: latent correlations",
     "regressions": "Outcome models: coefficients (OLS: HC3 robust SEs by default; GLMs: b on the link scale, exp_b = OR or IRR)",
@@ -53,6 +64,15 @@ TITLES = {
     "mediation": "Mediation: paths and indirect effect (percentile bootstrap)",
     "sem_fit": "Latent regression (SEM, ML): model fit",
     "sem_parameters": "Latent regression (SEM, ML): parameters",
+    "cfa_comparison": "Confirmatory factor analysis: nested model comparison",
+    "efa_diagnostics": "Exploratory factor analysis: sampling adequacy, Bartlett's test, parallel analysis",
+    "parallel_analysis": "Parallel analysis: observed and simulated eigenvalues",
+    "efa_loadings": "Exploratory factor analysis: rotated loadings",
+    "efa_factors": "Exploratory factor analysis: variance accounted for",
+    "efa_factor_correlations": "Exploratory factor analysis: factor correlations",
+    "invariance": "Measurement invariance",
+    "cross_validation": "Cross-validation: EFA loadings (one part) and CFA loadings (other part)",
+    "cross_validation_fit": "Cross-validation: congruence and fit of the held-out CFA",
 }
 
 
@@ -83,6 +103,26 @@ def format_value(value: object, column: str) -> str:
             text = text.replace("0.", ".", 1)
         return text[1:] if text.startswith("-") and not text.strip("-.0") else text
     return str(value)
+
+
+def display_table(df: pd.DataFrame, name: str, study: dict | None = None) -> pd.DataFrame:
+    """The table as shown to readers: EFA loadings below the study's cut-off blanked.
+
+    Only formatted tables (Markdown, LaTeX, Word, HTML) use this; the CSV keeps every value.
+    The loading columns of ``efa_loadings`` are those between ``item`` and ``h2``.
+    """
+    if name != "efa_loadings" or df.empty or "h2" not in df.columns:
+        return df
+    from .factor_study import settings
+
+    s = settings(study or {}) if (study or {}).get("factor_analysis") else {}
+    cutoff = float(s["efa"]["cutoff"]) if s else 0.3
+    cols = list(df.columns)
+    loading_cols = cols[cols.index("item") + 1:cols.index("h2")]
+    out = df.copy()
+    for c in loading_cols:
+        out[c] = out[c].where(out[c].abs() >= cutoff)
+    return out
 
 
 def to_markdown(df: pd.DataFrame, name: str, number: int | None = None) -> str:

@@ -24,9 +24,12 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "scores/attachment_styles.csv", "tables/descriptives.csv", "tables/correlations.csv",
           "tables/regression_blocks.csv", "tables/regression_diagnostics.csv", "tables/model_samples.csv",
           "tables/simple_slopes.csv", "tables/johnson_neyman.csv", "tables/slope_curve.csv", "tables/mediation.csv",
-          "tables/sem_fit.csv", "tables/sem_parameters.csv"]
+          "tables/sem_fit.csv", "tables/sem_parameters.csv",
+          "tables/cfa_comparison.csv", "tables/efa_diagnostics.csv", "tables/parallel_analysis.csv",
+          "tables/efa_loadings.csv", "tables/efa_factors.csv", "tables/efa_factor_correlations.csv",
+          "tables/invariance.csv", "tables/cross_validation.csv", "tables/cross_validation_fit.csv"]
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
-           "partial_regression"]
+           "partial_regression", "scree", "efa_loadings", "path_diagram"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -66,6 +69,8 @@ def test_all_outputs_written(finished_run):
     for rel in TABLES + ["report.html", "provenance.json"]:
         assert (out / rel).is_file(), rel
     for fig in FIGURES:
+    for fig in ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "scree",
+                "efa_loadings", "path_diagram"]:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
     assert "*Confirmatory factor analysis: model fit" in (out / "tables" / "cfa_fit.md").read_text()
     fit = pd.read_csv(out / "tables" / "cfa_fit.csv")
@@ -73,6 +78,27 @@ def test_all_outputs_written(finished_run):
                                       "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "aic", "bic"]
     assert fit["model"].tolist() == ["one_factor", "two_factor"]
     assert (fit.set_index("model").loc["two_factor", "df"]) == 593
+
+
+def test_factor_analysis_outputs(finished_run):
+    out = finished_run / "results" / "mini" / "tables"
+    comp = pd.read_csv(out / "cfa_comparison.csv")
+    assert comp[["restricted", "general"]].values.tolist() == [["one_factor", "two_factor"]]
+    assert comp["chi2_diff"].iloc[0] > 0 and comp["df_diff"].iloc[0] == 1
+    diag = pd.read_csv(out / "efa_diagnostics.csv")
+    assert diag["n_factors"].iloc[0] == 2 and diag["k"].iloc[0] == 36
+    lo = pd.read_csv(out / "efa_loadings.csv")
+    assert list(lo.columns) == ["item", "MR1", "MR2", "h2", "u2", "complexity", "msa", "primary"]
+    md = (out / "efa_loadings.md").read_text()
+    small = (lo[["MR1", "MR2"]].abs() < 0.3).sum().sum()
+    assert small > 0 and md.count("|  |") >= small              # blanked in the formatted table only
+    inv = pd.read_csv(out / "invariance.csv")
+    # about 75 respondents per gender: below the default minimum group size of 100
+    assert inv["step"].tolist() == ["not tested"] and "fewer than two groups" in inv["note"].iloc[0]
+    cv = pd.read_csv(out / "cross_validation_fit.csv")
+    assert cv["n_efa"].iloc[0] + cv["n_cfa"].iloc[0] == pd.read_csv(out / "efa_diagnostics.csv")["n"].iloc[0]
+    html = (finished_run / "results" / "mini" / "report.html").read_text()
+    assert "Measurement invariance was not tested" in html and "DWLS/WLSMV" in html
 
 
 def test_flow_reconciles_and_identifiers_absent(finished_run):
@@ -91,6 +117,7 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES)
+    assert html.count("data:image/png;base64,") == 8
     assert "src=\"http" not in html and "Of 151 raw responses" in html
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
     assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64

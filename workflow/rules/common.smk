@@ -40,6 +40,15 @@ TABLES = {
     "cfa_fit": "tables/cfa_fit.csv",
     "cfa_loadings": "tables/cfa_loadings.csv",
     "cfa_factor_correlations": "tables/cfa_factor_correlations.csv",
+    "cfa_comparison": "tables/cfa_comparison.csv",
+    "efa_diagnostics": "tables/efa_diagnostics.csv",
+    "parallel_analysis": "tables/parallel_analysis.csv",
+    "efa_loadings": "tables/efa_loadings.csv",
+    "efa_factors": "tables/efa_factors.csv",
+    "efa_factor_correlations": "tables/efa_factor_correlations.csv",
+    "invariance": "tables/invariance.csv",
+    "cross_validation": "tables/cross_validation.csv",
+    "cross_validation_fit": "tables/cross_validation_fit.csv",
     "regressions": "tables/regressions.csv",
     "regression_fit": "tables/regression_fit.csv",
     "score_bands": "tables/score_bands.csv",
@@ -59,6 +68,7 @@ TABLES = {
 }
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
 FIGURES += ["interaction", "mediation", "partial_regression"]
+FIGURES += ["scree", "efa_loadings", "path_diagram"]
 
 
 wildcard_constraints:

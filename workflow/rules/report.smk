@@ -8,6 +8,8 @@ rule formatted_tables:
         unpack(table_inputs),
     output:
         expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
+    params:
+        study=study_of,
     log:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
