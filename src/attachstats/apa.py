@@ -47,13 +47,24 @@ LABELS = {
     "congruence": "Congruence", "n_efa": "n (EFA)", "n_cfa": "n (CFA)", "cfa_model": "CFA model",
     "ss_loadings": "SS loadings", "proportion_var": "Proportion var.", "r": "r",
 }
+# Labels that differ in one table (the test statistic is not always t; in "regressions" the note
+# says that GLM rows hold z).
+TABLE_LABELS = {"regression_blocks": {"stat": "F / χ²"}, "sem_parameters": {"stat": "z"}}
 # (low column, high column) -> label of the merged "[lo, hi]" column
 CI_PAIRS = [("ci_lo", "ci_hi", "95% CI"), ("alpha_ci_lo", "alpha_ci_hi", "α 95% CI"),
             ("rmsea_ci_lo", "rmsea_ci_hi", "RMSEA 90% CI"), ("std_ci_lo", "std_ci_hi", "95% CI (std.)"),
             ("cfa_std_ci_lo", "cfa_std_ci_hi", "95% CI (CFA)")]
 NOTES = {
-    "regressions": "b = unstandardised coefficient; SE = heteroscedasticity-consistent (HC3) standard error; "
-                   "β = standardised coefficient; CI = confidence interval.",
+    "regressions": "b = unstandardised coefficient (GLMs: on the link scale; exp_b = odds or incidence-rate "
+                   "ratio); SE = heteroscedasticity-consistent (HC3) standard error for OLS unless the model's "
+                   "robust key says otherwise, model-based for GLMs; the t column holds z for GLMs; β = standardised "
+                   "coefficient; sr2 = squared semipartial correlation; p (BH) = Benjamini–Hochberg adjusted "
+                   "within the model's test family; CI = confidence interval.",
+    "regression_blocks": "Blocks entered in order on the same rows. OLS: ΔR² with its F test; logit, Poisson, "
+                         "negative binomial: likelihood-ratio χ² and change in McFadden's pseudo-R². "
+                         "f2 = ΔR² / (1 − R²).",
+    "mediation": "a: x → mediator; b: mediator → outcome given x; c: total effect; c_prime: direct effect; "
+                 "indirect = a·b with a percentile bootstrap CI.",
     "cfa_fit": "Estimator as listed: ML on complete cases; MLR = ML with robust standard errors, "
                "Yuan–Bentler scaled χ² and robust CFI/TLI/RMSEA; FIML = ML using every answered item. "
                "CFI = comparative fit index; TLI = Tucker–Lewis index; "
@@ -101,7 +112,7 @@ def table_model(df: pd.DataFrame, name: str, number: int | None = None, note: st
             numeric.append(True)
             getters.append(lambda r, lo=lo, hi=hi: _ci(r[lo], r[hi], lo))
         else:
-            out_cols.append(LABELS.get(c, c))
+            out_cols.append(TABLE_LABELS.get(name, {}).get(c, LABELS.get(c, c)))
             numeric.append(pd.api.types.is_numeric_dtype(df[c]))
             getters.append(lambda r, c=c: format_value(_py(r[c]), c))
     rows = [[g(r) for g in getters] for r in df.to_dict("records")]

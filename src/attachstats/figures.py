@@ -89,15 +89,36 @@ def score_distributions(scores: pd.DataFrame, columns: list[str]) -> Any:
     return fig
 
 
-def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | None = None) -> Any:
-    """Scatter of two dimension scores, with the scale midpoint as quadrant lines."""
+def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | None = None,
+                       styles: pd.Series | None = None, cuts: tuple[float, float] | None = None,
+                       rule: str = "") -> Any:
+    """Scatter of two dimension scores with quadrant lines, coloured by attachment category.
+
+    ``cuts`` = (x cut, y cut) draws the quadrant lines at the classification's cut values
+    (midpoint or medians); otherwise ``midpoint`` draws both at the scale midpoint.
+    ``styles`` (aligned to ``scores``) colours the points by category.
+    """
+    from .attachment_styles import STYLES
+
     plt, pal = _plt()
     fig, ax = plt.subplots(figsize=(COLUMN_IN, COLUMN_IN))
     d = scores[[x, y]].dropna()
-    ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0)
-    if midpoint is not None:
-        ax.axvline(midpoint, color="grey", lw=0.6, ls="--")
-        ax.axhline(midpoint, color="grey", lw=0.6, ls="--")
+    if styles is not None and styles.notna().any():
+        st = styles.reindex(d.index)
+        for j, name in enumerate(STYLES):
+            m = (st == name).to_numpy()
+            if m.any():
+                ax.scatter(d.loc[m, x], d.loc[m, y], s=4, alpha=0.45, color=pal[j], linewidths=0,
+                           label=f"{name} (n = {int(m.sum()):,})")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, frameon=False, markerscale=3,
+                  title=f"high = {rule}" if rule else None)
+    else:
+        ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0)
+    vx, hy = cuts if cuts is not None else (midpoint, midpoint)
+    if vx is not None and np.isfinite(vx):
+        ax.axvline(vx, color="grey", lw=0.6, ls="--")
+    if hy is not None and np.isfinite(hy):
+        ax.axhline(hy, color="grey", lw=0.6, ls="--")
     r = np.corrcoef(d[x], d[y])[0, 1] if len(d) > 2 else np.nan
     ax.set_xlabel(x)
     ax.set_ylabel(y)
@@ -127,33 +148,55 @@ def loadings_figure(loadings: pd.DataFrame, model: str) -> Any:
 
 
 def coefficient_plot(regressions: pd.DataFrame) -> Any:
-    """Forest plot of standardised coefficients (beta, 95% CI from the robust SE) per model."""
+    """Forest plot across outcomes: standardised coefficients (β, 95% CI) of the OLS models and,
+    in a second panel on a log scale, odds / incidence-rate ratios (exp b, 95% CI) of the
+    logit, Poisson and negative-binomial models."""
     plt, pal = _plt()
     d = regressions[regressions["term"] != "(Intercept)"].copy()
-    fig, ax = plt.subplots(figsize=(COLUMN_IN, max(2.0, 0.22 * len(d) + 0.8)))
     if d.empty:
+        fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
         ax.text(0.5, 0.5, "no outcome models in this study", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    # CI of beta: the b interval rescaled by beta / b (same t-based interval on the beta scale)
-    scale = np.where(d["b"] != 0, d["beta"] / d["b"], np.nan)
-    lo, hi = d["ci_lo"] * scale, d["ci_hi"] * scale
-    ypos = np.arange(len(d))[::-1]
+    family = d["family"] if "family" in d else pd.Series("ols", index=d.index)
+    parts = [("ols", d[family == "ols"]), ("glm", d[family != "ols"])]
+    parts = [(kind, g) for kind, g in parts if len(g)]
+    heights = [max(1.2, 0.2 * len(g) + 0.6) for _, g in parts]
+    fig, axes = plt.subplots(len(parts), 1, figsize=(COLUMN_IN * 1.3, sum(heights) + 0.4),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
     models = list(dict.fromkeys(d["model"]))
-    for j, m in enumerate(models):
-        sel = (d["model"] == m).to_numpy()
-        ax.errorbar(d["beta"][sel], ypos[sel], xerr=[(d["beta"] - lo)[sel], (hi - d["beta"])[sel]], fmt="o",
-                    ms=3, lw=0.8, color=pal[j % len(pal)], label=m)
-    ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(d["model"], d["term"])])
-    ax.axvline(0, color="grey", lw=0.5)
-    ax.set_xlabel("standardised coefficient (β) with 95% CI")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(3, len(models)), frameon=False)
+    for ax, (kind, g) in zip(axes[:, 0], parts):
+        if kind == "ols":
+            # CI of beta: the b interval rescaled by beta / b (same t-based interval on the beta scale)
+            scale = np.where(g["b"] != 0, g["beta"] / g["b"], np.nan)
+            est, lo, hi = g["beta"], g["ci_lo"] * scale, g["ci_hi"] * scale
+            ax.axvline(0, color="grey", lw=0.5)
+            ax.set_xlabel("standardised coefficient (β) with 95% CI")
+        else:
+            from matplotlib import ticker
+
+            est, lo, hi = g["exp_b"], g["exp_ci_lo"], g["exp_ci_hi"]
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(ticker.FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+            ax.axvline(1, color="grey", lw=0.5)
+            ax.set_xlabel("odds ratio (logit) / incidence-rate ratio (count) with 95% CI, log scale")
+        ypos = np.arange(len(g))[::-1]
+        for m in dict.fromkeys(g["model"]):
+            sel = (g["model"] == m).to_numpy()
+            j = models.index(m)
+            ax.errorbar(est[sel], ypos[sel], xerr=[(est - lo)[sel], (hi - est)[sel]], fmt="o", ms=3, lw=0.8,
+                        color=pal[j % len(pal)])
+        ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(g["model"], g["term"])])
     fig.tight_layout()
     return fig
 
 
-def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
-    """All figures of one study, by output name."""
+def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any],
+                  styles: pd.DataFrame | None = None) -> dict[str, Any]:
+    """All figures of one study, by output name (``styles``: row-level attachment categories)."""
+    from .attachment_styles import style_spec
     from .study import instrument_of
 
     score_cols = list(tables["score_summary"]["score"])
@@ -164,15 +207,40 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
         inst = instrument_of(study, fa["instrument"])
         if inst.scoring == "mean":
             midpoint = (inst.min + inst.max) / 2
+    style_col = cuts = None
+    rule = ""
+    spec = style_spec(study)
+    counts = tables.get("attachment_styles")
+    if spec is not None and styles is not None and counts is not None and len(counts):
+        style_col = scores["id"].map(dict(zip(styles["id"], styles["attachment_style"])))
+        cut = {spec.anxiety: float(counts["anxiety_cut"].iat[0]), spec.avoidance: float(counts["avoidance_cut"].iat[0])}
+        rule = str(counts["rule"].iat[0])
+        if set(xy) == set(cut):
+            cuts = (cut[xy[0]], cut[xy[1]])
     loadings = tables["cfa_loadings"]
     model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
                                                                            if len(loadings) else "")
     return {
         "flow": flow_figure(tables["flow"]),
         "score_distributions": score_distributions(scores, score_cols),
-        "dimensions": dimensions_scatter(scores, xy[0], xy[1], midpoint),
+        "dimensions": dimensions_scatter(scores, xy[0], xy[1], midpoint, style_col, cuts, rule),
         "cfa_loadings": loadings_figure(loadings, model),
         "coefficients": coefficient_plot(tables["regressions"]),
+        **_model_figures(scores, tables, study),
+    }
+
+
+def _model_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
+    """Interaction probe, mediation diagram and partial-regression plots (:mod:`attachstats.model_figures`)."""
+    from . import model_figures
+    from .analysis import partial_regression_term, study_partial_regression
+
+    return {
+        "interaction": model_figures.interaction_plot(tables["simple_slopes"], tables["slope_curve"],
+                                                      tables["johnson_neyman"]),
+        "mediation": model_figures.mediation_diagram(tables["mediation"]),
+        "partial_regression": model_figures.partial_regression_plot(
+            study_partial_regression(scores, study), tables["regressions"], partial_regression_term(study) or ""),
     }
 
 

@@ -89,6 +89,9 @@ class OLSResult:
         ``"nonrobust"``.
     ci : float
         Coverage of ``ci_lo``/``ci_hi``.
+    cov : numpy.ndarray or None
+        The covariance matrix behind ``se`` (design order), for linear combinations such as
+        simple slopes.
     """
 
     name: str
@@ -100,6 +103,7 @@ class OLSResult:
     cov_type: str = "HC3"
     ci: float = 0.95
     predictors: list[str] = field(default_factory=list)
+    cov: np.ndarray | None = None
 
 
 def _available(data: pd.DataFrame) -> str:
@@ -196,6 +200,9 @@ def build_design(data: pd.DataFrame, outcome: str, predictors: Sequence[str],
     n_missing : int
         Rows dropped for a missing outcome or predictor.
 
+    ``X.attrs["groups"]`` maps each predictor to its design columns (one for a numeric
+    predictor, the dummies of a categorical one).
+
     Raises
     ------
     attachstats.errors.ModelError
@@ -237,7 +244,9 @@ def build_design(data: pd.DataFrame, outcome: str, predictors: Sequence[str],
     y = pd.Series(ys.to_numpy(dtype="float64", na_value=np.nan)[complete], index=rows,
                   name=outcome)
     cols: dict[str, np.ndarray] = {INTERCEPT: np.ones(int(complete.sum()))}
+    groups: dict[str, list[str]] = {}
     for col, kind in [(outcome, "numeric")] + [(p, kinds[p]) for p in preds]:
+        before = len(cols)
         if kind == "numeric":
             v = data[col].to_numpy(dtype="float64", na_value=np.nan)[complete]
             if np.isinf(v).any():
@@ -247,6 +256,7 @@ def build_design(data: pd.DataFrame, outcome: str, predictors: Sequence[str],
                     raise ModelError(f"model {name!r}: two terms would both be named {col!r}; "
                                      "rename a column")
                 cols[col] = v
+                groups[col] = [col]
             continue
         s = data[col][complete]
         levels = _levels(s, name, col)
@@ -261,7 +271,9 @@ def build_design(data: pd.DataFrame, outcome: str, predictors: Sequence[str],
                 raise ModelError(f"model {name!r}: two terms would both be named {term!r}; "
                                  "rename a column")
             cols[term] = np.asarray(values == lev, dtype="float64")
+        groups[col] = list(cols)[before:]
     X = pd.DataFrame(cols, index=rows)
+    X.attrs["groups"] = groups
     return y, X, n_missing
 
 
@@ -349,7 +361,8 @@ def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
     classic = model.fit()
     res = classic if cov_type == "nonrobust" else model.fit(cov_type=cov_type, use_t=True)
     b = np.asarray(res.params)
-    se = np.sqrt(np.diag(np.asarray(res.cov_params())))
+    cov = np.asarray(res.cov_params())
+    se = np.sqrt(np.diag(cov))
     df_resid = n - p
     with np.errstate(divide="ignore", invalid="ignore"):
         t = b / se
@@ -384,7 +397,7 @@ def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
            "sigma": math.sqrt(ssr / df_resid)}
     return OLSResult(name=name, outcome=outcome, n=int(n), n_missing=n_missing,
                      coefficients=coefs, fit=fit, cov_type=cov_type, ci=float(ci),
-                     predictors=list(predictors))
+                     predictors=list(predictors), cov=cov)
 
 
 def regression_table(results: Sequence[OLSResult]) -> pd.DataFrame:

@@ -80,6 +80,67 @@ def test_two_factor_model_fits_better(example):
     assert 0.15 < r < 0.45    # latent anxiety-avoidance correlation is .30 in the population model
 
 
+def truth_models() -> dict:
+    return json.loads((ROOT / "data" / "example" / "truth.json").read_text())["models"]
+
+
+def test_truth_of_the_three_simulated_models_inside_the_cis(example):
+    """depression, panic, depression_moderation (truth.json): the substantive terms each, and 95% coverage overall."""
+    reg = pd.read_csv(example / "tables" / "regressions.csv").set_index(["model", "term"])
+    inside = {}
+    for model, spec in truth_models().items():
+        for term, b in spec["b"].items():
+            lo, hi = reg.loc[(model, "(Intercept)" if term == "Intercept" else term), ["ci_lo", "ci_hi"]]
+            inside[(model, term)] = lo < b < hi
+    for key in [("depression_moderation", "ecr_anxiety:loss"), ("depression_moderation", "loss"),
+                ("depression_moderation", "ecr_anxiety"), ("panic", "ecr_avoidance"), ("panic", "ecr_anxiety"),
+                ("depression", "ecr_anxiety"), ("depression", "ecr_avoidance")]:
+        assert inside[key], key
+    # 20 intervals at 95%: 17 or more inside has probability .98; the example has 19 (panic's male dummy misses)
+    assert sum(inside.values()) >= 17, {k: v for k, v in inside.items() if not v}
+
+
+def test_outcome_tables_of_the_example(example):
+    tabs = example / "tables"
+    reg = pd.read_csv(tabs / "regressions.csv")
+    assert list(reg.columns[:13]) == ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi", "beta",
+                                      "stat", "p", "p_adj", "n"]
+    fam = reg.groupby("model")["family"].first()
+    assert fam["depression_caseness"] == "logit" and fam["panic_attacks"] == "negbin" and fam["panic"] == "ols"
+    r = reg.set_index(["model", "term"])
+    assert r.loc[("depression_caseness", "ecr_anxiety"), "exp_ci_lo"] > 1      # OR of anxiety for PHQ-9 >= 10
+    assert r.loc[("panic_attacks", "ecr_anxiety"), "exp_ci_lo"] > 1            # IRR of anxiety for attacks
+    primary = reg[reg["model"].isin(["depression", "depression_caseness", "panic", "panic_attacks"])
+                  & (reg["term"] != "(Intercept)")]
+    assert primary["p_adj"].notna().all() and (primary["p_adj"] >= primary["p"]).all()
+    fit = pd.read_csv(tabs / "regression_fit.csv").set_index("model")
+    flow = pd.read_csv(example / "validation" / "flow.csv")
+    analysed = flow["n_after"].iloc[-1]
+    assert (fit["n"] + fit["n_excluded"] == analysed).all()
+    assert fit.loc["depression_mice", "missing"] == "mice" and fit.loc["depression_mice", "n"] == analysed
+    samples = pd.read_csv(tabs / "model_samples.csv", keep_default_na=False)
+    counted = samples[samples["reason"].isin(["used", "missing"])].groupby("model")["n"].sum()
+    assert (counted == analysed).all()
+    # a loss raises depression more at high anxiety (the simulated interaction is positive)
+    slopes = pd.read_csv(tabs / "simple_slopes.csv").set_index("at")
+    assert slopes.loc["+1 SD", "slope"] > slopes.loc["mean", "slope"] > slopes.loc["-1 SD", "slope"]
+    jn = pd.read_csv(tabs / "johnson_neyman.csv").iloc[0]
+    assert jn["moderator_min"] <= jn["upper"] <= jn["moderator_max"]
+
+
+def test_mediation_and_sem_of_the_example(example):
+    med = pd.read_csv(example / "tables" / "mediation.csv").set_index("path")
+    assert med.loc["indirect", "n_boot"] == 5000
+    assert med.loc["indirect", "ci_lo"] > 0            # C raises A, A raises P in the population model
+    assert med.loc["c", "estimate"] == pytest.approx(med.loc["c_prime", "estimate"] + med.loc["indirect", "estimate"])
+    fit = pd.read_csv(example / "tables" / "sem_fit.csv").iloc[0]
+    assert fit["df"] == 661 and fit["cfi"] > 0.95
+    par = pd.read_csv(example / "tables" / "sem_parameters.csv").set_index(["lhs", "op", "rhs"])
+    assert par.loc[("phq9_total", "~", "anxiety"), "ci_lo"] > 0
+    assert par.loc[("pdss_total", "~", "anxiety"), "ci_lo"] > 0
+    lo, hi = par.loc[("pdss_total", "~", "avoidance"), ["ci_lo", "ci_hi"]]
+    assert lo < 0 < hi                                 # avoidance has no path to panic in the population
+
 def test_factor_analysis_recovers_the_population_structure(example):
     """The simulator's measurement model: two factors, the same in every gender group."""
     t = example / "tables"

@@ -20,9 +20,16 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "scores/scores.csv", "tables/score_summary.csv", "tables/reliability.csv",
           "tables/reliability_items.csv", "tables/cfa_fit.csv", "tables/cfa_loadings.csv",
           "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv",
+          "tables/score_bands.csv", "tables/caseness.csv", "tables/attachment_styles.csv",
+          "scores/attachment_styles.csv", "tables/descriptives.csv", "tables/correlations.csv",
+          "tables/regression_blocks.csv", "tables/regression_diagnostics.csv", "tables/model_samples.csv",
+          "tables/simple_slopes.csv", "tables/johnson_neyman.csv", "tables/slope_curve.csv", "tables/mediation.csv",
+          "tables/sem_fit.csv", "tables/sem_parameters.csv",
           "tables/cfa_comparison.csv", "tables/efa_diagnostics.csv", "tables/parallel_analysis.csv",
           "tables/efa_loadings.csv", "tables/efa_factors.csv", "tables/efa_factor_correlations.csv",
           "tables/invariance.csv", "tables/cross_validation.csv", "tables/cross_validation_fit.csv"]
+FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
+           "partial_regression", "scree", "efa_loadings", "path_diagram"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -46,7 +53,12 @@ def finished_run(tmp_path_factory):
     survey = make_survey(150)
     survey.loc[3, "ECR_2"] = "-99"
     survey = pd.concat([survey, survey.iloc[[5]]], ignore_index=True)
-    write_study(wd, study_dict(), survey)
+    models = study_dict()["outcome_models"] + [
+        {"name": "depression_mice", "outcome": "phq9_total", "predictors": ["ecr_anxiety"], "covariates": ["age"],
+         "missing": {"method": "mice", "m": 5}}]
+    mediation = [{"name": "med", "x": "ecr_avoidance", "mediator": "ecr_anxiety", "outcome": "phq9_total",
+                  "bootstrap": 500}]
+    write_study(wd, study_dict(outcome_models=models, mediation_models=mediation), survey)
     res = snakemake(wd)
     assert res.returncode == 0, res.stderr[-4000:]
     return wd
@@ -56,8 +68,7 @@ def test_all_outputs_written(finished_run):
     out = finished_run / "results" / "mini"
     for rel in TABLES + ["report.html", "provenance.json"]:
         assert (out / rel).is_file(), rel
-    for fig in ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "scree",
-                "efa_loadings", "path_diagram"]:
+    for fig in FIGURES:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
     assert "*Confirmatory factor analysis: model fit" in (out / "tables" / "cfa_fit.md").read_text()
     fit = pd.read_csv(out / "tables" / "cfa_fit.csv")
@@ -103,6 +114,7 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(FIGURES)
     assert html.count("data:image/png;base64,") == 8
     assert "src=\"http" not in html and "Of 151 raw responses" in html
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
@@ -160,3 +172,50 @@ def test_study_without_outcome_models(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "results" / "mini" / "report.html").read_text()
     assert "declares no outcome models" in html
+
+
+def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
+    """An SPSS export with value labels, a -99 user-missing code and IP/e-mail columns."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    import numpy as np
+
+    raw = make_survey(120)
+    df = raw.drop(columns=["Gender", "IPAddress"]).drop(columns="ResponseId").astype(int)
+    df.insert(0, "ResponseId", [f"R_{i:05d}" for i in range(len(df))])
+    df["Gender"] = np.where(raw["Gender"] == "Female", 2, 1)
+    df["IPAddress"] = [f"203.0.113.{i}" for i in range(len(df))]
+    df["RecipientEmail"] = [f"secret{i}@example.org" for i in range(len(df))]
+    df.loc[4, "ECR_7"] = -99
+    pyreadstat.write_sav(df, str(tmp_path / "export.sav"), variable_value_labels={"Gender": {1: "Male", 2: "Female"}},
+                         missing_ranges={"ECR_7": [-99]})
+    d = study_dict("export.sav")
+    d["data"] = {"path": "export.sav", "format": "sav"}
+    d["variables"]["gender"] = {"column": "Gender", "type": "categorical", "codes": {1: "Male", 2: "Female"},
+                                "reference": "Female"}
+    (tmp_path / "mini.yaml").write_text(yaml.safe_dump(d, sort_keys=False))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"studies": [str(tmp_path / "mini.yaml")]}))
+    res = snakemake(tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = tmp_path / "results" / "mini"
+    issues = pd.read_csv(out / "validation" / "issues.csv")
+    assert ((issues["rule"] == "missing_code") & (issues["column"] == "ecr_7") & (issues["row"] == 5)).any()
+    for f in out.rglob("*"):
+        if f.is_file():
+            content = f.read_bytes()
+            assert b"203.0.113." not in content and b"secret" not in content and b"example.org" not in content, f
+    assert "declares no mediation models" in html and "declares no latent regression models" in html
+    out = tmp_path / "results" / "mini" / "tables"
+    for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
+        assert pd.read_csv(out / f"{name}.csv").empty, name
+
+
+def test_bad_model_specification_stops_before_anything_runs(tmp_path):
+    d = study_dict(outcome_models=[{"name": "dep", "outcome": "phq9_total", "predictors": ["ecr_anxiety"],
+                                    "interactions": [["ecr_anxiety", "loss"]]}])
+    write_study(tmp_path, d)
+    res = snakemake(tmp_path, "--dry-run")
+    text = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert ("outcome_models[0] (dep): interactions[0]: 'loss' must also be a predictor or covariate" in text)
+    assert "Traceback" not in text and 'File "' not in text
+    assert not (tmp_path / "results").exists()

@@ -1,7 +1,10 @@
 # Configuration checks and helpers shared by every rule file.
 from snakemake.utils import validate
 
-from attachstats.study import read_yaml, resolve_study
+import sys
+
+from attachstats.errors import AttachstatsError
+from attachstats.study import check_schema, read_yaml, resolve_study
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -12,7 +15,8 @@ def load_studies(paths):
     studies = {}
     for path in paths:
         study = read_yaml(path)
-        validate(study, "../schemas/study.schema.yaml")
+        check_schema(study, workflow.source_path("../schemas/study.schema.yaml"), path)  # one-line message
+        validate(study, "../schemas/study.schema.yaml")  # fills the schema's defaults
         study = resolve_study(study, path)
         if study["name"] in studies:
             raise ValueError(f"two study files use the name {study['name']!r}: {path} and "
@@ -21,7 +25,10 @@ def load_studies(paths):
     return studies
 
 
-STUDIES = load_studies(config["studies"])
+try:
+    STUDIES = load_studies(config["studies"])
+except AttachstatsError as exc:  # a wrong study file: its message, no Python traceback
+    sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
 RESULTS = config["results_dir"]
 SEED = config["seed"]
 
@@ -44,8 +51,23 @@ TABLES = {
     "cross_validation_fit": "tables/cross_validation_fit.csv",
     "regressions": "tables/regressions.csv",
     "regression_fit": "tables/regression_fit.csv",
+    "score_bands": "tables/score_bands.csv",
+    "caseness": "tables/caseness.csv",
+    "attachment_styles": "tables/attachment_styles.csv",
+    "descriptives": "tables/descriptives.csv",
+    "correlations": "tables/correlations.csv",
+    "regression_blocks": "tables/regression_blocks.csv",
+    "regression_diagnostics": "tables/regression_diagnostics.csv",
+    "model_samples": "tables/model_samples.csv",
+    "simple_slopes": "tables/simple_slopes.csv",
+    "johnson_neyman": "tables/johnson_neyman.csv",
+    "slope_curve": "tables/slope_curve.csv",
+    "mediation": "tables/mediation.csv",
+    "sem_fit": "tables/sem_fit.csv",
+    "sem_parameters": "tables/sem_parameters.csv",
 }
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
+FIGURES += ["interaction", "mediation", "partial_regression"]
 FIGURES += ["scree", "efa_loadings", "path_diagram"]
 
 

@@ -1,5 +1,9 @@
 rule cfa:
     """Confirmatory factor analysis of the study's attachment instrument and nested-model tests."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
@@ -19,6 +23,10 @@ rule cfa:
 
 rule efa:
     """KMO, Bartlett's test, parallel analysis (seeded) and the rotated EFA of the instrument."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
@@ -40,6 +48,10 @@ rule efa:
 
 rule invariance:
     """Measurement invariance (configural, metric, scalar[, strict]) across the grouping variable."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
@@ -56,6 +68,10 @@ rule invariance:
 
 rule cross_validation:
     """Seeded random split: EFA on one part, CFA of the theory model on the other."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:

@@ -5,8 +5,10 @@ from attachstats.tables import read_csv
 
 
 def main(sm):
-    tables = {name: read_csv(sm.input[name]) for name in ("flow", "cfa_loadings", "regressions", "score_summary")}
-    made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study)
+    names = ("flow", "cfa_loadings", "regressions", "score_summary", "attachment_styles", "simple_slopes",
+             "slope_curve", "johnson_neyman", "mediation")
+    tables = {name: read_csv(sm.input[name]) for name in names}
+    made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study, read_csv(sm.input.styles))
     factor_tables = {name: read_csv(sm.input[name]) for name in ("parallel_analysis", "efa_diagnostics",
                                                                  "efa_loadings", "cfa_loadings",
                                                                  "cfa_factor_correlations")}

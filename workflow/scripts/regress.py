@@ -1,12 +1,14 @@
-from attachstats.analysis import study_regressions
+from attachstats.analysis import study_outcome_models
 from attachstats.runner import run_step
 from attachstats.tables import read_csv, write_csv
 
 
 def main(sm):
-    coefficients, fit = study_regressions(read_csv(sm.input[0]), sm.params.study)
-    write_csv(coefficients, sm.output.coefficients)
-    write_csv(fit, sm.output.fit)
+    tables = study_outcome_models(read_csv(sm.input[0]), sm.params.study, sm.params.seed)
+    names = {"coefficients": "regressions", "fit": "regression_fit", "blocks": "regression_blocks",
+             "diagnostics": "regression_diagnostics"}
+    for key in sm.output.keys():
+        write_csv(tables[names.get(key, key)], sm.output[key])
 
 
 run_step(snakemake, main)

@@ -1,0 +1,90 @@
+"""Report sentences and figures of the outcome models: numbers come from the tables; empty tables say why."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from attachstats import model_figures
+from attachstats.figures import coefficient_plot
+from attachstats.report import results_text
+
+
+def base_tables() -> dict:
+    flow = pd.DataFrame({"stage": ["raw", "analysed"], "n_before": [10, 10], "n_excluded": [0, 0], "n_after": [10, 10]})
+    return {"flow": flow, "cfa_fit": pd.DataFrame(), "regressions": pd.DataFrame()}
+
+
+def model_tables() -> dict:
+    reg = pd.DataFrame([
+        {"model": "dep", "outcome": "phq9_total", "family": "ols", "term": "ecr_anxiety", "b": 1.3, "ci_lo": 1.1,
+         "ci_hi": 1.5, "beta": 0.31, "p": 1e-9, "p_adj": 2e-9, "exp_b": np.nan, "exp_ci_lo": np.nan,
+         "exp_ci_hi": np.nan},
+        {"model": "case", "outcome": "phq9_total", "family": "logit", "term": "ecr_anxiety", "b": 0.47, "ci_lo": 0.36,
+         "ci_hi": 0.57, "beta": np.nan, "p": 0.02, "p_adj": 0.04, "exp_b": 1.594, "exp_ci_lo": 1.438,
+         "exp_ci_hi": 1.768}])
+    slopes = pd.DataFrame({"model": "mod", "outcome": "phq9_total", "focal": "loss", "moderator": "ecr_anxiety",
+                           "at": ["-1 SD", "mean", "+1 SD"], "moderator_value": [2.41, 3.71, 5.0],
+                           "slope": [1.15, 3.39, 5.63], "se": [0.5, 0.4, 0.6], "ci_lo": [0.1, 2.6, 4.4],
+                           "ci_hi": [2.2, 4.2, 6.8], "stat": [2.1, 8.2, 9.2], "p": [0.032, 1e-10, 1e-12], "df": 100,
+                           "n": 107, "focal_lo": 0.0, "focal_hi": 1.0, "fitted_lo": [4.6, 6.1, 7.5],
+                           "fitted_hi": [5.8, 9.4, 13.1]})
+    jn = pd.DataFrame([{"model": "mod", "outcome": "phq9_total", "focal": "loss", "moderator": "ecr_anxiety",
+                        "alpha": 0.05, "t_crit": 1.98, "lower": 0.64, "upper": 2.36, "region": "outside",
+                        "moderator_min": 1.0, "moderator_max": 6.94, "share_significant": 0.84, "n": 107}])
+    grid = np.linspace(1, 6.94, 11)
+    curve = pd.DataFrame({"model": "mod", "outcome": "phq9_total", "focal": "loss", "moderator": "ecr_anxiety",
+                          "moderator_value": grid, "slope": grid - 2, "se": 0.5, "ci_lo": grid - 3, "ci_hi": grid - 1,
+                          "significant": (grid < 0.64) | (grid > 2.36)})
+    med = pd.DataFrame({"model": "med", "path": ["a", "b", "c", "c_prime", "indirect"], "x": "sasi_total",
+                        "mediator": "ecr_anxiety", "outcome": "pdss_total",
+                        "estimate": [0.041, 0.826, 0.135, 0.101, 0.034], "se": 0.01,
+                        "ci_lo": [0.03, 0.6, 0.1, 0.07, 0.025], "ci_hi": [0.05, 1.0, 0.16, 0.13, 0.045], "std": 0.2,
+                        "stat": [11, 9, 9, 7, np.nan], "p": [1e-20, 1e-19, 1e-18, 1e-12, np.nan],
+                        "ci_method": "t (HC3)", "n_boot": [0, 0, 0, 0, 5000], "n": 1426})
+    sem_fit = pd.DataFrame([{"model": "lat", "n": 973, "chi2": 657.63, "df": 661, "p": 0.53, "cfi": 1, "rmsea": 0,
+                             "srmr": 0.0215}])
+    sem_par = pd.DataFrame([{"model": "lat", "lhs": "phq9_total", "op": "~", "rhs": "anxiety", "est": 1.901,
+                             "std": 0.332, "p": 1e-12}])
+    samples = pd.DataFrame({"model": ["dep", "dep", "lat"], "analysis": ["outcome_model", "outcome_model", "sem"],
+                            "reason": ["used", "missing", "used"], "variable": ["", "age", ""], "n": [1427, 7, 973]})
+    return {**base_tables(), "regressions": reg, "simple_slopes": slopes, "johnson_neyman": jn, "slope_curve": curve,
+            "mediation": med, "sem_fit": sem_fit, "sem_parameters": sem_par, "model_samples": samples}
+
+
+def test_sentences_are_filled_from_the_tables():
+    t = results_text(model_tables())
+    assert "phq9_total on ecr_anxiety: b = 1.300, 95% CI [1.100, 1.500], β = .31, p < .001, BH-adjusted p < .001" \
+        in t["models"]
+    assert "phq9_total (case, logit) on ecr_anxiety: OR = 1.594, 95% CI [1.438, 1.768], p = .020" in t["models"]
+    assert "at ecr_anxiety -1 SD (2.41) b = 1.150 [0.100, 2.200], p = .032" in t["moderation"]
+    assert "significant (p < .05) for ecr_anxiety below 0.64 and above 2.36" in t["moderation"]
+    assert "a·b = 0.034, 95% percentile-bootstrap CI [0.025, 0.045] (5,000 resamples)" in t["mediation"]
+    assert "χ²(661) = 657.63, p = .530, CFI = 1.00" in t["sem"]
+    assert "phq9_total on anxiety: b = 1.901 (standardised .33)" in t["sem"]
+    assert "dep: n = 1,427 (7 missing age); lat: n = 973 (none excluded)" in t["samples"]
+
+
+def test_empty_tables_state_why_nothing_was_fitted():
+    t = results_text(base_tables())
+    assert "declares no outcome models" in t["models"]
+    assert "declares no mediation models" in t["mediation"]
+    assert "declares no latent regression models" in t["sem"]
+    assert "No interaction was probed" in t["moderation"]
+
+
+def test_model_figures_draw_and_placeholders():
+    tabs = model_tables()
+    fig = model_figures.interaction_plot(tabs["simple_slopes"], tabs["slope_curve"], tabs["johnson_neyman"])
+    assert len(fig.axes) == 2
+    assert len(model_figures.mediation_diagram(tabs["mediation"]).axes) == 1
+    pts = {"dep": pd.DataFrame({"x_resid": [-1.0, 0.0, 1.0], "y_resid": [-1.3, 0.1, 1.2]})}
+    reg = pd.DataFrame([{"model": "dep", "term": "ecr_anxiety", "outcome": "phq9_total", "b": 1.25, "ci_lo": 1.0,
+                         "ci_hi": 1.5}])
+    assert len(model_figures.partial_regression_plot(pts, reg, "ecr_anxiety").axes) == 1
+    forest = coefficient_plot(tabs["regressions"])
+    assert len(forest.axes) == 2 and forest.axes[1].get_xscale() == "log"
+    for empty in (model_figures.interaction_plot(pd.DataFrame(), pd.DataFrame(), pd.DataFrame()),
+                  model_figures.mediation_diagram(pd.DataFrame()),
+                  model_figures.partial_regression_plot({}, pd.DataFrame(), "x")):
+        assert "no " in empty.axes[0].texts[0].get_text()

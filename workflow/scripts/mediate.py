@@ -1,0 +1,10 @@
+from attachstats.analysis import study_mediation
+from attachstats.runner import run_step
+from attachstats.tables import read_csv, write_csv
+
+
+def main(sm):
+    write_csv(study_mediation(read_csv(sm.input[0]), sm.params.study, sm.params.seed), sm.output[0])
+
+
+run_step(snakemake, main)
