@@ -21,6 +21,13 @@ is the covariance matrix of the complete cases with divisor N (lavaan's
 ``likelihood = "normal"``). Variances are not bounded: a negative variance (Heywood case)
 is reported, with a warning, as lavaan does.
 
+Other estimators
+----------------
+``fit_cfa(..., estimator="MLR")`` keeps these estimates and replaces the standard errors
+and the test by lavaan's robust ones (:mod:`attachstats.robust`); ``missing="fiml"`` fits
+by full-information ML with a saturated mean structure (:mod:`attachstats.fiml`). Multiple
+groups with equality constraints: :mod:`attachstats.invariance`.
+
 Model (lavaan ``cfa()`` defaults)
 ---------------------------------
 The loading of each factor's first indicator is fixed to 1, all other loadings, the

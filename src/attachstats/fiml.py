@@ -31,9 +31,11 @@ arrays), so the cost does not grow with Python loops over patterns.
 - **Fit**: χ² = 2 (logL_h1 − logL_h0); df = p(p+1)/2 − (number of covariance parameters);
   the baseline model has free means and variances (its ML estimates are each item's
   available-case mean and variance); CFI, TLI, RMSEA [90% CI] from these as for complete
-  data, with N the number of rows used; SRMR is lavaan's with mean structure: the root mean
+  data, with N the number of rows used (lavaan additionally prints missing-data-corrected
+  "robust" CFI/RMSEA for FIML, which are not computed here); SRMR is lavaan's with mean structure: the root mean
   square over the p means and p(p+1)/2 covariances of the residuals against the EM
-  moments, each scaled by the EM standard deviations.
+  moments, each scaled by the EM standard deviations. The fit dictionary also holds
+  ``n_patterns`` (missing-data patterns) and ``n_empty_rows`` (rows left out).
 """
 
 from __future__ import annotations
