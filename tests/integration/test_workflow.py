@@ -29,7 +29,8 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "tables/efa_loadings.csv", "tables/efa_factors.csv", "tables/efa_factor_correlations.csv",
           "tables/invariance.csv", "tables/cross_validation.csv", "tables/cross_validation_fit.csv"]
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
-           "partial_regression", "scree", "efa_loadings", "path_diagram"]
+           "partial_regression", "scree", "efa_loadings", "path_diagram", "item_distributions",
+           "correlation_heatmap"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
