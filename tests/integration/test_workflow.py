@@ -116,7 +116,6 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES)
-    assert html.count("data:image/png;base64,") == 8
     assert "src=\"http" not in html and "Of 151 raw responses" in html
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
     assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64
