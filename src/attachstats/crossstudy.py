@@ -19,7 +19,7 @@ from .meta import random_effects
 StudyTables = Mapping[str, Mapping[str, pd.DataFrame]]
 
 STUDY_COLUMNS = ["study", "n_raw", "n_excluded", "n_analysed", "cfa_model", "cfa_n", "chi2", "df", "cfi",
-                 "tli", "rmsea", "srmr"]
+                 "tli", "rmsea", "srmr", "cfa_estimator"]
 META_COLUMNS = ["model", "outcome", "term", "studies", "method", "k", "estimate", "se", "ci_lo", "ci_hi", "z", "p",
                 "tau2", "i2", "q", "q_p"]
 
@@ -36,6 +36,7 @@ def study_overview(tables: StudyTables, cfa_model: str = "two_factor") -> pd.Dat
         if len(fit):
             f = fit.iloc[0]
             row.update({"cfa_n": f["n"], **{k: f[k] for k in ("chi2", "df", "cfi", "tli", "rmsea", "srmr")}})
+            row["cfa_estimator"] = f.get("estimator", "ML")      # MLR: scaled chi2, robust indices
         rows.append(row)
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
