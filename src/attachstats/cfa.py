@@ -21,6 +21,13 @@ is the covariance matrix of the complete cases with divisor N (lavaan's
 ``likelihood = "normal"``). Variances are not bounded: a negative variance (Heywood case)
 is reported, with a warning, as lavaan does.
 
+Other estimators
+----------------
+``fit_cfa(..., estimator="MLR")`` keeps these estimates and replaces the standard errors
+and the test by lavaan's robust ones (:mod:`attachstats.robust`); ``missing="fiml"`` fits
+by full-information ML with a saturated mean structure (:mod:`attachstats.fiml`). Multiple
+groups with equality constraints: :mod:`attachstats.invariance`.
+
 Model (lavaan ``cfa()`` defaults)
 ---------------------------------
 The loading of each factor's first indicator is fixed to 1, all other loadings, the
@@ -705,7 +712,8 @@ def fit_indices(name: str, estimator: str, n: int, x2: float, df: int, x2b: floa
 # public API
 # ---------------------------------------------------------------------------------------
 
-def _complete_cases(data: pd.DataFrame, cols: list[str], name: str) -> np.ndarray:
+def _numeric_matrix(data: pd.DataFrame, cols: list[str], name: str) -> np.ndarray:
+    """The model's columns as a float matrix (NaN = missing), with errors naming the model."""
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise ModelError(f"model {name!r}: column(s) not in the data: {', '.join(missing)}")
@@ -719,6 +727,11 @@ def _complete_cases(data: pd.DataFrame, cols: list[str], name: str) -> np.ndarra
     if np.isinf(x).any():
         bad = [c for k, c in enumerate(cols) if np.isinf(x[:, k]).any()]
         raise ModelError(f"model {name!r}: infinite values in {', '.join(bad)}")
+    return x
+
+
+def _complete_cases(data: pd.DataFrame, cols: list[str], name: str) -> np.ndarray:
+    x = _numeric_matrix(data, cols, name)
     return x[~np.isnan(x).any(axis=1)]
 
 

@@ -72,9 +72,11 @@ def loading_heatmap(loadings: pd.DataFrame, cutoff: float) -> Any:
 def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str) -> Any:
     """Path diagram of a CFA model with standardised loadings and latent correlations.
 
-    Items are boxes in one column (grouped by their first factor), factors circles to their
-    right; single-headed arrows carry the standardised loadings, curved double-headed arrows
-    the latent correlations. Residual variances are not drawn.
+    Items are boxes in one column, grouped by their first factor; those factors are circles
+    to the right, a factor that is nobody's first (e.g. a method factor) a circle to the
+    left. Single-headed arrows carry the standardised loadings, curved double-headed arrows
+    the free latent correlations (covariances fixed to 0 are not drawn). Residual variances
+    are not drawn.
     """
     plt, pal = _plt()
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
@@ -87,40 +89,46 @@ def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str)
     first = {it: lo.loc[lo["item"] == it, "factor"].iloc[0] for it in items}
     items = sorted(items, key=lambda it: factors.index(first[it]))    # stable: grouped by factor
     n = len(items)
-    step = 0.32
-    height = max(3.0, step * n + 0.8)
-    fig, ax = plt.subplots(figsize=(PAGE_IN * 0.75, height * 0.55))
+    step, r, half_w = 0.32, 0.55, 0.45
     y_item = {it: (n - 1 - k) * step for k, it in enumerate(items)}
-    x_item, x_fac = 0.0, 3.2
-    for it, y in y_item.items():
-        ax.add_patch(FancyBboxPatch((x_item - 0.45, y - 0.11), 0.9, 0.22, boxstyle="square,pad=0",
-                                    fc="white", ec="black", lw=0.6))
-        ax.text(x_item, y, it, ha="center", va="center", fontsize=5.5)
+    right = {f: any(first[it] == f for it in items) for f in factors}
+    x_pos = {f: (3.2 if right[f] else -3.2) for f in factors}
     y_fac = {}
+    for f in factors:
+        its = [it for it in items if first[it] == f] or list(lo.loc[lo["factor"] == f, "item"])
+        y_fac[f] = float(np.mean([y_item[it] for it in its]))
+    fig, ax = plt.subplots(figsize=(PAGE_IN * (0.95 if not all(right.values()) else 0.75),
+                                    max(3.0, step * n + 0.8) * 0.55))
+    for it, y in y_item.items():
+        ax.add_patch(FancyBboxPatch((-half_w, y - 0.11), 2 * half_w, 0.22, boxstyle="square,pad=0",
+                                    fc="white", ec="black", lw=0.6))
+        ax.text(0, y, it, ha="center", va="center", fontsize=5.5)
     for j, f in enumerate(factors):
-        its = [it for it in items if first[it] == f]
-        y_fac[f] = float(np.mean([y_item[it] for it in its])) if its else float(np.mean(list(y_item.values())))
-    r = 0.55
-    xs = {f: x_fac + (1.3 if not any(first[it] == f for it in items) else 0.0) for f in factors}
-    for j, f in enumerate(factors):
-        ax.add_patch(Circle((xs[f], y_fac[f]), r, fc="white", ec=pal[j % len(pal)], lw=1.0))
-        ax.text(xs[f], y_fac[f], f, ha="center", va="center", fontsize=5.5)
+        ax.add_patch(Circle((x_pos[f], y_fac[f]), r, fc="white", ec=pal[j % len(pal)], lw=1.0))
+        ax.text(x_pos[f], y_fac[f], f, ha="center", va="center", fontsize=5.5)
     for row in lo.itertuples():
         j = factors.index(row.factor)
-        x0, y0 = xs[row.factor] - r, y_fac[row.factor]
-        x1, y1 = x_item + 0.45, y_item[row.item]
+        side = 1 if right[row.factor] else -1
+        x0, y0 = x_pos[row.factor] - side * r, y_fac[row.factor]
+        x1, y1 = side * half_w, y_item[row.item]
         ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=5, lw=0.5,
                                      color=pal[j % len(pal)], shrinkA=0, shrinkB=0))
-        t = 0.78
+        t = 0.8
         ax.text(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t + 0.04, f"{row.std:.2f}".replace("0.", ".", 1),
                 fontsize=4.5, ha="center", va="bottom", color=pal[j % len(pal)])
-    for row in correlations[correlations["model"] == model].itertuples():
-        a, b = (xs[row.factor1] + r, y_fac[row.factor1]), (xs[row.factor2] + r, y_fac[row.factor2])
+    cors = correlations[correlations["model"] == model]
+    cors = cors[~((cors["est"] == 0) & (cors["se"].fillna(0) == 0))]     # fixed at 0: not drawn
+    for row in cors.itertuples():
+        sign = 1 if right[row.factor1] else -1
+        a = (x_pos[row.factor1] + sign * r, y_fac[row.factor1])
+        b = (x_pos[row.factor2] + sign * r, y_fac[row.factor2])
         ax.add_patch(FancyArrowPatch(a, b, arrowstyle="<|-|>", mutation_scale=5, lw=0.6, color="black",
-                                     connectionstyle="arc3,rad=-0.45"))
-        mx = max(a[0], b[0]) + 0.25 + 0.12 * abs(a[1] - b[1])
+                                     connectionstyle=f"arc3,rad={-0.45 * sign}"))
+        mx = (max(a[0], b[0]) + 0.25 + 0.12 * abs(a[1] - b[1])) if sign > 0 else \
+            (min(a[0], b[0]) - 0.6 - 0.12 * abs(a[1] - b[1]))
         ax.text(mx, (a[1] + b[1]) / 2, f"{row.est:.2f}".replace("0.", ".", 1), fontsize=6, va="center")
-    ax.set_xlim(-0.7, max(xs.values()) + 2.2)
+    lo_x = -0.7 if all(right.values()) else -3.2 - r - 1.2
+    ax.set_xlim(lo_x, 3.2 + r + 1.7)
     ax.set_ylim(-0.5, (n - 1) * step + 0.5)
     ax.set_aspect("equal")
     ax.set_axis_off()

@@ -21,17 +21,21 @@ arrays), so the cost does not grow with Python loops over patterns.
 - **Saturated model (h1)**: means and covariances by the EM algorithm (pattern-level
   expected sufficient statistics) to a relative change of 1e-12; its log-likelihood is
   lavaan's ``unrestricted.logl``.
-- **Model (h0)**: starts from the complete-data ML fit to the EM moments, then quasi-Newton
-  steps (the complete-data expected information as metric, backtracking line search) on
-  −2 logL / N to a gradient norm of 1e-9.
-- **Standard errors**: observed information (the Hessian of −logL/N by central differences
-  of the analytic gradient), lavaan's default for ``missing = "ml"``.
+- **Model (h0)**: starts from the complete-data ML fit to the EM moments; quasi-Newton steps
+  on −2 logL / N with the complete-data expected information as metric (backtracking line
+  search) until the gradient norm is below 1e-5, then Newton steps with the exact Hessian
+  (central differences of the analytic gradient) until the predicted decrease is below the
+  precision of the objective.
+- **Standard errors**: observed information (that Hessian of −logL/N), lavaan's default for
+  ``missing = "ml"``.
 - **Fit**: χ² = 2 (logL_h1 − logL_h0); df = p(p+1)/2 − (number of covariance parameters);
   the baseline model has free means and variances (its ML estimates are each item's
   available-case mean and variance); CFI, TLI, RMSEA [90% CI] from these as for complete
-  data, with N the number of rows used; SRMR is lavaan's with mean structure: the root mean
+  data, with N the number of rows used (lavaan additionally prints missing-data-corrected
+  "robust" CFI/RMSEA for FIML, which are not computed here); SRMR is lavaan's with mean structure: the root mean
   square over the p means and p(p+1)/2 covariances of the residuals against the EM
-  moments, each scaled by the EM standard deviations.
+  moments, each scaled by the EM standard deviations. The fit dictionary also holds
+  ``n_patterns`` (missing-data patterns) and ``n_empty_rows`` (rows left out).
 """
 
 from __future__ import annotations
@@ -216,7 +220,7 @@ def fit_cfa_fiml(data: pd.DataFrame, spec, syntax: str, name: str):
     from . import cfa
     from .robust import numeric_hessian
 
-    x = _numeric(data, spec.observed, name)
+    x = cfa._numeric_matrix(data, spec.observed, name)
     pat = missing_patterns(x)
     n, p = pat.n, pat.p
     if n < 2:
@@ -356,19 +360,3 @@ def _quasi_newton(model, fun, grad, par: np.ndarray, q: int,
     if gnorm > 1e-6:
         return par, h_exact, f"gradient norm {gnorm:.2g} at the end of the FIML optimisation"
     return par, h_exact, None
-
-
-def _numeric(data: pd.DataFrame, cols: list[str], name: str) -> np.ndarray:
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise ModelError(f"model {name!r}: column(s) not in the data: {', '.join(missing)}")
-    out = np.empty((len(data), len(cols)))
-    for k, c in enumerate(cols):
-        try:
-            out[:, k] = pd.to_numeric(data[c]).astype(float).to_numpy(dtype=float, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise ModelError(f"model {name!r}: column {c!r} is not numeric") from None
-    if np.isinf(out).any():
-        bad = [c for k, c in enumerate(cols) if np.isinf(out[:, k]).any()]
-        raise ModelError(f"model {name!r}: infinite values in {', '.join(bad)}")
-    return out

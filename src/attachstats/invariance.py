@@ -315,7 +315,7 @@ def fit_multigroup(data: pd.DataFrame, syntax: str, group: str, name: str,
         Unknown kinds, a missing grouping column, fewer than two groups, a group with too
         few complete cases, a model that is not identified or does not converge.
     """
-    from .cfa import _checked_information, _parse, _rmsea_ci, fit_cfa, fit_indices  # noqa: F401
+    from .cfa import _checked_information, _parse, fit_indices
 
     bad = [e for e in equal if e not in EQUAL_KINDS]
     if bad:
