@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 CORES  ?= 2
 
-.PHONY: run test install lock clean example-data power report
+.PHONY: run test install lock clean example-data power report bench
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --show-failed-logs
@@ -30,6 +30,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+
+# Benchmark of the factor analysis on the full open ECR data (../shared), against lavaan/psych
+# when Rscript is installed; writes benchmarks/latest/factor.{json,md}. Not a test.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_factor.py
 
 # Regenerate the embedded example data set byte for byte (see README, "The example data").
 example-data: $(STAMP)

@@ -47,6 +47,7 @@ def study_dict(data_file: str = "survey.csv", **extra) -> dict:
                         "phq9": {"instrument": "phq-9", "columns": "PHQ_{n}"}},
         "screening": {"min_seconds_per_item": 1.0, "longstring": {"instrument": "ecr", "max_run": 18}},
         "factor_analysis": {"instrument": "ecr", "models": ["one_factor", "two_factor"]},
+        "reliability": {"bootstrap": 200},   # fewer resamples than the default 1000 keep tests fast
         "outcome_models": [{"name": "depression", "outcome": "phq9_total",
                             "predictors": ["ecr_anxiety", "ecr_avoidance", "age", "gender"]}],
     }

@@ -14,8 +14,13 @@ from .scoring import keyed_items, subscale_items
 from .study import instrument_of
 
 
-def study_reliability(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reliability row per subscale (``<key>_<subscale>``) and item statistics of every instrument."""
+def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],
+                      seed: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reliability row per subscale (``<key>_<subscale>``) and item statistics of every instrument.
+
+    The study's ``reliability`` block sets ``omega_nfactors`` (default 3) and ``bootstrap``
+    (resamples, default 1000; 0 = no bootstrap intervals); ``seed`` seeds the bootstrap.
+    """
     from .reliability import item_statistics, reliability_table
 
     subscales: dict[str, pd.DataFrame] = {}
@@ -27,45 +32,11 @@ def study_reliability(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.
             it = item_statistics(items)
             it.insert(0, "scale", f"{key}_{name}")
             item_tables.append(it)
-    return reliability_table(subscales), pd.concat(item_tables, ignore_index=True)
-
-
-def factor_structures(study: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """The factor structures to fit, by model name, from the study's instrument.
-
-    ``two_factor`` uses the instrument's subscales as factors; ``one_factor`` loads every
-    item, in questionnaire order, on one factor named ``general``.
-    """
-    fa = study["factor_analysis"]
-    key = fa["instrument"]
-    inst = instrument_of(study, key)
-    by_sub = {name: [f"{key}_{n}" for n in sub.items] for name, sub in inst.subscales.items()}
-    # one factor: items in questionnaire order (the first item is the marker, as in lavaan's cfa())
-    all_items = [f"{key}_{n}" for n in sorted({n for sub in inst.subscales.values() for n in sub.items})]
-    known = {"one_factor": {"general": all_items}, "two_factor": by_sub}
-    return {m: known[m] for m in fa.get("models", ["one_factor", "two_factor"])}
-
-
-def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Fit every declared CFA model on the keyed items; return fit, loadings, latent correlations."""
-    from .cfa import build_model_syntax, fit_cfa, fit_table
-
-    if not study.get("factor_analysis"):
-        return _empty_cfa()
-    key = study["factor_analysis"]["instrument"]
-    keyed = keyed_items(data, key, instrument_of(study, key))
-    results = [fit_cfa(keyed, build_model_syntax(factors), name)
-               for name, factors in factor_structures(study).items()]
-    return (fit_table(results),
-            pd.concat([r.loadings for r in results], ignore_index=True),
-            pd.concat([r.factor_correlations for r in results], ignore_index=True))
-
-
-def _empty_cfa() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from .cfa import CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS
-
-    return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
-            pd.DataFrame(columns=CORRELATION_COLUMNS))
+    opts = study.get("reliability", {}) or {}
+    n_boot = int(opts.get("bootstrap", 1000)) if seed is not None else 0
+    table = reliability_table(subscales, omega_nfactors=int(opts.get("omega_nfactors", 3)), n_boot=n_boot,
+                              seed=seed)
+    return table, pd.concat(item_tables, ignore_index=True)
 
 
 def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:

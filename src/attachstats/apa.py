@@ -35,13 +35,25 @@ LABELS = {
     "mean": "M", "sd": "SD", "r2": "R²", "adj_r2": "Adj. R²", "n_before": "n before",
     "n_excluded": "n excluded", "n_after": "n after", "r_drop": "Item–rest r",
     "alpha_if_deleted": "α if deleted", "missing_share": "Missing",
+    "restricted": "Restricted", "general": "General", "chi2_diff": "Δχ²", "df_diff": "Δdf",
+    "p_diff": "p (Δχ²)", "scaling_diff": "c_d", "delta_aic": "ΔAIC", "delta_bic": "ΔBIC",
+    "delta_cfi": "ΔCFI", "delta_tli": "ΔTLI", "delta_rmsea": "ΔRMSEA", "delta_srmr": "ΔSRMR",
+    "step": "Step", "group": "Group", "groups": "Groups", "note": "Note", "loglik": "log L",
+    "npar": "Parameters", "h2": "h²", "u2": "u²", "complexity": "Complexity", "msa": "MSA",
+    "primary": "Primary", "kmo": "KMO", "bartlett_chi2": "Bartlett χ²", "bartlett_df": "df",
+    "bartlett_p": "p", "parallel_factors": "PA factors", "parallel_components": "PA components",
+    "efa_factor": "EFA factor", "efa_loading": "EFA loading", "efa_max_other": "Largest other",
+    "efa_h2": "EFA h²", "efa_primary_agrees": "Primary agrees", "cfa_std": "CFA std. loading",
+    "congruence": "Congruence", "n_efa": "n (EFA)", "n_cfa": "n (CFA)", "cfa_model": "CFA model",
+    "ss_loadings": "SS loadings", "proportion_var": "Proportion var.", "r": "r",
 }
 # Labels that differ in one table (the test statistic is not always t; in "regressions" the note
 # says that GLM rows hold z).
 TABLE_LABELS = {"regression_blocks": {"stat": "F / χ²"}, "sem_parameters": {"stat": "z"}}
 # (low column, high column) -> label of the merged "[lo, hi]" column
 CI_PAIRS = [("ci_lo", "ci_hi", "95% CI"), ("alpha_ci_lo", "alpha_ci_hi", "α 95% CI"),
-            ("rmsea_ci_lo", "rmsea_ci_hi", "RMSEA 90% CI"), ("std_ci_lo", "std_ci_hi", "95% CI (std.)")]
+            ("rmsea_ci_lo", "rmsea_ci_hi", "RMSEA 90% CI"), ("std_ci_lo", "std_ci_hi", "95% CI (std.)"),
+            ("cfa_std_ci_lo", "cfa_std_ci_hi", "95% CI (CFA)")]
 NOTES = {
     "regressions": "b = unstandardised coefficient (GLMs: on the link scale; exp_b = odds or incidence-rate "
                    "ratio); SE = heteroscedasticity-consistent (HC3) standard error for OLS unless the model's "
@@ -53,9 +65,17 @@ NOTES = {
                          "f2 = ΔR² / (1 − R²).",
     "mediation": "a: x → mediator; b: mediator → outcome given x; c: total effect; c_prime: direct effect; "
                  "indirect = a·b with a percentile bootstrap CI.",
-    "cfa_fit": "ML estimation on complete cases. CFI = comparative fit index; TLI = Tucker–Lewis index; "
+    "cfa_fit": "Estimator as listed: ML on complete cases; MLR = ML with robust standard errors, "
+               "Yuan–Bentler scaled χ² and robust CFI/TLI/RMSEA; FIML = ML using every answered item. "
+               "CFI = comparative fit index; TLI = Tucker–Lewis index; "
                "RMSEA = root mean square error of approximation (90% CI); SRMR = standardised root mean "
                "square residual.",
+    "cfa_comparison": "Likelihood-ratio tests of nested models (MLR: Satorra–Bentler 2001 scaled difference); "
+                      "Δ = restricted − general.",
+    "efa_loadings": "Pattern loadings after rotation; loadings below the study's cut-off are blank. h2 = "
+                    "communality; u2 = uniqueness; complexity = Hofmann's index; msa = KMO per item.",
+    "invariance": "Multiple-group ML with mean structure; each step is compared with the previous one "
+                  "(Δ = this step − previous).",
     "reliability": "α = Cronbach's alpha with Feldt 95% CI; M and SD of the item mean.",
     "flow": "Stages are applied in order; each respondent is excluded at the first stage they fail.",
 }

@@ -74,15 +74,17 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ._threads import small_matrix_work
 from .errors import ModelError
 
-__all__ = ["CFAResult", "build_model_syntax", "fit_cfa", "fit_table",
+__all__ = ["CFAResult", "build_model_syntax", "method_factor_syntax", "fit_cfa", "fit_table", "fit_indices",
            "FIT_COLUMNS", "LOADING_COLUMNS", "CORRELATION_COLUMNS", "PARAMETER_COLUMNS"]
 
 #: Keys of :attr:`CFAResult.fit` and columns of :func:`fit_table`, in order.
 FIT_COLUMNS = ["model", "estimator", "n", "chi2", "df", "p", "cfi", "tli", "rmsea",
                "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "aic", "bic", "loglik", "npar",
-               "baseline_chi2", "baseline_df"]
+               "baseline_chi2", "baseline_df", "chi2_ml", "scaling_factor",
+               "baseline_scaling_factor"]
 #: Columns of :attr:`CFAResult.loadings`.
 LOADING_COLUMNS = ["model", "factor", "item", "est", "se", "std", "std_ci_lo", "std_ci_hi"]
 #: Columns of :attr:`CFAResult.factor_correlations`.
@@ -194,6 +196,56 @@ def build_model_syntax(factors: Mapping[str, Sequence[str]], correlated: bool = 
         lines.append(f"{fac} =~ " + " + ".join(items))
     if not correlated:
         lines += [f"{a} ~~ 0*{b}" for a, b in combinations(factors, 2)]
+    return "\n".join(lines)
+
+
+def method_factor_syntax(factors: Mapping[str, Sequence[str]], method_items: Sequence[str],
+                         method: str = "method") -> str:
+    """Correlated factors plus a method factor for the reverse-keyed items.
+
+    The method factor loads on ``method_items`` and is orthogonal to every substantive
+    factor, so it absorbs variance shared by the reverse-worded items beyond their trait (a
+    "correlated traits, uncorrelated method" model). Each method item keeps its loading on
+    its substantive factor.
+
+    Identification: the method factor's variance is fixed to 1 and all its loadings are free
+    (``NA*`` on the first). With a marker loading instead, a weak or absent method effect
+    drives the method variance to 0 and the loadings to infinity (an empirically
+    unidentified model); with the variance fixed, the loadings just come out near 0. The
+    sign is fixed by the start values (first method item loads positively). At least
+    three method items are required; the fit also checks that the information matrix is not
+    singular.
+
+    Raises
+    ------
+    ModelError
+        Fewer than three method items, an item that belongs to no factor, or a method factor
+        name already used.
+
+    Examples
+    --------
+    >>> print(method_factor_syntax({"a": ["x1", "x2", "x3"], "b": ["x4", "x5", "x6"]},
+    ...                            ["x2", "x4", "x6"]))
+    a =~ x1 + x2 + x3
+    b =~ x4 + x5 + x6
+    method =~ NA*x2 + x4 + x6
+    method ~~ 1*method
+    a ~~ 0*method
+    b ~~ 0*method
+    """
+    items = {i for its in factors.values() for i in its}
+    method_items = list(method_items)
+    if method in factors or method in items:
+        raise ModelError(f"method factor name {method!r} is already a factor or item name")
+    stray = [i for i in method_items if i not in items]
+    if stray:
+        raise ModelError(f"method factor: not an item of any factor: {', '.join(stray)}")
+    if len(method_items) < 3:
+        raise ModelError(f"a method factor needs at least 3 reverse-keyed items to be identified, "
+                         f"got {len(method_items)} ({', '.join(method_items) or 'none'})")
+    base = build_model_syntax(factors)
+    lines = [base, f"{method} =~ NA*" + " + ".join(method_items), f"{method} ~~ 1*{method}"]
+    lines += [f"{f} ~~ 0*{method}" for f in factors]
     return "\n".join(lines)
 
 
@@ -605,34 +657,48 @@ def _rmsea_ci(x2: float, df: int, n: int, level: float = 0.90) -> tuple[float, f
 
 
 def _fit_measures(name: str, n: int, s: np.ndarray, sig: np.ndarray, npar: int) -> dict:
-    from scipy.stats import chi2 as chi2_dist
-
     p = s.shape[0]
     logdet_s = np.linalg.slogdet(s)[1]
     logdet_sig = np.linalg.slogdet(sig)[1]
     tr = float(np.sum(s * np.linalg.inv(sig)))
     fmin = logdet_sig + tr - logdet_s - p
     x2 = max(n * fmin, 0.0)
-    df = p * (p + 1) // 2 - npar
-    pval = float(chi2_dist.sf(x2, df)) if df > 0 else math.nan
     x2b = float(n * (np.log(np.diag(s)).sum() - logdet_s))
-    dfb = p * (p - 1) // 2
+    sd = np.sqrt(np.diag(s))
+    resid = (s - sig) / np.outer(sd, sd)
+    srmr = math.sqrt(np.mean(resid[np.tril_indices(p)] ** 2))
+    loglik = -n / 2 * (p * math.log(2 * math.pi) + logdet_sig + tr)
+    return fit_indices(name, "ML", n, x2, p * (p + 1) // 2 - npar, x2b, p * (p - 1) // 2,
+                       srmr, loglik, npar)
+
+
+def fit_indices(name: str, estimator: str, n: int, x2: float, df: int, x2b: float, dfb: int,
+                srmr: float, loglik: float, npar: int, groups: int = 1) -> dict:
+    """The fit dictionary (keys :data:`FIT_COLUMNS`) from the test statistics, as lavaan.
+
+    ``x2``/``df`` are the model's likelihood-ratio test against the saturated model,
+    ``x2b``/``dfb`` the baseline (independence) model's; ``groups`` multiplies the RMSEA
+    and its interval by sqrt(G) (lavaan's multiple-group convention).
+    """
+    from scipy.stats import chi2 as chi2_dist
+
+    x2 = max(float(x2), 0.0)
+    pval = float(chi2_dist.sf(x2, df)) if df > 0 else math.nan
     t1, t2 = max(x2 - df, 0.0), max(x2 - df, x2b - dfb, 0.0)
     cfi = 1.0 if (math.isclose(t1, 0, abs_tol=1.5e-8) and math.isclose(t2, 0, abs_tol=1.5e-8)) \
         else 1 - t1 / t2
     u1, u2 = (x2 - df) * dfb, (x2b - dfb) * df
     tli = 1 - u1 / u2 if (df > 0 and abs(u2) > 0) else 1.0
-    rmsea = math.sqrt(max(x2 / n / df - 1 / n, 0.0)) if df > 0 else 0.0
+    g = math.sqrt(groups)
+    rmsea = math.sqrt(max(x2 / n / df - 1 / n, 0.0)) * g if df > 0 else 0.0
     lo, hi = _rmsea_ci(x2, df, n)
-    sd = np.sqrt(np.diag(s))
-    resid = (s - sig) / np.outer(sd, sd)
-    srmr = math.sqrt(np.mean(resid[np.tril_indices(p)] ** 2))
-    loglik = -n / 2 * (p * math.log(2 * math.pi) + logdet_sig + tr)
-    return {"model": name, "estimator": "ML", "n": int(n), "chi2": float(x2), "df": int(df),
+    return {"model": name, "estimator": estimator, "n": int(n), "chi2": x2, "df": int(df),
             "p": pval, "cfi": float(cfi), "tli": float(tli), "rmsea": float(rmsea),
-            "rmsea_ci_lo": float(lo), "rmsea_ci_hi": float(hi), "srmr": float(srmr),
+            "rmsea_ci_lo": float(lo) * g, "rmsea_ci_hi": float(hi) * g, "srmr": float(srmr),
             "aic": float(-2 * loglik + 2 * npar), "bic": float(-2 * loglik + npar * math.log(n)),
-            "loglik": float(loglik), "npar": int(npar), "baseline_chi2": x2b, "baseline_df": int(dfb)}
+            "loglik": float(loglik), "npar": int(npar), "baseline_chi2": float(x2b),
+            "baseline_df": int(dfb), "chi2_ml": x2, "scaling_factor": math.nan,
+            "baseline_scaling_factor": math.nan}
 
 
 # ---------------------------------------------------------------------------------------
@@ -656,19 +722,33 @@ def _complete_cases(data: pd.DataFrame, cols: list[str], name: str) -> np.ndarra
     return x[~np.isnan(x).any(axis=1)]
 
 
-def fit_cfa(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
-    """Fit a CFA model by maximum likelihood, as lavaan's ``cfa()`` with its defaults.
+ESTIMATORS = ("ML", "MLR")
+MISSING = ("listwise", "fiml")
+
+
+@small_matrix_work
+def fit_cfa(data: pd.DataFrame, syntax: str, name: str, estimator: str = "ML",
+            missing: str = "listwise") -> CFAResult:
+    """Fit a CFA model by maximum likelihood, as lavaan's ``cfa()``.
 
     Parameters
     ----------
     data : DataFrame
-        One row per respondent; must hold every item the syntax names (numeric). Rows with
-        a missing value in any of the model's items are dropped (listwise deletion, as
-        lavaan's default); other columns are ignored.
+        One row per respondent; must hold every item the syntax names (numeric). Other
+        columns are ignored.
     syntax : str
         Model in lavaan syntax, e.g. from :func:`build_model_syntax`.
     name : str
         Model name, used in the result tables and in error messages.
+    estimator : {"ML", "MLR"}
+        ``"ML"``: lavaan's defaults (expected-information standard errors, normal-theory
+        χ²). ``"MLR"``: the same estimates with sandwich standard errors, the
+        Yuan–Bentler (Mplus) scaled χ² and robust CFI/TLI/RMSEA, as lavaan's
+        ``estimator = "MLR"`` (see :mod:`attachstats.robust`); complete cases only.
+    missing : {"listwise", "fiml"}
+        ``"listwise"`` drops rows with a missing value in any of the model's items (lavaan's
+        default); ``"fiml"`` uses every row with at least one answered item (full-information
+        ML, lavaan's ``missing = "ml"``; see :mod:`attachstats.fiml`; estimator ML only).
 
     Returns
     -------
@@ -680,30 +760,37 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
     ModelError
         Unreadable or unsupported syntax, items absent from the data or not numeric, too
         few complete cases, a singular sample covariance matrix (constant or collinear
-        items), more parameters than moments, a model that is not identified, or an
-        estimation that does not converge. The message names the model.
+        items), more parameters than moments, a model that is not identified, an
+        estimation that does not converge, or an unknown estimator / missing-data option.
+        The message names the model.
 
     Warns
     -----
     UserWarning
         When a variance estimate is negative (Heywood case); the results are returned.
     """
+    if estimator not in ESTIMATORS:
+        raise ModelError(f"model {name!r}: unknown estimator {estimator!r}; implemented: "
+                         f"{', '.join(ESTIMATORS)} (ordinal DWLS/WLSMV is not implemented)")
+    if missing not in MISSING:
+        raise ModelError(f"model {name!r}: unknown missing-data option {missing!r}; "
+                         f"implemented: {', '.join(MISSING)}")
+    if missing == "fiml" and estimator != "ML":
+        raise ModelError(f"model {name!r}: FIML is implemented with estimator ML only "
+                         f"(not {estimator}); use missing: listwise for {estimator}")
     spec = _parse(syntax, name)
+    if missing == "fiml":
+        from .fiml import fit_cfa_fiml
+
+        return fit_cfa_fiml(data, spec, syntax, name)
     x = _complete_cases(data, spec.observed, name)
     n, p = x.shape
     if n < 2:
         raise ModelError(f"model {name!r}: {n} complete case(s), too few to fit the model")
     xc = x - x.mean(axis=0)
     s = xc.T @ xc / n
-    sd = np.sqrt(np.diag(s))
-    if (sd == 0).any():
-        const = [c for c, v in zip(spec.observed, sd) if v == 0]
-        raise ModelError(f"model {name!r}: item(s) without variance in the {n} complete cases: "
-                         f"{', '.join(const)}")
-    sign, logdet_s = np.linalg.slogdet(s)
-    if sign <= 0 or np.linalg.eigvalsh(s / np.outer(sd, sd))[0] < 1e-12:
-        raise ModelError(f"model {name!r}: the sample covariance matrix of the {n} complete cases "
-                         "is singular (collinear items, or fewer cases than items)")
+    _check_sample_cov(s, spec.observed, n, name)
+    logdet_s = np.linalg.slogdet(s)[1]
     model = _Model(spec)
     df = p * (p + 1) // 2 - model.npar
     if df < 0:
@@ -711,9 +798,39 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
                          f"only {p * (p + 1) // 2} variances and covariances (df = {df})")
 
     theta, failure = _minimise(model, s, logdet_s, name)
-    sig = model.sigma(theta)
+    fun, grad, hess = _discrepancy(model, s, logdet_s)
+    info = _checked_information(lambda: hess(theta) / 2, failure, name)   # expected, per case
+    fit = _fit_measures(name, n, s, model.sigma(theta), model.npar)
+    if estimator == "MLR":
+        from .robust import mlr_statistics, robust_indices
+
+        stats = mlr_statistics(model, theta, x, s, grad, df)
+        vcov = stats.vcov
+        fit = robust_indices(fit, stats)
+    else:
+        vcov = np.linalg.inv(info) / n
+    params = _parameter_table(model, theta, vcov, name)
+    _warn_heywood(params, name)
+    return _result(name, n, fit, params, spec, syntax, s, model.sigma(theta))
+
+
+def _check_sample_cov(s: np.ndarray, observed: list[str], n: int, name: str) -> None:
+    sd = np.sqrt(np.diag(s))
+    if (sd == 0).any():
+        const = [c for c, v in zip(observed, sd) if v == 0]
+        raise ModelError(f"model {name!r}: item(s) without variance in the {n} complete cases: "
+                         f"{', '.join(const)}")
+    sign = np.linalg.slogdet(s)[0]
+    if sign <= 0 or np.linalg.eigvalsh(s / np.outer(sd, sd))[0] < 1e-12:
+        raise ModelError(f"model {name!r}: the sample covariance matrix of the {n} complete cases "
+                         "is singular (collinear items, or fewer cases than items)")
+
+
+def _checked_information(info_fn: Callable[[], np.ndarray], failure: str | None,
+                         name: str) -> np.ndarray:
+    """The information matrix, after checking identification and convergence."""
     try:
-        info = _discrepancy(model, s, logdet_s)[2](theta) / 2   # expected information, per case
+        info = info_fn()
         w = np.linalg.eigvalsh(info)
     except np.linalg.LinAlgError:
         raise ModelError(f"model {name!r}: ML estimation did not converge: {failure}") from None
@@ -722,20 +839,30 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
                          "does every factor have enough items?")
     if failure is not None:
         raise ModelError(f"model {name!r}: ML estimation did not converge: {failure}")
-    vcov = np.linalg.inv(info) / n
+    return info
 
+
+def _parameter_table(model: _Model, theta: np.ndarray, vcov: np.ndarray, name: str,
+                     extra_rows: Sequence[dict] = ()) -> pd.DataFrame:
+    """lavaan-style parameter table with standardised values and delta-method SEs.
+
+    ``vcov`` covers the covariance-structure parameters first (θ of ``model``); rows for
+    further parameters (e.g. intercepts) are passed ready-made in ``extra_rows``.
+    """
+    k = model.npar
+    vc = vcov[:k, :k]
     std = _standardised(model, theta).real
     jac = _std_jacobian(model, theta)
-    var_std = np.einsum("ik,kl,il->i", jac, vcov, jac)
+    var_std = np.einsum("ik,kl,il->i", jac, vc, jac)
     with np.errstate(invalid="ignore"):
         std_se = np.sqrt(np.where(var_std < 0, np.nan, var_std))
     std_se[std_se < _STD_SE_ZERO] = 0.0                         # as standardizedSolution()
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    se_free = np.sqrt(np.clip(np.diag(vc), 0, None))
 
     rows = []
     est_all = model.matrices(theta)
     free_pos = {r: k for k, r in enumerate(model.row_of_free)}
-    for r, (lhs, op, rhs, mat, i, j, _) in enumerate(spec.rows):
+    for r, (lhs, op, rhs, mat, i, j, _) in enumerate(model.spec.rows):
         k = free_pos.get(r)
         rows.append({"model": name, "lhs": lhs, "op": op, "rhs": rhs, "free": k is not None,
                      "est": float(est_all[mat][i, j]),
@@ -743,13 +870,19 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
                      "std": float(std[r]), "std_se": float(std_se[r]),
                      "std_ci_lo": float(std[r] - Z_95 * std_se[r]),
                      "std_ci_hi": float(std[r] + Z_95 * std_se[r])})
-    params = pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
+    rows += [{"model": name, **r} for r in extra_rows]
+    return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
 
+
+def _warn_heywood(params: pd.DataFrame, name: str) -> None:
     neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"]) & (params["est"] < 0)]
     if len(neg):
         warnings.warn(f"model {name!r}: negative variance estimate(s) for "
-                      f"{', '.join(neg['lhs'])} (Heywood case); interpret with care", stacklevel=2)
+                      f"{', '.join(neg['lhs'])} (Heywood case); interpret with care", stacklevel=3)
 
+
+def _result(name: str, n: int, fit: dict, params: pd.DataFrame, spec: _Spec, syntax: str,
+            s: np.ndarray, sig: np.ndarray) -> CFAResult:
     lo = params[params["op"] == "=~"]
     loadings = pd.DataFrame({"model": name, "factor": lo["lhs"], "item": lo["rhs"],
                              "est": lo["est"], "se": lo["se"], "std": lo["std"],
@@ -762,8 +895,6 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
         {"model": name, "factor1": fc["lhs"], "factor2": fc["rhs"], "est": fc["std"],
          "se": fc["std_se"], "ci_lo": fc["std_ci_lo"], "ci_hi": fc["std_ci_hi"]},
         columns=CORRELATION_COLUMNS).reset_index(drop=True)
-
-    fit = _fit_measures(name, n, s, sig, model.npar)
     obs = spec.observed
     return CFAResult(name=name, n=int(n), fit=fit, loadings=loadings,
                      factor_correlations=factor_correlations, parameters=params, syntax=syntax,

@@ -89,15 +89,36 @@ def score_distributions(scores: pd.DataFrame, columns: list[str]) -> Any:
     return fig
 
 
-def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | None = None) -> Any:
-    """Scatter of two dimension scores, with the scale midpoint as quadrant lines."""
+def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | None = None,
+                       styles: pd.Series | None = None, cuts: tuple[float, float] | None = None,
+                       rule: str = "") -> Any:
+    """Scatter of two dimension scores with quadrant lines, coloured by attachment category.
+
+    ``cuts`` = (x cut, y cut) draws the quadrant lines at the classification's cut values
+    (midpoint or medians); otherwise ``midpoint`` draws both at the scale midpoint.
+    ``styles`` (aligned to ``scores``) colours the points by category.
+    """
+    from .attachment_styles import STYLES
+
     plt, pal = _plt()
     fig, ax = plt.subplots(figsize=(COLUMN_IN, COLUMN_IN))
     d = scores[[x, y]].dropna()
-    ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0)
-    if midpoint is not None:
-        ax.axvline(midpoint, color="grey", lw=0.6, ls="--")
-        ax.axhline(midpoint, color="grey", lw=0.6, ls="--")
+    if styles is not None and styles.notna().any():
+        st = styles.reindex(d.index)
+        for j, name in enumerate(STYLES):
+            m = (st == name).to_numpy()
+            if m.any():
+                ax.scatter(d.loc[m, x], d.loc[m, y], s=4, alpha=0.45, color=pal[j], linewidths=0,
+                           label=f"{name} (n = {int(m.sum()):,})")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, frameon=False, markerscale=3,
+                  title=f"high = {rule}" if rule else None)
+    else:
+        ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0)
+    vx, hy = cuts if cuts is not None else (midpoint, midpoint)
+    if vx is not None and np.isfinite(vx):
+        ax.axvline(vx, color="grey", lw=0.6, ls="--")
+    if hy is not None and np.isfinite(hy):
+        ax.axhline(hy, color="grey", lw=0.6, ls="--")
     r = np.corrcoef(d[x], d[y])[0, 1] if len(d) > 2 else np.nan
     ax.set_xlabel(x)
     ax.set_ylabel(y)
@@ -172,8 +193,10 @@ def coefficient_plot(regressions: pd.DataFrame) -> Any:
     return fig
 
 
-def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
-    """All figures of one study, by output name."""
+def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any],
+                  styles: pd.DataFrame | None = None) -> dict[str, Any]:
+    """All figures of one study, by output name (``styles``: row-level attachment categories)."""
+    from .attachment_styles import style_spec
     from .study import instrument_of
 
     score_cols = list(tables["score_summary"]["score"])
@@ -184,13 +207,23 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
         inst = instrument_of(study, fa["instrument"])
         if inst.scoring == "mean":
             midpoint = (inst.min + inst.max) / 2
+    style_col = cuts = None
+    rule = ""
+    spec = style_spec(study)
+    counts = tables.get("attachment_styles")
+    if spec is not None and styles is not None and counts is not None and len(counts):
+        style_col = scores["id"].map(dict(zip(styles["id"], styles["attachment_style"])))
+        cut = {spec.anxiety: float(counts["anxiety_cut"].iat[0]), spec.avoidance: float(counts["avoidance_cut"].iat[0])}
+        rule = str(counts["rule"].iat[0])
+        if set(xy) == set(cut):
+            cuts = (cut[xy[0]], cut[xy[1]])
     loadings = tables["cfa_loadings"]
     model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
                                                                            if len(loadings) else "")
     return {
         "flow": flow_figure(tables["flow"]),
         "score_distributions": score_distributions(scores, score_cols),
-        "dimensions": dimensions_scatter(scores, xy[0], xy[1], midpoint),
+        "dimensions": dimensions_scatter(scores, xy[0], xy[1], midpoint, style_col, cuts, rule),
         "cfa_loadings": loadings_figure(loadings, model),
         "coefficients": coefficient_plot(tables["regressions"]),
         **_model_figures(scores, tables, study),

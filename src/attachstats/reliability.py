@@ -23,6 +23,13 @@ change nothing else (they drop out of every pairwise covariance and of the score
 SD). On data without such rows the two agree exactly. Drop fully empty rows before calling
 ``psych::alpha`` to reproduce these numbers in R.
 
+:func:`reliability_table` adds McDonald's omega (``omega_total``, ``omega_h``) as
+``psych::omega`` computes it (:mod:`attachstats.omega`) and, with ``n_boot > 0``,
+percentile bootstrap intervals of alpha and omega: rows are resampled with replacement,
+every resample's pairwise covariance or correlation matrix is computed at once
+(:mod:`attachstats.bootstrap`), and the generator is seeded from the run's seed and the scale
+name, so the same inputs and seed give the same intervals.
+
 Items must already be reverse-keyed: unlike ``psych::alpha`` this module never reverses
 items and does not drop items without variance (it raises :class:`~attachstats.errors.DataError`).
 """
@@ -41,7 +48,9 @@ __all__ = ["cronbach_alpha", "item_statistics", "reliability_table", "RELIABILIT
 
 #: Columns of :func:`reliability_table`, in order (a public interface).
 RELIABILITY_COLUMNS = ["scale", "n", "k", "alpha", "alpha_ci_lo", "alpha_ci_hi", "std_alpha",
-                       "mean", "sd"]
+                       "omega_total", "omega_h", "mean", "sd", "alpha_boot_ci_lo", "alpha_boot_ci_hi",
+                       "omega_total_ci_lo", "omega_total_ci_hi", "omega_h_ci_lo", "omega_h_ci_hi",
+                       "omega_nfactors", "n_boot"]
 #: Columns of :func:`item_statistics`, in order (a public interface).
 ITEM_STATISTICS_COLUMNS = ["item", "n", "mean", "sd", "missing_share", "r_drop",
                            "alpha_if_deleted"]
@@ -205,8 +214,9 @@ def item_statistics(items: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ITEM_STATISTICS_COLUMNS)
 
 
-def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95) -> pd.DataFrame:
-    """Cronbach's alpha for several scales, one row each.
+def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *,
+                      omega_nfactors: int = 3, n_boot: int = 0, seed: int | None = None) -> pd.DataFrame:
+    """Cronbach's alpha and McDonald's omega for several scales, one row each.
 
     Parameters
     ----------
@@ -214,13 +224,26 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95) -
         Scale name -> its (reverse-keyed) item columns, as for :func:`cronbach_alpha`.
         Rows come out in the mapping's order.
     ci : float, default 0.95
-        Coverage of the Feldt confidence intervals.
+        Coverage of the Feldt and bootstrap confidence intervals.
+    omega_nfactors : int, default 3
+        Group factors of ``psych::omega``; a scale with fewer than ``3 * omega_nfactors``
+        items gets a one-factor omega (omega_total only; omega_h is undefined and left
+        empty), see :func:`attachstats.omega.omega_nfactors_for`.
+    n_boot : int, default 0
+        Bootstrap resamples (rows drawn with replacement among those answering at least one
+        item) for percentile intervals of alpha, omega_total and omega_h; 0 leaves them empty.
+    seed : int, optional
+        Seed of the bootstrap (required when ``n_boot > 0``); each scale draws from a
+        generator seeded by ``(seed, crc32(scale name))``, so a scale's interval does not
+        depend on the other scales.
 
     Returns
     -------
     pandas.DataFrame
-        Columns exactly ``scale, n, k, alpha, alpha_ci_lo, alpha_ci_hi, std_alpha, mean,
-        sd`` (see :func:`cronbach_alpha`).
+        Columns ``scale, n, k, alpha, alpha_ci_lo, alpha_ci_hi, std_alpha, omega_total,
+        omega_h, mean, sd`` (see :func:`cronbach_alpha` and :func:`attachstats.omega.omega`),
+        then ``alpha_boot_ci_lo/hi, omega_total_ci_lo/hi, omega_h_ci_lo/hi`` (bootstrap
+        percentile intervals), ``omega_nfactors`` (group factors used) and ``n_boot``.
 
     Raises
     ------
@@ -233,14 +256,52 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95) -
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 4],
     ...                    "c": [1, 3, 3, 4, 5], "d": [5, 3, 4, 1, 2]})
     >>> tab = reliability_table({"abc": df[["a", "b", "c"]], "bcd": df[["b", "c", "d"]]})
-    >>> list(tab["scale"]), list(tab["k"])
-    (['abc', 'bcd'], [3, 3])
+    >>> list(tab["scale"]), list(tab["k"]), list(tab["omega_nfactors"])
+    (['abc', 'bcd'], [3, 3], [1, 1])
     """
+    if n_boot and seed is None:
+        raise ValueError("a bootstrap (n_boot > 0) needs an explicit seed")
     rows = []
     for name, items in subscales.items():
         try:
             res = cronbach_alpha(items, ci=ci)
+            res.update(_omega_columns(items, omega_nfactors, n_boot, seed, str(name), ci))
         except DataError as exc:
             raise DataError(f"scale {name!r}: {exc}") from None
         rows.append({"scale": str(name), **res})
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
+
+
+def alpha_resamples(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Raw alpha of every bootstrap resample at once (``counts``: see
+    :func:`attachstats.bootstrap.resample_counts`); same pairwise covariances as :func:`cronbach_alpha`."""
+    from .bootstrap import pairwise_cov_resamples
+
+    c = pairwise_cov_resamples(x, counts)
+    k = c.shape[1]
+    return k / (k - 1) * (1.0 - np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2)))
+
+
+def _omega_columns(items: pd.DataFrame, requested: int, n_boot: int, seed: int | None, name: str,
+                   ci: float) -> dict:
+    """omega_total, omega_h and the bootstrap intervals of one scale."""
+    from .bootstrap import percentile_ci, resample_counts, scale_rng
+    from .omega import omega, omega_bootstrap, omega_nfactors_for
+
+    x = _as_float_items(items)
+    x = x[x.notna().any(axis=1)]
+    nf = omega_nfactors_for(x.shape[1], requested)
+    om = omega(x, nf)
+    out = {"omega_total": om.omega_total, "omega_h": om.omega_h, "omega_nfactors": nf, "n_boot": int(n_boot)}
+    nan2 = (float("nan"), float("nan"))
+    a_ci = t_ci = h_ci = nan2
+    if n_boot:
+        xv = x.to_numpy()
+        counts = resample_counts(len(xv), int(n_boot), scale_rng(seed, name))
+        a_ci = percentile_ci(alpha_resamples(xv, counts), ci)
+        tot, hier = omega_bootstrap(xv, nf, counts)
+        t_ci = percentile_ci(tot, ci)
+        h_ci = percentile_ci(hier, ci) if nf > 1 else nan2
+    out.update(alpha_boot_ci_lo=a_ci[0], alpha_boot_ci_hi=a_ci[1], omega_total_ci_lo=t_ci[0],
+               omega_total_ci_hi=t_ci[1], omega_h_ci_lo=h_ci[0], omega_h_ci_hi=h_ci[1])
+    return out

@@ -14,13 +14,16 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from .factor_report import factor_results_text
 from .provenance import KEY_PACKAGES
-from .tables import format_value, to_html
+from .tables import APA_CORRELATION_NOTE, apa_correlations, format_value, to_html
+from .tables import display_table, format_value, to_html
 
 CAPTIONS = {
     "flow": "Participant flow from raw responses to the analysed sample.",
     "score_distributions": "Distributions of the scale scores.",
-    "dimensions": "Attachment dimensions, one point per respondent; dashed lines at the scale midpoint.",
+    "dimensions": ("Attachment dimensions, one point per respondent, coloured by attachment category; dashed "
+                   "lines at the cut values of the classification rule (the scale midpoint by default)."),
     "cfa_loadings": "Standardised CFA loadings with 95% confidence intervals.",
     "coefficients": "Standardised regression coefficients (OLS models) and odds / incidence-rate ratios (logit, "
                     "Poisson, negative-binomial models, log scale) with 95% confidence intervals.",
@@ -29,6 +32,12 @@ CAPTIONS = {
     "mediation": "Mediation path diagram: a, b, the direct effect c′ (total effect c) and the indirect effect a·b "
                  "with its percentile-bootstrap 95% CI.",
     "partial_regression": "Partial-regression (added-variable) plots of the focal predictor in each OLS outcome model.",
+    "coefficients": "Standardised regression coefficients with 95% confidence intervals (HC3).",
+    "scree": "Parallel analysis: eigenvalues of the reduced correlation matrix against those of simulated "
+             "normal data (mean and percentile).",
+    "efa_loadings": "Rotated EFA loadings; values below the cut-off are not printed.",
+    "path_diagram": "Path diagram of the CFA model with standardised loadings and latent correlations "
+                    "(residual variances not drawn).",
 }
 
 
@@ -61,7 +70,7 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
                         f"CFI = {format_value(r.cfi, 'cfi')}, TLI = {format_value(r.tli, 'tli')}, "
                         f"RMSEA = {format_value(r.rmsea, 'rmsea')} [{format_value(r.rmsea_ci_lo, 'rmsea')}, "
                         f"{format_value(r.rmsea_ci_hi, 'rmsea')}], SRMR = {format_value(r.srmr, 'srmr')}")
-        text["cfa"] = "Model fit (ML, complete cases): " + "; ".join(bits) + "."
+        text["cfa"] = f"Model fit ({factor_results_text(tables)['cfa_estimator']}): " + "; ".join(bits) + "."
     else:
         text["cfa"] = "No factor models were specified for this study."
     reg = tables["regressions"]
@@ -82,7 +91,10 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
                           "GLMs: model-based standard errors, Wald intervals): " + "; ".join(bits) + ".")
     else:
         text["models"] = "This study declares no outcome models (outcome_models is empty), so none were fitted."
+    text["styles"] = _styles_text(tables.get("attachment_styles"))
+    text["correlations_note"] = APA_CORRELATION_NOTE
     text.update(_model_texts(tables))
+    text.update(factor_results_text(tables))
     return text
 
 
@@ -154,6 +166,26 @@ def _model_texts(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     return text
 
 
+def _styles_text(styles: pd.DataFrame | None) -> str:
+    """The categories' counts, with the note that dimensions are the primary analysis."""
+    note = ("Dimensional anxiety and avoidance scores are the primary analysis: the categories below only "
+            "describe the sample, because cutting continuous dimensions discards information and costs "
+            "statistical power (Fraley & Waller, 1998), and taxometric studies find attachment to be dimensional, "
+            "not categorical (Fraley et al., 2015).")
+    if styles is None or styles.empty:
+        return note + " This study has no instrument with anxiety and avoidance subscales, so no categories."
+    parts = [f"{r.style} {r.n:,} ({float(r.share):.1%})"
+             for r in styles.itertuples() if r.n > 0]
+    return f"{note} Categories (high = {styles['rule'].iat[0]}): " + ", ".join(parts) + "."
+
+
+def _apa_html(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    if "descriptives" not in tables or "correlations" not in tables:
+        return {}
+    return {"correlations_apa": to_html(apa_correlations(tables["descriptives"], tables["correlations"]),
+                                        "correlations_apa")}
+
+
 def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                   figures: Mapping[str, str | Path], provenance: Mapping[str, Any]) -> str:
     """Render the HTML report of one study."""
@@ -165,7 +197,8 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     return env.from_string(template).render(
         study={k: (html.escape(str(v)) if isinstance(v, str) else v) for k, v in study.items()
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
-        tables={name: to_html(df, name) for name, df in tables.items()},
+        tables={name: to_html(display_table(df, name, study), name) for name, df in tables.items()}
+        | _apa_html(tables),
         figures={name: embed_png(p, name) for name, p in figures.items()},
         text=esc,
         provenance=provenance,

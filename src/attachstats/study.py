@@ -12,10 +12,8 @@ import copy
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from .errors import ConfigError
-from .instruments import Instrument, load_instrument
+from .instruments import Instrument, load_instrument, load_yaml_strict
 
 
 def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
@@ -23,15 +21,33 @@ def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = Fa
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{what} {p} does not exist")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+    data = load_yaml_strict(p.read_text(encoding="utf-8"), str(p))  # a key given twice is an error
     if data is None and allow_empty:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{p} must contain a YAML mapping (key: value lines), got {type(data).__name__}")
     return data
+
+
+def check_schema(data: Mapping[str, Any], schema_path: str | Path, origin: str) -> None:
+    """Check ``data`` against a JSON Schema file; the first problem becomes one-line ConfigError.
+
+    The message names the file and the key path (e.g. ``screening.longstring.max_run``).
+    Defaults are filled in afterwards by ``snakemake.utils.validate``.
+    """
+    import jsonschema
+
+    schema = load_yaml_strict(Path(schema_path).read_text(encoding="utf-8"), str(schema_path))
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(dict(data)))
+    if error is None:
+        return
+    where = ".".join(str(k) for k in error.absolute_path) or "(top level)"
+    message = error.message
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        message += f"; allowed keys here: {', '.join(allowed)}"
+    raise ConfigError(f"{origin}: key {where}: {message}")
 
 
 def resolve_study(study: Mapping[str, Any], study_path: str | Path) -> dict[str, Any]:
@@ -107,6 +123,10 @@ def _check_references(s: Mapping[str, Any]) -> None:
     if fa and fa["instrument"] not in s.get("instruments", {}):
         raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "
                           f"the study's instrument blocks ({', '.join(s.get('instruments', {}))})")
+    if fa and fa["instrument"] in s.get("instruments", {}):
+        from .factor_study import check_factor_config
+
+        check_factor_config(s)
     screening = s.get("screening", {})
     for var in screening.get("attention_checks", {}).get("expected", {}):
         if var not in s.get("variables", {}):

@@ -65,6 +65,8 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
     empty cells are missing.
     """
     per_column = _missing_codes(study)
+    for col, codes in df.attrs.get("file_missing_codes", {}).items():   # SPSS/Stata user-missing values
+        per_column[col] = per_column.get(col, set()) | _codes_as_text(list(codes))
     default_codes = _codes_as_text(study["data"].get("missing_codes", []))
     variables = study.get("variables", {})
     issues: list[dict] = []
@@ -85,6 +87,7 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
         record(is_code, col, s, "missing_code", "set_missing")
         s = s.mask(is_code | (s == ""))
         if col in numeric_cols:
+            s = _labels_to_codes(s, col, study, df.attrs.get("value_labels", {}).get(col))
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & s.notna()
             if bad.any():
@@ -112,6 +115,20 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
                 s = mapped.where(~unlisted, s if policy == "keep" else pd.NA)
             out[col] = s
     return out, issues
+
+
+def _labels_to_codes(s: pd.Series, col: str, study: Mapping[str, Any], file_labels: dict | None) -> pd.Series:
+    """Text answers ("Strongly agree") → their numeric codes, from the study's or the file's labels."""
+    labels: dict[str, str] = {}
+    if file_labels:
+        labels.update({str(text).strip().casefold(): code for code, text in file_labels.items()})
+    for key, block in study["instruments"].items():
+        if col.startswith(f"{key}_") and block.get("labels"):
+            labels.update({str(text).strip().casefold(): str(code) for code, text in block["labels"].items()})
+    if not labels:
+        return s
+    folded = s.str.casefold()
+    return s.where(~folded.isin(labels).fillna(False), folded.map(labels, na_action="ignore"))
 
 
 def _ranges(study: Mapping[str, Any]) -> dict[str, tuple[float | None, float | None, bool]]:
@@ -264,7 +281,14 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
             [f"{v} of {len(checks)} instructed items failed (allowed {limit})" if v > limit else None
              for v in indices["attention_failures"]], index=df.index, dtype=object), cfg.get("action", "exclude"))
 
+    if len(df) and stages and stages[0][0] == "empty_rows" and stages[0][1].notna().all():
+        raise DataError("no respondent has any item answered (every item cell is empty or a missing code); "
+                        "check the column mapping and data.missing_codes", file=file)
     exclusions, flow = _account(df, stages)
+    if len(df) and int(flow["n_after"].iloc[-1]) == 0:
+        raise DataError("no respondent is left after validation and screening; see the stages: "
+                        + ", ".join(f"{r.stage} {r.n_excluded}" for r in flow.itertuples() if r.n_excluded),
+                        file=file)
     decision = pd.Series("included", index=df.index, dtype=object)
     for stage, reasons in flags:
         hit = reasons.notna()

@@ -141,3 +141,21 @@ def test_mediation_and_sem_of_the_example(example):
     lo, hi = par.loc[("pdss_total", "~", "avoidance"), ["ci_lo", "ci_hi"]]
     assert lo < 0 < hi                                 # avoidance has no path to panic in the population
 
+def test_factor_analysis_recovers_the_population_structure(example):
+    """The simulator's measurement model: two factors, the same in every gender group."""
+    t = example / "tables"
+    diag = pd.read_csv(t / "efa_diagnostics.csv").iloc[0]
+    assert diag["parallel_factors"] == 2 and diag["kmo"] > 0.9
+    lo = pd.read_csv(t / "efa_loadings.csv").set_index("item")
+    prim = lo["primary"]
+    assert prim[[f"ecr_{i}" for i in range(1, 19)]].nunique() == 1       # anxiety items
+    assert prim[[f"ecr_{i}" for i in range(19, 37)]].nunique() == 1      # avoidance items
+    assert prim["ecr_1"] != prim["ecr_19"]
+    inv = pd.read_csv(t / "invariance.csv")
+    assert inv["step"].tolist() == ["configural", "metric", "scalar"]
+    assert inv["groups"].iloc[0] == "Female, Male" and "Non-binary" in inv["note"].iloc[0]
+    assert (inv["p_diff"].iloc[1:] > 0.001).all() and (inv["delta_cfi"].iloc[1:] > -0.01).all()
+    cv = pd.read_csv(t / "cross_validation_fit.csv")
+    assert (cv["congruence"] > 0.95).all()
+    comp = pd.read_csv(t / "cfa_comparison.csv").set_index(["restricted", "general"])
+    assert comp.loc[("one_factor", "two_factor"), "p"] < 1e-10

@@ -20,11 +20,16 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "scores/scores.csv", "tables/score_summary.csv", "tables/reliability.csv",
           "tables/reliability_items.csv", "tables/cfa_fit.csv", "tables/cfa_loadings.csv",
           "tables/cfa_factor_correlations.csv", "tables/regressions.csv", "tables/regression_fit.csv",
+          "tables/score_bands.csv", "tables/caseness.csv", "tables/attachment_styles.csv",
+          "scores/attachment_styles.csv", "tables/descriptives.csv", "tables/correlations.csv",
           "tables/regression_blocks.csv", "tables/regression_diagnostics.csv", "tables/model_samples.csv",
           "tables/simple_slopes.csv", "tables/johnson_neyman.csv", "tables/slope_curve.csv", "tables/mediation.csv",
-          "tables/sem_fit.csv", "tables/sem_parameters.csv"]
+          "tables/sem_fit.csv", "tables/sem_parameters.csv",
+          "tables/cfa_comparison.csv", "tables/efa_diagnostics.csv", "tables/parallel_analysis.csv",
+          "tables/efa_loadings.csv", "tables/efa_factors.csv", "tables/efa_factor_correlations.csv",
+          "tables/invariance.csv", "tables/cross_validation.csv", "tables/cross_validation_fit.csv"]
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
-           "partial_regression"]
+           "partial_regression", "scree", "efa_loadings", "path_diagram"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -73,6 +78,27 @@ def test_all_outputs_written(finished_run):
     assert (fit.set_index("model").loc["two_factor", "df"]) == 593
 
 
+def test_factor_analysis_outputs(finished_run):
+    out = finished_run / "results" / "mini" / "tables"
+    comp = pd.read_csv(out / "cfa_comparison.csv")
+    assert comp[["restricted", "general"]].values.tolist() == [["one_factor", "two_factor"]]
+    assert comp["chi2_diff"].iloc[0] > 0 and comp["df_diff"].iloc[0] == 1
+    diag = pd.read_csv(out / "efa_diagnostics.csv")
+    assert diag["n_factors"].iloc[0] == 2 and diag["k"].iloc[0] == 36
+    lo = pd.read_csv(out / "efa_loadings.csv")
+    assert list(lo.columns) == ["item", "MR1", "MR2", "h2", "u2", "complexity", "msa", "primary"]
+    md = (out / "efa_loadings.md").read_text()
+    small = (lo[["MR1", "MR2"]].abs() < 0.3).sum().sum()
+    assert small > 0 and md.count("|  |") >= small              # blanked in the formatted table only
+    inv = pd.read_csv(out / "invariance.csv")
+    # about 75 respondents per gender: below the default minimum group size of 100
+    assert inv["step"].tolist() == ["not tested"] and "fewer than two groups" in inv["note"].iloc[0]
+    cv = pd.read_csv(out / "cross_validation_fit.csv")
+    assert cv["n_efa"].iloc[0] + cv["n_cfa"].iloc[0] == pd.read_csv(out / "efa_diagnostics.csv")["n"].iloc[0]
+    html = (finished_run / "results" / "mini" / "report.html").read_text()
+    assert "Measurement invariance was not tested" in html and "DWLS/WLSMV" in html
+
+
 def test_flow_reconciles_and_identifiers_absent(finished_run):
     out = finished_run / "results" / "mini"
     flow = pd.read_csv(out / "validation" / "flow.csv")
@@ -89,6 +115,7 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES)
+    assert html.count("data:image/png;base64,") == 8
     assert "src=\"http" not in html and "Of 151 raw responses" in html
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
     assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64
@@ -145,6 +172,37 @@ def test_study_without_outcome_models(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "results" / "mini" / "report.html").read_text()
     assert "declares no outcome models" in html
+
+
+def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
+    """An SPSS export with value labels, a -99 user-missing code and IP/e-mail columns."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    import numpy as np
+
+    raw = make_survey(120)
+    df = raw.drop(columns=["Gender", "IPAddress"]).drop(columns="ResponseId").astype(int)
+    df.insert(0, "ResponseId", [f"R_{i:05d}" for i in range(len(df))])
+    df["Gender"] = np.where(raw["Gender"] == "Female", 2, 1)
+    df["IPAddress"] = [f"203.0.113.{i}" for i in range(len(df))]
+    df["RecipientEmail"] = [f"secret{i}@example.org" for i in range(len(df))]
+    df.loc[4, "ECR_7"] = -99
+    pyreadstat.write_sav(df, str(tmp_path / "export.sav"), variable_value_labels={"Gender": {1: "Male", 2: "Female"}},
+                         missing_ranges={"ECR_7": [-99]})
+    d = study_dict("export.sav")
+    d["data"] = {"path": "export.sav", "format": "sav"}
+    d["variables"]["gender"] = {"column": "Gender", "type": "categorical", "codes": {1: "Male", 2: "Female"},
+                                "reference": "Female"}
+    (tmp_path / "mini.yaml").write_text(yaml.safe_dump(d, sort_keys=False))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"studies": [str(tmp_path / "mini.yaml")]}))
+    res = snakemake(tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = tmp_path / "results" / "mini"
+    issues = pd.read_csv(out / "validation" / "issues.csv")
+    assert ((issues["rule"] == "missing_code") & (issues["column"] == "ecr_7") & (issues["row"] == 5)).any()
+    for f in out.rglob("*"):
+        if f.is_file():
+            content = f.read_bytes()
+            assert b"203.0.113." not in content and b"secret" not in content and b"example.org" not in content, f
     assert "declares no mediation models" in html and "declares no latent regression models" in html
     out = tmp_path / "results" / "mini" / "tables"
     for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:

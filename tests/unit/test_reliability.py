@@ -96,8 +96,11 @@ def test_item_statistics_match_psych(case):
 def test_reliability_table_columns_and_order():
     tab = reliability_table({"avoidance": SUBSCALES[("ecr_sample", "avoidance")],
                              "anxiety": SUBSCALES[("ecr_sample", "anxiety")]})
-    assert list(tab.columns) == ["scale", "n", "k", "alpha", "alpha_ci_lo", "alpha_ci_hi",
-                                 "std_alpha", "mean", "sd"]
+    assert list(tab.columns[:11]) == ["scale", "n", "k", "alpha", "alpha_ci_lo", "alpha_ci_hi",
+                                      "std_alpha", "omega_total", "omega_h", "mean", "sd"]
+    assert list(tab.columns[11:]) == ["alpha_boot_ci_lo", "alpha_boot_ci_hi", "omega_total_ci_lo",
+                                      "omega_total_ci_hi", "omega_h_ci_lo", "omega_h_ci_hi",
+                                      "omega_nfactors", "n_boot"]
     assert list(tab["scale"]) == ["avoidance", "anxiety"]
     ref = ALPHA_REF.loc["ecr_sample"].loc[["avoidance", "anxiety"]]
     np.testing.assert_allclose(tab["alpha"].to_numpy(), ref["alpha"].to_numpy(), **TOL)

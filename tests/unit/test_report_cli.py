@@ -31,3 +31,15 @@ def test_cli_parser_and_missing_study(capsys):
     assert "study file does-not-exist.yaml does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["frobnicate"])
+
+
+def test_styles_sentence_says_dimensions_are_primary():
+    from attachstats.report import results_text
+
+    styles = pd.DataFrame({"style": ["secure", "preoccupied", "dismissing", "fearful", "not classified"],
+                           "n": [10, 0, 2, 1, 1], "share": [10 / 14, 0, 2 / 14, 1 / 14, 1 / 14],
+                           "rule": ["above the scale midpoint (4)"] * 5})
+    t = results_text({**tables(), "attachment_styles": styles})["styles"]
+    assert t.startswith("Dimensional anxiety and avoidance scores are the primary analysis")
+    assert "secure 10 (71.4%), dismissing 2 (14.3%), fearful 1 (7.1%), not classified 1 (7.1%)." in t
+    assert "no instrument with anxiety and avoidance" in results_text(tables())["styles"]

@@ -1,10 +1,10 @@
 # Configuration checks and helpers shared by every rule file.
 from snakemake.utils import validate
 
-from attachstats.study import read_yaml, resolve_study
 import sys
 
 from attachstats.errors import AttachstatsError
+from attachstats.study import check_schema, read_yaml, resolve_study
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -15,7 +15,8 @@ def load_studies(paths):
     studies = {}
     for path in paths:
         study = read_yaml(path)
-        validate(study, "../schemas/study.schema.yaml")
+        check_schema(study, workflow.source_path("../schemas/study.schema.yaml"), path)  # one-line message
+        validate(study, "../schemas/study.schema.yaml")  # fills the schema's defaults
         study = resolve_study(study, path)
         if study["name"] in studies:
             raise ValueError(f"two study files use the name {study['name']!r}: {path} and "
@@ -39,8 +40,22 @@ TABLES = {
     "cfa_fit": "tables/cfa_fit.csv",
     "cfa_loadings": "tables/cfa_loadings.csv",
     "cfa_factor_correlations": "tables/cfa_factor_correlations.csv",
+    "cfa_comparison": "tables/cfa_comparison.csv",
+    "efa_diagnostics": "tables/efa_diagnostics.csv",
+    "parallel_analysis": "tables/parallel_analysis.csv",
+    "efa_loadings": "tables/efa_loadings.csv",
+    "efa_factors": "tables/efa_factors.csv",
+    "efa_factor_correlations": "tables/efa_factor_correlations.csv",
+    "invariance": "tables/invariance.csv",
+    "cross_validation": "tables/cross_validation.csv",
+    "cross_validation_fit": "tables/cross_validation_fit.csv",
     "regressions": "tables/regressions.csv",
     "regression_fit": "tables/regression_fit.csv",
+    "score_bands": "tables/score_bands.csv",
+    "caseness": "tables/caseness.csv",
+    "attachment_styles": "tables/attachment_styles.csv",
+    "descriptives": "tables/descriptives.csv",
+    "correlations": "tables/correlations.csv",
     "regression_blocks": "tables/regression_blocks.csv",
     "regression_diagnostics": "tables/regression_diagnostics.csv",
     "model_samples": "tables/model_samples.csv",
@@ -53,6 +68,7 @@ TABLES = {
 }
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
 FIGURES += ["interaction", "mediation", "partial_regression"]
+FIGURES += ["scree", "efa_loadings", "path_diagram"]
 
 
 wildcard_constraints:

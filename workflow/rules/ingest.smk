@@ -1,5 +1,9 @@
 rule ingest:
     """Read the raw export, keep only the declared columns (identifiers never pass)."""
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=20,
     input:
         data=lambda w: study_of(w)["data"]["path"],
     output:

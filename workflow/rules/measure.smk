@@ -1,11 +1,16 @@
 rule cfa:
-    """Confirmatory factor analysis (ML) of the study's attachment instrument."""
+    """Confirmatory factor analysis of the study's attachment instrument and nested-model tests."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         fit=f"{RESULTS}/{{study}}/tables/cfa_fit.csv",
         loadings=f"{RESULTS}/{{study}}/tables/cfa_loadings.csv",
         correlations=f"{RESULTS}/{{study}}/tables/cfa_factor_correlations.csv",
+        comparison=f"{RESULTS}/{{study}}/tables/cfa_comparison.csv",
     params:
         study=study_of,
     log:
@@ -14,3 +19,70 @@ rule cfa:
         f"{RESULTS}/{{study}}/benchmarks/cfa.tsv"
     script:
         "../scripts/cfa.py"
+
+
+rule efa:
+    """KMO, Bartlett's test, parallel analysis (seeded) and the rotated EFA of the instrument."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    input:
+        f"{RESULTS}/{{study}}/interim/clean.parquet",
+    output:
+        efa_loadings=f"{RESULTS}/{{study}}/tables/efa_loadings.csv",
+        efa_factors=f"{RESULTS}/{{study}}/tables/efa_factors.csv",
+        efa_factor_correlations=f"{RESULTS}/{{study}}/tables/efa_factor_correlations.csv",
+        efa_diagnostics=f"{RESULTS}/{{study}}/tables/efa_diagnostics.csv",
+        parallel_analysis=f"{RESULTS}/{{study}}/tables/parallel_analysis.csv",
+    params:
+        study=study_of,
+        seed=SEED,
+    log:
+        f"{RESULTS}/{{study}}/logs/efa.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/efa.tsv"
+    script:
+        "../scripts/efa.py"
+
+
+rule invariance:
+    """Measurement invariance (configural, metric, scalar[, strict]) across the grouping variable."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    input:
+        f"{RESULTS}/{{study}}/interim/clean.parquet",
+    output:
+        f"{RESULTS}/{{study}}/tables/invariance.csv",
+    params:
+        study=study_of,
+    log:
+        f"{RESULTS}/{{study}}/logs/invariance.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/invariance.tsv"
+    script:
+        "../scripts/invariance.py"
+
+
+rule cross_validation:
+    """Seeded random split: EFA on one part, CFA of the theory model on the other."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    input:
+        f"{RESULTS}/{{study}}/interim/clean.parquet",
+    output:
+        item_table=f"{RESULTS}/{{study}}/tables/cross_validation.csv",
+        fit=f"{RESULTS}/{{study}}/tables/cross_validation_fit.csv",
+    params:
+        study=study_of,
+        seed=SEED,
+    log:
+        f"{RESULTS}/{{study}}/logs/cross_validation.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/cross_validation.tsv"
+    script:
+        "../scripts/cross_validation.py"

@@ -1,6 +1,10 @@
 rule regress:
     """Outcome models declared in the study file (OLS, logit, Poisson, negative binomial): coefficients
     with BH-adjusted p, fit, hierarchical blocks, diagnostics, simple slopes and Johnson-Neyman."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
@@ -24,6 +28,10 @@ rule regress:
 
 rule mediate:
     """Mediation models: paths a, b, c, c' and the indirect effect with a seeded percentile bootstrap."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
@@ -41,6 +49,10 @@ rule mediate:
 
 rule sem:
     """Latent regressions (ML, as lavaan::sem): the instrument's factors predict observed outcomes."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     input:
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
@@ -59,6 +71,10 @@ rule sem:
 
 rule model_samples:
     """Rows used by every outcome, mediation and SEM model, and why the others were not."""
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     input:
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",

@@ -1,9 +1,15 @@
 rule formatted_tables:
     """Every result table in APA style as Markdown, LaTeX (booktabs) and Word (CSV stays full precision)."""
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     input:
         unpack(table_inputs),
     output:
         expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
+    params:
+        study=study_of,
     log:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
@@ -14,9 +20,14 @@ rule formatted_tables:
 
 rule figures:
     """Figures: exclusion flow, score distributions, dimension scatter, loadings, coefficients."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
     input:
         unpack(table_inputs),
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
+        styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
     output:
         **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
                         category="Figures") for name in FIGURES},
@@ -33,6 +44,10 @@ rule figures:
 
 rule provenance:
     """Package versions, resolved study config, SHA-256 of inputs, seed."""
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     input:
         data=lambda w: study_of(w)["data"]["path"],
         study_file=lambda w: study_of(w)["study_file"],
@@ -49,6 +64,10 @@ rule provenance:
 
 rule report:
     """Self-contained HTML report (figures embedded) of one study."""
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     input:
         unpack(table_inputs),
         formatted=rules.formatted_tables.output,

@@ -1,10 +1,16 @@
 rule score:
-    """Reverse keys and subscale scores with proration."""
+    """Reverse keys, subscale scores with proration, severity bands, caseness and item flags."""
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=20,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         summary=f"{RESULTS}/{{study}}/tables/score_summary.csv",
+        bands=f"{RESULTS}/{{study}}/tables/score_bands.csv",
+        caseness=f"{RESULTS}/{{study}}/tables/caseness.csv",
     params:
         study=study_of,
     log:
@@ -16,7 +22,11 @@ rule score:
 
 
 rule reliability:
-    """Cronbach's alpha (Feldt CI) per subscale and item statistics."""
+    """Cronbach's alpha (Feldt and bootstrap CIs), omega (psych::omega) per subscale, item statistics."""
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=60,
     input:
         f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
@@ -24,6 +34,7 @@ rule reliability:
         item_table=f"{RESULTS}/{{study}}/tables/reliability_items.csv",
     params:
         study=study_of,
+        seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/reliability.log",
     benchmark:

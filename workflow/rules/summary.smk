@@ -4,6 +4,10 @@ SUMMARY_TABLES = ["flow", "cfa_fit", "reliability", "regressions"]
 
 rule cross_study_summary:
     """Sample sizes, reliabilities, CFA fit and coefficients of all studies; pooled effects."""
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     input:
         **{f"{study}__{name}": f"{RESULTS}/{study}/{TABLES[name]}" for study in STUDIES for name in SUMMARY_TABLES},
     output:

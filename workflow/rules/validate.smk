@@ -1,5 +1,9 @@
 rule validate:
     """Missing codes, ranges, duplicates and careless-responding hurdles; full accounting."""
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
     input:
         f"{RESULTS}/{{study}}/interim/ingested.parquet",
     output:

@@ -1,12 +1,18 @@
 from attachstats import figures
+from attachstats.factor_figures import factor_figures
 from attachstats.runner import run_step
 from attachstats.tables import read_csv
 
 
 def main(sm):
-    tables = {name: read_csv(sm.input[name]) for name in ("flow", "cfa_loadings", "regressions", "score_summary",
-                                                          "simple_slopes", "slope_curve", "johnson_neyman", "mediation")}
-    made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study)
+    names = ("flow", "cfa_loadings", "regressions", "score_summary", "attachment_styles", "simple_slopes",
+             "slope_curve", "johnson_neyman", "mediation")
+    tables = {name: read_csv(sm.input[name]) for name in names}
+    made = figures.study_figures(read_csv(sm.input.scores), tables, sm.params.study, read_csv(sm.input.styles))
+    factor_tables = {name: read_csv(sm.input[name]) for name in ("parallel_analysis", "efa_diagnostics",
+                                                                 "efa_loadings", "cfa_loadings",
+                                                                 "cfa_factor_correlations")}
+    made.update(factor_figures(factor_tables, sm.params.study))
     for name, fig in made.items():
         figures.save_png(fig, sm.output[name], pdf=sm.output[f"{name}_pdf"])
 

@@ -2,13 +2,13 @@ from pathlib import Path
 
 from attachstats.apa import latex, markdown, table_model, write_docx
 from attachstats.runner import run_step
-from attachstats.tables import read_csv
+from attachstats.tables import display_table, read_csv
 
 
 def main(sm):
     names = list(dict.fromkeys(Path(out).stem for out in sm.output))
     for number, name in enumerate(names, start=1):
-        model = table_model(read_csv(sm.input[name]), name, number)
+        model = table_model(display_table(read_csv(sm.input[name]), name, sm.params.study), name, number)
         folder = Path(sm.output[0]).parent
         (folder / f"{name}.md").write_text(markdown(model), encoding="utf-8")
         (folder / f"{name}.tex").write_text(latex(model), encoding="utf-8")

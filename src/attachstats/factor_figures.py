@@ -1,0 +1,140 @@
+"""Figures of the factor analysis: scree with parallel analysis, EFA loading heat map and a
+path diagram of a CFA model (matplotlib only; no graphviz). Each function takes result
+tables and returns a Figure; nothing is computed here beyond layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .figures import COLUMN_IN, PAGE_IN, _plt
+
+
+def _empty(text: str) -> Any:
+    plt, _ = _plt()
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    ax.set_axis_off()
+    return fig
+
+
+def scree_figure(parallel: pd.DataFrame, diagnostics: pd.DataFrame) -> Any:
+    """Observed factor eigenvalues against the simulated mean and quantile (parallel analysis)."""
+    plt, pal = _plt()
+    if parallel.empty:
+        return _empty("no factor analysis in this study")
+    d = diagnostics.iloc[0]
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 2.6))
+    k = parallel["factor"]
+    ax.plot(k, parallel["observed"], marker="o", ms=3, lw=1, color=pal[0], label="observed (factors)")
+    ax.plot(k, parallel["simulated_mean"], ls="--", lw=0.9, color=pal[3], label="simulated mean")
+    q = float(d["parallel_quantile"])
+    ax.plot(k, parallel["simulated_quantile"], ls=":", lw=1.1, color=pal[3],
+            label=f"simulated {q * 100:.0f}th percentile")
+    nf = int(d["parallel_factors"])
+    if nf > 0:
+        ax.axvline(nf + 0.5, color="grey", lw=0.5)
+    ax.axhline(0, color="grey", lw=0.4)
+    ax.set_xlabel("factor number")
+    ax.set_ylabel("eigenvalue (reduced correlation matrix)")
+    ax.set_title(f"Parallel analysis: {nf} factor{'s' if nf != 1 else ''} "
+                 f"({int(d['parallel_iterations'])} simulated data sets)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def loading_heatmap(loadings: pd.DataFrame, cutoff: float) -> Any:
+    """Heat map of the rotated EFA loadings (items × factors); values ≥ cutoff annotated."""
+    plt, _ = _plt()
+    if loadings.empty:
+        return _empty("no factor analysis in this study")
+    factors = [c for c in loadings.columns[1:list(loadings.columns).index("h2")]]
+    m = loadings[factors].to_numpy(float)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(factors), max(2.0, 0.16 * len(m) + 0.8)))
+    im = ax.imshow(m, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if abs(m[i, j]) >= cutoff:
+                ax.text(j, i, f"{m[i, j]:.2f}".replace("0.", ".", 1), ha="center", va="center", fontsize=5,
+                        color="white" if abs(m[i, j]) > 0.6 else "black")
+    ax.set_xticks(range(len(factors)), factors)
+    ax.set_yticks(range(len(m)), loadings["item"], fontsize=5)
+    ax.set_title(f"EFA loadings (|λ| ≥ {cutoff:.2f} shown)")
+    fig.colorbar(im, ax=ax, shrink=0.6, label="loading")
+    fig.tight_layout()
+    return fig
+
+
+def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str) -> Any:
+    """Path diagram of a CFA model with standardised loadings and latent correlations.
+
+    Items are boxes in one column (grouped by their first factor), factors circles to their
+    right; single-headed arrows carry the standardised loadings, curved double-headed arrows
+    the latent correlations. Residual variances are not drawn.
+    """
+    plt, pal = _plt()
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    lo = loadings[loadings["model"] == model]
+    if lo.empty:
+        return _empty(f"model {model!r} was not fitted")
+    factors = list(dict.fromkeys(lo["factor"]))
+    items = list(dict.fromkeys(lo["item"]))
+    first = {it: lo.loc[lo["item"] == it, "factor"].iloc[0] for it in items}
+    items = sorted(items, key=lambda it: factors.index(first[it]))    # stable: grouped by factor
+    n = len(items)
+    step = 0.32
+    height = max(3.0, step * n + 0.8)
+    fig, ax = plt.subplots(figsize=(PAGE_IN * 0.75, height * 0.55))
+    y_item = {it: (n - 1 - k) * step for k, it in enumerate(items)}
+    x_item, x_fac = 0.0, 3.2
+    for it, y in y_item.items():
+        ax.add_patch(FancyBboxPatch((x_item - 0.45, y - 0.11), 0.9, 0.22, boxstyle="square,pad=0",
+                                    fc="white", ec="black", lw=0.6))
+        ax.text(x_item, y, it, ha="center", va="center", fontsize=5.5)
+    y_fac = {}
+    for j, f in enumerate(factors):
+        its = [it for it in items if first[it] == f]
+        y_fac[f] = float(np.mean([y_item[it] for it in its])) if its else float(np.mean(list(y_item.values())))
+    r = 0.55
+    xs = {f: x_fac + (1.3 if not any(first[it] == f for it in items) else 0.0) for f in factors}
+    for j, f in enumerate(factors):
+        ax.add_patch(Circle((xs[f], y_fac[f]), r, fc="white", ec=pal[j % len(pal)], lw=1.0))
+        ax.text(xs[f], y_fac[f], f, ha="center", va="center", fontsize=5.5)
+    for row in lo.itertuples():
+        j = factors.index(row.factor)
+        x0, y0 = xs[row.factor] - r, y_fac[row.factor]
+        x1, y1 = x_item + 0.45, y_item[row.item]
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=5, lw=0.5,
+                                     color=pal[j % len(pal)], shrinkA=0, shrinkB=0))
+        t = 0.78
+        ax.text(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t + 0.04, f"{row.std:.2f}".replace("0.", ".", 1),
+                fontsize=4.5, ha="center", va="bottom", color=pal[j % len(pal)])
+    for row in correlations[correlations["model"] == model].itertuples():
+        a, b = (xs[row.factor1] + r, y_fac[row.factor1]), (xs[row.factor2] + r, y_fac[row.factor2])
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="<|-|>", mutation_scale=5, lw=0.6, color="black",
+                                     connectionstyle="arc3,rad=-0.45"))
+        mx = max(a[0], b[0]) + 0.25 + 0.12 * abs(a[1] - b[1])
+        ax.text(mx, (a[1] + b[1]) / 2, f"{row.est:.2f}".replace("0.", ".", 1), fontsize=6, va="center")
+    ax.set_xlim(-0.7, max(xs.values()) + 2.2)
+    ax.set_ylim(-0.5, (n - 1) * step + 0.5)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(f"CFA {model.replace('_', '-')}: standardised estimates")
+    return fig
+
+
+def factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
+    """The factor-analysis figures of one study, by output name."""
+    from .factor_study import settings
+
+    s = settings(study)
+    cutoff = float(s["efa"]["cutoff"]) if s else 0.3
+    model = s.get("path_model", "") if s else ""
+    return {"scree": scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
+            "efa_loadings": loading_heatmap(tables["efa_loadings"], cutoff),
+            "path_diagram": path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"], model)}

@@ -1,0 +1,14 @@
+import pandas as pd
+
+from attachstats.factor_study import study_efa
+from attachstats.runner import run_step
+from attachstats.tables import write_csv
+
+
+def main(sm):
+    tables = study_efa(pd.read_parquet(sm.input[0]), sm.params.study, sm.params.seed)
+    for name, table in tables.items():
+        write_csv(table, sm.output[name])
+
+
+run_step(snakemake, main)
