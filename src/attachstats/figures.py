@@ -288,3 +288,66 @@ def power_curve(power: pd.DataFrame, alpha: float = 0.05) -> Any:
     ax.legend(frameon=False, fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def item_distributions(keyed: pd.DataFrame, low: int, high: int, title: str = "") -> Any:
+    """Share of each response category per item (keyed items), as a stacked horizontal bar chart."""
+    plt, _ = _plt()
+    import matplotlib as mpl
+
+    cats = list(range(low, high + 1))
+    shares = pd.DataFrame({c: (keyed == c).sum() / keyed.notna().sum() for c in cats}).fillna(0.0)
+    cmap = mpl.colormaps["cividis"]
+    colours = [cmap(i / max(1, len(cats) - 1)) for i in range(len(cats))]
+    fig, ax = plt.subplots(figsize=(PAGE_IN, max(2.0, 0.16 * len(shares) + 1.0)))
+    left = np.zeros(len(shares))
+    ypos = np.arange(len(shares))[::-1]
+    for c, col in zip(cats, colours):
+        ax.barh(ypos, shares[c], left=left, color=col, height=0.8, label=str(c), linewidth=0)
+        left += shares[c].to_numpy()
+    ax.set_yticks(ypos, shares.index, fontsize=5)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of answers (reverse-keyed items reversed)")
+    ax.set_title(title, pad=24)
+    ax.legend(title="response", ncol=len(cats), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
+              fontsize=6, title_fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def correlation_heatmap(correlations: pd.DataFrame) -> Any:
+    """Heat map of the pairwise correlations in ``tables/correlations.csv`` (diverging, −1 to 1)."""
+    plt, _ = _plt()
+    names = list(dict.fromkeys([*correlations["var1"], *correlations["var2"]])) if len(correlations) else []
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, COLUMN_IN))
+    if not names:
+        ax.text(0.5, 0.5, "no correlations", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    m = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for r in correlations.itertuples(index=False):
+        m.loc[r.var1, r.var2] = m.loc[r.var2, r.var1] = r.r
+    im = ax.imshow(m.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
+    ax.set_yticks(range(len(names)), names, fontsize=6)
+    if len(names) <= 12:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                v = m.iat[i, j]
+                ax.text(j, i, f"{v:.2f}".replace("0.", ".", 1), ha="center", va="center", fontsize=5,
+                        color="white" if abs(v) > 0.6 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="r")
+    fig.tight_layout()
+    return fig
+
+
+def data_figures(clean: pd.DataFrame, correlations: pd.DataFrame, study: Mapping[str, Any]) -> dict[str, Any]:
+    """Item response distributions of the factor-analysed instrument and the correlation heat map."""
+    from .scoring import keyed_items
+    from .study import instrument_of
+
+    key = (study.get("factor_analysis") or {}).get("instrument") or next(iter(study["instruments"]))
+    inst = instrument_of(study, key)
+    return {"item_distributions": item_distributions(keyed_items(clean, key, inst), inst.min, inst.max,
+                                                     f"{key} ({inst.id})"),
+            "correlation_heatmap": correlation_heatmap(correlations)}

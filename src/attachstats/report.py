@@ -22,6 +22,8 @@ from .tables import display_table, format_value, to_html
 CAPTIONS = {
     "flow": "Participant flow from raw responses to the analysed sample.",
     "score_distributions": "Distributions of the scale scores.",
+    "item_distributions": "Share of each response category per item of the attachment instrument (keyed).",
+    "correlation_heatmap": "Pairwise Pearson correlations of the scale scores and numeric covariates.",
     "dimensions": ("Attachment dimensions, one point per respondent, coloured by attachment category; dashed "
                    "lines at the cut values of the classification rule (the scale midpoint by default)."),
     "cfa_loadings": "Standardised CFA loadings with 95% confidence intervals.",

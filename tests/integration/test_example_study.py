@@ -159,3 +159,23 @@ def test_factor_analysis_recovers_the_population_structure(example):
     assert (cv["congruence"] > 0.95).all()
     comp = pd.read_csv(t / "cfa_comparison.csv").set_index(["restricted", "general"])
     assert comp.loc[("one_factor", "two_factor"), "p"] < 1e-10
+
+
+def test_results_paragraph_numbers_equal_the_csv_tables(example):
+    """The report's sentences are filled from the tables: parse them back and compare."""
+    import html as html_lib
+    import re
+
+    text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8"))
+    flow = pd.read_csv(example / "validation" / "flow.csv")
+    assert f"Of {flow['n_after'].iloc[0]:,} raw responses, {flow['n_after'].iloc[-1]:,} were analysed" in text
+    reg = pd.read_csv(example / "tables" / "regressions.csv")
+    ols = reg[(reg["family"] == "ols") & (reg["model"] == "depression")].set_index("term")
+    m = re.search(r"phq9_total on ecr_anxiety: b = (-?[\d.]+), 95% CI \[(-?[\d.]+), (-?[\d.]+)\]", text)
+    assert m, "sentence for depression on anxiety not found"
+    for got, col in zip(m.groups(), ["b", "ci_lo", "ci_hi"]):
+        assert abs(float(got) - ols.loc["ecr_anxiety", col]) <= 0.0005 + 1e-12, col
+    fit = pd.read_csv(example / "tables" / "cfa_fit.csv").set_index("model")
+    m = re.search(r"two-factor: χ²\((\d+)\) = ([\d,.]+)", text)
+    assert m and int(m.group(1)) == fit.loc["two_factor", "df"]
+    assert abs(float(m.group(2).replace(",", "")) - fit.loc["two_factor", "chi2"]) <= 0.005

@@ -29,7 +29,8 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "tables/efa_loadings.csv", "tables/efa_factors.csv", "tables/efa_factor_correlations.csv",
           "tables/invariance.csv", "tables/cross_validation.csv", "tables/cross_validation_fit.csv"]
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
-           "partial_regression", "scree", "efa_loadings", "path_diagram"]
+           "partial_regression", "scree", "efa_loadings", "path_diagram", "item_distributions",
+           "correlation_heatmap"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -115,7 +116,6 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES)
-    assert html.count("data:image/png;base64,") == 8
     assert "src=\"http" not in html and "Of 151 raw responses" in html
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
     assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64
@@ -172,6 +172,10 @@ def test_study_without_outcome_models(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "results" / "mini" / "report.html").read_text()
     assert "declares no outcome models" in html
+    assert "declares no mediation models" in html and "declares no latent regression models" in html
+    out = tmp_path / "results" / "mini" / "tables"
+    for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
+        assert pd.read_csv(out / f"{name}.csv").empty, name
 
 
 def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
@@ -203,10 +207,6 @@ def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
         if f.is_file():
             content = f.read_bytes()
             assert b"203.0.113." not in content and b"secret" not in content and b"example.org" not in content, f
-    assert "declares no mediation models" in html and "declares no latent regression models" in html
-    out = tmp_path / "results" / "mini" / "tables"
-    for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
-        assert pd.read_csv(out / f"{name}.csv").empty, name
 
 
 def test_bad_model_specification_stops_before_anything_runs(tmp_path):

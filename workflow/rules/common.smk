@@ -69,6 +69,7 @@ TABLES = {
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
 FIGURES += ["interaction", "mediation", "partial_regression"]
 FIGURES += ["scree", "efa_loadings", "path_diagram"]
+FIGURES += ["item_distributions", "correlation_heatmap"]
 
 
 wildcard_constraints:

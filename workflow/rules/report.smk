@@ -28,6 +28,7 @@ rule figures:
         unpack(table_inputs),
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
+        clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
                         category="Figures") for name in FIGURES},

@@ -1,3 +1,5 @@
+import pandas as pd
+
 from attachstats import figures
 from attachstats.factor_figures import factor_figures
 from attachstats.runner import run_step
@@ -13,6 +15,8 @@ def main(sm):
                                                                  "efa_loadings", "cfa_loadings",
                                                                  "cfa_factor_correlations")}
     made.update(factor_figures(factor_tables, sm.params.study))
+    made.update(figures.data_figures(pd.read_parquet(sm.input.clean), read_csv(sm.input.correlations),
+                                     sm.params.study))
     for name, fig in made.items():
         figures.save_png(fig, sm.output[name], pdf=sm.output[f"{name}_pdf"])
 
