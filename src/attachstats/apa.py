@@ -202,13 +202,10 @@ def write_docx(m: TableModel, path: str | Path) -> None:
     p.add_run(m.title).italic = True
     table = doc.add_table(rows=1 + len(m.rows), cols=max(1, len(m.columns)))
     table.style = None
-    for j, label in enumerate(m.columns):
-        table.cell(0, j).text = label
-    for i, row in enumerate(m.rows, start=1):
-        for j, value in enumerate(row):
-            table.cell(i, j).text = value
-    for i, tr in enumerate(table.rows):
-        for j, cell in enumerate(tr.cells):
+    # row by row: table.cell(i, j) rebuilds the whole cell grid on every call (quadratic time)
+    for i, (tr, values) in enumerate(zip(table.rows, [m.columns, *m.rows])):
+        for j, (cell, value) in enumerate(zip(tr.cells, values)):
+            cell.text = value
             para = cell.paragraphs[0]
             if j < len(m.numeric) and m.numeric[j] and i > 0:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -199,8 +199,16 @@ def map_columns(raw: pd.DataFrame, study: Mapping[str, Any], file: str = "<data>
         wanted[var["column"]] = name
     for key, block in study["instruments"].items():
         inst: Instrument = instrument_of(study, key)
-        for n, canon in zip(inst.item_numbers, item_columns(key, inst)):
-            wanted[block["columns"].replace("{n}", str(n))] = canon
+        spec = block["columns"]
+        if isinstance(spec, list):   # explicit raw names, in item order
+            if len(spec) != inst.n_items:
+                raise DataError(f"instruments.{key}.columns lists {len(spec)} columns but {inst.id} has "
+                                f"{inst.n_items} items", file=file)
+            raw_names = list(spec)
+        else:                        # a pattern such as "ECR_{n}"
+            raw_names = [spec.replace("{n}", str(n)) for n in inst.item_numbers]
+        for raw_name, canon in zip(raw_names, item_columns(key, inst)):
+            wanted[raw_name] = canon
     declared_identifiers = [c for c in wanted if IDENTIFYING.search(c)
                             or c in set(study.get("identifying_columns", []))]
     if declared_identifiers:

@@ -172,6 +172,10 @@ def test_study_without_outcome_models(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "results" / "mini" / "report.html").read_text()
     assert "declares no outcome models" in html
+    assert "declares no mediation models" in html and "declares no latent regression models" in html
+    out = tmp_path / "results" / "mini" / "tables"
+    for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
+        assert pd.read_csv(out / f"{name}.csv").empty, name
 
 
 def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
@@ -203,10 +207,6 @@ def test_qualtrics_style_spss_export_runs_and_leaks_no_identifier(tmp_path):
         if f.is_file():
             content = f.read_bytes()
             assert b"203.0.113." not in content and b"secret" not in content and b"example.org" not in content, f
-    assert "declares no mediation models" in html and "declares no latent regression models" in html
-    out = tmp_path / "results" / "mini" / "tables"
-    for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
-        assert pd.read_csv(out / f"{name}.csv").empty, name
 
 
 def test_bad_model_specification_stops_before_anything_runs(tmp_path):

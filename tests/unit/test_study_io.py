@@ -73,3 +73,16 @@ def test_ingest_without_id_column(tmp_path, monkeypatch):
     del d["id_column"]
     out = ingest(resolve_study(d, tmp_path / "s.yaml"))
     assert out["id"].tolist() == ["row1", "row2", "row3", "row4", "row5"]
+
+
+def test_items_mapped_by_explicit_column_list(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = make_survey(5)
+    renamed = raw.rename(columns={f"PHQ_{i}": f"depr{chr(96 + i)}" for i in range(1, 10)})
+    d = study_dict()
+    d["instruments"]["phq9"]["columns"] = [f"depr{chr(96 + i)}" for i in range(1, 10)]
+    out = map_columns(renamed, resolve_study(d, tmp_path / "s.yaml"))
+    assert out["phq9_3"].tolist() == raw["PHQ_3"].tolist()
+    d["instruments"]["phq9"]["columns"] = ["depra", "deprb"]
+    with pytest.raises(DataError, match="lists 2 columns but phq-9 has 9 items"):
+        map_columns(renamed, resolve_study(d, tmp_path / "s.yaml"))
