@@ -21,6 +21,9 @@ def test_overview_and_pool():
     ov = study_overview(t)
     assert ov["study"].tolist() == ["a", "b", "c"]
     assert ov["n_analysed"].tolist() == [95, 55, 75] and ov["cfi"].tolist() == [0.98] * 3
+    assert ov["cfa_estimator"].tolist() == ["ML"] * 3         # a table without the column: ML
+    t["b"]["cfa_fit"] = t["b"]["cfa_fit"].assign(estimator="MLR")
+    assert study_overview(t)["cfa_estimator"].tolist() == ["ML", "MLR", "ML"]
     coefs = stacked(t, "regressions")
     assert len(coefs) == 6 and coefs.columns[0] == "study"
     meta = pool_coefficients(coefs)
