@@ -1,27 +1,49 @@
-"""Vectorised nonparametric bootstrap of item covariance matrices (pairwise missing data).
+"""Vectorised nonparametric bootstrap: resample sums and pairwise covariance matrices.
 
-A bootstrap resample is a vector of row counts (how often each row is drawn). Every
-pairwise-complete covariance of every resample is computed at once from weighted sums over
-the rows that answer both items, so a resample costs a few matrix products instead of a
-Python loop over data frames. The covariances equal R's ``cov(x[idx, ], use = "pairwise")``
-on the resampled rows.
+A bootstrap resample of ``n`` rows is a vector of row counts ``w`` (how often each row is
+drawn when ``n`` rows are drawn with replacement, each with probability 1/n). Every statistic
+used here is a function of weighted sums ``w @ Z`` of per-row quantities ``Z`` (products of
+item responses, cross-products of a design matrix), so a resample costs a matrix product
+instead of a Python loop over data frames, and no resample ever materialises its rows.
+
+**How the counts are drawn.** The rows are cut into blocks of 256. For a batch of up to
+1,000 resamples, the number of draws landing in each block is one multinomial draw
+(``n`` draws over blocks with probabilities size/n); the draws inside a block are then
+uniform on its rows (one random byte each for a full block). This is exactly the
+distribution of ``n`` independent uniform row draws, but it is generated block by block: the
+counts of a block (resamples × 256) stay in cache, are multiplied into the running sums at
+once, and are discarded, so memory stays ``O(resamples × columns)`` whatever ``n`` is, and
+the time grows linearly in ``n`` and in the number of resamples. The same generator state
+gives the same counts (:func:`resample_counts` returns them as one matrix, for checks and
+small data).
+
+The pairwise-complete covariances of every resample (:func:`pairwise_moments`) equal R's
+``cov(x[idx, ], use = "pairwise")`` on the resampled rows; rows that answer every item
+contribute through ``k(k + 1)/2`` cross-products only, rows with a missing answer through
+per-pair sums.
 
 Example
 -------
 >>> import numpy as np
 >>> x = np.array([[1., 2.], [2., 1.], [3., 5.], [4., np.nan]])
->>> w = resample_counts(4, 3, np.random.default_rng(0))
->>> pairwise_cov_resamples(x, w).shape
+>>> mom = pairwise_moments(x, 3, np.random.default_rng(0))
+>>> mom.cov().shape
 (3, 2, 2)
 """
 
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
+from typing import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["resample_counts", "pairwise_cov_resamples", "pairwise_corr_resamples", "percentile_ci", "scale_rng"]
+__all__ = ["resample_counts", "resample_sums", "pairwise_moments", "PairwiseMoments", "percentile_ci",
+           "scale_rng"]
+
+_BLOCK = 256      # rows per block (a full block's draws are single random bytes)
+_BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
 
 
 def scale_rng(seed: int, name: str) -> np.random.Generator:
@@ -29,70 +51,156 @@ def scale_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
 
 
+def _count_blocks(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Yield ``(r0, lo, counts)``: counts (float, resamples r0.. × rows lo..lo + size) block by block."""
+    if n < 1:
+        raise ValueError("a bootstrap needs at least one row")
+    starts = np.arange(0, n, _BLOCK)
+    sizes = np.minimum(starts + _BLOCK, n) - starts
+    probs = sizes / n
+    for r0 in range(0, n_boot, _BATCH):
+        b = min(_BATCH, n_boot - r0)
+        per_block = rng.multinomial(n, probs, size=b)
+        offsets = np.arange(b, dtype=np.intp) * _BLOCK
+        for j, (lo, size) in enumerate(zip(starts.tolist(), sizes.tolist())):
+            c = per_block[:, j]
+            local = rng.integers(0, size, int(c.sum()), dtype=np.uint8).astype(np.intp)
+            local += np.repeat(offsets, c)
+            counts = np.bincount(local, minlength=b * _BLOCK).reshape(b, _BLOCK)[:, :size]
+            yield r0, lo, counts.astype(np.float64)
+
+
 def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n_boot, n)`` counts: how often each of ``n`` rows is drawn in each resample."""
-    idx = rng.integers(0, n, size=(n_boot, n))
-    counts = np.zeros((n_boot, n), dtype=np.float64)
-    np.add.at(counts, (np.repeat(np.arange(n_boot), n), idx.ravel()), 1.0)
-    return counts
+    """``(n_boot, n)`` counts: how often each of ``n`` rows is drawn in each resample.
+
+    The same counts that :func:`resample_sums` uses for the same generator state; each row
+    sums to ``n``. Memory is ``n_boot × n`` floats: meant for checks and small data.
+    """
+    out = np.zeros((n_boot, n))
+    for r0, lo, counts in _count_blocks(n, n_boot, rng):
+        out[r0:r0 + len(counts), lo:lo + counts.shape[1]] = counts
+    return out
 
 
-def pairwise_cov_resamples(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Pairwise-complete covariance matrices of each resample.
+def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray]], n_boot: int,
+                  rng: np.random.Generator) -> list[np.ndarray]:
+    """Weighted column sums ``counts @ Z`` of every resample, without holding the counts.
+
+    Parameters
+    ----------
+    n : int
+        Rows resampled.
+    parts : sequence of (rows, Z)
+        ``rows`` are increasing row numbers in ``0..n-1`` (None: all rows) and ``Z`` holds one
+        line per listed row; several parts let rows of different kinds carry different
+        columns.
+    n_boot : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    list of ndarray
+        One ``(n_boot, Z.shape[1])`` array per part: ``resample_counts(n, n_boot, rng)[:, rows] @ Z``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.arange(10.0)[:, None]
+    >>> s = resample_sums(10, [(None, z)], 4, np.random.default_rng(1))[0]
+    >>> w = resample_counts(10, 4, np.random.default_rng(1))
+    >>> bool(np.allclose(s, w @ z))
+    True
+    """
+    fixed = []
+    for rows, z in parts:
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
+        if len(rows) != len(z):
+            raise ValueError("each part needs one line of Z per listed row")
+        fixed.append((rows, np.ascontiguousarray(z, dtype=np.float64),
+                      np.searchsorted(rows, np.arange(0, n + _BLOCK, _BLOCK))))
+    out = [np.zeros((n_boot, z.shape[1])) for _, z, _ in fixed]
+    for r0, lo, counts in _count_blocks(n, n_boot, rng):
+        j = lo // _BLOCK
+        for acc, (rows, z, bounds) in zip(out, fixed):
+            a, b = bounds[j], bounds[j + 1]
+            if a == b:
+                continue
+            w = counts if (b - a == counts.shape[1]) else counts[:, rows[a:b] - lo]
+            acc[r0:r0 + len(counts)] += w @ z[a:b]
+    return out
+
+
+@dataclass
+class PairwiseMoments:
+    """Per-resample sums over the drawn rows answering both items i and j, each ``(B, k, k)``.
+
+    ``cnt[b, i, j]`` rows, ``si[b, i, j]`` sum of item i, ``sii[b, i, j]`` sum of its
+    squares, ``sij[b, i, j]`` sum of the products (items centred at their full-sample means).
+    """
+
+    cnt: np.ndarray
+    si: np.ndarray
+    sii: np.ndarray
+    sij: np.ndarray
+
+    def cov(self) -> np.ndarray:
+        """Pairwise-complete covariance matrices (divisor N − 1; NaN below two rows)."""
+        sj = self.si.transpose(0, 2, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cov = (self.sij - self.si * sj / self.cnt) / (self.cnt - 1.0)
+        cov[self.cnt < 2] = np.nan
+        return cov
+
+    def corr(self) -> np.ndarray:
+        """Pairwise-complete correlations (R's ``cor(use = "pairwise")``): each uses the
+        means and variances of the rows answering both items."""
+        sj, sjj = self.si.transpose(0, 2, 1), self.sii.transpose(0, 2, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = (self.sij - self.si * sj / self.cnt) / np.sqrt((self.sii - self.si * self.si / self.cnt)
+                                                               * (sjj - sj * sj / self.cnt))
+        r[self.cnt < 2] = np.nan
+        idx = np.arange(r.shape[1])
+        r[:, idx, idx] = 1.0
+        return r
+
+
+def pairwise_moments(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> PairwiseMoments:
+    """Pairwise-complete moments of ``n_boot`` resamples of the rows of ``x`` (NaN = missing).
 
     Parameters
     ----------
     x : ndarray (n, k)
-        Item responses, NaN when missing.
-    counts : ndarray (B, n)
-        Row counts of each resample (:func:`resample_counts`).
+    n_boot : int
+    rng : numpy.random.Generator
+        The counts are those of ``resample_counts(n, n_boot, rng)``.
 
     Returns
     -------
-    ndarray (B, k, k)
-        Covariance of items i and j over the drawn rows answering both (divisor N - 1);
-        the diagonal is the variance over the rows answering the item. NaN where fewer
-        than two drawn rows answer both.
+    PairwiseMoments
     """
     n, k = x.shape
-    m = (~np.isnan(x)).astype(np.float64)
-    x0 = np.where(np.isnan(x), 0.0, x)
-    both = (m[:, :, None] * m[:, None, :]).reshape(n, k * k)
-    xi = (x0[:, :, None] * m[:, None, :]).reshape(n, k * k)
-    xij = (x0[:, :, None] * x0[:, None, :]).reshape(n, k * k)
-    cnt = (counts @ both).reshape(-1, k, k)
-    si = (counts @ xi).reshape(-1, k, k)
-    sij = (counts @ xij).reshape(-1, k, k)
-    sj = si.transpose(0, 2, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = (sij - si * sj / cnt) / (cnt - 1.0)
-    cov[cnt < 2] = np.nan
-    return cov
-
-
-def pairwise_corr_resamples(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Pairwise-complete correlation matrices of each resample (R's ``cor(use = "pairwise")``).
-
-    Each correlation uses the means and variances of the rows that answer both items.
-    """
-    n, k = x.shape
-    m = (~np.isnan(x)).astype(np.float64)
-    x0 = np.where(np.isnan(x), 0.0, x)
-    both = (m[:, :, None] * m[:, None, :]).reshape(n, k * k)
-    xi = (x0[:, :, None] * m[:, None, :]).reshape(n, k * k)
-    xii = (x0[:, :, None] ** 2 * m[:, None, :]).reshape(n, k * k)
-    xij = (x0[:, :, None] * x0[:, None, :]).reshape(n, k * k)
-    cnt = (counts @ both).reshape(-1, k, k)
-    si = (counts @ xi).reshape(-1, k, k)
-    sii = (counts @ xii).reshape(-1, k, k)
-    sij = (counts @ xij).reshape(-1, k, k)
-    sj, sjj = si.transpose(0, 2, 1), sii.transpose(0, 2, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (sij - si * sj / cnt) / np.sqrt((sii - si * si / cnt) * (sjj - sj * sj / cnt))
-    r[cnt < 2] = np.nan
-    idx = np.arange(k)
-    r[:, idx, idx] = 1.0
-    return r
+    x = x - np.nanmean(x, axis=0)                    # centring keeps the sums well conditioned
+    miss = np.isnan(x)
+    full = ~miss.any(axis=1)
+    iu = np.triu_indices(k)
+    xc = x[full]
+    z_full = np.column_stack([np.ones(len(xc)), xc, xc[:, iu[0]] * xc[:, iu[1]]])
+    m = (~miss[~full]).astype(np.float64)
+    x0 = np.where(miss[~full], 0.0, x[~full])
+    z_part = np.column_stack([(m[:, :, None] * m[:, None, :]).reshape(-1, k * k),
+                              (x0[:, :, None] * m[:, None, :]).reshape(-1, k * k),
+                              (x0[:, :, None] ** 2 * m[:, None, :]).reshape(-1, k * k),
+                              (x0[:, :, None] * x0[:, None, :]).reshape(-1, k * k)])
+    s_full, s_part = resample_sums(n, [(np.flatnonzero(full), z_full), (np.flatnonzero(~full), z_part)],
+                                   n_boot, rng)
+    cnt, si, sii, sij = (s_part[:, q * k * k:(q + 1) * k * k].reshape(-1, k, k) for q in range(4))
+    prod = np.zeros((n_boot, k, k))
+    prod[:, iu[0], iu[1]] = s_full[:, 1 + k:]
+    prod[:, iu[1], iu[0]] = s_full[:, 1 + k:]
+    lin = s_full[:, 1:1 + k]
+    diag = np.diagonal(prod, axis1=1, axis2=2)
+    return PairwiseMoments(cnt=cnt + s_full[:, :1, None], si=si + lin[:, :, None], sii=sii + diag[:, :, None],
+                           sij=sij + prod)
 
 
 def percentile_ci(values: np.ndarray, ci: float = 0.95, max_failed: float = 0.05) -> tuple[float, float]:

@@ -199,12 +199,16 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, name: str = "") -> tuple[float, floa
     from scipy.special import digamma, polygamma
 
     n = len(y)
+    # the gamma-function terms depend on y only through its distinct values (counts have few)
+    y_values, y_counts = np.unique(y, return_counts=True)
 
     def score(t: float) -> float:
-        return float(np.sum(digamma(t + y) - digamma(t) + math.log(t) + 1 - np.log(t + mu) - (y + t) / (mu + t)))
+        return float(y_counts @ digamma(t + y_values) + n * (math.log(t) + 1 - digamma(t))
+                     - np.sum(np.log(t + mu) + (y + t) / (mu + t)))
 
     def info(t: float) -> float:
-        return float(np.sum(-polygamma(1, t + y) + polygamma(1, t) - 1 / t + 2 / (mu + t) - (y + t) / (mu + t) ** 2))
+        return float(n * (polygamma(1, t) - 1 / t) - y_counts @ polygamma(1, t + y_values)
+                     + np.sum(2 / (mu + t) - (y + t) / (mu + t) ** 2))
 
     denom = float(np.sum((y / mu - 1) ** 2))
     t = n / denom if denom > 0 else 1.0

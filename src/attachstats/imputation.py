@@ -8,8 +8,9 @@ observed rows, a coefficient vector β* is drawn from its posterior (σ*² = SSR
 β* ~ N(β̂, σ*²(X'X)⁻¹)), and each missing value is replaced by the observed value of one
 of the 5 donors whose prediction X β̂ is closest to the missing row's X β* (type-1
 matching). Missing values start as random draws from the observed values; the cycle runs
-``iterations`` times per data set. PMM imputes only values that occur in the data, so
-counts stay counts and 0/1 codes stay 0/1. Everything random comes from the
+``iterations`` times per data set. Donors are found by sorting the observed rows'
+predictions, so the cost grows linearly with the number of rows. PMM imputes only values
+that occur in the data, so counts stay counts and 0/1 codes stay 0/1. Everything random comes from the
 ``numpy.random.Generator`` passed in: same generator state, same imputations. Categorical
 columns may be predictors of the imputation models, but imputing a categorical column is
 not implemented (a :class:`~attachstats.errors.ModelError` says so).
@@ -52,42 +53,67 @@ POOL_COLUMNS = ["term", "estimate", "ubar", "b", "t", "dfcom", "df", "riv", "lam
 _DONORS = 5
 
 
-def _design(df: pd.DataFrame, exclude: str) -> np.ndarray:
-    """Intercept plus every other column (categorical ones as dummies of the non-first levels)."""
-    cols = [np.ones(len(df))]
-    for c in df.columns:
-        if c == exclude:
-            continue
-        s = df[c]
-        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype):
-            levels = sorted(pd.unique(s.astype(str)))
-            vals = s.astype(str).to_numpy()
-            cols += [(vals == lev).astype(float) for lev in levels[1:]]
-        else:
-            cols.append(s.to_numpy(dtype=float))
-    return np.column_stack(cols)
+def _dummies(s: pd.Series) -> list[np.ndarray]:
+    """0/1 columns for the non-first levels of a categorical (or text) column."""
+    vals = s.astype(str).to_numpy()
+    levels = sorted(pd.unique(vals))
+    return [(vals == lev).astype(float) for lev in levels[1:]]
 
 
-def _pmm_draw(y_obs: np.ndarray, x_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One PMM draw (Bayesian linear regression, type-1 matching, 5 donors)."""
-    n, k = x_obs.shape
-    xtx = x_obs.T @ x_obs
-    xtx += np.eye(k) * 1e-5 * max(np.abs(np.diag(xtx)).max(), 1.0)       # mice's ridge
+def _nearest_donors(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Index of one of the ``k`` donors closest to each recipient (type-1 matching).
+
+    The donors are sorted by their prediction plus a random jitter far below any real
+    difference (1e-12 of the predictions' range), so donors with tied predictions sit in
+    random order; the ``k`` nearest donors of a recipient lie within ``k`` places either
+    side of its insertion point in the sorted predictions. As in R's ``mice`` (its C++
+    matcher shuffles the donors once per call), all recipients of one draw see the same
+    random order of tied donors. Cost O((n_obs + n_mis) log n_obs), never a distance matrix.
+    """
+    n = len(yhat_obs)
+    k = min(k, n)
+    span = float(yhat_obs.max() - yhat_obs.min()) if n else 0.0
+    order = np.argsort(yhat_obs + rng.random(n) * (1e-12 * (1.0 + span)))
+    s = yhat_obs[order]
+    pos = np.searchsorted(s, yhat_mis)
+    cand = pos[:, None] + np.arange(-k, k)[None, :]
+    valid = (cand >= 0) & (cand < n)
+    cand = np.clip(cand, 0, n - 1)
+    d = np.where(valid, np.abs(s[cand] - yhat_mis[:, None]), np.inf)
+    near = np.argsort(d, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(yhat_mis))
+    pick = near[rows, rng.integers(0, k, len(yhat_mis))]
+    return order[cand[rows, pick]]
+
+
+def _pmm_draw(X: np.ndarray, j: int, mis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One PMM draw for column ``j`` of ``X`` (Bayesian linear regression, type-1 matching).
+
+    ``X`` holds every column of the imputation model (intercept, dummies, numeric
+    variables with their current values); column ``j`` is regressed on all the others over
+    the rows where it is observed (``~mis``). The cross-products of the observed rows are
+    those of all rows minus those of the missing rows, so no copy of the observed rows is
+    made. Returns the imputed values for the rows in ``mis``.
+    """
+    X_mis = X[mis]
+    gram = X.T @ X - X_mis.T @ X_mis
+    keep = np.r_[0:j, j + 1:X.shape[1]]
+    xtx = gram[np.ix_(keep, keep)]
+    xty = gram[keep, j]
+    n, k = int((~mis).sum()), len(keep)
+    xtx = xtx + np.eye(k) * 1e-5 * max(np.abs(np.diag(xtx)).max(), 1.0)       # mice's ridge
     v = np.linalg.inv(xtx)
     v = (v + v.T) / 2
-    beta_hat = v @ x_obs.T @ y_obs
-    resid = y_obs - x_obs @ beta_hat
+    beta_hat = v @ xty
+    obs = ~mis
+    y_obs = X[obs, j]
+    yhat_obs = (X @ np.insert(beta_hat, j, 0.0))[obs]
+    resid = y_obs - yhat_obs
     df = max(n - k, 1)
     sigma_star = math.sqrt(float(resid @ resid) / rng.chisquare(df))
     beta_star = beta_hat + sigma_star * (np.linalg.cholesky(v) @ rng.standard_normal(k))
-    yhat_obs = x_obs @ beta_hat
-    yhat_mis = x_mis @ beta_star
-    d = np.abs(yhat_mis[:, None] - yhat_obs[None, :])
-    # the 5 nearest donors, ties broken at random (a random jitter of the order)
-    jitter = rng.random(d.shape) * 1e-12 * (1 + d.max())
-    near = np.argpartition(d + jitter, min(_DONORS, n) - 1, axis=1)[:, :min(_DONORS, n)]
-    pick = near[np.arange(len(x_mis)), rng.integers(0, near.shape[1], len(x_mis))]
-    return y_obs[pick]
+    yhat_mis = X_mis[:, keep] @ beta_star
+    return y_obs[_nearest_donors(yhat_obs, yhat_mis, _DONORS, rng)]
 
 
 def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
@@ -109,32 +135,46 @@ def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
     Returns
     -------
     list of pandas.DataFrame
-        ``m`` copies without missing values, same index and dtypes where possible.
+        ``m`` copies without missing values, same index and dtypes where possible (imputed
+        columns become float).
+
+    Notes
+    -----
+    Work is done on one NumPy array per imputation (intercept, dummies, numeric columns)
+    and grows linearly with the number of rows (times a log factor for sorting the donors'
+    predictions).
     """
     missing = {c: data[c].isna().to_numpy() for c in data.columns}
     to_impute = [c for c in data.columns if missing[c].any()]
-    for c in to_impute:
+    numeric = []
+    for c in data.columns:
         s = data[c]
-        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+        is_cat = isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype)
+        if c in to_impute and is_cat:
             raise ModelError(f"model {name!r}: imputing the categorical variable {c!r} "
                              f"({int(missing[c].sum())} missing) is not implemented; use missing: "
                              "{method: listwise} for this model")
-        if (~missing[c]).sum() < 2:
+        if c in to_impute and (~missing[c]).sum() < 2:
             raise ModelError(f"model {name!r}: {c!r} has fewer than 2 observed values; it cannot be imputed")
+        if not is_cat:
+            numeric.append(c)
+    dummies = [d for c in data.columns if c not in numeric for d in _dummies(data[c])]
+    base = np.column_stack([np.ones(len(data)), *dummies, data[numeric].to_numpy(dtype=float)])
+    first = 1 + len(dummies)
+    where = {c: first + numeric.index(c) for c in to_impute}
     out = []
     for _ in range(m):
-        cur = data.copy()
+        cur = base.copy()
         for c in to_impute:
-            obs = cur.loc[~missing[c], c].to_numpy(dtype=float)
-            cur[c] = cur[c].astype(float)
-            cur.loc[missing[c], c] = rng.choice(obs, size=int(missing[c].sum()), replace=True)
+            j, mis = where[c], missing[c]
+            cur[mis, j] = rng.choice(cur[~mis, j], size=int(mis.sum()), replace=True)
         for _ in range(iterations):
             for c in to_impute:
-                X = _design(cur, exclude=c)
-                y = cur[c].to_numpy(dtype=float)
-                mis = missing[c]
-                cur.loc[mis, c] = _pmm_draw(y[~mis], X[~mis], X[mis], rng)
-        out.append(cur)
+                cur[missing[c], where[c]] = _pmm_draw(cur, where[c], missing[c], rng)
+        done = data.copy()
+        for c in to_impute:
+            done[c] = cur[:, where[c]]
+        out.append(done)
     return out
 
 

@@ -15,7 +15,8 @@ re-estimated in every resample and the interval taken at the α/2 and 1 − α/2
 is the standard deviation of the bootstrap values, and it has no t test. The resamples are
 not fitted one by one: a resample is a vector of row counts w, and both regressions are
 solved at once for all resamples from the weighted normal equations
-(X' diag(w) X) β = X' diag(w) y, built as w @ [xᵢxᵢ'] (see :func:`bootstrap_indirect`).
+(X' diag(w) X) β = X' diag(w) y, built as w @ [xᵢxᵢ'] block by block without holding the
+counts (:mod:`attachstats.bootstrap`), so memory does not grow with the number of rows.
 ``std`` is the completely standardised effect (``a·sd(x)/sd(m)``, ``b·sd(m)/sd(y)``,
 ``c``, ``c′`` and ``a·b`` times ``sd(x)/sd(y)``).
 
@@ -43,34 +44,16 @@ import pandas as pd
 from .errors import ModelError
 from .modelspec import MediationSpec
 
-__all__ = ["fit_mediation", "bootstrap_indirect", "bootstrap_counts", "MEDIATION_COLUMNS"]
+__all__ = ["fit_mediation", "bootstrap_indirect", "MEDIATION_COLUMNS"]
 
 #: Columns of ``tables/mediation.csv``.
 MEDIATION_COLUMNS = ["model", "path", "x", "mediator", "outcome", "estimate", "se", "ci_lo", "ci_hi", "std", "stat",
                      "p", "ci_method", "n_boot", "n"]
 
-_CHUNK = 500
-
-
-def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Row counts of ``n_boot`` resamples of ``n`` rows with replacement, shape (n_boot, n).
-
-    Resample r draws ``rng.integers(0, n, n)`` (one call for all resamples, row-major), so
-    the counts equal ``np.bincount(idx[r], minlength=n)`` of those indices.
-    """
-    idx = rng.integers(0, n, size=(n_boot, n))
-    flat = (idx + (np.arange(n_boot) * n)[:, None]).ravel()
-    return np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(float)
-
-
-def _weighted_solve(counts: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """β of every resample: solve (X' W X) β = X' W y for each row of ``counts``."""
-    k = X.shape[1]
-    outer = (X[:, :, None] * X[:, None, :]).reshape(len(X), k * k)
-    xtwx = (counts @ outer).reshape(-1, k, k)
-    xtwy = counts @ (X * y[:, None])
+def _solve_stack(gram: np.ndarray, idx: list[int], target: int) -> np.ndarray:
+    """β of every resample: solve G[idx, idx] β = G[idx, target] for each matrix of the stack."""
     try:
-        return np.linalg.solve(xtwx, xtwy[:, :, None])[:, :, 0]
+        return np.linalg.solve(gram[:, idx][:, :, idx], gram[:, idx, target][:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
         raise ModelError("a bootstrap resample has a singular design (too few distinct rows); "
                          "use more data or fewer covariates") from None
@@ -80,29 +63,37 @@ def bootstrap_indirect(x: np.ndarray, m: np.ndarray, y: np.ndarray, covariates: 
                        rng: np.random.Generator) -> np.ndarray:
     """Bootstrap distribution of a·b, vectorised over resamples (see the module docstring).
 
+    Both regressions of a resample come from one matrix of weighted cross-products of
+    ``[1, x, m, covariates, y]`` (centred), accumulated by
+    :func:`attachstats.bootstrap.resample_sums` without holding the resamples' row counts.
+
     Parameters
     ----------
     x, m, y : array, shape (n,)
     covariates : array, shape (n, q) (q may be 0)
     n_boot : int
     rng : numpy.random.Generator
+        The counts are those of ``attachstats.bootstrap.resample_counts(n, n_boot, rng)``.
 
     Returns
     -------
     numpy.ndarray, shape (n_boot,)
     """
-    n = len(x)
-    one = np.ones((n, 1))
-    Xa = np.column_stack([one, x, covariates])          # m ~ x + cov: a at column 1
-    Xb = np.column_stack([one, x, m, covariates])       # y ~ x + m + cov: b at column 2
-    counts = bootstrap_counts(n, n_boot, rng)
-    out = np.empty(n_boot)
-    for start in range(0, n_boot, _CHUNK):
-        w = counts[start:start + _CHUNK]
-        a = _weighted_solve(w, Xa, m)[:, 1]
-        b = _weighted_solve(w, Xb, y)[:, 2]
-        out[start:start + _CHUNK] = a * b
-    return out
+    from .bootstrap import resample_sums
+
+    n, q = len(x), covariates.shape[1]
+    v = np.column_stack([x, m, covariates, y]).astype(float)
+    v = np.column_stack([np.ones(n), v - v.mean(axis=0)])      # centring: same slopes, better conditioned
+    p = v.shape[1]
+    iu = np.triu_indices(p)
+    sums = resample_sums(n, [(None, v[:, iu[0]] * v[:, iu[1]])], n_boot, rng)[0]
+    gram = np.zeros((n_boot, p, p))
+    gram[:, iu[0], iu[1]] = sums
+    gram[:, iu[1], iu[0]] = sums
+    cov_idx = list(range(3, 3 + q))
+    a = _solve_stack(gram, [0, 1, *cov_idx], 2)[:, 1]          # m ~ 1 + x + cov
+    b = _solve_stack(gram, [0, 1, 2, *cov_idx], p - 1)[:, 2]   # y ~ 1 + x + m + cov
+    return a * b
 
 
 def fit_mediation(data: pd.DataFrame, spec: MediationSpec, rng: np.random.Generator) -> pd.DataFrame:

@@ -358,23 +358,19 @@ def omega_nfactors_for(k: int, requested: int = 3) -> int:
     return requested if k >= 3 * requested else 1
 
 
-def omega_bootstrap(x: np.ndarray, nfactors: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def omega_bootstrap(rs: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray]:
     """omega_total and omega_h of every bootstrap resample, all fitted at once.
 
-    The resamples' correlation matrices come from
-    :func:`attachstats.bootstrap.pairwise_corr_resamples` and are all fitted together, each
-    exactly as :func:`omega` fits the full sample. A resample
-    whose correlation matrix cannot be computed (an item without variance among the drawn
-    rows) gives NaN.
+    ``rs`` holds the resamples' correlation matrices ``(B, k, k)`` (from
+    :meth:`attachstats.bootstrap.PairwiseMoments.corr`); they are fitted together, each
+    exactly as :func:`omega` fits the full sample. A resample whose correlation matrix
+    cannot be computed (an item without variance among the drawn rows) gives NaN.
 
     Returns
     -------
     omega_total, omega_h : ndarray (B,)
         ``omega_h`` is NaN throughout for a one-factor omega.
     """
-    from .bootstrap import pairwise_corr_resamples
-
-    rs = pairwise_corr_resamples(x, counts)
     tot = np.full(len(rs), np.nan)
     hier = np.full(len(rs), np.nan)
     ok = np.isfinite(rs).all(axis=(1, 2))

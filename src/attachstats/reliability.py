@@ -26,8 +26,8 @@ SD). On data without such rows the two agree exactly. Drop fully empty rows befo
 :func:`reliability_table` adds McDonald's omega (``omega_total``, ``omega_h``) as
 ``psych::omega`` computes it (:mod:`attachstats.omega`) and, with ``n_boot > 0``,
 percentile bootstrap intervals of alpha and omega: rows are resampled with replacement,
-every resample's pairwise covariance or correlation matrix is computed at once
-(:mod:`attachstats.bootstrap`), and the generator is seeded from the run's seed and the scale
+every resample's pairwise covariance and correlation matrix is computed at once from
+weighted sums, without materialising any resample (:mod:`attachstats.bootstrap`), and the generator is seeded from the run's seed and the scale
 name, so the same inputs and seed give the same intervals.
 
 Items must already be reverse-keyed: unlike ``psych::alpha`` this module never reverses
@@ -272,20 +272,18 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 
-def alpha_resamples(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Raw alpha of every bootstrap resample at once (``counts``: see
-    :func:`attachstats.bootstrap.resample_counts`); same pairwise covariances as :func:`cronbach_alpha`."""
-    from .bootstrap import pairwise_cov_resamples
-
-    c = pairwise_cov_resamples(x, counts)
-    k = c.shape[1]
-    return k / (k - 1) * (1.0 - np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2)))
+def alpha_resamples(cov: np.ndarray) -> np.ndarray:
+    """Raw alpha of every bootstrap resample at once from its pairwise covariance matrix
+    (``(B, k, k)``, see :meth:`attachstats.bootstrap.PairwiseMoments.cov`); the formula of
+    :func:`cronbach_alpha`."""
+    k = cov.shape[1]
+    return k / (k - 1) * (1.0 - np.trace(cov, axis1=1, axis2=2) / cov.sum(axis=(1, 2)))
 
 
 def _omega_columns(items: pd.DataFrame, requested: int, n_boot: int, seed: int | None, name: str,
                    ci: float) -> dict:
     """omega_total, omega_h and the bootstrap intervals of one scale."""
-    from .bootstrap import percentile_ci, resample_counts, scale_rng
+    from .bootstrap import pairwise_moments, percentile_ci, scale_rng
     from .omega import omega, omega_bootstrap, omega_nfactors_for
 
     x = _as_float_items(items)
@@ -296,10 +294,9 @@ def _omega_columns(items: pd.DataFrame, requested: int, n_boot: int, seed: int |
     nan2 = (float("nan"), float("nan"))
     a_ci = t_ci = h_ci = nan2
     if n_boot:
-        xv = x.to_numpy()
-        counts = resample_counts(len(xv), int(n_boot), scale_rng(seed, name))
-        a_ci = percentile_ci(alpha_resamples(xv, counts), ci)
-        tot, hier = omega_bootstrap(xv, nf, counts)
+        moments = pairwise_moments(x.to_numpy(), int(n_boot), scale_rng(seed, name))
+        a_ci = percentile_ci(alpha_resamples(moments.cov()), ci)
+        tot, hier = omega_bootstrap(moments.corr(), nf)
         t_ci = percentile_ci(tot, ci)
         h_ci = percentile_ci(hier, ci) if nf > 1 else nan2
     out.update(alpha_boot_ci_lo=a_ci[0], alpha_boot_ci_hi=a_ci[1], omega_total_ci_lo=t_ci[0],

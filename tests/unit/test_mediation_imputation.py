@@ -12,7 +12,8 @@ import pytest
 from attachstats.errors import ModelError
 from attachstats.glm import fit_glm
 from attachstats.imputation import POOL_COLUMNS, mice, pool, pool_r2
-from attachstats.mediation import MEDIATION_COLUMNS, bootstrap_counts, bootstrap_indirect, fit_mediation
+from attachstats.bootstrap import resample_counts
+from attachstats.mediation import MEDIATION_COLUMNS, bootstrap_indirect, fit_mediation
 from attachstats.modelspec import MediationSpec, parse_outcome_model
 from attachstats.outcomes import fit_outcome_model
 from attachstats.regression import build_design, fit_ols
@@ -44,9 +45,9 @@ def test_vectorised_bootstrap_equals_a_loop_over_resamples():
     x, m, y = (d[c].to_numpy(float) for c in ("avoid-score", "anx score", "y"))
     cov = d[["age"]].to_numpy(float)
     fast = bootstrap_indirect(x, m, y, cov, 60, np.random.default_rng(7))
-    idx = np.random.default_rng(7).integers(0, len(d), size=(60, len(d)))
+    counts = resample_counts(len(d), 60, np.random.default_rng(7)).astype(int)
     slow = []
-    for r in idx:
+    for r in (np.repeat(np.arange(len(d)), w) for w in counts):
         a = fit_ols(d.iloc[r].reset_index(drop=True), "anx score", ["avoid-score", "age"], "a",
                     robust="nonrobust").coefficients["b"].iloc[1]
         b = fit_ols(d.iloc[r].reset_index(drop=True), "y", ["avoid-score", "anx score", "age"], "b",
@@ -55,9 +56,7 @@ def test_vectorised_bootstrap_equals_a_loop_over_resamples():
     np.testing.assert_allclose(fast, slow, rtol=1e-9)
 
 
-def test_bootstrap_counts_and_seed():
-    c = bootstrap_counts(50, 20, np.random.default_rng(3))
-    assert c.shape == (20, 50) and (c.sum(axis=1) == 50).all()
+def test_bootstrap_is_seeded():
     a = fit_mediation(DATA, SPEC, np.random.default_rng(11))
     b = fit_mediation(DATA, SPEC, np.random.default_rng(11))
     c2 = fit_mediation(DATA, SPEC, np.random.default_rng(12))
@@ -165,3 +164,21 @@ def test_outcome_model_with_mice_recovers_truth_under_mar():
     assert (pooled["t"] > pooled["ubar"]).all()
     assert res.extra["samples"].query("reason == 'imputed'")["n"].sum() == np.isnan(x1m).sum()
     assert build_design(d, "y", ["x1", "x2"], "cc")[2] == np.isnan(x1m).sum()
+
+
+def test_pmm_donors_are_the_nearest_and_ties_are_shared_at_random():
+    from attachstats.imputation import _nearest_donors
+
+    rng = np.random.default_rng(11)
+    obs, mis = rng.normal(size=2000), rng.normal(size=300) * 1.5
+    picked = _nearest_donors(obs, mis, 5, np.random.default_rng(3))
+    dist = np.abs(mis[:, None] - obs[None, :])
+    fifth = np.sort(dist, axis=1)[:, 4]
+    assert np.all(dist[np.arange(len(mis)), picked] <= fifth)        # one of the 5 nearest (brute force)
+    # 40 donors share one prediction: over draws, each of them is picked about equally often
+    tied = np.r_[np.zeros(40), np.arange(1, 100.0)]
+    g = np.random.default_rng(4)
+    counts = np.bincount(np.concatenate([_nearest_donors(tied, np.full(10, -0.2), 5, g) for _ in range(2000)]),
+                         minlength=139)
+    assert counts[40:].sum() == 0
+    assert counts[:40].min() > 0.5 * 500 and counts[:40].max() < 1.5 * 500

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.bootstrap import (pairwise_corr_resamples, pairwise_cov_resamples, percentile_ci,
-                                   resample_counts)
+from attachstats.bootstrap import pairwise_moments, percentile_ci, resample_counts
 from attachstats.errors import DataError
 from attachstats.omega import omega, omega_nfactors_for
 from attachstats.reliability import alpha_resamples, reliability_table
@@ -121,7 +120,8 @@ def test_vectorised_resample_matrices_equal_direct_computation():
     x = SETS[("synthetic", "anxiety")].dropna(how="all").to_numpy(float)
     counts = resample_counts(len(x), 3, np.random.default_rng(5))
     assert (counts.sum(axis=1) == len(x)).all()
-    covs, cors = pairwise_cov_resamples(x, counts), pairwise_corr_resamples(x, counts)
+    moments = pairwise_moments(x, 3, np.random.default_rng(5))
+    covs, cors = moments.cov(), moments.corr()
     for b in range(3):
         drawn = pd.DataFrame(np.repeat(x, counts[b].astype(int), axis=0))
         np.testing.assert_allclose(covs[b], drawn.cov().to_numpy(), atol=1e-10)
@@ -157,7 +157,7 @@ def test_bootstrap_alpha_interval_covers_truth_in_simulation():
     hits = 0
     for rep in range(40):
         x = lam * rng.standard_normal((200, 1)) + np.sqrt(1 - lam**2) * rng.standard_normal((200, k))
-        lo, hi = percentile_ci(alpha_resamples(x, resample_counts(200, 1000, rng)))
+        lo, hi = percentile_ci(alpha_resamples(pairwise_moments(x, 1000, rng).cov()))
         hits += lo < truth < hi
     assert hits >= 34          # P(X >= 34 | n = 40, p = .95) > .99
 
@@ -194,8 +194,8 @@ def test_stacked_bootstrap_fits_equal_one_by_one_fits():
     from attachstats.omega import omega_bootstrap, omega_from_corr
 
     x = SETS[("synthetic", "avoidance")].dropna(how="all").to_numpy(float)
-    counts = resample_counts(len(x), 6, np.random.default_rng(17))
-    tot, hier = omega_bootstrap(x, 3, counts)
-    one = [omega_from_corr(r, 3) for r in pairwise_corr_resamples(x, counts)]
+    rs = pairwise_moments(x, 6, np.random.default_rng(17)).corr()
+    tot, hier = omega_bootstrap(rs, 3)
+    one = [omega_from_corr(r, 3) for r in rs]
     np.testing.assert_allclose(tot, [o.omega_total for o in one], atol=1e-12)
     np.testing.assert_allclose(hier, [o.omega_h for o in one], atol=1e-12)

@@ -1,0 +1,39 @@
+"""The block-wise resample counts: the distribution of n uniform draws with replacement, and
+sums that equal counts @ Z without holding the counts."""
+
+import numpy as np
+import pytest
+
+from attachstats.bootstrap import resample_counts, resample_sums
+
+
+def test_counts_have_the_multinomial_distribution_of_uniform_draws():
+    n, b = 300, 20_000                       # one full block of 256 rows and a partial one of 44
+    w = resample_counts(n, b, np.random.default_rng(1))
+    assert w.shape == (b, n) and (w.sum(axis=1) == n).all() and (w == np.round(w)).all()
+    # each row: Binomial(n, 1/n): mean 1, variance 1 - 1/n; P(not drawn) = (1 - 1/n)^n
+    se_mean = np.sqrt((1 - 1 / n) / b)
+    assert np.abs(w.mean(axis=0) - 1).max() < 5 * se_mean
+    assert w[:, :256].mean() == pytest.approx(1, abs=4 * se_mean / np.sqrt(256))
+    assert w[:, 256:].mean() == pytest.approx(1, abs=4 * se_mean / np.sqrt(44))
+    assert w.var(axis=0).mean() == pytest.approx(1 - 1 / n, rel=0.01)
+    assert (w == 0).mean() == pytest.approx((1 - 1 / n) ** n, abs=0.003)
+    # two rows, in the same or in different blocks: covariance -1/n
+    c = np.cov(w[:, [3, 200, 290]].T)
+    assert c[0, 1] == pytest.approx(-1 / n, abs=0.012) and c[0, 2] == pytest.approx(-1 / n, abs=0.012)
+
+
+def test_sums_equal_counts_times_z_for_parts_of_the_rows():
+    rng = np.random.default_rng(2)
+    n = 1_000
+    z_all = rng.normal(size=(n, 3))
+    rows = np.sort(rng.choice(n, 137, replace=False))
+    z_some = rng.normal(size=(137, 5))
+    sums = resample_sums(n, [(None, z_all), (rows, z_some)], 2_100, np.random.default_rng(9))  # 3 batches
+    w = resample_counts(n, 2_100, np.random.default_rng(9))
+    np.testing.assert_allclose(sums[0], w @ z_all, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(sums[1], w[:, rows] @ z_some, rtol=1e-12, atol=1e-9)
+    again = resample_sums(n, [(None, z_all)], 2_100, np.random.default_rng(9))[0]
+    np.testing.assert_array_equal(again, sums[0])
+    with pytest.raises(ValueError, match="one line"):
+        resample_sums(n, [(rows, z_all)], 5, rng)
