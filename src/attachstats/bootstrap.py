@@ -18,16 +18,15 @@ gives the same counts (:func:`resample_counts` returns them as one matrix, for c
 small data).
 
 The pairwise-complete covariances of every resample (:func:`pairwise_moments`) equal R's
-``cov(x[idx, ], use = "pairwise")`` on the resampled rows; rows that answer every item
-contribute through ``k(k + 1)/2`` cross-products only, rows with a missing answer through
-per-pair sums.
+``cov(x[idx, ], use = "pairwise")`` on the resampled rows; every row contributes
+``k(k + 1)/2`` cross-products and each missing answer a few corrections.
 
 Example
 -------
 >>> import numpy as np
 >>> x = np.array([[1., 2.], [2., 1.], [3., 5.], [4., np.nan]])
->>> mom = pairwise_moments(x, 3, np.random.default_rng(0))
->>> mom.cov().shape
+>>> mom = pairwise_moments([x], 3, np.random.default_rng(0))
+>>> mom[0].cov().shape
 (3, 2, 2)
 """
 
@@ -40,14 +39,14 @@ from typing import Iterator, Sequence
 import numpy as np
 
 __all__ = ["resample_counts", "resample_sums", "pairwise_moments", "PairwiseMoments", "percentile_ci",
-           "scale_rng"]
+           "named_rng"]
 
 _BLOCK = 256      # rows per block (a full block's draws are single random bytes)
 _BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
 
 
-def scale_rng(seed: int, name: str) -> np.random.Generator:
-    """A generator for one scale: depends on the run's seed and the scale's name only."""
+def named_rng(seed: int, name: str) -> np.random.Generator:
+    """A generator for one purpose: depends on the run's seed and the name only."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
 
 
@@ -164,43 +163,78 @@ class PairwiseMoments:
         return r
 
 
-def pairwise_moments(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> PairwiseMoments:
-    """Pairwise-complete moments of ``n_boot`` resamples of the rows of ``x`` (NaN = missing).
+def _moment_parts(x: np.ndarray) -> list[tuple[np.ndarray | None, np.ndarray]]:
+    """The parts of :func:`resample_sums` for one item matrix (see :func:`pairwise_moments`)."""
+    n, k = x.shape
+    with np.errstate(invalid="ignore"):
+        centre = np.nanmean(x, axis=0) if n else np.zeros(k)
+    x = x - np.nan_to_num(centre)                     # centring keeps the sums well conditioned
+    u = np.isnan(x)
+    x0 = np.where(u, 0.0, x)
+    uf = u.astype(np.float64)
+    iu = np.triu_indices(k)
+    parts = [(None, np.column_stack([np.ones(n), x0, uf, x0[:, iu[0]] * x0[:, iu[1]]]))]
+    for j in range(k):
+        rows = np.flatnonzero(u[:, j])
+        parts.append((rows, np.column_stack([x0[rows], x0[rows] ** 2, uf[rows]])))
+    return parts
+
+
+def _moments_from_sums(sums: list[np.ndarray], k: int) -> PairwiseMoments:
+    every = sums[0]
+    n_boot = len(every)
+    iu = np.triu_indices(k)
+    total, lin, miss = every[:, :1, None], every[:, 1:1 + k], every[:, 1 + k:1 + 2 * k]
+    prod = np.zeros((n_boot, k, k))
+    prod[:, iu[0], iu[1]] = every[:, 1 + 2 * k:]
+    prod[:, iu[1], iu[0]] = every[:, 1 + 2 * k:]
+    sq = np.diagonal(prod, axis1=1, axis2=2)
+    # [b, i, j]: sums over the drawn rows missing item j (the part of column j)
+    lin_j = np.stack([p[:, :k] for p in sums[1:]], axis=2)
+    sq_j = np.stack([p[:, k:2 * k] for p in sums[1:]], axis=2)
+    both_missing = np.stack([p[:, 2 * k:] for p in sums[1:]], axis=2)
+    cnt = total - miss[:, :, None] - miss[:, None, :] + both_missing
+    return PairwiseMoments(cnt=cnt, si=lin[:, :, None] - lin_j, sii=sq[:, :, None] - sq_j, sij=prod)
+
+
+def pairwise_moments(xs: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator) -> list[PairwiseMoments]:
+    """Pairwise-complete moments of ``n_boot`` resamples of the rows, for several item sets.
+
+    With ``x0`` the centred items with 0 for a missing answer and ``u`` the missing-answer
+    indicator, every pairwise sum is a sum over all rows minus a sum over the rows missing
+    item j, e.g. ``Σ x0_i (1 − u_j) = Σ x0_i − Σ_{u_j = 1} x0_i`` and
+    ``Σ (1 − u_i)(1 − u_j) = N − Σ u_i − Σ u_j + Σ_{u_j = 1} u_i``. So all rows carry
+    ``1 + 2k + k(k + 1)/2`` columns and each missing answer ``3k`` more: the cost follows the
+    number of rows and of missing answers, not of rows with any missing answer times k².
 
     Parameters
     ----------
-    x : ndarray (n, k)
+    xs : sequence of ndarray (n, k_s)
+        Item matrices on the same ``n`` rows (NaN = missing), e.g. the scales of a study;
+        all of them are computed on the same resamples of the rows.
     n_boot : int
     rng : numpy.random.Generator
         The counts are those of ``resample_counts(n, n_boot, rng)``.
 
     Returns
     -------
-    PairwiseMoments
+    list of PairwiseMoments
+        One per item matrix.
     """
-    n, k = x.shape
-    x = x - np.nanmean(x, axis=0)                    # centring keeps the sums well conditioned
-    miss = np.isnan(x)
-    full = ~miss.any(axis=1)
-    iu = np.triu_indices(k)
-    xc = x[full]
-    z_full = np.column_stack([np.ones(len(xc)), xc, xc[:, iu[0]] * xc[:, iu[1]]])
-    m = (~miss[~full]).astype(np.float64)
-    x0 = np.where(miss[~full], 0.0, x[~full])
-    z_part = np.column_stack([(m[:, :, None] * m[:, None, :]).reshape(-1, k * k),
-                              (x0[:, :, None] * m[:, None, :]).reshape(-1, k * k),
-                              (x0[:, :, None] ** 2 * m[:, None, :]).reshape(-1, k * k),
-                              (x0[:, :, None] * x0[:, None, :]).reshape(-1, k * k)])
-    s_full, s_part = resample_sums(n, [(np.flatnonzero(full), z_full), (np.flatnonzero(~full), z_part)],
-                                   n_boot, rng)
-    cnt, si, sii, sij = (s_part[:, q * k * k:(q + 1) * k * k].reshape(-1, k, k) for q in range(4))
-    prod = np.zeros((n_boot, k, k))
-    prod[:, iu[0], iu[1]] = s_full[:, 1 + k:]
-    prod[:, iu[1], iu[0]] = s_full[:, 1 + k:]
-    lin = s_full[:, 1:1 + k]
-    diag = np.diagonal(prod, axis1=1, axis2=2)
-    return PairwiseMoments(cnt=cnt + s_full[:, :1, None], si=si + lin[:, :, None], sii=sii + diag[:, :, None],
-                           sij=sij + prod)
+    n = len(xs[0])
+    if any(len(x) != n for x in xs):
+        raise ValueError("every item matrix needs the same rows")
+    per_set = [_moment_parts(np.asarray(x, dtype=np.float64)) for x in xs]
+    # one matrix for the all-rows columns of every set (one large product per block)
+    widths = np.cumsum([0] + [parts[0][1].shape[1] for parts in per_set])
+    every = np.column_stack([parts[0][1] for parts in per_set])
+    sums = resample_sums(n, [(None, every)] + [part for parts in per_set for part in parts[1:]], n_boot, rng)
+    out, at = [], 1
+    for s, (x, parts) in enumerate(zip(xs, per_set)):
+        own = [sums[0][:, widths[s]:widths[s + 1]]] + sums[at:at + len(parts) - 1]
+        out.append(_moments_from_sums(own, x.shape[1]))
+        at += len(parts) - 1
+    return out
 
 
 def percentile_ci(values: np.ndarray, ci: float = 0.95, max_failed: float = 0.05) -> tuple[float, float]:

@@ -25,10 +25,11 @@ SD). On data without such rows the two agree exactly. Drop fully empty rows befo
 
 :func:`reliability_table` adds McDonald's omega (``omega_total``, ``omega_h``) as
 ``psych::omega`` computes it (:mod:`attachstats.omega`) and, with ``n_boot > 0``,
-percentile bootstrap intervals of alpha and omega: rows are resampled with replacement,
-every resample's pairwise covariance and correlation matrix is computed at once from
-weighted sums, without materialising any resample (:mod:`attachstats.bootstrap`), and the generator is seeded from the run's seed and the scale
-name, so the same inputs and seed give the same intervals.
+percentile bootstrap intervals of alpha and omega: respondents are resampled with
+replacement (the same resamples for every scale), every resample's pairwise covariance and
+correlation matrix is computed at once from weighted sums, without materialising any
+resample (:mod:`attachstats.bootstrap`), and the generator is seeded from the run's seed,
+so the same inputs and seed give the same intervals.
 
 Items must already be reverse-keyed: unlike ``psych::alpha`` this module never reverses
 items and does not drop items without variance (it raises :class:`~attachstats.errors.DataError`).
@@ -230,12 +231,14 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
         items gets a one-factor omega (omega_total only; omega_h is undefined and left
         empty), see :func:`attachstats.omega.omega_nfactors_for`.
     n_boot : int, default 0
-        Bootstrap resamples (rows drawn with replacement among those answering at least one
-        item) for percentile intervals of alpha, omega_total and omega_h; 0 leaves them empty.
+        Bootstrap resamples for percentile intervals of alpha, omega_total and omega_h; 0
+        leaves them empty. The respondents (rows) are resampled with replacement, once for
+        all scales, which must then share their rows; a row that answers no item of a scale
+        adds nothing to that scale's resampled statistics.
     seed : int, optional
-        Seed of the bootstrap (required when ``n_boot > 0``); each scale draws from a
-        generator seeded by ``(seed, crc32(scale name))``, so a scale's interval does not
-        depend on the other scales.
+        Seed of the bootstrap (required when ``n_boot > 0``); the generator is seeded by
+        ``(seed, crc32("reliability"))``, so a scale's interval does not depend on the other
+        scales or their order.
 
     Returns
     -------
@@ -262,14 +265,34 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
     if n_boot and seed is None:
         raise ValueError("a bootstrap (n_boot > 0) needs an explicit seed")
     rows = []
+    checked = {}
     for name, items in subscales.items():
         try:
             res = cronbach_alpha(items, ci=ci)
-            res.update(_omega_columns(items, omega_nfactors, n_boot, seed, str(name), ci))
         except DataError as exc:
             raise DataError(f"scale {name!r}: {exc}") from None
+        checked[name] = items
         rows.append({"scale": str(name), **res})
+    moments = dict.fromkeys(checked)
+    if n_boot and checked:
+        moments = _bootstrap_moments(checked, n_boot, seed)
+    for row, (name, items) in zip(rows, checked.items()):
+        try:
+            row.update(_omega_columns(items, omega_nfactors, moments[name], ci))
+        except DataError as exc:
+            raise DataError(f"scale {name!r}: {exc}") from None
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
+
+
+def _bootstrap_moments(subscales: Mapping[str, pd.DataFrame], n_boot: int, seed: int) -> dict:
+    """Pairwise moments of every scale on the same ``n_boot`` resamples of the respondents."""
+    from .bootstrap import named_rng, pairwise_moments
+
+    frames = list(subscales.values())
+    if any(not f.index.equals(frames[0].index) for f in frames[1:]):
+        raise ValueError("the reliability bootstrap resamples respondents: every scale needs the same rows")
+    xs = [_as_float_items(f).to_numpy() for f in frames]
+    return dict(zip(subscales, pairwise_moments(xs, int(n_boot), named_rng(seed, "reliability"))))
 
 
 def alpha_resamples(cov: np.ndarray) -> np.ndarray:
@@ -280,21 +303,21 @@ def alpha_resamples(cov: np.ndarray) -> np.ndarray:
     return k / (k - 1) * (1.0 - np.trace(cov, axis1=1, axis2=2) / cov.sum(axis=(1, 2)))
 
 
-def _omega_columns(items: pd.DataFrame, requested: int, n_boot: int, seed: int | None, name: str,
-                   ci: float) -> dict:
-    """omega_total, omega_h and the bootstrap intervals of one scale."""
-    from .bootstrap import pairwise_moments, percentile_ci, scale_rng
+def _omega_columns(items: pd.DataFrame, requested: int, moments, ci: float) -> dict:
+    """omega_total, omega_h and the bootstrap intervals of one scale (``moments``: its
+    :class:`attachstats.bootstrap.PairwiseMoments`, or None without a bootstrap)."""
+    from .bootstrap import percentile_ci
     from .omega import omega, omega_bootstrap, omega_nfactors_for
 
     x = _as_float_items(items)
     x = x[x.notna().any(axis=1)]
     nf = omega_nfactors_for(x.shape[1], requested)
     om = omega(x, nf)
-    out = {"omega_total": om.omega_total, "omega_h": om.omega_h, "omega_nfactors": nf, "n_boot": int(n_boot)}
+    n_boot = 0 if moments is None else len(moments.cnt)
+    out = {"omega_total": om.omega_total, "omega_h": om.omega_h, "omega_nfactors": nf, "n_boot": n_boot}
     nan2 = (float("nan"), float("nan"))
     a_ci = t_ci = h_ci = nan2
     if n_boot:
-        moments = pairwise_moments(x.to_numpy(), int(n_boot), scale_rng(seed, name))
         a_ci = percentile_ci(alpha_resamples(moments.cov()), ci)
         tot, hier = omega_bootstrap(moments.corr(), nf)
         t_ci = percentile_ci(tot, ci)

@@ -37,3 +37,39 @@ def test_sums_equal_counts_times_z_for_parts_of_the_rows():
     np.testing.assert_array_equal(again, sums[0])
     with pytest.raises(ValueError, match="one line"):
         resample_sums(n, [(rows, z_all)], 5, rng)
+
+
+def test_pairwise_moments_of_several_item_sets_equal_direct_covariances():
+    import pandas as pd
+
+    from attachstats.bootstrap import pairwise_moments
+
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(600, 4)) + 3.0
+    b = rng.integers(1, 8, size=(600, 3)).astype(float)
+    a[rng.random(a.shape) < 0.15] = np.nan
+    b[rng.random(b.shape) < 0.05] = np.nan
+    a[7] = np.nan                                       # a row answering nothing in set a
+    both = pairwise_moments([a, b], 5, np.random.default_rng(8))
+    alone = pairwise_moments([b], 5, np.random.default_rng(8))[0]
+    np.testing.assert_allclose(both[1].cov(), alone.cov(), rtol=1e-12)   # a set ignores the others
+    w = resample_counts(600, 5, np.random.default_rng(8)).astype(int)
+    for x, mom in zip((a, b), both):
+        for r in range(5):
+            drawn = pd.DataFrame(np.repeat(x, w[r], axis=0))
+            np.testing.assert_allclose(mom.cov()[r], drawn.cov().to_numpy(), atol=1e-10)
+            np.testing.assert_allclose(mom.corr()[r], drawn.corr().to_numpy(), atol=1e-10)
+    with pytest.raises(ValueError, match="same rows"):
+        pairwise_moments([a, b[:10]], 5, rng)
+
+
+def test_reliability_bootstrap_needs_scales_on_the_same_respondents():
+    import pandas as pd
+
+    from attachstats.reliability import reliability_table
+
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame(rng.normal(size=(100, 3)) + rng.normal(size=(100, 1)))
+    reliability_table({"a": x, "b": x.iloc[:, :2].assign(c=x[2])}, n_boot=20, seed=1)
+    with pytest.raises(ValueError, match="same rows"):
+        reliability_table({"a": x, "b": x.iloc[:50]}, n_boot=20, seed=1)

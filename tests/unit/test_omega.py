@@ -120,7 +120,7 @@ def test_vectorised_resample_matrices_equal_direct_computation():
     x = SETS[("synthetic", "anxiety")].dropna(how="all").to_numpy(float)
     counts = resample_counts(len(x), 3, np.random.default_rng(5))
     assert (counts.sum(axis=1) == len(x)).all()
-    moments = pairwise_moments(x, 3, np.random.default_rng(5))
+    moments = pairwise_moments([x], 3, np.random.default_rng(5))[0]
     covs, cors = moments.cov(), moments.corr()
     for b in range(3):
         drawn = pd.DataFrame(np.repeat(x, counts[b].astype(int), axis=0))
@@ -157,7 +157,7 @@ def test_bootstrap_alpha_interval_covers_truth_in_simulation():
     hits = 0
     for rep in range(40):
         x = lam * rng.standard_normal((200, 1)) + np.sqrt(1 - lam**2) * rng.standard_normal((200, k))
-        lo, hi = percentile_ci(alpha_resamples(pairwise_moments(x, 1000, rng).cov()))
+        lo, hi = percentile_ci(alpha_resamples(pairwise_moments([x], 1000, rng)[0].cov()))
         hits += lo < truth < hi
     assert hits >= 34          # P(X >= 34 | n = 40, p = .95) > .99
 
@@ -194,7 +194,7 @@ def test_stacked_bootstrap_fits_equal_one_by_one_fits():
     from attachstats.omega import omega_bootstrap, omega_from_corr
 
     x = SETS[("synthetic", "avoidance")].dropna(how="all").to_numpy(float)
-    rs = pairwise_moments(x, 6, np.random.default_rng(17)).corr()
+    rs = pairwise_moments([x], 6, np.random.default_rng(17))[0].corr()
     tot, hier = omega_bootstrap(rs, 3)
     one = [omega_from_corr(r, 3) for r in rs]
     np.testing.assert_allclose(tot, [o.omega_total for o in one], atol=1e-12)
