@@ -73,7 +73,8 @@ def test_cli_exits_nonzero_without_traceback_or_partial_output(name, tmp_path):
     assert (CORPUS / name / "expected.txt").read_text().strip() in text
     assert "Traceback (most recent call last)" not in text
     # a step that failed leaves nothing; only complete outputs of steps that succeeded
-    # (the ingested copy, when the failure comes later) may stay, and Snakemake reuses them
+    # (the ingested copy when the failure comes later; the provenance record, which does not
+    # depend on any step and may run first) may stay, and Snakemake reuses them
     leftovers = [p.relative_to(results).as_posix() for p in results.rglob("*")
                  if p.is_file() and "logs" not in p.parts and "benchmarks" not in p.parts]
-    assert set(leftovers) <= {"mini/interim/ingested.parquet"}, leftovers
+    assert set(leftovers) <= {"mini/interim/ingested.parquet", "mini/provenance.json"}, leftovers

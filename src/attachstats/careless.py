@@ -58,7 +58,7 @@ def mahalanobis(items: pd.DataFrame) -> pd.DataFrame:
     if complete.sum() > x.shape[1]:
         xc = x[complete]
         centred = xc - xc.mean(axis=0)
-        cov = np.cov(xc, rowvar=False)
+        cov = centred.T @ centred / (len(xc) - 1)
         sol = np.linalg.solve(cov, centred.T).T
         d2[complete] = np.einsum("ij,ij->i", centred, sol)
     p = stats.chi2.sf(d2, df=x.shape[1])

@@ -40,6 +40,8 @@ Example
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Mapping
@@ -354,6 +356,13 @@ def available_instruments() -> list[str]:
     return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".yaml"))
 
 
+@functools.lru_cache(maxsize=None)
+def _shipped_definition(ref: str) -> dict:
+    """The parsed YAML of a shipped instrument (parsed once per process; callers copy it)."""
+    path = resources.files("attachstats") / "instruments" / f"{ref}.yaml"
+    return load_yaml_strict(path.read_text(encoding="utf-8"), f"instruments/{ref}.yaml")
+
+
 def load_instrument(ref: str | Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Instrument:
     """Load a shipped instrument by id, or build one from an inline definition.
 
@@ -376,7 +385,7 @@ def load_instrument(ref: str | Mapping[str, Any], overrides: Mapping[str, Any] |
                 + ", ".join(available_instruments())
                 + " (or define it inline in the study file)")
         origin = f"instruments/{ref}.yaml"
-        d = load_yaml_strict(path.read_text(encoding="utf-8"), origin)
+        d = copy.deepcopy(_shipped_definition(ref))
     if overrides:
         d.update(overrides)
     return instrument_from_dict(d, origin)

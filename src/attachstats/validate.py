@@ -58,36 +58,86 @@ def _missing_codes(study: Mapping[str, Any]) -> dict[str, set[str]]:
     return out
 
 
-def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.DataFrame, list[dict]]:
+def _issue_block(positions: np.ndarray, rows: np.ndarray, ids: np.ndarray, col: str, values: Any, rule: str,
+                 action: str) -> pd.DataFrame:
+    """Issue records (ISSUE_COLUMNS) for the cells of column ``col`` at ``positions``."""
+    return pd.DataFrame({"row": rows[positions].astype(np.int64), "id": ids[positions], "column": col,
+                         "value": np.asarray(values, dtype=object), "rule": rule, "action": action},
+                        columns=ISSUE_COLUMNS)
+
+
+def _fast_numeric(s: pd.Series, codes: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Arrow fast path for a numeric column: (values, positions of missing codes, their text).
+
+    Returns None whenever the fast path cannot decide exactly as the general path does (a
+    cell that Arrow cannot parse, text that parses to NaN, a non-text column); the general
+    path then handles the column and reports the offending cell.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        a = pa.array(s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not (pa.types.is_string(a.type) or pa.types.is_large_string(a.type)):
+        return None
+    t = pc.utf8_trim_whitespace(a)
+    is_code = pc.fill_null(pc.is_in(t, value_set=pa.array(sorted(codes), type=a.type)), False)
+    blank = pc.or_(is_code, pc.fill_null(pc.equal(t, ""), True))
+    try:
+        num = pc.cast(pc.if_else(blank, pa.scalar(None, a.type), t), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if pc.any(pc.fill_null(pc.is_nan(num), False)).as_py():
+        return None                                      # "nan" text is not a number here
+    code_pos = np.flatnonzero(is_code.to_numpy(zero_copy_only=False))
+    return (num.to_numpy(zero_copy_only=False).astype(float), code_pos,
+            np.asarray(t.take(pa.array(code_pos, type=pa.int64())).to_pylist(), dtype=object))
+
+
+def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Missing codes → NaN, codebook codes → labels, text → numbers (items, numeric variables, duration).
 
     Text columns are never parsed for ``NA``-like strings: only the declared codes and
-    empty cells are missing.
+    empty cells are missing. Numeric columns without text labels are converted by Arrow
+    in one pass; any cell it cannot parse sends the column to the general path, which names
+    the cell.
     """
     per_column = _missing_codes(study)
     for col, codes in df.attrs.get("file_missing_codes", {}).items():   # SPSS/Stata user-missing values
         per_column[col] = per_column.get(col, set()) | _codes_as_text(list(codes))
     default_codes = _codes_as_text(study["data"].get("missing_codes", []))
     variables = study.get("variables", {})
-    issues: list[dict] = []
+    issues: list[pd.DataFrame] = []
     out = df.copy()
     numeric_cols = [c for c in out.columns if c not in ("_row", "id")
                     and variables.get(c, {}).get("type", "numeric") == "numeric"]
     text_cols = [c for c in out.columns if c not in numeric_cols and c != "_row"]
-    rows, ids = out["_row"].to_numpy(), out["id"].to_numpy()
+    rows, ids = out["_row"].to_numpy(), out["id"].to_numpy(dtype=object)
 
     def record(mask: pd.Series, col: str, values: pd.Series, rule: str, action: str) -> None:
-        for i in np.flatnonzero(mask.to_numpy()):
-            issues.append({"row": int(rows[i]), "id": ids[i], "column": col, "value": values.iat[i],
-                           "rule": rule, "action": action})
+        pos = np.flatnonzero(mask.to_numpy(dtype=bool))
+        if len(pos):
+            issues.append(_issue_block(pos, rows, ids, col, values.iloc[pos].to_numpy(dtype=object), rule, action))
 
+    file_labels = df.attrs.get("value_labels", {})
     for col in text_cols + numeric_cols:
+        codes = per_column.get(col, default_codes)
+        if col in numeric_cols and not file_labels.get(col) and not _study_labels(study, col):
+            fast = _fast_numeric(out[col], codes)
+            if fast is not None:
+                values, code_pos, code_text = fast
+                if len(code_pos):
+                    issues.append(_issue_block(code_pos, rows, ids, col, code_text, "missing_code", "set_missing"))
+                out[col] = values
+                continue
         s = out[col].astype("string").str.strip()
-        is_code = s.isin(per_column.get(col, default_codes)).fillna(False)
+        is_code = s.isin(codes).fillna(False)
         record(is_code, col, s, "missing_code", "set_missing")
         s = s.mask(is_code | (s == ""))
         if col in numeric_cols:
-            s = _labels_to_codes(s, col, study, df.attrs.get("value_labels", {}).get(col))
+            s = _labels_to_codes(s, col, study, file_labels.get(col))
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & s.notna()
             if bad.any():
@@ -115,6 +165,11 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
                 s = mapped.where(~unlisted, s if policy == "keep" else pd.NA)
             out[col] = s
     return out, issues
+
+
+def _study_labels(study: Mapping[str, Any], col: str) -> bool:
+    """Whether an instrument block of the study declares text labels for column ``col``."""
+    return any(col.startswith(f"{key}_") and block.get("labels") for key, block in study["instruments"].items())
 
 
 def _labels_to_codes(s: pd.Series, col: str, study: Mapping[str, Any], file_labels: dict | None) -> pd.Series:
@@ -166,15 +221,18 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         v = df[col]
         bad = v.notna() & (((v < lo) if lo is not None else False) | ((v > hi) if hi is not None else False)
                            | ((v != np.round(v)) if integer else False))
-        for i in np.flatnonzero(bad.to_numpy()):
-            row, val = int(df["_row"].iat[i]), v.iat[i]
+        pos = np.flatnonzero(bad.to_numpy())
+        if len(pos):
             expected = f"{'an integer ' if integer else 'a value '}in [{lo}, {hi}]"
+            vals = v.to_numpy()[pos]
             if policy == "error":
                 raise DataError(f"value outside the allowed range; expected {expected}",
-                                file=file, row=row, column=col, value=_fmt(val))
-            issues.append({"row": row, "id": df["id"].iat[i], "column": col, "value": _fmt(val),
-                           "rule": f"out_of_range (expected {expected})", "action": policy})
-            oor_rows.setdefault(i, f"{col}={_fmt(val)} outside [{lo}, {hi}]")
+                                file=file, row=int(df["_row"].iat[pos[0]]), column=col, value=_fmt(vals[0]))
+            text = [_fmt(x) for x in vals]
+            issues.append(_issue_block(pos, df["_row"].to_numpy(), df["id"].to_numpy(dtype=object), col, text,
+                                       f"out_of_range (expected {expected})", policy))
+            for i, t in zip(pos.tolist(), text):
+                oor_rows.setdefault(i, f"{col}={t} outside [{lo}, {hi}]")
         if policy == "set_missing":
             df.loc[bad, col] = np.nan
 
@@ -217,17 +275,17 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         spi = careless.seconds_per_item(df["duration"], len(all_items))
         indices["seconds_per_item"] = spi
         cut = scr["min_seconds_per_item"]
-        hurdle("speeding", pd.Series(np.where(spi < cut, [f"{v:.2f} s per item < {cut} s" for v in spi], None),
-                                     index=df.index, dtype=object))
+        spi_v = spi.to_numpy(dtype=float)
+        hurdle("speeding", _reasons(df.index, spi_v < cut, lambda i: f"{spi_v[i]:.2f} s per item < {cut} s"))
     if scr.get("longstring"):
         cfg = scr["longstring"]
         cols = item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))
         ls = careless.longstring(df[cols])
         indices = indices.join(ls)
-        m = ls["longstring_max"] >= cfg["max_run"]
-        hurdle("longstring", pd.Series(np.where(m, [f"{v:.0f} identical answers in a row (limit {cfg['max_run']})"
-                                                    for v in ls["longstring_max"].fillna(0)], None),
-                                       index=df.index, dtype=object), cfg.get("action", "exclude"))
+        run = ls["longstring_max"].to_numpy(dtype=float)
+        hurdle("longstring", _reasons(df.index, run >= cfg["max_run"],
+                                      lambda i: f"{run[i]:.0f} identical answers in a row (limit {cfg['max_run']})"),
+               cfg.get("action", "exclude"))
     if scr.get("mahalanobis"):
         cfg = scr["mahalanobis"]
         cols = item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))
@@ -235,10 +293,9 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         md.loc[alive] = careless.mahalanobis(df.loc[alive, cols]).to_numpy()
         indices = indices.join(md)
         a = cfg.get("alpha", 0.001)
-        m = md["mahalanobis_p"] < a
-        hurdle("mahalanobis", pd.Series(np.where(m, [f"D2 = {d:.1f}, p = {p:.2g} < {a}" for d, p in
-                                                     zip(md["mahalanobis_d2"].fillna(0), md["mahalanobis_p"].fillna(1))],
-                                                 None), index=df.index, dtype=object), cfg.get("action", "exclude"))
+        d2, pv = md["mahalanobis_d2"].to_numpy(dtype=float), md["mahalanobis_p"].to_numpy(dtype=float)
+        hurdle("mahalanobis", _reasons(df.index, pv < a, lambda i: f"D2 = {d2[i]:.1f}, p = {pv[i]:.2g} < {a}"),
+               cfg.get("action", "exclude"))
 
     keyed_cache: dict[str, pd.DataFrame] = {}
 
@@ -251,11 +308,12 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
 
     def bounded_hurdle(name: str, values: pd.Series, cfg: Mapping[str, Any], what: str) -> None:
         lo, hi = cfg.get("min"), cfg.get("max")
-        low = values < lo if lo is not None else pd.Series(False, index=df.index)
-        high = values > hi if hi is not None else pd.Series(False, index=df.index)
-        text = [f"{what} {v:.2f} < {lo}" if a else (f"{what} {v:.2f} > {hi}" if b else None)
-                for v, a, b in zip(values, low, high)]
-        hurdle(name, pd.Series(text, index=df.index, dtype=object), cfg.get("action", "flag"))
+        v = values.to_numpy(dtype=float)
+        low = v < lo if lo is not None else np.zeros(len(v), dtype=bool)
+        high = v > hi if hi is not None else np.zeros(len(v), dtype=bool)
+        hurdle(name, _reasons(df.index, low | high,
+                              lambda i: f"{what} {v[i]:.2f} < {lo}" if low[i] else f"{what} {v[i]:.2f} > {hi}"),
+               cfg.get("action", "flag"))
 
     if scr.get("irv"):
         cfg = scr["irv"]
@@ -277,9 +335,10 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         checks = cfg["expected"]
         indices["attention_failures"] = careless.attention_failures(df[list(checks)], list(checks.values()))
         limit = cfg.get("max_failures", 0)
-        hurdle("attention_checks", pd.Series(
-            [f"{v} of {len(checks)} instructed items failed (allowed {limit})" if v > limit else None
-             for v in indices["attention_failures"]], index=df.index, dtype=object), cfg.get("action", "exclude"))
+        fails = indices["attention_failures"].to_numpy()
+        hurdle("attention_checks", _reasons(df.index, fails > limit,
+                                            lambda i: f"{fails[i]} of {len(checks)} instructed items failed "
+                                                      f"(allowed {limit})"), cfg.get("action", "exclude"))
 
     if len(df) and stages and stages[0][0] == "empty_rows" and stages[0][1].notna().all():
         raise DataError("no respondent has any item answered (every item cell is empty or a missing code); "
@@ -297,9 +356,20 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     for stage, reasons in stages:
         decision[reasons.notna()] = "excluded: " + stage + " (" + reasons[reasons.notna()].astype(str) + ")"
     indices["decision"] = decision
-    issues_df = pd.DataFrame(issues, columns=ISSUE_COLUMNS).sort_values(["row", "column"], kind="stable")
+    issues_df = (pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS))
+    issues_df = issues_df.sort_values(["row", "column"], kind="stable")
     return ScreenResult(data=df[alive].reset_index(drop=True), issues=issues_df.reset_index(drop=True),
                         exclusions=exclusions, flow=flow, careless=indices.reset_index(drop=True))
+
+
+def _reasons(index: pd.Index, mask: np.ndarray, text: Any) -> pd.Series:
+    """Object Series over ``index``: ``text(i)`` at the positions where ``mask`` holds, else None
+    (the text is built only for the rows it concerns)."""
+    out = pd.Series(None, index=index, dtype=object)
+    pos = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if len(pos):
+        out.iloc[pos] = [text(i) for i in pos.tolist()]
+    return out
 
 
 def _fmt(v: float) -> str:
@@ -307,10 +377,20 @@ def _fmt(v: float) -> str:
 
 
 def _duplicate_reason(df: pd.DataFrame, cols: list[str], alive: pd.Series, text: str) -> pd.Series:
-    sub = df.loc[alive, cols].astype("string").fillna("\x00<missing>")  # missing cells compare equal
-    first_row = df.loc[alive, "_row"].groupby([sub[c] for c in cols], sort=False).transform("first")
-    dup = sub.duplicated(keep="first")
+    """Rows (among ``alive``) equal on ``cols`` to an earlier row, with that row's number.
+
+    Rows are first hashed (one vectorised pass); only rows whose hash occurs twice are
+    compared cell by cell, so hash collisions cannot make different rows duplicates.
+    """
     reasons = pd.Series(None, index=df.index, dtype=object)
+    live = df.loc[alive, cols]
+    hashed = pd.util.hash_pandas_object(live, index=False)
+    candidates = hashed.duplicated(keep=False)
+    if not candidates.any():
+        return reasons
+    sub = live[candidates.to_numpy()].astype("string").fillna("\x00<missing>")  # missing cells compare equal
+    first_row = df.loc[sub.index, "_row"].groupby([sub[c] for c in cols], sort=False).transform("first")
+    dup = sub.duplicated(keep="first")
     reasons[dup[dup].index] = [f"{text} {int(r)}" for r in first_row[dup]]
     return reasons
 
@@ -319,16 +399,18 @@ def _account(df: pd.DataFrame, stages: list[tuple[str, pd.Series]]) -> tuple[pd.
     rows, flow = [], [{"stage": "raw", "n_before": len(df), "n_excluded": 0, "n_after": len(df)}]
     n = len(df)
     for stage, reasons in stages:
-        hit = reasons.notna()
-        for i in np.flatnonzero(hit.to_numpy()):
-            rows.append({"row": int(df["_row"].iat[i]), "id": df["id"].iat[i], "stage": stage,
-                         "reason": reasons.iat[i]})
-        k = int(hit.sum())
+        hit = reasons.notna().to_numpy()
+        pos = np.flatnonzero(hit)
+        if len(pos):
+            rows.append(pd.DataFrame({"row": df["_row"].to_numpy()[pos].astype(np.int64),
+                                      "id": df["id"].to_numpy(dtype=object)[pos], "stage": stage,
+                                      "reason": reasons.to_numpy(dtype=object)[pos]}, columns=EXCLUSION_COLUMNS))
+        k = len(pos)
         flow.append({"stage": stage, "n_before": n, "n_excluded": k, "n_after": n - k})
         n -= k
     flow.append({"stage": "analysed", "n_before": n, "n_excluded": 0, "n_after": n})
     flow_df = pd.DataFrame(flow, columns=FLOW_COLUMNS)
-    excl = pd.DataFrame(rows, columns=EXCLUSION_COLUMNS)
+    excl = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=EXCLUSION_COLUMNS)
     check_flow(flow_df, n_raw=len(df), n_exclusion_rows=len(excl))
     return excl, flow_df
 
