@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib._bootstrap as bootstrap
 import os
+import subprocess
 import sys
 import time
 from types import SimpleNamespace
@@ -40,11 +41,23 @@ def test_timing_line_separates_startup_imports_and_compute(tmp_path, monkeypatch
     assert 0.3 <= t["import_s"] < 0.5
     assert 0.2 <= t["compute_s"] < 0.4
     assert t["step_s"] == pytest.approx(t["import_s"] + t["compute_s"], abs=0.002)
-    # this pytest process started before the test, so startup is positive and ends at the call
-    assert t["startup_s"] > 0
     assert t["started"] + t["startup_s"] == pytest.approx(before, abs=0.05)
     assert t["ended"] >= before + 0.5
     assert bootstrap._find_and_load is hook           # the import hook is removed again
+
+
+def test_startup_runs_from_process_start_to_the_step(tmp_path):
+    # a fresh interpreter that idles 0.4 s before calling run_step, like a slow preamble
+    script = (
+        "import time\ntime.sleep(0.4)\n"
+        "from types import SimpleNamespace\nfrom attachstats.runner import run_step\n"
+        f"run_step(SimpleNamespace(log=[{str(tmp_path / 'x.log')!r}], rule='x'), lambda sm: None)\n")
+    before = time.time()
+    subprocess.run([sys.executable, "-c", script], check=True)
+    t = parse_timing((tmp_path / "x.log").read_text())
+    assert 0.4 <= t["startup_s"] < 3.0
+    assert before - 0.05 <= t["started"] <= before + 1.0     # the child started after `before`
+    assert t["pid"] != os.getpid()
 
 
 def test_user_error_exits_1_without_timing_line(tmp_path, capsys):
