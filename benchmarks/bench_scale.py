@@ -490,7 +490,7 @@ class TreeMonitor(threading.Thread):
             if self.abort_mb and total > self.abort_mb:
                 self.aborted = f"process tree exceeded {self.abort_mb / 1024:.1f} GB"
             elif self.timeout_s and time.perf_counter() - self._t0 > self.timeout_s:
-                self.aborted = f"longer than {self.timeout_s / 60:g} min"
+                self.aborted = f"longer than the time limit of {self.timeout_s:g} s"
             if self.aborted:
                 threading.Thread(target=self._terminate, args=(procs,), daemon=True).start()
 

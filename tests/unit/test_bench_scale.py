@@ -218,3 +218,22 @@ def test_markdown_and_json_from_a_fake_measurement():
         in bench.markdown(res)
     text = json.dumps(bench.to_json(res), allow_nan=False)      # standard JSON: NaN became null
     assert json.loads(text)["runs"][0]["stages"]["ingest"]["compute_s"] is None
+
+
+def test_monitor_measures_a_process_tree_and_stops_a_runaway(tmp_path):
+    import sys
+
+    # a child holding ~150 MB in a grandchild: the tree's peak counts the grandchild
+    hold = "import subprocess, sys; subprocess.run([sys.executable, '-c', " \
+           "'import time; x = b\"x\" * (150 * 2**20); time.sleep(1.0)'])"
+    r = bench.run_monitored([sys.executable, "-c", hold], tmp_path / "a.log", abort_mb=None, timeout_s=None)
+    assert r["returncode"] == 0 and r["aborted"] is None
+    assert 150 < r["peak_mb"] < 400
+    # over the memory limit: stopped within a few samples, not after its 30 s
+    grow = "import time; x = b'x' * (150 * 2**20); time.sleep(30)"
+    r = bench.run_monitored([sys.executable, "-c", grow], tmp_path / "b.log", abort_mb=100, timeout_s=None)
+    assert r["returncode"] != 0 and r["aborted"] == "process tree exceeded 0.1 GB"
+    assert r["wall_s"] < 10
+    r = bench.run_monitored([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "c.log",
+                            abort_mb=None, timeout_s=0.5)
+    assert r["returncode"] != 0 and r["aborted"] == "longer than the time limit of 0.5 s" and r["wall_s"] < 10
