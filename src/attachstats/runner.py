@@ -132,8 +132,9 @@ def _process_start_time() -> float:
 class _ImportTimer:
     """Seconds this thread spends loading modules for the first time while the block runs.
 
-    CPython's import statement calls ``importlib._bootstrap._find_and_load`` (looked up at
-    each call) only for a module not yet in ``sys.modules``; the timer wraps it for the
+    CPython's import statement calls ``_find_and_load`` of its import machinery
+    (``_frozen_importlib``, alias ``importlib._bootstrap``; looked up at each call) only for
+    a module not yet in ``sys.modules``; the timer wraps it for the
     block and times the outermost call. Cached imports pay nothing. ``seconds`` is NaN
     where the hook is unavailable.
     """
@@ -142,20 +143,20 @@ class _ImportTimer:
         self.seconds = 0.0
         self._depth = 0
         self._thread = threading.get_ident()
-        self._bootstrap = sys.modules.get("importlib._bootstrap")
+        self._bootstrap = sys.modules.get("_frozen_importlib") or sys.modules.get("importlib._bootstrap")
         self._orig = getattr(self._bootstrap, "_find_and_load", None)
         if self._orig is None:
             self.seconds = math.nan
             return self
         orig = self._orig
 
-        def find_and_load(name, import_):
+        def find_and_load(*args, **kwargs):
             if self._depth or threading.get_ident() != self._thread:
-                return orig(name, import_)
+                return orig(*args, **kwargs)
             self._depth += 1
             t = time.perf_counter()
             try:
-                return orig(name, import_)
+                return orig(*args, **kwargs)
             finally:
                 self.seconds += time.perf_counter() - t
                 self._depth -= 1
