@@ -495,18 +495,32 @@ class TreeMonitor(threading.Thread):
                 threading.Thread(target=self._terminate, args=(procs,), daemon=True).start()
 
     def _terminate(self, procs: list) -> None:
+        """SIGTERM to the run's process group; SIGKILL to what is left after 10 s.
+
+        Never waits on (reaps) a process: ``Popen.wait`` in the main thread must collect the
+        run's exit status (it reads 0 when another waiter reaped the child first).
+        """
         import psutil
+
+        def alive(p) -> bool:
+            try:
+                return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+            except psutil.Error:
+                return False
 
         try:
             os.killpg(self.pid, signal.SIGTERM)    # the run was started in its own session
         except OSError:
             pass
-        _, alive = psutil.wait_procs(procs, timeout=10)
-        for p in alive:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(p) for p in procs):
+            time.sleep(0.1)
+        for p in procs:
+            if alive(p):
+                try:
+                    p.kill()
+                except psutil.Error:
+                    pass
 
 
 def run_monitored(cmd: list[str], log: Path, abort_mb: float | None, timeout_s: float | None
