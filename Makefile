@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 CORES  ?= 2
+SIZES  ?= 10000 100000 1000000
 
 .PHONY: run test install lock clean example-data power report bench
 
@@ -33,8 +34,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 # Benchmark of the factor analysis on the full open ECR data (../shared), against lavaan/psych
 # when Rscript is installed; writes benchmarks/latest/factor.{json,md}. Not a test.
+# Then the scale benchmark: the whole example pipeline on SIZES simulated respondents and on
+# the full open ECR data, per-stage time and memory; writes benchmarks/latest/scale.{json,md}.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_factor.py
+	$(BIN)/python benchmarks/bench_scale.py --cores $(CORES) --sizes $(SIZES)
 
 # Regenerate the embedded example data set byte for byte (see README, "The example data").
 example-data: $(STAMP)
