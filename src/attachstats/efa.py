@@ -34,8 +34,8 @@ Methods
 - **Parallel analysis** (Horn 1965, ``psych::fa.parallel`` with ``fa = "fa"``): the
   "factor" eigenvalues are those of R with the communalities of a one-factor minres
   solution on the diagonal; the same is computed for ``n_iter`` correlation matrices of
-  normal data of the same size (drawn in one vectorised step per chunk, from the given
-  seed); the number of factors is the number of leading observed eigenvalues that exceed
+  normal data of the same size (drawn from their exact Wishart distribution, from the given
+  seed, at a cost that does not depend on the number of cases); the number of factors is the number of leading observed eigenvalues that exceed
   the ``quantile`` (default 95th, R's type-7 quantile) of the simulated ones.
 """
 
@@ -459,24 +459,45 @@ def _one_factor_values(r: np.ndarray) -> np.ndarray:
 
 
 @small_matrix_work
+def wishart_identity(rng: np.random.Generator, dof: int, p: int, size: int) -> np.ndarray:
+    """``size`` draws of a p × p Wishart(dof, I) matrix by Bartlett's decomposition.
+
+    ``A = L L'`` with ``L`` lower triangular, ``L_ii = sqrt(χ²(dof − i))`` (i = 0..p−1) and
+    standard normal entries below the diagonal, is distributed exactly as ``X'X`` of the
+    centred columns of ``dof + 1`` independent N(0, I) rows; the cost does not depend on the
+    number of rows.
+    """
+    if dof < p:
+        raise ModelError(f"parallel analysis needs more cases than variables (n = {dof + 1}, p = {p})")
+    low = np.tril_indices(p, -1)
+    L = np.zeros((size, p, p))
+    L[:, low[0], low[1]] = rng.standard_normal((size, len(low[0])))
+    idx = np.arange(p)
+    L[:, idx, idx] = np.sqrt(rng.chisquare(dof - idx, size=(size, p)))
+    return L @ L.transpose(0, 2, 1)
+
+
 def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float = 0.95,
-                      seed: int = 0, chunk: int = 5) -> ParallelResult:
+                      seed: int = 0) -> ParallelResult:
     """Horn's parallel analysis with factor eigenvalues, as ``psych::fa.parallel``.
+
+    psych simulates ``n_iter`` data sets of n × p standard normal values and takes their
+    correlation matrices; here each of those correlation matrices is drawn directly from its
+    exact distribution (the centred cross-product matrix of such data is Wishart(n − 1, I),
+    :func:`wishart_identity`), so the cost does not grow with n.
 
     Parameters
     ----------
     r : ndarray
         Observed correlation matrix (p × p).
     n : int
-        Number of cases; each simulated data set is n × p standard normal.
+        Number of cases of the data the simulated correlation matrices stand for.
     n_iter : int, default 20 (psych's)
         Simulated data sets.
     quantile : float, default 0.95
         Which quantile of the simulated eigenvalues the observed must exceed.
     seed : int
         Seed of ``numpy.random.default_rng``; the result depends only on it.
-    chunk : int
-        Data sets drawn per vectorised step (memory: chunk × n × p doubles).
 
     Returns
     -------
@@ -488,20 +509,11 @@ def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float =
     rng = np.random.default_rng(seed)
     obs_fa = _one_factor_values(r)
     obs_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
-    sim_fa = np.empty((n_iter, p))
-    sim_pc = np.empty((n_iter, p))
-    done = 0
-    while done < n_iter:
-        k = min(chunk, n_iter - done)
-        x = rng.standard_normal((k, n, p))
-        x -= x.mean(axis=1, keepdims=True)
-        cov = np.matmul(x.transpose(0, 2, 1), x)
-        d = 1 / np.sqrt(np.einsum("kii->ki", cov))
-        cor = cov * d[:, :, None] * d[:, None, :]
-        sim_pc[done:done + k] = np.linalg.eigvalsh(cor)[:, ::-1]
-        for j in range(k):
-            sim_fa[done + j] = _one_factor_values(cor[j])
-        done += k
+    cov = wishart_identity(rng, int(n) - 1, p, n_iter)
+    d = 1 / np.sqrt(np.einsum("kii->ki", cov))
+    cor = cov * d[:, :, None] * d[:, None, :]
+    sim_pc = np.linalg.eigvalsh(cor)[:, ::-1]
+    sim_fa = np.array([_one_factor_values(c) for c in cor])
     q_fa = np.quantile(sim_fa, quantile, axis=0)
     q_pc = np.quantile(sim_pc, quantile, axis=0)
     table = pd.DataFrame({"factor": np.arange(1, p + 1), "observed": obs_fa,

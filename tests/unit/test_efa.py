@@ -142,7 +142,7 @@ def test_simulated_eigenvalues_within_monte_carlo_error_of_psych(ds: str) -> Non
 def test_parallel_analysis_is_seeded() -> None:
     r, n = corr("sim")
     a = efa.parallel_analysis(r, n, n_iter=5, seed=3)
-    b = efa.parallel_analysis(r, n, n_iter=5, seed=3, chunk=2)
+    b = efa.parallel_analysis(r, n, n_iter=5, seed=3)
     c = efa.parallel_analysis(r, n, n_iter=5, seed=4)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert not a.table.equals(c.table)
@@ -177,3 +177,23 @@ def test_errors() -> None:
         efa.correlation_matrix(items("sim").assign(anx_1=3))
     with pytest.raises(ModelError, match="singular"):
         efa.kmo(np.ones((3, 3)))
+
+
+def test_wishart_draws_match_simulated_normal_data():
+    """Known truth: the centred cross-products of n N(0, I) rows are Wishart(n − 1, I):
+    mean (n − 1) I, Var(A_ii) = 2(n − 1), Var(A_ij) = n − 1; and the correlation matrices'
+    leading eigenvalue has the same mean as with simulated data."""
+    rng = np.random.default_rng(5)
+    n, p, k = 40, 6, 20_000
+    a = efa.wishart_identity(rng, n - 1, p, k)
+    np.testing.assert_allclose(a.mean(axis=0), (n - 1) * np.eye(p), atol=5 * np.sqrt(2 * (n - 1) / k))
+    assert a[:, 2, 2].var() == pytest.approx(2 * (n - 1), rel=0.05)
+    assert a[:, 1, 4].var() == pytest.approx(n - 1, rel=0.05)
+    x = rng.standard_normal((4_000, n, p))
+    lead_data = np.linalg.eigvalsh(np.array([np.corrcoef(d, rowvar=False) for d in x]))[:, -1]
+    d = 1 / np.sqrt(np.einsum("kii->ki", a))
+    lead_w = np.linalg.eigvalsh(a * d[:, :, None] * d[:, None, :])[:, -1]
+    se = np.sqrt(lead_data.var() / len(lead_data) + lead_w.var() / len(lead_w))
+    assert abs(lead_data.mean() - lead_w.mean()) < 4 * se
+    with pytest.raises(ModelError, match="more cases"):
+        efa.wishart_identity(rng, 3, 6, 1)
