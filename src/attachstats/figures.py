@@ -14,6 +14,14 @@ import pandas as pd
 
 COLUMN_IN = 3.5  # one journal column, inches
 PAGE_IN = 7.0    # full page width, inches
+RASTER_ABOVE = 5_000  # scatters with more points are drawn as an image inside the PDF
+
+
+def rasterize(n_points: int) -> bool:
+    """Whether a scatter of ``n_points`` is rasterised in vector output: above
+    :data:`RASTER_ABOVE` points the PDF embeds the markers as one image at the figure's
+    resolution (small, fast to open), while axes, lines and text stay vector."""
+    return n_points > RASTER_ABOVE
 
 
 def _plt():
@@ -39,7 +47,7 @@ def save_png(fig: Any, path: str | Path, dpi: int = 300, pdf: str | Path | None 
     fig.savefig(path, dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
     if pdf is not None:
         with plt.rc_context({"pdf.fonttype": 42}):
-            fig.savefig(pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None},
+            fig.savefig(pdf, dpi=dpi, metadata={"CreationDate": None, "Producer": None, "Creator": None},
                         bbox_inches="tight")
     plt.close(fig)
 
@@ -109,11 +117,12 @@ def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | N
             m = (st == name).to_numpy()
             if m.any():
                 ax.scatter(d.loc[m, x], d.loc[m, y], s=4, alpha=0.45, color=pal[j], linewidths=0,
+                           rasterized=rasterize(len(d)),
                            label=f"{name} (n = {int(m.sum()):,})")
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, frameon=False, markerscale=3,
                   title=f"high = {rule}" if rule else None)
     else:
-        ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0)
+        ax.scatter(d[x], d[y], s=4, alpha=0.35, color=pal[0], linewidths=0, rasterized=rasterize(len(d)))
     vx, hy = cuts if cuts is not None else (midpoint, midpoint)
     if vx is not None and np.isfinite(vx):
         ax.axvline(vx, color="grey", lw=0.6, ls="--")

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .figures import COLUMN_IN, PAGE_IN, _plt
+from .figures import COLUMN_IN, PAGE_IN, _plt, rasterize
 
 __all__ = ["interaction_plot", "mediation_diagram", "partial_regression_plot", "placeholder"]
 
@@ -127,7 +127,8 @@ def partial_regression_plot(points: Mapping[str, pd.DataFrame], regressions: pd.
     fig, axes = plt.subplots(nrow, ncol, figsize=(PAGE_IN, 2.3 * nrow), squeeze=False)
     for j, (ax, (model, d)) in enumerate(zip(axes.flat, points.items())):
         r = regressions[(regressions["model"] == model) & (regressions["term"] == term)].iloc[0]
-        ax.scatter(d["x_resid"], d["y_resid"], s=3, alpha=0.3, color=pal[j % len(pal)], linewidths=0)
+        ax.scatter(d["x_resid"], d["y_resid"], s=3, alpha=0.3, color=pal[j % len(pal)], linewidths=0,
+                   rasterized=rasterize(len(d)))
         xs = np.linspace(d["x_resid"].min(), d["x_resid"].max(), 2)
         ax.plot(xs, r["b"] * xs, color="black", lw=1)
         ax.set_title(f"{model}\nb = {r['b']:.3f} [{r['ci_lo']:.3f}, {r['ci_hi']:.3f}]", fontsize=8)

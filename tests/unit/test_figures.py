@@ -1,0 +1,18 @@
+"""Figures: vector output stays small however many points a scatter has."""
+
+import numpy as np
+import pandas as pd
+
+
+def test_large_scatters_are_rasterised_in_the_pdf(tmp_path):
+    from attachstats.figures import dimensions_scatter, save_png
+
+    rng = np.random.default_rng(2)
+    sizes = {}
+    for n in (200, 50_000):
+        scores = pd.DataFrame({"x": rng.normal(4, 1, n), "y": rng.normal(4, 1, n)})
+        save_png(dimensions_scatter(scores, "x", "y", midpoint=4.0), tmp_path / f"{n}.png", pdf=tmp_path / f"{n}.pdf")
+        pdf = (tmp_path / f"{n}.pdf").read_bytes()
+        sizes[n] = len(pdf)
+        assert (b"/Subtype /Image" in pdf) == (n > 5_000)
+    assert sizes[50_000] < 2_000_000       # one embedded image, not 50,000 vector markers
