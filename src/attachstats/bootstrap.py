@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["resample_counts", "resample_sums", "pairwise_moments", "PairwiseMoments", "percentile_ci",
+__all__ = ["resample_counts", "resample_sums", "Lines", "pairwise_moments", "PairwiseMoments", "percentile_ci",
            "named_rng"]
 
 _BLOCK = 256      # rows per block (a full block's draws are single random bytes)
@@ -81,7 +81,21 @@ def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray
     return out
 
 
-def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray]], n_boot: int,
+class Lines:
+    """Lines of a Z matrix computed on demand, block by block, so that it is never held whole.
+
+    ``make(a, b)`` returns lines ``a..b-1`` (an array with ``width`` columns) of a matrix with
+    ``length`` lines.
+    """
+
+    def __init__(self, make: Callable[[int, int], np.ndarray], length: int, width: int) -> None:
+        self.make, self.length, self.width = make, int(length), int(width)
+
+    def __len__(self) -> int:
+        return self.length
+
+
+def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | Lines]], n_boot: int,
                   rng: np.random.Generator) -> list[np.ndarray]:
     """Weighted column sums ``counts @ Z`` of every resample, without holding the counts.
 
@@ -91,15 +105,15 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray]],
         Rows resampled.
     parts : sequence of (rows, Z)
         ``rows`` are increasing row numbers in ``0..n-1`` (None: all rows) and ``Z`` holds one
-        line per listed row; several parts let rows of different kinds carry different
-        columns.
+        line per listed row, as an array or as :class:`Lines` computed block by block;
+        several parts let rows of different kinds carry different columns.
     n_boot : int
     rng : numpy.random.Generator
 
     Returns
     -------
     list of ndarray
-        One ``(n_boot, Z.shape[1])`` array per part: ``resample_counts(n, n_boot, rng)[:, rows] @ Z``.
+        One ``(n_boot, width)`` array per part: ``resample_counts(n, n_boot, rng)[:, rows] @ Z``.
 
     Examples
     --------
@@ -115,9 +129,10 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray]],
         rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
         if len(rows) != len(z):
             raise ValueError("each part needs one line of Z per listed row")
-        fixed.append((rows, np.ascontiguousarray(z, dtype=np.float64),
-                      np.searchsorted(rows, np.arange(0, n + _BLOCK, _BLOCK))))
-    out = [np.zeros((n_boot, z.shape[1])) for _, z, _ in fixed]
+        if not isinstance(z, Lines):
+            z = np.asarray(z, dtype=np.float64)
+        fixed.append((rows, z, np.searchsorted(rows, np.arange(0, n + _BLOCK, _BLOCK))))
+    out = [np.zeros((n_boot, z.width if isinstance(z, Lines) else z.shape[1])) for _, z, _ in fixed]
     for r0, lo, counts in _count_blocks(n, n_boot, rng):
         j = lo // _BLOCK
         for acc, (rows, z, bounds) in zip(out, fixed):
@@ -125,7 +140,7 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray]],
             if a == b:
                 continue
             w = counts if (b - a == counts.shape[1]) else counts[:, rows[a:b] - lo]
-            acc[r0:r0 + len(counts)] += w @ z[a:b]
+            acc[r0:r0 + len(counts)] += w @ (z.make(a, b) if isinstance(z, Lines) else z[a:b])
     return out
 
 
@@ -163,21 +178,26 @@ class PairwiseMoments:
         return r
 
 
-def _moment_parts(x: np.ndarray) -> list[tuple[np.ndarray | None, np.ndarray]]:
-    """The parts of :func:`resample_sums` for one item matrix (see :func:`pairwise_moments`)."""
+def _moment_parts(x: np.ndarray) -> tuple[Lines, list[tuple[np.ndarray, np.ndarray]]]:
+    """The all-rows lines and the per-item missing-answer parts of one item matrix (see
+    :func:`pairwise_moments`); the all-rows lines are computed block by block."""
     n, k = x.shape
     with np.errstate(invalid="ignore"):
         centre = np.nanmean(x, axis=0) if n else np.zeros(k)
     x = x - np.nan_to_num(centre)                     # centring keeps the sums well conditioned
     u = np.isnan(x)
     x0 = np.where(u, 0.0, x)
-    uf = u.astype(np.float64)
     iu = np.triu_indices(k)
-    parts = [(None, np.column_stack([np.ones(n), x0, uf, x0[:, iu[0]] * x0[:, iu[1]]]))]
+
+    def lines(a: int, b: int) -> np.ndarray:
+        xb = x0[a:b]
+        return np.column_stack([np.ones(b - a), xb, u[a:b], xb[:, iu[0]] * xb[:, iu[1]]])
+
+    missing = []
     for j in range(k):
         rows = np.flatnonzero(u[:, j])
-        parts.append((rows, np.column_stack([x0[rows], x0[rows] ** 2, uf[rows]])))
-    return parts
+        missing.append((rows, np.column_stack([x0[rows], x0[rows] ** 2, u[rows]]).astype(np.float64)))
+    return Lines(lines, n, 1 + 2 * k + len(iu[0])), missing
 
 
 def _moments_from_sums(sums: list[np.ndarray], k: int) -> PairwiseMoments:
@@ -225,15 +245,15 @@ def pairwise_moments(xs: Sequence[np.ndarray], n_boot: int, rng: np.random.Gener
     if any(len(x) != n for x in xs):
         raise ValueError("every item matrix needs the same rows")
     per_set = [_moment_parts(np.asarray(x, dtype=np.float64)) for x in xs]
-    # one matrix for the all-rows columns of every set (one large product per block)
-    widths = np.cumsum([0] + [parts[0][1].shape[1] for parts in per_set])
-    every = np.column_stack([parts[0][1] for parts in per_set])
-    sums = resample_sums(n, [(None, every)] + [part for parts in per_set for part in parts[1:]], n_boot, rng)
+    # one set of all-rows lines for every item matrix (one large product per block)
+    widths = np.cumsum([0] + [every.width for every, _ in per_set])
+    every = Lines(lambda a, b: np.column_stack([e.make(a, b) for e, _ in per_set]), n, int(widths[-1]))
+    sums = resample_sums(n, [(None, every)] + [part for _, missing in per_set for part in missing], n_boot, rng)
     out, at = [], 1
-    for s, (x, parts) in enumerate(zip(xs, per_set)):
-        own = [sums[0][:, widths[s]:widths[s + 1]]] + sums[at:at + len(parts) - 1]
+    for s, (x, (_, missing)) in enumerate(zip(xs, per_set)):
+        own = [sums[0][:, widths[s]:widths[s + 1]]] + sums[at:at + len(missing)]
         out.append(_moments_from_sums(own, x.shape[1]))
-        at += len(parts) - 1
+        at += len(missing)
     return out
 
 
