@@ -278,18 +278,16 @@ def build_design(data: pd.DataFrame, outcome: str, predictors: Sequence[str],
 
 
 def _aliased(X: np.ndarray) -> list[int]:
-    """Columns that are linear combinations of earlier columns (R's NA coefficients)."""
-    out, kept = [], []
+    """Columns that are linear combinations of earlier columns (R's NA coefficients).
+
+    As R's ``lm`` (LINPACK ``dqrdc2`` with ``tol = 1e-7``): in a QR decomposition of the
+    columns scaled to unit length, in their order, a column whose remaining part ``|R_jj|``
+    is below 1e-7 adds no new direction. One QR of the design, whatever its length.
+    """
     scale = np.linalg.norm(X, axis=0)
     scale[scale == 0] = 1.0
-    Xs = X / scale
-    for j in range(X.shape[1]):
-        trial = Xs[:, kept + [j]]
-        if np.linalg.matrix_rank(trial, tol=1e-7 * max(trial.shape)) < len(kept) + 1:
-            out.append(j)
-        else:
-            kept.append(j)
-    return out
+    r = np.linalg.qr(X / scale, mode="r")
+    return [j for j in range(X.shape[1]) if abs(r[j, j]) < 1e-7]
 
 
 def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
@@ -359,7 +357,7 @@ def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
 
     model = OLS(y.to_numpy(), X.to_numpy())
     classic = model.fit()
-    res = classic if cov_type == "nonrobust" else model.fit(cov_type=cov_type, use_t=True)
+    res = classic if cov_type == "nonrobust" else classic.get_robustcov_results(cov_type=cov_type, use_t=True)
     b = np.asarray(res.params)
     cov = np.asarray(res.cov_params())
     se = np.sqrt(np.diag(cov))

@@ -238,3 +238,17 @@ def test_hc3_intervals_keep_their_coverage_under_heteroscedasticity():
     coverage = {k: v / reps for k, v in hits.items()}
     assert 0.92 <= coverage["HC3"] <= 0.98, coverage
     assert coverage["nonrobust"] < coverage["HC3"] - 0.04, coverage
+
+
+def test_aliasing_is_rs_rule_whatever_the_sample_size():
+    """R's lm: a column is aliased when it adds no direction (|R_jj| < 1e-7 on unit-length
+    columns); strongly correlated predictors in a large sample are not aliased."""
+    rng = np.random.default_rng(3)
+    n = 200_000
+    x1 = rng.normal(size=n)
+    d = pd.DataFrame({"x1": x1, "x2": x1 + 0.01 * rng.normal(size=n), "x3": rng.normal(size=n)})
+    d["y"] = d["x1"] + d["x3"] + rng.normal(size=n)
+    res = fit_ols(d, "y", ["x1", "x2", "x3"], "m")        # r(x1, x2) = .99995: still estimable
+    assert res.coefficients["b"].notna().all()
+    with pytest.raises(ModelError, match="'x4'"):
+        fit_ols(d.assign(x4=d["x1"] - 2 * d["x3"]), "y", ["x1", "x3", "x4"], "m")
