@@ -15,11 +15,12 @@ from .study import instrument_of
 
 
 def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],
-                      seed: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      seed: int | None = None, threads: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reliability row per subscale (``<key>_<subscale>``) and item statistics of every instrument.
 
     The study's ``reliability`` block sets ``omega_nfactors`` (default 3) and ``bootstrap``
-    (resamples, default 1000; 0 = no bootstrap intervals); ``seed`` seeds the bootstrap.
+    (resamples, default 1000; 0 = no bootstrap intervals); ``seed`` seeds the bootstrap;
+    ``threads`` threads share the work (same result on any number).
     """
     from .reliability import item_statistics, reliability_table
 
@@ -35,12 +36,14 @@ def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],
     opts = study.get("reliability", {}) or {}
     n_boot = int(opts.get("bootstrap", 1000)) if seed is not None else 0
     table = reliability_table(subscales, omega_nfactors=int(opts.get("omega_nfactors", 3)), n_boot=n_boot,
-                              seed=seed)
+                              seed=seed, threads=threads)
     return table, pd.concat(item_tables, ignore_index=True)
 
 
-def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:
-    """Fit every outcome model of the study on the scores table (see :mod:`attachstats.outcomes`).
+def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: int,
+                         threads: int = 1) -> dict[str, pd.DataFrame]:
+    """Fit every outcome model of the study on the scores table (see :mod:`attachstats.outcomes`);
+    multiple imputations run on ``threads`` threads (same result on any number).
 
     Returns the tables ``regressions, regression_fit, regression_blocks,
     regression_diagnostics, simple_slopes, johnson_neyman, slope_curve`` by name.
@@ -49,7 +52,7 @@ def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: i
     from .outcomes import study_outcome_models as fit_all
 
     specs, _, _ = study_specs(study)
-    return fit_all(_with_reference_levels(scores, study), specs, seed)
+    return fit_all(_with_reference_levels(scores, study), specs, seed, threads)
 
 
 def _with_reference_levels(scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
@@ -70,16 +73,16 @@ def _with_reference_levels(scores: pd.DataFrame, study: Mapping[str, Any]) -> pd
     return out
 
 
-def study_mediation(scores: pd.DataFrame, study: Mapping[str, Any], seed: int) -> pd.DataFrame:
+def study_mediation(scores: pd.DataFrame, study: Mapping[str, Any], seed: int, threads: int = 1) -> pd.DataFrame:
     """Every ``mediation_models`` entry (see :mod:`attachstats.mediation`); bootstrap seeded per
-    model from ``seed`` and the model name."""
+    model from ``seed`` and the model name, run on ``threads`` threads (same result on any number)."""
     from .mediation import MEDIATION_COLUMNS, fit_mediation
     from .modelspec import study_specs
     from .outcomes import model_rng
 
     _, specs, _ = study_specs(study)
     data = _with_reference_levels(scores, study)
-    tabs = [fit_mediation(data, s, model_rng(seed, s.name)) for s in specs]
+    tabs = [fit_mediation(data, s, model_rng(seed, s.name), threads) for s in specs]
     return pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=MEDIATION_COLUMNS)
 
 

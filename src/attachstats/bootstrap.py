@@ -9,7 +9,9 @@ instead of a Python loop over data frames, and no resample ever materialises its
 **How the counts are drawn.** The rows are cut into blocks of 256. For a batch of up to
 1,000 resamples, the number of draws landing in each block is one multinomial draw
 (``n`` draws over blocks with probabilities size/n); the draws inside a block are then
-uniform on its rows (one random byte each for a full block). This is exactly the
+uniform on its rows (one random byte each for a full block), drawn by 16 generators
+spawned from the given one, each for a run of blocks, so that runs can be filled on
+several threads with the same result. This is exactly the
 distribution of ``n`` independent uniform row draws, but it is generated block by block: the
 counts of a block (resamples × 256) stay in cache, are multiplied into the running sums at
 once, and are discarded, so memory stays ``O(resamples × columns)`` whatever ``n`` is, and
@@ -43,6 +45,7 @@ __all__ = ["resample_counts", "resample_sums", "Lines", "pairwise_moments", "Pai
 
 _BLOCK = 256      # rows per block (a full block's draws are single random bytes)
 _BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
+_SEGMENTS = 16    # runs of blocks per batch, each with its own generator (units of parallel work)
 
 
 def named_rng(seed: int, name: str) -> np.random.Generator:
@@ -50,23 +53,48 @@ def named_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
 
 
-def _count_blocks(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Yield ``(r0, lo, counts)``: counts (float, resamples r0.. × rows lo..lo + size) block by block."""
+@dataclass
+class _Segment:
+    """A run of row blocks of one batch of resamples, with its own generator."""
+
+    r0: int                  # first resample of the batch
+    starts: list[int]        # first row of each block
+    sizes: list[int]         # rows in each block
+    draws: np.ndarray        # (batch, blocks): draws landing in each block
+    rng: np.random.Generator
+
+
+def _segments(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[_Segment]:
+    """Cut the resampling into segments: batches of resamples × runs of row blocks.
+
+    For each batch the draws per block are one multinomial draw from ``rng``; the draws
+    inside the blocks of each of the :data:`_SEGMENTS` runs of blocks come from a generator
+    spawned from ``rng``, so segments can be filled in any order (or in parallel) with the
+    same result.
+    """
     if n < 1:
         raise ValueError("a bootstrap needs at least one row")
     starts = np.arange(0, n, _BLOCK)
     sizes = np.minimum(starts + _BLOCK, n) - starts
     probs = sizes / n
+    cuts = np.linspace(0, len(starts), min(_SEGMENTS, len(starts)) + 1).round().astype(int)
     for r0 in range(0, n_boot, _BATCH):
         b = min(_BATCH, n_boot - r0)
         per_block = rng.multinomial(n, probs, size=b)
-        offsets = np.arange(b, dtype=np.intp) * _BLOCK
-        for j, (lo, size) in enumerate(zip(starts.tolist(), sizes.tolist())):
-            c = per_block[:, j]
-            local = rng.integers(0, size, int(c.sum()), dtype=np.uint8).astype(np.intp)
-            local += np.repeat(offsets, c)
-            counts = np.bincount(local, minlength=b * _BLOCK).reshape(b, _BLOCK)[:, :size]
-            yield r0, lo, counts.astype(np.float64)
+        for (a, z), child in zip(zip(cuts[:-1], cuts[1:]), rng.spawn(len(cuts) - 1)):
+            yield _Segment(r0, starts[a:z].tolist(), sizes[a:z].tolist(), per_block[:, a:z], child)
+
+
+def _segment_counts(seg: _Segment) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(lo, counts)`` for each block of a segment: counts (float, batch × block rows)."""
+    b = len(seg.draws)
+    offsets = np.arange(b, dtype=np.intp) * _BLOCK
+    for j, (lo, size) in enumerate(zip(seg.starts, seg.sizes)):
+        c = seg.draws[:, j]
+        local = seg.rng.integers(0, size, int(c.sum()), dtype=np.uint8).astype(np.intp)
+        local += np.repeat(offsets, c)
+        counts = np.bincount(local, minlength=b * _BLOCK).reshape(b, _BLOCK)[:, :size]
+        yield lo, counts.astype(np.float64)
 
 
 def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -76,8 +104,9 @@ def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray
     sums to ``n``. Memory is ``n_boot × n`` floats: meant for checks and small data.
     """
     out = np.zeros((n_boot, n))
-    for r0, lo, counts in _count_blocks(n, n_boot, rng):
-        out[r0:r0 + len(counts), lo:lo + counts.shape[1]] = counts
+    for seg in _segments(n, n_boot, rng):
+        for lo, counts in _segment_counts(seg):
+            out[seg.r0:seg.r0 + len(counts), lo:lo + counts.shape[1]] = counts
     return out
 
 
@@ -96,7 +125,7 @@ class Lines:
 
 
 def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | Lines]], n_boot: int,
-                  rng: np.random.Generator) -> list[np.ndarray]:
+                  rng: np.random.Generator, threads: int = 1) -> list[np.ndarray]:
     """Weighted column sums ``counts @ Z`` of every resample, without holding the counts.
 
     Parameters
@@ -109,6 +138,9 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
         several parts let rows of different kinds carry different columns.
     n_boot : int
     rng : numpy.random.Generator
+    threads : int, default 1
+        Segments of the work (see :func:`_segments`) filled in parallel; the result is the
+        same on any number of threads.
 
     Returns
     -------
@@ -132,15 +164,32 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
         if not isinstance(z, Lines):
             z = np.asarray(z, dtype=np.float64)
         fixed.append((rows, z, np.searchsorted(rows, np.arange(0, n + _BLOCK, _BLOCK))))
-    out = [np.zeros((n_boot, z.width if isinstance(z, Lines) else z.shape[1])) for _, z, _ in fixed]
-    for r0, lo, counts in _count_blocks(n, n_boot, rng):
-        j = lo // _BLOCK
-        for acc, (rows, z, bounds) in zip(out, fixed):
-            a, b = bounds[j], bounds[j + 1]
-            if a == b:
-                continue
-            w = counts if (b - a == counts.shape[1]) else counts[:, rows[a:b] - lo]
-            acc[r0:r0 + len(counts)] += w @ (z.make(a, b) if isinstance(z, Lines) else z[a:b])
+    widths = [z.width if isinstance(z, Lines) else z.shape[1] for _, z, _ in fixed]
+
+    def segment_sums(seg: _Segment) -> list[np.ndarray]:
+        acc = [np.zeros((len(seg.draws), w)) for w in widths]
+        for lo, counts in _segment_counts(seg):
+            j = lo // _BLOCK
+            for part_acc, (rows, z, bounds) in zip(acc, fixed):
+                a, b = bounds[j], bounds[j + 1]
+                if a == b:
+                    continue
+                w = counts if (b - a == counts.shape[1]) else counts[:, rows[a:b] - lo]
+                part_acc += w @ (z.make(a, b) if isinstance(z, Lines) else z[a:b])
+        return acc
+
+    segments = list(_segments(n, n_boot, rng))
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            partial = list(pool.map(segment_sums, segments))
+    else:
+        partial = [segment_sums(seg) for seg in segments]
+    out = [np.zeros((n_boot, w)) for w in widths]
+    for seg, acc in zip(segments, partial):               # fixed order: the same sums on any thread count
+        for total, part_acc in zip(out, acc):
+            total[seg.r0:seg.r0 + len(part_acc)] += part_acc
     return out
 
 
@@ -217,7 +266,8 @@ def _moments_from_sums(sums: list[np.ndarray], k: int) -> PairwiseMoments:
     return PairwiseMoments(cnt=cnt, si=lin[:, :, None] - lin_j, sii=sq[:, :, None] - sq_j, sij=prod)
 
 
-def pairwise_moments(xs: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator) -> list[PairwiseMoments]:
+def pairwise_moments(xs: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator,
+                     threads: int = 1) -> list[PairwiseMoments]:
     """Pairwise-complete moments of ``n_boot`` resamples of the rows, for several item sets.
 
     With ``x0`` the centred items with 0 for a missing answer and ``u`` the missing-answer
@@ -235,6 +285,8 @@ def pairwise_moments(xs: Sequence[np.ndarray], n_boot: int, rng: np.random.Gener
     n_boot : int
     rng : numpy.random.Generator
         The counts are those of ``resample_counts(n, n_boot, rng)``.
+    threads : int, default 1
+        Threads for :func:`resample_sums` (same result on any number).
 
     Returns
     -------
@@ -248,7 +300,8 @@ def pairwise_moments(xs: Sequence[np.ndarray], n_boot: int, rng: np.random.Gener
     # one set of all-rows lines for every item matrix (one large product per block)
     widths = np.cumsum([0] + [every.width for every, _ in per_set])
     every = Lines(lambda a, b: np.column_stack([e.make(a, b) for e, _ in per_set]), n, int(widths[-1]))
-    sums = resample_sums(n, [(None, every)] + [part for _, missing in per_set for part in missing], n_boot, rng)
+    sums = resample_sums(n, [(None, every)] + [part for _, missing in per_set for part in missing], n_boot, rng,
+                         threads)
     out, at = [], 1
     for s, (x, (_, missing)) in enumerate(zip(xs, per_set)):
         own = [sums[0][:, widths[s]:widths[s + 1]]] + sums[at:at + len(missing)]

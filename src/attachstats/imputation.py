@@ -86,38 +86,37 @@ def _nearest_donors(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.
     return order[cand[rows, pick]]
 
 
-def _pmm_draw(X: np.ndarray, j: int, mis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One PMM draw for column ``j`` of ``X`` (Bayesian linear regression, type-1 matching).
+def _pmm_draw(V: np.ndarray, j: int, mis: np.ndarray, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One PMM draw for variable ``j`` (Bayesian linear regression, type-1 matching).
 
-    ``X`` holds every column of the imputation model (intercept, dummies, numeric
-    variables with their current values); column ``j`` is regressed on all the others over
-    the rows where it is observed (``~mis``). The cross-products of the observed rows are
-    those of all rows minus those of the missing rows, so no copy of the observed rows is
-    made. Returns the imputed values for the rows in ``mis``.
+    ``V`` holds the imputation model one variable per line (intercept, dummies, numeric
+    variables with their current values; shape (p, n)); variable ``j`` is regressed on all
+    the others over the rows ``obs`` where it is observed (``mis``: where it is missing).
+    The cross-products of the observed rows are those of all rows minus those of the
+    missing rows, so no copy of the observed rows is made. Returns the imputed values.
     """
-    X_mis = X[mis]
-    gram = X.T @ X - X_mis.T @ X_mis
-    keep = np.r_[0:j, j + 1:X.shape[1]]
+    V_mis = V[:, mis]
+    gram = V @ V.T - V_mis @ V_mis.T
+    keep = np.r_[0:j, j + 1:V.shape[0]]
     xtx = gram[np.ix_(keep, keep)]
     xty = gram[keep, j]
-    n, k = int((~mis).sum()), len(keep)
+    n, k = len(obs), len(keep)
     xtx = xtx + np.eye(k) * 1e-5 * max(np.abs(np.diag(xtx)).max(), 1.0)       # mice's ridge
     v = np.linalg.inv(xtx)
     v = (v + v.T) / 2
     beta_hat = v @ xty
-    obs = ~mis
-    y_obs = X[obs, j]
-    yhat_obs = (X @ np.insert(beta_hat, j, 0.0))[obs]
+    y_obs = V[j, obs]
+    yhat_obs = (np.insert(beta_hat, j, 0.0) @ V)[obs]
     resid = y_obs - yhat_obs
     df = max(n - k, 1)
     sigma_star = math.sqrt(float(resid @ resid) / rng.chisquare(df))
     beta_star = beta_hat + sigma_star * (np.linalg.cholesky(v) @ rng.standard_normal(k))
-    yhat_mis = X_mis[:, keep] @ beta_star
+    yhat_mis = beta_star @ V_mis[keep]
     return y_obs[_nearest_donors(yhat_obs, yhat_mis, _DONORS, rng)]
 
 
 def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
-         name: str = "") -> list[pd.DataFrame]:
+         name: str = "", threads: int = 1) -> list[pd.DataFrame]:
     """``m`` completed copies of ``data`` by chained equations with PMM (see the module docstring).
 
     Parameters
@@ -128,9 +127,12 @@ def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
     m, iterations : int
         Number of imputed data sets and of cycles through the variables per data set.
     rng : numpy.random.Generator
-        Source of every random draw.
+        Source of every random draw: imputed data set i is drawn from the i-th generator
+        spawned from it (``rng.spawn(m)``), so the data sets can be made in parallel.
     name : str
         Model name for error messages.
+    threads : int, default 1
+        Data sets made at the same time (same result on any number).
 
     Returns
     -------
@@ -140,8 +142,8 @@ def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
 
     Notes
     -----
-    Work is done on one NumPy array per imputation (intercept, dummies, numeric columns)
-    and grows linearly with the number of rows (times a log factor for sorting the donors'
+    Work is done on one NumPy array per imputation (intercept, dummies, numeric columns;
+    one variable per line) and grows linearly with the number of rows (times a log factor for sorting the donors'
     predictions).
     """
     missing = {c: data[c].isna().to_numpy() for c in data.columns}
@@ -159,23 +161,32 @@ def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
         if not is_cat:
             numeric.append(c)
     dummies = [d for c in data.columns if c not in numeric for d in _dummies(data[c])]
-    base = np.column_stack([np.ones(len(data)), *dummies, data[numeric].to_numpy(dtype=float)])
+    base = np.vstack([np.ones(len(data)), *dummies, data[numeric].to_numpy(dtype=float).T])   # (p, n)
     first = 1 + len(dummies)
     where = {c: first + numeric.index(c) for c in to_impute}
-    out = []
-    for _ in range(m):
+    rows = {c: (np.flatnonzero(missing[c]), np.flatnonzero(~missing[c])) for c in to_impute}
+
+    def one(chain: np.random.Generator) -> pd.DataFrame:
         cur = base.copy()
         for c in to_impute:
-            j, mis = where[c], missing[c]
-            cur[mis, j] = rng.choice(cur[~mis, j], size=int(mis.sum()), replace=True)
+            j, (mis, obs) = where[c], rows[c]
+            cur[j, mis] = chain.choice(cur[j, obs], size=len(mis), replace=True)
         for _ in range(iterations):
             for c in to_impute:
-                cur[missing[c], where[c]] = _pmm_draw(cur, where[c], missing[c], rng)
+                mis, obs = rows[c]
+                cur[where[c], mis] = _pmm_draw(cur, where[c], mis, obs, chain)
         done = data.copy()
         for c in to_impute:
-            done[c] = cur[:, where[c]]
-        out.append(done)
-    return out
+            done[c] = cur[where[c]]
+        return done
+
+    chains = rng.spawn(m)
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(one, chains))
+    return [one(chain) for chain in chains]
 
 
 def pool(estimates: np.ndarray, se: np.ndarray, dfcom: float, terms: Sequence[str],

@@ -60,7 +60,7 @@ def _solve_stack(gram: np.ndarray, idx: list[int], target: int) -> np.ndarray:
 
 
 def bootstrap_indirect(x: np.ndarray, m: np.ndarray, y: np.ndarray, covariates: np.ndarray, n_boot: int,
-                       rng: np.random.Generator) -> np.ndarray:
+                       rng: np.random.Generator, threads: int = 1) -> np.ndarray:
     """Bootstrap distribution of a·b, vectorised over resamples (see the module docstring).
 
     Both regressions of a resample come from one matrix of weighted cross-products of
@@ -74,6 +74,8 @@ def bootstrap_indirect(x: np.ndarray, m: np.ndarray, y: np.ndarray, covariates: 
     n_boot : int
     rng : numpy.random.Generator
         The counts are those of ``attachstats.bootstrap.resample_counts(n, n_boot, rng)``.
+    threads : int, default 1
+        Threads for the resampling (same result on any number).
 
     Returns
     -------
@@ -86,7 +88,7 @@ def bootstrap_indirect(x: np.ndarray, m: np.ndarray, y: np.ndarray, covariates: 
     v = np.column_stack([np.ones(n), v - v.mean(axis=0)])      # centring: same slopes, better conditioned
     p = v.shape[1]
     iu = np.triu_indices(p)
-    sums = resample_sums(n, [(None, v[:, iu[0]] * v[:, iu[1]])], n_boot, rng)[0]
+    sums = resample_sums(n, [(None, v[:, iu[0]] * v[:, iu[1]])], n_boot, rng, threads)[0]
     gram = np.zeros((n_boot, p, p))
     gram[:, iu[0], iu[1]] = sums
     gram[:, iu[1], iu[0]] = sums
@@ -96,7 +98,7 @@ def bootstrap_indirect(x: np.ndarray, m: np.ndarray, y: np.ndarray, covariates: 
     return a * b
 
 
-def fit_mediation(data: pd.DataFrame, spec: MediationSpec, rng: np.random.Generator) -> pd.DataFrame:
+def fit_mediation(data: pd.DataFrame, spec: MediationSpec, rng: np.random.Generator, threads: int = 1) -> pd.DataFrame:
     """Paths a, b, c, c′ and the bootstrapped indirect effect of one mediation model.
 
     Parameters
@@ -107,6 +109,8 @@ def fit_mediation(data: pd.DataFrame, spec: MediationSpec, rng: np.random.Genera
     spec : MediationSpec
     rng : numpy.random.Generator
         Source of the bootstrap resamples.
+    threads : int, default 1
+        Threads for the bootstrap (same result on any number).
 
     Returns
     -------
@@ -139,7 +143,7 @@ def fit_mediation(data: pd.DataFrame, spec: MediationSpec, rng: np.random.Genera
     _, cov_design, _ = build_design(d, spec.outcome, covs, spec.name) if covs else (None, None, None)
     cov_mat = cov_design.drop(columns="(Intercept)").to_numpy(float) if covs else np.empty((n, 0))
     boot = bootstrap_indirect(d[spec.x].to_numpy(float), d[spec.mediator].to_numpy(float),
-                              d[spec.outcome].to_numpy(float), cov_mat, spec.bootstrap, rng)
+                              d[spec.outcome].to_numpy(float), cov_mat, spec.bootstrap, rng, threads)
     alpha = 1 - spec.ci
     lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     rows.append({"path": "indirect", "estimate": a * b, "se": float(boot.std(ddof=1)), "ci_lo": float(lo),

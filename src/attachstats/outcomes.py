@@ -358,7 +358,8 @@ def _block_table(spec: ModelSpec, blocks: list[dict[str, Any]]) -> pd.DataFrame:
     return d.reindex(columns=BLOCK_COLUMNS)
 
 
-def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: float = 0.95) -> OutcomeResult:
+def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: float = 0.95,
+                      threads: int = 1) -> OutcomeResult:
     """Fit one outcome model (listwise or by multiple imputation) with its tables.
 
     Parameters
@@ -371,6 +372,8 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
         Master seed; the imputations use :func:`model_rng` (seed, model name).
     ci : float
         Interval coverage.
+    threads : int, default 1
+        Threads for the imputations (same result on any number).
 
     Returns
     -------
@@ -397,7 +400,7 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
     from .imputation import mice, pool, pool_r2
 
     rng = model_rng(seed, spec.name)
-    completed = mice(data[spec.variables], spec.imputations, spec.iterations, rng, spec.name)
+    completed = mice(data[spec.variables], spec.imputations, spec.iterations, rng, spec.name, threads)
     runs = []
     for d in completed:
         frame_i = model_frame(d, spec)
@@ -506,7 +509,8 @@ def probe_tables(result: OutcomeResult, ci: float = 0.95) -> dict[str, pd.DataFr
             "slope_curve": slope_curve(*args, values=values, model=spec.name, outcome=spec.outcome, ci=ci)}
 
 
-def study_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: int) -> dict[str, pd.DataFrame]:
+def study_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: int,
+                         threads: int = 1) -> dict[str, pd.DataFrame]:
     """Fit every outcome model; the result tables by name (see :func:`empty_tables`).
 
     ``data`` is the scores table with categorical variables prepared
@@ -515,7 +519,7 @@ def study_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: i
     tables = empty_tables()
     if not specs:
         return tables
-    results = [fit_outcome_model(data, s, seed) for s in specs]
+    results = [fit_outcome_model(data, s, seed, threads=threads) for s in specs]
     coefs = pd.concat([r.coefficients for r in results], ignore_index=True)
     tables["regressions"] = add_p_adjusted(coefs, {s.name: s.test_family for s in specs})[COEFFICIENT_COLUMNS]
     tables["regression_fit"] = pd.DataFrame([r.fit for r in results], columns=FIT_COLUMNS)

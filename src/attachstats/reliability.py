@@ -216,7 +216,8 @@ def item_statistics(items: pd.DataFrame) -> pd.DataFrame:
 
 
 def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *,
-                      omega_nfactors: int = 3, n_boot: int = 0, seed: int | None = None) -> pd.DataFrame:
+                      omega_nfactors: int = 3, n_boot: int = 0, seed: int | None = None,
+                      threads: int = 1) -> pd.DataFrame:
     """Cronbach's alpha and McDonald's omega for several scales, one row each.
 
     Parameters
@@ -239,6 +240,9 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
         Seed of the bootstrap (required when ``n_boot > 0``); the generator is seeded by
         ``(seed, crc32("reliability"))``, so a scale's interval does not depend on the other
         scales or their order.
+    threads : int, default 1
+        Threads for the resampling and for fitting the scales' omegas (the result is the
+        same on any number).
 
     Returns
     -------
@@ -275,16 +279,27 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
         rows.append({"scale": str(name), **res})
     moments = dict.fromkeys(checked)
     if n_boot and checked:
-        moments = _bootstrap_moments(checked, n_boot, seed)
-    for row, (name, items) in zip(rows, checked.items()):
+        moments = _bootstrap_moments(checked, n_boot, seed, threads)
+
+    def omega_of(name: str) -> dict:
         try:
-            row.update(_omega_columns(items, omega_nfactors, moments[name], ci))
+            return _omega_columns(checked[name], omega_nfactors, moments[name], ci)
         except DataError as exc:
             raise DataError(f"scale {name!r}: {exc}") from None
+
+    if threads > 1 and len(checked) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            omegas = list(pool.map(omega_of, checked))
+    else:
+        omegas = [omega_of(name) for name in checked]
+    for row, extra in zip(rows, omegas):
+        row.update(extra)
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 
-def _bootstrap_moments(subscales: Mapping[str, pd.DataFrame], n_boot: int, seed: int) -> dict:
+def _bootstrap_moments(subscales: Mapping[str, pd.DataFrame], n_boot: int, seed: int, threads: int = 1) -> dict:
     """Pairwise moments of every scale on the same ``n_boot`` resamples of the respondents."""
     from .bootstrap import named_rng, pairwise_moments
 
@@ -292,7 +307,7 @@ def _bootstrap_moments(subscales: Mapping[str, pd.DataFrame], n_boot: int, seed:
     if any(not f.index.equals(frames[0].index) for f in frames[1:]):
         raise ValueError("the reliability bootstrap resamples respondents: every scale needs the same rows")
     xs = [_as_float_items(f).to_numpy() for f in frames]
-    return dict(zip(subscales, pairwise_moments(xs, int(n_boot), named_rng(seed, "reliability"))))
+    return dict(zip(subscales, pairwise_moments(xs, int(n_boot), named_rng(seed, "reliability"), threads)))
 
 
 def alpha_resamples(cov: np.ndarray) -> np.ndarray:

@@ -35,6 +35,9 @@ def test_sums_equal_counts_times_z_for_parts_of_the_rows():
     np.testing.assert_allclose(sums[1], w[:, rows] @ z_some, rtol=1e-12, atol=1e-9)
     again = resample_sums(n, [(None, z_all)], 2_100, np.random.default_rng(9))[0]
     np.testing.assert_array_equal(again, sums[0])
+    threaded = resample_sums(n, [(None, z_all), (rows, z_some)], 2_100, np.random.default_rng(9), threads=3)
+    for a, b in zip(threaded, sums):
+        np.testing.assert_array_equal(a, b)            # bit for bit, whatever the thread count
     with pytest.raises(ValueError, match="one line"):
         resample_sums(n, [(rows, z_all)], 5, rng)
 
@@ -73,3 +76,15 @@ def test_reliability_bootstrap_needs_scales_on_the_same_respondents():
     reliability_table({"a": x, "b": x.iloc[:, :2].assign(c=x[2])}, n_boot=20, seed=1)
     with pytest.raises(ValueError, match="same rows"):
         reliability_table({"a": x, "b": x.iloc[:50]}, n_boot=20, seed=1)
+
+
+def test_reliability_table_is_the_same_on_two_threads():
+    import pandas as pd
+
+    from attachstats.reliability import reliability_table
+
+    rng = np.random.default_rng(6)
+    f = rng.normal(size=(400, 1))
+    scales = {"a": pd.DataFrame(f + rng.normal(size=(400, 9))), "b": pd.DataFrame(-f + rng.normal(size=(400, 4)))}
+    pd.testing.assert_frame_equal(reliability_table(scales, n_boot=50, seed=2),
+                                  reliability_table(scales, n_boot=50, seed=2, threads=2))

@@ -182,3 +182,13 @@ def test_pmm_donors_are_the_nearest_and_ties_are_shared_at_random():
                          minlength=139)
     assert counts[40:].sum() == 0
     assert counts[:40].min() > 0.5 * 500 and counts[:40].max() < 1.5 * 500
+
+
+def test_threads_do_not_change_imputations_or_bootstrap():
+    d = DATA[["y", "anx score", "avoid-score", "age"]]
+    one = mice(d, m=4, iterations=3, rng=np.random.default_rng(8))
+    two = mice(d, m=4, iterations=3, rng=np.random.default_rng(8), threads=2)
+    for a, b in zip(one, two):
+        pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(fit_mediation(DATA, SPEC, np.random.default_rng(3)),
+                                  fit_mediation(DATA, SPEC, np.random.default_rng(3), threads=2))

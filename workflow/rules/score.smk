@@ -23,7 +23,7 @@ rule score:
 
 rule reliability:
     """Cronbach's alpha (Feldt and bootstrap CIs), omega (psych::omega) per subscale, item statistics."""
-    threads: 1
+    threads: 2   # bootstrap / imputations share the work; same result on any thread count
     resources:
         mem_mb=6000,
         runtime=60,

@@ -4,7 +4,7 @@ from attachstats.tables import read_csv, write_csv
 
 
 def main(sm):
-    write_csv(study_mediation(read_csv(sm.input[0]), sm.params.study, sm.params.seed), sm.output[0])
+    write_csv(study_mediation(read_csv(sm.input[0]), sm.params.study, sm.params.seed, sm.threads), sm.output[0])
 
 
 run_step(snakemake, main)

@@ -4,7 +4,7 @@ from attachstats.tables import read_csv, write_csv
 
 
 def main(sm):
-    tables = study_outcome_models(read_csv(sm.input[0]), sm.params.study, sm.params.seed)
+    tables = study_outcome_models(read_csv(sm.input[0]), sm.params.study, sm.params.seed, sm.threads)
     names = {"coefficients": "regressions", "fit": "regression_fit", "blocks": "regression_blocks",
              "diagnostics": "regression_diagnostics"}
     for key in sm.output.keys():

@@ -6,7 +6,8 @@ from attachstats.tables import write_csv
 
 
 def main(sm):
-    scales, items = study_reliability(pd.read_parquet(sm.input[0]), sm.params.study, seed=sm.params.seed)
+    scales, items = study_reliability(pd.read_parquet(sm.input[0]), sm.params.study, seed=sm.params.seed,
+                                      threads=sm.threads)
     write_csv(scales, sm.output.scales)
     write_csv(items, sm.output.item_table)
 
