@@ -60,21 +60,29 @@ def _dummies(s: pd.Series) -> list[np.ndarray]:
     return [(vals == lev).astype(float) for lev in levels[1:]]
 
 
-def _nearest_donors(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def _nearest_donors(yhat: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.random.Generator,
+                    excluded: np.ndarray | None = None) -> np.ndarray:
     """Index of one of the ``k`` donors closest to each recipient (type-1 matching).
 
-    The donors are sorted by their prediction plus a random jitter far below any real
-    difference (1e-12 of the predictions' range), so donors with tied predictions sit in
-    random order; the ``k`` nearest donors of a recipient lie within ``k`` places either
-    side of its insertion point in the sorted predictions. As in R's ``mice`` (its C++
-    matcher shuffles the donors once per call), all recipients of one draw see the same
-    random order of tied donors. Cost O((n_obs + n_mis) log n_obs), never a distance matrix.
+    ``yhat`` holds the donors' predictions; with ``excluded`` (row numbers of the
+    recipients) it holds every row's and the excluded rows are not donors (``yhat`` is
+    then overwritten there). The donors are sorted by their prediction plus a random jitter
+    far below any real difference (1e-12 of the predictions' range), so donors with tied
+    predictions sit in random order; the ``k`` nearest donors of a recipient lie within
+    ``k`` places either side of its insertion point in the sorted predictions. As in R's
+    ``mice`` (its C++ matcher shuffles the donors once per call), all recipients of one draw
+    see the same random order of tied donors. Cost O(n log n), never a distance matrix.
     """
-    n = len(yhat_obs)
+    n_all = len(yhat)
+    span = float(yhat.max() - yhat.min()) if n_all else 0.0
+    key = yhat + rng.random(n_all) * (1e-12 * (1.0 + span))
+    n = n_all
+    if excluded is not None:
+        key[excluded] = np.inf                          # recipients sort last and are cut off
+        n = n_all - len(excluded)
     k = min(k, n)
-    span = float(yhat_obs.max() - yhat_obs.min()) if n else 0.0
-    order = np.argsort(yhat_obs + rng.random(n) * (1e-12 * (1.0 + span)))
-    s = yhat_obs[order]
+    order = np.argsort(key)[:n]
+    s = key[order]
     pos = np.searchsorted(s, yhat_mis)
     cand = pos[:, None] + np.arange(-k, k)[None, :]
     valid = (cand >= 0) & (cand < n)
@@ -86,33 +94,34 @@ def _nearest_donors(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.
     return order[cand[rows, pick]]
 
 
-def _pmm_draw(V: np.ndarray, j: int, mis: np.ndarray, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _pmm_draw(V: np.ndarray, gram_all: np.ndarray, j: int, mis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One PMM draw for variable ``j`` (Bayesian linear regression, type-1 matching).
 
     ``V`` holds the imputation model one variable per line (intercept, dummies, numeric
-    variables with their current values; shape (p, n)); variable ``j`` is regressed on all
-    the others over the rows ``obs`` where it is observed (``mis``: where it is missing).
-    The cross-products of the observed rows are those of all rows minus those of the
-    missing rows, so no copy of the observed rows is made. Returns the imputed values.
+    variables with their current values; shape (p, n)) and ``gram_all`` is ``V V'``;
+    variable ``j`` is regressed on all the others over the rows where it is observed
+    (``mis``: the rows where it is missing). The cross-products of the observed rows are
+    those of all rows minus those of the missing rows, and the residual sum of squares
+    comes from them too, so a draw touches every row only to predict and to sort. Returns
+    the imputed values.
     """
     V_mis = V[:, mis]
-    gram = V @ V.T - V_mis @ V_mis.T
+    gram = gram_all - V_mis @ V_mis.T
     keep = np.r_[0:j, j + 1:V.shape[0]]
     xtx = gram[np.ix_(keep, keep)]
     xty = gram[keep, j]
-    n, k = len(obs), len(keep)
-    xtx = xtx + np.eye(k) * 1e-5 * max(np.abs(np.diag(xtx)).max(), 1.0)       # mice's ridge
-    v = np.linalg.inv(xtx)
+    n, k = V.shape[1] - len(mis), len(keep)
+    ridged = xtx + np.eye(k) * 1e-5 * max(np.abs(np.diag(xtx)).max(), 1.0)       # mice's ridge
+    v = np.linalg.inv(ridged)
     v = (v + v.T) / 2
     beta_hat = v @ xty
-    y_obs = V[j, obs]
-    yhat_obs = (np.insert(beta_hat, j, 0.0) @ V)[obs]
-    resid = y_obs - yhat_obs
+    rss = max(float(gram[j, j] - 2 * beta_hat @ xty + beta_hat @ xtx @ beta_hat), 0.0)   # |y - X b|^2
     df = max(n - k, 1)
-    sigma_star = math.sqrt(float(resid @ resid) / rng.chisquare(df))
+    sigma_star = math.sqrt(rss / rng.chisquare(df))
     beta_star = beta_hat + sigma_star * (np.linalg.cholesky(v) @ rng.standard_normal(k))
     yhat_mis = beta_star @ V_mis[keep]
-    return y_obs[_nearest_donors(yhat_obs, yhat_mis, _DONORS, rng)]
+    donors = _nearest_donors(np.insert(beta_hat, j, 0.0) @ V, yhat_mis, _DONORS, rng, excluded=mis)
+    return V[j, donors]
 
 
 def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
@@ -171,10 +180,14 @@ def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
         for c in to_impute:
             j, (mis, obs) = where[c], rows[c]
             cur[j, mis] = chain.choice(cur[j, obs], size=len(mis), replace=True)
+        gram = cur @ cur.T
         for _ in range(iterations):
             for c in to_impute:
-                mis, obs = rows[c]
-                cur[where[c], mis] = _pmm_draw(cur, where[c], mis, obs, chain)
+                j, (mis, _) = where[c], rows[c]
+                before = cur[:, mis]
+                cur[j, mis] = _pmm_draw(cur, gram, j, mis, chain)
+                after = cur[:, mis]
+                gram += after @ after.T - before @ before.T     # only the imputed cells changed
         done = data.copy()
         for c in to_impute:
             done[c] = cur[where[c]]
