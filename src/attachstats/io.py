@@ -54,6 +54,9 @@ def read_raw(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8")
     except StopIteration:
         raise DataError("the file has no header row", file=str(p)) from None
     _check_unique_columns(header, str(p))
+    fast = _read_arrow(p, delimiter, header) if enc == "utf-8-sig" else None
+    if fast is not None:
+        return fast
     try:
         with warnings.catch_warnings():
             # pandas only warns (and drops cells) when the first data rows are longer than the header
@@ -73,6 +76,29 @@ def read_raw(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8")
     if df.empty:
         raise DataError("the file has a header but no data rows", file=str(p))
     return df
+
+
+def _read_arrow(p: Path, delimiter: str, header: list[str]) -> pd.DataFrame | None:
+    """Arrow's multi-threaded CSV reader, every cell as text, empty cells as ``""``.
+
+    Returns None whenever Arrow cannot read the file cleanly (ragged rows, bad bytes, no
+    data rows, a header that differs from Python's reading of it); the pandas reader then
+    reads it and names the problem.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    try:
+        table = pcsv.read_csv(
+            p, read_options=pcsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError):
+        return None
+    if table.num_rows == 0 or table.column_names != header:
+        return None
+    return table.to_pandas()
 
 
 FORMATS = ("csv", "tsv", "qualtrics", "xlsx", "sav", "dta")

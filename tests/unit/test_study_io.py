@@ -86,3 +86,23 @@ def test_items_mapped_by_explicit_column_list(tmp_path, monkeypatch):
     d["instruments"]["phq9"]["columns"] = ["depra", "deprb"]
     with pytest.raises(DataError, match="lists 2 columns but phq-9 has 9 items"):
         map_columns(renamed, resolve_study(d, tmp_path / "s.yaml"))
+
+
+def test_arrow_reader_gives_exactly_the_pandas_reading(tmp_path, monkeypatch):
+    """The fast reader must not change a single cell: quotes, embedded delimiters and line
+    breaks, empty cells, NA-like text, spaces and a byte-order mark survive as text."""
+    from attachstats import io as aio
+
+    text = ('\ufeffid,text,"q 1",q2\r\n'
+            '1,"a, b",3, 4 \r\n'
+            '2,"line\nbreak",,NA\r\n'
+            '3,"say ""hi""",-99,\r\n')
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode("utf-8"))
+    fast = aio.read_raw(path)
+    assert aio._read_arrow(path, ",", ["id", "text", "q 1", "q2"]) is not None     # the fast path is taken
+    monkeypatch.setattr(aio, "_read_arrow", lambda *a, **k: None)
+    slow = aio.read_raw(path)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.loc[1, "text"] == "line\nbreak" and fast.loc[1, "q2"] == "NA" and fast.loc[0, "q2"] == " 4 "
+    assert list(fast.columns) == ["id", "text", "q 1", "q2"]
