@@ -52,3 +52,23 @@ def test_dry_run_under_slurm_profile(tmp_path):
     assert {"ingest", "validate", "cfa", "regress", "report", "power_chunk", "power"} <= set(planned)
     for m in re.finditer(r"^    resources: (.*)$", out, flags=re.M):
         assert "mem_mb=" in m.group(1) and "runtime=" in m.group(1)
+
+
+def test_memory_requests_cover_the_measured_peaks_at_a_million_respondents():
+    """The committed scale benchmark (benchmarks/latest/scale.json) measured each job's peak
+    memory on 1,000,000 respondents; every rule asks for at least 1.25 times that."""
+    import json
+
+    bench = json.loads((ROOT / "benchmarks" / "latest" / "scale.json").read_text())
+    run = max((r for r in bench["runs"] if r.get("dataset") == "example" and r.get("stages")), key=lambda r: r["n"])
+    assert run["n"] >= 1_000_000
+    blocks = rule_blocks()
+    checked = 0
+    for name, st in run["stages"].items():
+        if name not in blocks:
+            continue
+        peak = max(st.get("max_rss_mb") or 0, st.get("peak_rss_sampled_mb") or 0)
+        mem = int(re.search(r"mem_mb=(\d+)", blocks[name]).group(1))
+        assert mem >= 1.25 * peak, f"{name}: mem_mb={mem}, measured peak {peak:.0f} MB"
+        checked += 1
+    assert checked >= 15

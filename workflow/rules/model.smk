@@ -73,7 +73,7 @@ rule model_samples:
     """Rows used by every outcome, mediation and SEM model, and why the others were not."""
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=3000,
         runtime=10,
     input:
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
