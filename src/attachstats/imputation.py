@@ -10,7 +10,8 @@ of the 5 donors whose prediction X β̂ is closest to the missing row's X β* (t
 matching). Missing values start as random draws from the observed values; the cycle runs
 ``iterations`` times per data set. Donors are found by sorting the observed rows'
 predictions, so the cost grows linearly with the number of rows. PMM imputes only values
-that occur in the data, so counts stay counts and 0/1 codes stay 0/1. Everything random comes from the
+that occur in the data, so counts stay counts and 0/1 codes stay 0/1. Everything random
+comes from the
 ``numpy.random.Generator`` passed in: same generator state, same imputations. Categorical
 columns may be predictors of the imputation models, but imputing a categorical column is
 not implemented (a :class:`~attachstats.errors.ModelError` says so).
@@ -65,8 +66,7 @@ def _nearest_donors(yhat: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.rand
     """Index of one of the ``k`` donors closest to each recipient (type-1 matching).
 
     ``yhat`` holds the donors' predictions; with ``excluded`` (row numbers of the
-    recipients) it holds every row's and the excluded rows are not donors (``yhat`` is
-    then overwritten there). The donors are sorted by their prediction plus a random jitter
+    recipients) it holds every row's and the excluded rows are not donors. The donors are sorted by their prediction plus a random jitter
     far below any real difference (1e-12 of the predictions' range), so donors with tied
     predictions sit in random order; the ``k`` nearest donors of a recipient lie within
     ``k`` places either side of its insertion point in the sorted predictions. As in R's
