@@ -12,9 +12,8 @@ matching). Missing values start as random draws from the observed values; the cy
 predictions, so the cost grows linearly with the number of rows. PMM imputes only values
 that occur in the data, so counts stay counts and 0/1 codes stay 0/1. Everything random
 comes from the ``numpy.random.Generator`` passed in: same generator state, same
-imputations. Categorical
-columns may be predictors of the imputation models, but imputing a categorical column is
-not implemented (a :class:`~attachstats.errors.ModelError` says so).
+imputations. Categorical columns may be predictors of the imputation models, but imputing
+a categorical column is not implemented (a :class:`~attachstats.errors.ModelError` says so).
 
 :func:`pool` combines per-imputation estimates with Rubin's rules exactly as
 ``mice::pool`` (mice 3.x): Q̄ = mean estimate, Ū = mean squared standard error,
