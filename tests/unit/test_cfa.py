@@ -1,4 +1,4 @@
-"""Tests of attachstats.cfa against lavaan 0.6-14 (fixtures in tests/fixtures/cfa/).
+"""Tests of attachstats.stats.latent.cfa against lavaan 0.6-14 (fixtures in tests/fixtures/cfa/).
 
 The fixtures are made by ``tests/fixtures/cfa/make_cfa_fixtures.R``; R is not needed here.
 Tolerances are tighter than the project's minimum (fit indices within 0.001, estimates
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import cfa
-from attachstats.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, CFAResult,
+from attachstats.stats.latent import cfa
+from attachstats.stats.latent.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, CFAResult,
                              build_model_syntax, fit_cfa, fit_table)
 from attachstats.errors import ModelError
 

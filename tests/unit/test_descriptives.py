@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.descriptives import correlation_table, describe, study_descriptives
+from attachstats.stats.descriptives import correlation_table, describe, study_descriptives
 from attachstats.errors import ConfigError
-from attachstats.tables import apa_correlations, significance_marks
+from attachstats.output.tables import apa_correlations, significance_marks
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "descriptives"
 DATA = pd.read_csv(FIX / "data.csv")

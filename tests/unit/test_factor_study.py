@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import factor_study as fs
+from attachstats.steps import measure as fs
 from attachstats.errors import ConfigError
-from attachstats.factor_figures import factor_figures
-from attachstats.factor_report import factor_results_text
-from attachstats.instruments import load_instrument
-from attachstats.study import resolve_study
-from attachstats.tables import display_table
+from attachstats.output.figures.factor import factor_figures
+from attachstats.output.report.factor_text import factor_results_text
+from attachstats.spec.instrument import load_instrument
+from attachstats.spec.study import resolve_study
+from attachstats.output.tables import display_table
 
 INST = load_instrument("ecr-r")
 REVERSED = {n for sub in INST.subscales.values() for n in sub.reverse}

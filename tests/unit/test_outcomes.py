@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.modelspec import parse_outcome_model
-from attachstats.outcomes import (BLOCK_COLUMNS, COEFFICIENT_COLUMNS, DIAGNOSTIC_COLUMNS, FIT_COLUMNS,
+from attachstats.spec.models import parse_outcome_model
+from attachstats.stats.regression.outcomes import (BLOCK_COLUMNS, COEFFICIENT_COLUMNS, DIAGNOSTIC_COLUMNS, FIT_COLUMNS,
                                   add_p_adjusted, added_variable, bh_adjust, complete_rows,
                                   fit_outcome_model, probe_tables, study_outcome_models)
 

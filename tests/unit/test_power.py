@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from attachstats.errors import ConfigError
-from attachstats.power import (PowerSpec, correlation_power_exact, monte_carlo, power_summary, run_chunk,
+from attachstats.sim.power import (PowerSpec, correlation_power_exact, monte_carlo, power_summary, run_chunk,
                                summarise)
 
 from conftest import ROOT

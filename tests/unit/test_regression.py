@@ -1,4 +1,4 @@
-"""attachstats.regression against lm + sandwich + lmtest (fixtures: tests/fixtures/regression)."""
+"""attachstats.stats.regression.ols against lm + sandwich + lmtest (fixtures: tests/fixtures/regression)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ModelError
-from attachstats.regression import (OLSResult, build_design, fit_ols, fit_table,
+from attachstats.stats.regression.ols import (OLSResult, build_design, fit_ols, fit_table,
                                     regression_table)
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "regression"

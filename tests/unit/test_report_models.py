@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attachstats import model_figures
-from attachstats.figures import coefficient_plot
-from attachstats.report import results_text
+from attachstats.output.figures import models as model_figures
+from attachstats.output.figures.study import coefficient_plot
+from attachstats.output.report.html import results_text
 
 
 def base_tables() -> dict:

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import cfa, robust
-from attachstats.cfa import build_model_syntax, fit_cfa, method_factor_syntax
+from attachstats.stats.latent import cfa
+from attachstats.stats.latent import mlr as robust
+from attachstats.stats.latent.cfa import build_model_syntax, fit_cfa, method_factor_syntax
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ConfigError, DataError
-from attachstats.io import ingest, map_columns, read_raw
-from attachstats.study import resolve_study, score_columns
+from attachstats.data.readers import ingest, map_columns, read_raw
+from attachstats.spec.study import resolve_study, score_columns
 
 from conftest import make_survey, study_dict
 
@@ -91,7 +91,7 @@ def test_items_mapped_by_explicit_column_list(tmp_path, monkeypatch):
 def test_arrow_reader_gives_exactly_the_pandas_reading(tmp_path, monkeypatch):
     """The fast reader must not change a single cell: quotes, embedded delimiters and line
     breaks, empty cells, NA-like text, spaces and a byte-order mark survive as text."""
-    from attachstats import io as aio
+    from attachstats.data import readers as aio
 
     text = ('\ufeffid,text,"q 1",q2\r\n'
             '1,"a, b",3, 4 \r\n'

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from attachstats.provenance import collect_provenance, sha256, write_json
-from attachstats.tables import format_value, read_csv, to_html, to_markdown, write_csv
+from attachstats.output.provenance import collect_provenance, sha256, write_json
+from attachstats.output.tables import format_value, read_csv, to_html, to_markdown, write_csv
 
 
 def test_apa_number_style():

@@ -4,7 +4,7 @@ from snakemake.utils import validate
 import sys
 
 from attachstats.errors import AttachstatsError
-from attachstats.study import check_schema, read_yaml, resolve_study
+from attachstats.spec.study import check_schema, read_yaml, resolve_study
 
 
 validate(config, "../schemas/config.schema.yaml")

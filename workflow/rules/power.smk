@@ -1,5 +1,5 @@
 # Monte Carlo power analysis; not part of `all` (a planning tool): `snakemake power`.
-from attachstats.power import PowerSpec
+from attachstats.sim.power import PowerSpec
 
 POWER_FILE = config.get("power_config", "config/power.yaml")
 POWER = None

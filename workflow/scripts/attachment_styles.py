@@ -1,6 +1,6 @@
-from attachstats.attachment_styles import study_styles
+from attachstats.stats.styles import study_styles
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.output.tables import read_csv, write_csv
 
 
 def main(sm):

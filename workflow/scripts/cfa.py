@@ -1,8 +1,8 @@
 import pandas as pd
 
-from attachstats.factor_study import study_cfa
+from attachstats.steps.measure import study_cfa
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
+from attachstats.output.tables import write_csv
 
 
 def main(sm):

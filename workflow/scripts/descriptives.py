@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from attachstats.descriptives import study_descriptives
+from attachstats.stats.descriptives import study_descriptives
 from attachstats.runner import run_step
-from attachstats.tables import APA_CORRELATION_NOTE, apa_correlations, read_csv, to_markdown, write_csv
+from attachstats.output.tables import APA_CORRELATION_NOTE, apa_correlations, read_csv, to_markdown, write_csv
 
 
 def main(sm):

@@ -1,9 +1,9 @@
 import pandas as pd
 
-from attachstats import figures
-from attachstats.factor_figures import factor_figures
+from attachstats.output.figures import study as figures
+from attachstats.output.figures.factor import factor_figures
 from attachstats.runner import run_step
-from attachstats.tables import read_csv
+from attachstats.output.tables import read_csv
 
 
 def main(sm):

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from attachstats.apa import latex, markdown, table_model, write_docx
+from attachstats.output.apa import latex, markdown, table_model, write_docx
 from attachstats.runner import run_step
-from attachstats.tables import display_table, read_csv
+from attachstats.output.tables import display_table, read_csv
 
 
 def main(sm):

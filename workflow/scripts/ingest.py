@@ -1,4 +1,4 @@
-from attachstats.io import ingest
+from attachstats.data.readers import ingest
 from attachstats.runner import run_step
 
 

@@ -1,8 +1,8 @@
 import pandas as pd
 
-from attachstats.analysis import study_model_samples
+from attachstats.steps.model import study_model_samples
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.output.tables import read_csv, write_csv
 
 
 def main(sm):

@@ -1,9 +1,9 @@
 import pandas as pd
 
-from attachstats import figures
-from attachstats.power import summarise, true_coefficients
+from attachstats.output.figures import study as figures
+from attachstats.sim.power import summarise, true_coefficients
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.output.tables import read_csv, write_csv
 
 
 def main(sm):

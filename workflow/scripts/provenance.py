@@ -1,4 +1,4 @@
-from attachstats.provenance import collect_provenance, write_json
+from attachstats.output.provenance import collect_provenance, write_json
 from attachstats.runner import run_step
 
 

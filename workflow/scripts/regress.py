@@ -1,6 +1,6 @@
-from attachstats.analysis import study_outcome_models
+from attachstats.steps.model import study_outcome_models
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.output.tables import read_csv, write_csv
 
 
 def main(sm):

@@ -1,8 +1,8 @@
 import pandas as pd
 
-from attachstats.analysis import study_reliability
+from attachstats.steps.model import study_reliability
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
+from attachstats.output.tables import write_csv
 
 
 def main(sm):

@@ -1,8 +1,8 @@
 import json
 
-from attachstats.report import render_report
+from attachstats.output.report.html import render_report
 from attachstats.runner import run_step
-from attachstats.tables import read_csv
+from attachstats.output.tables import read_csv
 
 
 def main(sm):

@@ -1,9 +1,9 @@
 import pandas as pd
 
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
-from attachstats.validate import validate_and_screen
-from attachstats.validation_report import validation_report
+from attachstats.output.tables import write_csv
+from attachstats.data.validate import validate_and_screen
+from attachstats.output.report.validation import validation_report
 
 
 def main(sm):

@@ -1,0 +1,139 @@
+"""Study definitions: one YAML file per data set, resolved into plain dictionaries.
+
+The JSON Schema in ``workflow/schemas/study.schema.yaml`` checks keys and types (the
+Snakefile applies it through ``snakemake.utils.validate``, which also fills defaults);
+this module adds what a schema cannot check (instruments that exist, variables that are
+defined, paths that resolve) and resolves relative paths against the study file.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping
+
+from attachstats.errors import ConfigError
+from attachstats.spec.instrument import Instrument, load_instrument, load_yaml_strict
+
+
+def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
+    """Read a YAML mapping, with errors that name the file (``what`` says what it is)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{what} {p} does not exist")
+    data = load_yaml_strict(p.read_text(encoding="utf-8"), str(p))  # a key given twice is an error
+    if data is None and allow_empty:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p} must contain a YAML mapping (key: value lines), got {type(data).__name__}")
+    return data
+
+
+def check_schema(data: Mapping[str, Any], schema_path: str | Path, origin: str) -> None:
+    """Check ``data`` against a JSON Schema file; the first problem becomes one-line ConfigError.
+
+    The message names the file and the key path (e.g. ``screening.longstring.max_run``).
+    Defaults are filled in afterwards by ``snakemake.utils.validate``.
+    """
+    import jsonschema
+
+    schema = load_yaml_strict(Path(schema_path).read_text(encoding="utf-8"), str(schema_path))
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(dict(data)))
+    if error is None:
+        return
+    where = ".".join(str(k) for k in error.absolute_path) or "(top level)"
+    message = error.message
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        message += f"; allowed keys here: {', '.join(allowed)}"
+    raise ConfigError(f"{origin}: key {where}: {message}")
+
+
+def resolve_study(study: Mapping[str, Any], study_path: str | Path) -> dict[str, Any]:
+    """Resolve a schema-validated study mapping.
+
+    Relative ``data.path`` values are taken relative to the folder of the study file and
+    returned relative to the current directory when possible (Snakemake's working
+    directory), so outputs and provenance are location independent.
+    """
+    s = copy.deepcopy(dict(study))
+    study_path = Path(study_path)
+    s.setdefault("name", study_path.stem)
+    data_path = Path(s["data"]["path"])
+    if not data_path.is_absolute():
+        data_path = study_path.parent / data_path
+    s["data"]["path"] = _relative_if_possible(data_path)
+    s["study_file"] = _relative_if_possible(study_path)
+    for key, block in s.get("instruments", {}).items():
+        inst = instrument_of(s, key)  # checks the definition now, not mid-run
+        block["resolved"] = {"id": inst.id, "min": inst.min, "max": inst.max,
+                             "n_items": inst.n_items, "scoring": inst.scoring}
+    _check_references(s)
+    return s
+
+
+def _relative_if_possible(p: Path) -> str:
+    p = Path(p).resolve()
+    try:
+        return str(p.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def instrument_of(study: Mapping[str, Any], key: str) -> Instrument:
+    """The :class:`Instrument` behind the study's instrument block ``key``."""
+    try:
+        block = study["instruments"][key]
+    except KeyError:
+        raise ConfigError(f"study {study.get('name')!r}: no instrument block {key!r}; "
+                          f"defined: {', '.join(study.get('instruments', {}))}") from None
+    ref = block.get("definition") or block.get("instrument")
+    if ref is None:
+        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: give 'instrument' (a shipped id) "
+                          "or 'definition' (an inline instrument)")
+    overrides = {k: block[k] for k in ("response", "min_answered") if k in block}
+    try:
+        return load_instrument(ref, overrides)
+    except ConfigError as exc:
+        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: {exc}") from None
+
+
+def item_columns(key: str, instrument: Instrument) -> list[str]:
+    """Canonical item column names of an instrument block: ``<key>_<n>``."""
+    return [f"{key}_{n}" for n in instrument.item_numbers]
+
+
+def score_columns(study: Mapping[str, Any]) -> list[str]:
+    """Names of every scale score the study produces: ``<key>_<subscale>``."""
+    out = []
+    for key in study.get("instruments", {}):
+        inst = instrument_of(study, key)
+        out.extend(f"{key}_{sub}" for sub in inst.subscales)
+    return out
+
+
+def _check_references(s: Mapping[str, Any]) -> None:
+    from attachstats.spec.models import study_specs
+
+    known = set(score_columns(s)) | set(s.get("variables", {}))
+    name = s.get("name")
+    study_specs(s, known)   # outcome, mediation and SEM models: names, roles, options
+    fa = s.get("factor_analysis")
+    if fa and fa["instrument"] not in s.get("instruments", {}):
+        raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "
+                          f"the study's instrument blocks ({', '.join(s.get('instruments', {}))})")
+    if fa and fa["instrument"] in s.get("instruments", {}):
+        from attachstats.steps.measure import check_factor_config
+
+        check_factor_config(s)
+    screening = s.get("screening", {})
+    for var in screening.get("attention_checks", {}).get("expected", {}):
+        if var not in s.get("variables", {}):
+            raise ConfigError(f"study {name!r}, screening.attention_checks: {var!r} is not a declared variable "
+                              "(declare the instructed item under variables)")
+    for rule in ("longstring", "mahalanobis", "irv", "psychsyn"):
+        block = screening.get(rule)
+        if block and block.get("instrument") not in s.get("instruments", {}):
+            raise ConfigError(f"study {name!r}, screening.{rule}.instrument: {block.get('instrument')!r} "
+                              "is not one of the study's instrument blocks")

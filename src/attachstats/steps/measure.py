@@ -1,0 +1,406 @@
+"""The factor analysis a study declares: CFA models and their comparison, EFA with parallel
+analysis, measurement invariance and cross-validation, on the keyed items of one instrument.
+
+Every function takes the cleaned data (``interim/clean.parquet``) and the resolved study
+mapping and returns DataFrames; the workflow scripts write them. Settings come from the
+study's ``factor_analysis`` block (see ``config/README.md``); :func:`settings` fills the
+defaults.
+
+Default models, for any instrument with two or more subscales:
+
+- ``one_factor``: every item on one factor ``general`` (items in questionnaire order);
+- ``two_factor``: one factor per subscale (anxiety, avoidance), correlated;
+- ``two_factor_method``: ``two_factor`` plus a factor ``method`` on the reverse-keyed
+  items, orthogonal to the substantive factors (included by default when the instrument
+  has at least three reverse-keyed items, which its identification needs).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from attachstats.errors import ConfigError
+from attachstats.data.scoring import keyed_items
+from attachstats.spec.study import instrument_of
+
+__all__ = ["settings", "check_factor_config", "study_models", "study_cfa", "study_efa",
+           "study_invariance", "study_cross_validation", "BUILTIN_MODELS",
+           "CROSS_VALIDATION_COLUMNS", "CROSS_VALIDATION_FIT_COLUMNS", "EFA_DIAGNOSTIC_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+BUILTIN_MODELS = ("one_factor", "two_factor", "two_factor_method")
+EFA_DEFAULTS = {"n_factors": "subscales", "extraction": "minres", "rotation": "oblimin",
+                "cutoff": 0.3, "parallel_iterations": 20, "parallel_quantile": 0.95}
+INVARIANCE_DEFAULTS = {"group": "gender", "steps": ["configural", "metric", "scalar"],
+                       "min_group_n": 100}
+#: Columns of ``tables/efa_diagnostics.csv``.
+EFA_DIAGNOSTIC_COLUMNS = ["n", "k", "kmo", "bartlett_chi2", "bartlett_df", "bartlett_p",
+                          "parallel_factors", "parallel_components", "parallel_iterations",
+                          "parallel_quantile", "seed", "n_factors", "extraction", "rotation",
+                          "cutoff", "converged"]
+#: Columns of ``tables/cross_validation.csv``.
+CROSS_VALIDATION_COLUMNS = ["item", "factor", "efa_factor", "efa_loading", "efa_max_other",
+                            "efa_h2", "efa_primary_agrees", "cfa_std", "cfa_std_ci_lo",
+                            "cfa_std_ci_hi"]
+#: Columns of ``tables/cross_validation_fit.csv``.
+CROSS_VALIDATION_FIT_COLUMNS = ["factor", "efa_factor", "congruence", "n_efa", "n_cfa", "seed",
+                                "cfa_model", "estimator", "chi2", "df", "p", "cfi", "tli",
+                                "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"]
+_STREAM = {"parallel": 1, "split": 2}
+
+
+def _seed(seed: int, stream: str) -> int:
+    """A seed for one random step, derived from the master seed (independent streams)."""
+    return int(np.random.SeedSequence([int(seed), _STREAM[stream]]).generate_state(1)[0])
+
+
+# ---------------------------------------------------------------------------------------
+# settings and models
+# ---------------------------------------------------------------------------------------
+
+def _structures(study: Mapping[str, Any]) -> tuple[str, dict[str, list[str]], list[str], list[str]]:
+    """(instrument key, subscale -> keyed item columns, all items in order, reverse-keyed items)."""
+    key = study["factor_analysis"]["instrument"]
+    inst = instrument_of(study, key)
+    by_sub = {name: [f"{key}_{n}" for n in sub.items] for name, sub in inst.subscales.items()}
+    all_items = [f"{key}_{n}" for n in sorted({n for sub in inst.subscales.values() for n in sub.items})]
+    reverse = [f"{key}_{n}" for n in sorted({n for sub in inst.subscales.values() for n in sub.reverse})]
+    return key, by_sub, all_items, reverse
+
+
+def settings(study: Mapping[str, Any]) -> dict[str, Any]:
+    """The study's ``factor_analysis`` block with every default filled in."""
+    fa = dict(study.get("factor_analysis") or {})
+    if not fa:
+        return {}
+    _, by_sub, _, reverse = _structures(study)
+    models = fa.get("models")
+    if models is None:
+        models = ["one_factor"]
+        if len(by_sub) >= 2:
+            models.append("two_factor")
+            if len(reverse) >= 3:
+                models.append("two_factor_method")
+    names = [m if isinstance(m, str) else m["name"] for m in models]
+    comparisons = fa.get("comparisons")
+    if comparisons is None:
+        comparisons = [[a, b] for a, b in (("one_factor", "two_factor"), ("two_factor", "two_factor_method"))
+                       if a in names and b in names]
+    path_model = fa.get("path_model") or ("two_factor" if "two_factor" in names else names[0])
+    return {"instrument": fa["instrument"], "models": list(models), "model_names": names,
+            "comparisons": [list(c) for c in comparisons], "estimator": fa.get("estimator", "ML"),
+            "missing": fa.get("missing", "listwise"), "path_model": path_model,
+            "efa": {**EFA_DEFAULTS, **(fa.get("efa") or {})},
+            "invariance": {**INVARIANCE_DEFAULTS, **(fa.get("invariance") or {}),
+                           "explicit": "group" in (fa.get("invariance") or {})},
+            "cross_validation": {"split": 0.5, **(fa.get("cross_validation") or {})}}
+
+
+def check_factor_config(study: Mapping[str, Any]) -> None:
+    """Checks a schema cannot make (names that must exist); raises :class:`ConfigError`."""
+    if not study.get("factor_analysis"):
+        return
+    name = study.get("name")
+    where = f"study {name!r}, factor_analysis"
+    s = settings(study)
+    _, by_sub, _, reverse = _structures(study)
+    names = s["model_names"]
+    dup = sorted({m for m in names if names.count(m) > 1})
+    if dup:
+        raise ConfigError(f"{where}.models: model name(s) used twice: {', '.join(dup)}")
+    if "two_factor" in names and len(by_sub) < 2:
+        raise ConfigError(f"{where}.models: two_factor needs an instrument with two or more subscales")
+    if "two_factor_method" in names and len(reverse) < 3:
+        raise ConfigError(f"{where}.models: two_factor_method needs at least 3 reverse-keyed items to be "
+                          f"identified; the instrument has {len(reverse)}")
+    for m in s["models"]:
+        if isinstance(m, str) and m not in BUILTIN_MODELS:
+            raise ConfigError(f"{where}.models: unknown model {m!r}; built-in: {', '.join(BUILTIN_MODELS)} "
+                              "(or give {name, syntax})")
+    for pair in s["comparisons"]:
+        bad = [m for m in pair if m not in names]
+        if bad:
+            raise ConfigError(f"{where}.comparisons: {', '.join(bad)} is not one of the models "
+                              f"({', '.join(names)})")
+    if s["path_model"] not in names:
+        raise ConfigError(f"{where}.path_model: {s['path_model']!r} is not one of the models ({', '.join(names)})")
+    inv = s["invariance"]
+    if inv["explicit"] and inv["group"] not in study.get("variables", {}):
+        raise ConfigError(f"{where}.invariance.group: {inv['group']!r} is not a declared variable "
+                          f"(declared: {', '.join(study.get('variables', {})) or 'none'})")
+    n_f = s["efa"]["n_factors"]
+    if not (n_f in ("subscales", "parallel") or (isinstance(n_f, int) and n_f >= 1)):
+        raise ConfigError(f"{where}.efa.n_factors: expected a positive integer, 'subscales' or 'parallel', "
+                          f"got {n_f!r}")
+
+
+def study_models(study: Mapping[str, Any]) -> dict[str, str]:
+    """Model name -> lavaan syntax of every CFA model the study declares (or the defaults)."""
+    from attachstats.stats.latent.cfa import build_model_syntax, method_factor_syntax
+
+    s = settings(study)
+    _, by_sub, all_items, reverse = _structures(study)
+    out = {}
+    for m in s["models"]:
+        if isinstance(m, Mapping):
+            out[m["name"]] = m["syntax"]
+        elif m == "one_factor":
+            out[m] = build_model_syntax({"general": all_items})
+        elif m == "two_factor":
+            out[m] = build_model_syntax(by_sub)
+        else:
+            out[m] = method_factor_syntax(by_sub, reverse)
+    return out
+
+
+def _keyed(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
+    key = study["factor_analysis"]["instrument"]
+    return keyed_items(data, key, instrument_of(study, key))
+
+
+# ---------------------------------------------------------------------------------------
+# CFA and model comparison
+# ---------------------------------------------------------------------------------------
+
+def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, ...]:
+    """Fit every model; return (fit, loadings, latent correlations, comparisons)."""
+    from attachstats.stats.latent.cfa import CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_table
+    from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
+
+    if not study.get("factor_analysis"):
+        return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
+                pd.DataFrame(columns=CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
+    s = settings(study)
+    keyed = _keyed(data, study)
+    results = [fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"])
+               for name, syntax in study_models(study).items()]
+    fits = fit_table(results)
+    comparison = compare_models([r.fit for r in results], [tuple(p) for p in s["comparisons"]])
+    return (fits, pd.concat([r.loadings for r in results], ignore_index=True),
+            pd.concat([r.factor_correlations for r in results], ignore_index=True), comparison)
+
+
+def fit_identified(data: pd.DataFrame, syntax: str, name: str, **options: Any):
+    """Fit with marker identification (lavaan's default); if the marker item does not load
+    (a singular information matrix, e.g. one factor over two unrelated dimensions), refit
+    with the latent variances fixed to 1 instead. Fit statistics and standardised estimates
+    do not depend on that choice; the log says which was used."""
+    import logging
+
+    from attachstats.stats.latent.cfa import fit_cfa
+    from attachstats.errors import ModelError
+
+    try:
+        return fit_cfa(data, syntax, name, **options)
+    except ModelError as exc:
+        if "not identified" not in str(exc):
+            raise
+        logging.getLogger("attachstats.stats.latent.cfa").warning(
+            "%s: marker identification failed (%s); refitting with latent variances fixed to 1", name, exc)
+        return fit_cfa(data, _fixed_variance_syntax(syntax), name, **options)
+
+
+def _fixed_variance_syntax(syntax: str) -> str:
+    """Free each factor's first loading (``NA*``) and fix its variance to 1 (``f ~~ 1*f``)."""
+    lines = []
+    for line in syntax.splitlines():
+        if "=~" in line:
+            factor, rhs = (part.strip() for part in line.split("=~", 1))
+            first, *rest = [t.strip() for t in rhs.split("+")]
+            if "*" not in first:
+                first = f"NA*{first}"
+            lines += [f"{factor} =~ " + " + ".join([first, *rest]), f"{factor} ~~ 1*{factor}"]
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# EFA
+# ---------------------------------------------------------------------------------------
+
+def _n_factors(setting: Any, n_subscales: int, pa_factors: int) -> int:
+    if setting == "subscales":
+        return n_subscales
+    if setting == "parallel":
+        return max(pa_factors, 1)
+    return int(setting)
+
+
+def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:
+    """KMO, Bartlett, parallel analysis and the rotated EFA of the keyed items (complete cases).
+
+    Returns tables by name: ``efa_loadings``, ``efa_factors``, ``efa_factor_correlations``,
+    ``efa_diagnostics``, ``parallel_analysis``.
+    """
+    from attachstats.stats import efa
+
+    if not study.get("factor_analysis"):
+        return _empty_efa()
+    s = settings(study)
+    e = s["efa"]
+    _, by_sub, all_items, _ = _structures(study)
+    items = _keyed(data, study)[all_items]
+    r, n = efa.correlation_matrix(items)
+    pa = efa.parallel_analysis(r, n, n_iter=int(e["parallel_iterations"]),
+                               quantile=float(e["parallel_quantile"]), seed=_seed(seed, "parallel"))
+    m = _n_factors(e["n_factors"], len(by_sub), pa.n_factors)
+    res = efa.fit_efa(r, m, all_items, n, method=e["extraction"], rotation=e["rotation"])
+    chi, df, p = efa.bartlett(r, n)
+    diag = pd.DataFrame([{"n": n, "k": len(all_items), "kmo": res.kmo, "bartlett_chi2": chi,
+                          "bartlett_df": df, "bartlett_p": p, "parallel_factors": pa.n_factors,
+                          "parallel_components": pa.n_components, "parallel_iterations": pa.n_iter,
+                          "parallel_quantile": pa.quantile, "seed": pa.seed, "n_factors": m,
+                          "extraction": e["extraction"], "rotation": e["rotation"],
+                          "cutoff": float(e["cutoff"]), "converged": res.converged}],
+                        columns=EFA_DIAGNOSTIC_COLUMNS)
+    if not res.converged:
+        log.warning("EFA: the extraction or rotation did not converge; see efa_diagnostics.csv")
+    rows = [{"factor1": a, "factor2": b, "r": float(res.phi.loc[a, b])}
+            for i, a in enumerate(res.factors) for b in res.factors[i + 1:]]
+    return {"efa_loadings": efa.loading_table(res), "efa_factors": res.variance,
+            "efa_factor_correlations": pd.DataFrame(rows, columns=["factor1", "factor2", "r"]),
+            "efa_diagnostics": diag, "parallel_analysis": pa.table}
+
+
+def _empty_efa() -> dict[str, pd.DataFrame]:
+    return {"efa_loadings": pd.DataFrame(columns=["item", "h2", "u2", "complexity", "msa", "primary"]),
+            "efa_factors": pd.DataFrame(columns=["factor", "ss_loadings", "proportion_var", "cumulative_var",
+                                                 "proportion_explained", "cumulative_proportion"]),
+            "efa_factor_correlations": pd.DataFrame(columns=["factor1", "factor2", "r"]),
+            "efa_diagnostics": pd.DataFrame(columns=EFA_DIAGNOSTIC_COLUMNS),
+            "parallel_analysis": pd.DataFrame(columns=["factor", "observed", "simulated_mean",
+                                                       "simulated_quantile", "observed_pc",
+                                                       "simulated_pc_mean", "simulated_pc_quantile"])}
+
+
+# ---------------------------------------------------------------------------------------
+# invariance
+# ---------------------------------------------------------------------------------------
+
+def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
+    """The invariance sequence across the configured grouping variable.
+
+    The table always has rows: when the invariance cannot be tested (no such variable,
+    fewer than two groups with ``min_group_n`` complete cases) it holds one row with step
+    ``not tested`` and the reason in ``note``; groups left out for size are named in
+    ``note`` as well.
+    """
+    from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
+
+    columns = INVARIANCE_COLUMNS + ["note"]
+    if not study.get("factor_analysis"):
+        return pd.DataFrame([{c: math.nan for c in columns} | {"step": "not tested", "group": "", "groups": "",
+                              "note": "the study declares no factor_analysis"}], columns=columns)
+    s = settings(study)
+    inv = s["invariance"]
+    group = inv["group"]
+
+    def not_tested(reason: str) -> pd.DataFrame:
+        log.info("measurement invariance not tested: %s", reason)
+        row = {c: math.nan for c in columns} | {"step": "not tested", "group": group, "groups": "",
+                                                 "note": reason}
+        return pd.DataFrame([row], columns=columns)
+
+    if group not in study.get("variables", {}) or group not in data.columns:
+        return not_tested(f"the study declares no variable {group!r} (set factor_analysis.invariance.group)")
+    keyed = _keyed(data, study)
+    model_syntax = study_models(study).get("two_factor") or next(iter(study_models(study).values()))
+    from attachstats.stats.latent.cfa import _parse
+
+    used = _parse(model_syntax, "invariance").observed
+    frame = keyed[used].assign(**{group: data[group].astype("string")})
+    complete = frame[used].notna().all(axis=1) & frame[group].notna()
+    counts = frame.loc[complete, group].value_counts()
+    if inv.get("groups"):
+        levels = [str(g) for g in inv["groups"]]
+        small = []
+    else:
+        min_n = max(int(inv["min_group_n"]), len(used) + 1)
+        levels = sorted(str(g) for g, k in counts.items() if k >= min_n)
+        ref = study["variables"][group].get("reference")
+        if ref in levels:
+            levels = [ref] + [g for g in levels if g != ref]
+        small = [f"{g} (n = {k})" for g, k in sorted(counts.items()) if str(g) not in levels]
+    note = (f"left out for fewer than {max(int(inv['min_group_n']), len(used) + 1)} complete cases: "
+            + ", ".join(small)) if small else ""
+    if len(levels) < 2:
+        return not_tested(f"fewer than two groups of {group!r} with enough complete cases"
+                          + (f"; {note}" if note else ""))
+    table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
+    table["note"] = note
+    return table[columns]
+
+
+# ---------------------------------------------------------------------------------------
+# cross-validation
+# ---------------------------------------------------------------------------------------
+
+def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
+                           seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """EFA on a random part of the complete cases, CFA of the theory model on the rest.
+
+    The split is seeded; ``split`` (default .5) is the EFA share. The EFA extracts as many
+    factors as the instrument has subscales; each EFA factor is matched to the subscale
+    whose items load on it most (an assignment maximising the summed mean absolute
+    loadings). Returns the item table and a per-factor table with Tucker's congruence
+    between the EFA loadings and the CFA standardised loadings and the CFA fit.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    from attachstats.stats import efa
+    from attachstats.stats.latent.cfa import build_model_syntax, fit_cfa
+
+    if not study.get("factor_analysis"):
+        return (pd.DataFrame(columns=CROSS_VALIDATION_COLUMNS), pd.DataFrame(columns=CROSS_VALIDATION_FIT_COLUMNS))
+    s = settings(study)
+    e = s["efa"]
+    _, by_sub, all_items, _ = _structures(study)
+    keyed = _keyed(data, study)[all_items]
+    complete = keyed.dropna()
+    n = len(complete)
+    split = float(s["cross_validation"]["split"])
+    rng = np.random.default_rng(_seed(seed, "split"))
+    order = rng.permutation(n)
+    n_a = int(round(n * split))
+    half_a = complete.iloc[np.sort(order[:n_a])]
+    half_b = complete.iloc[np.sort(order[n_a:])]
+    factors = by_sub if len(by_sub) >= 2 else {"general": all_items}
+    m = len(factors)
+    r, n_efa = efa.correlation_matrix(half_a)
+    ex = efa.fit_efa(r, m, all_items, n_efa, method=e["extraction"], rotation=e["rotation"])
+    model = "two_factor" if m >= 2 else "one_factor"
+    res = fit_cfa(half_b, build_model_syntax(factors), model, estimator=s["estimator"])
+    lo = ex.loadings.abs()
+    score = np.array([[lo.loc[its, f].mean() for f in ex.factors] for its in factors.values()])
+    rows_i, cols_i = linear_sum_assignment(-score)
+    match = {list(factors)[i]: ex.factors[j] for i, j in zip(rows_i, cols_i)}
+    std = res.loadings.set_index(["factor", "item"])
+    item_rows, fit_rows = [], []
+    primary = ex.loadings.abs().idxmax(axis=1)
+    for fac, its in factors.items():
+        ef = match[fac]
+        for it in its:
+            others = [abs(ex.loadings.loc[it, g]) for g in ex.factors if g != ef]
+            c = std.loc[(fac, it)]
+            item_rows.append({"item": it, "factor": fac, "efa_factor": ef,
+                              "efa_loading": float(ex.loadings.loc[it, ef]),
+                              "efa_max_other": float(max(others)) if others else math.nan,
+                              "efa_h2": float(ex.h2[it]), "efa_primary_agrees": bool(primary[it] == ef),
+                              "cfa_std": float(c["std"]), "cfa_std_ci_lo": float(c["std_ci_lo"]),
+                              "cfa_std_ci_hi": float(c["std_ci_hi"])})
+        x = ex.loadings[ef].to_numpy()
+        y = np.array([float(std.loc[(fac, it), "std"]) if (fac, it) in std.index else 0.0 for it in all_items])
+        fit_rows.append({"factor": fac, "efa_factor": ef,
+                         "congruence": float(x @ y / math.sqrt((x @ x) * (y @ y))),
+                         "n_efa": n_efa, "n_cfa": res.n, "seed": _seed(seed, "split"), "cfa_model": model,
+                         **{k: res.fit[k] for k in ("estimator", "chi2", "df", "p", "cfi", "tli", "rmsea",
+                                                   "rmsea_ci_lo", "rmsea_ci_hi", "srmr")}})
+    return (pd.DataFrame(item_rows, columns=CROSS_VALIDATION_COLUMNS),
+            pd.DataFrame(fit_rows, columns=CROSS_VALIDATION_FIT_COLUMNS))
