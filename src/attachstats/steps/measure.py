@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import ConfigError
+from attachstats.stats.latent.cfa import fit_identified
 from attachstats.data.scoring import keyed_items
 from attachstats.spec.study import instrument_of
 
@@ -184,41 +185,6 @@ def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFram
     comparison = compare_models([r.fit for r in results], [tuple(p) for p in s["comparisons"]])
     return (fits, pd.concat([r.loadings for r in results], ignore_index=True),
             pd.concat([r.factor_correlations for r in results], ignore_index=True), comparison)
-
-
-def fit_identified(data: pd.DataFrame, syntax: str, name: str, **options: Any):
-    """Fit with marker identification (lavaan's default); if the marker item does not load
-    (a singular information matrix, e.g. one factor over two unrelated dimensions), refit
-    with the latent variances fixed to 1 instead. Fit statistics and standardised estimates
-    do not depend on that choice; the log says which was used."""
-    import logging
-
-    from attachstats.stats.latent.cfa import fit_cfa
-    from attachstats.errors import ModelError
-
-    try:
-        return fit_cfa(data, syntax, name, **options)
-    except ModelError as exc:
-        if "not identified" not in str(exc):
-            raise
-        logging.getLogger("attachstats.stats.latent.cfa").warning(
-            "%s: marker identification failed (%s); refitting with latent variances fixed to 1", name, exc)
-        return fit_cfa(data, _fixed_variance_syntax(syntax), name, **options)
-
-
-def _fixed_variance_syntax(syntax: str) -> str:
-    """Free each factor's first loading (``NA*``) and fix its variance to 1 (``f ~~ 1*f``)."""
-    lines = []
-    for line in syntax.splitlines():
-        if "=~" in line:
-            factor, rhs = (part.strip() for part in line.split("=~", 1))
-            first, *rest = [t.strip() for t in rhs.split("+")]
-            if "*" not in first:
-                first = f"NA*{first}"
-            lines += [f"{factor} =~ " + " + ".join([first, *rest]), f"{factor} ~~ 1*{factor}"]
-        else:
-            lines.append(line)
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from attachstats.data.scoring import keyed_items, subscale_items
+from attachstats.stats.latent.cfa import FIT_COLUMNS
+from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
 from attachstats.spec.study import instrument_of
 
 
@@ -89,10 +91,9 @@ def study_mediation(scores: pd.DataFrame, study: Mapping[str, Any], seed: int, t
 def study_sem(clean: pd.DataFrame, scores: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every ``sem_models`` entry (see :mod:`attachstats.stats.latent.sem`): fit table and parameter table."""
     from attachstats.spec.models import study_specs
-    from attachstats.stats.latent.sem import study_sem as fit_all
 
     _, _, specs = study_specs(study)
-    return fit_all(clean, scores, specs, study)
+    return fit_sem_models(clean, scores, specs, study)
 
 
 def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
@@ -105,7 +106,6 @@ def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mappin
     """
     from attachstats.spec.models import study_specs
     from attachstats.stats.regression.outcomes import SAMPLE_COLUMNS, complete_rows, imputed_samples
-    from attachstats.stats.latent.sem import sem_data
 
     outcome, mediation, sem = study_specs(study)
     parts = []
@@ -147,3 +147,30 @@ def study_partial_regression(scores: pd.DataFrame, study: Mapping[str, Any]) -> 
         if term in frame.X.columns:
             out[s.name] = added_variable(frame, term)
     return out
+
+
+def sem_data(items: pd.DataFrame, scores: pd.DataFrame, spec: Any,
+             study: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The data and factors of one ``sem_models`` entry: the instrument's keyed items (from the
+    clean item data, with ``id``) beside the outcome scores (joined on ``id``); factors are the
+    instrument's subscales."""
+    inst = instrument_of(study, spec.instrument)
+    keyed = keyed_items(items, spec.instrument, inst).reset_index(drop=True)
+    factors = {sub: [f"{spec.instrument}_{n}" for n in s.items] for sub, s in inst.subscales.items()}
+    data = pd.concat([items[["id"]].reset_index(drop=True), keyed], axis=1)
+    data = data.merge(scores[["id", *spec.outcomes]], on="id", how="left", validate="one_to_one")
+    return data, factors
+
+
+def fit_sem_models(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[Any],
+              study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`)."""
+    fits, params = [], []
+    for spec in specs:
+        data, factors = sem_data(items, scores, spec, study)
+        res = fit_sem(data, factors, list(spec.outcomes), spec.name)
+        fits.append({k: res.fit[k] for k in FIT_COLUMNS})
+        params.append(res.parameters)
+    fit_tab = pd.DataFrame(fits, columns=FIT_COLUMNS)
+    par_tab = pd.concat(params, ignore_index=True) if params else pd.DataFrame(columns=SEM_PARAMETER_COLUMNS)
+    return fit_tab, par_tab

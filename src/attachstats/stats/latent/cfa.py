@@ -71,6 +71,7 @@ avoidance =~ v1 + v2 + v3
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import warnings
@@ -924,3 +925,33 @@ def fit_table(results: Sequence[CFAResult]) -> pd.DataFrame:
     True
     """
     return pd.DataFrame([{k: r.fit[k] for k in FIT_COLUMNS} for r in results], columns=FIT_COLUMNS)
+
+
+def fit_identified(data: pd.DataFrame, syntax: str, name: str, **options: Any):
+    """Fit with marker identification (lavaan's default); if the marker item does not load
+    (a singular information matrix, e.g. one factor over two unrelated dimensions), refit
+    with the latent variances fixed to 1 instead. Fit statistics and standardised estimates
+    do not depend on that choice; the log says which was used."""
+    try:
+        return fit_cfa(data, syntax, name, **options)
+    except ModelError as exc:
+        if "not identified" not in str(exc):
+            raise
+        logging.getLogger(__name__).warning(
+            "%s: marker identification failed (%s); refitting with latent variances fixed to 1", name, exc)
+        return fit_cfa(data, _fixed_variance_syntax(syntax), name, **options)
+
+
+def _fixed_variance_syntax(syntax: str) -> str:
+    """Free each factor's first loading (``NA*``) and fix its variance to 1 (``f ~~ 1*f``)."""
+    lines = []
+    for line in syntax.splitlines():
+        if "=~" in line:
+            factor, rhs = (part.strip() for part in line.split("=~", 1))
+            first, *rest = [t.strip() for t in rhs.split("+")]
+            if "*" not in first:
+                first = f"NA*{first}"
+            lines += [f"{factor} =~ " + " + ".join([first, *rest]), f"{factor} ~~ 1*{factor}"]
+        else:
+            lines.append(line)
+    return "\n".join(lines)

@@ -41,7 +41,7 @@ import pandas as pd
 
 from attachstats.errors import ModelError
 
-__all__ = ["SEMResult", "fit_sem", "sem_syntax", "sem_data", "study_sem", "SEM_PARAMETER_COLUMNS"]
+__all__ = ["SEMResult", "fit_sem", "sem_syntax", "SEM_PARAMETER_COLUMNS"]
 
 #: Columns of ``tables/sem_parameters.csv``.
 SEM_PARAMETER_COLUMNS = ["model", "lhs", "op", "rhs", "free", "est", "se", "stat", "p", "ci_lo", "ci_hi", "std"]
@@ -311,35 +311,3 @@ def fit_sem(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], outcomes: 
     fit = _fit_measures(name, n, s, model.sigma(theta), model.npar)
     return SEMResult(name=name, n=int(n), fit=fit, parameters=params[SEM_PARAMETER_COLUMNS],
                      syntax=sem_syntax(factors, outcomes))
-
-
-def sem_data(items: pd.DataFrame, scores: pd.DataFrame, spec: Any,
-             study: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The data and factors of one ``sem_models`` entry: the instrument's keyed items (from the
-    clean item data, with ``id``) beside the outcome scores (joined on ``id``); factors are the
-    instrument's subscales."""
-    from attachstats.data.scoring import keyed_items
-    from attachstats.spec.study import instrument_of
-
-    inst = instrument_of(study, spec.instrument)
-    keyed = keyed_items(items, spec.instrument, inst).reset_index(drop=True)
-    factors = {sub: [f"{spec.instrument}_{n}" for n in s.items] for sub, s in inst.subscales.items()}
-    data = pd.concat([items[["id"]].reset_index(drop=True), keyed], axis=1)
-    data = data.merge(scores[["id", *spec.outcomes]], on="id", how="left", validate="one_to_one")
-    return data, factors
-
-
-def study_sem(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[Any],
-              study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`)."""
-    from attachstats.stats.latent.cfa import FIT_COLUMNS
-
-    fits, params = [], []
-    for spec in specs:
-        data, factors = sem_data(items, scores, spec, study)
-        res = fit_sem(data, factors, list(spec.outcomes), spec.name)
-        fits.append({k: res.fit[k] for k in FIT_COLUMNS})
-        params.append(res.parameters)
-    fit_tab = pd.DataFrame(fits, columns=FIT_COLUMNS)
-    par_tab = pd.concat(params, ignore_index=True) if params else pd.DataFrame(columns=SEM_PARAMETER_COLUMNS)
-    return fit_tab, par_tab
