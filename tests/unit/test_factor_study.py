@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attachstats.spec import factor as factor_spec
 from attachstats.steps import measure as fs
 from attachstats.errors import ConfigError
 from attachstats.output.figures.factor import factor_figures
@@ -50,7 +51,7 @@ def cfa_tables():
 
 
 def test_default_models_and_comparisons() -> None:
-    s = fs.settings(study())
+    s = factor_spec.settings(study())
     assert s["model_names"] == ["one_factor", "two_factor", "two_factor_method"]
     assert s["comparisons"] == [["one_factor", "two_factor"], ["two_factor", "two_factor_method"]]
     assert s["estimator"] == "ML" and s["missing"] == "listwise" and s["path_model"] == "two_factor"
@@ -62,7 +63,7 @@ def test_default_models_and_comparisons() -> None:
     assert syn["one_factor"].startswith("general =~ ecr_1 + ecr_2 + ")
     custom = fs.study_models(study(models=["two_factor", {"name": "mine", "syntax": "f =~ ecr_1 + ecr_2 + ecr_3"}]))
     assert custom["mine"] == "f =~ ecr_1 + ecr_2 + ecr_3"
-    assert fs.settings(study(models=["two_factor", {"name": "mine", "syntax": "x"}]))["comparisons"] == []
+    assert factor_spec.settings(study(models=["two_factor", {"name": "mine", "syntax": "x"}]))["comparisons"] == []
 
 
 @pytest.mark.parametrize("fa,match", [
@@ -74,7 +75,7 @@ def test_default_models_and_comparisons() -> None:
 ])
 def test_config_errors_name_the_key(fa: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
-        fs.check_factor_config(study(**fa))
+        factor_spec.check_factor_config(study(**fa))
 
 
 def test_resolve_study_runs_the_factor_checks(tmp_path) -> None:
@@ -89,9 +90,9 @@ def test_method_model_needs_three_reverse_keyed_items() -> None:
         "id": "x", "response": {"min": 1, "max": 5}, "n_items": 6, "scoring": "mean",
         "subscales": {"a": {"items": "1-3", "reverse": [2]}, "b": {"items": "4-6", "reverse": [5]}}}}
     with pytest.raises(ConfigError, match="at least 3 reverse-keyed items.*has 2"):
-        fs.check_factor_config(s)
+        factor_spec.check_factor_config(s)
     del s["factor_analysis"]["models"]
-    assert fs.settings(s)["model_names"] == ["one_factor", "two_factor"]     # default leaves it out
+    assert factor_spec.settings(s)["model_names"] == ["one_factor", "two_factor"]     # default leaves it out
 
 
 def test_study_cfa_tables() -> None:

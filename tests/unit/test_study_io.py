@@ -3,7 +3,8 @@ import pytest
 
 from attachstats.errors import ConfigError, DataError
 from attachstats.data.readers import ingest, map_columns, read_raw
-from attachstats.spec.study import resolve_study, score_columns
+from attachstats.spec.study import resolve_study
+from attachstats.spec.instrument import score_columns
 
 from conftest import make_survey, study_dict
 

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from attachstats.output.provenance import collect_provenance, sha256, write_json
-from attachstats.output.tables import format_value, read_csv, to_html, to_markdown, write_csv
+from attachstats.data.csvio import read_csv, write_csv
+from attachstats.output.tables import format_value, to_html, to_markdown
 
 
 def test_apa_number_style():

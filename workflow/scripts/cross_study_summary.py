@@ -1,7 +1,7 @@
 from attachstats.stats import crossstudy
 from attachstats.output.figures import study as figures
 from attachstats.runner import run_step
-from attachstats.output.tables import read_csv, write_csv
+from attachstats.data.csvio import read_csv, write_csv
 
 
 def main(sm):

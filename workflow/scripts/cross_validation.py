@@ -2,7 +2,7 @@ import pandas as pd
 
 from attachstats.steps.measure import study_cross_validation
 from attachstats.runner import run_step
-from attachstats.output.tables import write_csv
+from attachstats.data.csvio import write_csv
 
 
 def main(sm):

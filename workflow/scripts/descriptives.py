@@ -2,7 +2,8 @@ from pathlib import Path
 
 from attachstats.stats.descriptives import study_descriptives
 from attachstats.runner import run_step
-from attachstats.output.tables import APA_CORRELATION_NOTE, apa_correlations, read_csv, to_markdown, write_csv
+from attachstats.data.csvio import read_csv, write_csv
+from attachstats.output.tables import APA_CORRELATION_NOTE, apa_correlations, to_markdown
 
 
 def main(sm):

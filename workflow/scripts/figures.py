@@ -3,7 +3,7 @@ import pandas as pd
 from attachstats.output.figures import study as figures
 from attachstats.output.figures.factor import factor_figures
 from attachstats.runner import run_step
-from attachstats.output.tables import read_csv
+from attachstats.data.csvio import read_csv
 
 
 def main(sm):

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from attachstats.output.apa import latex, markdown, table_model, write_docx
 from attachstats.runner import run_step
-from attachstats.output.tables import display_table, read_csv
+from attachstats.data.csvio import read_csv
+from attachstats.output.tables import display_table
 
 
 def main(sm):

@@ -3,7 +3,7 @@ import pandas as pd
 from attachstats.output.figures import study as figures
 from attachstats.sim.power import summarise, true_coefficients
 from attachstats.runner import run_step
-from attachstats.output.tables import read_csv, write_csv
+from attachstats.data.csvio import read_csv, write_csv
 
 
 def main(sm):

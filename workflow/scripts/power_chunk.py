@@ -1,6 +1,6 @@
 from attachstats.sim.power import run_chunk
 from attachstats.runner import run_step
-from attachstats.output.tables import write_csv
+from attachstats.data.csvio import write_csv
 
 
 def main(sm):

@@ -1,6 +1,6 @@
 from attachstats.steps.model import study_outcome_models
 from attachstats.runner import run_step
-from attachstats.output.tables import read_csv, write_csv
+from attachstats.data.csvio import read_csv, write_csv
 
 
 def main(sm):

@@ -2,7 +2,7 @@ import pandas as pd
 
 from attachstats.steps.model import study_reliability
 from attachstats.runner import run_step
-from attachstats.output.tables import write_csv
+from attachstats.data.csvio import write_csv
 
 
 def main(sm):

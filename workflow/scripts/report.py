@@ -2,7 +2,7 @@ import json
 
 from attachstats.output.report.html import render_report
 from attachstats.runner import run_step
-from attachstats.output.tables import read_csv
+from attachstats.data.csvio import read_csv
 
 
 def main(sm):

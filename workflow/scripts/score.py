@@ -2,7 +2,7 @@ import pandas as pd
 
 from attachstats.runner import run_step
 from attachstats.data.scoring import band_table, caseness_table, score_study
-from attachstats.output.tables import write_csv
+from attachstats.data.csvio import write_csv
 
 
 def main(sm):

@@ -2,7 +2,7 @@ import pandas as pd
 
 from attachstats.steps.model import study_sem
 from attachstats.runner import run_step
-from attachstats.output.tables import read_csv, write_csv
+from attachstats.data.csvio import read_csv, write_csv
 
 
 def main(sm):

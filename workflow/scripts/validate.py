@@ -1,7 +1,7 @@
 import pandas as pd
 
 from attachstats.runner import run_step
-from attachstats.output.tables import write_csv
+from attachstats.data.csvio import write_csv
 from attachstats.data.validate import validate_and_screen
 from attachstats.output.report.validation import validation_report
 

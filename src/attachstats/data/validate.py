@@ -16,7 +16,7 @@ import pandas as pd
 
 from attachstats.stats import careless
 from attachstats.errors import DataError
-from attachstats.spec.study import instrument_of, item_columns
+from attachstats.spec.instrument import instrument_of, item_columns
 
 ISSUE_COLUMNS = ["row", "id", "column", "value", "rule", "action"]
 EXCLUSION_COLUMNS = ["row", "id", "stage", "reason"]

@@ -76,16 +76,6 @@ TITLES = {
 }
 
 
-def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a table as CSV with fixed formatting (``\\n`` line ends, 10 significant digits)."""
-    df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-
-
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a table written by :func:`write_csv` (only empty cells are missing)."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
-
-
 def format_value(value: object, column: str) -> str:
     """Format one cell for humans (APA style)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -113,7 +103,7 @@ def display_table(df: pd.DataFrame, name: str, study: dict | None = None) -> pd.
     """
     if name != "efa_loadings" or df.empty or "h2" not in df.columns:
         return df
-    from attachstats.steps.measure import settings
+    from attachstats.spec.factor import settings
 
     s = settings(study or {}) if (study or {}).get("factor_analysis") else {}
     cutoff = float(s["efa"]["cutoff"]) if s else 0.3

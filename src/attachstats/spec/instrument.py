@@ -389,3 +389,35 @@ def load_instrument(ref: str | Mapping[str, Any], overrides: Mapping[str, Any] |
     if overrides:
         d.update(overrides)
     return instrument_from_dict(d, origin)
+
+
+def instrument_of(study: Mapping[str, Any], key: str) -> Instrument:
+    """The :class:`Instrument` behind the study's instrument block ``key``."""
+    try:
+        block = study["instruments"][key]
+    except KeyError:
+        raise ConfigError(f"study {study.get('name')!r}: no instrument block {key!r}; "
+                          f"defined: {', '.join(study.get('instruments', {}))}") from None
+    ref = block.get("definition") or block.get("instrument")
+    if ref is None:
+        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: give 'instrument' (a shipped id) "
+                          "or 'definition' (an inline instrument)")
+    overrides = {k: block[k] for k in ("response", "min_answered") if k in block}
+    try:
+        return load_instrument(ref, overrides)
+    except ConfigError as exc:
+        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: {exc}") from None
+
+
+def item_columns(key: str, instrument: Instrument) -> list[str]:
+    """Canonical item column names of an instrument block: ``<key>_<n>``."""
+    return [f"{key}_{n}" for n in instrument.item_numbers]
+
+
+def score_columns(study: Mapping[str, Any]) -> list[str]:
+    """Names of every scale score the study produces: ``<key>_<subscale>``."""
+    out = []
+    for key in study.get("instruments", {}):
+        inst = instrument_of(study, key)
+        out.extend(f"{key}_{sub}" for sub in inst.subscales)
+    return out

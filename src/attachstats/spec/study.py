@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from attachstats.errors import ConfigError
-from attachstats.spec.instrument import Instrument, load_instrument, load_yaml_strict
+from attachstats.spec.factor import check_factor_config
+from attachstats.spec.instrument import instrument_of, load_yaml_strict, score_columns
+from attachstats.spec.models import study_specs
 
 
 def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
@@ -81,41 +83,7 @@ def _relative_if_possible(p: Path) -> str:
         return str(p)
 
 
-def instrument_of(study: Mapping[str, Any], key: str) -> Instrument:
-    """The :class:`Instrument` behind the study's instrument block ``key``."""
-    try:
-        block = study["instruments"][key]
-    except KeyError:
-        raise ConfigError(f"study {study.get('name')!r}: no instrument block {key!r}; "
-                          f"defined: {', '.join(study.get('instruments', {}))}") from None
-    ref = block.get("definition") or block.get("instrument")
-    if ref is None:
-        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: give 'instrument' (a shipped id) "
-                          "or 'definition' (an inline instrument)")
-    overrides = {k: block[k] for k in ("response", "min_answered") if k in block}
-    try:
-        return load_instrument(ref, overrides)
-    except ConfigError as exc:
-        raise ConfigError(f"study {study.get('name')!r}, instruments.{key}: {exc}") from None
-
-
-def item_columns(key: str, instrument: Instrument) -> list[str]:
-    """Canonical item column names of an instrument block: ``<key>_<n>``."""
-    return [f"{key}_{n}" for n in instrument.item_numbers]
-
-
-def score_columns(study: Mapping[str, Any]) -> list[str]:
-    """Names of every scale score the study produces: ``<key>_<subscale>``."""
-    out = []
-    for key in study.get("instruments", {}):
-        inst = instrument_of(study, key)
-        out.extend(f"{key}_{sub}" for sub in inst.subscales)
-    return out
-
-
 def _check_references(s: Mapping[str, Any]) -> None:
-    from attachstats.spec.models import study_specs
-
     known = set(score_columns(s)) | set(s.get("variables", {}))
     name = s.get("name")
     study_specs(s, known)   # outcome, mediation and SEM models: names, roles, options
@@ -124,8 +92,6 @@ def _check_references(s: Mapping[str, Any]) -> None:
         raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "
                           f"the study's instrument blocks ({', '.join(s.get('instruments', {}))})")
     if fa and fa["instrument"] in s.get("instruments", {}):
-        from attachstats.steps.measure import check_factor_config
-
         check_factor_config(s)
     screening = s.get("screening", {})
     for var in screening.get("attention_checks", {}).get("expected", {}):

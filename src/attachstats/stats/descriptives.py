@@ -79,7 +79,7 @@ def describe(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, str],
 def descriptive_variables(study: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
     """Variables of the table: ``descriptives.variables`` of the study if given, else every
     scale score followed by every numeric declared variable; and their kinds (score/covariate)."""
-    from attachstats.spec.study import score_columns
+    from attachstats.spec.instrument import score_columns
 
     scores = score_columns(study)
     numeric = [v for v, spec in study.get("variables", {}).items() if spec.get("type", "numeric") == "numeric"]

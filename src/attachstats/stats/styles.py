@@ -111,7 +111,7 @@ def cut_points(anxiety: pd.Series, avoidance: pd.Series, rule: str, scale: tuple
 def style_spec(study: Mapping[str, Any]) -> StyleSpec | None:
     """The study's classification: its ``attachment_styles`` block, or else the first instrument
     block with ``anxiety`` and ``avoidance`` subscales under the midpoint rule; None if none."""
-    from attachstats.spec.study import instrument_of
+    from attachstats.spec.instrument import instrument_of
 
     cfg = dict(study.get("attachment_styles") or {})
     keys = [cfg["instrument"]] if "instrument" in cfg else list(study.get("instruments", {}))

@@ -27,7 +27,8 @@ import pandas as pd
 from attachstats.errors import ConfigError
 from attachstats.stats.latent.cfa import fit_identified
 from attachstats.data.scoring import keyed_items
-from attachstats.spec.study import instrument_of
+from attachstats.spec.instrument import instrument_of
+from attachstats.spec.factor import BUILTIN_MODELS, check_factor_config, factor_structure, settings
 
 __all__ = ["settings", "check_factor_config", "study_models", "study_cfa", "study_efa",
            "study_invariance", "study_cross_validation", "BUILTIN_MODELS",
@@ -35,11 +36,6 @@ __all__ = ["settings", "check_factor_config", "study_models", "study_cfa", "stud
 
 log = logging.getLogger(__name__)
 
-BUILTIN_MODELS = ("one_factor", "two_factor", "two_factor_method")
-EFA_DEFAULTS = {"n_factors": "subscales", "extraction": "minres", "rotation": "oblimin",
-                "cutoff": 0.3, "parallel_iterations": 20, "parallel_quantile": 0.95}
-INVARIANCE_DEFAULTS = {"group": "gender", "steps": ["configural", "metric", "scalar"],
-                       "min_group_n": 100}
 #: Columns of ``tables/efa_diagnostics.csv``.
 EFA_DIAGNOSTIC_COLUMNS = ["n", "k", "kmo", "bartlett_chi2", "bartlett_df", "bartlett_p",
                           "parallel_factors", "parallel_components", "parallel_iterations",
@@ -65,88 +61,12 @@ def _seed(seed: int, stream: str) -> int:
 # settings and models
 # ---------------------------------------------------------------------------------------
 
-def _structures(study: Mapping[str, Any]) -> tuple[str, dict[str, list[str]], list[str], list[str]]:
-    """(instrument key, subscale -> keyed item columns, all items in order, reverse-keyed items)."""
-    key = study["factor_analysis"]["instrument"]
-    inst = instrument_of(study, key)
-    by_sub = {name: [f"{key}_{n}" for n in sub.items] for name, sub in inst.subscales.items()}
-    all_items = [f"{key}_{n}" for n in sorted({n for sub in inst.subscales.values() for n in sub.items})]
-    reverse = [f"{key}_{n}" for n in sorted({n for sub in inst.subscales.values() for n in sub.reverse})]
-    return key, by_sub, all_items, reverse
-
-
-def settings(study: Mapping[str, Any]) -> dict[str, Any]:
-    """The study's ``factor_analysis`` block with every default filled in."""
-    fa = dict(study.get("factor_analysis") or {})
-    if not fa:
-        return {}
-    _, by_sub, _, reverse = _structures(study)
-    models = fa.get("models")
-    if models is None:
-        models = ["one_factor"]
-        if len(by_sub) >= 2:
-            models.append("two_factor")
-            if len(reverse) >= 3:
-                models.append("two_factor_method")
-    names = [m if isinstance(m, str) else m["name"] for m in models]
-    comparisons = fa.get("comparisons")
-    if comparisons is None:
-        comparisons = [[a, b] for a, b in (("one_factor", "two_factor"), ("two_factor", "two_factor_method"))
-                       if a in names and b in names]
-    path_model = fa.get("path_model") or ("two_factor" if "two_factor" in names else names[0])
-    return {"instrument": fa["instrument"], "models": list(models), "model_names": names,
-            "comparisons": [list(c) for c in comparisons], "estimator": fa.get("estimator", "ML"),
-            "missing": fa.get("missing", "listwise"), "path_model": path_model,
-            "efa": {**EFA_DEFAULTS, **(fa.get("efa") or {})},
-            "invariance": {**INVARIANCE_DEFAULTS, **(fa.get("invariance") or {}),
-                           "explicit": "group" in (fa.get("invariance") or {})},
-            "cross_validation": {"split": 0.5, **(fa.get("cross_validation") or {})}}
-
-
-def check_factor_config(study: Mapping[str, Any]) -> None:
-    """Checks a schema cannot make (names that must exist); raises :class:`ConfigError`."""
-    if not study.get("factor_analysis"):
-        return
-    name = study.get("name")
-    where = f"study {name!r}, factor_analysis"
-    s = settings(study)
-    _, by_sub, _, reverse = _structures(study)
-    names = s["model_names"]
-    dup = sorted({m for m in names if names.count(m) > 1})
-    if dup:
-        raise ConfigError(f"{where}.models: model name(s) used twice: {', '.join(dup)}")
-    if "two_factor" in names and len(by_sub) < 2:
-        raise ConfigError(f"{where}.models: two_factor needs an instrument with two or more subscales")
-    if "two_factor_method" in names and len(reverse) < 3:
-        raise ConfigError(f"{where}.models: two_factor_method needs at least 3 reverse-keyed items to be "
-                          f"identified; the instrument has {len(reverse)}")
-    for m in s["models"]:
-        if isinstance(m, str) and m not in BUILTIN_MODELS:
-            raise ConfigError(f"{where}.models: unknown model {m!r}; built-in: {', '.join(BUILTIN_MODELS)} "
-                              "(or give {name, syntax})")
-    for pair in s["comparisons"]:
-        bad = [m for m in pair if m not in names]
-        if bad:
-            raise ConfigError(f"{where}.comparisons: {', '.join(bad)} is not one of the models "
-                              f"({', '.join(names)})")
-    if s["path_model"] not in names:
-        raise ConfigError(f"{where}.path_model: {s['path_model']!r} is not one of the models ({', '.join(names)})")
-    inv = s["invariance"]
-    if inv["explicit"] and inv["group"] not in study.get("variables", {}):
-        raise ConfigError(f"{where}.invariance.group: {inv['group']!r} is not a declared variable "
-                          f"(declared: {', '.join(study.get('variables', {})) or 'none'})")
-    n_f = s["efa"]["n_factors"]
-    if not (n_f in ("subscales", "parallel") or (isinstance(n_f, int) and n_f >= 1)):
-        raise ConfigError(f"{where}.efa.n_factors: expected a positive integer, 'subscales' or 'parallel', "
-                          f"got {n_f!r}")
-
-
 def study_models(study: Mapping[str, Any]) -> dict[str, str]:
     """Model name -> lavaan syntax of every CFA model the study declares (or the defaults)."""
     from attachstats.stats.latent.cfa import build_model_syntax, method_factor_syntax
 
     s = settings(study)
-    _, by_sub, all_items, reverse = _structures(study)
+    _, by_sub, all_items, reverse = factor_structure(study)
     out = {}
     for m in s["models"]:
         if isinstance(m, Mapping):
@@ -211,7 +131,7 @@ def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[s
         return _empty_efa()
     s = settings(study)
     e = s["efa"]
-    _, by_sub, all_items, _ = _structures(study)
+    _, by_sub, all_items, _ = factor_structure(study)
     items = _keyed(data, study)[all_items]
     r, n = efa.correlation_matrix(items)
     pa = efa.parallel_analysis(r, n, n_iter=int(e["parallel_iterations"]),
@@ -327,7 +247,7 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
         return (pd.DataFrame(columns=CROSS_VALIDATION_COLUMNS), pd.DataFrame(columns=CROSS_VALIDATION_FIT_COLUMNS))
     s = settings(study)
     e = s["efa"]
-    _, by_sub, all_items, _ = _structures(study)
+    _, by_sub, all_items, _ = factor_structure(study)
     keyed = _keyed(data, study)[all_items]
     complete = keyed.dropna()
     n = len(complete)

@@ -13,7 +13,7 @@ import pandas as pd
 from attachstats.data.scoring import keyed_items, subscale_items
 from attachstats.stats.latent.cfa import FIT_COLUMNS
 from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
-from attachstats.spec.study import instrument_of
+from attachstats.spec.instrument import instrument_of
 
 
 def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],

@@ -138,7 +138,7 @@ def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str)
 
 def factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
     """The factor-analysis figures of one study, by output name."""
-    from attachstats.steps.measure import settings
+    from attachstats.spec.factor import settings
 
     s = settings(study)
     cutoff = float(s["efa"]["cutoff"]) if s else 0.3

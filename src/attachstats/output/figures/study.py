@@ -206,7 +206,7 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
                   styles: pd.DataFrame | None = None) -> dict[str, Any]:
     """All figures of one study, by output name (``styles``: row-level attachment categories)."""
     from attachstats.stats.styles import style_spec
-    from attachstats.spec.study import instrument_of
+    from attachstats.spec.instrument import instrument_of
 
     score_cols = list(tables["score_summary"]["score"])
     xy = study.get("figures", {}).get("scatter") or score_cols[:2]
@@ -353,7 +353,7 @@ def correlation_heatmap(correlations: pd.DataFrame) -> Any:
 def data_figures(clean: pd.DataFrame, correlations: pd.DataFrame, study: Mapping[str, Any]) -> dict[str, Any]:
     """Item response distributions of the factor-analysed instrument and the correlation heat map."""
     from attachstats.data.scoring import keyed_items
-    from attachstats.spec.study import instrument_of
+    from attachstats.spec.instrument import instrument_of
 
     key = (study.get("factor_analysis") or {}).get("instrument") or next(iter(study["instruments"]))
     inst = instrument_of(study, key)
