@@ -9,7 +9,8 @@ rule formatted_tables:
     output:
         expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
     params:
-        study=study_of,
+        study=study_part("instruments", "factor_analysis"),
+        code=code_of("report", "formatted_tables"),
     log:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
@@ -34,7 +35,8 @@ rule figures:
                         category="Figures") for name in FIGURES},
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURES},
     params:
-        study=study_of,
+        study=study_part("instruments", "variables", "factor_analysis", "attachment_styles", "outcome_models", "figures"),
+        code=code_of("report", "figures"),
     log:
         f"{RESULTS}/{{study}}/logs/figures.log",
     benchmark:
@@ -56,6 +58,7 @@ rule provenance:
         f"{RESULTS}/{{study}}/provenance.json",
     params:
         study=study_of,
+        code=code_of("report", "provenance"),
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/provenance.log",
@@ -77,7 +80,8 @@ rule report:
     output:
         f"{RESULTS}/{{study}}/report.html",
     params:
-        study=study_of,
+        study=study_part("title", "study_file", "instruments", "factor_analysis"),
+        code=code_of("report", "report"),
         figures=FIGURES,
     log:
         f"{RESULTS}/{{study}}/logs/report.log",

@@ -20,8 +20,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from attachstats.errors import DataError
-from attachstats.spec.instrument import Instrument
-from attachstats.spec.instrument import instrument_of, item_columns
+from attachstats.spec.instrument import Instrument, instrument_of, item_columns
 
 
 def read_raw(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8") -> pd.DataFrame:

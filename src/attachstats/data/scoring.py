@@ -29,8 +29,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from attachstats.spec.instrument import Instrument
-from attachstats.spec.instrument import instrument_of, item_columns
+from attachstats.spec.instrument import Instrument, instrument_of, item_columns
 
 
 def keyed_items(df: pd.DataFrame, key: str, inst: Instrument) -> pd.DataFrame:

@@ -14,8 +14,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from attachstats.stats import careless
+from attachstats.data.scoring import keyed_items
 from attachstats.errors import DataError
+from attachstats.stats import careless
 from attachstats.spec.instrument import instrument_of, item_columns
 
 ISSUE_COLUMNS = ["row", "id", "column", "value", "rule", "action"]
@@ -301,8 +302,6 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
 
     def keyed(key: str) -> pd.DataFrame:
         if key not in keyed_cache:
-            from attachstats.data.scoring import keyed_items
-
             keyed_cache[key] = keyed_items(df, key, instrument_of(study, key))
         return keyed_cache[key]
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Mapping
@@ -361,6 +362,17 @@ def _shipped_definition(ref: str) -> dict:
     """The parsed YAML of a shipped instrument (parsed once per process; callers copy it)."""
     path = resources.files("attachstats.spec") / "instruments" / f"{ref}.yaml"
     return load_yaml_strict(path.read_text(encoding="utf-8"), f"instruments/{ref}.yaml")
+
+
+def shipped_checksum(ref: str) -> str:
+    """SHA-256 of a shipped instrument's file (hex), recorded in the resolved study.
+
+    The workflow passes the resolved instrument blocks to every rule that reads them, so an
+    edit of a shipped instrument file reruns exactly those rules, and ``provenance.json``
+    says which version of the file a result was computed from.
+    """
+    path = resources.files("attachstats.spec") / "instruments" / f"{ref}.yaml"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_instrument(ref: str | Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Instrument:

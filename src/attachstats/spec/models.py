@@ -61,7 +61,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from attachstats.errors import ConfigError
 
 __all__ = ["ModelSpec", "MediationSpec", "SEMSpec", "parse_outcome_model", "parse_mediation_model",
-           "parse_sem_model", "study_specs", "term_label", "unique_names", "FAMILIES", "ROBUST_TYPES"]
+           "parse_sem_model", "outcome_specs", "mediation_specs", "sem_specs", "study_specs", "term_label",
+           "unique_names", "FAMILIES", "ROBUST_TYPES"]
 
 FAMILIES = ("ols", "logit", "poisson", "negbin")
 ROBUST_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
@@ -417,8 +418,41 @@ def unique_names(specs: Sequence[Any], where: str) -> None:
 
 
 
+def _categorical(study: Mapping[str, Any]) -> set[str]:
+    return {v for v, d in study.get("variables", {}).items() if d.get("type") == "categorical"}
+
+
+def outcome_specs(study: Mapping[str, Any], known: set[str] | None = None) -> list[ModelSpec]:
+    """The study's ``outcome_models``, checked (reads ``name``, ``variables``, ``outcome_models``).
+
+    >>> [s.name for s in outcome_specs({"name": "s", "outcome_models": [
+    ...     {"name": "m", "outcome": "y", "predictors": ["x"]}]})]
+    ['m']
+    """
+    name = study.get("name")
+    return [parse_outcome_model(m, known, _categorical(study),
+                                where=f"study {name!r}, outcome_models[{i}] ({m.get('name')})")
+            for i, m in enumerate(study.get("outcome_models") or [])]
+
+
+def mediation_specs(study: Mapping[str, Any], known: set[str] | None = None) -> list[MediationSpec]:
+    """The study's ``mediation_models``, checked (reads ``name``, ``variables``, ``mediation_models``)."""
+    name = study.get("name")
+    return [parse_mediation_model(m, known, _categorical(study),
+                                  where=f"study {name!r}, mediation_models[{i}] ({m.get('name')})")
+            for i, m in enumerate(study.get("mediation_models") or [])]
+
+
+def sem_specs(study: Mapping[str, Any], known: set[str] | None = None) -> list[SEMSpec]:
+    """The study's ``sem_models``, checked (reads ``name``, ``instruments``, ``sem_models``)."""
+    name = study.get("name")
+    return [parse_sem_model(m, list(study.get("instruments", {})), known,
+                            where=f"study {name!r}, sem_models[{i}] ({m.get('name')})")
+            for i, m in enumerate(study.get("sem_models") or [])]
+
+
 def study_specs(study: Mapping[str, Any], known: set[str] | None = None) -> tuple[list[ModelSpec], list[MediationSpec], list[SEMSpec]]:
-    """Every outcome, mediation and SEM model of a study, checked.
+    """Every outcome, mediation and SEM model of a study, checked, with names unique across the three.
 
     Parameters
     ----------
@@ -432,16 +466,6 @@ def study_specs(study: Mapping[str, Any], known: set[str] | None = None) -> tupl
     attachstats.errors.ConfigError
         The first problem found, naming the study, the list and the entry.
     """
-    name = study.get("name")
-    categorical = {v for v, d in study.get("variables", {}).items() if d.get("type") == "categorical"}
-    outcome = [parse_outcome_model(m, known, categorical,
-                                   where=f"study {name!r}, outcome_models[{i}] ({m.get('name')})")
-               for i, m in enumerate(study.get("outcome_models") or [])]
-    mediation = [parse_mediation_model(m, known, categorical,
-                                       where=f"study {name!r}, mediation_models[{i}] ({m.get('name')})")
-                 for i, m in enumerate(study.get("mediation_models") or [])]
-    sem = [parse_sem_model(m, list(study.get("instruments", {})), known,
-                           where=f"study {name!r}, sem_models[{i}] ({m.get('name')})")
-           for i, m in enumerate(study.get("sem_models") or [])]
-    unique_names([*outcome, *mediation, *sem], f"study {name!r}")
+    outcome, mediation, sem = outcome_specs(study, known), mediation_specs(study, known), sem_specs(study, known)
+    unique_names([*outcome, *mediation, *sem], f"study {study.get('name')!r}")
     return outcome, mediation, sem

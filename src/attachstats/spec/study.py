@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from attachstats.errors import ConfigError
 from attachstats.spec.factor import check_factor_config
-from attachstats.spec.instrument import instrument_of, load_yaml_strict, score_columns
+from attachstats.spec.instrument import instrument_of, load_yaml_strict, score_columns, shipped_checksum
 from attachstats.spec.models import study_specs
 
 
@@ -71,6 +71,9 @@ def resolve_study(study: Mapping[str, Any], study_path: str | Path) -> dict[str,
         inst = instrument_of(s, key)  # checks the definition now, not mid-run
         block["resolved"] = {"id": inst.id, "min": inst.min, "max": inst.max,
                              "n_items": inst.n_items, "scoring": inst.scoring}
+        if not block.get("definition"):
+            block["resolved"]["file"] = f"instruments/{block['instrument']}.yaml"
+            block["resolved"]["sha256"] = shipped_checksum(block["instrument"])
     _check_references(s)
     return s
 
@@ -103,3 +106,72 @@ def _check_references(s: Mapping[str, Any]) -> None:
         if block and block.get("instrument") not in s.get("instruments", {}):
             raise ConfigError(f"study {name!r}, screening.{rule}.instrument: {block.get('instrument')!r} "
                               "is not one of the study's instrument blocks")
+
+
+class UndeclaredSetting(RuntimeError):
+    """A step read a study setting that its rule does not pass (a programming error)."""
+
+
+class StudyPart(dict):
+    """The part of a resolved study that one workflow rule reads.
+
+    Each rule's ``params`` carry only the study settings it uses, so that Snakemake reruns
+    a rule when, and only when, one of them changes (a new title reruns the report, not the
+    ingest). A ``StudyPart`` is a ``dict`` (Snakemake compares the ``repr`` of dict params
+    between runs) that also knows which top-level keys its rule declared: reading any other
+    key, even with ``get`` or ``in``, raises :class:`UndeclaredSetting` instead of silently
+    falling back to a default. Declared keys that the study file leaves out behave as in a
+    plain dict.
+
+    Parameters
+    ----------
+    study : mapping
+        The resolved study (:func:`resolve_study`).
+    keys : sequence of str
+        Top-level keys the rule reads; ``name`` is always included (messages name the study).
+
+    Examples
+    --------
+    >>> part = StudyPart({"name": "s", "title": "T", "screening": {}}, ["screening"])
+    >>> sorted(part)
+    ['name', 'screening']
+    >>> part.get("title")
+    Traceback (most recent call last):
+    ...
+    attachstats.spec.study.UndeclaredSetting: study setting 'title' is not passed to this step (it has: name, screening); add it to the rule's study_part(...) in workflow/rules
+    """
+
+    def __init__(self, study: Mapping[str, Any], keys: Sequence[str]) -> None:
+        declared = ("name", *(k for k in keys if k != "name"))
+        super().__init__({k: copy.deepcopy(study[k]) for k in declared if k in study})
+        self.declared = declared
+
+    def _check(self, key: object) -> None:
+        if key not in self.declared:
+            raise UndeclaredSetting(f"study setting {key!r} is not passed to this step (it has: "
+                                    f"{', '.join(self.declared)}); add it to the rule's study_part(...) "
+                                    "in workflow/rules")
+
+    def __getitem__(self, key: str) -> Any:
+        self._check(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._check(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._check(key)
+        return super().__contains__(key)
+
+    def __repr__(self) -> str:
+        return f"StudyPart({list(self.declared)!r}, {dict(self)!r})"
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild_part, (dict(self), self.declared))
+
+
+def _rebuild_part(data: dict, declared: tuple[str, ...]) -> StudyPart:
+    """Unpickling helper of :class:`StudyPart` (Snakemake pickles params into the job's script)."""
+    return StudyPart(data, declared)
+

@@ -16,14 +16,13 @@ Example
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from attachstats.errors import ConfigError
 
-__all__ = ["correlation_table", "describe", "study_descriptives", "CORRELATION_COLUMNS", "DESCRIPTIVE_COLUMNS"]
+__all__ = ["correlation_table", "describe", "CORRELATION_COLUMNS", "DESCRIPTIVE_COLUMNS"]
 
 #: Columns of :func:`correlation_table` (a public interface).
 CORRELATION_COLUMNS = ["var1", "var2", "n", "r", "ci_lo", "ci_hi", "p"]
@@ -74,29 +73,3 @@ def describe(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, str],
                      "sd": v.std(ddof=1), "min": v.min(), "max": v.max(),
                      "alpha": alphas.get(c, float("nan"))})
     return pd.DataFrame(rows, columns=DESCRIPTIVE_COLUMNS)
-
-
-def descriptive_variables(study: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
-    """Variables of the table: ``descriptives.variables`` of the study if given, else every
-    scale score followed by every numeric declared variable; and their kinds (score/covariate)."""
-    from attachstats.spec.instrument import score_columns
-
-    scores = score_columns(study)
-    numeric = [v for v, spec in study.get("variables", {}).items() if spec.get("type", "numeric") == "numeric"]
-    kinds = {**{s: "score" for s in scores}, **{v: "covariate" for v in numeric}}
-    chosen = (study.get("descriptives") or {}).get("variables")
-    if chosen is None:
-        return scores + numeric, kinds
-    for v in chosen:
-        if v not in kinds:
-            raise ConfigError(f"study {study.get('name')!r}, descriptives.variables: {v!r} is not a scale score or "
-                              f"numeric variable (known: {', '.join(kinds)})")
-    return list(chosen), kinds
-
-
-def study_descriptives(scores: pd.DataFrame, study: Mapping[str, Any],
-                       reliability: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Descriptives (with alpha from the reliability table) and pairwise correlations."""
-    columns, kinds = descriptive_variables(study)
-    alphas = {} if reliability is None else dict(zip(reliability["scale"], reliability["alpha"]))
-    return describe(scores, columns, kinds, alphas), correlation_table(scores, columns)

@@ -28,16 +28,13 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
-
 import numpy as np
 import pandas as pd
 
-from attachstats.errors import ConfigError
+from attachstats.spec.styles import STYLES, check_rule
 
-__all__ = ["STYLES", "BRENNAN_1998", "StyleSpec", "classify", "style_spec", "study_styles", "STYLE_COLUMNS"]
+__all__ = ["BRENNAN_1998", "classify", "cut_points", "style_counts", "STYLE_COLUMNS"]
 
-STYLES = ["secure", "preoccupied", "dismissing", "fearful"]
 #: Brennan et al. (1998) classification functions: (avoidance weight, anxiety weight, constant).
 #: Some copies print the secure constant as -1.5307833 (a typo) or 8.1776446 for fearful.
 BRENNAN_1998 = {
@@ -50,16 +47,6 @@ _HIGH = {"secure": ("low", "low"), "preoccupied": ("high", "low"), "dismissing":
          "fearful": ("high", "high")}
 #: Columns of the counts table (a public interface).
 STYLE_COLUMNS = ["style", "anxiety", "avoidance", "n", "share", "rule", "anxiety_cut", "avoidance_cut"]
-
-
-@dataclass(frozen=True)
-class StyleSpec:
-    """Which scores to classify and how."""
-
-    anxiety: str          # score column, e.g. ecr_anxiety
-    avoidance: str        # score column, e.g. ecr_avoidance
-    rule: str             # midpoint | median | brennan
-    scale: tuple[int, int]
 
 
 def classify(anxiety: pd.Series, avoidance: pd.Series, rule: str = "midpoint",
@@ -92,62 +79,39 @@ def classify(anxiety: pd.Series, avoidance: pd.Series, rule: str = "midpoint",
 
 
 def cut_points(anxiety: pd.Series, avoidance: pd.Series, rule: str, scale: tuple[int, int]) -> tuple[float, float]:
-    """The (anxiety, avoidance) cut values of a rule; NaN for ``brennan`` (no single cut)."""
+    """The (anxiety, avoidance) cut values of a rule; NaN for ``brennan`` (no single cut).
+
+    The rule and the form are checked by :func:`attachstats.spec.styles.check_rule`
+    (a :class:`~attachstats.errors.ConfigError` for an unknown rule or Brennan on a form
+    other than 1-7).
+    """
+    check_rule(rule, scale)
     lo, hi = scale
     if rule == "midpoint":
         m = (lo + hi) / 2.0
         return m, m
     if rule == "median":
         return float(anxiety.median()), float(avoidance.median())
-    if rule == "brennan":
-        if (lo, hi) != (1, 7):
-            raise ConfigError(f"attachment_styles.rule 'brennan': Brennan et al.'s (1998) classification "
-                              f"functions are for mean scores on the 7-point (1-7) ECR; this form runs {lo}-{hi}. "
-                              "Use rule 'midpoint' or 'median'")
-        return float("nan"), float("nan")
-    raise ConfigError(f"attachment_styles.rule: unknown rule {rule!r} (expected midpoint, median or brennan)")
+    return float("nan"), float("nan")
 
 
-def style_spec(study: Mapping[str, Any]) -> StyleSpec | None:
-    """The study's classification: its ``attachment_styles`` block, or else the first instrument
-    block with ``anxiety`` and ``avoidance`` subscales under the midpoint rule; None if none."""
-    from attachstats.spec.instrument import instrument_of
-
-    cfg = dict(study.get("attachment_styles") or {})
-    keys = [cfg["instrument"]] if "instrument" in cfg else list(study.get("instruments", {}))
-    for key in keys:
-        if key not in study.get("instruments", {}):
-            raise ConfigError(f"study {study.get('name')!r}, attachment_styles.instrument: {key!r} is not one of "
-                              f"the study's instrument blocks ({', '.join(study.get('instruments', {}))})")
-        inst = instrument_of(study, key)
-        if {"anxiety", "avoidance"} <= set(inst.subscales):
-            rule = cfg.get("rule", "midpoint")
-            if inst.scoring != "mean":
-                raise ConfigError(f"study {study.get('name')!r}, attachment_styles: instrument block {key!r} is "
-                                  "sum-scored; categories need mean scores")
-            spec = StyleSpec(f"{key}_anxiety", f"{key}_avoidance", rule, (inst.min, inst.max))
-            cut_points(pd.Series(dtype=float), pd.Series(dtype=float), rule, spec.scale)  # checks the rule now
-            return spec
-        if "instrument" in cfg:
-            raise ConfigError(f"study {study.get('name')!r}, attachment_styles.instrument: block {key!r} "
-                              f"({inst.id}) has no 'anxiety' and 'avoidance' subscales")
-    return None
-
-
-def study_styles(scores: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Row-level categories (``id, attachment_style``) and the counts table of a study.
+def style_counts(anxiety: pd.Series, avoidance: pd.Series, rule: str = "midpoint",
+                 scale: tuple[int, int] = (1, 7)) -> tuple[pd.Series, pd.DataFrame]:
+    """Category per respondent and the counts table (columns :data:`STYLE_COLUMNS`).
 
     The counts table has one row per category (secure, preoccupied, dismissing, fearful) and
     a ``not classified`` row for respondents missing a dimension score, so ``n`` sums to the
-    number of analysed respondents. Without an anxiety/avoidance instrument both are empty.
+    number of respondents.
+
+    Example
+    -------
+    >>> s = pd.Series([2.0, 6.0, None])
+    >>> style_counts(s, pd.Series([2.0, 2.0, 2.0]))[1]["n"].tolist()
+    [1, 1, 0, 0, 1]
     """
-    spec = style_spec(study)
-    if spec is None:
-        return pd.DataFrame(columns=["id", "attachment_style"]), pd.DataFrame(columns=STYLE_COLUMNS)
-    anx, av = scores[spec.anxiety], scores[spec.avoidance]
-    style = classify(anx, av, spec.rule, spec.scale)
-    cut_anx, cut_av = cut_points(anx, av, spec.rule, spec.scale)
-    rule_text = {"midpoint": f"above the scale midpoint ({(spec.scale[0] + spec.scale[1]) / 2:g})",
+    style = classify(anxiety, avoidance, rule, scale)
+    cut_anx, cut_av = cut_points(anxiety, avoidance, rule, scale)
+    rule_text = {"midpoint": f"above the scale midpoint ({(scale[0] + scale[1]) / 2:g})",
                  "median": "above the sample median", "brennan": "Brennan et al. (1998) classification functions"}
     total = len(style)
     rows = []
@@ -155,7 +119,6 @@ def study_styles(scores: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.Dat
         n = int(style.isna().sum()) if name == "not classified" else int((style == name).sum())
         anx_lv, av_lv = _HIGH.get(name, ("", ""))
         rows.append({"style": name, "anxiety": anx_lv, "avoidance": av_lv, "n": n,
-                     "share": n / total if total else float("nan"), "rule": rule_text[spec.rule],
+                     "share": n / total if total else float("nan"), "rule": rule_text[rule],
                      "anxiety_cut": cut_anx, "avoidance_cut": cut_av})
-    return (pd.DataFrame({"id": scores["id"], "attachment_style": style}),
-            pd.DataFrame(rows, columns=STYLE_COLUMNS))
+    return style, pd.DataFrame(rows, columns=STYLE_COLUMNS)

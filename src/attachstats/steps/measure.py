@@ -1,38 +1,37 @@
-"""The factor analysis a study declares: CFA models and their comparison, EFA with parallel
-analysis, measurement invariance and cross-validation, on the keyed items of one instrument.
+"""Rules of ``workflow/rules/measure.smk``: the factor analysis a study declares.
 
-Every function takes the cleaned data (``interim/clean.parquet``) and the resolved study
-mapping and returns DataFrames; the workflow scripts write them. Settings come from the
-study's ``factor_analysis`` block (see ``config/README.md``); :func:`settings` fills the
-defaults.
-
-Default models, for any instrument with two or more subscales:
-
-- ``one_factor``: every item on one factor ``general`` (items in questionnaire order);
-- ``two_factor``: one factor per subscale (anxiety, avoidance), correlated;
-- ``two_factor_method``: ``two_factor`` plus a factor ``method`` on the reverse-keyed
-  items, orthogonal to the substantive factors (included by default when the instrument
-  has at least three reverse-keyed items, which its identification needs).
+CFA models and their comparison, EFA with parallel analysis, measurement invariance and
+cross-validation, on the keyed items of one instrument. Each rule function reads
+``interim/clean.parquet`` and writes its tables; the ``study_*`` functions beside them do
+the same on DataFrames (a notebook can call them). Settings come from the study's
+``factor_analysis`` block, with the defaults of :func:`attachstats.spec.factor.settings`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
-from attachstats.errors import ConfigError
-from attachstats.stats.latent.cfa import fit_identified
+from attachstats.data.csvio import write_csv
 from attachstats.data.scoring import keyed_items
+from attachstats.spec.factor import factor_structure, settings
 from attachstats.spec.instrument import instrument_of
-from attachstats.spec.factor import BUILTIN_MODELS, check_factor_config, factor_structure, settings
+from attachstats.stats import efa as efa_stats
+from attachstats.stats.latent.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, _parse,
+                                          build_model_syntax, fit_cfa, fit_identified, fit_table,
+                                          method_factor_syntax)
+from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
+from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
 
-__all__ = ["settings", "check_factor_config", "study_models", "study_cfa", "study_efa",
-           "study_invariance", "study_cross_validation", "BUILTIN_MODELS",
-           "CROSS_VALIDATION_COLUMNS", "CROSS_VALIDATION_FIT_COLUMNS", "EFA_DIAGNOSTIC_COLUMNS"]
+__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "study_efa",
+           "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
+           "CROSS_VALIDATION_FIT_COLUMNS", "EFA_DIAGNOSTIC_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +62,6 @@ def _seed(seed: int, stream: str) -> int:
 
 def study_models(study: Mapping[str, Any]) -> dict[str, str]:
     """Model name -> lavaan syntax of every CFA model the study declares (or the defaults)."""
-    from attachstats.stats.latent.cfa import build_model_syntax, method_factor_syntax
-
     s = settings(study)
     _, by_sub, all_items, reverse = factor_structure(study)
     out = {}
@@ -91,9 +88,6 @@ def _keyed(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
 
 def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, ...]:
     """Fit every model; return (fit, loadings, latent correlations, comparisons)."""
-    from attachstats.stats.latent.cfa import CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_table
-    from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
-
     if not study.get("factor_analysis"):
         return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
                 pd.DataFrame(columns=CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
@@ -125,20 +119,18 @@ def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[s
     Returns tables by name: ``efa_loadings``, ``efa_factors``, ``efa_factor_correlations``,
     ``efa_diagnostics``, ``parallel_analysis``.
     """
-    from attachstats.stats import efa
-
     if not study.get("factor_analysis"):
         return _empty_efa()
     s = settings(study)
     e = s["efa"]
     _, by_sub, all_items, _ = factor_structure(study)
     items = _keyed(data, study)[all_items]
-    r, n = efa.correlation_matrix(items)
-    pa = efa.parallel_analysis(r, n, n_iter=int(e["parallel_iterations"]),
+    r, n = efa_stats.correlation_matrix(items)
+    pa = efa_stats.parallel_analysis(r, n, n_iter=int(e["parallel_iterations"]),
                                quantile=float(e["parallel_quantile"]), seed=_seed(seed, "parallel"))
     m = _n_factors(e["n_factors"], len(by_sub), pa.n_factors)
-    res = efa.fit_efa(r, m, all_items, n, method=e["extraction"], rotation=e["rotation"])
-    chi, df, p = efa.bartlett(r, n)
+    res = efa_stats.fit_efa(r, m, all_items, n, method=e["extraction"], rotation=e["rotation"])
+    chi, df, p = efa_stats.bartlett(r, n)
     diag = pd.DataFrame([{"n": n, "k": len(all_items), "kmo": res.kmo, "bartlett_chi2": chi,
                           "bartlett_df": df, "bartlett_p": p, "parallel_factors": pa.n_factors,
                           "parallel_components": pa.n_components, "parallel_iterations": pa.n_iter,
@@ -150,7 +142,7 @@ def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[s
         log.warning("EFA: the extraction or rotation did not converge; see efa_diagnostics.csv")
     rows = [{"factor1": a, "factor2": b, "r": float(res.phi.loc[a, b])}
             for i, a in enumerate(res.factors) for b in res.factors[i + 1:]]
-    return {"efa_loadings": efa.loading_table(res), "efa_factors": res.variance,
+    return {"efa_loadings": efa_stats.loading_table(res), "efa_factors": res.variance,
             "efa_factor_correlations": pd.DataFrame(rows, columns=["factor1", "factor2", "r"]),
             "efa_diagnostics": diag, "parallel_analysis": pa.table}
 
@@ -178,8 +170,6 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     ``not tested`` and the reason in ``note``; groups left out for size are named in
     ``note`` as well.
     """
-    from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
-
     columns = INVARIANCE_COLUMNS + ["note"]
     if not study.get("factor_analysis"):
         return pd.DataFrame([{c: math.nan for c in columns} | {"step": "not tested", "group": "", "groups": "",
@@ -198,7 +188,6 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
         return not_tested(f"the study declares no variable {group!r} (set factor_analysis.invariance.group)")
     keyed = _keyed(data, study)
     model_syntax = study_models(study).get("two_factor") or next(iter(study_models(study).values()))
-    from attachstats.stats.latent.cfa import _parse
 
     used = _parse(model_syntax, "invariance").observed
     frame = keyed[used].assign(**{group: data[group].astype("string")})
@@ -238,11 +227,6 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
     loadings). Returns the item table and a per-factor table with Tucker's congruence
     between the EFA loadings and the CFA standardised loadings and the CFA fit.
     """
-    from scipy.optimize import linear_sum_assignment
-
-    from attachstats.stats import efa
-    from attachstats.stats.latent.cfa import build_model_syntax, fit_cfa
-
     if not study.get("factor_analysis"):
         return (pd.DataFrame(columns=CROSS_VALIDATION_COLUMNS), pd.DataFrame(columns=CROSS_VALIDATION_FIT_COLUMNS))
     s = settings(study)
@@ -259,8 +243,8 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
     half_b = complete.iloc[np.sort(order[n_a:])]
     factors = by_sub if len(by_sub) >= 2 else {"general": all_items}
     m = len(factors)
-    r, n_efa = efa.correlation_matrix(half_a)
-    ex = efa.fit_efa(r, m, all_items, n_efa, method=e["extraction"], rotation=e["rotation"])
+    r, n_efa = efa_stats.correlation_matrix(half_a)
+    ex = efa_stats.fit_efa(r, m, all_items, n_efa, method=e["extraction"], rotation=e["rotation"])
     model = "two_factor" if m >= 2 else "one_factor"
     res = fit_cfa(half_b, build_model_syntax(factors), model, estimator=s["estimator"])
     lo = ex.loadings.abs()
@@ -290,3 +274,50 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
                                                    "rmsea_ci_lo", "rmsea_ci_hi", "srmr")}})
     return (pd.DataFrame(item_rows, columns=CROSS_VALIDATION_COLUMNS),
             pd.DataFrame(fit_rows, columns=CROSS_VALIDATION_FIT_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------------
+# rules
+# ---------------------------------------------------------------------------------------
+
+def cfa(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any]) -> None:
+    """Rule ``cfa``: fit every CFA model of the study and test the nested comparisons.
+
+    Writes ``out["fit"]``, ``out["loadings"]``, ``out["correlations"]`` and ``out["comparison"]``
+    (see :func:`study_cfa`). R equivalent: ``lavaan::cfa`` per model, ``lavaan::lavTestLRT``.
+    """
+    fit, loadings, correlations, comparison = study_cfa(pd.read_parquet(clean), study)
+    write_csv(fit, out["fit"])
+    write_csv(loadings, out["loadings"])
+    write_csv(correlations, out["correlations"])
+    write_csv(comparison, out["comparison"])
+
+
+def efa(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any], seed: int) -> None:
+    """Rule ``efa``: KMO, Bartlett's test, parallel analysis (seeded) and the rotated EFA.
+
+    Writes one CSV per table of :func:`study_efa` to ``out[<table name>]``.
+    R equivalent: ``psych::KMO``, ``psych::cortest.bartlett``, ``psych::fa.parallel``, ``psych::fa``.
+    """
+    for name, table in study_efa(pd.read_parquet(clean), study, seed).items():
+        write_csv(table, out[name])
+
+
+def invariance(clean: str | Path, out: str | Path, study: Mapping[str, Any]) -> None:
+    """Rule ``invariance``: configural, metric, scalar (and strict) models across the group.
+
+    Writes the table of :func:`study_invariance` to ``out``.
+    R equivalent: ``semTools::measEq.syntax`` models compared with ``lavaan::lavTestLRT``.
+    """
+    write_csv(study_invariance(pd.read_parquet(clean), study), out)
+
+
+def cross_validation(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any], seed: int) -> None:
+    """Rule ``cross_validation``: EFA on one random half, CFA of the theory model on the other.
+
+    Writes ``out["item_table"]`` and ``out["fit"]`` (see :func:`study_cross_validation`).
+    """
+    items, fit = study_cross_validation(pd.read_parquet(clean), study, seed)
+    write_csv(items, out["item_table"])
+    write_csv(fit, out["fit"])
+

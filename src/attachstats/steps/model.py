@@ -1,45 +1,71 @@
-"""Study-level steps: apply the library's statistics to every block a study declares.
+"""Rules of ``workflow/rules/model.smk``: outcome models, mediation, latent regression, samples.
 
-Each function takes the analysis DataFrame and the resolved study mapping and returns
-plain DataFrames (the workflow scripts write them).
+Each rule function reads the scores (and, for SEM, the clean item data) and writes its
+tables; the ``study_*`` functions beside them do the same on DataFrames. Models come from
+the study's ``outcome_models``, ``mediation_models`` and ``sem_models`` blocks, parsed once
+into :mod:`attachstats.spec.models` specifications.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from attachstats.data.scoring import keyed_items, subscale_items
+from attachstats.data.csvio import read_csv, write_csv
+from attachstats.data.scoring import keyed_items
+from attachstats.data.variables import with_reference_levels
+from attachstats.spec.instrument import instrument_of
+from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
 from attachstats.stats.latent.cfa import FIT_COLUMNS
 from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
-from attachstats.spec.instrument import instrument_of
+from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, fit_mediation
+from attachstats.stats.regression.outcomes import SAMPLE_COLUMNS, complete_rows, imputed_samples, model_rng
+from attachstats.stats.regression.outcomes import study_outcome_models as fit_outcome_models
+
+__all__ = ["regress", "mediate", "sem", "model_samples", "study_outcome_models", "study_mediation",
+           "study_sem", "study_model_samples", "study_partial_regression", "partial_regression_term"]
+
+#: Output names of the ``regress`` rule → table names of :func:`study_outcome_models`.
+REGRESS_TABLES = {"coefficients": "regressions", "fit": "regression_fit", "blocks": "regression_blocks",
+                  "diagnostics": "regression_diagnostics", "simple_slopes": "simple_slopes",
+                  "johnson_neyman": "johnson_neyman", "slope_curve": "slope_curve"}
 
 
-def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],
-                      seed: int | None = None, threads: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reliability row per subscale (``<key>_<subscale>``) and item statistics of every instrument.
+def regress(scores: str | Path, out: Mapping[str, str], study: Mapping[str, Any], seed: int,
+            threads: int = 1) -> None:
+    """Rule ``regress``: every outcome model (OLS, logit, Poisson, negative binomial).
 
-    The study's ``reliability`` block sets ``omega_nfactors`` (default 3) and ``bootstrap``
-    (resamples, default 1000; 0 = no bootstrap intervals); ``seed`` seeds the bootstrap;
-    ``threads`` threads share the work (same result on any number).
+    Writes one CSV per output name of :data:`REGRESS_TABLES`. R equivalent: ``lm`` with
+    ``sandwich::vcovHC(type = "HC3")``, ``glm``, ``MASS::glm.nb``, ``mice`` + ``pool``.
     """
-    from attachstats.stats.reliability import item_statistics, reliability_table
+    tables = study_outcome_models(read_csv(scores), study, seed, threads)
+    for key, name in REGRESS_TABLES.items():
+        write_csv(tables[name], out[key])
 
-    subscales: dict[str, pd.DataFrame] = {}
-    item_tables = []
-    for key in study["instruments"]:
-        inst = instrument_of(study, key)
-        for name, items in subscale_items(keyed_items(data, key, inst), key, inst).items():
-            subscales[f"{key}_{name}"] = items
-            it = item_statistics(items)
-            it.insert(0, "scale", f"{key}_{name}")
-            item_tables.append(it)
-    opts = study.get("reliability", {}) or {}
-    n_boot = int(opts.get("bootstrap", 1000)) if seed is not None else 0
-    table = reliability_table(subscales, omega_nfactors=int(opts.get("omega_nfactors", 3)), n_boot=n_boot,
-                              seed=seed, threads=threads)
-    return table, pd.concat(item_tables, ignore_index=True)
+
+def mediate(scores: str | Path, out: str | Path, study: Mapping[str, Any], seed: int, threads: int = 1) -> None:
+    """Rule ``mediate``: paths a, b, c, c' and the indirect effect with a seeded percentile bootstrap.
+
+    R equivalent: ``mediation::mediate`` / ``lavaan`` with ``se = "bootstrap"``.
+    """
+    write_csv(study_mediation(read_csv(scores), study, seed, threads), out)
+
+
+def sem(clean: str | Path, scores: str | Path, out: Mapping[str, str], study: Mapping[str, Any]) -> None:
+    """Rule ``sem``: latent regressions of observed outcomes on the instrument's factors.
+
+    Writes ``out["fit"]`` and ``out["parameters"]``. R equivalent: ``lavaan::sem``.
+    """
+    fit, parameters = study_sem(pd.read_parquet(clean), read_csv(scores), study)
+    write_csv(fit, out["fit"])
+    write_csv(parameters, out["parameters"])
+
+
+def model_samples(clean: str | Path, scores: str | Path, out: str | Path, study: Mapping[str, Any]) -> None:
+    """Rule ``model_samples``: rows used by every model and why the others were not."""
+    write_csv(study_model_samples(pd.read_parquet(clean), read_csv(scores), study), out)
 
 
 def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: int,
@@ -50,49 +76,24 @@ def study_outcome_models(scores: pd.DataFrame, study: Mapping[str, Any], seed: i
     Returns the tables ``regressions, regression_fit, regression_blocks,
     regression_diagnostics, simple_slopes, johnson_neyman, slope_curve`` by name.
     """
-    from attachstats.spec.models import study_specs
-    from attachstats.stats.regression.outcomes import study_outcome_models as fit_all
-
-    specs, _, _ = study_specs(study)
-    return fit_all(_with_reference_levels(scores, study), specs, seed, threads)
-
-
-def _with_reference_levels(scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
-    """Categorical variables as ordered categories with the configured reference level first."""
-    out = scores.copy()
-    for name, var in study.get("variables", {}).items():
-        if var.get("type") == "categorical" and name in out.columns:
-            levels = sorted(out[name].dropna().astype(str).unique())
-            ref = var.get("reference")
-            if ref is not None:
-                if ref not in levels:
-                    from attachstats.errors import ConfigError
-
-                    raise ConfigError(f"study {study['name']!r}, variables.{name}.reference: level {ref!r} "
-                                      f"does not occur in the data (levels: {', '.join(levels)})")
-                levels = [ref] + [lv for lv in levels if lv != ref]
-            out[name] = pd.Categorical(out[name].astype("string"), categories=levels)
-    return out
+    specs = outcome_specs(study)
+    return fit_outcome_models(with_reference_levels(scores, study), specs, seed, threads)
 
 
 def study_mediation(scores: pd.DataFrame, study: Mapping[str, Any], seed: int, threads: int = 1) -> pd.DataFrame:
     """Every ``mediation_models`` entry (see :mod:`attachstats.stats.regression.mediation`); bootstrap seeded per
     model from ``seed`` and the model name, run on ``threads`` threads (same result on any number)."""
-    from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, fit_mediation
-    from attachstats.spec.models import study_specs
-    from attachstats.stats.regression.outcomes import model_rng
 
-    _, specs, _ = study_specs(study)
-    data = _with_reference_levels(scores, study)
+    specs = mediation_specs(study)
+    data = with_reference_levels(scores, study)
     tabs = [fit_mediation(data, s, model_rng(seed, s.name), threads) for s in specs]
     return pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=MEDIATION_COLUMNS)
 
 
 def study_sem(clean: pd.DataFrame, scores: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every ``sem_models`` entry (see :mod:`attachstats.stats.latent.sem`): fit table and parameter table."""
-    from attachstats.spec.models import study_specs
 
-    _, _, specs = study_specs(study)
+    specs = sem_specs(study)
     return fit_sem_models(clean, scores, specs, study)
 
 
@@ -104,10 +105,7 @@ def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mappin
     one of an excluded row (so the ``n`` of a model add up to the analysed respondents); under
     multiple imputation every row is used and the rows with missing values are ``imputed``.
     """
-    from attachstats.spec.models import study_specs
-    from attachstats.stats.regression.outcomes import SAMPLE_COLUMNS, complete_rows, imputed_samples
-
-    outcome, mediation, sem = study_specs(study)
+    outcome, mediation, sem = outcome_specs(study), mediation_specs(study), sem_specs(study)
     parts = []
     for s in outcome:
         _, t = complete_rows(scores, s.variables, s.name, "outcome_model")
@@ -119,34 +117,6 @@ def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mappin
         cols = [c for items in factors.values() for c in items] + list(s.outcomes)
         parts.append(complete_rows(data, cols, s.name, "sem")[1])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SAMPLE_COLUMNS)
-
-
-def partial_regression_term(study: Mapping[str, Any]) -> str | None:
-    """The predictor of the partial-regression figure: ``figures.partial_regression``, else the
-    first predictor of the first outcome model (None without outcome models)."""
-    term = study.get("figures", {}).get("partial_regression")
-    models = study.get("outcome_models") or []
-    return term or (models[0]["predictors"][0] if models else None)
-
-
-def study_partial_regression(scores: pd.DataFrame, study: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    """Added-variable coordinates of :func:`partial_regression_term` in every listwise OLS model
-    that has it as a design column and not in an interaction, where its coefficient would be a
-    conditional effect (model name → ``x_resid, y_resid``)."""
-    from attachstats.spec.models import study_specs
-    from attachstats.stats.regression.outcomes import added_variable, model_frame
-
-    term = partial_regression_term(study)
-    specs, _, _ = study_specs(study)
-    data = _with_reference_levels(scores, study)
-    out = {}
-    for s in specs:
-        if s.family != "ols" or s.missing != "listwise" or any(term in t for t in s.interactions):
-            continue
-        frame = model_frame(data, s)
-        if term in frame.X.columns:
-            out[s.name] = added_variable(frame, term)
-    return out
 
 
 def sem_data(items: pd.DataFrame, scores: pd.DataFrame, spec: Any,
@@ -163,7 +133,7 @@ def sem_data(items: pd.DataFrame, scores: pd.DataFrame, spec: Any,
 
 
 def fit_sem_models(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[Any],
-              study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`)."""
     fits, params = [], []
     for spec in specs:

@@ -5,16 +5,16 @@ tables and returns a Figure; nothing is computed here beyond layout.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.study import COLUMN_IN, PAGE_IN, _plt
+from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, pyplot
 
 
 def _empty(text: str) -> Any:
-    plt, _ = _plt()
+    plt, _ = pyplot()
     fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
     ax.text(0.5, 0.5, text, ha="center", va="center")
     ax.set_axis_off()
@@ -23,7 +23,7 @@ def _empty(text: str) -> Any:
 
 def scree_figure(parallel: pd.DataFrame, diagnostics: pd.DataFrame) -> Any:
     """Observed factor eigenvalues against the simulated mean and quantile (parallel analysis)."""
-    plt, pal = _plt()
+    plt, pal = pyplot()
     if parallel.empty:
         return _empty("no factor analysis in this study")
     d = diagnostics.iloc[0]
@@ -49,7 +49,7 @@ def scree_figure(parallel: pd.DataFrame, diagnostics: pd.DataFrame) -> Any:
 
 def loading_heatmap(loadings: pd.DataFrame, cutoff: float) -> Any:
     """Heat map of the rotated EFA loadings (items × factors); values ≥ cutoff annotated."""
-    plt, _ = _plt()
+    plt, _ = pyplot()
     if loadings.empty:
         return _empty("no factor analysis in this study")
     factors = [c for c in loadings.columns[1:list(loadings.columns).index("h2")]]
@@ -78,7 +78,7 @@ def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str)
     the free latent correlations (covariances fixed to 0 are not drawn). Residual variances
     are not drawn.
     """
-    plt, pal = _plt()
+    plt, pal = pyplot()
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
     lo = loadings[loadings["model"] == model]
@@ -136,13 +136,23 @@ def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str)
     return fig
 
 
-def factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
-    """The factor-analysis figures of one study, by output name."""
-    from attachstats.spec.factor import settings
+def loadings_figure(loadings: pd.DataFrame, model: str) -> Any:
+    """Standardised loadings with 95% CIs, one colour per factor."""
+    plt, pal = pyplot()
+    d = loadings[loadings["model"] == model].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, max(2.0, 0.12 * len(d) + 0.8)))
+    factors = list(dict.fromkeys(d["factor"]))
+    ypos = np.arange(len(d))[::-1]
+    for j, f in enumerate(factors):
+        m = (d["factor"] == f).to_numpy()
+        ax.errorbar(d.loc[m, "std"], ypos[m], xerr=[d.loc[m, "std"] - d.loc[m, "std_ci_lo"],
+                                                   d.loc[m, "std_ci_hi"] - d.loc[m, "std"]],
+                    fmt="o", ms=2.5, lw=0.7, color=pal[j % len(pal)], label=f)
+    ax.set_yticks(ypos, d["item"], fontsize=5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("standardised loading")
+    ax.set_title(f"CFA {model.replace('_', '-')}")
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig
 
-    s = settings(study)
-    cutoff = float(s["efa"]["cutoff"]) if s else 0.3
-    model = s.get("path_model", "") if s else ""
-    return {"scree": scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
-            "efa_loadings": loading_heatmap(tables["efa_loadings"], cutoff),
-            "path_diagram": path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"], model)}

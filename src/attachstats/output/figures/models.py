@@ -1,8 +1,9 @@
 """Figures of the outcome models: interaction probe, mediation paths, partial regressions.
 
 Each function takes result tables (or the partial-regression coordinates computed by
-:func:`attachstats.steps.model.study_partial_regression`) and returns a matplotlib Figure; a
-study without the model gets a figure that says so, so the workflow's outputs are fixed.
+:func:`attachstats.steps.report.study_partial_regression`, which the figures step calls) and
+returns a matplotlib Figure; a study without the model gets a figure that says so, so the
+workflow's outputs are fixed. Figure code never fits a model.
 """
 
 from __future__ import annotations
@@ -12,18 +13,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.study import COLUMN_IN, PAGE_IN, _plt, rasterize
+from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, placeholder, pyplot, rasterize
 
 __all__ = ["interaction_plot", "mediation_diagram", "partial_regression_plot", "placeholder"]
-
-
-def placeholder(text: str) -> Any:
-    """A small figure holding one sentence (a figure whose model the study does not declare)."""
-    plt, _ = _plt()
-    fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.0))
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
-    ax.set_axis_off()
-    return fig
 
 
 def interaction_plot(slopes: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame) -> Any:
@@ -37,7 +29,7 @@ def interaction_plot(slopes: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame
     """
     if slopes.empty:
         return placeholder("no probed interaction (outcome_models[].probe) in this study")
-    plt, pal = _plt()
+    plt, pal = pyplot()
     models = list(dict.fromkeys(slopes["model"]))
     fig, axes = plt.subplots(len(models), 2, figsize=(PAGE_IN, 2.6 * len(models)), squeeze=False)
     for row, model in zip(axes, models):
@@ -81,7 +73,7 @@ def mediation_diagram(mediation: pd.DataFrame) -> Any:
     with its bootstrap interval underneath."""
     if mediation.empty:
         return placeholder("no mediation model (mediation_models) in this study")
-    plt, pal = _plt()
+    plt, pal = pyplot()
     models = list(dict.fromkeys(mediation["model"]))
     fig, axes = plt.subplots(len(models), 1, figsize=(COLUMN_IN * 1.4, 2.2 * len(models)), squeeze=False)
     box = dict(boxstyle="round", fc="white", ec=pal[0])
@@ -120,7 +112,7 @@ def partial_regression_plot(points: Mapping[str, pd.DataFrame], regressions: pd.
     residualised predictor, with the least-squares line (its slope is the model's b)."""
     if not points:
         return placeholder(f"no OLS outcome model with the term {term!r} in this study")
-    plt, pal = _plt()
+    plt, pal = pyplot()
     k = len(points)
     ncol = min(k, 3)
     nrow = int(np.ceil(k / ncol))
@@ -138,3 +130,50 @@ def partial_regression_plot(points: Mapping[str, pd.DataFrame], regressions: pd.
         ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+
+def coefficient_plot(regressions: pd.DataFrame) -> Any:
+    """Forest plot across outcomes: standardised coefficients (β, 95% CI) of the OLS models and,
+    in a second panel on a log scale, odds / incidence-rate ratios (exp b, 95% CI) of the
+    logit, Poisson and negative-binomial models."""
+    plt, pal = pyplot()
+    d = regressions[regressions["term"] != "(Intercept)"].copy()
+    if d.empty:
+        fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
+        ax.text(0.5, 0.5, "no outcome models in this study", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    family = d["family"] if "family" in d else pd.Series("ols", index=d.index)
+    parts = [("ols", d[family == "ols"]), ("glm", d[family != "ols"])]
+    parts = [(kind, g) for kind, g in parts if len(g)]
+    heights = [max(1.2, 0.2 * len(g) + 0.6) for _, g in parts]
+    fig, axes = plt.subplots(len(parts), 1, figsize=(COLUMN_IN * 1.3, sum(heights) + 0.4),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    models = list(dict.fromkeys(d["model"]))
+    for ax, (kind, g) in zip(axes[:, 0], parts):
+        if kind == "ols":
+            # CI of beta: the b interval rescaled by beta / b (same t-based interval on the beta scale)
+            scale = np.where(g["b"] != 0, g["beta"] / g["b"], np.nan)
+            est, lo, hi = g["beta"], g["ci_lo"] * scale, g["ci_hi"] * scale
+            ax.axvline(0, color="grey", lw=0.5)
+            ax.set_xlabel("standardised coefficient (β) with 95% CI")
+        else:
+            from matplotlib import ticker
+
+            est, lo, hi = g["exp_b"], g["exp_ci_lo"], g["exp_ci_hi"]
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(ticker.FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+            ax.axvline(1, color="grey", lw=0.5)
+            ax.set_xlabel("odds ratio (logit) / incidence-rate ratio (count) with 95% CI, log scale")
+        ypos = np.arange(len(g))[::-1]
+        for m in dict.fromkeys(g["model"]):
+            sel = (g["model"] == m).to_numpy()
+            j = models.index(m)
+            ax.errorbar(est[sel], ypos[sel], xerr=[(est - lo)[sel], (hi - est)[sel]], fmt="o", ms=3, lw=0.8,
+                        color=pal[j % len(pal)])
+        ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(g["model"], g["term"])])
+    fig.tight_layout()
+    return fig
+
