@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.stats.descriptives import correlation_table, describe, study_descriptives
+from attachstats.stats.descriptives import correlation_table, describe
+from attachstats.steps.describe import study_descriptives
 from attachstats.errors import ConfigError
 from attachstats.output.tables import apa_correlations, significance_marks
 

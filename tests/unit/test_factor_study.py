@@ -13,7 +13,7 @@ import pytest
 from attachstats.spec import factor as factor_spec
 from attachstats.steps import measure as fs
 from attachstats.errors import ConfigError
-from attachstats.output.figures.factor import factor_figures
+from attachstats.output.figures.factor import loading_heatmap, path_diagram, scree_figure
 from attachstats.output.report.factor_text import factor_results_text
 from attachstats.spec.instrument import load_instrument
 from attachstats.spec.study import resolve_study
@@ -239,7 +239,9 @@ def test_report_sentences_use_the_table_numbers() -> None:
 def test_factor_figures_are_drawn() -> None:
     fit, lo, cors, _ = cfa_tables()
     t = efa_tables()
-    figs = factor_figures({**t, "cfa_loadings": lo, "cfa_factor_correlations": cors}, study())
+    figs = {"scree": scree_figure(t["parallel_analysis"], t["efa_diagnostics"]),
+            "efa_loadings": loading_heatmap(t["efa_loadings"], factor_spec.settings(study())["efa"]["cutoff"]),
+            "path_diagram": path_diagram(lo, cors, factor_spec.settings(study())["path_model"])}
     assert set(figs) == {"scree", "efa_loadings", "path_diagram"}
     import matplotlib.pyplot as plt
 

@@ -5,7 +5,8 @@ import pandas as pd
 
 
 def test_large_scatters_are_rasterised_in_the_pdf(tmp_path):
-    from attachstats.output.figures.study import dimensions_scatter, save_png
+    from attachstats.output.figures.common import save_png
+    from attachstats.output.figures.data import dimensions_scatter
 
     rng = np.random.default_rng(2)
     sizes = {}
