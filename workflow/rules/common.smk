@@ -6,6 +6,7 @@ import sys
 from attachstats.errors import AttachstatsError
 from attachstats.fingerprint import code_fingerprint
 from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
+from attachstats.steps.report import FIGURE_TABLES
 
 
 validate(config, "../schemas/config.schema.yaml")

@@ -20,13 +20,13 @@ rule formatted_tables:
 
 
 rule figures:
-    """Figures: exclusion flow, score distributions, dimension scatter, loadings, coefficients."""
+    """Every figure of the study (PNG and PDF), from the result tables it reads (FIGURE_TABLES)."""
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
     input:
-        unpack(table_inputs),
+        **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in FIGURE_TABLES},
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
