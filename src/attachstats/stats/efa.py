@@ -48,8 +48,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from attachstats.stats.threads import small_matrix_work
 from attachstats.errors import ModelError
+from attachstats.stats.rng import seeded_rng
+from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["EFAResult", "ParallelResult", "correlation_matrix", "kmo", "bartlett", "smc",
            "extract", "rotate", "fit_efa", "parallel_analysis", "ROTATIONS", "METHODS",
@@ -497,7 +498,8 @@ def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float =
     quantile : float, default 0.95
         Which quantile of the simulated eigenvalues the observed must exceed.
     seed : int
-        Seed of ``numpy.random.default_rng``; the result depends only on it.
+        Seed of the simulations (:func:`attachstats.stats.rng.seeded_rng`, i.e.
+        ``numpy.random.default_rng(seed)``); the result depends only on it.
 
     Returns
     -------
@@ -506,7 +508,7 @@ def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float =
     p = r.shape[0]
     if n_iter < 1 or not 0 < quantile < 1:
         raise ModelError("parallel analysis: n_iter must be ≥ 1 and quantile in (0, 1)")
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng(seed)
     obs_fa = _one_factor_values(r)
     obs_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
     cov = wishart_identity(rng, int(n) - 1, p, n_iter)

@@ -43,7 +43,6 @@ BIC, F and σ are not defined and left empty. Diagnostics come from the complete
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Mapping, Sequence
@@ -54,6 +53,7 @@ import pandas as pd
 from attachstats.errors import ModelError
 from attachstats.spec.models import ModelSpec, term_label
 from attachstats.stats.regression.ols import INTERCEPT
+from attachstats.stats.rng import named_rng
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
            "complete_rows", "imputed_samples", "added_variable", "model_rng", "study_outcome_models",
@@ -106,9 +106,9 @@ class OutcomeResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def model_rng(seed: int, name: str) -> np.random.Generator:
-    """The generator of one model: ``SeedSequence([seed, crc32(name)])`` (stable across runs)."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(name.encode("utf-8"))]))
+#: The generator of one model (imputations, mediation bootstrap):
+#: :func:`attachstats.stats.rng.named_rng` ``(seed, model name)``; kept under this name for callers.
+model_rng = named_rng
 
 
 def complete_rows(data: pd.DataFrame, variables: Sequence[str], model: str, analysis: str) -> tuple[np.ndarray, pd.DataFrame]:
@@ -369,7 +369,7 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
         level first, see :func:`attachstats.steps.model.study_outcome_models`).
     spec : ModelSpec
     seed : int
-        Master seed; the imputations use :func:`model_rng` (seed, model name).
+        Master seed; the imputations use :func:`attachstats.stats.rng.named_rng` (seed, model name).
     ci : float
         Interval coverage.
     threads : int, default 1
@@ -399,7 +399,7 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
 
     from attachstats.stats.regression.imputation import mice, pool, pool_r2
 
-    rng = model_rng(seed, spec.name)
+    rng = named_rng(seed, spec.name)
     completed = mice(data[spec.variables], spec.imputations, spec.iterations, rng, spec.name, threads)
     runs = []
     for d in completed:
