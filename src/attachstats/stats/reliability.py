@@ -37,6 +37,7 @@ items and does not drop items without variance (it raises :class:`~attachstats.e
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Mapping
 
 import numpy as np
@@ -291,8 +292,6 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
             raise DataError(f"scale {name!r}: {exc}") from None
 
     if threads > 1 and len(checked) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(threads) as pool:
             omegas = list(pool.map(omega_of, checked))
     else:

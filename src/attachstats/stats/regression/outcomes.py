@@ -52,7 +52,12 @@ import pandas as pd
 
 from attachstats.errors import ModelError
 from attachstats.spec.models import ModelSpec, term_label
-from attachstats.stats.regression.ols import INTERCEPT
+from attachstats.stats.regression.design import INTERCEPT, SAMPLE_COLUMNS, build_design, complete_rows
+from attachstats.stats.regression.glm import fit_glm, pearson_residuals
+from attachstats.stats.regression.imputation import mice, pool, pool_r2
+from attachstats.stats.regression.moderation import (CURVE_COLUMNS, JN_COLUMNS, SLOPE_COLUMNS, johnson_neyman,
+                                                     simple_slopes, slope_curve)
+from attachstats.stats.regression.ols import fit_ols
 from attachstats.stats.rng import named_rng
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
@@ -72,8 +77,6 @@ BLOCK_COLUMNS = ["model", "outcome", "family", "block", "terms", "n", "r2", "del
                  "delta_pseudo_r2", "stat", "df1", "df2", "p"]
 #: Columns of ``tables/regression_diagnostics.csv``.
 DIAGNOSTIC_COLUMNS = ["model", "check", "term", "value", "df", "p", "count", "threshold"]
-#: Columns of ``tables/model_samples.csv``.
-SAMPLE_COLUMNS = ["model", "analysis", "reason", "variable", "n"]
 
 
 @dataclass
@@ -111,33 +114,6 @@ class OutcomeResult:
 model_rng = named_rng
 
 
-def complete_rows(data: pd.DataFrame, variables: Sequence[str], model: str, analysis: str) -> tuple[np.ndarray, pd.DataFrame]:
-    """Rows complete on ``variables`` and why the others are not.
-
-    Returns
-    -------
-    mask : numpy.ndarray of bool
-        True for rows with every variable present.
-    samples : pandas.DataFrame
-        Columns :data:`SAMPLE_COLUMNS`: one ``used`` row (``n`` = rows kept) and one
-        ``missing`` row per variable that is the first missing one (in ``variables``
-        order) of some excluded row; the ``n`` add up to ``len(data)``.
-    """
-    missing = [v for v in variables if v not in data.columns]
-    if missing:
-        raise ModelError(f"model {model!r}: column(s) {', '.join(map(repr, missing))} not in the data; "
-                         f"available: {', '.join(map(repr, map(str, data.columns)))}")
-    na = data[list(variables)].isna().to_numpy()
-    mask = ~na.any(axis=1)
-    rows = [{"model": model, "analysis": analysis, "reason": "used", "variable": "", "n": int(mask.sum())}]
-    first = np.where(na.any(axis=1), na.argmax(axis=1), -1)
-    for j, v in enumerate(variables):
-        k = int((first == j).sum())
-        if k:
-            rows.append({"model": model, "analysis": analysis, "reason": "missing", "variable": v, "n": k})
-    return mask, pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
-
-
 def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
     """Outcome and design matrix of ``spec`` on the rows complete on its variables.
 
@@ -147,8 +123,6 @@ def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
         A variable is not in the data, a standardised variable is constant, a categorical
         predictor has fewer than two levels, an interaction product is constant.
     """
-    from attachstats.stats.regression.ols import build_design
-
     mask, _ = complete_rows(data, spec.variables, spec.name, "outcome_model")
     d = data.loc[mask, spec.variables].copy()
     if spec.cutoff is not None:
@@ -244,8 +218,6 @@ def _fit_once(frame: ModelFrame, ci: float = 0.95) -> dict[str, Any]:
     n, k = Xv.shape
     terms = list(X.columns)
     if spec.family == "ols":
-        from attachstats.stats.regression.ols import fit_ols
-
         df = X.drop(columns=INTERCEPT).copy()
         df[spec.outcome] = y
         res = fit_ols(df, spec.outcome, terms[1:], spec.name, robust=spec.robust, ci=ci)
@@ -276,8 +248,6 @@ def _fit_once(frame: ModelFrame, ci: float = 0.95) -> dict[str, Any]:
                            "stat": fstat, "df1": df1, "df2": df2, "p": float(stats.f.sf(fstat, df1, df2))})
             r2_prev = r2_k
         return {"coef": coef, "fit": fit, "cov": cov, "df_resid": n - k, "blocks": blocks}
-
-    from attachstats.stats.regression.glm import fit_glm
 
     g = fit_glm(y, X, spec.family, spec.name, robust=spec.robust, ci=ci)
     coef = {"term": terms, "b": g.b, "se": g.se, "ci_lo": g.ci_lo, "ci_hi": g.ci_hi, "beta": np.nan, "stat": g.stat,
@@ -332,8 +302,6 @@ def _diagnostics(frame: ModelFrame, fitted: dict[str, Any]) -> pd.DataFrame:
         s2 = float(e @ e) / (n - k)
         cooks = e * e * h / (k * s2 * (1 - h) ** 2)
     else:
-        from attachstats.stats.regression.glm import pearson_residuals
-
         g = fitted["glm"]
         r = pearson_residuals(g, y)
         cooks = (r / (1 - g.hat)) ** 2 * g.hat / k
@@ -396,8 +364,6 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
         return OutcomeResult(spec=spec, coefficients=_coef_table(spec, res["coef"], n), fit=_fit_row(fit),
                              blocks=_block_table(spec, res["blocks"]), diagnostics=_diagnostics(frame, res),
                              frame=frame, cov=cov, df_resid=res["df_resid"], extra={"samples": samples})
-
-    from attachstats.stats.regression.imputation import mice, pool, pool_r2
 
     rng = named_rng(seed, spec.name)
     completed = mice(data[spec.variables], spec.imputations, spec.iterations, rng, spec.name, threads)
@@ -481,8 +447,6 @@ def added_variable(frame: ModelFrame, column: str) -> pd.DataFrame:
 
 def empty_tables() -> dict[str, pd.DataFrame]:
     """The tables of :func:`study_outcome_models` without rows (a study without outcome models)."""
-    from attachstats.stats.regression.moderation import CURVE_COLUMNS, JN_COLUMNS, SLOPE_COLUMNS
-
     return {"regressions": pd.DataFrame(columns=COEFFICIENT_COLUMNS),
             "regression_fit": pd.DataFrame(columns=FIT_COLUMNS),
             "regression_blocks": pd.DataFrame(columns=BLOCK_COLUMNS),
@@ -494,8 +458,6 @@ def empty_tables() -> dict[str, pd.DataFrame]:
 
 def probe_tables(result: OutcomeResult, ci: float = 0.95) -> dict[str, pd.DataFrame]:
     """Simple slopes, Johnson–Neyman row and slope curve of a probed (listwise OLS) model."""
-    from attachstats.stats.regression.moderation import johnson_neyman, simple_slopes, slope_curve
-
     spec, frame = result.spec, result.frame
     focal, moderator = spec.probe
     inter = next(term_label(t) for t in spec.interactions if set(t) == {focal, moderator})
