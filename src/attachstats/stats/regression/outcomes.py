@@ -162,7 +162,18 @@ def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
 
 
 def bh_adjust(p: Sequence[float]) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p values, as R's ``p.adjust(p, "BH")`` (NaN stays NaN)."""
+    """Benjamini–Hochberg adjusted p values, as R's ``p.adjust(p, "BH")`` (NaN stays NaN).
+
+    With the m non-missing p values in decreasing order and i = m, …, 1 their ranks, the
+    adjusted values are ``min(1, cummin((m / i) * p))``, in R's order of operations
+    (``n/i * p[o]``): the largest p is returned unchanged, and no adjusted p is below its p.
+    Missing p values are left out of m, as in R.
+
+    Examples
+    --------
+    >>> bh_adjust([0.01, 0.04, 0.03, np.nan]).round(4).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
@@ -172,7 +183,7 @@ def bh_adjust(p: Sequence[float]) -> np.ndarray:
         return out
     order = np.argsort(q)[::-1]
     ranks = np.arange(m, 0, -1)
-    adj = np.minimum.accumulate(q[order] * m / ranks)
+    adj = np.minimum.accumulate(m / ranks * q[order])
     res = np.empty(m)
     res[order] = np.minimum(adj, 1.0)
     out[ok] = res
