@@ -7,8 +7,8 @@ together with the bias of the estimate and the coverage of its 95% CI against th
 population value (:func:`attachstats.sim.simulate.population_truth`).
 
 Replication ``r`` at sample size ``n`` always uses the random stream
-``SeedSequence([seed, n, r])`` (:func:`attachstats.stats.rng.replication_rng`), so results do not depend on how replications are split
-into chunks or on how many cores run them.
+``SeedSequence([seed, n, r])`` (:func:`attachstats.stats.rng.replication_rng`), so results
+do not depend on how replications are split into chunks or on how many cores run them.
 
 Example
 -------
@@ -29,7 +29,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from attachstats.errors import ConfigError
 from attachstats.sim.simulate import SimulationConfig, score_scales, simulate_population
@@ -102,28 +101,6 @@ def power_summary(p: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
     p = np.asarray(p, dtype=float)
     pw = float(np.mean(p < alpha))
     return pw, float(np.sqrt(pw * (1 - pw) / len(p)))
-
-
-def correlation_power_exact(rho: float, n: int, alpha: float = 0.05) -> float:
-    """Exact power of the two-sided test of a Pearson correlation (bivariate normal data).
-
-    Integrates the exact density of the sample correlation (Hotelling, 1953) over the
-    rejection region ``|r| > r_crit``, with ``r_crit`` from the t test on n − 2 df.
-    """
-    t = stats.t.ppf(1 - alpha / 2, n - 2)
-    r_crit = t / np.sqrt(n - 2 + t * t)
-
-    def density(r: np.ndarray) -> np.ndarray:
-        log_c = (np.log(n - 2) + special.gammaln(n - 1) - 0.5 * np.log(2 * np.pi) - special.gammaln(n - 0.5)
-                 + (n - 1) / 2 * np.log1p(-rho * rho))
-        return np.exp(log_c + (n - 4) / 2 * np.log1p(-r * r) - (n - 1.5) * np.log1p(-rho * r)) * \
-            special.hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * r) / 2)
-
-    from scipy import integrate
-
-    upper = integrate.quad(density, r_crit, 1, limit=200)[0]
-    lower = integrate.quad(density, -1, -r_crit, limit=200)[0]
-    return float(upper + lower)
 
 
 def _simulation_config(spec: PowerSpec):
