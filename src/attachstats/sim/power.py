@@ -7,8 +7,8 @@ together with the bias of the estimate and the coverage of its 95% CI against th
 population value (:func:`attachstats.sim.simulate.population_truth`).
 
 Replication ``r`` at sample size ``n`` always uses the random stream
-``SeedSequence([seed, n, r])``, so results do not depend on how replications are split
-into chunks or on how many cores run them.
+``SeedSequence([seed, n, r])`` (:func:`attachstats.stats.rng.replication_rng`), so results
+do not depend on how replications are split into chunks or on how many cores run them.
 
 Example
 -------
@@ -29,9 +29,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from attachstats.errors import ConfigError
+from attachstats.sim.simulate import SimulationConfig, score_scales, simulate_population
+from attachstats.stats.regression.ols import fit_ols
+from attachstats.stats.rng import replication_rng, truth_rng
 
 REPLICATION_COLUMNS = ["n", "replication", "model", "term", "b", "se", "ci_lo", "ci_hi", "p"]
 POWER_COLUMNS = ["model", "term", "n", "replications", "true_b", "power", "power_mcse", "mean_b", "bias",
@@ -87,11 +89,6 @@ class PowerSpec:
         return range(chunk * self.chunk_size, min((chunk + 1) * self.chunk_size, self.replications))
 
 
-def replication_rng(seed: int, n: int, replication: int) -> np.random.Generator:
-    """The random stream of one replication (independent of chunking)."""
-    return np.random.default_rng(np.random.SeedSequence([seed, n, replication]))
-
-
 def monte_carlo(simulate: Callable[[int, np.random.Generator], Any], analyse: Callable[[Any], float],
                 n: int, replications: int | Sequence[int], seed: int) -> np.ndarray:
     """p-values of ``analyse(simulate(n, rng))`` over replications (a count or their indices)."""
@@ -106,31 +103,7 @@ def power_summary(p: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
     return pw, float(np.sqrt(pw * (1 - pw) / len(p)))
 
 
-def correlation_power_exact(rho: float, n: int, alpha: float = 0.05) -> float:
-    """Exact power of the two-sided test of a Pearson correlation (bivariate normal data).
-
-    Integrates the exact density of the sample correlation (Hotelling, 1953) over the
-    rejection region ``|r| > r_crit``, with ``r_crit`` from the t test on n − 2 df.
-    """
-    t = stats.t.ppf(1 - alpha / 2, n - 2)
-    r_crit = t / np.sqrt(n - 2 + t * t)
-
-    def density(r: np.ndarray) -> np.ndarray:
-        log_c = (np.log(n - 2) + special.gammaln(n - 1) - 0.5 * np.log(2 * np.pi) - special.gammaln(n - 0.5)
-                 + (n - 1) / 2 * np.log1p(-rho * rho))
-        return np.exp(log_c + (n - 4) / 2 * np.log1p(-r * r) - (n - 1.5) * np.log1p(-rho * r)) * \
-            special.hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * r) / 2)
-
-    from scipy import integrate
-
-    upper = integrate.quad(density, r_crit, 1, limit=200)[0]
-    lower = integrate.quad(density, -1, -r_crit, limit=200)[0]
-    return float(upper + lower)
-
-
 def _simulation_config(spec: PowerSpec):
-    from attachstats.sim.simulate import SimulationConfig
-
     path = Path(spec.simulation)
     if not path.is_file():
         raise ConfigError(f"power config: simulation file {path} does not exist")
@@ -139,8 +112,6 @@ def _simulation_config(spec: PowerSpec):
 
 def simulated_scores(n: int, cfg: Any, rng: np.random.Generator) -> pd.DataFrame:
     """One clean simulated sample, scored like the pipeline, with the example's variable names."""
-    from attachstats.sim.simulate import score_scales, simulate_population
-
     pop = simulate_population(n, cfg, rng)
     scores = score_scales(pop, cfg)
     scores["age"] = pop["age"].to_numpy(dtype=float)
@@ -151,8 +122,6 @@ def simulated_scores(n: int, cfg: Any, rng: np.random.Generator) -> pd.DataFrame
 
 def run_chunk(spec: PowerSpec, n: int, chunk: int) -> pd.DataFrame:
     """Fit the planned models on every replication of one chunk (rows: REPLICATION_COLUMNS)."""
-    from attachstats.stats.regression.ols import fit_ols
-
     cfg = _simulation_config(spec)
     rows = []
     for r in spec.replications_of(chunk):
@@ -171,10 +140,8 @@ def run_chunk(spec: PowerSpec, n: int, chunk: int) -> pd.DataFrame:
 
 def true_coefficients(spec: PowerSpec) -> dict[tuple[str, str], float]:
     """Population values of every (model, term) from a large clean sample (OLS point estimates)."""
-    from attachstats.stats.regression.ols import fit_ols
-
     cfg = _simulation_config(spec)
-    data = simulated_scores(spec.truth_n, cfg, np.random.default_rng(np.random.SeedSequence([spec.seed, 0, 0, 1])))
+    data = simulated_scores(spec.truth_n, cfg, truth_rng(spec.seed))
     out = {}
     for m in spec.models:
         res = fit_ols(data, m["outcome"], list(m["predictors"]), m["name"], robust="nonrobust")

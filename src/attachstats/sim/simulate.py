@@ -13,9 +13,10 @@ values). Three things are produced:
 * :func:`population_truth` — the true regression coefficients on the scale the pipeline
   reports, estimated from a very large clean sample.
 
-Randomness comes from NumPy ``default_rng`` streams seeded with ``[seed, stream]``:
-stream 0 draws the item parameters (part of the population), stream 1 the respondents of
-the export, stream 2 the mess and stream 3 the large sample of :func:`population_truth`.
+Randomness comes from NumPy ``default_rng`` streams seeded with ``[seed, stream]``
+(:func:`attachstats.stats.rng.stream_rng`): stream 0 draws the item parameters (part of
+the population), stream 1 the respondents of the export, stream 2 the mess and stream 3
+the large sample of :func:`population_truth`.
 Only ``Generator`` methods are used and nothing depends on hash or set order, so the same
 configuration always gives the same bytes.
 
@@ -48,6 +49,8 @@ import pandas as pd
 
 from attachstats.errors import ConfigError
 from attachstats.spec.instrument import Instrument, load_instrument
+from attachstats.spec.study import read_yaml
+from attachstats.stats.rng import stream_rng
 
 #: Gender labels as written in the export; the first one is the regression reference level.
 GENDERS: tuple[str, ...] = ("Female", "Male", "Non-binary")
@@ -61,8 +64,6 @@ MESS_KINDS: tuple[str, ...] = ("straight_liner", "random_responder", "speeder", 
 
 MANIFEST_COLUMNS: list[str] = ["row", "ResponseId", "kind", "column", "value", "detail"]
 
-# Random-stream numbers (second element of the default_rng seed sequence).
-_STREAM_ITEMS, _STREAM_SAMPLE, _STREAM_MESS, _STREAM_TRUTH = 0, 1, 2, 3
 
 
 # --------------------------------------------------------------------------- configuration
@@ -381,8 +382,6 @@ class SimulationConfig:
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SimulationConfig":
         """Read a simulation configuration file (see ``config/simulation/example.yaml``)."""
-        from attachstats.spec.study import read_yaml
-
         return cls.from_dict(read_yaml(path, "simulation config", allow_empty=True), origin=str(path))
 
     def to_dict(self) -> dict[str, Any]:
@@ -601,7 +600,7 @@ def item_parameters(cfg: SimulationConfig) -> dict[str, pd.DataFrame]:
     dict of block key → DataFrame with columns ``item, column, subscale, latent, reverse,
     loading, location`` and ``thresholds`` (a tuple per item, before the location shift).
     """
-    rng = np.random.default_rng([cfg.seed, _STREAM_ITEMS])
+    rng = stream_rng(cfg.seed, "items")
     out = {}
     for key, block in cfg.items.items():
         inst = block.load()
@@ -763,8 +762,8 @@ def make_export(cfg: SimulationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     mess = cfg.mess
     n = cfg.n_rows - mess.n_duplicate_rows
-    pop = simulate_population(n, cfg, np.random.default_rng([cfg.seed, _STREAM_SAMPLE]))
-    rng = np.random.default_rng([cfg.seed, _STREAM_MESS])
+    pop = simulate_population(n, cfg, stream_rng(cfg.seed, "sample"))
+    rng = stream_rng(cfg.seed, "mess")
     items = _item_cols(cfg)
     canon = [c[0] for c in items]
     lo = np.array([c[2] for c in items])
@@ -1022,7 +1021,7 @@ def population_truth(cfg: SimulationConfig, n: int = 400_000, seed: int | None =
     ``sample_seed``.
     """
     sample_seed = cfg.seed if seed is None else int(seed)
-    pop = simulate_population(n, cfg, np.random.default_rng([sample_seed, _STREAM_TRUTH]))
+    pop = simulate_population(n, cfg, stream_rng(sample_seed, "truth"))
     sc = score_scales(pop, cfg)
     g = pop["gender"].to_numpy()
     base = {"ecr_anxiety": sc["ecr_anxiety"].to_numpy(), "ecr_avoidance": sc["ecr_avoidance"].to_numpy(),

@@ -34,11 +34,13 @@ Example
 
 from __future__ import annotations
 
-import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+
+from attachstats.stats.rng import named_rng
 
 __all__ = ["resample_counts", "resample_sums", "Lines", "pairwise_moments", "PairwiseMoments", "percentile_ci",
            "named_rng"]
@@ -46,11 +48,6 @@ __all__ = ["resample_counts", "resample_sums", "Lines", "pairwise_moments", "Pai
 _BLOCK = 256      # rows per block (a full block's draws are single random bytes)
 _BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
 _SEGMENTS = 16    # runs of blocks per batch, each with its own generator (units of parallel work)
-
-
-def named_rng(seed: int, name: str) -> np.random.Generator:
-    """A generator for one purpose: depends on the run's seed and the name only."""
-    return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
 
 
 @dataclass
@@ -180,8 +177,6 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
 
     segments = list(_segments(n, n_boot, rng))
     if threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(threads) as pool:
             partial = list(pool.map(segment_sums, segments))
     else:

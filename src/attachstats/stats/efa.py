@@ -48,12 +48,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from attachstats.stats.threads import small_matrix_work
 from attachstats.errors import ModelError
+from attachstats.stats.rng import seeded_rng
+from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["EFAResult", "ParallelResult", "correlation_matrix", "kmo", "bartlett", "smc",
            "extract", "rotate", "fit_efa", "parallel_analysis", "ROTATIONS", "METHODS",
-           "loading_table"]
+           "loading_table", "wishart_identity", "PSI_LOWER", "principal_loadings", "minres",
+           "quartimin", "geomin", "gpa_oblique", "oblimin", "varimax"]
 
 ROTATIONS = ("oblimin", "geomin", "promax", "varimax", "none")
 METHODS = ("minres", "ml")
@@ -98,8 +100,23 @@ def _inverse(r: np.ndarray) -> np.ndarray:
 
 
 def smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations, 1 − 1/diag(R⁻¹)."""
-    return 1 - 1 / np.diag(_inverse(r))
+    """Squared multiple correlations ``1 − 1/diag(R⁻¹)``, clipped to [0, 1], as ``psych::smc``.
+
+    Works on one matrix ``(p, p)`` or a stack ``(B, p, p)``. A singular stack is inverted by
+    the pseudo-inverse (psych does the same); :func:`extract` refuses singular matrices
+    before it gets here.
+
+    Examples
+    --------
+    >>> r = np.array([[1, .5, .5], [.5, 1, .5], [.5, .5, 1]])
+    >>> np.round(smc(r), 4).tolist()
+    [0.3333, 0.3333, 0.3333]
+    """
+    try:
+        inv = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        inv = np.linalg.pinv(r)
+    return np.clip(1.0 - 1.0 / np.diagonal(inv, axis1=-2, axis2=-1), 0.0, 1.0)
 
 
 def kmo(r: np.ndarray) -> tuple[float, np.ndarray]:
@@ -128,6 +145,109 @@ def bartlett(r: np.ndarray, n: int) -> tuple[float, int, float]:
 # ---------------------------------------------------------------------------------------
 # extraction
 # ---------------------------------------------------------------------------------------
+
+#: psych's lower bound on uniquenesses.
+PSI_LOWER = 0.005
+
+
+def principal_loadings(a: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
+    """Loadings ``V sqrt(max(λ, 0))`` of the ``nf`` largest eigenvalues of each matrix of a
+    stack ``(B, p, p)``, largest first, and the residual matrices ``a − LL'``.
+
+    This is psych's ``FAout.wls`` step of every minres fit (R: ``eigen(R - diag(psi))``).
+
+    Examples
+    --------
+    >>> lam, res = principal_loadings(np.array([[[2.0, 0.0], [0.0, 1.0]]]), 1)
+    >>> np.round(lam[0], 4).tolist(), round(float(abs(res).sum()), 4)
+    ([[1.4142], [0.0]], 1.0)
+    """
+    vals, vecs = np.linalg.eigh(a)
+    vals, vecs = vals[:, ::-1][:, :nf], vecs[:, :, ::-1][:, :, :nf]
+    lam = vecs * np.sqrt(np.maximum(vals, 0.0))[:, None, :]
+    return lam, a - lam @ lam.transpose(0, 2, 1)
+
+
+def _minus_diag(r: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """``R − diag(ψ)`` for a stack of matrices and uniquenesses."""
+    out = r.copy()
+    idx = np.arange(r.shape[-1])
+    out[:, idx, idx] -= psi
+    return out
+
+
+def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float = 1e-10,
+           ftol: float = 1e-10, max_iter: int = 20000) -> np.ndarray:
+    """Unrotated minimum-residual (ULS) loadings of a stack of correlation matrices at once.
+
+    The fast variant used by :mod:`attachstats.stats.omega` and its bootstrap (R:
+    ``psych::fa(r, nf, fm = "minres", rotate = "none")``); :func:`extract` is the single-
+    matrix variant with psych's optimiser. It minimises the sum of squared residuals of
+    ``R − diag(ψ)`` about its best rank-``nf`` approximation over uniquenesses ψ in
+    ``[0.005, max(1, smc)]`` (psych's bounds), from ``1 − smc`` unless ``start`` is given.
+    The minimum is the fixed point of iterated principal axes,
+    ``ψ ← clip(diag(R) − diag(LL'))`` (the diagonal is fitted exactly and the gradient
+    ``−2 diag(R − Ψ − LL')`` vanishes or points out of the bounds), reached with SQUAREM
+    acceleration (Varadhan & Roland, 2008) until no uniqueness moves by more than ``tol``
+    or an acceleration cycle lowers the criterion by less than ``ftol`` (psych's L-BFGS-B
+    stops at a decrease of about 2e-9, so both rules are stricter). The two variants stop
+    at slightly different points (up to ~1e-4 in a loading); each caller keeps its own.
+
+    Parameters
+    ----------
+    r : ndarray (k, k) or (B, k, k)
+    nf : int
+    start : ndarray (k,) or (B, k), optional
+
+    Returns
+    -------
+    ndarray (k, nf) or (B, k, nf)
+        Loadings: eigenvectors scaled by the square roots of the eigenvalues (psych's
+        ``FAout.wls``).
+
+    Examples
+    --------
+    >>> lam = np.array([.8, .7, .6, .5])
+    >>> r = np.outer(lam, lam); np.fill_diagonal(r, 1)
+    >>> np.round(np.abs(minres(r, 1)[:, 0]), 3).tolist()
+    [0.8, 0.7, 0.6, 0.5]
+    """
+    single = r.ndim == 2
+    rs = r[None] if single else r
+    diag = np.diagonal(rs, axis1=1, axis2=2)
+    upper = np.maximum(1.0, smc(rs).max(axis=1))[:, None]
+    psi0 = 1.0 - smc(rs) if start is None else np.broadcast_to(np.asarray(start, float), diag.shape)
+    psi = np.clip(psi0, PSI_LOWER, upper)
+
+    def step(idx: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lam, e = principal_loadings(_minus_diag(rs[idx], p), nf)
+        new = np.clip(diag[idx] - (lam * lam).sum(axis=2), PSI_LOWER, upper[idx])
+        return new, (e * e).sum(axis=(1, 2))
+
+    active = np.arange(len(rs))
+    f_prev = np.full(len(rs), np.inf)
+    evals = 0
+    while active.size and evals < max_iter:
+        p0 = psi[active]
+        p1, f0 = step(active, p0)
+        done = (np.abs(p1 - p0).max(axis=1) < tol) | (f_prev[active] - f0 < ftol)
+        psi[active[done]] = p1[done]
+        f_prev[active] = f0
+        active, p0, p1 = active[~done], p0[~done], p1[~done]
+        if not active.size:
+            break
+        p2, f1 = step(active, p1)
+        d1 = p1 - p0
+        v = (p2 - p1) - d1
+        nv = np.sqrt((v * v).sum(axis=1))
+        a = np.where(nv > 0, -np.sqrt((d1 * d1).sum(axis=1)) / np.where(nv > 0, nv, 1.0), -1.0)
+        a = np.minimum(a, -1.0)[:, None]
+        cand, f_cand = step(active, np.clip(p0 - 2.0 * a * d1 + a * a * v, PSI_LOWER, upper[active]))
+        psi[active] = np.where((f_cand <= f1)[:, None], cand, p2)
+        evals += 3
+    lam, _ = principal_loadings(_minus_diag(rs, psi), nf)
+    return lam[0] if single else lam
+
 
 def _minres_objective(r: np.ndarray, m: int) -> Callable:
     def fg(psi: np.ndarray) -> tuple[float, np.ndarray]:
@@ -175,23 +295,23 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres") -> _Extractio
     dof = ((p - m) ** 2 - (p + m)) / 2
     if dof < 0:
         raise ModelError(f"EFA: {m} factors for {p} items leave negative degrees of freedom")
+    _inverse(r)                                   # singular matrices are refused
     s = smc(r)
     upper = max(float(s.max()), 1.0)
     start = np.diag(r) - s
     fg = _minres_objective(r, m) if method == "minres" else _ml_objective(r, m)
-    res = minimize(fg, start, jac=True, method="L-BFGS-B", bounds=[(0.005, upper)] * p,
+    res = minimize(fg, start, jac=True, method="L-BFGS-B", bounds=[(PSI_LOWER, upper)] * p,
                    options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000, "maxcor": 20})
     psi = res.x
     if method == "minres":
-        w, v = np.linalg.eigh(r - np.diag(psi))
-        lam = v[:, -m:][:, ::-1] * np.sqrt(np.maximum(w[-m:][::-1], 0))
+        lam = principal_loadings(_minus_diag(r[None], psi[None]), m)[0][0]
     else:
         sc = 1 / np.sqrt(psi)
         w, v = np.linalg.eigh(r * np.outer(sc, sc))
         lam = (v[:, -m:][:, ::-1] * np.sqrt(np.maximum(w[-m:][::-1] - 1, 0))) * np.sqrt(psi)[:, None]
     # projected gradient: zero at the solution, or pointing outwards at an active bound
     g = res.jac
-    pg = np.where((psi <= 0.005 + 1e-12) & (g > 0) | (psi >= upper - 1e-12) & (g < 0), 0.0, g)
+    pg = np.where((psi <= PSI_LOWER + 1e-12) & (g > 0) | (psi >= upper - 1e-12) & (g < 0), 0.0, g)
     converged = bool(np.max(np.abs(pg)) < 1e-6)
     return _Extraction(loadings=lam, uniquenesses=psi, converged=converged, objective=float(res.fun))
 
@@ -200,75 +320,163 @@ def extract(r: np.ndarray, n_factors: int, method: str = "minres") -> _Extractio
 # rotation
 # ---------------------------------------------------------------------------------------
 
-def _oblimin(lam: np.ndarray, gamma: float = 0.0) -> tuple[float, np.ndarray]:
-    p, k = lam.shape
-    l2 = lam ** 2
-    x = l2 @ (1 - np.eye(k))
-    if gamma:
-        x = (np.eye(p) - gamma / p) @ x
-    return float(np.sum(l2 * x) / 4), lam * x
+def quartimin(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Direct quartimin criterion (oblimin with γ = 0) of a stack of loadings ``(B, p, m)``
+    and its gradient: ``f = Σ λ²ᵢⱼ λ²ᵢₗ / 4`` over ``j ≠ l`` (``GPArotation::vgQ.oblimin``).
+
+    Examples
+    --------
+    >>> f, g = quartimin(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> f.tolist(), g.shape
+    ([0.0], (1, 2, 2))
+    """
+    l2 = lam * lam
+    x = l2 @ (1.0 - np.eye(lam.shape[-1]))
+    return (l2 * x).sum(axis=(1, 2)) / 4.0, lam * x
 
 
-def _geomin(lam: np.ndarray, delta: float = 0.01) -> tuple[float, np.ndarray]:
-    k = lam.shape[1]
+def geomin(lam: np.ndarray, delta: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    """Geomin criterion of a stack of loadings ``(B, p, m)`` and its gradient
+    (``GPArotation::vgQ.geomin``, δ = 0.01)."""
+    k = lam.shape[-1]
     l2 = lam ** 2 + delta
-    pro = np.exp(np.log(l2).sum(axis=1) / k)
-    return float(pro.sum()), (2 / k) * (lam / l2) * pro[:, None]
+    pro = np.exp(np.log(l2).sum(axis=-1) / k)
+    return pro.sum(axis=-1), (2 / k) * (lam / l2) * pro[..., None]
 
 
-def _gpf_oblique(a: np.ndarray, criterion: Callable, eps: float = 1e-5,
-                 max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Gradient projection rotation to an oblique criterion (Bernaards & Jennrich 2005)."""
-    k = a.shape[1]
-    t = np.eye(k)
-    lam = a @ np.linalg.inv(t).T
-    f, gq = criterion(lam)
-    g = -(lam.T @ gq @ np.linalg.inv(t)).T
-    al = 1.0
-    converged = False
+def gpa_oblique(a: np.ndarray, criterion: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+                t0: np.ndarray | None = None, eps: float = 1e-5,
+                max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Oblique rotation of a stack of loadings by gradient projection (Bernaards & Jennrich
+    2005; ``GPArotation::GPFoblq``), each matrix with its own step size.
+
+    Parameters
+    ----------
+    a : ndarray (B, p, m)
+        Loadings to rotate.
+    criterion : callable
+        ``criterion(lam) -> (f (B,), gradient (B, p, m))``, e.g. :func:`quartimin`, :func:`geomin`.
+    t0 : ndarray (B, m, m), optional
+        Starting rotations (the identity, as GPArotation, unless given).
+    eps : float
+        Stop when the projected gradient norm falls below it (GPArotation's 1e-5).
+    max_iter : int
+
+    Returns
+    -------
+    pattern (B, p, m), Phi (B, m, m), T (B, m, m), converged (B,)
+        Pattern loadings ``a (T')⁻¹``, factor correlations ``T'T``, rotations, and whether
+        each met ``eps``.
+
+    Examples
+    --------
+    >>> a = np.array([[[.8, .2], [.7, .3], [.2, .8], [.3, .7]]])
+    >>> lam, phi, t, ok = gpa_oblique(a, quartimin)
+    >>> bool(ok[0]), phi.shape
+    (True, (1, 2, 2))
+    """
+    nb, _, nc = a.shape
+    t = np.broadcast_to(np.eye(nc), (nb, nc, nc)).copy() if t0 is None else t0.copy()
+
+    def at(idx: np.ndarray, tm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        inv = np.linalg.inv(tm)
+        lam = a[idx] @ inv.transpose(0, 2, 1)
+        f, gq = criterion(lam)
+        return lam, f, gq, inv
+
+    everyone = np.arange(nb)
+    converged = np.zeros(nb, dtype=bool)
+    lam, f, gq, inv = at(everyone, t)
+    g = -(lam.transpose(0, 2, 1) @ gq @ inv).transpose(0, 2, 1)
+    al = np.ones(nb)
+    going = everyone
     for _ in range(max_iter + 1):
-        gp = g - t * np.sum(t * g, axis=0)
-        s = math.sqrt(float(np.sum(gp ** 2)))
-        if s < eps:
-            converged = True
+        gp = g[going] - t[going] * (t[going] * g[going]).sum(axis=1)[:, None, :]
+        s = np.sqrt((gp * gp).sum(axis=(1, 2)))
+        keep = s >= eps
+        converged[going[~keep]] = True
+        going, gp, s = going[keep], gp[keep], s[keep]
+        if not going.size:
             break
-        al *= 2
+        al[going] *= 2.0
+        t_now, f_now = t[going], f[going]
+        tt, lt, ft, gqt, invt = t_now.copy(), lam[going], f_now.copy(), gq[going], inv[going]
+        searching = np.ones(going.size, dtype=bool)
         for _ in range(11):
-            x = t - al * gp
-            tt = x / np.sqrt(np.sum(x ** 2, axis=0))
-            lam = a @ np.linalg.inv(tt).T
-            ft, gqt = criterion(lam)
-            if f - ft > 0.5 * s ** 2 * al:
+            sub = np.flatnonzero(searching)
+            xm = t_now[sub] - al[going[sub]][:, None, None] * gp[sub]
+            cand = xm / np.sqrt((xm * xm).sum(axis=1))[:, None, :]
+            lc, fc, gqc, invc = at(going[sub], cand)
+            tt[sub], lt[sub], ft[sub], gqt[sub], invt[sub] = cand, lc, fc, gqc, invc
+            failed = ~(f_now[sub] - fc > 0.5 * s[sub] ** 2 * al[going[sub]])
+            al[going[sub[failed]]] /= 2.0
+            searching[sub[~failed]] = False
+            if not searching.any():
                 break
-            al /= 2
-        t, f = tt, ft
-        g = -(lam.T @ gqt @ np.linalg.inv(tt)).T
-    return lam, t.T @ t, converged
+        t[going], lam[going], f[going], gq[going], inv[going] = tt, lt, ft, gqt, invt
+        g[going] = -(lt.transpose(0, 2, 1) @ gqt @ invt).transpose(0, 2, 1)
+    return lam, t.transpose(0, 2, 1) @ t, t, converged
 
 
-def _varimax(a: np.ndarray, normalize: bool = True, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
-    """Kaiser's varimax with R's ``stats::varimax`` iteration and stopping rule."""
-    p, k = a.shape
-    sc = np.sqrt((a ** 2).sum(axis=1)) if normalize else np.ones(p)
-    x = a / sc[:, None]
-    tt = np.eye(k)
-    d = 0.0
-    for _ in range(1000):
-        z = x @ tt
-        b = x.T @ (z ** 3 - z * (z ** 2).sum(axis=0) / p)
+def oblimin(a: np.ndarray, t0: np.ndarray | None = None, eps: float = 1e-5,
+            max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Oblique quartimin rotation of a stack ``(B, p, m)`` (``GPArotation::oblimin`` defaults).
+
+    :func:`gpa_oblique` with :func:`quartimin`; returns pattern ``(B, p, m)``, Phi
+    ``(B, m, m)`` and T ``(B, m, m)``.
+    """
+    lam, phi, t, _ = gpa_oblique(a, quartimin, t0, eps, max_iter)
+    return lam, phi, t
+
+
+def _varimax_rotation(x: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Kaiser-normalised varimax of a stack ``(B, p, m)``: rotated loadings and rotations."""
+    _, p, nc = x.shape
+    sc = np.sqrt((x * x).sum(axis=2, keepdims=True))
+    z0 = x / sc
+    t = np.broadcast_to(np.eye(nc), (len(x), nc, nc)).copy()
+    d = np.zeros(len(x))
+    going = np.arange(len(x))
+    for _ in range(max_iter):
+        z = z0[going] @ t[going]
+        b = z0[going].transpose(0, 2, 1) @ (z ** 3 - z * ((z * z).sum(axis=1, keepdims=True) / p))
         u, sv, vt = np.linalg.svd(b)
-        tt = u @ vt
-        d_past, d = d, float(sv.sum())
-        if d < d_past * (1 + eps):
+        t[going] = u @ vt
+        d_new = sv.sum(axis=1)
+        stop = d_new < d[going] * (1 + eps)
+        d[going] = d_new
+        going = going[~stop]
+        if not going.size:
             break
-    return (x @ tt) * sc[:, None], tt
+    return (z0 @ t) * sc, t
+
+
+def varimax(x: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> np.ndarray:
+    """Kaiser-normalised varimax rotation, as R's ``stats::varimax`` (same stopping rule).
+
+    ``x`` is one loading matrix ``(p, m)`` or a stack ``(B, p, m)``; each is rotated on its
+    own. (R scales ``z %*% diag(colSums(z^2)) / p`` in that order; here the column sums are
+    divided by p first, which can differ in the last bit.)
+
+    Examples
+    --------
+    >>> rot = varimax(np.array([[.7, .3], [.6, .4], [.3, .7], [.2, .6]]))
+    >>> rot.shape
+    (4, 2)
+    """
+    single = x.ndim == 2
+    xs = x[None] if single else x
+    if xs.shape[2] < 2:
+        return x
+    out, _ = _varimax_rotation(xs, eps, max_iter)
+    return out[0] if single else out
 
 
 def _promax(a: np.ndarray, power: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """psych's ``promax`` (``kaiser(rotate = "Promax")``): rows normalised to unit length,
     varimax, a least-squares fit to the powered target, rows rescaled."""
     h = np.sqrt((a ** 2).sum(axis=1))
-    x, rot = _varimax(a / h[:, None])
+    x, rot = (m[0] for m in _varimax_rotation((a / h[:, None])[None]))
     target = x * np.abs(x) ** (power - 1)
     u = np.linalg.lstsq(x, target, rcond=None)[0]
     d = np.diag(np.linalg.inv(u.T @ u))
@@ -285,15 +493,13 @@ def rotate(loadings: np.ndarray, rotation: str = "oblimin", eps: float = 1e-5) -
         raise ModelError(f"EFA: unknown rotation {rotation!r}; implemented: {', '.join(ROTATIONS)}")
     if k < 2 or rotation == "none":
         return loadings.copy(), np.eye(k), True
-    if rotation == "oblimin":
-        return _gpf_oblique(loadings, _oblimin, eps)
-    if rotation == "geomin":
-        return _gpf_oblique(loadings, _geomin, eps)
+    if rotation in ("oblimin", "geomin"):
+        lam, phi, _, ok = gpa_oblique(loadings[None], quartimin if rotation == "oblimin" else geomin, eps=eps)
+        return lam[0], phi[0], bool(ok[0])
     if rotation == "promax":
         lam, phi = _promax(loadings)
         return lam, phi, True
-    lam, _ = _varimax(loadings)
-    return lam, np.eye(k), True
+    return varimax(loadings), np.eye(k), True
 
 
 # ---------------------------------------------------------------------------------------
@@ -497,7 +703,8 @@ def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float =
     quantile : float, default 0.95
         Which quantile of the simulated eigenvalues the observed must exceed.
     seed : int
-        Seed of ``numpy.random.default_rng``; the result depends only on it.
+        Seed of the simulations (:func:`attachstats.stats.rng.seeded_rng`, i.e.
+        ``numpy.random.default_rng(seed)``); the result depends only on it.
 
     Returns
     -------
@@ -506,7 +713,7 @@ def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float =
     p = r.shape[0]
     if n_iter < 1 or not 0 < quantile < 1:
         raise ModelError("parallel analysis: n_iter must be ≥ 1 and quantile in (0, 1)")
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng(seed)
     obs_fa = _one_factor_values(r)
     obs_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
     cov = wishart_identity(rng, int(n) - 1, p, n_iter)

@@ -8,8 +8,9 @@
 2. a minimum-residual (minres) EFA with ``nf`` factors: uniquenesses ``psi`` in
    ``[0.005, max(1, smc)]`` minimise the squared residuals of ``R - diag(psi)`` from its best
    rank-``nf`` approximation, started at ``1 - smc`` (psych runs L-BFGS-B on the off-diagonal
-   residuals; at the optimum both criteria coincide, and :func:`minres` reaches it by
-   accelerated iterated principal axes to a tighter tolerance);
+   residuals; at the optimum both criteria coincide, and
+   :func:`attachstats.stats.efa.minres` reaches it by accelerated iterated principal axes
+   to a tighter tolerance);
 3. varimax (``stats::varimax``) and then direct quartimin (``GPArotation::oblimin``, the
    gradient-projection algorithm) of the loadings, giving pattern ``F`` and factor
    correlations ``Phi``;
@@ -54,11 +55,10 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import DataError
+from attachstats.stats.efa import minres, oblimin, smc, varimax
 
 __all__ = ["OmegaResult", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for",
-           "minres", "smc", "varimax", "oblimin", "schmid_leiman"]
-
-PSI_LOWER = 0.005  # psych's lower bound on uniquenesses
+           "minres", "smc", "varimax", "oblimin", "schmid_leiman"]   # the kernels are efa's, re-exported
 
 
 @dataclass(frozen=True)
@@ -72,190 +72,6 @@ class OmegaResult:
     nfactors: int
     g_loadings: np.ndarray  # Schmid-Leiman general-factor loadings (after reflection)
     h2: np.ndarray          # communalities of the nf-factor solution
-
-
-def smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations ``1 - 1/diag(R^-1)`` (``psych::smc``), clipped to [0, 1].
-
-    Works on one matrix ``(k, k)`` or a stack ``(B, k, k)``.
-    """
-    try:
-        inv = np.linalg.inv(r)
-    except np.linalg.LinAlgError:
-        inv = np.linalg.pinv(r)
-    return np.clip(1.0 - 1.0 / np.diagonal(inv, axis1=-2, axis2=-1), 0.0, 1.0)
-
-
-def _top_loadings(a: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
-    """Loadings ``V sqrt(max(l, 0))`` of the ``nf`` largest eigenvalues of each matrix of a
-    stack ``(B, k, k)``, largest first, and the residual matrices."""
-    vals, vecs = np.linalg.eigh(a)
-    vals, vecs = vals[:, ::-1][:, :nf], vecs[:, :, ::-1][:, :, :nf]
-    lam = vecs * np.sqrt(np.maximum(vals, 0.0))[:, None, :]
-    return lam, a - lam @ lam.transpose(0, 2, 1)
-
-
-def _with_diag(r: np.ndarray, psi: np.ndarray) -> np.ndarray:
-    out = r.copy()
-    idx = np.arange(r.shape[-1])
-    out[:, idx, idx] -= psi
-    return out
-
-
-def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float = 1e-10,
-           ftol: float = 1e-10, max_iter: int = 20000) -> np.ndarray:
-    """Unrotated minimum-residual (ULS) factor loadings of correlation matrices.
-
-    Minimises the sum of squared residuals of ``R - diag(psi)`` about its best rank-``nf``
-    approximation over uniquenesses ``psi`` in ``[0.005, max(1, smc)]`` (psych's bounds),
-    from ``1 - smc`` unless ``start`` is given. The minimum is the fixed point of iterated
-    principal axes, ``psi <- clip(diag(R) - diag(L L'))`` (the diagonal is fitted exactly
-    and the gradient ``-2 diag(R - psi - LL')`` vanishes or points out of the bounds),
-    reached with SQUAREM acceleration (Varadhan & Roland, 2008) until no uniqueness moves
-    by more than ``tol`` or an acceleration cycle lowers the criterion by less than ``ftol``
-    (psych's L-BFGS-B stops at a decrease of about 2e-9, so both rules are stricter).
-
-    Parameters
-    ----------
-    r : ndarray (k, k) or (B, k, k)
-    nf : int
-    start : ndarray (k,) or (B, k), optional
-
-    Returns
-    -------
-    ndarray (k, nf) or (B, k, nf)
-        Loadings: eigenvectors scaled by the square roots of the eigenvalues (psych's
-        ``FAout.wls``).
-    """
-    single = r.ndim == 2
-    rs = r[None] if single else r
-    diag = np.diagonal(rs, axis1=1, axis2=2)
-    upper = np.maximum(1.0, smc(rs).max(axis=1))[:, None]
-    psi0 = 1.0 - smc(rs) if start is None else np.broadcast_to(np.asarray(start, float), diag.shape)
-    psi = np.clip(psi0, PSI_LOWER, upper)
-
-    def step(idx: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lam, e = _top_loadings(_with_diag(rs[idx], p), nf)
-        new = np.clip(diag[idx] - (lam * lam).sum(axis=2), PSI_LOWER, upper[idx])
-        return new, (e * e).sum(axis=(1, 2))
-
-    active = np.arange(len(rs))
-    f_prev = np.full(len(rs), np.inf)
-    evals = 0
-    while active.size and evals < max_iter:
-        p0 = psi[active]
-        p1, f0 = step(active, p0)
-        done = (np.abs(p1 - p0).max(axis=1) < tol) | (f_prev[active] - f0 < ftol)
-        psi[active[done]] = p1[done]
-        f_prev[active] = f0
-        active, p0, p1 = active[~done], p0[~done], p1[~done]
-        if not active.size:
-            break
-        p2, f1 = step(active, p1)
-        d1 = p1 - p0
-        v = (p2 - p1) - d1
-        nv = np.sqrt((v * v).sum(axis=1))
-        a = np.where(nv > 0, -np.sqrt((d1 * d1).sum(axis=1)) / np.where(nv > 0, nv, 1.0), -1.0)
-        a = np.minimum(a, -1.0)[:, None]
-        cand, f_cand = step(active, np.clip(p0 - 2.0 * a * d1 + a * a * v, PSI_LOWER, upper[active]))
-        psi[active] = np.where((f_cand <= f1)[:, None], cand, p2)
-        evals += 3
-    lam, _ = _top_loadings(_with_diag(rs, psi), nf)
-    return lam[0] if single else lam
-
-
-def varimax(x: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> np.ndarray:
-    """Kaiser-normalised varimax rotation, as R's ``stats::varimax`` (same stopping rule).
-
-    ``x`` is one loading matrix ``(k, nf)`` or a stack ``(B, k, nf)``; each is rotated on its own.
-    """
-    single = x.ndim == 2
-    xs = x[None] if single else x
-    _, p, nc = xs.shape
-    if nc < 2:
-        return x
-    sc = np.sqrt((xs * xs).sum(axis=2, keepdims=True))
-    z0 = xs / sc
-    t = np.broadcast_to(np.eye(nc), (len(xs), nc, nc)).copy()
-    d = np.zeros(len(xs))
-    going = np.arange(len(xs))
-    for _ in range(max_iter):
-        z = z0[going] @ t[going]
-        b = z0[going].transpose(0, 2, 1) @ (z ** 3 - z * ((z * z).sum(axis=1, keepdims=True) / p))
-        u, sv, vt = np.linalg.svd(b)
-        t[going] = u @ vt
-        d_new = sv.sum(axis=1)
-        stop = d_new < d[going] * (1 + eps)
-        d[going] = d_new
-        going = going[~stop]
-        if not going.size:
-            break
-    out = (z0 @ t) * sc
-    return out[0] if single else out
-
-
-def _quartimin(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Direct quartimin (oblimin with gamma = 0) of a stack of loadings: criteria and gradients."""
-    l2 = lam * lam
-    x = l2 @ (1.0 - np.eye(lam.shape[-1]))
-    return (l2 * x).sum(axis=(1, 2)) / 4.0, lam * x
-
-
-def oblimin(a: np.ndarray, t0: np.ndarray | None = None, eps: float = 1e-5,
-            max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Oblique quartimin rotation by gradient projection (``GPArotation::oblimin`` defaults).
-
-    Parameters
-    ----------
-    a : ndarray (B, k, nf)
-        Loadings to rotate (a stack; each is rotated on its own, with its own step size).
-    t0 : ndarray (B, nf, nf), optional
-        Starting rotations (identity, as GPArotation, unless given).
-
-    Returns
-    -------
-    pattern (B, k, nf), Phi (B, nf, nf), T (B, nf, nf)
-        Pattern loadings ``a (T')^-1``, factor correlations ``T'T`` and rotations.
-    """
-    nb, _, nc = a.shape
-    t = np.broadcast_to(np.eye(nc), (nb, nc, nc)).copy() if t0 is None else t0.copy()
-
-    def at(idx: np.ndarray, tm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        inv = np.linalg.inv(tm)
-        lam = a[idx] @ inv.transpose(0, 2, 1)
-        f, gq = _quartimin(lam)
-        return lam, f, gq, inv
-
-    everyone = np.arange(nb)
-    lam, f, gq, inv = at(everyone, t)
-    g = -(lam.transpose(0, 2, 1) @ gq @ inv).transpose(0, 2, 1)
-    al = np.ones(nb)
-    going = everyone
-    for _ in range(max_iter + 1):
-        gp = g[going] - t[going] * (t[going] * g[going]).sum(axis=1)[:, None, :]
-        s = np.sqrt((gp * gp).sum(axis=(1, 2)))
-        keep = s >= eps
-        going, gp, s = going[keep], gp[keep], s[keep]
-        if not going.size:
-            break
-        al[going] *= 2.0
-        t_now, f_now = t[going], f[going]
-        tt, lt, ft, gqt, invt = t_now.copy(), lam[going], f_now.copy(), gq[going], inv[going]
-        searching = np.ones(going.size, dtype=bool)
-        for _ in range(11):
-            sub = np.flatnonzero(searching)
-            xm = t_now[sub] - al[going[sub]][:, None, None] * gp[sub]
-            cand = xm / np.sqrt((xm * xm).sum(axis=1))[:, None, :]
-            lc, fc, gqc, invc = at(going[sub], cand)
-            tt[sub], lt[sub], ft[sub], gqt[sub], invt[sub] = cand, lc, fc, gqc, invc
-            failed = ~(f_now[sub] - fc > 0.5 * s[sub] ** 2 * al[going[sub]])
-            al[going[sub[failed]]] /= 2.0
-            searching[sub[~failed]] = False
-            if not searching.any():
-                break
-        t[going], lam[going], f[going], gq[going], inv[going] = tt, lt, ft, gqt, invt
-        g[going] = -(lt.transpose(0, 2, 1) @ gqt @ invt).transpose(0, 2, 1)
-    return lam, t.transpose(0, 2, 1) @ t, t
 
 
 def _flip_columns(lam: np.ndarray) -> np.ndarray:

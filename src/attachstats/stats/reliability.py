@@ -37,12 +37,16 @@ items and does not drop items without variance (it raises :class:`~attachstats.e
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from attachstats.errors import DataError
+from attachstats.stats.bootstrap import pairwise_moments, percentile_ci
+from attachstats.stats.omega import omega, omega_bootstrap, omega_nfactors_for
+from attachstats.stats.rng import named_rng
 
 __all__ = ["cronbach_alpha", "item_statistics", "reliability_table", "RELIABILITY_COLUMNS",
            "ITEM_STATISTICS_COLUMNS"]
@@ -288,8 +292,6 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
             raise DataError(f"scale {name!r}: {exc}") from None
 
     if threads > 1 and len(checked) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(threads) as pool:
             omegas = list(pool.map(omega_of, checked))
     else:
@@ -301,8 +303,6 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
 
 def _bootstrap_moments(subscales: Mapping[str, pd.DataFrame], n_boot: int, seed: int, threads: int = 1) -> dict:
     """Pairwise moments of every scale on the same ``n_boot`` resamples of the respondents."""
-    from attachstats.stats.bootstrap import named_rng, pairwise_moments
-
     frames = list(subscales.values())
     if any(not f.index.equals(frames[0].index) for f in frames[1:]):
         raise ValueError("the reliability bootstrap resamples respondents: every scale needs the same rows")
@@ -321,9 +321,6 @@ def alpha_resamples(cov: np.ndarray) -> np.ndarray:
 def _omega_columns(items: pd.DataFrame, requested: int, moments, ci: float) -> dict:
     """omega_total, omega_h and the bootstrap intervals of one scale (``moments``: its
     :class:`attachstats.stats.bootstrap.PairwiseMoments`, or None without a bootstrap)."""
-    from attachstats.stats.bootstrap import percentile_ci
-    from attachstats.stats.omega import omega, omega_bootstrap, omega_nfactors_for
-
     x = _as_float_items(items)
     x = x[x.notna().any(axis=1)]
     nf = omega_nfactors_for(x.shape[1], requested)

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import ModelError
+from attachstats.stats.regression.design import aliased_columns
 
 __all__ = ["GLMResult", "fit_glm", "theta_ml", "pearson_residuals", "GLM_FAMILIES"]
 
@@ -257,8 +258,6 @@ def fit_glm(y: np.ndarray | pd.Series, X: pd.DataFrame, family: str, name: str,
     """
     from scipy import stats
 
-    from attachstats.stats.regression.ols import _aliased
-
     if family not in GLM_FAMILIES:
         raise ModelError(f"model {name!r}: family must be one of {', '.join(GLM_FAMILIES)}, got {family!r}")
     if robust not in ("nonrobust", "HC0", "HC1", "HC2", "HC3"):
@@ -278,7 +277,7 @@ def fit_glm(y: np.ndarray | pd.Series, X: pd.DataFrame, family: str, name: str,
         raise ModelError(f"model {name!r}: the binary outcome has only one value ({yv[0]:g}) in the {n} rows")
     if n <= k:
         raise ModelError(f"model {name!r}: {n} complete row(s) for {k} parameters")
-    alias = _aliased(Xv)
+    alias = aliased_columns(Xv)
     if alias:
         raise ModelError(f"model {name!r}: term(s) {', '.join(repr(X.columns[j]) for j in alias)} are linear "
                          "combinations of the other terms (constant or collinear); remove them")

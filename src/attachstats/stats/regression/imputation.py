@@ -37,6 +37,7 @@ Example
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
@@ -194,8 +195,6 @@ def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
 
     chains = rng.spawn(m)
     if threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(threads) as pool:
             return list(pool.map(one, chains))
     return [one(chain) for chain in chains]

@@ -43,6 +43,9 @@ import pandas as pd
 
 from attachstats.errors import ModelError
 from attachstats.spec.models import MediationSpec
+from attachstats.stats.bootstrap import resample_sums
+from attachstats.stats.regression.design import build_design, complete_rows
+from attachstats.stats.regression.ols import fit_ols
 
 __all__ = ["fit_mediation", "bootstrap_indirect", "MEDIATION_COLUMNS"]
 
@@ -81,8 +84,6 @@ def bootstrap_indirect(x: np.ndarray, m: np.ndarray, y: np.ndarray, covariates: 
     -------
     numpy.ndarray, shape (n_boot,)
     """
-    from attachstats.stats.bootstrap import resample_sums
-
     n, q = len(x), covariates.shape[1]
     v = np.column_stack([x, m, covariates, y]).astype(float)
     v = np.column_stack([np.ones(n), v - v.mean(axis=0)])      # centring: same slopes, better conditioned
@@ -117,8 +118,6 @@ def fit_mediation(data: pd.DataFrame, spec: MediationSpec, rng: np.random.Genera
     pandas.DataFrame
         Rows ``a, b, c, c_prime, indirect``; columns :data:`MEDIATION_COLUMNS`.
     """
-    from attachstats.stats.regression.outcomes import complete_rows
-    from attachstats.stats.regression.ols import build_design, fit_ols
 
     mask, _ = complete_rows(data, spec.variables, spec.name, "mediation")
     d = data.loc[mask]

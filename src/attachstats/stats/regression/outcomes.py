@@ -43,7 +43,6 @@ BIC, F and σ are not defined and left empty. Diagnostics come from the complete
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Mapping, Sequence
@@ -53,7 +52,13 @@ import pandas as pd
 
 from attachstats.errors import ModelError
 from attachstats.spec.models import ModelSpec, term_label
-from attachstats.stats.regression.ols import INTERCEPT
+from attachstats.stats.regression.design import INTERCEPT, SAMPLE_COLUMNS, build_design, complete_rows
+from attachstats.stats.regression.glm import fit_glm, pearson_residuals
+from attachstats.stats.regression.imputation import mice, pool, pool_r2
+from attachstats.stats.regression.moderation import (CURVE_COLUMNS, JN_COLUMNS, SLOPE_COLUMNS, johnson_neyman,
+                                                     simple_slopes, slope_curve)
+from attachstats.stats.regression.ols import fit_ols
+from attachstats.stats.rng import named_rng
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
            "complete_rows", "imputed_samples", "added_variable", "model_rng", "study_outcome_models",
@@ -72,8 +77,6 @@ BLOCK_COLUMNS = ["model", "outcome", "family", "block", "terms", "n", "r2", "del
                  "delta_pseudo_r2", "stat", "df1", "df2", "p"]
 #: Columns of ``tables/regression_diagnostics.csv``.
 DIAGNOSTIC_COLUMNS = ["model", "check", "term", "value", "df", "p", "count", "threshold"]
-#: Columns of ``tables/model_samples.csv``.
-SAMPLE_COLUMNS = ["model", "analysis", "reason", "variable", "n"]
 
 
 @dataclass
@@ -106,36 +109,9 @@ class OutcomeResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def model_rng(seed: int, name: str) -> np.random.Generator:
-    """The generator of one model: ``SeedSequence([seed, crc32(name)])`` (stable across runs)."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(name.encode("utf-8"))]))
-
-
-def complete_rows(data: pd.DataFrame, variables: Sequence[str], model: str, analysis: str) -> tuple[np.ndarray, pd.DataFrame]:
-    """Rows complete on ``variables`` and why the others are not.
-
-    Returns
-    -------
-    mask : numpy.ndarray of bool
-        True for rows with every variable present.
-    samples : pandas.DataFrame
-        Columns :data:`SAMPLE_COLUMNS`: one ``used`` row (``n`` = rows kept) and one
-        ``missing`` row per variable that is the first missing one (in ``variables``
-        order) of some excluded row; the ``n`` add up to ``len(data)``.
-    """
-    missing = [v for v in variables if v not in data.columns]
-    if missing:
-        raise ModelError(f"model {model!r}: column(s) {', '.join(map(repr, missing))} not in the data; "
-                         f"available: {', '.join(map(repr, map(str, data.columns)))}")
-    na = data[list(variables)].isna().to_numpy()
-    mask = ~na.any(axis=1)
-    rows = [{"model": model, "analysis": analysis, "reason": "used", "variable": "", "n": int(mask.sum())}]
-    first = np.where(na.any(axis=1), na.argmax(axis=1), -1)
-    for j, v in enumerate(variables):
-        k = int((first == j).sum())
-        if k:
-            rows.append({"model": model, "analysis": analysis, "reason": "missing", "variable": v, "n": k})
-    return mask, pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+#: The generator of one model (imputations, mediation bootstrap):
+#: :func:`attachstats.stats.rng.named_rng` ``(seed, model name)``; kept under this name for callers.
+model_rng = named_rng
 
 
 def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
@@ -147,8 +123,6 @@ def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
         A variable is not in the data, a standardised variable is constant, a categorical
         predictor has fewer than two levels, an interaction product is constant.
     """
-    from attachstats.stats.regression.ols import build_design
-
     mask, _ = complete_rows(data, spec.variables, spec.name, "outcome_model")
     d = data.loc[mask, spec.variables].copy()
     if spec.cutoff is not None:
@@ -188,7 +162,18 @@ def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
 
 
 def bh_adjust(p: Sequence[float]) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p values, as R's ``p.adjust(p, "BH")`` (NaN stays NaN)."""
+    """Benjamini–Hochberg adjusted p values, as R's ``p.adjust(p, "BH")`` (NaN stays NaN).
+
+    With the m non-missing p values in decreasing order and i = m, …, 1 their ranks, the
+    adjusted values are ``min(1, cummin((m / i) * p))``, in R's order of operations
+    (``n/i * p[o]``): the largest p is returned unchanged, and no adjusted p is below its p.
+    Missing p values are left out of m, as in R.
+
+    Examples
+    --------
+    >>> bh_adjust([0.01, 0.04, 0.03, np.nan]).round(4).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
@@ -198,7 +183,7 @@ def bh_adjust(p: Sequence[float]) -> np.ndarray:
         return out
     order = np.argsort(q)[::-1]
     ranks = np.arange(m, 0, -1)
-    adj = np.minimum.accumulate(q[order] * m / ranks)
+    adj = np.minimum.accumulate(m / ranks * q[order])
     res = np.empty(m)
     res[order] = np.minimum(adj, 1.0)
     out[ok] = res
@@ -244,8 +229,6 @@ def _fit_once(frame: ModelFrame, ci: float = 0.95) -> dict[str, Any]:
     n, k = Xv.shape
     terms = list(X.columns)
     if spec.family == "ols":
-        from attachstats.stats.regression.ols import fit_ols
-
         df = X.drop(columns=INTERCEPT).copy()
         df[spec.outcome] = y
         res = fit_ols(df, spec.outcome, terms[1:], spec.name, robust=spec.robust, ci=ci)
@@ -276,8 +259,6 @@ def _fit_once(frame: ModelFrame, ci: float = 0.95) -> dict[str, Any]:
                            "stat": fstat, "df1": df1, "df2": df2, "p": float(stats.f.sf(fstat, df1, df2))})
             r2_prev = r2_k
         return {"coef": coef, "fit": fit, "cov": cov, "df_resid": n - k, "blocks": blocks}
-
-    from attachstats.stats.regression.glm import fit_glm
 
     g = fit_glm(y, X, spec.family, spec.name, robust=spec.robust, ci=ci)
     coef = {"term": terms, "b": g.b, "se": g.se, "ci_lo": g.ci_lo, "ci_hi": g.ci_hi, "beta": np.nan, "stat": g.stat,
@@ -332,8 +313,6 @@ def _diagnostics(frame: ModelFrame, fitted: dict[str, Any]) -> pd.DataFrame:
         s2 = float(e @ e) / (n - k)
         cooks = e * e * h / (k * s2 * (1 - h) ** 2)
     else:
-        from attachstats.stats.regression.glm import pearson_residuals
-
         g = fitted["glm"]
         r = pearson_residuals(g, y)
         cooks = (r / (1 - g.hat)) ** 2 * g.hat / k
@@ -369,7 +348,7 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
         level first, see :func:`attachstats.steps.model.study_outcome_models`).
     spec : ModelSpec
     seed : int
-        Master seed; the imputations use :func:`model_rng` (seed, model name).
+        Master seed; the imputations use :func:`attachstats.stats.rng.named_rng` (seed, model name).
     ci : float
         Interval coverage.
     threads : int, default 1
@@ -397,9 +376,7 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
                              blocks=_block_table(spec, res["blocks"]), diagnostics=_diagnostics(frame, res),
                              frame=frame, cov=cov, df_resid=res["df_resid"], extra={"samples": samples})
 
-    from attachstats.stats.regression.imputation import mice, pool, pool_r2
-
-    rng = model_rng(seed, spec.name)
+    rng = named_rng(seed, spec.name)
     completed = mice(data[spec.variables], spec.imputations, spec.iterations, rng, spec.name, threads)
     runs = []
     for d in completed:
@@ -481,8 +458,6 @@ def added_variable(frame: ModelFrame, column: str) -> pd.DataFrame:
 
 def empty_tables() -> dict[str, pd.DataFrame]:
     """The tables of :func:`study_outcome_models` without rows (a study without outcome models)."""
-    from attachstats.stats.regression.moderation import CURVE_COLUMNS, JN_COLUMNS, SLOPE_COLUMNS
-
     return {"regressions": pd.DataFrame(columns=COEFFICIENT_COLUMNS),
             "regression_fit": pd.DataFrame(columns=FIT_COLUMNS),
             "regression_blocks": pd.DataFrame(columns=BLOCK_COLUMNS),
@@ -494,8 +469,6 @@ def empty_tables() -> dict[str, pd.DataFrame]:
 
 def probe_tables(result: OutcomeResult, ci: float = 0.95) -> dict[str, pd.DataFrame]:
     """Simple slopes, Johnson–Neyman row and slope curve of a probed (listwise OLS) model."""
-    from attachstats.stats.regression.moderation import johnson_neyman, simple_slopes, slope_curve
-
     spec, frame = result.spec, result.frame
     focal, moderator = spec.probe
     inter = next(term_label(t) for t in spec.interactions if set(t) == {focal, moderator})
