@@ -16,7 +16,8 @@ from attachstats.stats.bootstrap import resample_counts
 from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, bootstrap_indirect, fit_mediation
 from attachstats.spec.models import MediationSpec, parse_outcome_model
 from attachstats.stats.regression.outcomes import fit_outcome_model
-from attachstats.stats.regression.ols import build_design, fit_ols
+from attachstats.stats.regression.design import build_design
+from attachstats.stats.regression.ols import fit_ols
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "outcomes"
 DATA = pd.read_csv(FIX / "data.csv")

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ModelError
-from attachstats.stats.regression.ols import (OLSResult, build_design, fit_ols, fit_table,
-                                    regression_table)
+from attachstats.stats.regression.design import build_design
+from attachstats.stats.regression.ols import OLSResult, fit_ols, fit_table, regression_table
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "regression"
 DATA = pd.read_csv(FIX / "data.csv")

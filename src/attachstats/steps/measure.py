@@ -28,6 +28,7 @@ from attachstats.stats.latent.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOAD
                                           method_factor_syntax)
 from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
 from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
+from attachstats.stats.rng import seeded_rng, stream_seed
 
 __all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "study_efa",
            "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
@@ -48,14 +49,6 @@ CROSS_VALIDATION_COLUMNS = ["item", "factor", "efa_factor", "efa_loading", "efa_
 CROSS_VALIDATION_FIT_COLUMNS = ["factor", "efa_factor", "congruence", "n_efa", "n_cfa", "seed",
                                 "cfa_model", "estimator", "chi2", "df", "p", "cfi", "tli",
                                 "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"]
-_STREAM = {"parallel": 1, "split": 2}
-
-
-def _seed(seed: int, stream: str) -> int:
-    """A seed for one random step, derived from the master seed (independent streams)."""
-    return int(np.random.SeedSequence([int(seed), _STREAM[stream]]).generate_state(1)[0])
-
-
 # ---------------------------------------------------------------------------------------
 # settings and models
 # ---------------------------------------------------------------------------------------
@@ -127,7 +120,7 @@ def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[s
     items = _keyed(data, study)[all_items]
     r, n = efa_stats.correlation_matrix(items)
     pa = efa_stats.parallel_analysis(r, n, n_iter=int(e["parallel_iterations"]),
-                               quantile=float(e["parallel_quantile"]), seed=_seed(seed, "parallel"))
+                               quantile=float(e["parallel_quantile"]), seed=stream_seed(seed, "parallel"))
     m = _n_factors(e["n_factors"], len(by_sub), pa.n_factors)
     res = efa_stats.fit_efa(r, m, all_items, n, method=e["extraction"], rotation=e["rotation"])
     chi, df, p = efa_stats.bartlett(r, n)
@@ -236,7 +229,7 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
     complete = keyed.dropna()
     n = len(complete)
     split = float(s["cross_validation"]["split"])
-    rng = np.random.default_rng(_seed(seed, "split"))
+    rng = seeded_rng(stream_seed(seed, "split"))
     order = rng.permutation(n)
     n_a = int(round(n * split))
     half_a = complete.iloc[np.sort(order[:n_a])]
@@ -269,7 +262,7 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
         y = np.array([float(std.loc[(fac, it), "std"]) if (fac, it) in std.index else 0.0 for it in all_items])
         fit_rows.append({"factor": fac, "efa_factor": ef,
                          "congruence": float(x @ y / math.sqrt((x @ x) * (y @ y))),
-                         "n_efa": n_efa, "n_cfa": res.n, "seed": _seed(seed, "split"), "cfa_model": model,
+                         "n_efa": n_efa, "n_cfa": res.n, "seed": stream_seed(seed, "split"), "cfa_model": model,
                          **{k: res.fit[k] for k in ("estimator", "chi2", "df", "p", "cfi", "tli", "rmsea",
                                                    "rmsea_ci_lo", "rmsea_ci_hi", "srmr")}})
     return (pd.DataFrame(item_rows, columns=CROSS_VALIDATION_COLUMNS),

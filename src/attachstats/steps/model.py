@@ -21,8 +21,9 @@ from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
 from attachstats.stats.latent.cfa import FIT_COLUMNS
 from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
 from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, fit_mediation
-from attachstats.stats.regression.outcomes import SAMPLE_COLUMNS, complete_rows, imputed_samples, model_rng
-from attachstats.stats.regression.outcomes import study_outcome_models as fit_outcome_models
+from attachstats.stats.regression.design import SAMPLE_COLUMNS, complete_rows
+from attachstats.stats.regression.outcomes import fit_outcome_models, imputed_samples
+from attachstats.stats.rng import named_rng
 
 __all__ = ["regress", "mediate", "sem", "model_samples", "study_outcome_models", "study_mediation",
            "study_sem", "study_model_samples", "study_partial_regression", "partial_regression_term"]
@@ -86,7 +87,7 @@ def study_mediation(scores: pd.DataFrame, study: Mapping[str, Any], seed: int, t
 
     specs = mediation_specs(study)
     data = with_reference_levels(scores, study)
-    tabs = [fit_mediation(data, s, model_rng(seed, s.name), threads) for s in specs]
+    tabs = [fit_mediation(data, s, named_rng(seed, s.name), threads) for s in specs]
     return pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=MEDIATION_COLUMNS)
 
 
@@ -100,7 +101,7 @@ def study_sem(clean: pd.DataFrame, scores: pd.DataFrame, study: Mapping[str, Any
 def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
     """Rows used by every outcome, mediation and SEM model and why the others were not.
 
-    Columns ``model, analysis, reason, variable, n`` (:data:`attachstats.stats.regression.outcomes.SAMPLE_COLUMNS`):
+    Columns ``model, analysis, reason, variable, n`` (:data:`attachstats.stats.regression.design.SAMPLE_COLUMNS`):
     per model one ``used`` row and one ``missing`` row per variable that was the first missing
     one of an excluded row (so the ``n`` of a model add up to the analysed respondents); under
     multiple imputation every row is used and the rows with missing values are ``imputed``.

@@ -36,8 +36,7 @@ import pandas as pd
 from attachstats.errors import ModelError
 from attachstats.stats.regression.design import INTERCEPT, aliased_columns, build_design
 
-__all__ = ["OLSResult", "build_design", "fit_ols", "regression_table", "fit_table",
-           "COEFFICIENT_COLUMNS", "FIT_COLUMNS", "INTERCEPT"]
+__all__ = ["OLSResult", "fit_ols", "regression_table", "fit_table", "COEFFICIENT_COLUMNS", "FIT_COLUMNS"]
 
 #: Columns of :attr:`OLSResult.coefficients` and :func:`regression_table`, in order.
 COEFFICIENT_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi",

@@ -61,9 +61,9 @@ from attachstats.stats.regression.ols import fit_ols
 from attachstats.stats.rng import named_rng
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
-           "complete_rows", "imputed_samples", "added_variable", "model_rng", "study_outcome_models",
+           "imputed_samples", "added_variable", "fit_outcome_models",
            "probe_tables", "empty_tables", "COEFFICIENT_COLUMNS", "FIT_COLUMNS", "BLOCK_COLUMNS",
-           "DIAGNOSTIC_COLUMNS", "SAMPLE_COLUMNS"]
+           "DIAGNOSTIC_COLUMNS"]
 
 #: Columns of ``tables/regressions.csv``.
 COEFFICIENT_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi", "beta", "stat", "p",
@@ -107,11 +107,6 @@ class OutcomeResult:
     cov: pd.DataFrame | None = None
     df_resid: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-#: The generator of one model (imputations, mediation bootstrap):
-#: :func:`attachstats.stats.rng.named_rng` ``(seed, model name)``; kept under this name for callers.
-model_rng = named_rng
 
 
 def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
@@ -457,7 +452,7 @@ def added_variable(frame: ModelFrame, column: str) -> pd.DataFrame:
 
 
 def empty_tables() -> dict[str, pd.DataFrame]:
-    """The tables of :func:`study_outcome_models` without rows (a study without outcome models)."""
+    """The tables of :func:`fit_outcome_models` without rows (a study without outcome models)."""
     return {"regressions": pd.DataFrame(columns=COEFFICIENT_COLUMNS),
             "regression_fit": pd.DataFrame(columns=FIT_COLUMNS),
             "regression_blocks": pd.DataFrame(columns=BLOCK_COLUMNS),
@@ -482,7 +477,7 @@ def probe_tables(result: OutcomeResult, ci: float = 0.95) -> dict[str, pd.DataFr
             "slope_curve": slope_curve(*args, values=values, model=spec.name, outcome=spec.outcome, ci=ci)}
 
 
-def study_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: int,
+def fit_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: int,
                          threads: int = 1) -> dict[str, pd.DataFrame]:
     """Fit every outcome model; the result tables by name (see :func:`empty_tables`).
 
