@@ -3,7 +3,8 @@ from pathlib import Path
 from attachstats.stats.descriptives import study_descriptives
 from attachstats.runner import run_step
 from attachstats.data.csvio import read_csv, write_csv
-from attachstats.output.tables import APA_CORRELATION_NOTE, apa_correlations, to_markdown
+from attachstats.output.labels import APA_CORRELATION_NOTE
+from attachstats.output.tables import apa_correlations, to_markdown
 
 
 def main(sm):

@@ -9,7 +9,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from attachstats.output.tables import format_value
+from attachstats.output.numbers import format_value
 
 ORDINAL_NOTE = ("Items are analysed as continuous (normal-theory ML, or MLR when the study asks for "
                 "robust statistics); a DWLS/WLSMV estimator on polychoric correlations for ordinal "

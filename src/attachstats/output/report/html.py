@@ -14,10 +14,11 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from attachstats.output.report.factor_text import factor_results_text
+from attachstats.output.labels import APA_CORRELATION_NOTE
+from attachstats.output.numbers import format_value
 from attachstats.output.provenance import KEY_PACKAGES
-from attachstats.output.tables import APA_CORRELATION_NOTE, apa_correlations, format_value, to_html
-from attachstats.output.tables import display_table, format_value, to_html
+from attachstats.output.report.factor_text import factor_results_text
+from attachstats.output.tables import apa_correlations, display_table, to_html
 
 CAPTIONS = {
     "flow": "Participant flow from raw responses to the analysed sample.",
