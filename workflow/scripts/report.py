@@ -3,6 +3,7 @@ import json
 from attachstats.output.report.html import render_report
 from attachstats.runner import run_step
 from attachstats.data.csvio import read_csv
+from attachstats.spec.factor import EFA_DEFAULTS, settings
 
 
 def main(sm):
@@ -11,7 +12,8 @@ def main(sm):
     figures = dict(zip(sm.params.figures, sm.input.figures))
     with open(sm.input.provenance, encoding="utf-8") as fh:
         provenance = json.load(fh)
-    html = render_report(sm.params.study, tables, figures, provenance)
+    cutoff = settings(sm.params.study).get("efa", EFA_DEFAULTS)["cutoff"]
+    html = render_report(sm.params.study, tables, figures, provenance, efa_cutoff=cutoff)
     with open(sm.output[0], "w", encoding="utf-8") as fh:
         fh.write(html)
 

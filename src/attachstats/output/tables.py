@@ -11,27 +11,39 @@ import pandas as pd
 
 from attachstats.output.apa import html, markdown, table_model
 from attachstats.output.numbers import ci_text, format_value, is_missing, significance_marks
+from attachstats.spec.factor import EFA_DEFAULTS
 
 __all__ = ["display_table", "to_markdown", "to_html", "apa_correlations"]
 
 
-def display_table(df: pd.DataFrame, name: str, study: dict | None = None) -> pd.DataFrame:
-    """The table as shown to readers: EFA loadings below the study's cut-off blanked.
+def display_table(df: pd.DataFrame, name: str, *, cutoff: float = EFA_DEFAULTS["cutoff"]) -> pd.DataFrame:
+    """The table as shown to readers: EFA loadings below the cut-off blanked.
 
     Only formatted tables (Markdown, LaTeX, Word, HTML) use this; the CSV keeps every value.
-    The loading columns of ``efa_loadings`` are those between ``item`` and ``h2``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A result table as read from its CSV.
+    name : str
+        The table's name; only ``efa_loadings`` is changed. Its loading columns are those
+        between ``item`` and ``h2``.
+    cutoff : float, default 0.3
+        Absolute loadings below this are blanked: the study's
+        ``spec.factor.settings(study)["efa"]["cutoff"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself for every other table, else a copy with the small loadings missing.
     """
     if name != "efa_loadings" or df.empty or "h2" not in df.columns:
         return df
-    from attachstats.spec.factor import settings
-
-    s = settings(study or {}) if (study or {}).get("factor_analysis") else {}
-    cutoff = float(s["efa"]["cutoff"]) if s else 0.3
     cols = list(df.columns)
     loading_cols = cols[cols.index("item") + 1:cols.index("h2")]
     out = df.copy()
     for c in loading_cols:
-        out[c] = out[c].where(out[c].abs() >= cutoff)
+        out[c] = out[c].where(out[c].abs() >= float(cutoff))
     return out
 
 

@@ -19,6 +19,7 @@ from attachstats.output.numbers import format_value
 from attachstats.output.provenance import KEY_PACKAGES
 from attachstats.output.report.factor_text import factor_results_text
 from attachstats.output.tables import apa_correlations, display_table, to_html
+from attachstats.spec.factor import EFA_DEFAULTS
 
 CAPTIONS = {
     "flow": "Participant flow from raw responses to the analysed sample.",
@@ -190,8 +191,29 @@ def _apa_html(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
 
 
 def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
-                  figures: Mapping[str, str | Path], provenance: Mapping[str, Any]) -> str:
-    """Render the HTML report of one study."""
+                  figures: Mapping[str, str | Path], provenance: Mapping[str, Any], *,
+                  efa_cutoff: float = EFA_DEFAULTS["cutoff"]) -> str:
+    """Render the HTML report of one study.
+
+    Parameters
+    ----------
+    study : Mapping
+        The study (only ``name``, ``title`` and ``study_file`` are printed).
+    tables : Mapping[str, pandas.DataFrame]
+        Result table name -> the table as read from its CSV.
+    figures : Mapping[str, str | Path]
+        Figure name -> PNG file (embedded as a data URI).
+    provenance : Mapping
+        The study's ``provenance.json``.
+    efa_cutoff : float, default 0.3
+        EFA loadings below this are blank in the EFA loadings table
+        (``spec.factor.settings(study)["efa"]["cutoff"]``).
+
+    Returns
+    -------
+    str
+        The self-contained HTML document.
+    """
     import jinja2
 
     template = (resources.files("attachstats.output.report") / "templates" / "report.html").read_text(encoding="utf-8")
@@ -200,7 +222,7 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     return env.from_string(template).render(
         study={k: (html.escape(str(v)) if isinstance(v, str) else v) for k, v in study.items()
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
-        tables={name: to_html(display_table(df, name, study), name) for name, df in tables.items()}
+        tables={name: to_html(display_table(df, name, cutoff=efa_cutoff), name) for name, df in tables.items()}
         | _apa_html(tables),
         figures={name: embed_png(p, name) for name, p in figures.items()},
         text=esc,
