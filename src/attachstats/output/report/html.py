@@ -14,8 +14,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from attachstats.output.labels import APA_CORRELATION_NOTE
-from attachstats.output.numbers import format_value
+from attachstats.output.labels import APA_CORRELATION_NOTE, model_label
+from attachstats.output.numbers import format_value, p_text
 from attachstats.output.provenance import KEY_PACKAGES
 from attachstats.output.report.factor_text import factor_results_text
 from attachstats.output.tables import apa_correlations, display_table, to_html
@@ -53,11 +53,6 @@ def embed_png(path: str | Path, name: str) -> str:
             f"<figcaption>Figure: {cap}</figcaption></figure>")
 
 
-def _p(v: float) -> str:
-    s = format_value(float(v), "p")
-    return f"p {s}" if s.startswith("<") else f"p = {s}"
-
-
 def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """Short result sentences with numbers taken from the tables."""
     flow = tables["flow"]
@@ -70,7 +65,7 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     if len(fit):
         bits = []
         for r in fit.itertuples():
-            bits.append(f"{r.model.replace('_', '-')}: χ²({int(r.df)}) = {r.chi2:,.2f}, {_p(r.p)}, "
+            bits.append(f"{model_label(r.model)}: χ²({int(r.df)}) = {r.chi2:,.2f}, {p_text(r.p)}, "
                         f"CFI = {format_value(r.cfi, 'cfi')}, TLI = {format_value(r.tli, 'tli')}, "
                         f"RMSEA = {format_value(r.rmsea, 'rmsea')} [{format_value(r.rmsea_ci_lo, 'rmsea')}, "
                         f"{format_value(r.rmsea_ci_hi, 'rmsea')}], SRMR = {format_value(r.srmr, 'srmr')}")
@@ -83,14 +78,14 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         for r in reg[reg["term"] != "(Intercept)"].itertuples():
             family = getattr(r, "family", "ols")
             adj = getattr(r, "p_adj", float("nan"))
-            adj_text = f", BH-adjusted {_p(adj)}" if pd.notna(adj) else ""
+            adj_text = f", BH-adjusted {p_text(adj)}" if pd.notna(adj) else ""
             if family == "ols":
                 bits.append(f"{r.outcome} on {r.term}: b = {r.b:.3f}, 95% CI [{r.ci_lo:.3f}, {r.ci_hi:.3f}], "
-                            f"β = {format_value(r.beta, 'std')}, {_p(r.p)}{adj_text}")
+                            f"β = {format_value(r.beta, 'std')}, {p_text(r.p)}{adj_text}")
             else:
                 ratio = "OR" if family == "logit" else "IRR"
                 bits.append(f"{r.outcome} ({r.model}, {family}) on {r.term}: {ratio} = {r.exp_b:.3f}, 95% CI "
-                            f"[{r.exp_ci_lo:.3f}, {r.exp_ci_hi:.3f}], {_p(r.p)}{adj_text}")
+                            f"[{r.exp_ci_lo:.3f}, {r.exp_ci_hi:.3f}], {p_text(r.p)}{adj_text}")
         text["models"] = ("Coefficients (OLS: HC3 robust standard errors unless the study file says otherwise; "
                           "GLMs: model-based standard errors, Wald intervals): " + "; ".join(bits) + ".")
     else:
@@ -124,7 +119,7 @@ def _model_texts(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         for model, g in slopes.groupby("model", sort=False):
             focal, moderator = g["focal"].iloc[0], g["moderator"].iloc[0]
             parts = [f"at {moderator} {r.at} ({r.moderator_value:.2f}) b = {r.slope:.3f} [{r.ci_lo:.3f}, "
-                     f"{r.ci_hi:.3f}], {_p(r.p)}" for r in g.itertuples()]
+                     f"{r.ci_hi:.3f}], {p_text(r.p)}" for r in g.itertuples()]
             j = jn[jn["model"] == model]
             region = ""
             if len(j):
@@ -159,9 +154,9 @@ def _model_texts(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         for r in sem_fit.itertuples():
             reg = sem_par[(sem_par["model"] == r.model) & (sem_par["op"] == "~")]
             paths = ", ".join(f"{p.lhs} on {p.rhs}: b = {p.est:.3f} (standardised {format_value(float(p.std), 'std')}), "
-                              f"{_p(p.p)}" for p in reg.itertuples())
+                              f"{p_text(p.p)}" for p in reg.itertuples())
             bits.append(f"{r.model} (ML, n = {int(r.n):,} complete cases, listwise as lavaan's default): "
-                        f"χ²({int(r.df)}) = {r.chi2:,.2f}, {_p(r.p)}, CFI = {format_value(float(r.cfi), 'cfi')}, "
+                        f"χ²({int(r.df)}) = {r.chi2:,.2f}, {p_text(r.p)}, CFI = {format_value(float(r.cfi), 'cfi')}, "
                         f"RMSEA = {format_value(float(r.rmsea), 'rmsea')}, SRMR = {format_value(float(r.srmr), 'srmr')}; "
                         f"{paths}")
         text["sem"] = "; ".join(bits) + "."
