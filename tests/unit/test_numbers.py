@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attachstats.output.apa import table_model
 from attachstats.output.numbers import ci_text, format_value, is_missing, p_text, significance_marks
 from attachstats.output.report.factor_text import factor_results_text
 from attachstats.output.report.html import results_text
@@ -42,3 +43,17 @@ def test_both_report_modules_print_a_missing_p_alike() -> None:
                           "delta_bic": 2.0}])
     assert "one-factor vs two-factor: Δχ²(1) = 3.00, p undefined" in factor_results_text(
         {"cfa_comparison": comp})["comparison"]
+
+
+@pytest.mark.parametrize("column", ["n_excluded", "count", "n_boot", "imputations", "block", "df1", "df2",
+                                    "f_df1", "f_df2", "n", "df", "df_diff", "seed", "n_factors"])
+def test_counts_stored_as_float_print_as_integers(column: str) -> None:
+    """Counts in a column with empty cells are floats in the CSV; they print like ints."""
+    assert format_value(1995.0, column) == "1995" == format_value(1995, column)
+    assert format_value(1995.5, column) == "1,995.50"   # not a whole number: left as a number
+
+
+def test_integer_counts_in_a_formatted_table() -> None:
+    flow = pd.DataFrame({"stage": ["raw", "speeding"], "n_before": [2000, 2000], "n_excluded": [np.nan, 5.0],
+                         "n_after": [2000, 1995]})
+    assert table_model(flow, "flow").rows[1] == ["speeding", "2000", "5", "1995"]

@@ -8,8 +8,8 @@ precision; nothing here computes a statistic.
 
 Example
 -------
->>> format_value(0.0234, "p"), format_value(-0.25, "std"), format_value(3.0, "n")
-('.023', '-.25', '3')
+>>> format_value(0.0234, "p"), format_value(-0.25, "std"), format_value(1995.0, "n_excluded")
+('.023', '-.25', '1995')
 >>> p_text(0.0004), p_text(0.0234), p_text(float("nan"))
 ('p < .001', 'p = .023', 'p undefined')
 """
@@ -47,10 +47,19 @@ P_COLUMNS = frozenset({"p", "p_adj", "f_p", "mahalanobis_p", "p_diff", "bartlett
 THREE_DECIMALS = frozenset({"rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "sr2", "delta_r2", "delta_pseudo_r2",
                             "delta_cfi", "delta_tli", "delta_rmsea", "delta_srmr", "kmo", "congruence"})
 # Counts (and other whole numbers) that a column with empty cells stores as float: printed as
-# integers, without thousands separators.
-INTEGER_COLUMNS = frozenset({"n", "k", "df", "npar", "df_diff", "baseline_df", "bartlett_df", "parallel_factors",
-                             "parallel_components", "parallel_iterations", "n_factors", "seed", "n_efa", "n_cfa",
-                             "factor"})
+# integers, without thousands separators. (This was once two sets, the second replacing the
+# first, so that n_excluded, count, n_boot, imputations, block and the F test's df printed
+# as 1,995.00.)
+INTEGER_COLUMNS = frozenset({
+    # sample sizes and exclusions
+    "n", "n_excluded", "count", "n_efa", "n_cfa",
+    # degrees of freedom and parameters
+    "k", "df", "npar", "df1", "df2", "f_df1", "f_df2", "df_diff", "baseline_df", "bartlett_df",
+    # resampling, imputation, hierarchical blocks, seeds
+    "n_boot", "imputations", "block", "seed", "parallel_iterations",
+    # factor counts
+    "parallel_factors", "parallel_components", "n_factors", "factor",
+})
 
 
 def is_missing(value: object) -> bool:
