@@ -17,38 +17,16 @@ import pandas as pd
 from attachstats.output.labels import APA_CORRELATION_NOTE, model_label
 from attachstats.output.numbers import format_value, p_text
 from attachstats.output.provenance import KEY_PACKAGES
+from attachstats.output.report.captions import caption_text
 from attachstats.output.report.factor_text import factor_results_text
 from attachstats.output.tables import apa_correlations, display_table, to_html
 from attachstats.spec.factor import EFA_DEFAULTS
 
-CAPTIONS = {
-    "flow": "Participant flow from raw responses to the analysed sample.",
-    "score_distributions": "Distributions of the scale scores.",
-    "item_distributions": "Share of each response category per item of the attachment instrument (keyed).",
-    "correlation_heatmap": "Pairwise Pearson correlations of the scale scores and numeric covariates.",
-    "dimensions": ("Attachment dimensions, one point per respondent, coloured by attachment category; dashed "
-                   "lines at the cut values of the classification rule (the scale midpoint by default)."),
-    "cfa_loadings": "Standardised CFA loadings with 95% confidence intervals.",
-    "coefficients": "Standardised regression coefficients (OLS models) and odds / incidence-rate ratios (logit, "
-                    "Poisson, negative-binomial models, log scale) with 95% confidence intervals.",
-    "interaction": "Probed interactions: simple slopes at the moderator's mean and ±1 SD (left) and the slope "
-                   "across the moderator with its 95% band and the Johnson–Neyman region of significance (right).",
-    "mediation": "Mediation path diagram: a, b, the direct effect c′ (total effect c) and the indirect effect a·b "
-                 "with its percentile-bootstrap 95% CI.",
-    "partial_regression": "Partial-regression (added-variable) plots of the focal predictor in each OLS outcome model.",
-    "coefficients": "Standardised regression coefficients with 95% confidence intervals (HC3).",
-    "scree": "Parallel analysis: eigenvalues of the reduced correlation matrix against those of simulated "
-             "normal data (mean and percentile).",
-    "efa_loadings": "Rotated EFA loadings; values below the cut-off are not printed.",
-    "path_diagram": "Path diagram of the CFA model with standardised loadings and latent correlations "
-                    "(residual variances not drawn).",
-}
 
-
-def embed_png(path: str | Path, name: str) -> str:
-    """An ``<figure>`` with the PNG embedded as a base64 data URI."""
+def embed_png(path: str | Path, name: str, caption: str) -> str:
+    """A ``<figure>`` with the PNG embedded as a base64 data URI and ``caption`` (plain text) below."""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    cap = html.escape(CAPTIONS.get(name, name))
+    cap = html.escape(caption)
     return (f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
             f"<figcaption>Figure: {cap}</figcaption></figure>")
 
@@ -186,8 +164,8 @@ def _apa_html(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
 
 
 def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
-                  figures: Mapping[str, str | Path], provenance: Mapping[str, Any], *,
-                  efa_cutoff: float = EFA_DEFAULTS["cutoff"]) -> str:
+                  figures: Mapping[str, str | Path], provenance: Mapping[str, Any],
+                  captions: Mapping[str, str], *, efa_cutoff: float = EFA_DEFAULTS["cutoff"]) -> str:
     """Render the HTML report of one study.
 
     Parameters
@@ -200,6 +178,11 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
         Figure name -> PNG file (embedded as a data URI).
     provenance : Mapping
         The study's ``provenance.json``.
+    captions : Mapping[str, str]
+        Figure name -> caption as reStructuredText: the text of the workflow's caption file
+        ``workflow/report/<name>.rst`` (the one source of captions, shared with
+        ``snakemake --report``); inline markup is removed (:func:`caption_text`). A figure
+        without a caption is captioned with its name.
     efa_cutoff : float, default 0.3
         EFA loadings below this are blank in the EFA loadings table
         (``spec.factor.settings(study)["efa"]["cutoff"]``).
@@ -219,7 +202,7 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
         tables={name: to_html(display_table(df, name, cutoff=efa_cutoff), name) for name, df in tables.items()}
         | _apa_html(tables),
-        figures={name: embed_png(p, name) for name, p in figures.items()},
+        figures={name: embed_png(p, name, caption_text(captions.get(name, name))) for name, p in figures.items()},
         text=esc,
         provenance=provenance,
         key_packages=[(k, provenance["packages"][k]) for k in KEY_PACKAGES if k in provenance["packages"]],
