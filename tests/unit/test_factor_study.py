@@ -212,13 +212,14 @@ def test_no_factor_analysis_block_gives_empty_tables() -> None:
 
 def test_cutoff_blanks_only_the_formatted_table() -> None:
     lo = efa_tables()["efa_loadings"]
-    shown = display_table(lo, "efa_loadings", study(efa={"cutoff": 0.4}))
+    shown = display_table(lo, "efa_loadings", cutoff=factor_spec.settings(study(efa={"cutoff": 0.4}))["efa"]["cutoff"])
     for c in ("MR1", "MR2"):
         small = lo[c].abs() < 0.4
         assert small.any() and shown.loc[small, c].isna().all()
         pd.testing.assert_series_equal(shown.loc[~small, c], lo.loc[~small, c])
     assert shown["h2"].equals(lo["h2"])
-    assert display_table(lo, "cfa_loadings", study()) is lo
+    assert display_table(lo, "cfa_loadings", cutoff=0.4) is lo
+    assert display_table(lo, "efa_loadings").equals(display_table(lo, "efa_loadings", cutoff=0.3))
 
 
 def test_report_sentences_use_the_table_numbers() -> None:

@@ -5,7 +5,8 @@ import pandas as pd
 
 from attachstats.output.provenance import collect_provenance, sha256, write_json
 from attachstats.data.csvio import read_csv, write_csv
-from attachstats.output.tables import format_value, to_html, to_markdown
+from attachstats.output.numbers import format_value
+from attachstats.output.tables import to_html, to_markdown
 
 
 def test_apa_number_style():

@@ -83,6 +83,8 @@ rule report:
         study=study_part("title", "study_file", "instruments", "factor_analysis"),
         code=code_of("report", "report"),
         figures=FIGURES,
+        captions={name: Path(workflow.source_path(f"../report/{name}.rst")).read_text(encoding="utf-8")
+                  for name in FIGURES},
     log:
         f"{RESULTS}/{{study}}/logs/report.log",
     benchmark:

@@ -2,7 +2,7 @@
 
 :func:`table_model` turns a result table (a DataFrame as written to CSV) into a
 :class:`TableModel`: a title, column labels, formatted cells (APA number style, see
-:func:`attachstats.output.tables.format_value`), confidence-interval column pairs merged into one
+:func:`attachstats.output.numbers.format_value`), confidence-interval column pairs merged into one
 bracketed column, and a note. The writers only lay that model out.
 
 Example
@@ -16,69 +16,22 @@ Example
 
 from __future__ import annotations
 
+import datetime
 import html as _html
+import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from attachstats.output.tables import TITLES, format_value
+from attachstats.output.labels import NOTES, column_label, title
+from attachstats.output.numbers import ci_text, format_value
 
-# Column name -> printed label (APA symbols in italics are left to the writers' fonts).
-LABELS = {
-    "model": "Model", "outcome": "Outcome", "term": "Term", "family": "Family", "scale": "Scale",
-    "item": "Item", "factor": "Factor", "factor1": "Factor 1", "factor2": "Factor 2", "stage": "Stage",
-    "score": "Score", "instrument": "Instrument", "estimator": "Estimator", "study": "Study",
-    "b": "b", "se": "SE", "beta": "β", "stat": "t", "p": "p", "p_adj": "p (BH)", "n": "n", "k": "k",
-    "est": "Estimate", "std": "Std. estimate", "chi2": "χ²", "df": "df", "cfi": "CFI", "tli": "TLI",
-    "rmsea": "RMSEA", "srmr": "SRMR", "aic": "AIC", "bic": "BIC", "alpha": "α", "std_alpha": "Std. α",
-    "mean": "M", "sd": "SD", "r2": "R²", "adj_r2": "Adj. R²", "n_before": "n before",
-    "n_excluded": "n excluded", "n_after": "n after", "r_drop": "Item–rest r",
-    "alpha_if_deleted": "α if deleted", "missing_share": "Missing",
-    "restricted": "Restricted", "general": "General", "chi2_diff": "Δχ²", "df_diff": "Δdf",
-    "p_diff": "p (Δχ²)", "scaling_diff": "c_d", "delta_aic": "ΔAIC", "delta_bic": "ΔBIC",
-    "delta_cfi": "ΔCFI", "delta_tli": "ΔTLI", "delta_rmsea": "ΔRMSEA", "delta_srmr": "ΔSRMR",
-    "step": "Step", "group": "Group", "groups": "Groups", "note": "Note", "loglik": "log L",
-    "npar": "Parameters", "h2": "h²", "u2": "u²", "complexity": "Complexity", "msa": "MSA",
-    "primary": "Primary", "kmo": "KMO", "bartlett_chi2": "Bartlett χ²", "bartlett_df": "df",
-    "bartlett_p": "p", "parallel_factors": "PA factors", "parallel_components": "PA components",
-    "efa_factor": "EFA factor", "efa_loading": "EFA loading", "efa_max_other": "Largest other",
-    "efa_h2": "EFA h²", "efa_primary_agrees": "Primary agrees", "cfa_std": "CFA std. loading",
-    "congruence": "Congruence", "n_efa": "n (EFA)", "n_cfa": "n (CFA)", "cfa_model": "CFA model",
-    "ss_loadings": "SS loadings", "proportion_var": "Proportion var.", "r": "r",
-}
-# Labels that differ in one table (the test statistic is not always t; in "regressions" the note
-# says that GLM rows hold z).
-TABLE_LABELS = {"regression_blocks": {"stat": "F / χ²"}, "sem_parameters": {"stat": "z"}}
 # (low column, high column) -> label of the merged "[lo, hi]" column
 CI_PAIRS = [("ci_lo", "ci_hi", "95% CI"), ("alpha_ci_lo", "alpha_ci_hi", "α 95% CI"),
             ("rmsea_ci_lo", "rmsea_ci_hi", "RMSEA 90% CI"), ("std_ci_lo", "std_ci_hi", "95% CI (std.)"),
             ("cfa_std_ci_lo", "cfa_std_ci_hi", "95% CI (CFA)")]
-NOTES = {
-    "regressions": "b = unstandardised coefficient (GLMs: on the link scale; exp_b = odds or incidence-rate "
-                   "ratio); SE = heteroscedasticity-consistent (HC3) standard error for OLS unless the model's "
-                   "robust key says otherwise, model-based for GLMs; the t column holds z for GLMs; β = standardised "
-                   "coefficient; sr2 = squared semipartial correlation; p (BH) = Benjamini–Hochberg adjusted "
-                   "within the model's test family; CI = confidence interval.",
-    "regression_blocks": "Blocks entered in order on the same rows. OLS: ΔR² with its F test; logit, Poisson, "
-                         "negative binomial: likelihood-ratio χ² and change in McFadden's pseudo-R². "
-                         "f2 = ΔR² / (1 − R²).",
-    "mediation": "a: x → mediator; b: mediator → outcome given x; c: total effect; c_prime: direct effect; "
-                 "indirect = a·b with a percentile bootstrap CI.",
-    "cfa_fit": "Estimator as listed: ML on complete cases; MLR = ML with robust standard errors, "
-               "Yuan–Bentler scaled χ² and robust CFI/TLI/RMSEA; FIML = ML using every answered item. "
-               "CFI = comparative fit index; TLI = Tucker–Lewis index; "
-               "RMSEA = root mean square error of approximation (90% CI); SRMR = standardised root mean "
-               "square residual.",
-    "cfa_comparison": "Likelihood-ratio tests of nested models (MLR: Satorra–Bentler 2001 scaled difference); "
-                      "Δ = restricted − general.",
-    "efa_loadings": "Pattern loadings after rotation; loadings below the study's cut-off are blank. h2 = "
-                    "communality; u2 = uniqueness; complexity = Hofmann's index; msa = KMO per item.",
-    "invariance": "Multiple-group ML with mean structure; each step is compared with the previous one "
-                  "(Δ = this step − previous).",
-    "reliability": "α = Cronbach's alpha with Feldt 95% CI; M and SD of the item mean.",
-    "flow": "Stages are applied in order; each respondent is excluded at the first stage they fail.",
-}
 
 
 @dataclass
@@ -96,7 +49,24 @@ class TableModel:
 
 
 def table_model(df: pd.DataFrame, name: str, number: int | None = None, note: str | None = None) -> TableModel:
-    """Build the :class:`TableModel` of a result table."""
+    """Build the :class:`TableModel` of a result table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The result table as written to CSV (machine column names, full precision).
+    name : str
+        The table's name (``regressions``, ``cfa_fit``, ...): selects title, labels and note.
+    number : int, optional
+        The table number printed above the title (``Table 2``).
+    note : str, optional
+        A note replacing the table's default note (``""`` for none).
+
+    Returns
+    -------
+    TableModel
+        Title, column labels, formatted cells and note, ready for a writer.
+    """
     cols = list(df.columns)
     merged: dict[str, tuple[str, str, str]] = {}
     for lo, hi, label in CI_PAIRS:
@@ -110,23 +80,18 @@ def table_model(df: pd.DataFrame, name: str, number: int | None = None, note: st
             lo, hi, label = merged[c]
             out_cols.append(label)
             numeric.append(True)
-            getters.append(lambda r, lo=lo, hi=hi: _ci(r[lo], r[hi], lo))
+            getters.append(lambda r, lo=lo, hi=hi: ci_text(_py(r[lo]), _py(r[hi]), lo))
         else:
-            out_cols.append(TABLE_LABELS.get(name, {}).get(c, LABELS.get(c, c)))
+            out_cols.append(column_label(c, name))
             numeric.append(pd.api.types.is_numeric_dtype(df[c]))
             getters.append(lambda r, c=c: format_value(_py(r[c]), c))
     rows = [[g(r) for g in getters] for r in df.to_dict("records")]
-    return TableModel(name=name, title=TITLES.get(name, name.replace("_", " ").capitalize()), columns=out_cols,
-                      rows=rows, numeric=numeric, note=NOTES.get(name, "") if note is None else note, number=number)
+    return TableModel(name=name, title=title(name), columns=out_cols, rows=rows, numeric=numeric,
+                      note=NOTES.get(name, "") if note is None else note, number=number)
 
 
 def _py(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
-
-
-def _ci(lo: object, hi: object, column: str) -> str:
-    a, b = format_value(_py(lo), column), format_value(_py(hi), column)
-    return f"[{a}, {b}]" if a and b else ""
 
 
 def _heading(m: TableModel) -> str:
@@ -189,8 +154,6 @@ def write_docx(m: TableModel, path: str | Path) -> None:
     bottom), no vertical rules, note in italics-led paragraph below. The core properties'
     dates are fixed so identical tables give identical files.
     """
-    import datetime
-
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -227,9 +190,6 @@ def write_docx(m: TableModel, path: str | Path) -> None:
 
 def _save_stable_zip(doc, path: str | Path) -> None:
     """Save a python-docx document with fixed zip-entry times (byte-identical reruns)."""
-    import io
-    import zipfile
-
     buf = io.BytesIO()
     doc.save(buf)
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:

@@ -20,7 +20,7 @@ from attachstats.errors import ConfigError
 from attachstats.spec.instrument import instrument_of
 
 __all__ = ["BUILTIN_MODELS", "EFA_DEFAULTS", "INVARIANCE_DEFAULTS", "factor_structure", "settings",
-           "check_factor_config"]
+           "check_factor_config", "efa_cutoff"]
 
 BUILTIN_MODELS = ("one_factor", "two_factor", "two_factor_method")
 EFA_DEFAULTS = {"n_factors": "subscales", "extraction": "minres", "rotation": "oblimin",
@@ -102,3 +102,14 @@ def check_factor_config(study: Mapping[str, Any]) -> None:
     if not (n_f in ("subscales", "parallel") or (isinstance(n_f, int) and n_f >= 1)):
         raise ConfigError(f"{where}.efa.n_factors: expected a positive integer, 'subscales' or 'parallel', "
                           f"got {n_f!r}")
+
+
+def efa_cutoff(study: Mapping[str, Any]) -> float:
+    """The EFA loading cut-off below which formatted tables and figures blank a loading
+    (``factor_analysis.efa.cutoff``; the default without a factor analysis).
+
+    >>> efa_cutoff({"name": "s"})
+    0.3
+    """
+    return float(settings(study).get("efa", EFA_DEFAULTS)["cutoff"])
+

@@ -9,7 +9,8 @@ import pandas as pd
 
 from attachstats.data.csvio import read_csv, write_csv
 from attachstats.errors import ConfigError
-from attachstats.output.tables import APA_CORRELATION_NOTE, apa_correlations, to_markdown
+from attachstats.output.labels import APA_CORRELATION_NOTE
+from attachstats.output.tables import apa_correlations, to_markdown
 from attachstats.spec.instrument import score_columns
 from attachstats.spec.styles import style_spec
 from attachstats.stats.descriptives import correlation_table, describe

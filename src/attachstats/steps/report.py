@@ -24,7 +24,7 @@ from attachstats.output.figures.common import save_png
 from attachstats.output.provenance import collect_provenance, write_json
 from attachstats.output.report.html import render_report
 from attachstats.output.tables import display_table
-from attachstats.spec.factor import settings
+from attachstats.spec.factor import efa_cutoff, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import outcome_specs
 from attachstats.spec.styles import style_spec
@@ -43,8 +43,9 @@ def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mappi
     """
     names = list(dict.fromkeys(Path(p).stem for p in out))
     folder = Path(out[0]).parent
+    cutoff = efa_cutoff(study)
     for number, name in enumerate(names, start=1):
-        model = table_model(display_table(read_csv(tables[name]), name, study), name, number)
+        model = table_model(display_table(read_csv(tables[name]), name, cutoff=cutoff), name, number)
         (folder / f"{name}.md").write_text(markdown(model), encoding="utf-8")
         (folder / f"{name}.tex").write_text(latex(model), encoding="utf-8")
         write_docx(model, folder / f"{name}.docx")
@@ -112,8 +113,7 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
         "partial_regression": model_figures.partial_regression_plot(
             study_partial_regression(scores, study), tables["regressions"], partial_regression_term(study) or ""),
         "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
-        "efa_loadings": factor_figures.loading_heatmap(tables["efa_loadings"],
-                                                       float(s["efa"]["cutoff"]) if s else 0.3),
+        "efa_loadings": factor_figures.loading_heatmap(tables["efa_loadings"], efa_cutoff(study)),
         "path_diagram": factor_figures.path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"],
                                                     s.get("path_model", "") if s else ""),
         "item_distributions": data_figures.item_distributions(keyed_items(clean, key, item_inst), item_inst.min,
@@ -152,16 +152,19 @@ def provenance(inputs: Mapping[str, str], out: str | Path, study: Mapping[str, A
     write_json(collect_provenance(study, inputs, seed=seed), out)
 
 
-def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: str | Path,
+def report(inputs: Mapping[str, Any], figure_names: Sequence[str], captions: Mapping[str, str], out: str | Path,
            study: Mapping[str, Any]) -> None:
     """Rule ``report``: the self-contained HTML report (figures embedded) of one study.
 
     ``inputs`` holds the result tables by name (CSV files), ``figures`` (the PNG files, in the
     order of ``figure_names``), ``provenance`` (the JSON record) and ``formatted`` (only
-    ordered before the report, not read).
+    ordered before the report, not read). ``captions`` maps figure names to their caption
+    (reStructuredText, the text of ``workflow/report/<name>.rst``: one source for this report
+    and Snakemake's).
     """
     tables = {name: read_csv(p) for name, p in inputs.items() if name not in ("formatted", "figures", "provenance")}
     with open(inputs["provenance"], encoding="utf-8") as fh:
         record = json.load(fh)
-    html = render_report(study, tables, dict(zip(figure_names, inputs["figures"])), record)
+    html = render_report(study, tables, dict(zip(figure_names, inputs["figures"])), record, captions,
+                         efa_cutoff=efa_cutoff(study))
     Path(out).write_text(html, encoding="utf-8")

@@ -9,7 +9,8 @@ from typing import Mapping
 
 import pandas as pd
 
-from attachstats.output.tables import format_value
+from attachstats.output.labels import model_label
+from attachstats.output.numbers import format_value, p_text
 
 ORDINAL_NOTE = ("Items are analysed as continuous (normal-theory ML, or MLR when the study asks for "
                 "robust statistics); a DWLS/WLSMV estimator on polychoric correlations for ordinal "
@@ -23,17 +24,6 @@ def _f(v: object, col: str) -> str:
     return format_value(float(v), col) if pd.notna(v) else "NA"
 
 
-def _p(v: object) -> str:
-    if pd.isna(v):
-        return "p undefined"
-    s = format_value(float(v), "p")
-    return f"p {s}" if s.startswith("<") else f"p = {s}"
-
-
-def _label(model: str) -> str:
-    return model.replace("_", "-")
-
-
 def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """Sentences ``cfa_estimator``, ``comparison``, ``efa``, ``invariance``, ``cross_validation``."""
     text = {"ordinal": ORDINAL_NOTE}
@@ -45,9 +35,9 @@ def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         bits = []
         for r in comp.itertuples():
             kind = "scaled Δχ²" if r.estimator == "MLR" else "Δχ²"
-            test = (f"{kind}({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {_p(r.p)}" if pd.notna(r.chi2_diff)
+            test = (f"{kind}({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p)}" if pd.notna(r.chi2_diff)
                     else f"{kind}({int(r.df_diff)}) undefined (negative scaling correction c_d)")
-            bits.append(f"{_label(r.restricted)} vs {_label(r.general)}: {test}, "
+            bits.append(f"{model_label(r.restricted)} vs {model_label(r.general)}: {test}, "
                         f"ΔCFI = {_f(r.delta_cfi, 'delta_cfi')}, ΔAIC = {_f(r.delta_aic, 'aic')}, "
                         f"ΔBIC = {_f(r.delta_bic, 'bic')}")
         text["comparison"] = ("Nested models (Δ = restricted − general; a negative ΔCFI and a positive ΔAIC "
@@ -60,7 +50,7 @@ def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         phi = tables.get("efa_factor_correlations", pd.DataFrame())
         cors = ", ".join(f"r({r.factor1}, {r.factor2}) = {_f(r.r, 'std')}" for r in phi.itertuples())
         text["efa"] = (f"Sampling adequacy KMO = {_f(d['kmo'], 'kmo')}; Bartlett's test χ²({int(d['bartlett_df'])}) = "
-                       f"{_f(d['bartlett_chi2'], 'chi2')}, {_p(d['bartlett_p'])} (n = {int(d['n']):,} complete "
+                       f"{_f(d['bartlett_chi2'], 'chi2')}, {p_text(d['bartlett_p'])} (n = {int(d['n']):,} complete "
                        f"cases). Parallel analysis ({int(d['parallel_iterations'])} simulated data sets, "
                        f"{float(d['parallel_quantile']) * 100:.0f}th percentile, seed {int(d['seed'])}) suggests "
                        f"{int(d['parallel_factors'])} factor(s). The EFA extracted {int(d['n_factors'])} "
@@ -77,7 +67,7 @@ def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         bits = [f"{inv['step'].iloc[0]}: χ²({int(inv['df'].iloc[0])}) = {_f(inv['chi2'].iloc[0], 'chi2')}, "
                 f"CFI = {_f(inv['cfi'].iloc[0], 'cfi')}, RMSEA = {_f(inv['rmsea'].iloc[0], 'rmsea')}"]
         for r in inv.iloc[1:].itertuples():
-            bits.append(f"{r.step}: Δχ²({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {_p(r.p_diff)}, "
+            bits.append(f"{r.step}: Δχ²({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p_diff)}, "
                         f"ΔCFI = {_f(r.delta_cfi, 'delta_cfi')}, ΔRMSEA = {_f(r.delta_rmsea, 'delta_rmsea')}")
         note = inv["note"].iloc[0]
         text["invariance"] = (f"Invariance across {inv['group'].iloc[0]} ({inv['groups'].iloc[0]}; ML with mean "
@@ -90,7 +80,7 @@ def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         r = cv.iloc[0]
         cong = ", ".join(f"{x.factor} {_f(x.congruence, 'congruence')}" for x in cv.itertuples())
         text["cross_validation"] = (f"Random split (seed {int(r['seed'])}): EFA on {int(r['n_efa']):,} respondents, "
-                                    f"CFA ({_label(r['cfa_model'])}, {r['estimator']}) on the other "
+                                    f"CFA ({model_label(r['cfa_model'])}, {r['estimator']}) on the other "
                                     f"{int(r['n_cfa']):,}: χ²({int(r['df'])}) = {_f(r['chi2'], 'chi2')}, "
                                     f"CFI = {_f(r['cfi'], 'cfi')}, RMSEA = {_f(r['rmsea'], 'rmsea')}, "
                                     f"SRMR = {_f(r['srmr'], 'srmr')}; Tucker congruence of the EFA and CFA "

@@ -14,46 +14,21 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from attachstats.output.report.factor_text import factor_results_text
+from attachstats.output.labels import APA_CORRELATION_NOTE, model_label
+from attachstats.output.numbers import format_value, p_text
 from attachstats.output.provenance import KEY_PACKAGES
-from attachstats.output.tables import APA_CORRELATION_NOTE, apa_correlations, format_value, to_html
-from attachstats.output.tables import display_table, format_value, to_html
-
-CAPTIONS = {
-    "flow": "Participant flow from raw responses to the analysed sample.",
-    "score_distributions": "Distributions of the scale scores.",
-    "item_distributions": "Share of each response category per item of the attachment instrument (keyed).",
-    "correlation_heatmap": "Pairwise Pearson correlations of the scale scores and numeric covariates.",
-    "dimensions": ("Attachment dimensions, one point per respondent, coloured by attachment category; dashed "
-                   "lines at the cut values of the classification rule (the scale midpoint by default)."),
-    "cfa_loadings": "Standardised CFA loadings with 95% confidence intervals.",
-    "coefficients": "Standardised regression coefficients (OLS models) and odds / incidence-rate ratios (logit, "
-                    "Poisson, negative-binomial models, log scale) with 95% confidence intervals.",
-    "interaction": "Probed interactions: simple slopes at the moderator's mean and ±1 SD (left) and the slope "
-                   "across the moderator with its 95% band and the Johnson–Neyman region of significance (right).",
-    "mediation": "Mediation path diagram: a, b, the direct effect c′ (total effect c) and the indirect effect a·b "
-                 "with its percentile-bootstrap 95% CI.",
-    "partial_regression": "Partial-regression (added-variable) plots of the focal predictor in each OLS outcome model.",
-    "coefficients": "Standardised regression coefficients with 95% confidence intervals (HC3).",
-    "scree": "Parallel analysis: eigenvalues of the reduced correlation matrix against those of simulated "
-             "normal data (mean and percentile).",
-    "efa_loadings": "Rotated EFA loadings; values below the cut-off are not printed.",
-    "path_diagram": "Path diagram of the CFA model with standardised loadings and latent correlations "
-                    "(residual variances not drawn).",
-}
+from attachstats.output.report.captions import caption_text
+from attachstats.output.report.factor_text import factor_results_text
+from attachstats.output.tables import apa_correlations, display_table, to_html
+from attachstats.spec.factor import EFA_DEFAULTS
 
 
-def embed_png(path: str | Path, name: str) -> str:
-    """An ``<figure>`` with the PNG embedded as a base64 data URI."""
+def embed_png(path: str | Path, name: str, caption: str) -> str:
+    """A ``<figure>`` with the PNG embedded as a base64 data URI and ``caption`` (plain text) below."""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    cap = html.escape(CAPTIONS.get(name, name))
+    cap = html.escape(caption)
     return (f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
             f"<figcaption>Figure: {cap}</figcaption></figure>")
-
-
-def _p(v: float) -> str:
-    s = format_value(float(v), "p")
-    return f"p {s}" if s.startswith("<") else f"p = {s}"
 
 
 def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
@@ -68,7 +43,7 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     if len(fit):
         bits = []
         for r in fit.itertuples():
-            bits.append(f"{r.model.replace('_', '-')}: χ²({int(r.df)}) = {r.chi2:,.2f}, {_p(r.p)}, "
+            bits.append(f"{model_label(r.model)}: χ²({int(r.df)}) = {r.chi2:,.2f}, {p_text(r.p)}, "
                         f"CFI = {format_value(r.cfi, 'cfi')}, TLI = {format_value(r.tli, 'tli')}, "
                         f"RMSEA = {format_value(r.rmsea, 'rmsea')} [{format_value(r.rmsea_ci_lo, 'rmsea')}, "
                         f"{format_value(r.rmsea_ci_hi, 'rmsea')}], SRMR = {format_value(r.srmr, 'srmr')}")
@@ -81,14 +56,14 @@ def results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         for r in reg[reg["term"] != "(Intercept)"].itertuples():
             family = getattr(r, "family", "ols")
             adj = getattr(r, "p_adj", float("nan"))
-            adj_text = f", BH-adjusted {_p(adj)}" if pd.notna(adj) else ""
+            adj_text = f", BH-adjusted {p_text(adj)}" if pd.notna(adj) else ""
             if family == "ols":
                 bits.append(f"{r.outcome} on {r.term}: b = {r.b:.3f}, 95% CI [{r.ci_lo:.3f}, {r.ci_hi:.3f}], "
-                            f"β = {format_value(r.beta, 'std')}, {_p(r.p)}{adj_text}")
+                            f"β = {format_value(r.beta, 'std')}, {p_text(r.p)}{adj_text}")
             else:
                 ratio = "OR" if family == "logit" else "IRR"
                 bits.append(f"{r.outcome} ({r.model}, {family}) on {r.term}: {ratio} = {r.exp_b:.3f}, 95% CI "
-                            f"[{r.exp_ci_lo:.3f}, {r.exp_ci_hi:.3f}], {_p(r.p)}{adj_text}")
+                            f"[{r.exp_ci_lo:.3f}, {r.exp_ci_hi:.3f}], {p_text(r.p)}{adj_text}")
         text["models"] = ("Coefficients (OLS: HC3 robust standard errors unless the study file says otherwise; "
                           "GLMs: model-based standard errors, Wald intervals): " + "; ".join(bits) + ".")
     else:
@@ -122,7 +97,7 @@ def _model_texts(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         for model, g in slopes.groupby("model", sort=False):
             focal, moderator = g["focal"].iloc[0], g["moderator"].iloc[0]
             parts = [f"at {moderator} {r.at} ({r.moderator_value:.2f}) b = {r.slope:.3f} [{r.ci_lo:.3f}, "
-                     f"{r.ci_hi:.3f}], {_p(r.p)}" for r in g.itertuples()]
+                     f"{r.ci_hi:.3f}], {p_text(r.p)}" for r in g.itertuples()]
             j = jn[jn["model"] == model]
             region = ""
             if len(j):
@@ -157,9 +132,9 @@ def _model_texts(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         for r in sem_fit.itertuples():
             reg = sem_par[(sem_par["model"] == r.model) & (sem_par["op"] == "~")]
             paths = ", ".join(f"{p.lhs} on {p.rhs}: b = {p.est:.3f} (standardised {format_value(float(p.std), 'std')}), "
-                              f"{_p(p.p)}" for p in reg.itertuples())
+                              f"{p_text(p.p)}" for p in reg.itertuples())
             bits.append(f"{r.model} (ML, n = {int(r.n):,} complete cases, listwise as lavaan's default): "
-                        f"χ²({int(r.df)}) = {r.chi2:,.2f}, {_p(r.p)}, CFI = {format_value(float(r.cfi), 'cfi')}, "
+                        f"χ²({int(r.df)}) = {r.chi2:,.2f}, {p_text(r.p)}, CFI = {format_value(float(r.cfi), 'cfi')}, "
                         f"RMSEA = {format_value(float(r.rmsea), 'rmsea')}, SRMR = {format_value(float(r.srmr), 'srmr')}; "
                         f"{paths}")
         text["sem"] = "; ".join(bits) + "."
@@ -189,8 +164,34 @@ def _apa_html(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
 
 
 def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
-                  figures: Mapping[str, str | Path], provenance: Mapping[str, Any]) -> str:
-    """Render the HTML report of one study."""
+                  figures: Mapping[str, str | Path], provenance: Mapping[str, Any],
+                  captions: Mapping[str, str], *, efa_cutoff: float = EFA_DEFAULTS["cutoff"]) -> str:
+    """Render the HTML report of one study.
+
+    Parameters
+    ----------
+    study : Mapping
+        The study (only ``name``, ``title`` and ``study_file`` are printed).
+    tables : Mapping[str, pandas.DataFrame]
+        Result table name -> the table as read from its CSV.
+    figures : Mapping[str, str | Path]
+        Figure name -> PNG file (embedded as a data URI).
+    provenance : Mapping
+        The study's ``provenance.json``.
+    captions : Mapping[str, str]
+        Figure name -> caption as reStructuredText: the text of the workflow's caption file
+        ``workflow/report/<name>.rst`` (the one source of captions, shared with
+        ``snakemake --report``); inline markup is removed (:func:`caption_text`). A figure
+        without a caption is captioned with its name.
+    efa_cutoff : float, default 0.3
+        EFA loadings below this are blank in the EFA loadings table
+        (``spec.factor.settings(study)["efa"]["cutoff"]``).
+
+    Returns
+    -------
+    str
+        The self-contained HTML document.
+    """
     import jinja2
 
     template = (resources.files("attachstats.output.report") / "templates" / "report.html").read_text(encoding="utf-8")
@@ -199,9 +200,9 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     return env.from_string(template).render(
         study={k: (html.escape(str(v)) if isinstance(v, str) else v) for k, v in study.items()
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
-        tables={name: to_html(display_table(df, name, study), name) for name, df in tables.items()}
+        tables={name: to_html(display_table(df, name, cutoff=efa_cutoff), name) for name, df in tables.items()}
         | _apa_html(tables),
-        figures={name: embed_png(p, name) for name, p in figures.items()},
+        figures={name: embed_png(p, name, caption_text(captions.get(name, name))) for name, p in figures.items()},
         text=esc,
         provenance=provenance,
         key_packages=[(k, provenance["packages"][k]) for k in KEY_PACKAGES if k in provenance["packages"]],
