@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.stats.latent import cfa
+from attachstats.stats.latent import cfa, engine
+from attachstats.stats.latent.syntax import parse_syntax
 from attachstats.stats.latent.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, CFAResult,
                              build_model_syntax, fit_cfa, fit_table)
 from attachstats.errors import ModelError
@@ -313,19 +314,19 @@ def test_std_lv_parametrisation_gives_the_same_solution() -> None:
 
 def test_analytic_gradient_and_information() -> None:
     """Gradient of F against finite differences; SEs are from the expected information."""
-    spec = cfa._parse(SYNTAX[("sim", "two_factor_rescov")], "m")
-    model = cfa._Model(spec)
+    spec = parse_syntax(SYNTAX[("sim", "two_factor_rescov")], "m")
+    model = engine.CFAModel(spec)
     x = _data("sim")[spec.observed].dropna().to_numpy(float)
     xc = x - x.mean(axis=0)
     s = xc.T @ xc / len(x)
-    fun, grad, hess = cfa._discrepancy(model, s, np.linalg.slogdet(s)[1])
-    theta = cfa._start(model, s) * 1.1
+    fun, grad, hess = engine.discrepancy(model, s, np.linalg.slogdet(s)[1])
+    theta = engine.start_values(model, s) * 1.1
     h = 1e-6
     num = np.array([(fun(theta + h * e) - fun(theta - h * e)) / (2 * h) for e in np.eye(model.npar)])
     np.testing.assert_allclose(grad(theta), num, rtol=1e-5, atol=1e-8)
     # at S = Σ(θ) the expected information equals the Hessian of F / 2
     sig = model.sigma(theta)
-    fun2, grad2, hess2 = cfa._discrepancy(model, sig, np.linalg.slogdet(sig)[1])
+    fun2, grad2, hess2 = engine.discrepancy(model, sig, np.linalg.slogdet(sig)[1])
     num_h = np.array([(grad2(theta + h * e) - grad2(theta - h * e)) / (2 * h) for e in np.eye(model.npar)])
     np.testing.assert_allclose(hess2(theta), num_h, rtol=1e-5, atol=1e-7)
 

@@ -25,6 +25,7 @@ from typing import Sequence
 import pandas as pd
 
 from attachstats.errors import ModelError
+from attachstats.stats.latent.fit_indices import chi2_pvalue
 
 __all__ = ["COMPARISON_COLUMNS", "compare_models"]
 
@@ -40,7 +41,8 @@ def compare_models(fits: Sequence[dict], pairs: Sequence[tuple[str, str]]) -> pd
     Parameters
     ----------
     fits : sequence of dict
-        Fit dictionaries (``CFAResult.fit``, keys of :data:`attachstats.stats.latent.cfa.FIT_COLUMNS`).
+        Fit dictionaries (``CFAResult.fit``, keys of
+        :data:`attachstats.stats.latent.fit_indices.FIT_COLUMNS`).
     pairs : sequence of (restricted, general)
         Model names; the restricted model must have more degrees of freedom.
 
@@ -61,11 +63,9 @@ def compare_models(fits: Sequence[dict], pairs: Sequence[tuple[str, str]]) -> pd
     ...          scaling_factor=float("nan"), aic=1030.0, bic=1060.0, cfi=.9, tli=.88,
     ...          rmsea=.1, srmr=.06)
     >>> b = dict(a, model="b", chi2=12.0, df=9, chi2_ml=12.0, aic=1014.0, bic=1046.0, cfi=.99)
-    >>> round(compare_models([a, b], [("a", "b")]).loc[0, "chi2_diff"], 6)
+    >>> float(round(compare_models([a, b], [("a", "b")]).loc[0, "chi2_diff"], 6))
     18.0
     """
-    from scipy.stats import chi2 as chi2_dist
-
     by_name = {f["model"]: f for f in fits}
     rows = []
     for restricted, general in pairs:
@@ -90,7 +90,7 @@ def compare_models(fits: Sequence[dict], pairs: Sequence[tuple[str, str]]) -> pd
             dx = r["chi2_ml"] - g["chi2_ml"]
         rows.append({"restricted": restricted, "general": general, "estimator": r["estimator"],
                      "n": r["n"], "chi2_diff": dx, "df_diff": ddf,
-                     "p": float(chi2_dist.sf(max(dx, 0.0), ddf)) if math.isfinite(dx) else math.nan,
+                     "p": chi2_pvalue(max(dx, 0.0), ddf) if math.isfinite(dx) else math.nan,
                      "scaling_diff": cd,
                      **{f"delta_{k}": r[k] - g[k] for k in ("aic", "bic", "cfi", "tli", "rmsea", "srmr")}})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

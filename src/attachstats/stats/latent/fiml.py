@@ -5,7 +5,7 @@ the items they answered (lavaan's ``missing = "ml"``, estimator ML); rows with e
 missing are left out, as lavaan does. Checked against lavaan 0.6-14 by
 ``tests/unit/test_fiml.py``.
 
-Model: the covariance structure of :mod:`attachstats.stats.latent.cfa` plus a free intercept per item
+Model: the covariance structure of :class:`attachstats.stats.latent.engine.CFAModel` plus a free intercept per item
 (the mean structure is saturated; latent means are 0), so μ = ν and Σ = ΛΨΛ' + Θ.
 
 Computation
@@ -21,11 +21,12 @@ arrays), so the cost does not grow with Python loops over patterns.
 - **Saturated model (h1)**: means and covariances by the EM algorithm (pattern-level
   expected sufficient statistics) to a relative change of 1e-12; its log-likelihood is
   lavaan's ``unrestricted.logl``.
-- **Model (h0)**: starts from the complete-data ML fit to the EM moments; quasi-Newton steps
-  on −2 logL / N with the complete-data expected information as metric (backtracking line
-  search) until the gradient norm is below 1e-5, then Newton steps with the exact Hessian
-  (central differences of the analytic gradient) until the predicted decrease is below the
-  precision of the objective.
+- **Model (h0)**: starts from the complete-data ML fit to the EM moments
+  (:func:`attachstats.stats.latent.engine.minimise`); then the engine's optimiser
+  (:func:`~attachstats.stats.latent.engine.fisher_scoring`) on −2 logL / N, with the
+  complete-data expected information as metric until the gradient norm is below 1e-5,
+  then with the exact Hessian (central differences of the analytic gradient) until the
+  predicted decrease is below the precision of the objective.
 - **Standard errors**: observed information (that Hessian of −logL/N), lavaan's default for
   ``missing = "ml"``.
 - **Fit**: χ² = 2 (logL_h1 − logL_h0); df = p(p+1)/2 − (number of covariance parameters);
@@ -43,13 +44,19 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
-import pandas as pd
 
 from attachstats.errors import ModelError
+from attachstats.stats.latent.engine import (Z_95, CFAModel, Tolerances, check_degrees_of_freedom,
+                                             check_sample_cov, checked_information, covariance_hessian,
+                                             fisher_scoring, minimise, numeric_hessian)
+from attachstats.stats.latent.fit_indices import fit_indices
+from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
+from attachstats.stats.latent.syntax import ParameterTable
 
-__all__ = ["Patterns", "missing_patterns", "em_moments", "loglik", "fit_cfa_fiml"]
+__all__ = ["Patterns", "missing_patterns", "em_moments", "loglik", "FIMLFit", "fit_fiml"]
 
 _LOG2PI = math.log(2 * math.pi)
 
@@ -215,12 +222,78 @@ def em_moments(pat: Patterns, tol: float = 1e-12, max_iter: int = 10000) -> tupl
     return mu, sigma, max_iter
 
 
-def fit_cfa_fiml(data: pd.DataFrame, spec, syntax: str, name: str):
-    """FIML fit of a parsed CFA model (called by :func:`attachstats.stats.latent.cfa.fit_cfa`)."""
-    from attachstats.stats.latent import cfa
-    from attachstats.stats.latent.mlr import numeric_hessian
+#: Stopping rules of the h0 optimisation: no gradient rule, predicted decrease below 1e-15
+#: relative (the precision of −2 logL / N), line search down to 1e-10, 200 iterations.
+FIML_TOLERANCES = Tolerances(gradient=0.0, decrement=1e-15, relative=True, progress=None,
+                             min_step=1e-10, max_iter=200)
 
-    x = cfa._numeric_matrix(data, spec.observed, name)
+
+@dataclass
+class FIMLFit:
+    """A FIML estimate (computation only; :func:`attachstats.stats.latent.cfa.fit_cfa` tabulates it).
+
+    Attributes
+    ----------
+    model : CFAModel
+        The covariance structure.
+    n : int
+        Rows used (at least one answered item).
+    theta : ndarray
+        Covariance-structure estimates (θ of ``model``).
+    intercepts : ndarray
+        Item intercepts ν (= model-implied means).
+    vcov : ndarray
+        Covariance matrix of (θ, ν) from the observed information.
+    fit : dict
+        Keys :data:`attachstats.stats.latent.fit_indices.FIT_COLUMNS` (estimator ``"FIML"``)
+        plus ``n_patterns`` and ``n_empty_rows``.
+    sample_cov, implied_cov : ndarray
+        The EM (saturated-model) covariance matrix and Σ(θ̂).
+    intercept_rows : list of dict
+        Parameter-table rows (without ``model``) of the item intercepts and the fixed latent
+        means (``op`` ``"~1"``), with standardised values (lavaan ``std.all``).
+    """
+
+    model: CFAModel
+    n: int
+    theta: np.ndarray
+    intercepts: np.ndarray
+    vcov: np.ndarray
+    fit: dict
+    sample_cov: np.ndarray
+    implied_cov: np.ndarray
+    intercept_rows: list[dict]
+
+
+def fit_fiml(x: np.ndarray, spec: ParameterTable, name: str) -> FIMLFit:
+    """FIML fit of a parsed CFA model with a saturated mean structure (lavaan ``missing = "ml"``).
+
+    Parameters
+    ----------
+    x : ndarray
+        The model's items (columns in the order of ``spec.observed``), NaN = missing; rows
+        without any answer are left out.
+    spec : ParameterTable
+        From :func:`attachstats.stats.latent.syntax.parse_syntax`.
+    name : str
+        Model name for messages and the fit dictionary.
+
+    Returns
+    -------
+    FIMLFit
+
+    Raises
+    ------
+    ModelError
+        Fewer than two usable rows, an item with fewer than two answers, a singular EM
+        covariance matrix, more parameters than moments, a model that is not identified or
+        an optimisation that does not converge.
+
+    Examples
+    --------
+    R: ``lavaan::cfa(syntax, data, missing = "ml")``; here through
+    ``fit_cfa(data, syntax, name, missing="fiml")``.
+    """
     pat = missing_patterns(x)
     n, p = pat.n, pat.p
     if n < 2:
@@ -230,16 +303,13 @@ def fit_cfa_fiml(data: pd.DataFrame, spec, syntax: str, name: str):
         bad = [c for c, k in zip(spec.observed, answered.sum(axis=0)) if k < 2]
         raise ModelError(f"model {name!r}: fewer than two answers to {', '.join(bad)}")
     mu_h1, sig_h1, _ = em_moments(pat)
-    cfa._check_sample_cov(sig_h1, spec.observed, n, name)
+    check_sample_cov(sig_h1, spec.observed, n, name)
     ll_h1 = loglik(pat, mu_h1, sig_h1)
 
-    model = cfa._Model(spec)
+    model = CFAModel(spec)
     q = model.npar
-    df = p * (p + 1) // 2 - q
-    if df < 0:
-        raise ModelError(f"model {name!r} is not identified: {q} free parameters but "
-                         f"only {p * (p + 1) // 2} variances and covariances (df = {df})")
-    theta0, failure = cfa._minimise(model, sig_h1, np.linalg.slogdet(sig_h1)[1], name)
+    df = check_degrees_of_freedom(p, q, name)
+    theta0, failure = minimise(model, sig_h1, np.linalg.slogdet(sig_h1)[1], name)
     if failure is not None:
         raise ModelError(f"model {name!r}: ML estimation (start of FIML) did not converge: {failure}")
 
@@ -259,10 +329,10 @@ def fit_cfa_fiml(data: pd.DataFrame, spec, syntax: str, name: str):
         return -2 * np.concatenate([g_th, g_mu]) / n
 
     par = np.concatenate([theta0, mu_h1])
-    par, hess, failure = _quasi_newton(model, fun, grad, par, q, lambda x: numeric_hessian(grad, x))
+    par, hess, failure = _optimise(model, fun, grad, par)
     th, nu = split(par)
     sig = model.sigma(th)
-    info = cfa._checked_information(lambda: hess / 2, failure, name)
+    info = checked_information(lambda: hess / 2, failure, name)
     vcov = np.linalg.inv(info) / n
 
     ll = -n * fun(par) / 2
@@ -277,86 +347,63 @@ def fit_cfa_fiml(data: pd.DataFrame, spec, syntax: str, name: str):
     r_cov = ((sig_h1 - sig) / np.outer(sd, sd))[np.tril_indices(p)]
     r_mean = (mu_h1 - nu) / sd
     srmr = math.sqrt((np.sum(r_cov ** 2) + np.sum(r_mean ** 2)) / (len(r_cov) + p))
-    fit = cfa.fit_indices(name, "FIML", n, x2, df, x2b, p * (p - 1) // 2, srmr, ll, q + p)
+    fit = fit_indices(name, "FIML", n, x2, df, x2b, p * (p - 1) // 2, srmr, ll, q + p)
+    fit["n_patterns"] = pat.n_patterns
+    fit["n_empty_rows"] = pat.n_empty
 
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     std, std_se = _standardised_intercepts(model, par, vcov)
-    extra = [{"lhs": v, "op": "~1", "rhs": "", "free": True, "est": float(nu[i]),
-              "se": float(se[q + i]), "std": float(std[i]), "std_se": float(std_se[i]),
-              "std_ci_lo": float(std[i] - cfa.Z_95 * std_se[i]),
-              "std_ci_hi": float(std[i] + cfa.Z_95 * std_se[i])} for i, v in enumerate(spec.observed)]
-    extra += [{"lhs": f, "op": "~1", "rhs": "", "free": False, "est": 0.0, "se": math.nan,
-               "std": 0.0, "std_se": math.nan, "std_ci_lo": math.nan, "std_ci_hi": math.nan}
-              for f in spec.latent]
-    params = cfa._parameter_table(model, th, vcov, name, extra)
-    cfa._warn_heywood(params, name)
-    res = cfa._result(name, n, fit, params, spec, syntax, sig_h1, sig)
-    res.fit["n_patterns"] = pat.n_patterns
-    res.fit["n_empty_rows"] = pat.n_empty
-    return res
+    rows = [{"lhs": v, "op": "~1", "rhs": "", "free": True, "est": float(nu[i]),
+             "se": float(se[q + i]), "std": float(std[i]), "std_se": float(std_se[i]),
+             "std_ci_lo": float(std[i] - Z_95 * std_se[i]),
+             "std_ci_hi": float(std[i] + Z_95 * std_se[i])} for i, v in enumerate(spec.observed)]
+    rows += [{"lhs": f, "op": "~1", "rhs": "", "free": False, "est": 0.0, "se": math.nan,
+              "std": 0.0, "std_se": math.nan, "std_ci_lo": math.nan, "std_ci_hi": math.nan}
+             for f in spec.latent]
+    return FIMLFit(model=model, n=n, theta=th, intercepts=nu, vcov=vcov, fit=fit, sample_cov=sig_h1,
+                   implied_cov=sig, intercept_rows=rows)
 
 
-def _standardised_intercepts(model, par: np.ndarray, vcov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _standardised_intercepts(model: CFAModel, par: np.ndarray, vcov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """lavaan ``std.all`` of the intercepts, ν/σ̂ᵢ, with delta-method SEs (complex step)."""
     q = model.npar
 
     def std(x: np.ndarray) -> np.ndarray:
         return x[q:] / np.sqrt(np.diag(model.sigma(x[:q])))
 
-    jac = np.empty((model.p, len(par)))
-    for k in range(len(par)):
-        x = par.astype(complex)
-        x[k] += 1e-30j
-        jac[:, k] = std(x).imag / 1e-30
-    return std(par), np.sqrt(np.einsum("ik,kl,il->i", jac, vcov, jac))
+    jac = complex_step_jacobian(std, par)
+    return std(par), delta_method_se(jac, vcov, zero_below=0.0)
 
 
-def _quasi_newton(model, fun, grad, par: np.ndarray, q: int,
-                  hessian) -> tuple[np.ndarray, np.ndarray, str | None]:
+def _optimise(model: CFAModel, fun: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndarray],
+              par: np.ndarray) -> tuple[np.ndarray, np.ndarray, str | None]:
     """Minimise ``fun``; returns the estimate, the Hessian of ``fun`` there, and a failure note.
 
-    First steps −H⁻¹g with H the complete-data expected information at Σ(θ) (cheap; linear
+    The engine's :func:`~attachstats.stats.latent.engine.fisher_scoring` with a switching
+    metric: first H = the complete-data expected information at Σ(θ) (cheap; linear
     convergence at the rate of the fraction of missing information) until the gradient
-    norm is below 1e-5, then Newton steps with the Hessian from ``hessian`` (central
-    differences of the analytic gradient), which is also returned for the standard errors.
+    norm is below 1e-5, then the exact Hessian (central differences of the analytic
+    gradient, :func:`~attachstats.stats.latent.engine.numeric_hessian`), which is also
+    returned for the standard errors.
     """
-    f = fun(par)
-    h_exact = None
-    for _ in range(200):
-        g = grad(par)
-        gnorm = float(np.linalg.norm(g))
-        if h_exact is None and gnorm < 1e-5:
-            h_exact = hessian(par)
-        if h_exact is not None:
-            h = h_exact
-        else:
-            th = par[:q]
-            inv = np.linalg.inv(model.sigma(th))
-            a = np.matmul(inv, model.dsigma(th))
-            h = np.zeros((len(par), len(par)))
-            h[:q, :q] = a.reshape(q, -1) @ a.transpose(0, 2, 1).reshape(q, -1).T
-            h[q:, q:] = 2 * inv
-        try:
-            step = -np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            step = -g
-        slope = float(g @ step)
-        if slope >= 0:
-            step, slope = -g, -gnorm ** 2
-        if -slope < 1e-15 * max(1.0, abs(f)):        # decrease below the precision of f
-            break
-        t = 1.0
-        while t > 1e-10:
-            f_new = fun(par + t * step)
-            if np.isfinite(f_new) and f_new <= f + 1e-4 * t * slope:
-                break
-            t /= 2
-        else:
-            break
-        par, f = par + t * step, f_new
+    q = model.npar
+    exact: list[np.ndarray] = []                  # the exact Hessian, once computed
+
+    def metric(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        if not exact and float(np.linalg.norm(g)) < 1e-5:
+            exact.append(numeric_hessian(grad, x))
+        if exact:
+            return exact[0]
+        th = x[:q]
+        inv = np.linalg.inv(model.sigma(th))
+        h = np.zeros((len(x), len(x)))
+        h[:q, :q] = covariance_hessian(model, th, inv)
+        h[q:, q:] = 2 * inv
+        return h
+
+    par = fisher_scoring(fun, grad, metric, par, FIML_TOLERANCES).x
     gnorm = float(np.linalg.norm(grad(par)))
-    if h_exact is None:
-        h_exact = hessian(par)
+    h_exact = exact[0] if exact else numeric_hessian(grad, par)
     if gnorm > 1e-6:
         return par, h_exact, f"gradient norm {gnorm:.2g} at the end of the FIML optimisation"
     return par, h_exact, None

@@ -1,6 +1,6 @@
 """Measurement invariance: multiple-group CFA by ML with equality constraints across groups.
 
-A CFA model (lavaan syntax, as :mod:`attachstats.stats.latent.cfa`) is fitted in every group at once,
+A CFA model (lavaan syntax, parsed by :mod:`attachstats.stats.latent.syntax`) is fitted in every group at once,
 with a mean structure, and with parameters of the chosen kinds held equal across groups —
 lavaan's ``cfa(..., group = , group.equal = )``, whose conventions are followed and checked
 by ``tests/unit/test_invariance.py`` (fixtures from lavaan 0.6-14 and semTools 0.5-6):
@@ -14,8 +14,10 @@ by ``tests/unit/test_invariance.py`` (fixtures from lavaan 0.6-14 and semTools 0
 
 Estimation minimises F = Σ_g (N_g/N) F_g with the ML discrepancy of each group including its
 mean part, F_g = log|Σ_g| + tr(S_g Σ_g⁻¹) − log|S_g| − p + (m_g − μ_g)' Σ_g⁻¹ (m_g − μ_g)
-(S_g with divisor N_g), by Fisher scoring with backtracking, to a gradient norm of 1e-10
-or a decrease below the precision of F.
+(S_g with divisor N_g), by the engine's Fisher scoring with backtracking
+(:func:`attachstats.stats.latent.engine.fisher_scoring`), to a gradient norm of 1e-10 or a
+decrease below the precision of F; starting values are each group's single-group ML fit
+(:func:`attachstats.stats.latent.engine.minimise`).
 Standard errors: expected information Σ_g (N_g/N) I_g, as lavaan.
 
 Fit: χ² = N·F (= Σ N_g F_g), df = G·(p(p+1)/2 + p) − npar; baseline = independence model
@@ -35,13 +37,18 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from attachstats.stats.threads import small_matrix_work
 from attachstats.errors import ModelError
+from attachstats.stats.latent.engine import (CFAModel, Tolerances, check_sample_cov, checked_information,
+                                             complete_cases, fisher_scoring, minimise)
+from attachstats.stats.latent.fit_indices import FIT_STATISTICS, chi2_pvalue, fit_indices
+from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
+from attachstats.stats.latent.syntax import ParameterTable, parse_syntax
+from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["STEPS", "EQUAL_KINDS", "MultiGroupResult", "fit_multigroup", "invariance_table",
            "INVARIANCE_COLUMNS", "MG_PARAMETER_COLUMNS"]
@@ -52,10 +59,13 @@ STEPS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "inte
 EQUAL_KINDS = ("loadings", "intercepts", "residuals", "residual.covariances", "lv.variances",
                "lv.covariances", "means")
 #: Columns of :func:`invariance_table`.
-INVARIANCE_COLUMNS = ["step", "group", "groups", "n", "chi2", "df", "p", "cfi", "tli", "rmsea",
-                      "rmsea_ci_lo", "rmsea_ci_hi", "srmr", "aic", "bic", "loglik", "npar",
+#: (the fit statistics are :data:`attachstats.stats.latent.fit_indices.FIT_STATISTICS`)
+INVARIANCE_COLUMNS = ["step", "group", "groups", *FIT_STATISTICS,
                       "chi2_diff", "df_diff", "p_diff", "delta_cfi", "delta_rmsea",
                       "delta_srmr", "delta_aic", "delta_bic"]
+#: Stopping rules of the multiple-group fit: gradient norm 1e-10, or a predicted or achieved
+#: decrease below 1e-15 relative to max(1, |F|).
+MG_TOLERANCES = Tolerances(decrement=1e-15, relative=True, progress=1e-15)
 #: Columns of :attr:`MultiGroupResult.parameters`.
 MG_PARAMETER_COLUMNS = ["model", "group", "lhs", "op", "rhs", "free", "par", "est", "se",
                         "std", "std_se"]
@@ -76,7 +86,7 @@ class MultiGroupResult:
     equal : tuple of str
         Parameter kinds held equal across groups.
     fit : dict
-        Keys of :data:`attachstats.stats.latent.cfa.FIT_COLUMNS` (estimator ``"ML"``).
+        Keys of :data:`attachstats.stats.latent.fit_indices.FIT_COLUMNS` (estimator ``"ML"``).
     parameters : DataFrame
         Columns :data:`MG_PARAMETER_COLUMNS`: one row per parameter and group; ``par`` is
         the index of the free parameter (shared by the groups an equality constraint
@@ -100,13 +110,11 @@ def _kind(mat: str, i: int, j: int) -> str:
 class _MGModel:
     """Σ_g = Λ_g Ψ_g Λ_g' + Θ_g and μ_g = ν_g + Λ_g α_g for every group g."""
 
-    def __init__(self, spec, n_groups: int, equal: Sequence[str]) -> None:
-        from attachstats.stats.latent.cfa import _Model
-
+    def __init__(self, spec: ParameterTable, n_groups: int, equal: Sequence[str]) -> None:
         self.spec = spec
         self.G = n_groups
         self.p, self.m = len(spec.observed), len(spec.latent)
-        base = _Model(spec)                     # the single-group layout (fixed values)
+        base = CFAModel(spec)                   # the single-group layout (fixed values)
         rows = list(spec.rows)
         rows += [(v, "~1", "", "nu", i, 0, None) for i, v in enumerate(spec.observed)]
         rows += [(f, "~1", "", "alpha", i, 0, 0.0) for i, f in enumerate(spec.latent)]
@@ -252,8 +260,6 @@ def _objective(model: _MGModel, data: list[_GroupData]):
 
 def _group_data(data: pd.DataFrame, items: list[str], group: str, name: str,
                 groups: Sequence[str] | None) -> tuple[list[str], list[_GroupData]]:
-    from attachstats.stats.latent.cfa import _check_sample_cov, _complete_cases
-
     if group not in data.columns:
         raise ModelError(f"model {name!r}: grouping variable {group!r} is not in the data")
     labels = data[group].astype("string")
@@ -271,14 +277,16 @@ def _group_data(data: pd.DataFrame, items: list[str], group: str, name: str,
                          f"found {', '.join(groups) or 'none'}")
     out = []
     for g in groups:
-        x = _complete_cases(data[(labels == g).fillna(False).to_numpy()], items, name)
+        x = complete_cases(data[(labels == g).fillna(False).to_numpy()], items, name)
         n = len(x)
         if n <= len(items):
             raise ModelError(f"model {name!r}: group {g!r} of {group!r} has {n} complete cases, "
                              f"too few for {len(items)} items")
         m = x.mean(axis=0)
+        # not engine.sample_moments: (x − m)ᵀ(x − m) of two arrays is a general matrix product,
+        # xcᵀxc of one a symmetric one (BLAS syrk), which rounds differently; kept as it was
         s = (x - m).T @ (x - m) / n
-        _check_sample_cov(s, items, n, f"{name}, group {g}")
+        check_sample_cov(s, items, n, f"{name}, group {g}")
         out.append(_GroupData(n=n, mean=m, cov=s, logdet=float(np.linalg.slogdet(s)[1])))
     return list(groups), out
 
@@ -315,13 +323,11 @@ def fit_multigroup(data: pd.DataFrame, syntax: str, group: str, name: str,
         Unknown kinds, a missing grouping column, fewer than two groups, a group with too
         few complete cases, a model that is not identified or does not converge.
     """
-    from attachstats.stats.latent.cfa import _checked_information, _parse, fit_indices
-
     bad = [e for e in equal if e not in EQUAL_KINDS]
     if bad:
         raise ModelError(f"model {name!r}: unknown equality constraint(s) {', '.join(bad)}; "
                          f"known: {', '.join(EQUAL_KINDS)}")
-    spec = _parse(syntax, name)
+    spec = parse_syntax(syntax, name)
     labels, gdata = _group_data(data, spec.observed, group, name, groups)
     model = _MGModel(spec, len(gdata), equal)
     p, G = model.p, len(gdata)
@@ -332,7 +338,7 @@ def fit_multigroup(data: pd.DataFrame, syntax: str, group: str, name: str,
                          f"{G * (p * (p + 1) // 2 + p)} moments (df = {df})")
     fun, grad, hess = _objective(model, gdata)
     theta, failure = _fisher_scoring(fun, grad, hess, _start(model, spec, gdata, name))
-    info = _checked_information(lambda: hess(theta) / 2, failure, name)
+    info = checked_information(lambda: hess(theta) / 2, failure, name)
     vcov = np.linalg.inv(info) / ntot
 
     x2 = ntot * fun(theta)
@@ -361,16 +367,14 @@ def fit_multigroup(data: pd.DataFrame, syntax: str, group: str, name: str,
                             fit=fit, parameters=params)
 
 
-def _start(model: _MGModel, spec, gdata: list[_GroupData], name: str) -> np.ndarray:
+def _start(model: _MGModel, spec: ParameterTable, gdata: list[_GroupData], name: str) -> np.ndarray:
     """Each group's single-group ML solution; shared parameters take the N-weighted mean."""
-    from attachstats.stats.latent.cfa import _Model, _minimise
-
-    single = _Model(spec)
+    single = CFAModel(spec)
     total = np.zeros(model.npar)
     weight = np.zeros(model.npar)
     row_pos = {r: k for k, r in enumerate(single.row_of_free)}
     for g, d in enumerate(gdata):
-        th, _ = _minimise(single, d.cov, d.logdet, name)
+        th, _ = minimise(single, d.cov, d.logdet, name)
         for r, k in enumerate(model.index[g]):
             if k < 0:
                 continue
@@ -386,43 +390,20 @@ def _start(model: _MGModel, spec, gdata: list[_GroupData], name: str) -> np.ndar
     return total / weight
 
 
-def _fisher_scoring(fun, grad, hess, x: np.ndarray) -> tuple[np.ndarray, str | None]:
-    """Fisher scoring with backtracking; stops at a gradient norm of 1e-10 or when the
-    predicted or achieved decrease is below the precision of F (1e-15 relative)."""
-    f = fun(x)
-    if not np.isfinite(f):
+def _fisher_scoring(fun: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndarray],
+                    hess: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """The engine's Fisher scoring with :data:`MG_TOLERANCES`; returns θ̂ and a failure note or None."""
+    if not np.isfinite(fun(x)):
         return x, "no starting values with positive definite implied covariance matrices"
-    for _ in range(500):
-        g = grad(x)
-        gnorm = float(np.linalg.norm(g))
-        if gnorm < 1e-10:
-            return x, None
-        try:
-            step = -np.linalg.solve(hess(x), g)
-        except np.linalg.LinAlgError:
-            step = -g
-        slope = float(g @ step)
-        if slope >= 0:
-            step, slope = -g, -gnorm ** 2
-        if -slope < 1e-15 * max(1.0, abs(f)):
-            return x, None
-        t = 1.0
-        while t > 1e-12:
-            f_new = fun(x + t * step)
-            if f_new <= f + 1e-4 * t * slope:
-                break
-            t /= 2
-        else:
-            if gnorm < 1e-6:
-                return x, None
-            return x, f"line search failed at gradient norm {gnorm:.2g}"
-        x, f_old, f = x + t * step, f, f_new
-        if f_old - f < 1e-15 * max(1.0, abs(f)) and gnorm < 1e-6:
-            return x, None
-    gnorm = float(np.linalg.norm(grad(x)))
+    res = fisher_scoring(fun, grad, lambda theta, g: hess(theta), x, MG_TOLERANCES)
+    if res.converged:
+        return res.x, None
+    gnorm = float(np.linalg.norm(grad(res.x)))
+    if res.reason == "line search":
+        return res.x, f"line search failed at gradient norm {gnorm:.2g}"
     if gnorm < 1e-6:
-        return x, None
-    return x, f"gradient norm {gnorm:.2g} after 500 iterations"
+        return res.x, None
+    return res.x, f"gradient norm {gnorm:.2g} after {MG_TOLERANCES.max_iter} iterations"
 
 
 def _standardised(model: _MGModel, theta: np.ndarray, g: int) -> np.ndarray:
@@ -448,22 +429,13 @@ def _standardised(model: _MGModel, theta: np.ndarray, g: int) -> np.ndarray:
 
 def _parameter_table(model: _MGModel, theta: np.ndarray, vcov: np.ndarray, name: str,
                      labels: list[str]) -> pd.DataFrame:
-    from attachstats.stats.latent.cfa import _STD_SE_ZERO
-
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     rows = []
     for g in range(model.G):
         mx = model.matrices(theta, g)
         std = _standardised(model, theta, g).real
-        jac = np.empty((len(model.rows), model.npar))
-        for k in range(model.npar):
-            t = theta.astype(complex)
-            t[k] += 1e-30j
-            jac[:, k] = _standardised(model, t, g).imag / 1e-30
-        var = np.einsum("ik,kl,il->i", jac, vcov, jac)
-        with np.errstate(invalid="ignore"):
-            std_se = np.sqrt(np.where(var < 0, np.nan, var))
-        std_se[std_se < _STD_SE_ZERO] = 0.0
+        jac = complex_step_jacobian(lambda t: _standardised(model, t, g), theta)
+        std_se = delta_method_se(jac, vcov)
         for r, (lhs, op, rhs, mat, i, j, _) in enumerate(model.rows):
             k = model.index[g][r]
             rows.append({"model": name, "group": labels[g], "lhs": lhs, "op": op, "rhs": rhs,
@@ -486,8 +458,6 @@ def invariance_table(data: pd.DataFrame, syntax: str, group: str,
         the constrained model fits worse).
     results : list of MultiGroupResult
     """
-    from scipy.stats import chi2 as chi2_dist
-
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise ModelError(f"unknown invariance step(s) {', '.join(unknown)}; known: {', '.join(STEPS)}")
@@ -497,14 +467,13 @@ def invariance_table(data: pd.DataFrame, syntax: str, group: str,
     for res in results:
         f = res.fit
         row = {"step": res.name, "group": group, "groups": ", ".join(res.groups),
-               **{k: f[k] for k in ("n", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lo",
-                                    "rmsea_ci_hi", "srmr", "aic", "bic", "loglik", "npar")}}
+               **{k: f[k] for k in FIT_STATISTICS}}
         if prev is None:
             row.update({k: math.nan for k in INVARIANCE_COLUMNS[17:]})
         else:
             dx, ddf = f["chi2"] - prev["chi2"], f["df"] - prev["df"]
             row.update({"chi2_diff": dx, "df_diff": ddf,
-                        "p_diff": float(chi2_dist.sf(dx, ddf)) if ddf > 0 else math.nan,
+                        "p_diff": chi2_pvalue(dx, ddf),
                         **{f"delta_{k}": f[k] - prev[k] for k in ("cfi", "rmsea", "srmr", "aic", "bic")}})
         rows.append(row)
         prev = f

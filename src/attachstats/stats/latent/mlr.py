@@ -35,11 +35,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["MLRStatistics", "numeric_hessian", "casewise_scores", "mlr_statistics",
+from attachstats.stats.latent.engine import CFAModel, numeric_hessian
+from attachstats.stats.latent.fit_indices import chi2_pvalue, cfi_tli, rmsea, rmsea_ci
+
+__all__ = ["MLRStatistics", "casewise_scores", "mlr_statistics",
            "robust_indices"]
 
 
@@ -66,25 +69,7 @@ class MLRStatistics:
     baseline_scaling_factor: float
 
 
-def numeric_hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
-                    rel_step: float = 1e-5) -> np.ndarray:
-    """Jacobian of an analytic gradient by central differences, symmetrised.
-
-    The truncation error is O(h²) (about 1e-10 relative for h = 1e-5), far below the
-    precision the standard errors are reported with.
-    """
-    x = np.asarray(x, dtype=float)
-    k = len(x)
-    out = np.empty((k, k))
-    for j in range(k):
-        h = rel_step * max(1.0, abs(x[j]))
-        e = np.zeros(k)
-        e[j] = h
-        out[:, j] = (grad(x + e) - grad(x - e)) / (2 * h)
-    return (out + out.T) / 2
-
-
-def casewise_scores(model: Any, theta: np.ndarray, z: np.ndarray) -> np.ndarray:
+def casewise_scores(model: CFAModel, theta: np.ndarray, z: np.ndarray) -> np.ndarray:
     """∂ℓᵢ/∂θ for every case (rows of ``z``, centred at the sample mean), shape (N, npar).
 
     Uses the rank-two structure of ∂Σ/∂θₖ in a CFA model, so the cost is O(N·p·m) rather
@@ -109,13 +94,13 @@ def casewise_scores(model: Any, theta: np.ndarray, z: np.ndarray) -> np.ndarray:
     return 0.5 * (quad - tr)
 
 
-def mlr_statistics(model: Any, theta: np.ndarray, x: np.ndarray, s: np.ndarray,
+def mlr_statistics(model: CFAModel, theta: np.ndarray, x: np.ndarray, s: np.ndarray,
                    grad: Callable[[np.ndarray], np.ndarray], df: int) -> MLRStatistics:
     """Sandwich covariance and Yuan–Bentler (Mplus) scaling factors of an ML fit.
 
     Parameters
     ----------
-    model : cfa._Model
+    model : CFAModel
         The fitted model.
     theta : ndarray
         ML estimates.
@@ -127,6 +112,15 @@ def mlr_statistics(model: Any, theta: np.ndarray, x: np.ndarray, s: np.ndarray,
         Gradient of the ML discrepancy F (so the observed information is its Jacobian / 2).
     df : int
         Degrees of freedom of the model.
+
+    Returns
+    -------
+    MLRStatistics
+
+    Notes
+    -----
+    lavaan: ``cfa(..., estimator = "MLR")``; ``lavInspect(fit, "vcov")`` and
+    ``fitMeasures(fit, c("chisq.scaling.factor", "baseline.chisq.scaling.factor"))``.
     """
     n, p = x.shape
     z = x - x.mean(axis=0)
@@ -153,14 +147,12 @@ def mlr_statistics(model: Any, theta: np.ndarray, x: np.ndarray, s: np.ndarray,
 def robust_indices(fit: dict, stats: MLRStatistics) -> dict:
     """Replace the ML test and indices of a fit dictionary by their robust versions.
 
-    ``fit`` holds the ML statistics (keys of :data:`attachstats.stats.latent.cfa.FIT_COLUMNS`); the
-    returned copy has ``chi2`` and ``p`` scaled, ``cfi``, ``tli``, ``rmsea`` and its
-    interval robust, ``chi2_ml`` the unscaled statistic and the two scaling factors.
+    ``fit`` holds the ML statistics (keys of
+    :data:`attachstats.stats.latent.fit_indices.FIT_COLUMNS`); the returned copy has
+    ``chi2`` and ``p`` scaled, ``cfi``, ``tli``, ``rmsea`` and its interval robust
+    (lavaan's ``chisq.scaled``, ``cfi.robust``, ``tli.robust``, ``rmsea.robust``),
+    ``chi2_ml`` the unscaled statistic and the two scaling factors.
     """
-    from scipy.stats import chi2 as chi2_dist
-
-    from attachstats.stats.latent.cfa import _rmsea_ci
-
     out = dict(fit)
     x2, df, n = fit["chi2"], fit["df"], fit["n"]
     x2b, dfb = fit["baseline_chi2"], fit["baseline_df"]
@@ -173,14 +165,9 @@ def robust_indices(fit: dict, stats: MLRStatistics) -> dict:
         return out
     x2s = x2 / c
     out["chi2"] = x2s
-    out["p"] = float(chi2_dist.sf(x2s, df))
-    t1 = max(x2 - c * df, 0.0)
-    t2 = max(x2 - c * df, x2b - cb * dfb, 0.0)
-    out["cfi"] = 1.0 if (math.isclose(t1, 0, abs_tol=1.5e-8) and math.isclose(t2, 0, abs_tol=1.5e-8)) \
-        else 1 - t1 / t2
-    u1, u2 = (x2 - c * df) * dfb, (x2b - cb * dfb) * df
-    out["tli"] = 1 - u1 / u2 if abs(u2) > 0 else 1.0
-    out["rmsea"] = math.sqrt(max(x2 / n / df - c / n, 0.0))
-    lo, hi = _rmsea_ci(x2s, df, n)
+    out["p"] = chi2_pvalue(x2s, df)
+    out["cfi"], out["tli"] = cfi_tli(x2, df, x2b, dfb, c, cb)
+    out["rmsea"] = rmsea(x2, df, n, c)
+    lo, hi = rmsea_ci(x2s, df, n)
     out["rmsea_ci_lo"], out["rmsea_ci_hi"] = lo * math.sqrt(c), hi * math.sqrt(c)
     return out

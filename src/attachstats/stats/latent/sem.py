@@ -12,9 +12,10 @@ syntax (:func:`sem_syntax` writes it; the R fixture fits exactly this)::
     phq9_total ~ anxiety + avoidance
     pdss_total ~ anxiety + avoidance
 
-Estimation extends the CFA machinery of :mod:`attachstats.stats.latent.cfa` (same discrepancy function,
-Fisher-scoring optimiser, starting values, expected-information standard errors and fit
-statistics): the model is written in LISREL all-y form, each outcome as a "phantom" latent
+Estimation uses the engine of :mod:`attachstats.stats.latent.engine` (the same discrepancy function,
+Fisher-scoring optimiser, starting values, identification check and expected-information
+standard errors as the CFA) and the fit statistics of
+:mod:`attachstats.stats.latent.fit_indices`: the model is written in LISREL all-y form, each outcome as a "phantom" latent
 variable with loading 1 and residual variance 0, so that
 
     Σ(θ) = Λ (I − B)⁻¹ Ψ (I − B)⁻ᵀ Λ' + Θ,
@@ -34,12 +35,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from attachstats.errors import ModelError
+from attachstats.stats.latent.engine import (Z_95, check_sample_cov, checked_information, complete_cases,
+                                             discrepancy, minimise, sample_moments)
+from attachstats.stats.latent.fit_indices import ml_fit_measures
+from attachstats.stats.latent.syntax import ParameterTable, build_model_syntax, check_name
 
 __all__ = ["SEMResult", "fit_sem", "sem_syntax", "SEM_PARAMETER_COLUMNS"]
 
@@ -48,12 +53,10 @@ SEM_PARAMETER_COLUMNS = ["model", "lhs", "op", "rhs", "free", "est", "se", "stat
 
 
 @dataclass
-class _SEMSpec:
-    """Layout of the matrices; ``rows`` as in :class:`attachstats.stats.latent.cfa._Spec` plus ``beta``."""
+class _SEMSpec(ParameterTable):
+    """A :class:`~attachstats.stats.latent.syntax.ParameterTable` whose ``rows`` also use the
+    matrix ``beta`` (regressions), with the factors and the outcomes (phantom latent variables)."""
 
-    observed: list[str]
-    latent: list[str]
-    rows: list[tuple[str, str, str, str, int, int, float | None]]
     factors: list[str]
     outcomes: list[str]
 
@@ -68,20 +71,16 @@ def sem_syntax(factors: Mapping[str, Sequence[str]], outcomes: Sequence[str]) ->
     avo =~ v1 + v2 + v3
     dep ~ anx + avo
     """
-    from attachstats.stats.latent.cfa import build_model_syntax
-
     lines = [build_model_syntax(factors)]
     lines += [f"{y} ~ " + " + ".join(factors) for y in outcomes]
     return "\n".join(lines)
 
 
 def _build(factors: Mapping[str, Sequence[str]], outcomes: Sequence[str], name: str) -> _SEMSpec:
-    from attachstats.stats.latent.cfa import _check_name
-
     for f in factors:
-        _check_name(f, "factor")
+        check_name(f, "factor")
     for y in outcomes:
-        _check_name(y, "outcome")
+        check_name(y, "outcome")
     items = [i for its in factors.values() for i in its]
     clash = [y for y in outcomes if y in items or y in factors]
     if clash:
@@ -116,7 +115,7 @@ def _build(factors: Mapping[str, Sequence[str]], outcomes: Sequence[str], name: 
 
 
 class _SEMModel:
-    """Σ(θ) = Λ A Ψ Aᵀ Λ' + Θ, A = (I − B)⁻¹, with the interface of :class:`attachstats.stats.latent.cfa._Model`."""
+    """Σ(θ) = Λ A Ψ Aᵀ Λ' + Θ, A = (I − B)⁻¹: a :class:`attachstats.stats.latent.engine.CovarianceModel`."""
 
     def __init__(self, spec: _SEMSpec) -> None:
         self.spec = spec
@@ -239,7 +238,7 @@ def fit_sem(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], outcomes: 
     Returns
     -------
     SEMResult
-        ``fit`` with the keys of :data:`attachstats.stats.latent.cfa.FIT_COLUMNS`; ``parameters`` with
+        ``fit`` with the keys of :data:`attachstats.stats.latent.fit_indices.FIT_COLUMNS`; ``parameters`` with
         :data:`SEM_PARAMETER_COLUMNS` (``op`` ``=~``, ``~``, ``~~`` and ``r2``).
 
     Raises
@@ -250,32 +249,20 @@ def fit_sem(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], outcomes: 
     """
     from scipy import stats
 
-    from attachstats.stats.latent.cfa import Z_95, _complete_cases, _discrepancy, _fit_measures, _minimise
-
     if not outcomes:
         raise ModelError(f"model {name!r}: a latent regression needs at least one outcome")
     spec = _build(factors, outcomes, name)
-    x = _complete_cases(data, spec.observed, name)
+    x = complete_cases(data, spec.observed, name)
     n, p = x.shape
     if n <= p:
         raise ModelError(f"model {name!r}: {n} complete case(s) for {p} observed variables")
-    xc = x - x.mean(axis=0)
-    s = xc.T @ xc / n
-    sd = np.sqrt(np.diag(s))
-    if (sd == 0).any():
-        raise ModelError(f"model {name!r}: variable(s) without variance: "
-                         f"{', '.join(v for v, d in zip(spec.observed, sd) if d == 0)}")
-    sign, logdet_s = np.linalg.slogdet(s)
-    if sign <= 0:
-        raise ModelError(f"model {name!r}: the sample covariance matrix is singular")
+    _, s = sample_moments(x)
+    check_sample_cov(s, spec.observed, n, name, what="variable")
+    logdet_s = np.linalg.slogdet(s)[1]
     model = _SEMModel(spec)
-    theta, failure = _minimise(model, s, logdet_s, name)   # type: ignore[arg-type]
-    if failure is not None:
-        raise ModelError(f"model {name!r}: ML estimation did not converge: {failure}")
-    info = _discrepancy(model, s, logdet_s)[2](theta) / 2      # type: ignore[arg-type]
-    w = np.linalg.eigvalsh(info)
-    if w[0] <= 1e-10 * w[-1]:
-        raise ModelError(f"model {name!r} is not identified (singular information matrix)")
+    theta, failure = minimise(model, s, logdet_s, name)
+    disc = discrepancy(model, s, logdet_s)
+    info = checked_information(lambda: disc.information(theta), failure, name)
     vcov = np.linalg.inv(info) / n
     se_free = np.sqrt(np.diag(vcov))
     std = _std_all(model, theta)
@@ -308,6 +295,6 @@ def fit_sem(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], outcomes: 
                      "stat": math.nan, "p": math.nan, "ci_lo": math.nan, "ci_hi": math.nan, "std": float(r2)})
     params = pd.DataFrame(rows)
     params.insert(0, "model", name)
-    fit = _fit_measures(name, n, s, model.sigma(theta), model.npar)
+    fit = ml_fit_measures(name, n, s, model.sigma(theta), model.npar)
     return SEMResult(name=name, n=int(n), fit=fit, parameters=params[SEM_PARAMETER_COLUMNS],
                      syntax=sem_syntax(factors, outcomes))
