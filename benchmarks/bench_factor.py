@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import pandas as pd
 
-    from attachstats.stats.latent.cfa import build_model_syntax, fit_cfa
+    from attachstats.stats.latent.cfa import fit_cfa
+    from attachstats.stats.latent.syntax import build_model_syntax
     from attachstats.stats.efa import correlation_matrix, parallel_analysis
 
     raw = pd.read_csv(DATA, usecols=Q)

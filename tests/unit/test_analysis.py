@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from attachstats.stats.latent.cfa import build_model_syntax
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.stats.latent.cfa import fit_identified
 
 

@@ -176,6 +176,19 @@ def import_cycles(root: Path) -> list[list[str]]:
     return cycles
 
 
+def twin_constants(root: Path, suffix: str = "_COLUMNS") -> dict[str, list[str]]:
+    """Module-level constants ending in ``suffix`` defined in more than one module (a public
+    table interface has one name, e.g. ``FIT_COLUMNS`` once, not three lists that disagree)."""
+    seen: dict[str, list[str]] = {}
+    for name, path in modules(root).items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            for t in targets:
+                if isinstance(t, ast.Name) and t.id.endswith(suffix):
+                    seen.setdefault(t.id, []).append(name)
+    return {k: v for k, v in seen.items() if len(v) > 1}
+
+
 def rules_by_file(workflow: Path) -> dict[str, str]:
     """Rule name → the stem of the ``rules/*.smk`` file that defines it."""
     out = {}
@@ -223,6 +236,10 @@ def test_no_private_name_crosses_a_module() -> None:
 
 def test_no_import_cycle() -> None:
     assert import_cycles(SRC) == []
+
+
+def test_each_table_interface_is_named_once() -> None:
+    assert twin_constants(SRC) == {}
 
 
 def test_each_script_calls_its_rule_step() -> None:
@@ -274,6 +291,11 @@ def test_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"stats/a.py": "from attachstats.stats import b\n",
                             "stats/b.py": "from attachstats.stats.a import x\n"})
     assert import_cycles(root) == [["attachstats.stats.a", "attachstats.stats.b"]]
+
+
+def test_twin_check_finds_a_constant_defined_twice(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"stats/a.py": "FIT_COLUMNS = ['chi2']\n", "stats/b.py": "FIT_COLUMNS = ['r2']\n"})
+    assert twin_constants(root) == {"FIT_COLUMNS": ["attachstats.stats.a", "attachstats.stats.b"]}
 
 
 def test_script_check_catches_a_second_hop(tmp_path: Path) -> None:

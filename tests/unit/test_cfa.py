@@ -20,8 +20,9 @@ import pytest
 
 from attachstats.stats.latent import cfa, engine
 from attachstats.stats.latent.syntax import parse_syntax
-from attachstats.stats.latent.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, CFAResult,
-                             build_model_syntax, fit_cfa, fit_table)
+from attachstats.stats.latent.cfa import FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, CFAResult, fit_cfa, fit_table
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "cfa"
@@ -164,7 +165,7 @@ def test_loadings_table_matches_lavaan(ds: str, model: str) -> None:
 @pytest.mark.parametrize("ds,model", CASES)
 def test_factor_correlations_match_lavaan(ds: str, model: str) -> None:
     fc = _fit(ds, model).factor_correlations
-    assert list(fc.columns) == CORRELATION_COLUMNS
+    assert list(fc.columns) == FACTOR_CORRELATION_COLUMNS
     ref = _ref_est(ds, model)
     lat = set(ref.loc[ref["op"] == "=~", "lhs"])
     ref = ref[(ref["op"] == "~~") & ref["lhs"].isin(lat) & (ref["lhs"] != ref["rhs"])]
@@ -363,7 +364,7 @@ def test_result_structure_and_fit_table() -> None:
     assert list(one.fit) == FIT_COLUMNS
     assert one.fit["estimator"] == "ML"
     assert isinstance(one.fit["df"], int) and isinstance(one.fit["npar"], int)
-    assert one.factor_correlations.empty and list(one.factor_correlations.columns) == CORRELATION_COLUMNS
+    assert one.factor_correlations.empty and list(one.factor_correlations.columns) == FACTOR_CORRELATION_COLUMNS
     tab = fit_table([one, two])
     assert list(tab.columns) == FIT_COLUMNS
     assert tab["model"].tolist() == ["one_factor", "two_factor"]

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from attachstats.stats.latent import fiml
-from attachstats.stats.latent.cfa import build_model_syntax, fit_cfa
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.stats.latent.cfa import build_model_syntax, fit_cfa
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
 from attachstats.stats.latent.invariance import (INVARIANCE_COLUMNS, STEPS, fit_multigroup,
                                     invariance_table)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from attachstats.spec.models import parse_outcome_model
-from attachstats.stats.regression.outcomes import (BLOCK_COLUMNS, COEFFICIENT_COLUMNS, DIAGNOSTIC_COLUMNS, FIT_COLUMNS,
+from attachstats.stats.regression.outcomes import (BLOCK_COLUMNS, REGRESSION_COLUMNS, DIAGNOSTIC_COLUMNS, REGRESSION_FIT_COLUMNS,
                                   add_p_adjusted, added_variable, bh_adjust, complete_rows,
                                   fit_outcome_model, fit_outcome_models, probe_tables)
 
@@ -39,7 +39,7 @@ def results():
 def test_coefficients_match_r(results, name):
     got = results[name].coefficients
     ref = COEF[COEF["model"] == name].reset_index(drop=True)
-    assert list(got.columns) == COEFFICIENT_COLUMNS
+    assert list(got.columns) == REGRESSION_COLUMNS
     assert list(got["term"]) == list(ref["term"])
     assert (got["n"] == ref["n"]).all()
     for col in ["b", "se", "stat", "p", "ci_lo", "ci_hi", "beta", "sr2"]:
@@ -58,7 +58,7 @@ def test_coefficients_match_r(results, name):
 def test_fit_matches_r(results, name):
     fit = results[name].fit
     ref = FIT.loc[name]
-    assert list(fit) == FIT_COLUMNS
+    assert list(fit) == REGRESSION_FIT_COLUMNS
     assert fit["n"] == ref["n"]
     assert fit["n"] + fit["n_excluded"] == len(DATA)
     for key in ["loglik", "aic", "bic", "r2", "adj_r2", "f", "f_p", "sigma", "deviance", "null_deviance", "theta",

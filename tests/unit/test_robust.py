@@ -17,7 +17,8 @@ import pytest
 from attachstats.stats.latent import cfa, engine
 from attachstats.stats.latent.syntax import parse_syntax
 from attachstats.stats.latent import mlr as robust
-from attachstats.stats.latent.cfa import build_model_syntax, fit_cfa, method_factor_syntax
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

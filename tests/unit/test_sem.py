@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.stats.latent.cfa import FIT_COLUMNS, build_model_syntax, fit_cfa
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
 from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem, sem_syntax
 

@@ -23,11 +23,11 @@ from attachstats.data.scoring import keyed_items
 from attachstats.spec.factor import factor_structure, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
-from attachstats.stats.latent.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, _parse,
-                                          build_model_syntax, fit_cfa, fit_identified, fit_table,
-                                          method_factor_syntax)
+from attachstats.stats.latent.cfa import FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified, fit_table
 from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS
 from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
+from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax, parse_syntax
 from attachstats.stats.rng import seeded_rng, stream_seed
 
 __all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "study_efa",
@@ -83,7 +83,7 @@ def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFram
     """Fit every model; return (fit, loadings, latent correlations, comparisons)."""
     if not study.get("factor_analysis"):
         return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
-                pd.DataFrame(columns=CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
+                pd.DataFrame(columns=FACTOR_CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
     s = settings(study)
     keyed = _keyed(data, study)
     results = [fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"])
@@ -182,7 +182,7 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     keyed = _keyed(data, study)
     model_syntax = study_models(study).get("two_factor") or next(iter(study_models(study).values()))
 
-    used = _parse(model_syntax, "invariance").observed
+    used = parse_syntax(model_syntax, "invariance").observed
     frame = keyed[used].assign(**{group: data[group].astype("string")})
     complete = frame[used].notna().all(axis=1) & frame[group].notna()
     counts = frame.loc[complete, group].value_counts()

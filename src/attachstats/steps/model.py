@@ -18,7 +18,7 @@ from attachstats.data.scoring import keyed_items
 from attachstats.data.variables import with_reference_levels
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
-from attachstats.stats.latent.cfa import FIT_COLUMNS
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS
 from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
 from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, fit_mediation
 from attachstats.stats.regression.design import SAMPLE_COLUMNS, complete_rows

@@ -82,29 +82,22 @@ from attachstats.stats.latent.fiml import fit_fiml
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS, fit_indices, ml_fit_measures
 from attachstats.stats.latent.mlr import mlr_statistics, robust_indices
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se, std_all
-from attachstats.stats.latent.syntax import (ParameterTable, build_model_syntax, fixed_variance_syntax,
-                                             method_factor_syntax, parse_syntax)
+from attachstats.stats.latent.syntax import ParameterTable, build_model_syntax, fixed_variance_syntax, parse_syntax
 from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["CFAResult", "fit_cfa", "fit_table", "fit_identified", "ESTIMATORS", "MISSING",
-           "LOADING_COLUMNS", "CORRELATION_COLUMNS", "PARAMETER_COLUMNS",
-           # re-exported for callers that import them from here
-           "build_model_syntax", "method_factor_syntax", "fit_indices", "FIT_COLUMNS"]
+           "LOADING_COLUMNS", "FACTOR_CORRELATION_COLUMNS", "PARAMETER_COLUMNS"]
 
 #: Columns of :attr:`CFAResult.loadings`.
 LOADING_COLUMNS = ["model", "factor", "item", "est", "se", "std", "std_ci_lo", "std_ci_hi"]
 #: Columns of :attr:`CFAResult.factor_correlations`.
-CORRELATION_COLUMNS = ["model", "factor1", "factor2", "est", "se", "ci_lo", "ci_hi"]
+FACTOR_CORRELATION_COLUMNS = ["model", "factor1", "factor2", "est", "se", "ci_lo", "ci_hi"]
 #: Columns of :attr:`CFAResult.parameters` (every parameter, as lavaan's parameter table).
 PARAMETER_COLUMNS = ["model", "lhs", "op", "rhs", "free", "est", "se", "std", "std_se",
                      "std_ci_lo", "std_ci_hi"]
 
 ESTIMATORS = ("ML", "MLR")
 MISSING = ("listwise", "fiml")
-
-# Deprecated alias: attachstats.steps.measure imports it; use syntax.parse_syntax instead.
-_parse = parse_syntax
-
 
 @dataclass
 class CFAResult:
@@ -124,7 +117,7 @@ class CFAResult:
         (lavaan ``std.all``), its interval std ± 1.959964·se(std) by the delta method.
         ``se`` is NaN for a fixed loading.
     factor_correlations : DataFrame
-        Columns :data:`CORRELATION_COLUMNS`: standardised latent correlations with delta
+        Columns :data:`FACTOR_CORRELATION_COLUMNS`: standardised latent correlations with delta
         method standard errors and 95% intervals; no rows for a one-factor model.
     parameters : DataFrame
         Every parameter (loadings, residual and latent (co)variances), columns
@@ -289,7 +282,7 @@ def _result(name: str, n: int, fit: dict, params: pd.DataFrame, spec: ParameterT
     factor_correlations = pd.DataFrame(
         {"model": name, "factor1": fc["lhs"], "factor2": fc["rhs"], "est": fc["std"],
          "se": fc["std_se"], "ci_lo": fc["std_ci_lo"], "ci_hi": fc["std_ci_hi"]},
-        columns=CORRELATION_COLUMNS).reset_index(drop=True)
+        columns=FACTOR_CORRELATION_COLUMNS).reset_index(drop=True)
     obs = spec.observed
     return CFAResult(name=name, n=int(n), fit=fit, loadings=loadings,
                      factor_correlations=factor_correlations, parameters=params, syntax=syntax,

@@ -36,13 +36,13 @@ import pandas as pd
 from attachstats.errors import ModelError
 from attachstats.stats.regression.design import INTERCEPT, aliased_columns, build_design
 
-__all__ = ["OLSResult", "fit_ols", "regression_table", "fit_table", "COEFFICIENT_COLUMNS", "FIT_COLUMNS"]
+__all__ = ["OLSResult", "fit_ols", "regression_table", "fit_table", "OLS_COEFFICIENT_COLUMNS", "OLS_FIT_COLUMNS"]
 
 #: Columns of :attr:`OLSResult.coefficients` and :func:`regression_table`, in order.
-COEFFICIENT_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi",
+OLS_COEFFICIENT_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi",
                        "beta", "stat", "p", "n"]
 #: Keys of :attr:`OLSResult.fit` and columns of :func:`fit_table`, in order.
-FIT_COLUMNS = ["model", "outcome", "n", "r2", "adj_r2", "f", "f_df1", "f_df2", "f_p", "aic",
+OLS_FIT_COLUMNS = ["model", "outcome", "n", "r2", "adj_r2", "f", "f_df1", "f_df2", "f_p", "aic",
                "bic", "sigma"]
 
 _COV_TYPES = {"HC0": "HC0", "HC1": "HC1", "HC2": "HC2", "HC3": "HC3", "NONROBUST": "nonrobust"}
@@ -174,7 +174,7 @@ def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
         "model": name, "outcome": outcome, "family": "ols", "term": list(X.columns),
         "b": b, "se": se, "ci_lo": b - q * se, "ci_hi": b + q * se, "beta": beta,
         "stat": t, "p": pval, "n": n,
-    }, columns=COEFFICIENT_COLUMNS)
+    }, columns=OLS_COEFFICIENT_COLUMNS)
 
     ssr = float(classic.ssr)
     tss = float(((y - y.mean()) ** 2).sum())
@@ -220,8 +220,8 @@ def regression_table(results: Sequence[OLSResult]) -> pd.DataFrame:
     """
     frames = [r.coefficients for r in results]
     if not frames:
-        return pd.DataFrame(columns=COEFFICIENT_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[COEFFICIENT_COLUMNS]
+        return pd.DataFrame(columns=OLS_COEFFICIENT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[OLS_COEFFICIENT_COLUMNS]
 
 
 def fit_table(results: Sequence[OLSResult]) -> pd.DataFrame:
@@ -245,4 +245,4 @@ def fit_table(results: Sequence[OLSResult]) -> pd.DataFrame:
       model  n    r2
     0    m1  5  0.64
     """
-    return pd.DataFrame([r.fit for r in results], columns=FIT_COLUMNS)
+    return pd.DataFrame([r.fit for r in results], columns=OLS_FIT_COLUMNS)

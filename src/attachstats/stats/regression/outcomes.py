@@ -62,14 +62,14 @@ from attachstats.stats.rng import named_rng
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
            "imputed_samples", "added_variable", "fit_outcome_models",
-           "probe_tables", "empty_tables", "COEFFICIENT_COLUMNS", "FIT_COLUMNS", "BLOCK_COLUMNS",
+           "probe_tables", "empty_tables", "REGRESSION_COLUMNS", "REGRESSION_FIT_COLUMNS", "BLOCK_COLUMNS",
            "DIAGNOSTIC_COLUMNS"]
 
 #: Columns of ``tables/regressions.csv``.
-COEFFICIENT_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi", "beta", "stat", "p",
+REGRESSION_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi", "beta", "stat", "p",
                        "p_adj", "n", "sr2", "exp_b", "exp_ci_lo", "exp_ci_hi"]
 #: Columns of ``tables/regression_fit.csv``.
-FIT_COLUMNS = ["model", "outcome", "n", "r2", "adj_r2", "f", "f_df1", "f_df2", "f_p", "aic", "bic", "sigma",
+REGRESSION_FIT_COLUMNS = ["model", "outcome", "n", "r2", "adj_r2", "f", "f_df1", "f_df2", "f_p", "aic", "bic", "sigma",
                "family", "n_excluded", "f2", "pseudo_r2", "nagelkerke_r2", "loglik", "deviance", "null_deviance",
                "theta", "theta_se", "robust", "missing", "imputations"]
 #: Columns of ``tables/regression_blocks.csv``.
@@ -191,7 +191,7 @@ def add_p_adjusted(coefficients: pd.DataFrame, families: Mapping[str, str]) -> p
     Parameters
     ----------
     coefficients : pandas.DataFrame
-        Stacked coefficient tables (columns :data:`COEFFICIENT_COLUMNS`).
+        Stacked coefficient tables (columns :data:`REGRESSION_COLUMNS`).
     families : mapping
         Model name → test family name.
     """
@@ -321,7 +321,7 @@ def _diagnostics(frame: ModelFrame, fitted: dict[str, Any]) -> pd.DataFrame:
 def _coef_table(spec: ModelSpec, coef: Mapping[str, Any], n: int) -> pd.DataFrame:
     d = pd.DataFrame({**coef, "model": spec.name, "outcome": spec.outcome, "family": spec.family, "n": int(n),
                       "p_adj": np.nan})
-    return d[COEFFICIENT_COLUMNS]
+    return d[REGRESSION_COLUMNS]
 
 
 def _block_table(spec: ModelSpec, blocks: list[dict[str, Any]]) -> pd.DataFrame:
@@ -352,8 +352,8 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
     Returns
     -------
     OutcomeResult
-        ``coefficients`` (:data:`COEFFICIENT_COLUMNS`, ``p_adj`` still empty), ``fit``
-        (:data:`FIT_COLUMNS`), ``blocks`` (:data:`BLOCK_COLUMNS`), ``diagnostics``
+        ``coefficients`` (:data:`REGRESSION_COLUMNS`, ``p_adj`` still empty), ``fit``
+        (:data:`REGRESSION_FIT_COLUMNS`), ``blocks`` (:data:`BLOCK_COLUMNS`), ``diagnostics``
         (:data:`DIAGNOSTIC_COLUMNS`), the complete-case :class:`ModelFrame`, the coefficient
         covariance and residual df (listwise fits).
     """
@@ -428,7 +428,7 @@ def imputed_samples(samples: pd.DataFrame, n_total: int) -> pd.DataFrame:
 
 
 def _fit_row(fit: Mapping[str, Any]) -> dict[str, Any]:
-    return {c: fit.get(c, math.nan) for c in FIT_COLUMNS}
+    return {c: fit.get(c, math.nan) for c in REGRESSION_FIT_COLUMNS}
 
 
 def added_variable(frame: ModelFrame, column: str) -> pd.DataFrame:
@@ -453,8 +453,8 @@ def added_variable(frame: ModelFrame, column: str) -> pd.DataFrame:
 
 def empty_tables() -> dict[str, pd.DataFrame]:
     """The tables of :func:`fit_outcome_models` without rows (a study without outcome models)."""
-    return {"regressions": pd.DataFrame(columns=COEFFICIENT_COLUMNS),
-            "regression_fit": pd.DataFrame(columns=FIT_COLUMNS),
+    return {"regressions": pd.DataFrame(columns=REGRESSION_COLUMNS),
+            "regression_fit": pd.DataFrame(columns=REGRESSION_FIT_COLUMNS),
             "regression_blocks": pd.DataFrame(columns=BLOCK_COLUMNS),
             "regression_diagnostics": pd.DataFrame(columns=DIAGNOSTIC_COLUMNS),
             "simple_slopes": pd.DataFrame(columns=SLOPE_COLUMNS),
@@ -489,8 +489,8 @@ def fit_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: int
         return tables
     results = [fit_outcome_model(data, s, seed, threads=threads) for s in specs]
     coefs = pd.concat([r.coefficients for r in results], ignore_index=True)
-    tables["regressions"] = add_p_adjusted(coefs, {s.name: s.test_family for s in specs})[COEFFICIENT_COLUMNS]
-    tables["regression_fit"] = pd.DataFrame([r.fit for r in results], columns=FIT_COLUMNS)
+    tables["regressions"] = add_p_adjusted(coefs, {s.name: s.test_family for s in specs})[REGRESSION_COLUMNS]
+    tables["regression_fit"] = pd.DataFrame([r.fit for r in results], columns=REGRESSION_FIT_COLUMNS)
     tables["regression_blocks"] = pd.concat([r.blocks for r in results], ignore_index=True)[BLOCK_COLUMNS]
     tables["regression_diagnostics"] = pd.concat([r.diagnostics for r in results],
                                                  ignore_index=True)[DIAGNOSTIC_COLUMNS]
