@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, pyplot, rasterize
+from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, placeholder, pyplot, rasterize
 from attachstats.spec.styles import STYLES
 
 
@@ -127,11 +127,9 @@ def correlation_heatmap(correlations: pd.DataFrame) -> Any:
     """Heat map of the pairwise correlations in ``tables/correlations.csv`` (diverging, −1 to 1)."""
     plt, _ = pyplot()
     names = list(dict.fromkeys([*correlations["var1"], *correlations["var2"]])) if len(correlations) else []
-    fig, ax = plt.subplots(figsize=(COLUMN_IN, COLUMN_IN))
     if not names:
-        ax.text(0.5, 0.5, "no correlations", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return placeholder("no correlations")
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, COLUMN_IN))
     m = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     for r in correlations.itertuples(index=False):
         m.loc[r.var1, r.var2] = m.loc[r.var2, r.var1] = r.r

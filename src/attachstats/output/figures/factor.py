@@ -10,22 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, pyplot
-
-
-def _empty(text: str) -> Any:
-    plt, _ = pyplot()
-    fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
-    ax.text(0.5, 0.5, text, ha="center", va="center")
-    ax.set_axis_off()
-    return fig
+from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, placeholder, pyplot
 
 
 def scree_figure(parallel: pd.DataFrame, diagnostics: pd.DataFrame) -> Any:
     """Observed factor eigenvalues against the simulated mean and quantile (parallel analysis)."""
     plt, pal = pyplot()
     if parallel.empty:
-        return _empty("no factor analysis in this study")
+        return placeholder("no factor analysis in this study")
     d = diagnostics.iloc[0]
     fig, ax = plt.subplots(figsize=(COLUMN_IN, 2.6))
     k = parallel["factor"]
@@ -51,7 +43,7 @@ def loading_heatmap(loadings: pd.DataFrame, cutoff: float) -> Any:
     """Heat map of the rotated EFA loadings (items × factors); values ≥ cutoff annotated."""
     plt, _ = pyplot()
     if loadings.empty:
-        return _empty("no factor analysis in this study")
+        return placeholder("no factor analysis in this study")
     factors = [c for c in loadings.columns[1:list(loadings.columns).index("h2")]]
     m = loadings[factors].to_numpy(float)
     fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(factors), max(2.0, 0.16 * len(m) + 0.8)))
@@ -83,7 +75,7 @@ def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str)
 
     lo = loadings[loadings["model"] == model]
     if lo.empty:
-        return _empty(f"model {model!r} was not fitted")
+        return placeholder(f"model {model!r} was not fitted")
     factors = list(dict.fromkeys(lo["factor"]))
     items = list(dict.fromkeys(lo["item"]))
     first = {it: lo.loc[lo["item"] == it, "factor"].iloc[0] for it in items}

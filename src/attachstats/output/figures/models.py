@@ -15,7 +15,7 @@ import pandas as pd
 
 from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, placeholder, pyplot, rasterize
 
-__all__ = ["interaction_plot", "mediation_diagram", "partial_regression_plot", "placeholder"]
+__all__ = ["interaction_plot", "mediation_diagram", "partial_regression_plot", "coefficient_plot"]
 
 
 def interaction_plot(slopes: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame) -> Any:
@@ -139,10 +139,7 @@ def coefficient_plot(regressions: pd.DataFrame) -> Any:
     plt, pal = pyplot()
     d = regressions[regressions["term"] != "(Intercept)"].copy()
     if d.empty:
-        fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
-        ax.text(0.5, 0.5, "no outcome models in this study", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return placeholder("no outcome models in this study")
     family = d["family"] if "family" in d else pd.Series("ols", index=d.index)
     parts = [("ols", d[family == "ols"]), ("glm", d[family != "ols"])]
     parts = [(kind, g) for kind, g in parts if len(g)]

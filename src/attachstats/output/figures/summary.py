@@ -8,17 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, pyplot
+from attachstats.output.figures.common import COLUMN_IN, placeholder, pyplot
 
 
 def forest_plot(coefficients: pd.DataFrame, pooled: pd.DataFrame) -> Any:
     """Forest plot: each study's b with 95% CI and the random-effects pool, per pooled effect."""
     plt, pal = pyplot()
     if pooled.empty:
-        fig, ax = plt.subplots(figsize=(COLUMN_IN, 1.2))
-        ax.text(0.5, 0.5, "no effect is estimated in two or more studies", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return placeholder("no effect is estimated in two or more studies")
     k = len(pooled)
     fig, axes = plt.subplots(k, 1, figsize=(COLUMN_IN, sum(0.3 * (r.k + 1) + 0.6 for r in pooled.itertuples())),
                              squeeze=False)
@@ -35,7 +32,6 @@ def forest_plot(coefficients: pd.DataFrame, pooled: pd.DataFrame) -> Any:
         ax.set_xlabel("b with 95% CI")
     fig.tight_layout()
     return fig
-
 
 
 def power_curve(power: pd.DataFrame, alpha: float = 0.05) -> Any:
