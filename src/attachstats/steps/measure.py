@@ -23,7 +23,8 @@ from attachstats.data.scoring import keyed_items
 from attachstats.spec.factor import factor_structure, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
-from attachstats.stats.latent.cfa import FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified, fit_table
+from attachstats.stats.latent.cfa import (FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified,
+                                          fit_table)
 from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS
 from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
@@ -49,8 +50,10 @@ CROSS_VALIDATION_COLUMNS = ["item", "factor", "efa_factor", "efa_loading", "efa_
 CROSS_VALIDATION_FIT_COLUMNS = ["factor", "efa_factor", "congruence", "n_efa", "n_cfa", "seed",
                                 "cfa_model", "estimator", "chi2", "df", "p", "cfi", "tli",
                                 "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"]
+
+
 # ---------------------------------------------------------------------------------------
-# settings and models
+# models
 # ---------------------------------------------------------------------------------------
 
 def study_models(study: Mapping[str, Any]) -> dict[str, str]:
@@ -120,7 +123,7 @@ def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[s
     items = _keyed(data, study)[all_items]
     r, n = efa_stats.correlation_matrix(items)
     pa = efa_stats.parallel_analysis(r, n, n_iter=int(e["parallel_iterations"]),
-                               quantile=float(e["parallel_quantile"]), seed=stream_seed(seed, "parallel"))
+                                     quantile=float(e["parallel_quantile"]), seed=stream_seed(seed, "parallel"))
     m = _n_factors(e["n_factors"], len(by_sub), pa.n_factors)
     res = efa_stats.fit_efa(r, m, all_items, n, method=e["extraction"], rotation=e["rotation"])
     chi, df, p = efa_stats.bartlett(r, n)
@@ -181,7 +184,6 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
         return not_tested(f"the study declares no variable {group!r} (set factor_analysis.invariance.group)")
     keyed = _keyed(data, study)
     model_syntax = study_models(study).get("two_factor") or next(iter(study_models(study).values()))
-
     used = parse_syntax(model_syntax, "invariance").observed
     frame = keyed[used].assign(**{group: data[group].astype("string")})
     complete = frame[used].notna().all(axis=1) & frame[group].notna()

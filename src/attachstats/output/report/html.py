@@ -22,6 +22,12 @@ from attachstats.output.report.factor_text import factor_results_text
 from attachstats.output.tables import apa_correlations, display_table, to_html
 from attachstats.spec.factor import EFA_DEFAULTS
 
+#: Data files this module reads (package data beside it), listed for the workflow's code
+#: fingerprint (attachstats.fingerprint): editing the page template reruns the report.
+RESOURCES = ["templates/report.html"]
+TEMPLATE = RESOURCES[0]
+
+
 
 def embed_png(path: str | Path, name: str, caption: str) -> str:
     """A ``<figure>`` with the PNG embedded as a base64 data URI and ``caption`` (plain text) below."""
@@ -194,7 +200,7 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     """
     import jinja2
 
-    template = (resources.files("attachstats.output.report") / "templates" / "report.html").read_text(encoding="utf-8")
+    template = (resources.files("attachstats.output.report") / TEMPLATE).read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)
     esc = {k: html.escape(v) for k, v in results_text(tables).items()}
     return env.from_string(template).render(
