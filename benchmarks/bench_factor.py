@@ -3,7 +3,7 @@
 Times, on the 46,610 complete rows × 36 items of ``../shared/data/ecr-openpsychometrics``
 (beside the clone):
 
-1. the two-factor ML CFA with all fit statistics (``attachstats.cfa.fit_cfa``);
+1. the two-factor ML CFA with all fit statistics (``attachstats.stats.latent.cfa.fit_cfa``);
 2. the same with estimator MLR (sandwich SEs, scaled χ², robust CFI/TLI/RMSEA);
 3. parallel analysis (factor eigenvalues, 20 simulated data sets, 95th percentile);
 
@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import pandas as pd
 
-    from attachstats.cfa import build_model_syntax, fit_cfa
-    from attachstats.efa import correlation_matrix, parallel_analysis
+    from attachstats.stats.latent.cfa import fit_cfa
+    from attachstats.stats.latent.syntax import build_model_syntax
+    from attachstats.stats.efa import correlation_matrix, parallel_analysis
 
     raw = pd.read_csv(DATA, usecols=Q)
     x = raw.replace(0, np.nan).astype(float)

@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from attachstats.errors import AttachstatsError
-from attachstats.io import ingest
-from attachstats.study import check_schema, read_yaml, resolve_study
-from attachstats.validate import validate_and_screen
+from attachstats.data.readers import ingest
+from attachstats.spec.study import check_schema, read_yaml, resolve_study
+from attachstats.data.validate import validate_and_screen
 
 from conftest import ROOT
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import AttachstatsError
+from attachstats.errors import AttachstatsError
 
 
 def find_snakefile() -> Path:
@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulate import SimulationConfig, write_example
+    from attachstats.sim.simulate import SimulationConfig, write_example
 
     import dataclasses
 

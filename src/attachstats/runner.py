@@ -32,7 +32,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from .errors import AttachstatsError
+from attachstats.errors import AttachstatsError
 
 TIMING_PREFIX = "attachstats-timing:"
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from attachstats.cfa import build_model_syntax
-from attachstats.factor_study import fit_identified
+from attachstats.stats.latent.syntax import build_model_syntax
+from attachstats.stats.latent.cfa import fit_identified
 
 
 def test_one_factor_over_unrelated_dimensions_falls_back_to_fixed_variance():

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from attachstats.apa import html, latex, markdown, table_model, write_docx
+from attachstats.output.apa import html, latex, markdown, table_model, write_docx
 
 DF = pd.DataFrame({"model": ["dep", "dep"], "term": ["(Intercept)", "ecr_anxiety"], "b": [0.758, 1.3637],
                    "se": [0.669, 0.1197], "ci_lo": [-0.5535, 1.129], "ci_hi": [2.0696, 1.5985],

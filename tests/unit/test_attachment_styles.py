@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.attachment_styles import classify, study_styles, style_spec
+from attachstats.spec.styles import style_spec
+from attachstats.stats.styles import classify
+from attachstats.steps.describe import study_styles
 from attachstats.errors import ConfigError
 
 # Brennan, Clark & Shaver (1998) classification functions as printed in the project notes

@@ -4,7 +4,7 @@ sums that equal counts @ Z without holding the counts."""
 import numpy as np
 import pytest
 
-from attachstats.bootstrap import resample_counts, resample_sums
+from attachstats.stats.bootstrap import resample_counts, resample_sums
 
 
 def test_counts_have_the_multinomial_distribution_of_uniform_draws():
@@ -45,7 +45,7 @@ def test_sums_equal_counts_times_z_for_parts_of_the_rows():
 def test_pairwise_moments_of_several_item_sets_equal_direct_covariances():
     import pandas as pd
 
-    from attachstats.bootstrap import pairwise_moments
+    from attachstats.stats.bootstrap import pairwise_moments
 
     rng = np.random.default_rng(4)
     a = rng.normal(size=(600, 4)) + 3.0
@@ -69,7 +69,7 @@ def test_pairwise_moments_of_several_item_sets_equal_direct_covariances():
 def test_reliability_bootstrap_needs_scales_on_the_same_respondents():
     import pandas as pd
 
-    from attachstats.reliability import reliability_table
+    from attachstats.stats.reliability import reliability_table
 
     rng = np.random.default_rng(5)
     x = pd.DataFrame(rng.normal(size=(100, 3)) + rng.normal(size=(100, 1)))
@@ -81,7 +81,7 @@ def test_reliability_bootstrap_needs_scales_on_the_same_respondents():
 def test_reliability_table_is_the_same_on_two_threads():
     import pandas as pd
 
-    from attachstats.reliability import reliability_table
+    from attachstats.stats.reliability import reliability_table
 
     rng = np.random.default_rng(6)
     f = rng.normal(size=(400, 1))

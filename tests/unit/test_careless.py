@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from attachstats.careless import longstring, mahalanobis, seconds_per_item
+from attachstats.stats.careless import longstring, mahalanobis, seconds_per_item
 
 
 def test_longstring_hand_worked():
@@ -40,7 +40,7 @@ def test_seconds_per_item():
 # ---- against R code written from the published definitions (tests/fixtures/careless/) ----
 from pathlib import Path
 
-from attachstats.careless import attention_failures, evenodd, irv, psychsyn
+from attachstats.stats.careless import attention_failures, evenodd, irv, psychsyn
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "careless"
 

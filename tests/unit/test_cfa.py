@@ -1,4 +1,4 @@
-"""Tests of attachstats.cfa against lavaan 0.6-14 (fixtures in tests/fixtures/cfa/).
+"""Tests of attachstats.stats.latent.cfa against lavaan 0.6-14 (fixtures in tests/fixtures/cfa/).
 
 The fixtures are made by ``tests/fixtures/cfa/make_cfa_fixtures.R``; R is not needed here.
 Tolerances are tighter than the project's minimum (fit indices within 0.001, estimates
@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import cfa
-from attachstats.cfa import (CORRELATION_COLUMNS, FIT_COLUMNS, LOADING_COLUMNS, CFAResult,
-                             build_model_syntax, fit_cfa, fit_table)
+from attachstats.stats.latent import cfa, engine
+from attachstats.stats.latent.syntax import parse_syntax
+from attachstats.stats.latent.cfa import FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, CFAResult, fit_cfa, fit_table
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "cfa"
@@ -163,7 +165,7 @@ def test_loadings_table_matches_lavaan(ds: str, model: str) -> None:
 @pytest.mark.parametrize("ds,model", CASES)
 def test_factor_correlations_match_lavaan(ds: str, model: str) -> None:
     fc = _fit(ds, model).factor_correlations
-    assert list(fc.columns) == CORRELATION_COLUMNS
+    assert list(fc.columns) == FACTOR_CORRELATION_COLUMNS
     ref = _ref_est(ds, model)
     lat = set(ref.loc[ref["op"] == "=~", "lhs"])
     ref = ref[(ref["op"] == "~~") & ref["lhs"].isin(lat) & (ref["lhs"] != ref["rhs"])]
@@ -313,19 +315,19 @@ def test_std_lv_parametrisation_gives_the_same_solution() -> None:
 
 def test_analytic_gradient_and_information() -> None:
     """Gradient of F against finite differences; SEs are from the expected information."""
-    spec = cfa._parse(SYNTAX[("sim", "two_factor_rescov")], "m")
-    model = cfa._Model(spec)
+    spec = parse_syntax(SYNTAX[("sim", "two_factor_rescov")], "m")
+    model = engine.CFAModel(spec)
     x = _data("sim")[spec.observed].dropna().to_numpy(float)
     xc = x - x.mean(axis=0)
     s = xc.T @ xc / len(x)
-    fun, grad, hess = cfa._discrepancy(model, s, np.linalg.slogdet(s)[1])
-    theta = cfa._start(model, s) * 1.1
+    fun, grad, hess = engine.discrepancy(model, s, np.linalg.slogdet(s)[1])
+    theta = engine.start_values(model, s) * 1.1
     h = 1e-6
     num = np.array([(fun(theta + h * e) - fun(theta - h * e)) / (2 * h) for e in np.eye(model.npar)])
     np.testing.assert_allclose(grad(theta), num, rtol=1e-5, atol=1e-8)
     # at S = Σ(θ) the expected information equals the Hessian of F / 2
     sig = model.sigma(theta)
-    fun2, grad2, hess2 = cfa._discrepancy(model, sig, np.linalg.slogdet(sig)[1])
+    fun2, grad2, hess2 = engine.discrepancy(model, sig, np.linalg.slogdet(sig)[1])
     num_h = np.array([(grad2(theta + h * e) - grad2(theta - h * e)) / (2 * h) for e in np.eye(model.npar)])
     np.testing.assert_allclose(hess2(theta), num_h, rtol=1e-5, atol=1e-7)
 
@@ -362,7 +364,7 @@ def test_result_structure_and_fit_table() -> None:
     assert list(one.fit) == FIT_COLUMNS
     assert one.fit["estimator"] == "ML"
     assert isinstance(one.fit["df"], int) and isinstance(one.fit["npar"], int)
-    assert one.factor_correlations.empty and list(one.factor_correlations.columns) == CORRELATION_COLUMNS
+    assert one.factor_correlations.empty and list(one.factor_correlations.columns) == FACTOR_CORRELATION_COLUMNS
     tab = fit_table([one, two])
     assert list(tab.columns) == FIT_COLUMNS
     assert tab["model"].tolist() == ["one_factor", "two_factor"]

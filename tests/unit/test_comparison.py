@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.cfa import build_model_syntax, fit_cfa, method_factor_syntax
-from attachstats.comparison import COMPARISON_COLUMNS, compare_models
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax
+from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

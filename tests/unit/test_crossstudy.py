@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from attachstats.crossstudy import pool_coefficients, stacked, study_overview
-from attachstats.meta import random_effects
+from attachstats.stats.crossstudy import pool_coefficients, stacked, study_overview
+from attachstats.stats.meta import random_effects
 
 
 def tables(b: float, se: float, n: int) -> dict:

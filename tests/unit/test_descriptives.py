@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.descriptives import correlation_table, describe, study_descriptives
+from attachstats.stats.descriptives import correlation_table, describe
+from attachstats.steps.describe import study_descriptives
 from attachstats.errors import ConfigError
-from attachstats.tables import apa_correlations, significance_marks
+from attachstats.output.numbers import significance_marks
+from attachstats.output.tables import apa_correlations
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "descriptives"
 DATA = pd.read_csv(FIX / "data.csv")

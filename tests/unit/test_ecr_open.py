@@ -7,10 +7,10 @@ checked everywhere.
 import pandas as pd
 import pytest
 
-from attachstats.io import ingest
-from attachstats.study import read_yaml, resolve_study
-from attachstats.validate import validate_and_screen
-from attachstats.validation_report import validation_report
+from attachstats.data.readers import ingest
+from attachstats.spec.study import read_yaml, resolve_study
+from attachstats.data.validate import validate_and_screen
+from attachstats.output.report.validation import validation_report
 
 from conftest import ROOT, SHARED_ECR
 

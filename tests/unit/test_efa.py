@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import efa
+from attachstats.stats import efa
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import factor_study as fs
+from attachstats.spec import factor as factor_spec
+from attachstats.steps import measure as fs
 from attachstats.errors import ConfigError
-from attachstats.factor_figures import factor_figures
-from attachstats.factor_report import factor_results_text
-from attachstats.instruments import load_instrument
-from attachstats.study import resolve_study
-from attachstats.tables import display_table
+from attachstats.output.figures.factor import loading_heatmap, path_diagram, scree_figure
+from attachstats.output.report.factor_text import factor_results_text
+from attachstats.spec.instrument import load_instrument
+from attachstats.spec.study import resolve_study
+from attachstats.output.tables import display_table
 
 INST = load_instrument("ecr-r")
 REVERSED = {n for sub in INST.subscales.values() for n in sub.reverse}
@@ -50,7 +51,7 @@ def cfa_tables():
 
 
 def test_default_models_and_comparisons() -> None:
-    s = fs.settings(study())
+    s = factor_spec.settings(study())
     assert s["model_names"] == ["one_factor", "two_factor", "two_factor_method"]
     assert s["comparisons"] == [["one_factor", "two_factor"], ["two_factor", "two_factor_method"]]
     assert s["estimator"] == "ML" and s["missing"] == "listwise" and s["path_model"] == "two_factor"
@@ -62,7 +63,7 @@ def test_default_models_and_comparisons() -> None:
     assert syn["one_factor"].startswith("general =~ ecr_1 + ecr_2 + ")
     custom = fs.study_models(study(models=["two_factor", {"name": "mine", "syntax": "f =~ ecr_1 + ecr_2 + ecr_3"}]))
     assert custom["mine"] == "f =~ ecr_1 + ecr_2 + ecr_3"
-    assert fs.settings(study(models=["two_factor", {"name": "mine", "syntax": "x"}]))["comparisons"] == []
+    assert factor_spec.settings(study(models=["two_factor", {"name": "mine", "syntax": "x"}]))["comparisons"] == []
 
 
 @pytest.mark.parametrize("fa,match", [
@@ -74,7 +75,7 @@ def test_default_models_and_comparisons() -> None:
 ])
 def test_config_errors_name_the_key(fa: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
-        fs.check_factor_config(study(**fa))
+        factor_spec.check_factor_config(study(**fa))
 
 
 def test_resolve_study_runs_the_factor_checks(tmp_path) -> None:
@@ -89,9 +90,9 @@ def test_method_model_needs_three_reverse_keyed_items() -> None:
         "id": "x", "response": {"min": 1, "max": 5}, "n_items": 6, "scoring": "mean",
         "subscales": {"a": {"items": "1-3", "reverse": [2]}, "b": {"items": "4-6", "reverse": [5]}}}}
     with pytest.raises(ConfigError, match="at least 3 reverse-keyed items.*has 2"):
-        fs.check_factor_config(s)
+        factor_spec.check_factor_config(s)
     del s["factor_analysis"]["models"]
-    assert fs.settings(s)["model_names"] == ["one_factor", "two_factor"]     # default leaves it out
+    assert factor_spec.settings(s)["model_names"] == ["one_factor", "two_factor"]     # default leaves it out
 
 
 def test_study_cfa_tables() -> None:
@@ -211,13 +212,14 @@ def test_no_factor_analysis_block_gives_empty_tables() -> None:
 
 def test_cutoff_blanks_only_the_formatted_table() -> None:
     lo = efa_tables()["efa_loadings"]
-    shown = display_table(lo, "efa_loadings", study(efa={"cutoff": 0.4}))
+    shown = display_table(lo, "efa_loadings", cutoff=factor_spec.settings(study(efa={"cutoff": 0.4}))["efa"]["cutoff"])
     for c in ("MR1", "MR2"):
         small = lo[c].abs() < 0.4
         assert small.any() and shown.loc[small, c].isna().all()
         pd.testing.assert_series_equal(shown.loc[~small, c], lo.loc[~small, c])
     assert shown["h2"].equals(lo["h2"])
-    assert display_table(lo, "cfa_loadings", study()) is lo
+    assert display_table(lo, "cfa_loadings", cutoff=0.4) is lo
+    assert display_table(lo, "efa_loadings").equals(display_table(lo, "efa_loadings", cutoff=0.3))
 
 
 def test_report_sentences_use_the_table_numbers() -> None:
@@ -238,7 +240,9 @@ def test_report_sentences_use_the_table_numbers() -> None:
 def test_factor_figures_are_drawn() -> None:
     fit, lo, cors, _ = cfa_tables()
     t = efa_tables()
-    figs = factor_figures({**t, "cfa_loadings": lo, "cfa_factor_correlations": cors}, study())
+    figs = {"scree": scree_figure(t["parallel_analysis"], t["efa_diagnostics"]),
+            "efa_loadings": loading_heatmap(t["efa_loadings"], factor_spec.settings(study())["efa"]["cutoff"]),
+            "path_diagram": path_diagram(lo, cors, factor_spec.settings(study())["path_model"])}
     assert set(figs) == {"scree", "efa_loadings", "path_diagram"}
     import matplotlib.pyplot as plt
 

@@ -5,7 +5,8 @@ import pandas as pd
 
 
 def test_large_scatters_are_rasterised_in_the_pdf(tmp_path):
-    from attachstats.figures import dimensions_scatter, save_png
+    from attachstats.output.figures.common import save_png
+    from attachstats.output.figures.data import dimensions_scatter
 
     rng = np.random.default_rng(2)
     sizes = {}
@@ -16,3 +17,23 @@ def test_large_scatters_are_rasterised_in_the_pdf(tmp_path):
         sizes[n] = len(pdf)
         assert (b"/Subtype /Image" in pdf) == (n > 5_000)
     assert sizes[50_000] < 2_000_000       # one embedded image, not 50,000 vector markers
+
+
+def test_every_figure_without_its_analysis_is_the_one_placeholder():
+    from attachstats.output.figures import data, factor, models, summary
+    from attachstats.output.figures.common import placeholder
+
+    empty = pd.DataFrame()
+    figs = {"coefficients": models.coefficient_plot(pd.DataFrame({"term": []})),
+            "interaction": models.interaction_plot(empty, empty, empty),
+            "mediation": models.mediation_diagram(empty),
+            "partial_regression": models.partial_regression_plot({}, empty, "x"),
+            "scree": factor.scree_figure(empty, empty),
+            "efa_loadings": factor.loading_heatmap(empty, 0.3),
+            "correlation_heatmap": data.correlation_heatmap(pd.DataFrame({"var1": [], "var2": []})),
+            "forest": summary.forest_plot(empty, empty)}
+    ref = placeholder("x")
+    for name, fig in figs.items():
+        assert tuple(fig.get_size_inches()) == tuple(ref.get_size_inches()), name
+        (ax,) = fig.axes
+        assert not ax.axison and len(ax.texts) == 1 and ax.texts[0].get_wrap(), name

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import fiml
-from attachstats.cfa import build_model_syntax, fit_cfa
+from attachstats.stats.latent import fiml
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

@@ -1,7 +1,7 @@
 import pytest
 
 from attachstats.errors import ConfigError
-from attachstats.instruments import available_instruments, instrument_from_dict, load_instrument
+from attachstats.spec.instrument import available_instruments, instrument_from_dict, load_instrument
 
 
 def test_ecr_r_standard_key():
@@ -144,7 +144,7 @@ def test_unscored_items_are_allowed_when_listed():
 
 
 def test_item_given_twice_in_yaml_is_an_error(tmp_path):
-    from attachstats.study import read_yaml
+    from attachstats.spec.study import read_yaml
 
     p = tmp_path / "s.yaml"
     p.write_text("instruments:\n  m:\n    definition:\n      items:\n        1: {label: a}\n        1: {label: b}\n")

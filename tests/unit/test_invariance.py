@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.cfa import build_model_syntax, fit_cfa
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
-from attachstats.invariance import (INVARIANCE_COLUMNS, STEPS, fit_multigroup,
+from attachstats.stats.latent.invariance import (INVARIANCE_COLUMNS, STEPS, fit_multigroup,
                                     invariance_table)
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "factor"

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ModelError
-from attachstats.glm import fit_glm
-from attachstats.imputation import POOL_COLUMNS, mice, pool, pool_r2
-from attachstats.bootstrap import resample_counts
-from attachstats.mediation import MEDIATION_COLUMNS, bootstrap_indirect, fit_mediation
-from attachstats.modelspec import MediationSpec, parse_outcome_model
-from attachstats.outcomes import fit_outcome_model
-from attachstats.regression import build_design, fit_ols
+from attachstats.stats.regression.glm import fit_glm
+from attachstats.stats.regression.imputation import POOL_COLUMNS, mice, pool, pool_r2
+from attachstats.stats.bootstrap import resample_counts
+from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, bootstrap_indirect, fit_mediation
+from attachstats.spec.models import MediationSpec, parse_outcome_model
+from attachstats.stats.regression.outcomes import fit_outcome_model
+from attachstats.stats.regression.design import build_design
+from attachstats.stats.regression.ols import fit_ols
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "outcomes"
 DATA = pd.read_csv(FIX / "data.csv")
@@ -167,7 +168,7 @@ def test_outcome_model_with_mice_recovers_truth_under_mar():
 
 
 def test_pmm_donors_are_the_nearest_and_ties_are_shared_at_random():
-    from attachstats.imputation import _nearest_donors
+    from attachstats.stats.regression.imputation import _nearest_donors
 
     rng = np.random.default_rng(11)
     obs, mis = rng.normal(size=2000), rng.normal(size=300) * 1.5

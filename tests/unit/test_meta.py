@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ModelError
-from attachstats.meta import random_effects
+from attachstats.stats.meta import random_effects
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "meta"
 

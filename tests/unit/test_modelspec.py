@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from attachstats.errors import ConfigError
-from attachstats.modelspec import (parse_mediation_model, parse_outcome_model, parse_sem_model, study_specs,
+from attachstats.spec.models import (parse_mediation_model, parse_outcome_model, parse_sem_model, study_specs,
                                    term_label)
-from attachstats.study import resolve_study
+from attachstats.spec.study import resolve_study
 
 from conftest import study_dict
 

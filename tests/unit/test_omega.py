@@ -1,4 +1,4 @@
-"""attachstats.omega and the reliability bootstrap against psych::omega (tests/fixtures/reliability)."""
+"""attachstats.stats.omega and the reliability bootstrap against psych::omega (tests/fixtures/reliability)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.bootstrap import pairwise_moments, percentile_ci, resample_counts
+from attachstats.stats.bootstrap import pairwise_moments, percentile_ci, resample_counts
 from attachstats.errors import DataError
-from attachstats.omega import omega, omega_nfactors_for
-from attachstats.reliability import alpha_resamples, reliability_table
+from attachstats.stats.omega import omega, omega_nfactors_for
+from attachstats.stats.reliability import alpha_resamples, reliability_table
 from conftest import SHARED_ECR
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "reliability"
@@ -191,7 +191,7 @@ def test_omega_bootstrap_intervals_contain_population_values():
 def test_stacked_bootstrap_fits_equal_one_by_one_fits():
     """Every resample is fitted exactly as psych fits a sample (no warm starts that would pick
     the full sample's local optimum and narrow the interval)."""
-    from attachstats.omega import omega_bootstrap, omega_from_corr
+    from attachstats.stats.omega import omega_bootstrap, omega_from_corr
 
     x = SETS[("synthetic", "avoidance")].dropna(how="all").to_numpy(float)
     rs = pairwise_moments([x], 6, np.random.default_rng(17))[0].corr()

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.modelspec import parse_outcome_model
-from attachstats.outcomes import (BLOCK_COLUMNS, COEFFICIENT_COLUMNS, DIAGNOSTIC_COLUMNS, FIT_COLUMNS,
+from attachstats.spec.models import parse_outcome_model
+from attachstats.stats.regression.outcomes import (BLOCK_COLUMNS, REGRESSION_COLUMNS, DIAGNOSTIC_COLUMNS, REGRESSION_FIT_COLUMNS,
                                   add_p_adjusted, added_variable, bh_adjust, complete_rows,
-                                  fit_outcome_model, probe_tables, study_outcome_models)
+                                  fit_outcome_model, fit_outcome_models, probe_tables)
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "outcomes"
 DATA = pd.read_csv(FIX / "data.csv")
@@ -39,7 +39,7 @@ def results():
 def test_coefficients_match_r(results, name):
     got = results[name].coefficients
     ref = COEF[COEF["model"] == name].reset_index(drop=True)
-    assert list(got.columns) == COEFFICIENT_COLUMNS
+    assert list(got.columns) == REGRESSION_COLUMNS
     assert list(got["term"]) == list(ref["term"])
     assert (got["n"] == ref["n"]).all()
     for col in ["b", "se", "stat", "p", "ci_lo", "ci_hi", "beta", "sr2"]:
@@ -58,7 +58,7 @@ def test_coefficients_match_r(results, name):
 def test_fit_matches_r(results, name):
     fit = results[name].fit
     ref = FIT.loc[name]
-    assert list(fit) == FIT_COLUMNS
+    assert list(fit) == REGRESSION_FIT_COLUMNS
     assert fit["n"] == ref["n"]
     assert fit["n"] + fit["n_excluded"] == len(DATA)
     for key in ["loglik", "aic", "bic", "r2", "adj_r2", "f", "f_p", "sigma", "deviance", "null_deviance", "theta",
@@ -191,7 +191,7 @@ def test_p_adjusted_within_test_families(results):
 
 def test_study_tables_and_row_accounting():
     specs = [parse_outcome_model(MODELS[n]) for n in ("ols_int", "negbin")]
-    tabs = study_outcome_models(DATA, specs, seed=1)
+    tabs = fit_outcome_models(DATA, specs, seed=1)
     assert set(tabs) >= {"regressions", "regression_fit", "regression_blocks", "regression_diagnostics",
                          "simple_slopes", "johnson_neyman", "slope_curve"}
     assert tabs["regressions"]["p_adj"].notna().sum() == (tabs["regressions"]["term"] != "(Intercept)").sum()
@@ -201,7 +201,7 @@ def test_study_tables_and_row_accounting():
         assert samples["n"].sum() == len(DATA)
         assert samples.loc[samples["reason"] == "used", "n"].item() == fit.loc[s.name, "n"] == mask.sum()
         assert (samples.loc[samples["reason"] == "missing", "n"].sum() == fit.loc[s.name, "n_excluded"])
-    empty = study_outcome_models(DATA, [], seed=1)
+    empty = fit_outcome_models(DATA, [], seed=1)
     assert all(len(t) == 0 for t in empty.values())
 
 

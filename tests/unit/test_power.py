@@ -1,13 +1,33 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import integrate, special, stats
 
 from attachstats.errors import ConfigError
-from attachstats.power import (PowerSpec, correlation_power_exact, monte_carlo, power_summary, run_chunk,
-                               summarise)
+from attachstats.sim.power import PowerSpec, monte_carlo, power_summary, run_chunk, summarise
 
 from conftest import ROOT
+
+
+# The closed form the Monte Carlo is checked against (a test oracle, not library code).
+def correlation_power_exact(rho: float, n: int, alpha: float = 0.05) -> float:
+    """Exact power of the two-sided test of a Pearson correlation (bivariate normal data).
+
+    Integrates the exact density of the sample correlation (Hotelling, 1953) over the
+    rejection region ``|r| > r_crit``, with ``r_crit`` from the t test on n − 2 df.
+    """
+    t = stats.t.ppf(1 - alpha / 2, n - 2)
+    r_crit = t / np.sqrt(n - 2 + t * t)
+
+    def density(r: np.ndarray) -> np.ndarray:
+        log_c = (np.log(n - 2) + special.gammaln(n - 1) - 0.5 * np.log(2 * np.pi) - special.gammaln(n - 0.5)
+                 + (n - 1) / 2 * np.log1p(-rho * rho))
+        return np.exp(log_c + (n - 4) / 2 * np.log1p(-r * r) - (n - 1.5) * np.log1p(-rho * r)) * \
+            special.hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * r) / 2)
+
+    upper = integrate.quad(density, r_crit, 1, limit=200)[0]
+    lower = integrate.quad(density, -1, -r_crit, limit=200)[0]
+    return float(upper + lower)
 
 
 def bivariate(rho):

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import DataError
-from attachstats.io import ingest, read_data
-from attachstats.study import resolve_study
-from attachstats.validate import validate_and_screen
+from attachstats.data.readers import ingest, read_data
+from attachstats.spec.study import resolve_study
+from attachstats.data.validate import validate_and_screen
 
 from conftest import make_survey, study_dict
 

@@ -1,4 +1,4 @@
-"""attachstats.reliability against psych::alpha (fixtures: tests/fixtures/reliability)."""
+"""attachstats.stats.reliability against psych::alpha (fixtures: tests/fixtures/reliability)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import DataError
-from attachstats.reliability import cronbach_alpha, item_statistics, reliability_table
+from attachstats.stats.reliability import cronbach_alpha, item_statistics, reliability_table
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "reliability"
 from conftest import SHARED_ECR as ECR_FULL

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from attachstats.cli import build_parser, main
-from attachstats.report import results_text
+from attachstats.output.report.html import results_text
 
 
 def tables(with_models: bool = True) -> dict:
@@ -34,7 +34,7 @@ def test_cli_parser_and_missing_study(capsys):
 
 
 def test_styles_sentence_says_dimensions_are_primary():
-    from attachstats.report import results_text
+    from attachstats.output.report.html import results_text
 
     styles = pd.DataFrame({"style": ["secure", "preoccupied", "dismissing", "fearful", "not classified"],
                            "n": [10, 0, 2, 1, 1], "share": [10 / 14, 0, 2 / 14, 1 / 14, 1 / 14],

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attachstats import model_figures
-from attachstats.figures import coefficient_plot
-from attachstats.report import results_text
+from attachstats.output.figures import models as model_figures
+from attachstats.output.report.html import results_text
 
 
 def base_tables() -> dict:
@@ -82,7 +81,7 @@ def test_model_figures_draw_and_placeholders():
     reg = pd.DataFrame([{"model": "dep", "term": "ecr_anxiety", "outcome": "phq9_total", "b": 1.25, "ci_lo": 1.0,
                          "ci_hi": 1.5}])
     assert len(model_figures.partial_regression_plot(pts, reg, "ecr_anxiety").axes) == 1
-    forest = coefficient_plot(tabs["regressions"])
+    forest = model_figures.coefficient_plot(tabs["regressions"])
     assert len(forest.axes) == 2 and forest.axes[1].get_xscale() == "log"
     for empty in (model_figures.interaction_plot(pd.DataFrame(), pd.DataFrame(), pd.DataFrame()),
                   model_figures.mediation_diagram(pd.DataFrame()),

@@ -14,8 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats import cfa, robust
-from attachstats.cfa import build_model_syntax, fit_cfa, method_factor_syntax
+from attachstats.stats.latent import cfa, engine
+from attachstats.stats.latent.syntax import parse_syntax
+from attachstats.stats.latent import mlr as robust
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax
 from attachstats.errors import ModelError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
@@ -148,17 +151,17 @@ def test_mlr_equals_ml_scaling_for_normal_data() -> None:
 
 def test_casewise_scores_sum_to_zero_at_the_estimate() -> None:
     """At the ML estimate the casewise scores sum to N × (−½ gradient of F) = 0."""
-    spec = cfa._parse(SYNTAX[("sim", "two_factor")], "m")
-    model = cfa._Model(spec)
+    spec = parse_syntax(SYNTAX[("sim", "two_factor")], "m")
+    model = engine.CFAModel(spec)
     x = data("sim")[spec.observed].dropna().to_numpy(float)
     z = x - x.mean(axis=0)
     s = z.T @ z / len(x)
-    theta, _ = cfa._minimise(model, s, np.linalg.slogdet(s)[1])
+    theta, _ = engine.minimise(model, s, np.linalg.slogdet(s)[1])
     sc = robust.casewise_scores(model, theta, z)
     assert np.abs(sc.mean(axis=0)).max() < 1e-8
     # and away from it they equal −½ ∂F/∂θ (mean over cases)
     t2 = theta * 1.05
-    g = cfa._discrepancy(model, s, np.linalg.slogdet(s)[1])[1](t2)
+    g = engine.discrepancy(model, s, np.linalg.slogdet(s)[1]).grad(t2)
     np.testing.assert_allclose(robust.casewise_scores(model, t2, z).mean(axis=0), -g / 2, atol=1e-10)
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.instruments import load_instrument
-from attachstats.scoring import keyed_items, score_instrument
+from attachstats.spec.instrument import load_instrument
+from attachstats.data.scoring import keyed_items, score_instrument
 
 
 def test_ecr_r_reverse_and_means():
@@ -40,7 +40,7 @@ def _phq_study():
 
 
 def test_phq9_bands_caseness_and_safety_flag_at_the_boundaries():
-    from attachstats.scoring import band_table, caseness_table, score_study
+    from attachstats.data.scoring import band_table, caseness_table, score_study
 
     # totals 0, 4, 5, 9, 10, 14, 15, 19, 20, 27; item 9 carries the last point where possible
     totals = [0, 4, 5, 9, 10, 14, 15, 19, 20, 27]
@@ -76,7 +76,7 @@ def test_phq9_bands_caseness_and_safety_flag_at_the_boundaries():
 
 
 def test_pdss_anchors_and_instruments_without_cutoffs():
-    from attachstats.scoring import band_table, caseness_table, score_study
+    from attachstats.data.scoring import band_table, caseness_table, score_study
 
     study = {"name": "t", "instruments": {"pdss": {"instrument": "pdss-sr", "columns": "D{n}"},
                                           "ecr": {"instrument": "ecr-s", "columns": "E{n}"}}}

@@ -1,4 +1,4 @@
-"""attachstats.sem against lavaan::sem (fixture: tests/fixtures/sem)."""
+"""attachstats.stats.latent.sem against lavaan::sem (fixture: tests/fixtures/sem)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attachstats.cfa import FIT_COLUMNS, build_model_syntax, fit_cfa
+from attachstats.stats.latent.cfa import fit_cfa
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.syntax import build_model_syntax
 from attachstats.errors import ModelError
-from attachstats.sem import SEM_PARAMETER_COLUMNS, fit_sem, sem_syntax
+from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem, sem_syntax
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "sem"
 DATA = pd.read_csv(FIX / "data.csv")

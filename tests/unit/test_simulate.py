@@ -1,4 +1,4 @@
-"""Tests of the data simulator (attachstats.simulate) and the embedded example files."""
+"""Tests of the data simulator (attachstats.sim.simulate) and the embedded example files."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ConfigError
-from attachstats.instruments import load_instrument
-from attachstats.simulate import (
+from attachstats.spec.instrument import load_instrument
+from attachstats.sim.simulate import (
     MANIFEST_COLUMNS, MESS_KINDS, SimulationConfig, export_columns, implied_latent_correlations,
     latent_summary, make_export, population_truth, score_scales, simulate_population, write_example,
 )

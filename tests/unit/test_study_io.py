@@ -2,8 +2,9 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ConfigError, DataError
-from attachstats.io import ingest, map_columns, read_raw
-from attachstats.study import resolve_study, score_columns
+from attachstats.data.readers import ingest, map_columns, read_raw
+from attachstats.spec.study import resolve_study
+from attachstats.spec.instrument import score_columns
 
 from conftest import make_survey, study_dict
 
@@ -91,7 +92,7 @@ def test_items_mapped_by_explicit_column_list(tmp_path, monkeypatch):
 def test_arrow_reader_gives_exactly_the_pandas_reading(tmp_path, monkeypatch):
     """The fast reader must not change a single cell: quotes, embedded delimiters and line
     breaks, empty cells, NA-like text, spaces and a byte-order mark survive as text."""
-    from attachstats import io as aio
+    from attachstats.data import readers as aio
 
     text = ('\ufeffid,text,"q 1",q2\r\n'
             '1,"a, b",3, 4 \r\n'
@@ -106,3 +107,21 @@ def test_arrow_reader_gives_exactly_the_pandas_reading(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(fast, slow)
     assert fast.loc[1, "text"] == "line\nbreak" and fast.loc[1, "q2"] == "NA" and fast.loc[0, "q2"] == " 4 "
     assert list(fast.columns) == ["id", "text", "q 1", "q2"]
+
+
+def test_a_study_part_holds_only_its_rules_settings_and_refuses_the_rest():
+    import pickle
+
+    from attachstats.spec.study import StudyPart, UndeclaredSetting
+
+    study = {"name": "s", "title": "T", "screening": {"longstring": {}}, "reliability": {"bootstrap": 10}}
+    part = StudyPart(study, ["screening", "figures"])
+    assert dict(part) == {"name": "s", "screening": {"longstring": {}}}
+    assert part.get("figures", {}) == {} and "figures" not in part     # declared, absent from the study
+    for read in (lambda p: p["title"], lambda p: p.get("title"), lambda p: "reliability" in p):
+        with pytest.raises(UndeclaredSetting, match="not passed to this step"):
+            read(part)
+    again = pickle.loads(pickle.dumps(part))                            # Snakemake pickles params
+    assert again == part and again.declared == part.declared
+    assert repr(StudyPart({**study, "title": "U"}, ["screening"])) == repr(part.__class__(study, ["screening"]))
+    assert repr(StudyPart({**study, "screening": {}}, ["screening"])) != repr(StudyPart(study, ["screening"]))

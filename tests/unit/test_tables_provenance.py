@@ -3,8 +3,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from attachstats.provenance import collect_provenance, sha256, write_json
-from attachstats.tables import format_value, read_csv, to_html, to_markdown, write_csv
+from attachstats.output.provenance import collect_provenance, sha256, write_json
+from attachstats.data.csvio import read_csv, write_csv
+from attachstats.output.numbers import format_value
+from attachstats.output.tables import to_html, to_markdown
 
 
 def test_apa_number_style():

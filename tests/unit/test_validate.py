@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import DataError
-from attachstats.io import map_columns
-from attachstats.study import resolve_study
-from attachstats.validate import check_flow, validate_and_screen
+from attachstats.data.readers import map_columns
+from attachstats.spec.study import resolve_study
+from attachstats.data.validate import check_flow, validate_and_screen
 
 from conftest import make_survey, study_dict
 

@@ -4,7 +4,9 @@ from snakemake.utils import validate
 import sys
 
 from attachstats.errors import AttachstatsError
-from attachstats.study import check_schema, read_yaml, resolve_study
+from attachstats.fingerprint import code_fingerprint
+from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
+from attachstats.steps.report import FIGURE_TABLES
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -77,7 +79,23 @@ wildcard_constraints:
 
 
 def study_of(wildcards):
+    """The whole resolved study (only the provenance record takes all of it)."""
     return STUDIES[wildcards.study]
+
+
+def study_part(*keys):
+    """A params function: only the study settings a rule reads (attachstats.spec.study.StudyPart).
+
+    Snakemake reruns a rule when its params change, so each rule lists exactly the top-level
+    study keys its step reads; reading any other key fails loudly in the step.
+    """
+    return lambda wildcards: StudyPart(STUDIES[wildcards.study], keys)
+
+
+def code_of(stage, rule_name):
+    """The code fingerprint of attachstats.steps.<stage>.<rule_name> (attachstats.fingerprint):
+    editing library code or a template the step uses reruns the rule."""
+    return code_fingerprint(f"attachstats.steps.{stage}", rule_name)
 
 
 def table_inputs(wildcards):

@@ -5,12 +5,13 @@ rule attachment_styles:
         mem_mb=2000,
         runtime=10,
     input:
-        f"{RESULTS}/{{study}}/scores/scores.csv",
+        scores=f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
         table=f"{RESULTS}/{{study}}/tables/attachment_styles.csv",
         rows=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "attachment_styles"),
+        code=code_of("describe", "attachment_styles"),
     log:
         f"{RESULTS}/{{study}}/logs/attachment_styles.log",
     benchmark:
@@ -33,7 +34,8 @@ rule descriptives:
         correlations=f"{RESULTS}/{{study}}/tables/correlations.csv",
         apa=f"{RESULTS}/{{study}}/tables/correlations_apa.md",
     params:
-        study=study_of,
+        study=study_part("instruments", "variables", "descriptives"),
+        code=code_of("describe", "descriptives"),
     log:
         f"{RESULTS}/{{study}}/logs/descriptives.log",
     benchmark:

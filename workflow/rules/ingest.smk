@@ -9,7 +9,8 @@ rule ingest:
     output:
         temp(f"{RESULTS}/{{study}}/interim/ingested.parquet"),
     params:
-        study=study_of,
+        study=study_part("data", "id_column", "duration_column", "identifying_columns", "variables", "instruments"),
+        code=code_of("ingest", "ingest"),
     log:
         f"{RESULTS}/{{study}}/logs/ingest.log",
     benchmark:

@@ -5,14 +5,15 @@ rule cfa:
         mem_mb=4000,
         runtime=30,
     input:
-        f"{RESULTS}/{{study}}/interim/clean.parquet",
+        clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         fit=f"{RESULTS}/{{study}}/tables/cfa_fit.csv",
         loadings=f"{RESULTS}/{{study}}/tables/cfa_loadings.csv",
         correlations=f"{RESULTS}/{{study}}/tables/cfa_factor_correlations.csv",
         comparison=f"{RESULTS}/{{study}}/tables/cfa_comparison.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "factor_analysis"),
+        code=code_of("measure", "cfa"),
     log:
         f"{RESULTS}/{{study}}/logs/cfa.log",
     benchmark:
@@ -28,7 +29,7 @@ rule efa:
         mem_mb=4000,
         runtime=30,
     input:
-        f"{RESULTS}/{{study}}/interim/clean.parquet",
+        clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         efa_loadings=f"{RESULTS}/{{study}}/tables/efa_loadings.csv",
         efa_factors=f"{RESULTS}/{{study}}/tables/efa_factors.csv",
@@ -36,7 +37,8 @@ rule efa:
         efa_diagnostics=f"{RESULTS}/{{study}}/tables/efa_diagnostics.csv",
         parallel_analysis=f"{RESULTS}/{{study}}/tables/parallel_analysis.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "factor_analysis"),
+        code=code_of("measure", "efa"),
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/efa.log",
@@ -53,11 +55,12 @@ rule invariance:
         mem_mb=4000,
         runtime=30,
     input:
-        f"{RESULTS}/{{study}}/interim/clean.parquet",
+        clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         f"{RESULTS}/{{study}}/tables/invariance.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "factor_analysis", "variables"),
+        code=code_of("measure", "invariance"),
     log:
         f"{RESULTS}/{{study}}/logs/invariance.log",
     benchmark:
@@ -73,12 +76,13 @@ rule cross_validation:
         mem_mb=4000,
         runtime=30,
     input:
-        f"{RESULTS}/{{study}}/interim/clean.parquet",
+        clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         item_table=f"{RESULTS}/{{study}}/tables/cross_validation.csv",
         fit=f"{RESULTS}/{{study}}/tables/cross_validation_fit.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "factor_analysis"),
+        code=code_of("measure", "cross_validation"),
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/cross_validation.log",

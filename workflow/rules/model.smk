@@ -6,7 +6,7 @@ rule regress:
         mem_mb=4000,
         runtime=30,
     input:
-        f"{RESULTS}/{{study}}/scores/scores.csv",
+        scores=f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
         coefficients=f"{RESULTS}/{{study}}/tables/regressions.csv",
         fit=f"{RESULTS}/{{study}}/tables/regression_fit.csv",
@@ -16,7 +16,8 @@ rule regress:
         johnson_neyman=f"{RESULTS}/{{study}}/tables/johnson_neyman.csv",
         slope_curve=f"{RESULTS}/{{study}}/tables/slope_curve.csv",
     params:
-        study=study_of,
+        study=study_part("variables", "outcome_models"),
+        code=code_of("model", "regress"),
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/regress.log",
@@ -33,11 +34,12 @@ rule mediate:
         mem_mb=4000,
         runtime=30,
     input:
-        f"{RESULTS}/{{study}}/scores/scores.csv",
+        scores=f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
         f"{RESULTS}/{{study}}/tables/mediation.csv",
     params:
-        study=study_of,
+        study=study_part("variables", "mediation_models"),
+        code=code_of("model", "mediate"),
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/mediate.log",
@@ -60,7 +62,8 @@ rule sem:
         fit=f"{RESULTS}/{{study}}/tables/sem_fit.csv",
         parameters=f"{RESULTS}/{{study}}/tables/sem_parameters.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "sem_models"),
+        code=code_of("model", "sem"),
     log:
         f"{RESULTS}/{{study}}/logs/sem.log",
     benchmark:
@@ -81,7 +84,8 @@ rule model_samples:
     output:
         f"{RESULTS}/{{study}}/tables/model_samples.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "variables", "outcome_models", "mediation_models", "sem_models"),
+        code=code_of("model", "model_samples"),
     log:
         f"{RESULTS}/{{study}}/logs/model_samples.log",
     benchmark:

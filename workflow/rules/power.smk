@@ -1,5 +1,5 @@
 # Monte Carlo power analysis; not part of `all` (a planning tool): `snakemake power`.
-from attachstats.power import PowerSpec
+from attachstats.sim.power import PowerSpec
 
 POWER_FILE = config.get("power_config", "config/power.yaml")
 POWER = None
@@ -20,6 +20,9 @@ rule power_chunk:
         f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv",
     params:
         spec=POWER,
+        n=lambda w: int(w.n),
+        chunk=lambda w: int(w.chunk),
+        code=code_of("power", "power_chunk"),
     wildcard_constraints:
         n=r"\d+",
         chunk=r"\d+",
@@ -45,6 +48,7 @@ rule power:
         figure=report(f"{POWER_DIR}/power_curve.png", caption="../report/power_curve.rst", category="Power"),
     params:
         spec=POWER,
+        code=code_of("power", "power"),
     threads: 1
     resources:
         mem_mb=4000,

@@ -9,7 +9,8 @@ rule formatted_tables:
     output:
         expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
     params:
-        study=study_of,
+        study=study_part("instruments", "factor_analysis"),
+        code=code_of("report", "formatted_tables"),
     log:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
@@ -19,13 +20,13 @@ rule formatted_tables:
 
 
 rule figures:
-    """Figures: exclusion flow, score distributions, dimension scatter, loadings, coefficients."""
+    """Every figure of the study (PNG and PDF), from the result tables it reads (FIGURE_TABLES)."""
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
     input:
-        unpack(table_inputs),
+        **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in FIGURE_TABLES},
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
@@ -34,7 +35,8 @@ rule figures:
                         category="Figures") for name in FIGURES},
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURES},
     params:
-        study=study_of,
+        study=study_part("instruments", "variables", "factor_analysis", "attachment_styles", "outcome_models", "figures"),
+        code=code_of("report", "figures"),
     log:
         f"{RESULTS}/{{study}}/logs/figures.log",
     benchmark:
@@ -56,6 +58,7 @@ rule provenance:
         f"{RESULTS}/{{study}}/provenance.json",
     params:
         study=study_of,
+        code=code_of("report", "provenance"),
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/provenance.log",
@@ -77,8 +80,11 @@ rule report:
     output:
         f"{RESULTS}/{{study}}/report.html",
     params:
-        study=study_of,
+        study=study_part("title", "study_file", "instruments", "factor_analysis"),
+        code=code_of("report", "report"),
         figures=FIGURES,
+        captions={name: Path(workflow.source_path(f"../report/{name}.rst")).read_text(encoding="utf-8")
+                  for name in FIGURES},
     log:
         f"{RESULTS}/{{study}}/logs/report.log",
     benchmark:

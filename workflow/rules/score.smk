@@ -5,14 +5,15 @@ rule score:
         mem_mb=6000,
         runtime=20,
     input:
-        f"{RESULTS}/{{study}}/interim/clean.parquet",
+        clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         summary=f"{RESULTS}/{{study}}/tables/score_summary.csv",
         bands=f"{RESULTS}/{{study}}/tables/score_bands.csv",
         caseness=f"{RESULTS}/{{study}}/tables/caseness.csv",
     params:
-        study=study_of,
+        study=study_part("variables", "instruments"),
+        code=code_of("score", "score"),
     log:
         f"{RESULTS}/{{study}}/logs/score.log",
     benchmark:
@@ -28,12 +29,13 @@ rule reliability:
         mem_mb=6000,
         runtime=60,
     input:
-        f"{RESULTS}/{{study}}/interim/clean.parquet",
+        clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         scales=f"{RESULTS}/{{study}}/tables/reliability.csv",
         item_table=f"{RESULTS}/{{study}}/tables/reliability_items.csv",
     params:
-        study=study_of,
+        study=study_part("instruments", "reliability"),
+        code=code_of("score", "reliability"),
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/reliability.log",

@@ -16,6 +16,8 @@ rule cross_study_summary:
         coefficients=f"{SUMMARY}/coefficients.csv",
         meta=f"{SUMMARY}/meta.csv",
         forest=report(f"{SUMMARY}/forest.png", caption="../report/forest.rst", category="Cross-study"),
+    params:
+        code=code_of("summary", "cross_study_summary"),
     log:
         f"{SUMMARY}/logs/cross_study_summary.log",
     benchmark:

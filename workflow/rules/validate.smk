@@ -5,7 +5,7 @@ rule validate:
         mem_mb=8000,
         runtime=30,
     input:
-        f"{RESULTS}/{{study}}/interim/ingested.parquet",
+        ingested=f"{RESULTS}/{{study}}/interim/ingested.parquet",
     output:
         data=f"{RESULTS}/{{study}}/interim/clean.parquet",
         exclusions=f"{RESULTS}/{{study}}/validation/exclusions.csv",
@@ -14,7 +14,8 @@ rule validate:
         careless=f"{RESULTS}/{{study}}/validation/careless.csv",
         report=f"{RESULTS}/{{study}}/validation/report.md",
     params:
-        study=study_of,
+        study=study_part("data", "id_column", "duration_column", "variables", "instruments", "screening"),
+        code=code_of("validate", "validate"),
     log:
         f"{RESULTS}/{{study}}/logs/validate.log",
     benchmark:

@@ -1,12 +1,4 @@
-from attachstats.attachment_styles import study_styles
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.steps.describe import attachment_styles
 
-
-def main(sm):
-    rows, table = study_styles(read_csv(sm.input[0]), sm.params.study)
-    write_csv(table, sm.output.table)
-    write_csv(rows, sm.output.rows)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: attachment_styles(sm.input.scores, sm.output, sm.params.study))

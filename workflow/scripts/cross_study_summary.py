@@ -1,20 +1,4 @@
-from attachstats import crossstudy, figures
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.steps.summary import cross_study_summary
 
-
-def main(sm):
-    tables = {}
-    for key, path in sm.input.items():
-        study, name = key.split("__", 1)
-        tables.setdefault(study, {})[name] = read_csv(path)
-    coefficients = crossstudy.stacked(tables, "regressions")
-    meta = crossstudy.pool_coefficients(coefficients)
-    write_csv(crossstudy.study_overview(tables), sm.output.studies)
-    write_csv(crossstudy.stacked(tables, "reliability"), sm.output.reliability)
-    write_csv(coefficients, sm.output.coefficients)
-    write_csv(meta, sm.output.meta)
-    figures.save_png(figures.forest_plot(coefficients, meta), sm.output.forest)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: cross_study_summary(sm.input, sm.output))

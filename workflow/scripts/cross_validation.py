@@ -1,14 +1,4 @@
-import pandas as pd
-
-from attachstats.factor_study import study_cross_validation
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
+from attachstats.steps.measure import cross_validation
 
-
-def main(sm):
-    items, fit = study_cross_validation(pd.read_parquet(sm.input[0]), sm.params.study, sm.params.seed)
-    write_csv(items, sm.output.item_table)
-    write_csv(fit, sm.output.fit)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: cross_validation(sm.input.clean, sm.output, sm.params.study, sm.params.seed))

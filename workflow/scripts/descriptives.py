@@ -1,16 +1,4 @@
-from pathlib import Path
-
-from attachstats.descriptives import study_descriptives
 from attachstats.runner import run_step
-from attachstats.tables import APA_CORRELATION_NOTE, apa_correlations, read_csv, to_markdown, write_csv
+from attachstats.steps.describe import descriptives
 
-
-def main(sm):
-    desc, corr = study_descriptives(read_csv(sm.input.scores), sm.params.study, read_csv(sm.input.reliability))
-    write_csv(desc, sm.output.descriptives)
-    write_csv(corr, sm.output.correlations)
-    text = to_markdown(apa_correlations(desc, corr), "correlations_apa") + f"\n*Note.* {APA_CORRELATION_NOTE}\n"
-    Path(sm.output.apa).write_text(text, encoding="utf-8")
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: descriptives(sm.input.scores, sm.input.reliability, sm.output, sm.params.study))

@@ -1,14 +1,4 @@
-import pandas as pd
-
-from attachstats.factor_study import study_efa
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
+from attachstats.steps.measure import efa
 
-
-def main(sm):
-    tables = study_efa(pd.read_parquet(sm.input[0]), sm.params.study, sm.params.seed)
-    for name, table in tables.items():
-        write_csv(table, sm.output[name])
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: efa(sm.input.clean, sm.output, sm.params.study, sm.params.seed))

@@ -1,18 +1,4 @@
-from pathlib import Path
-
-from attachstats.apa import latex, markdown, table_model, write_docx
 from attachstats.runner import run_step
-from attachstats.tables import display_table, read_csv
+from attachstats.steps.report import formatted_tables
 
-
-def main(sm):
-    names = list(dict.fromkeys(Path(out).stem for out in sm.output))
-    for number, name in enumerate(names, start=1):
-        model = table_model(display_table(read_csv(sm.input[name]), name, sm.params.study), name, number)
-        folder = Path(sm.output[0]).parent
-        (folder / f"{name}.md").write_text(markdown(model), encoding="utf-8")
-        (folder / f"{name}.tex").write_text(latex(model), encoding="utf-8")
-        write_docx(model, folder / f"{name}.docx")
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: formatted_tables(sm.input, sm.output, sm.params.study))

@@ -1,9 +1,4 @@
-from attachstats.io import ingest
 from attachstats.runner import run_step
+from attachstats.steps.ingest import ingest
 
-
-def main(sm):
-    ingest(sm.params.study).to_parquet(sm.output[0], index=False)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: ingest(sm.output[0], sm.params.study))

@@ -1,12 +1,4 @@
-import pandas as pd
-
-from attachstats.factor_study import study_invariance
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
+from attachstats.steps.measure import invariance
 
-
-def main(sm):
-    write_csv(study_invariance(pd.read_parquet(sm.input[0]), sm.params.study), sm.output[0])
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: invariance(sm.input.clean, sm.output[0], sm.params.study))

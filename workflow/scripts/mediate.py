@@ -1,10 +1,4 @@
-from attachstats.analysis import study_mediation
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.steps.model import mediate
 
-
-def main(sm):
-    write_csv(study_mediation(read_csv(sm.input[0]), sm.params.study, sm.params.seed, sm.threads), sm.output[0])
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: mediate(sm.input.scores, sm.output[0], sm.params.study, sm.params.seed, sm.threads))

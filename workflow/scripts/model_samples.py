@@ -1,13 +1,4 @@
-import pandas as pd
-
-from attachstats.analysis import study_model_samples
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.steps.model import model_samples
 
-
-def main(sm):
-    write_csv(study_model_samples(pd.read_parquet(sm.input.clean), read_csv(sm.input.scores), sm.params.study),
-              sm.output[0])
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: model_samples(sm.input.clean, sm.input.scores, sm.output[0], sm.params.study))

@@ -1,17 +1,4 @@
-import pandas as pd
-
-from attachstats import figures
-from attachstats.power import summarise, true_coefficients
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.steps.power import power
 
-
-def main(sm):
-    spec = sm.params.spec
-    reps = pd.concat([read_csv(p) for p in sm.input.chunks], ignore_index=True)
-    table = summarise(reps, true_coefficients(spec), spec.alpha)
-    write_csv(table, sm.output.table)
-    figures.save_png(figures.power_curve(table, spec.alpha), sm.output.figure)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: power(sm.input.chunks, sm.output, sm.params.spec))

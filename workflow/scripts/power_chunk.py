@@ -1,10 +1,4 @@
-from attachstats.power import run_chunk
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
+from attachstats.steps.power import power_chunk
 
-
-def main(sm):
-    write_csv(run_chunk(sm.params.spec, int(sm.wildcards.n), int(sm.wildcards.chunk)), sm.output[0])
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: power_chunk(sm.params.spec, sm.params.n, sm.params.chunk, sm.output[0]))

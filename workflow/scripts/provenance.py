@@ -1,10 +1,4 @@
-from attachstats.provenance import collect_provenance, write_json
 from attachstats.runner import run_step
+from attachstats.steps.report import provenance
 
-
-def main(sm):
-    inputs = {"data": sm.input.data, "study_file": sm.input.study_file}
-    write_json(collect_provenance(sm.params.study, inputs, seed=sm.params.seed), sm.output[0])
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: provenance(sm.input, sm.output[0], sm.params.study, sm.params.seed))

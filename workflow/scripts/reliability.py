@@ -1,15 +1,4 @@
-import pandas as pd
-
-from attachstats.analysis import study_reliability
 from attachstats.runner import run_step
-from attachstats.tables import write_csv
+from attachstats.steps.score import reliability
 
-
-def main(sm):
-    scales, items = study_reliability(pd.read_parquet(sm.input[0]), sm.params.study, seed=sm.params.seed,
-                                      threads=sm.threads)
-    write_csv(scales, sm.output.scales)
-    write_csv(items, sm.output.item_table)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: reliability(sm.input.clean, sm.output, sm.params.study, sm.params.seed, sm.threads))

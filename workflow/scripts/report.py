@@ -1,19 +1,4 @@
-import json
-
-from attachstats.report import render_report
 from attachstats.runner import run_step
-from attachstats.tables import read_csv
+from attachstats.steps.report import report
 
-
-def main(sm):
-    tables = {name: read_csv(path) for name, path in sm.input.items()
-              if name not in ("formatted", "figures", "provenance")}
-    figures = dict(zip(sm.params.figures, sm.input.figures))
-    with open(sm.input.provenance, encoding="utf-8") as fh:
-        provenance = json.load(fh)
-    html = render_report(sm.params.study, tables, figures, provenance)
-    with open(sm.output[0], "w", encoding="utf-8") as fh:
-        fh.write(html)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: report(sm.input, sm.params.figures, sm.params.captions, sm.output[0], sm.params.study))

@@ -1,16 +1,4 @@
-import pandas as pd
-
 from attachstats.runner import run_step
-from attachstats.scoring import band_table, caseness_table, score_study
-from attachstats.tables import write_csv
+from attachstats.steps.score import score
 
-
-def main(sm):
-    scores, summary = score_study(pd.read_parquet(sm.input[0]), sm.params.study)
-    write_csv(scores, sm.output.scores)
-    write_csv(summary, sm.output.summary)
-    write_csv(band_table(scores, sm.params.study), sm.output.bands)
-    write_csv(caseness_table(scores, sm.params.study), sm.output.caseness)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: score(sm.input.clean, sm.output, sm.params.study))

@@ -1,14 +1,4 @@
-import pandas as pd
-
-from attachstats.analysis import study_sem
 from attachstats.runner import run_step
-from attachstats.tables import read_csv, write_csv
+from attachstats.steps.model import sem
 
-
-def main(sm):
-    fit, parameters = study_sem(pd.read_parquet(sm.input.clean), read_csv(sm.input.scores), sm.params.study)
-    write_csv(fit, sm.output.fit)
-    write_csv(parameters, sm.output.parameters)
-
-
-run_step(snakemake, main)
+run_step(snakemake, lambda sm: sem(sm.input.clean, sm.input.scores, sm.output, sm.params.study))

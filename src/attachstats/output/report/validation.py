@@ -1,0 +1,70 @@
+"""The human-readable validation report (``validation/report.md``).
+
+Built only from the validation tables (flow, exclusions, issues, careless indices): it
+explains every excluded row and every altered cell, with counts and examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import pandas as pd
+
+from attachstats.output.tables import to_markdown
+
+
+def _examples(values: pd.Series, k: int = 3) -> str:
+    shown = list(dict.fromkeys(values.astype(str)))[:k]
+    more = values.nunique() - len(shown)
+    return ", ".join(f"`{v}`" for v in shown) + (f" (+{more} more)" if more > 0 else "")
+
+
+def validation_report(study: Mapping[str, Any], flow: pd.DataFrame, exclusions: pd.DataFrame,
+                      issues: pd.DataFrame, careless: pd.DataFrame) -> str:
+    """Markdown report of validation and screening for one study."""
+    n_raw, n_analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
+    scr = study.get("screening", {})
+    lines = [f"# Validation report: {study['name']}", "",
+             f"Raw file `{study['data']['path']}`: {n_raw:,} data rows. Analysed: {n_analysed:,}. "
+             f"Excluded: {n_raw - n_analysed:,} (each listed with its reason in `exclusions.csv`). "
+             f"Altered or noted cells: {len(issues):,} (one row each in `issues.csv`).", "",
+             f"Row accounting: {n_raw:,} raw = {n_analysed:,} analysed + "
+             + " + ".join(f"{int(r.n_excluded):,} {r.stage}" for r in flow.itertuples() if r.n_excluded > 0)
+             + (" (checked by the pipeline)." if n_raw != n_analysed else " (nothing excluded)."), "",
+             to_markdown(flow, "flow"), "## Exclusions by stage", ""]
+    policies = {"duplicate_rows": scr.get("duplicate_rows", "exclude"),
+                "duplicate_ids": scr.get("duplicate_ids", "exclude"), "out_of_range": scr.get("out_of_range")}
+    if exclusions.empty:
+        lines.append("No respondent was excluded.")
+    else:
+        lines += ["| stage | policy | excluded | example reasons |", "|:---|:---|---:|:---|"]
+        for stage, g in exclusions.groupby("stage", sort=False):
+            lines.append(f"| {stage} | {policies.get(stage) or 'exclude'} | {len(g):,} | "
+                         f"{_examples(g['reason'], 2)} |")
+    lines += ["", "## Cell-level findings", ""]
+    if issues.empty:
+        lines.append("No cell was altered.")
+    else:
+        lines += ["| rule | action | column(s) | cells | rows | example values |", "|:---|:---|:---|---:|---:|:---|"]
+        for (rule, action), g in issues.groupby(["rule", "action"], sort=True):
+            cols = _examples(g["column"], 4)
+            lines.append(f"| {rule} | {action} | {cols} | {len(g):,} | {g['row'].nunique():,} | "
+                         f"{_examples(g['value'])} |")
+    flagged = careless["decision"].astype(str).str.contains("flagged:")
+    lines += ["", "## Careless-responding indices", "",
+              "Every index is stored per respondent in `careless.csv`, with the decision."]
+    if "longstring_max" in careless:
+        cfg = scr.get("longstring", {})
+        lines.append(f"- Longest run of identical answers: median {careless['longstring_max'].median():.0f}; "
+                     f"{int((careless['longstring_max'] >= cfg.get('max_run', 1e9)).sum()):,} respondents at or "
+                     f"above the limit of {cfg.get('max_run')}.")
+    if "seconds_per_item" in careless:
+        lines.append(f"- Seconds per item: median {careless['seconds_per_item'].median():.1f}; "
+                     f"limit {scr.get('min_seconds_per_item')}.")
+    if "mahalanobis_p" in careless:
+        cfg = scr.get("mahalanobis", {})
+        lines.append(f"- Mahalanobis D²: {int((careless['mahalanobis_p'] < cfg.get('alpha', 0.001)).sum()):,} "
+                     f"respondents with p < {cfg.get('alpha', 0.001)} ({cfg.get('action', 'exclude')}).")
+    if flagged.any():
+        lines.append(f"- Flagged but kept (flag-only screens): {int(flagged.sum()):,} respondents.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,318 @@
+"""Vectorised nonparametric bootstrap: resample sums and pairwise covariance matrices.
+
+A bootstrap resample of ``n`` rows is a vector of row counts ``w`` (how often each row is
+drawn when ``n`` rows are drawn with replacement, each with probability 1/n). Every statistic
+used here is a function of weighted sums ``w @ Z`` of per-row quantities ``Z`` (products of
+item responses, cross-products of a design matrix), so a resample costs a matrix product
+instead of a Python loop over data frames, and no resample ever materialises its rows.
+
+**How the counts are drawn.** The rows are cut into blocks of 256. For a batch of up to
+1,000 resamples, the number of draws landing in each block is one multinomial draw
+(``n`` draws over blocks with probabilities size/n); the draws inside a block are then
+uniform on its rows (one random byte each for a full block), drawn by 16 generators
+spawned from the given one, each for a run of blocks, so that runs can be filled on
+several threads with the same result. This is exactly the
+distribution of ``n`` independent uniform row draws, but it is generated block by block: the
+counts of a block (resamples × 256) stay in cache, are multiplied into the running sums at
+once, and are discarded, so memory stays ``O(resamples × columns)`` whatever ``n`` is, and
+the time grows linearly in ``n`` and in the number of resamples. The same generator state
+gives the same counts (:func:`resample_counts` returns them as one matrix, for checks and
+small data).
+
+The pairwise-complete covariances of every resample (:func:`pairwise_moments`) equal R's
+``cov(x[idx, ], use = "pairwise")`` on the resampled rows; every row contributes
+``k(k + 1)/2`` cross-products and each missing answer a few corrections.
+
+Example
+-------
+>>> import numpy as np
+>>> x = np.array([[1., 2.], [2., 1.], [3., 5.], [4., np.nan]])
+>>> mom = pairwise_moments([x], 3, np.random.default_rng(0))
+>>> mom[0].cov().shape
+(3, 2, 2)
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from attachstats.stats.rng import named_rng
+
+__all__ = ["resample_counts", "resample_sums", "Lines", "pairwise_moments", "PairwiseMoments", "percentile_ci",
+           "named_rng"]
+
+_BLOCK = 256      # rows per block (a full block's draws are single random bytes)
+_BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
+_SEGMENTS = 16    # runs of blocks per batch, each with its own generator (units of parallel work)
+
+
+@dataclass
+class _Segment:
+    """A run of row blocks of one batch of resamples, with its own generator."""
+
+    r0: int                  # first resample of the batch
+    starts: list[int]        # first row of each block
+    sizes: list[int]         # rows in each block
+    draws: np.ndarray        # (batch, blocks): draws landing in each block
+    rng: np.random.Generator
+
+
+def _segments(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[_Segment]:
+    """Cut the resampling into segments: batches of resamples × runs of row blocks.
+
+    For each batch the draws per block are one multinomial draw from ``rng``; the draws
+    inside the blocks of each of the :data:`_SEGMENTS` runs of blocks come from a generator
+    spawned from ``rng``, so segments can be filled in any order (or in parallel) with the
+    same result.
+    """
+    if n < 1:
+        raise ValueError("a bootstrap needs at least one row")
+    starts = np.arange(0, n, _BLOCK)
+    sizes = np.minimum(starts + _BLOCK, n) - starts
+    probs = sizes / n
+    cuts = np.linspace(0, len(starts), min(_SEGMENTS, len(starts)) + 1).round().astype(int)
+    for r0 in range(0, n_boot, _BATCH):
+        b = min(_BATCH, n_boot - r0)
+        per_block = rng.multinomial(n, probs, size=b)
+        for (a, z), child in zip(zip(cuts[:-1], cuts[1:]), rng.spawn(len(cuts) - 1)):
+            yield _Segment(r0, starts[a:z].tolist(), sizes[a:z].tolist(), per_block[:, a:z], child)
+
+
+def _segment_counts(seg: _Segment) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(lo, counts)`` for each block of a segment: counts (float, batch × block rows)."""
+    b = len(seg.draws)
+    offsets = np.arange(b, dtype=np.intp) * _BLOCK
+    for j, (lo, size) in enumerate(zip(seg.starts, seg.sizes)):
+        c = seg.draws[:, j]
+        local = seg.rng.integers(0, size, int(c.sum()), dtype=np.uint8).astype(np.intp)
+        local += np.repeat(offsets, c)
+        counts = np.bincount(local, minlength=b * _BLOCK).reshape(b, _BLOCK)[:, :size]
+        yield lo, counts.astype(np.float64)
+
+
+def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n_boot, n)`` counts: how often each of ``n`` rows is drawn in each resample.
+
+    The same counts that :func:`resample_sums` uses for the same generator state; each row
+    sums to ``n``. Memory is ``n_boot × n`` floats: meant for checks and small data.
+    """
+    out = np.zeros((n_boot, n))
+    for seg in _segments(n, n_boot, rng):
+        for lo, counts in _segment_counts(seg):
+            out[seg.r0:seg.r0 + len(counts), lo:lo + counts.shape[1]] = counts
+    return out
+
+
+class Lines:
+    """Lines of a Z matrix computed on demand, block by block, so that it is never held whole.
+
+    ``make(a, b)`` returns lines ``a..b-1`` (an array with ``width`` columns) of a matrix with
+    ``length`` lines.
+    """
+
+    def __init__(self, make: Callable[[int, int], np.ndarray], length: int, width: int) -> None:
+        self.make, self.length, self.width = make, int(length), int(width)
+
+    def __len__(self) -> int:
+        return self.length
+
+
+def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | Lines]], n_boot: int,
+                  rng: np.random.Generator, threads: int = 1) -> list[np.ndarray]:
+    """Weighted column sums ``counts @ Z`` of every resample, without holding the counts.
+
+    Parameters
+    ----------
+    n : int
+        Rows resampled.
+    parts : sequence of (rows, Z)
+        ``rows`` are increasing row numbers in ``0..n-1`` (None: all rows) and ``Z`` holds one
+        line per listed row, as an array or as :class:`Lines` computed block by block;
+        several parts let rows of different kinds carry different columns.
+    n_boot : int
+    rng : numpy.random.Generator
+    threads : int, default 1
+        Segments of the work (see :func:`_segments`) filled in parallel; the result is the
+        same on any number of threads.
+
+    Returns
+    -------
+    list of ndarray
+        One ``(n_boot, width)`` array per part: ``resample_counts(n, n_boot, rng)[:, rows] @ Z``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.arange(10.0)[:, None]
+    >>> s = resample_sums(10, [(None, z)], 4, np.random.default_rng(1))[0]
+    >>> w = resample_counts(10, 4, np.random.default_rng(1))
+    >>> bool(np.allclose(s, w @ z))
+    True
+    """
+    fixed = []
+    for rows, z in parts:
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
+        if len(rows) != len(z):
+            raise ValueError("each part needs one line of Z per listed row")
+        if not isinstance(z, Lines):
+            z = np.asarray(z, dtype=np.float64)
+        fixed.append((rows, z, np.searchsorted(rows, np.arange(0, n + _BLOCK, _BLOCK))))
+    widths = [z.width if isinstance(z, Lines) else z.shape[1] for _, z, _ in fixed]
+
+    def segment_sums(seg: _Segment) -> list[np.ndarray]:
+        acc = [np.zeros((len(seg.draws), w)) for w in widths]
+        for lo, counts in _segment_counts(seg):
+            j = lo // _BLOCK
+            for part_acc, (rows, z, bounds) in zip(acc, fixed):
+                a, b = bounds[j], bounds[j + 1]
+                if a == b:
+                    continue
+                w = counts if (b - a == counts.shape[1]) else counts[:, rows[a:b] - lo]
+                part_acc += w @ (z.make(a, b) if isinstance(z, Lines) else z[a:b])
+        return acc
+
+    segments = list(_segments(n, n_boot, rng))
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            partial = list(pool.map(segment_sums, segments))
+    else:
+        partial = [segment_sums(seg) for seg in segments]
+    out = [np.zeros((n_boot, w)) for w in widths]
+    for seg, acc in zip(segments, partial):               # fixed order: the same sums on any thread count
+        for total, part_acc in zip(out, acc):
+            total[seg.r0:seg.r0 + len(part_acc)] += part_acc
+    return out
+
+
+@dataclass
+class PairwiseMoments:
+    """Per-resample sums over the drawn rows answering both items i and j, each ``(B, k, k)``.
+
+    ``cnt[b, i, j]`` rows, ``si[b, i, j]`` sum of item i, ``sii[b, i, j]`` sum of its
+    squares, ``sij[b, i, j]`` sum of the products (items centred at their full-sample means).
+    """
+
+    cnt: np.ndarray
+    si: np.ndarray
+    sii: np.ndarray
+    sij: np.ndarray
+
+    def cov(self) -> np.ndarray:
+        """Pairwise-complete covariance matrices (divisor N − 1; NaN below two rows)."""
+        sj = self.si.transpose(0, 2, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cov = (self.sij - self.si * sj / self.cnt) / (self.cnt - 1.0)
+        cov[self.cnt < 2] = np.nan
+        return cov
+
+    def corr(self) -> np.ndarray:
+        """Pairwise-complete correlations (R's ``cor(use = "pairwise")``): each uses the
+        means and variances of the rows answering both items."""
+        sj, sjj = self.si.transpose(0, 2, 1), self.sii.transpose(0, 2, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = (self.sij - self.si * sj / self.cnt) / np.sqrt((self.sii - self.si * self.si / self.cnt)
+                                                               * (sjj - sj * sj / self.cnt))
+        r[self.cnt < 2] = np.nan
+        idx = np.arange(r.shape[1])
+        r[:, idx, idx] = 1.0
+        return r
+
+
+def _moment_parts(x: np.ndarray) -> tuple[Lines, list[tuple[np.ndarray, np.ndarray]]]:
+    """The all-rows lines and the per-item missing-answer parts of one item matrix (see
+    :func:`pairwise_moments`); the all-rows lines are computed block by block."""
+    n, k = x.shape
+    with np.errstate(invalid="ignore"):
+        centre = np.nanmean(x, axis=0) if n else np.zeros(k)
+    x = x - np.nan_to_num(centre)                     # centring keeps the sums well conditioned
+    u = np.isnan(x)
+    x0 = np.where(u, 0.0, x)
+    iu = np.triu_indices(k)
+
+    def lines(a: int, b: int) -> np.ndarray:
+        xb = x0[a:b]
+        return np.column_stack([np.ones(b - a), xb, u[a:b], xb[:, iu[0]] * xb[:, iu[1]]])
+
+    missing = []
+    for j in range(k):
+        rows = np.flatnonzero(u[:, j])
+        missing.append((rows, np.column_stack([x0[rows], x0[rows] ** 2, u[rows]]).astype(np.float64)))
+    return Lines(lines, n, 1 + 2 * k + len(iu[0])), missing
+
+
+def _moments_from_sums(sums: list[np.ndarray], k: int) -> PairwiseMoments:
+    every = sums[0]
+    n_boot = len(every)
+    iu = np.triu_indices(k)
+    total, lin, miss = every[:, :1, None], every[:, 1:1 + k], every[:, 1 + k:1 + 2 * k]
+    prod = np.zeros((n_boot, k, k))
+    prod[:, iu[0], iu[1]] = every[:, 1 + 2 * k:]
+    prod[:, iu[1], iu[0]] = every[:, 1 + 2 * k:]
+    sq = np.diagonal(prod, axis1=1, axis2=2)
+    # [b, i, j]: sums over the drawn rows missing item j (the part of column j)
+    lin_j = np.stack([p[:, :k] for p in sums[1:]], axis=2)
+    sq_j = np.stack([p[:, k:2 * k] for p in sums[1:]], axis=2)
+    both_missing = np.stack([p[:, 2 * k:] for p in sums[1:]], axis=2)
+    cnt = total - miss[:, :, None] - miss[:, None, :] + both_missing
+    return PairwiseMoments(cnt=cnt, si=lin[:, :, None] - lin_j, sii=sq[:, :, None] - sq_j, sij=prod)
+
+
+def pairwise_moments(xs: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator,
+                     threads: int = 1) -> list[PairwiseMoments]:
+    """Pairwise-complete moments of ``n_boot`` resamples of the rows, for several item sets.
+
+    With ``x0`` the centred items with 0 for a missing answer and ``u`` the missing-answer
+    indicator, every pairwise sum is a sum over all rows minus a sum over the rows missing
+    item j, e.g. ``Σ x0_i (1 − u_j) = Σ x0_i − Σ_{u_j = 1} x0_i`` and
+    ``Σ (1 − u_i)(1 − u_j) = N − Σ u_i − Σ u_j + Σ_{u_j = 1} u_i``. So all rows carry
+    ``1 + 2k + k(k + 1)/2`` columns and each missing answer ``3k`` more: the cost follows the
+    number of rows and of missing answers, not of rows with any missing answer times k².
+
+    Parameters
+    ----------
+    xs : sequence of ndarray (n, k_s)
+        Item matrices on the same ``n`` rows (NaN = missing), e.g. the scales of a study;
+        all of them are computed on the same resamples of the rows.
+    n_boot : int
+    rng : numpy.random.Generator
+        The counts are those of ``resample_counts(n, n_boot, rng)``.
+    threads : int, default 1
+        Threads for :func:`resample_sums` (same result on any number).
+
+    Returns
+    -------
+    list of PairwiseMoments
+        One per item matrix.
+    """
+    n = len(xs[0])
+    if any(len(x) != n for x in xs):
+        raise ValueError("every item matrix needs the same rows")
+    per_set = [_moment_parts(np.asarray(x, dtype=np.float64)) for x in xs]
+    # one set of all-rows lines for every item matrix (one large product per block)
+    widths = np.cumsum([0] + [every.width for every, _ in per_set])
+    every = Lines(lambda a, b: np.column_stack([e.make(a, b) for e, _ in per_set]), n, int(widths[-1]))
+    sums = resample_sums(n, [(None, every)] + [part for _, missing in per_set for part in missing], n_boot, rng,
+                         threads)
+    out, at = [], 1
+    for s, (x, (_, missing)) in enumerate(zip(xs, per_set)):
+        own = [sums[0][:, widths[s]:widths[s + 1]]] + sums[at:at + len(missing)]
+        out.append(_moments_from_sums(own, x.shape[1]))
+        at += len(missing)
+    return out
+
+
+def percentile_ci(values: np.ndarray, ci: float = 0.95, max_failed: float = 0.05) -> tuple[float, float]:
+    """Percentile interval (R's ``quantile`` type 7) of the finite bootstrap values.
+
+    Returns NaNs when more than ``max_failed`` of the resamples gave no value.
+    """
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v)
+    if v.size == 0 or ok.mean() < 1.0 - max_failed:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(v[ok], [(1.0 - ci) / 2.0, (1.0 + ci) / 2.0])
+    return float(lo), float(hi)

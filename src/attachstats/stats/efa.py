@@ -1,0 +1,738 @@
+"""Exploratory factor analysis as R's ``psych`` does it: KMO, Bartlett, parallel analysis,
+minres / ML extraction and oblique rotation (GPA oblimin and geomin, promax).
+
+Every function works on a correlation matrix (or a DataFrame of items, from which the
+Pearson correlations of the complete cases are taken) and returns plain arrays or
+DataFrames; numbers equal those of psych 2.2.9 / GPArotation 2022.10 (checked by
+``tests/unit/test_efa.py`` against fixtures from ``tests/fixtures/efa/make_efa_fixtures.R``).
+factor_analyzer is not used: its ``FactorAnalyzer.fit`` fails on scikit-learn ≥ 1.6.
+
+Methods
+-------
+- **KMO** (``psych::KMO``): with Q the partial correlations (the inverse correlation matrix
+  scaled to unit diagonal), MSA = Σr² / (Σr² + Σq²) over the off-diagonal elements; per
+  item the same over its column.
+- **Bartlett's test** (``psych::cortest.bartlett``): χ² = −(n − 1 − (2p + 5)/6)·log|R| on
+  p(p − 1)/2 df.
+- **minres** (psych's default): the uniquenesses ψ minimise the sum of squared residuals
+  Σ_{k>m} λₖ(R − Ψ)² (= ULS; the minres solution of Harman), with the exact gradient
+  −2·diag(R − Ψ − LL'), by L-BFGS-B within [0.005, max(1, SMC)] as psych, from
+  ψ = 1 − SMC, to a projected gradient of 1e-12; L = the first m eigenvectors of R − Ψ
+  scaled by the square roots of their eigenvalues.
+- **ML**: ψ minimises the ML discrepancy of the factor model, profiled over the loadings
+  (Jöreskog 1967; psych's ``FAfn``/``FAgr``, R's ``factanal``), L = Ψ^½ V (E − 1)^½.
+- **Rotation**: the gradient projection algorithm for oblique rotation (Bernaards &
+  Jennrich 2005) from the identity, stopping when the projected gradient norm falls below
+  ``eps`` = 1e-5 (GPArotation's ``GPFoblq`` default, which psych uses): quartimin
+  (``oblimin``, γ = 0) and geomin (``geominQ``, δ = 0.01). ``promax`` is psych's: rows
+  scaled to unit length (Kaiser), varimax (R's ``varimax`` iteration and stopping rule,
+  1e-5), the power-4 target rotation, Φ = U⁻¹U⁻ᵀ, rows scaled back. ``varimax`` is R's
+  (orthogonal).
+- Afterwards, as psych: columns are reflected to positive sums and ordered by the variance
+  they account for, diag(Φ L'L), decreasing. Communality h2 = Σ of the unrotated squared
+  loadings, u2 = 1 − h2, complexity = (Σλ²)² / Σλ⁴ of the rotated pattern (Hofmann).
+- **Parallel analysis** (Horn 1965, ``psych::fa.parallel`` with ``fa = "fa"``): the
+  "factor" eigenvalues are those of R with the communalities of a one-factor minres
+  solution on the diagonal; the same is computed for ``n_iter`` correlation matrices of
+  normal data of the same size (drawn from their exact Wishart distribution, from the given
+  seed, at a cost that does not depend on the number of cases); the number of factors is the number of leading observed eigenvalues that exceed
+  the ``quantile`` (default 95th, R's type-7 quantile) of the simulated ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from attachstats.errors import ModelError
+from attachstats.stats.rng import seeded_rng
+from attachstats.stats.threads import small_matrix_work
+
+__all__ = ["EFAResult", "ParallelResult", "correlation_matrix", "kmo", "bartlett", "smc",
+           "extract", "rotate", "fit_efa", "parallel_analysis", "ROTATIONS", "METHODS",
+           "loading_table", "wishart_identity", "PSI_LOWER", "principal_loadings", "minres",
+           "quartimin", "geomin", "gpa_oblique", "oblimin", "varimax"]
+
+ROTATIONS = ("oblimin", "geomin", "promax", "varimax", "none")
+METHODS = ("minres", "ml")
+_PREFIX = {"minres": "MR", "ml": "ML"}
+
+
+# ---------------------------------------------------------------------------------------
+# correlations and sampling adequacy
+# ---------------------------------------------------------------------------------------
+
+def correlation_matrix(items: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Pearson correlations of the complete cases of ``items`` and their number.
+
+    Raises
+    ------
+    ModelError
+        Fewer complete cases than items + 1, a constant item, or a non-numeric column.
+    """
+    try:
+        x = items.apply(pd.to_numeric).to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ModelError("EFA: the items must be numeric") from None
+    x = x[~np.isnan(x).any(axis=1)]
+    n, p = x.shape
+    if n <= p:
+        raise ModelError(f"EFA: {n} complete cases for {p} items; at least {p + 1} are needed")
+    sd = x.std(axis=0)
+    if (sd == 0).any():
+        raise ModelError("EFA: item(s) without variance in the complete cases: "
+                         + ", ".join(str(c) for c, s in zip(items.columns, sd) if s == 0))
+    return np.corrcoef(x, rowvar=False), n
+
+
+def _inverse(r: np.ndarray) -> np.ndarray:
+    try:
+        inv = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        raise ModelError("EFA: the correlation matrix is singular (collinear items)") from None
+    if np.linalg.eigvalsh(r)[0] < 1e-12:
+        raise ModelError("EFA: the correlation matrix is singular (collinear items)")
+    return inv
+
+
+def smc(r: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations ``1 − 1/diag(R⁻¹)``, clipped to [0, 1], as ``psych::smc``.
+
+    Works on one matrix ``(p, p)`` or a stack ``(B, p, p)``. A singular stack is inverted by
+    the pseudo-inverse (psych does the same); :func:`extract` refuses singular matrices
+    before it gets here.
+
+    Examples
+    --------
+    >>> r = np.array([[1, .5, .5], [.5, 1, .5], [.5, .5, 1]])
+    >>> np.round(smc(r), 4).tolist()
+    [0.3333, 0.3333, 0.3333]
+    """
+    try:
+        inv = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        inv = np.linalg.pinv(r)
+    return np.clip(1.0 - 1.0 / np.diagonal(inv, axis1=-2, axis2=-1), 0.0, 1.0)
+
+
+def kmo(r: np.ndarray) -> tuple[float, np.ndarray]:
+    """Kaiser–Meyer–Olkin measure of sampling adequacy: (overall MSA, MSA per item)."""
+    inv = _inverse(r)
+    d = 1 / np.sqrt(np.diag(inv))
+    q = inv * np.outer(d, d)
+    r2, q2 = r ** 2, q ** 2
+    np.fill_diagonal(r2, 0)
+    np.fill_diagonal(q2, 0)
+    overall = r2.sum() / (r2.sum() + q2.sum())
+    per_item = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
+    return float(overall), per_item
+
+
+def bartlett(r: np.ndarray, n: int) -> tuple[float, int, float]:
+    """Bartlett's test that R is an identity matrix: (χ², df, p)."""
+    from scipy.stats import chi2
+
+    p = r.shape[0]
+    stat = -math.log(np.linalg.det(r)) * (n - 1 - (2 * p + 5) / 6)
+    df = p * (p - 1) // 2
+    return float(stat), df, float(chi2.sf(stat, df))
+
+
+# ---------------------------------------------------------------------------------------
+# extraction
+# ---------------------------------------------------------------------------------------
+
+#: psych's lower bound on uniquenesses.
+PSI_LOWER = 0.005
+
+
+def principal_loadings(a: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
+    """Loadings ``V sqrt(max(λ, 0))`` of the ``nf`` largest eigenvalues of each matrix of a
+    stack ``(B, p, p)``, largest first, and the residual matrices ``a − LL'``.
+
+    This is psych's ``FAout.wls`` step of every minres fit (R: ``eigen(R - diag(psi))``).
+
+    Examples
+    --------
+    >>> lam, res = principal_loadings(np.array([[[2.0, 0.0], [0.0, 1.0]]]), 1)
+    >>> np.round(lam[0], 4).tolist(), round(float(abs(res).sum()), 4)
+    ([[1.4142], [0.0]], 1.0)
+    """
+    vals, vecs = np.linalg.eigh(a)
+    vals, vecs = vals[:, ::-1][:, :nf], vecs[:, :, ::-1][:, :, :nf]
+    lam = vecs * np.sqrt(np.maximum(vals, 0.0))[:, None, :]
+    return lam, a - lam @ lam.transpose(0, 2, 1)
+
+
+def _minus_diag(r: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """``R − diag(ψ)`` for a stack of matrices and uniquenesses."""
+    out = r.copy()
+    idx = np.arange(r.shape[-1])
+    out[:, idx, idx] -= psi
+    return out
+
+
+def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float = 1e-10,
+           ftol: float = 1e-10, max_iter: int = 20000) -> np.ndarray:
+    """Unrotated minimum-residual (ULS) loadings of a stack of correlation matrices at once.
+
+    The fast variant used by :mod:`attachstats.stats.omega` and its bootstrap (R:
+    ``psych::fa(r, nf, fm = "minres", rotate = "none")``); :func:`extract` is the single-
+    matrix variant with psych's optimiser. It minimises the sum of squared residuals of
+    ``R − diag(ψ)`` about its best rank-``nf`` approximation over uniquenesses ψ in
+    ``[0.005, max(1, smc)]`` (psych's bounds), from ``1 − smc`` unless ``start`` is given.
+    The minimum is the fixed point of iterated principal axes,
+    ``ψ ← clip(diag(R) − diag(LL'))`` (the diagonal is fitted exactly and the gradient
+    ``−2 diag(R − Ψ − LL')`` vanishes or points out of the bounds), reached with SQUAREM
+    acceleration (Varadhan & Roland, 2008) until no uniqueness moves by more than ``tol``
+    or an acceleration cycle lowers the criterion by less than ``ftol`` (psych's L-BFGS-B
+    stops at a decrease of about 2e-9, so both rules are stricter). The two variants stop
+    at slightly different points (up to ~1e-4 in a loading); each caller keeps its own.
+
+    Parameters
+    ----------
+    r : ndarray (k, k) or (B, k, k)
+    nf : int
+    start : ndarray (k,) or (B, k), optional
+
+    Returns
+    -------
+    ndarray (k, nf) or (B, k, nf)
+        Loadings: eigenvectors scaled by the square roots of the eigenvalues (psych's
+        ``FAout.wls``).
+
+    Examples
+    --------
+    >>> lam = np.array([.8, .7, .6, .5])
+    >>> r = np.outer(lam, lam); np.fill_diagonal(r, 1)
+    >>> np.round(np.abs(minres(r, 1)[:, 0]), 3).tolist()
+    [0.8, 0.7, 0.6, 0.5]
+    """
+    single = r.ndim == 2
+    rs = r[None] if single else r
+    diag = np.diagonal(rs, axis1=1, axis2=2)
+    upper = np.maximum(1.0, smc(rs).max(axis=1))[:, None]
+    psi0 = 1.0 - smc(rs) if start is None else np.broadcast_to(np.asarray(start, float), diag.shape)
+    psi = np.clip(psi0, PSI_LOWER, upper)
+
+    def step(idx: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lam, e = principal_loadings(_minus_diag(rs[idx], p), nf)
+        new = np.clip(diag[idx] - (lam * lam).sum(axis=2), PSI_LOWER, upper[idx])
+        return new, (e * e).sum(axis=(1, 2))
+
+    active = np.arange(len(rs))
+    f_prev = np.full(len(rs), np.inf)
+    evals = 0
+    while active.size and evals < max_iter:
+        p0 = psi[active]
+        p1, f0 = step(active, p0)
+        done = (np.abs(p1 - p0).max(axis=1) < tol) | (f_prev[active] - f0 < ftol)
+        psi[active[done]] = p1[done]
+        f_prev[active] = f0
+        active, p0, p1 = active[~done], p0[~done], p1[~done]
+        if not active.size:
+            break
+        p2, f1 = step(active, p1)
+        d1 = p1 - p0
+        v = (p2 - p1) - d1
+        nv = np.sqrt((v * v).sum(axis=1))
+        a = np.where(nv > 0, -np.sqrt((d1 * d1).sum(axis=1)) / np.where(nv > 0, nv, 1.0), -1.0)
+        a = np.minimum(a, -1.0)[:, None]
+        cand, f_cand = step(active, np.clip(p0 - 2.0 * a * d1 + a * a * v, PSI_LOWER, upper[active]))
+        psi[active] = np.where((f_cand <= f1)[:, None], cand, p2)
+        evals += 3
+    lam, _ = principal_loadings(_minus_diag(rs, psi), nf)
+    return lam[0] if single else lam
+
+
+def _minres_objective(r: np.ndarray, m: int) -> Callable:
+    def fg(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        w, v = np.linalg.eigh(r - np.diag(psi))
+        rest, vr = w[:-m], v[:, :-m]              # eigh: ascending; the last m are kept
+        f = float(np.sum(rest ** 2))
+        g = -2 * (vr ** 2) @ rest                 # −2 diag(R − Ψ − LL')
+        return f, g
+    return fg
+
+
+def _ml_objective(r: np.ndarray, m: int) -> Callable:
+    p = r.shape[0]
+
+    def fg(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        sc = 1 / np.sqrt(psi)
+        w, v = np.linalg.eigh(r * np.outer(sc, sc))
+        rest = w[:-m]
+        f = -float(np.sum(np.log(rest) - rest)) - m + p
+        lam = v[:, -m:] * np.sqrt(np.maximum(w[-m:] - 1, 0))
+        load = lam * np.sqrt(psi)[:, None]
+        g = np.diag(load @ load.T) + psi - np.diag(r)
+        return f, g / psi ** 2
+    return fg
+
+
+@dataclass
+class _Extraction:
+    loadings: np.ndarray        # unrotated, p × m
+    uniquenesses: np.ndarray
+    converged: bool
+    objective: float
+
+
+def extract(r: np.ndarray, n_factors: int, method: str = "minres") -> _Extraction:
+    """Unrotated factor loadings by minres or ML (see the module docstring)."""
+    from scipy.optimize import minimize
+
+    if method not in METHODS:
+        raise ModelError(f"EFA: unknown extraction method {method!r}; implemented: {', '.join(METHODS)}")
+    p = r.shape[0]
+    m = int(n_factors)
+    if not 1 <= m < p:
+        raise ModelError(f"EFA: {m} factors for {p} items is not possible")
+    dof = ((p - m) ** 2 - (p + m)) / 2
+    if dof < 0:
+        raise ModelError(f"EFA: {m} factors for {p} items leave negative degrees of freedom")
+    _inverse(r)                                   # singular matrices are refused
+    s = smc(r)
+    upper = max(float(s.max()), 1.0)
+    start = np.diag(r) - s
+    fg = _minres_objective(r, m) if method == "minres" else _ml_objective(r, m)
+    res = minimize(fg, start, jac=True, method="L-BFGS-B", bounds=[(PSI_LOWER, upper)] * p,
+                   options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000, "maxcor": 20})
+    psi = res.x
+    if method == "minres":
+        lam = principal_loadings(_minus_diag(r[None], psi[None]), m)[0][0]
+    else:
+        sc = 1 / np.sqrt(psi)
+        w, v = np.linalg.eigh(r * np.outer(sc, sc))
+        lam = (v[:, -m:][:, ::-1] * np.sqrt(np.maximum(w[-m:][::-1] - 1, 0))) * np.sqrt(psi)[:, None]
+    # projected gradient: zero at the solution, or pointing outwards at an active bound
+    g = res.jac
+    pg = np.where((psi <= PSI_LOWER + 1e-12) & (g > 0) | (psi >= upper - 1e-12) & (g < 0), 0.0, g)
+    converged = bool(np.max(np.abs(pg)) < 1e-6)
+    return _Extraction(loadings=lam, uniquenesses=psi, converged=converged, objective=float(res.fun))
+
+
+# ---------------------------------------------------------------------------------------
+# rotation
+# ---------------------------------------------------------------------------------------
+
+def quartimin(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Direct quartimin criterion (oblimin with γ = 0) of a stack of loadings ``(B, p, m)``
+    and its gradient: ``f = Σ λ²ᵢⱼ λ²ᵢₗ / 4`` over ``j ≠ l`` (``GPArotation::vgQ.oblimin``).
+
+    Examples
+    --------
+    >>> f, g = quartimin(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> f.tolist(), g.shape
+    ([0.0], (1, 2, 2))
+    """
+    l2 = lam * lam
+    x = l2 @ (1.0 - np.eye(lam.shape[-1]))
+    return (l2 * x).sum(axis=(1, 2)) / 4.0, lam * x
+
+
+def geomin(lam: np.ndarray, delta: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    """Geomin criterion of a stack of loadings ``(B, p, m)`` and its gradient
+    (``GPArotation::vgQ.geomin``, δ = 0.01)."""
+    k = lam.shape[-1]
+    l2 = lam ** 2 + delta
+    pro = np.exp(np.log(l2).sum(axis=-1) / k)
+    return pro.sum(axis=-1), (2 / k) * (lam / l2) * pro[..., None]
+
+
+def gpa_oblique(a: np.ndarray, criterion: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+                t0: np.ndarray | None = None, eps: float = 1e-5,
+                max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Oblique rotation of a stack of loadings by gradient projection (Bernaards & Jennrich
+    2005; ``GPArotation::GPFoblq``), each matrix with its own step size.
+
+    Parameters
+    ----------
+    a : ndarray (B, p, m)
+        Loadings to rotate.
+    criterion : callable
+        ``criterion(lam) -> (f (B,), gradient (B, p, m))``, e.g. :func:`quartimin`, :func:`geomin`.
+    t0 : ndarray (B, m, m), optional
+        Starting rotations (the identity, as GPArotation, unless given).
+    eps : float
+        Stop when the projected gradient norm falls below it (GPArotation's 1e-5).
+    max_iter : int
+
+    Returns
+    -------
+    pattern (B, p, m), Phi (B, m, m), T (B, m, m), converged (B,)
+        Pattern loadings ``a (T')⁻¹``, factor correlations ``T'T``, rotations, and whether
+        each met ``eps``.
+
+    Examples
+    --------
+    >>> a = np.array([[[.8, .2], [.7, .3], [.2, .8], [.3, .7]]])
+    >>> lam, phi, t, ok = gpa_oblique(a, quartimin)
+    >>> bool(ok[0]), phi.shape
+    (True, (1, 2, 2))
+    """
+    nb, _, nc = a.shape
+    t = np.broadcast_to(np.eye(nc), (nb, nc, nc)).copy() if t0 is None else t0.copy()
+
+    def at(idx: np.ndarray, tm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        inv = np.linalg.inv(tm)
+        lam = a[idx] @ inv.transpose(0, 2, 1)
+        f, gq = criterion(lam)
+        return lam, f, gq, inv
+
+    everyone = np.arange(nb)
+    converged = np.zeros(nb, dtype=bool)
+    lam, f, gq, inv = at(everyone, t)
+    g = -(lam.transpose(0, 2, 1) @ gq @ inv).transpose(0, 2, 1)
+    al = np.ones(nb)
+    going = everyone
+    for _ in range(max_iter + 1):
+        gp = g[going] - t[going] * (t[going] * g[going]).sum(axis=1)[:, None, :]
+        s = np.sqrt((gp * gp).sum(axis=(1, 2)))
+        keep = s >= eps
+        converged[going[~keep]] = True
+        going, gp, s = going[keep], gp[keep], s[keep]
+        if not going.size:
+            break
+        al[going] *= 2.0
+        t_now, f_now = t[going], f[going]
+        tt, lt, ft, gqt, invt = t_now.copy(), lam[going], f_now.copy(), gq[going], inv[going]
+        searching = np.ones(going.size, dtype=bool)
+        for _ in range(11):
+            sub = np.flatnonzero(searching)
+            xm = t_now[sub] - al[going[sub]][:, None, None] * gp[sub]
+            cand = xm / np.sqrt((xm * xm).sum(axis=1))[:, None, :]
+            lc, fc, gqc, invc = at(going[sub], cand)
+            tt[sub], lt[sub], ft[sub], gqt[sub], invt[sub] = cand, lc, fc, gqc, invc
+            failed = ~(f_now[sub] - fc > 0.5 * s[sub] ** 2 * al[going[sub]])
+            al[going[sub[failed]]] /= 2.0
+            searching[sub[~failed]] = False
+            if not searching.any():
+                break
+        t[going], lam[going], f[going], gq[going], inv[going] = tt, lt, ft, gqt, invt
+        g[going] = -(lt.transpose(0, 2, 1) @ gqt @ invt).transpose(0, 2, 1)
+    return lam, t.transpose(0, 2, 1) @ t, t, converged
+
+
+def oblimin(a: np.ndarray, t0: np.ndarray | None = None, eps: float = 1e-5,
+            max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Oblique quartimin rotation of a stack ``(B, p, m)`` (``GPArotation::oblimin`` defaults).
+
+    :func:`gpa_oblique` with :func:`quartimin`; returns pattern ``(B, p, m)``, Phi
+    ``(B, m, m)`` and T ``(B, m, m)``.
+    """
+    lam, phi, t, _ = gpa_oblique(a, quartimin, t0, eps, max_iter)
+    return lam, phi, t
+
+
+def _varimax_rotation(x: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Kaiser-normalised varimax of a stack ``(B, p, m)``: rotated loadings and rotations."""
+    _, p, nc = x.shape
+    sc = np.sqrt((x * x).sum(axis=2, keepdims=True))
+    z0 = x / sc
+    t = np.broadcast_to(np.eye(nc), (len(x), nc, nc)).copy()
+    d = np.zeros(len(x))
+    going = np.arange(len(x))
+    for _ in range(max_iter):
+        z = z0[going] @ t[going]
+        b = z0[going].transpose(0, 2, 1) @ (z ** 3 - z * ((z * z).sum(axis=1, keepdims=True) / p))
+        u, sv, vt = np.linalg.svd(b)
+        t[going] = u @ vt
+        d_new = sv.sum(axis=1)
+        stop = d_new < d[going] * (1 + eps)
+        d[going] = d_new
+        going = going[~stop]
+        if not going.size:
+            break
+    return (z0 @ t) * sc, t
+
+
+def varimax(x: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> np.ndarray:
+    """Kaiser-normalised varimax rotation, as R's ``stats::varimax`` (same stopping rule).
+
+    ``x`` is one loading matrix ``(p, m)`` or a stack ``(B, p, m)``; each is rotated on its
+    own. (R scales ``z %*% diag(colSums(z^2)) / p`` in that order; here the column sums are
+    divided by p first, which can differ in the last bit.)
+
+    Examples
+    --------
+    >>> rot = varimax(np.array([[.7, .3], [.6, .4], [.3, .7], [.2, .6]]))
+    >>> rot.shape
+    (4, 2)
+    """
+    single = x.ndim == 2
+    xs = x[None] if single else x
+    if xs.shape[2] < 2:
+        return x
+    out, _ = _varimax_rotation(xs, eps, max_iter)
+    return out[0] if single else out
+
+
+def _promax(a: np.ndarray, power: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """psych's ``promax`` (``kaiser(rotate = "Promax")``): rows normalised to unit length,
+    varimax, a least-squares fit to the powered target, rows rescaled."""
+    h = np.sqrt((a ** 2).sum(axis=1))
+    x, rot = (m[0] for m in _varimax_rotation((a / h[:, None])[None]))
+    target = x * np.abs(x) ** (power - 1)
+    u = np.linalg.lstsq(x, target, rcond=None)[0]
+    d = np.diag(np.linalg.inv(u.T @ u))
+    u = u * np.sqrt(d)
+    z = x @ u
+    ui = np.linalg.inv(rot @ u)
+    return z * h[:, None], ui @ ui.T
+
+
+def rotate(loadings: np.ndarray, rotation: str = "oblimin", eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Rotate a loading matrix; returns (pattern loadings, factor correlations Φ, converged)."""
+    k = loadings.shape[1]
+    if rotation not in ROTATIONS:
+        raise ModelError(f"EFA: unknown rotation {rotation!r}; implemented: {', '.join(ROTATIONS)}")
+    if k < 2 or rotation == "none":
+        return loadings.copy(), np.eye(k), True
+    if rotation in ("oblimin", "geomin"):
+        lam, phi, _, ok = gpa_oblique(loadings[None], quartimin if rotation == "oblimin" else geomin, eps=eps)
+        return lam[0], phi[0], bool(ok[0])
+    if rotation == "promax":
+        lam, phi = _promax(loadings)
+        return lam, phi, True
+    return varimax(loadings), np.eye(k), True
+
+
+# ---------------------------------------------------------------------------------------
+# the EFA
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class EFAResult:
+    """An exploratory factor analysis (computation only; see :func:`fit_efa`).
+
+    Attributes
+    ----------
+    items : list of str
+    factors : list of str
+        Factor names, psych's: ``MR1, MR2, …`` (minres) or ``ML1, …`` (ML), in the order
+        of variance accounted for after rotation.
+    loadings : DataFrame
+        Pattern loadings, items × factors.
+    phi : DataFrame
+        Factor correlations (identity for orthogonal rotations).
+    h2, u2, complexity : Series
+        Communality, uniqueness and Hofmann's complexity per item.
+    values : ndarray
+        Eigenvalues of R with the communalities on the diagonal (psych ``values``).
+    e_values : ndarray
+        Eigenvalues of R (psych ``e.values``).
+    variance : DataFrame
+        psych's ``Vaccounted``: per factor ``ss_loadings, proportion_var, cumulative_var,
+        proportion_explained, cumulative_proportion``.
+    n : int
+    method, rotation : str
+    converged : bool
+        Extraction and rotation both converged.
+    """
+
+    items: list[str]
+    factors: list[str]
+    loadings: pd.DataFrame
+    phi: pd.DataFrame
+    h2: pd.Series
+    u2: pd.Series
+    complexity: pd.Series
+    values: np.ndarray
+    e_values: np.ndarray
+    variance: pd.DataFrame
+    n: int
+    method: str
+    rotation: str
+    converged: bool
+    kmo: float = math.nan
+    msa: pd.Series = field(default_factory=pd.Series)
+
+
+@small_matrix_work
+def fit_efa(r: np.ndarray, n_factors: int, items: list[str], n: int, method: str = "minres",
+            rotation: str = "oblimin", eps: float = 1e-5) -> EFAResult:
+    """Exploratory factor analysis of a correlation matrix, as ``psych::fa``.
+
+    Parameters
+    ----------
+    r : ndarray
+        Correlation matrix (p × p).
+    n_factors : int
+    items : list of str
+        Item names (rows of the loading table).
+    n : int
+        Number of cases behind ``r`` (reported; used by nothing else here).
+    method : {"minres", "ml"}
+    rotation : {"oblimin", "geomin", "promax", "varimax", "none"}
+    eps : float
+        Convergence criterion of the GPA rotations (GPArotation's default 1e-5).
+
+    Examples
+    --------
+    >>> lam = np.array([[.8, 0], [.7, 0], [.6, 0], [0, .8], [0, .7], [0, .6]])
+    >>> r = lam @ lam.T
+    >>> np.fill_diagonal(r, 1)
+    >>> res = fit_efa(r, 2, [f"x{i}" for i in range(6)], n=500)
+    >>> np.round(res.loadings.abs().max(axis=1).to_numpy(), 3).tolist()
+    [0.8, 0.7, 0.6, 0.8, 0.7, 0.6]
+    """
+    ex = extract(r, n_factors, method)
+    lam = ex.loadings
+    sign = np.sign(lam.sum(axis=0))
+    sign[sign == 0] = 1
+    lam = lam * sign
+    h2 = (lam ** 2).sum(axis=1)
+    rot, phi, conv = rotate(lam, rotation, eps)
+    sign = np.sign(rot.sum(axis=0))
+    sign[sign == 0] = 1
+    rot = rot * sign
+    phi = phi * np.outer(sign, sign)
+    ev = np.diag(phi @ rot.T @ rot)
+    order = np.argsort(-ev, kind="stable")
+    rot, phi, ev = rot[:, order], phi[np.ix_(order, order)], ev[order]
+    names = [f"{_PREFIX[method]}{k + 1}" for k in range(n_factors)]
+    reduced = r.copy()
+    np.fill_diagonal(reduced, h2)
+    values = np.sort(np.linalg.eigvalsh(reduced))[::-1]
+    e_values = np.sort(np.linalg.eigvalsh(r))[::-1]
+    u2 = np.diag(r) - h2
+    total = float(np.sum(h2 + u2))
+    variance = pd.DataFrame({"factor": names, "ss_loadings": ev, "proportion_var": ev / total,
+                             "cumulative_var": np.cumsum(ev) / total,
+                             "proportion_explained": ev / ev.sum(),
+                             "cumulative_proportion": np.cumsum(ev) / ev.sum()})
+    complexity = (rot ** 2).sum(axis=1) ** 2 / (rot ** 4).sum(axis=1)
+    msa_all, msa = kmo(r)
+    return EFAResult(items=list(items), factors=names,
+                     loadings=pd.DataFrame(rot, index=items, columns=names),
+                     phi=pd.DataFrame(phi, index=names, columns=names),
+                     h2=pd.Series(h2, index=items), u2=pd.Series(u2, index=items),
+                     complexity=pd.Series(complexity, index=items), values=values,
+                     e_values=e_values, variance=variance, n=int(n), method=method,
+                     rotation=rotation, converged=ex.converged and conv, kmo=msa_all,
+                     msa=pd.Series(msa, index=items))
+
+
+def loading_table(res: EFAResult) -> pd.DataFrame:
+    """One row per item: ``item``, one column per factor, ``h2, u2, complexity, msa``,
+    ``primary`` (the factor with the largest absolute loading)."""
+    out = res.loadings.copy()
+    out.insert(0, "item", res.items)
+    out["h2"] = res.h2.to_numpy()
+    out["u2"] = res.u2.to_numpy()
+    out["complexity"] = res.complexity.to_numpy()
+    out["msa"] = res.msa.to_numpy()
+    out["primary"] = res.loadings.abs().idxmax(axis=1).to_numpy()
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------
+# parallel analysis
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class ParallelResult:
+    """Horn's parallel analysis (see :func:`parallel_analysis`).
+
+    ``table`` has one row per position k = 1..p: ``factor``, ``observed`` (factor
+    eigenvalue), ``simulated_mean``, ``simulated_quantile``, ``observed_pc``,
+    ``simulated_pc_mean``, ``simulated_pc_quantile``; ``n_factors`` is the suggested
+    number of factors.
+    """
+
+    table: pd.DataFrame
+    n_factors: int
+    n_components: int
+    n_iter: int
+    quantile: float
+    seed: int
+    n: int
+    simulated: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 0)))
+
+
+def _one_factor_values(r: np.ndarray) -> np.ndarray:
+    """Eigenvalues of R with one-factor minres communalities on the diagonal (psych's
+    ``fa(r, 1)$values``), in decreasing order."""
+    ex = extract(r, 1, "minres")
+    red = r.copy()
+    np.fill_diagonal(red, (ex.loadings ** 2).sum(axis=1))
+    return np.sort(np.linalg.eigvalsh(red))[::-1]
+
+
+@small_matrix_work
+def wishart_identity(rng: np.random.Generator, dof: int, p: int, size: int) -> np.ndarray:
+    """``size`` draws of a p × p Wishart(dof, I) matrix by Bartlett's decomposition.
+
+    ``A = L L'`` with ``L`` lower triangular, ``L_ii = sqrt(χ²(dof − i))`` (i = 0..p−1) and
+    standard normal entries below the diagonal, is distributed exactly as ``X'X`` of the
+    centred columns of ``dof + 1`` independent N(0, I) rows; the cost does not depend on the
+    number of rows.
+    """
+    if dof < p:
+        raise ModelError(f"parallel analysis needs more cases than variables (n = {dof + 1}, p = {p})")
+    low = np.tril_indices(p, -1)
+    L = np.zeros((size, p, p))
+    L[:, low[0], low[1]] = rng.standard_normal((size, len(low[0])))
+    idx = np.arange(p)
+    L[:, idx, idx] = np.sqrt(rng.chisquare(dof - idx, size=(size, p)))
+    return L @ L.transpose(0, 2, 1)
+
+
+def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float = 0.95,
+                      seed: int = 0) -> ParallelResult:
+    """Horn's parallel analysis with factor eigenvalues, as ``psych::fa.parallel``.
+
+    psych simulates ``n_iter`` data sets of n × p standard normal values and takes their
+    correlation matrices; here each of those correlation matrices is drawn directly from its
+    exact distribution (the centred cross-product matrix of such data is Wishart(n − 1, I),
+    :func:`wishart_identity`), so the cost does not grow with n.
+
+    Parameters
+    ----------
+    r : ndarray
+        Observed correlation matrix (p × p).
+    n : int
+        Number of cases of the data the simulated correlation matrices stand for.
+    n_iter : int, default 20 (psych's)
+        Simulated data sets.
+    quantile : float, default 0.95
+        Which quantile of the simulated eigenvalues the observed must exceed.
+    seed : int
+        Seed of the simulations (:func:`attachstats.stats.rng.seeded_rng`, i.e.
+        ``numpy.random.default_rng(seed)``); the result depends only on it.
+
+    Returns
+    -------
+    ParallelResult
+    """
+    p = r.shape[0]
+    if n_iter < 1 or not 0 < quantile < 1:
+        raise ModelError("parallel analysis: n_iter must be ≥ 1 and quantile in (0, 1)")
+    rng = seeded_rng(seed)
+    obs_fa = _one_factor_values(r)
+    obs_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
+    cov = wishart_identity(rng, int(n) - 1, p, n_iter)
+    d = 1 / np.sqrt(np.einsum("kii->ki", cov))
+    cor = cov * d[:, :, None] * d[:, None, :]
+    sim_pc = np.linalg.eigvalsh(cor)[:, ::-1]
+    sim_fa = np.array([_one_factor_values(c) for c in cor])
+    q_fa = np.quantile(sim_fa, quantile, axis=0)
+    q_pc = np.quantile(sim_pc, quantile, axis=0)
+    table = pd.DataFrame({"factor": np.arange(1, p + 1), "observed": obs_fa,
+                          "simulated_mean": sim_fa.mean(axis=0), "simulated_quantile": q_fa,
+                          "observed_pc": obs_pc, "simulated_pc_mean": sim_pc.mean(axis=0),
+                          "simulated_pc_quantile": q_pc})
+    return ParallelResult(table=table, n_factors=_leading_above(obs_fa, q_fa),
+                          n_components=_leading_above(obs_pc, q_pc), n_iter=n_iter,
+                          quantile=quantile, seed=seed, n=int(n), simulated=sim_fa)
+
+
+def _leading_above(obs: np.ndarray, ref: np.ndarray) -> int:
+    """Number of leading positions where obs > ref (psych: which(!(obs > ref))[1] − 1)."""
+    below = np.flatnonzero(~(obs > ref))
+    return int(below[0]) if len(below) else len(obs)

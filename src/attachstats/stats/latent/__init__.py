@@ -1,0 +1,12 @@
+"""Latent-variable models (lavaan's conventions), floor by floor.
+
+- :mod:`.syntax` — model syntax → parameter table; syntax writers; name checks
+- :mod:`.engine` — covariance-model protocol, CFA model Σ = ΛΨΛ' + Θ, ML discrepancy, the
+  one optimiser, the one identification check, data checks
+- :mod:`.fit_indices` — χ², CFI, TLI, RMSEA [CI], SRMR, AIC, BIC; ``FIT_COLUMNS``
+- :mod:`.standardise` — ``std.all`` and delta-method standard errors
+- :mod:`.mlr`, :mod:`.fiml` — robust ML and full-information ML variants
+- :mod:`.cfa` — ``fit_cfa`` (ML, MLR, FIML), ``fit_table``, ``fit_identified``
+- :mod:`.invariance`, :mod:`.sem`, :mod:`.comparison` — multiple groups, latent
+  regression, nested-model tests
+"""

@@ -1,0 +1,197 @@
+"""McDonald's omega (total and hierarchical) as R's ``psych::omega`` computes it.
+
+``psych::omega(x, nfactors = nf)`` (psych 2.2.9, defaults ``fm = "minres"``,
+``rotate = "oblimin"``, ``option = "equal"``, ``flip = TRUE``) does, and so does
+:func:`omega`:
+
+1. ``R = cor(x, use = "pairwise")``;
+2. a minimum-residual (minres) EFA with ``nf`` factors: uniquenesses ``psi`` in
+   ``[0.005, max(1, smc)]`` minimise the squared residuals of ``R - diag(psi)`` from its best
+   rank-``nf`` approximation, started at ``1 - smc`` (psych runs L-BFGS-B on the off-diagonal
+   residuals; at the optimum both criteria coincide, and
+   :func:`attachstats.stats.efa.minres` reaches it by accelerated iterated principal axes
+   to a tighter tolerance);
+3. varimax (``stats::varimax``) and then direct quartimin (``GPArotation::oblimin``, the
+   gradient-projection algorithm) of the loadings, giving pattern ``F`` and factor
+   correlations ``Phi``;
+4. the Schmid–Leiman transformation: the general-factor loadings of the first-order factors
+   ``gload`` are a one-factor minres EFA of ``Phi`` (``nf >= 3``), ``sqrt(|phi12|)`` for both
+   factors (``nf = 2``, psych's ``option = "equal"``; psych warns that three factors are
+   needed for identification) or ``1`` (``nf = 1``); item g loadings are ``F gload``;
+5. items with a negative g loading are reflected (``flip``), ``Vt = sum(R)``,
+   ``h2`` = communality of the orthogonal solution, ``u2 = 1 - h2``, and
+
+   - ``omega_total = (Vt - sum(u2)) / Vt``,
+   - ``omega_h = (sum(g))^2 / Vt``,
+   - ``omega_lim = (sum(g))^2 / (Vt - sum(u2))``.
+
+Every step works on a stack of correlation matrices at once (arrays ``(B, k, k)``), so the
+bootstrap fits all resamples together instead of looping over them in Python; a single
+matrix is a stack of one. Each resample is fitted exactly as the full sample (psych's
+starting values and stopping rules): with weak group factors the Schmid–Leiman solution has
+several local optima, and starting resamples at the full-sample solution would make the
+intervals too narrow.
+
+With ``nf = 1`` there are no group factors: psych still prints an ``omega_h`` (the
+one-factor ``(sum(lambda))^2 / Vt``) but warns that it is not meaningful;
+:func:`omega` returns it as ``omega_h_psych`` and sets ``omega_h`` to NaN.
+
+Example
+-------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(1)
+>>> f = rng.standard_normal((400, 1))
+>>> x = pd.DataFrame(f @ np.full((1, 6), 0.7) + rng.standard_normal((400, 6)) * 0.7)
+>>> res = omega(x, nfactors=1)
+>>> round(res.omega_total, 2), bool(np.isnan(res.omega_h))
+(0.83, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from attachstats.errors import DataError
+from attachstats.stats.efa import minres, oblimin, smc, varimax
+
+__all__ = ["OmegaResult", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for",
+           "minres", "smc", "varimax", "oblimin", "schmid_leiman"]   # the kernels are efa's, re-exported
+
+
+@dataclass(frozen=True)
+class OmegaResult:
+    """Omega coefficients of one scale (see the module docstring)."""
+
+    omega_total: float
+    omega_h: float          # NaN when nfactors == 1
+    omega_lim: float        # NaN when nfactors == 1
+    omega_h_psych: float    # psych's printed omega_h, also for nfactors == 1
+    nfactors: int
+    g_loadings: np.ndarray  # Schmid-Leiman general-factor loadings (after reflection)
+    h2: np.ndarray          # communalities of the nf-factor solution
+
+
+def _flip_columns(lam: np.ndarray) -> np.ndarray:
+    """psych's convention: every factor's loadings sum to a non-negative number (per matrix)."""
+    s = np.sign(lam.sum(axis=-2, keepdims=True))
+    s[s == 0] = 1.0
+    return lam * s
+
+
+def schmid_leiman(r: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
+    """General-factor loadings and communalities of psych's ``schmid(r, nf)`` for a stack.
+
+    Parameters
+    ----------
+    r : ndarray (B, k, k)
+        Correlation matrices.
+    nf : int
+        Group factors.
+
+    Returns
+    -------
+    g (B, k), h2 (B, k)
+    """
+    orth = _flip_columns(minres(r, nf))
+    if nf > 1:
+        orth = varimax(orth)
+    h2 = (orth * orth).sum(axis=2)
+    if nf == 1:
+        return orth[:, :, 0], h2
+    pattern, phi, _ = oblimin(orth)
+    if nf == 2:
+        c = phi[:, 0, 1]
+        gload = np.stack([np.sqrt(np.abs(c)), np.sign(c) * np.sqrt(np.abs(c))], axis=1)
+    else:
+        gload = _flip_columns(minres(phi, 1))[:, :, 0]
+    return (pattern @ gload[:, :, None])[:, :, 0], h2
+
+
+def _omega_stack(r: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """omega_total, psych's omega_h, omega_lim, reflected g loadings and h2 of a stack."""
+    k = r.shape[-1]
+    if nfactors < 1 or nfactors >= k:
+        raise DataError(f"omega needs 1 <= nfactors < number of items ({k}), got {nfactors}")
+    g, h2 = schmid_leiman(r, nfactors)
+    key = np.where(g < 0, -1.0, 1.0)
+    vt = (r * key[:, :, None] * key[:, None, :]).sum(axis=(1, 2))
+    g = g * key
+    uniq = (1.0 - h2).sum(axis=1)
+    gsq = g.sum(axis=1) ** 2
+    return (vt - uniq) / vt, gsq / vt, gsq / (vt - uniq), g, h2
+
+
+def omega_from_corr(r: np.ndarray, nfactors: int = 3) -> OmegaResult:
+    """Omega coefficients from one correlation matrix (see :func:`omega`)."""
+    tot, om_h, lim, g, h2 = _omega_stack(r[None], nfactors)
+    undefined = nfactors == 1
+    return OmegaResult(omega_total=float(tot[0]), omega_h=float("nan") if undefined else float(om_h[0]),
+                       omega_lim=float("nan") if undefined else float(lim[0]),
+                       omega_h_psych=float(om_h[0]), nfactors=nfactors, g_loadings=g[0], h2=h2[0])
+
+
+def pairwise_corr(items: pd.DataFrame) -> np.ndarray:
+    """``cor(x, use = "pairwise")``, with a clear error when a pair has no overlap or no variance."""
+    x = items.astype("float64")
+    r = x.corr(min_periods=2).to_numpy()
+    if np.isnan(r).any():
+        i, j = (int(v[0]) for v in np.where(np.isnan(r)))
+        raise DataError(f"cannot correlate items {x.columns[i]!r} and {x.columns[j]!r}: fewer than two "
+                        "rows answer both, or one has no variance")
+    return r
+
+
+def omega(items: pd.DataFrame, nfactors: int = 3) -> OmegaResult:
+    """McDonald's omega_total and omega_h of reverse-keyed items, as ``psych::omega``.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        One numeric column per item, already reverse-keyed; NaN for missing answers
+        (pairwise-complete correlations, as psych).
+    nfactors : int, default 3
+        Number of group factors of the Schmid–Leiman solution (psych's ``nfactors``).
+
+    Returns
+    -------
+    OmegaResult
+        ``omega_total``, ``omega_h`` (NaN for ``nfactors = 1``), ``omega_lim``,
+        ``omega_h_psych``, ``nfactors``, g loadings and communalities.
+    """
+    return omega_from_corr(pairwise_corr(items), nfactors)
+
+
+def omega_nfactors_for(k: int, requested: int = 3) -> int:
+    """Group factors used for a scale of ``k`` items: ``requested`` if every group factor can
+    have three items (``k >= 3 * requested``), otherwise 1 (omega_total only).
+
+    >>> omega_nfactors_for(18), omega_nfactors_for(7), omega_nfactors_for(9, 3)
+    (3, 1, 3)
+    """
+    return requested if k >= 3 * requested else 1
+
+
+def omega_bootstrap(rs: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray]:
+    """omega_total and omega_h of every bootstrap resample, all fitted at once.
+
+    ``rs`` holds the resamples' correlation matrices ``(B, k, k)`` (from
+    :meth:`attachstats.stats.bootstrap.PairwiseMoments.corr`); they are fitted together, each
+    exactly as :func:`omega` fits the full sample. A resample whose correlation matrix
+    cannot be computed (an item without variance among the drawn rows) gives NaN.
+
+    Returns
+    -------
+    omega_total, omega_h : ndarray (B,)
+        ``omega_h`` is NaN throughout for a one-factor omega.
+    """
+    tot = np.full(len(rs), np.nan)
+    hier = np.full(len(rs), np.nan)
+    ok = np.isfinite(rs).all(axis=(1, 2))
+    if ok.any():
+        t, h, *_ = _omega_stack(rs[ok], nfactors)
+        tot[ok] = t
+        hier[ok] = h if nfactors > 1 else np.nan
+    return tot, hier

@@ -1,0 +1,318 @@
+"""Rules of ``workflow/rules/measure.smk``: the factor analysis a study declares.
+
+CFA models and their comparison, EFA with parallel analysis, measurement invariance and
+cross-validation, on the keyed items of one instrument. Each rule function reads
+``interim/clean.parquet`` and writes its tables; the ``study_*`` functions beside them do
+the same on DataFrames (a notebook can call them). Settings come from the study's
+``factor_analysis`` block, with the defaults of :func:`attachstats.spec.factor.settings`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from attachstats.data.csvio import write_csv
+from attachstats.data.scoring import keyed_items
+from attachstats.spec.factor import factor_structure, settings
+from attachstats.spec.instrument import instrument_of
+from attachstats.stats import efa as efa_stats
+from attachstats.stats.latent.cfa import (FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified,
+                                          fit_table)
+from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
+from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax, parse_syntax
+from attachstats.stats.rng import seeded_rng, stream_seed
+
+__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "study_efa",
+           "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
+           "CROSS_VALIDATION_FIT_COLUMNS", "EFA_DIAGNOSTIC_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+#: Columns of ``tables/efa_diagnostics.csv``.
+EFA_DIAGNOSTIC_COLUMNS = ["n", "k", "kmo", "bartlett_chi2", "bartlett_df", "bartlett_p",
+                          "parallel_factors", "parallel_components", "parallel_iterations",
+                          "parallel_quantile", "seed", "n_factors", "extraction", "rotation",
+                          "cutoff", "converged"]
+#: Columns of ``tables/cross_validation.csv``.
+CROSS_VALIDATION_COLUMNS = ["item", "factor", "efa_factor", "efa_loading", "efa_max_other",
+                            "efa_h2", "efa_primary_agrees", "cfa_std", "cfa_std_ci_lo",
+                            "cfa_std_ci_hi"]
+#: Columns of ``tables/cross_validation_fit.csv``.
+CROSS_VALIDATION_FIT_COLUMNS = ["factor", "efa_factor", "congruence", "n_efa", "n_cfa", "seed",
+                                "cfa_model", "estimator", "chi2", "df", "p", "cfi", "tli",
+                                "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr"]
+
+
+# ---------------------------------------------------------------------------------------
+# models
+# ---------------------------------------------------------------------------------------
+
+def study_models(study: Mapping[str, Any]) -> dict[str, str]:
+    """Model name -> lavaan syntax of every CFA model the study declares (or the defaults)."""
+    s = settings(study)
+    _, by_sub, all_items, reverse = factor_structure(study)
+    out = {}
+    for m in s["models"]:
+        if isinstance(m, Mapping):
+            out[m["name"]] = m["syntax"]
+        elif m == "one_factor":
+            out[m] = build_model_syntax({"general": all_items})
+        elif m == "two_factor":
+            out[m] = build_model_syntax(by_sub)
+        else:
+            out[m] = method_factor_syntax(by_sub, reverse)
+    return out
+
+
+def _keyed(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
+    key = study["factor_analysis"]["instrument"]
+    return keyed_items(data, key, instrument_of(study, key))
+
+
+# ---------------------------------------------------------------------------------------
+# CFA and model comparison
+# ---------------------------------------------------------------------------------------
+
+def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, ...]:
+    """Fit every model; return (fit, loadings, latent correlations, comparisons)."""
+    if not study.get("factor_analysis"):
+        return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
+                pd.DataFrame(columns=FACTOR_CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
+    s = settings(study)
+    keyed = _keyed(data, study)
+    results = [fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"])
+               for name, syntax in study_models(study).items()]
+    fits = fit_table(results)
+    comparison = compare_models([r.fit for r in results], [tuple(p) for p in s["comparisons"]])
+    return (fits, pd.concat([r.loadings for r in results], ignore_index=True),
+            pd.concat([r.factor_correlations for r in results], ignore_index=True), comparison)
+
+
+# ---------------------------------------------------------------------------------------
+# EFA
+# ---------------------------------------------------------------------------------------
+
+def _n_factors(setting: Any, n_subscales: int, pa_factors: int) -> int:
+    if setting == "subscales":
+        return n_subscales
+    if setting == "parallel":
+        return max(pa_factors, 1)
+    return int(setting)
+
+
+def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[str, pd.DataFrame]:
+    """KMO, Bartlett, parallel analysis and the rotated EFA of the keyed items (complete cases).
+
+    Returns tables by name: ``efa_loadings``, ``efa_factors``, ``efa_factor_correlations``,
+    ``efa_diagnostics``, ``parallel_analysis``.
+    """
+    if not study.get("factor_analysis"):
+        return _empty_efa()
+    s = settings(study)
+    e = s["efa"]
+    _, by_sub, all_items, _ = factor_structure(study)
+    items = _keyed(data, study)[all_items]
+    r, n = efa_stats.correlation_matrix(items)
+    pa = efa_stats.parallel_analysis(r, n, n_iter=int(e["parallel_iterations"]),
+                                     quantile=float(e["parallel_quantile"]), seed=stream_seed(seed, "parallel"))
+    m = _n_factors(e["n_factors"], len(by_sub), pa.n_factors)
+    res = efa_stats.fit_efa(r, m, all_items, n, method=e["extraction"], rotation=e["rotation"])
+    chi, df, p = efa_stats.bartlett(r, n)
+    diag = pd.DataFrame([{"n": n, "k": len(all_items), "kmo": res.kmo, "bartlett_chi2": chi,
+                          "bartlett_df": df, "bartlett_p": p, "parallel_factors": pa.n_factors,
+                          "parallel_components": pa.n_components, "parallel_iterations": pa.n_iter,
+                          "parallel_quantile": pa.quantile, "seed": pa.seed, "n_factors": m,
+                          "extraction": e["extraction"], "rotation": e["rotation"],
+                          "cutoff": float(e["cutoff"]), "converged": res.converged}],
+                        columns=EFA_DIAGNOSTIC_COLUMNS)
+    if not res.converged:
+        log.warning("EFA: the extraction or rotation did not converge; see efa_diagnostics.csv")
+    rows = [{"factor1": a, "factor2": b, "r": float(res.phi.loc[a, b])}
+            for i, a in enumerate(res.factors) for b in res.factors[i + 1:]]
+    return {"efa_loadings": efa_stats.loading_table(res), "efa_factors": res.variance,
+            "efa_factor_correlations": pd.DataFrame(rows, columns=["factor1", "factor2", "r"]),
+            "efa_diagnostics": diag, "parallel_analysis": pa.table}
+
+
+def _empty_efa() -> dict[str, pd.DataFrame]:
+    return {"efa_loadings": pd.DataFrame(columns=["item", "h2", "u2", "complexity", "msa", "primary"]),
+            "efa_factors": pd.DataFrame(columns=["factor", "ss_loadings", "proportion_var", "cumulative_var",
+                                                 "proportion_explained", "cumulative_proportion"]),
+            "efa_factor_correlations": pd.DataFrame(columns=["factor1", "factor2", "r"]),
+            "efa_diagnostics": pd.DataFrame(columns=EFA_DIAGNOSTIC_COLUMNS),
+            "parallel_analysis": pd.DataFrame(columns=["factor", "observed", "simulated_mean",
+                                                       "simulated_quantile", "observed_pc",
+                                                       "simulated_pc_mean", "simulated_pc_quantile"])}
+
+
+# ---------------------------------------------------------------------------------------
+# invariance
+# ---------------------------------------------------------------------------------------
+
+def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
+    """The invariance sequence across the configured grouping variable.
+
+    The table always has rows: when the invariance cannot be tested (no such variable,
+    fewer than two groups with ``min_group_n`` complete cases) it holds one row with step
+    ``not tested`` and the reason in ``note``; groups left out for size are named in
+    ``note`` as well.
+    """
+    columns = INVARIANCE_COLUMNS + ["note"]
+    if not study.get("factor_analysis"):
+        return pd.DataFrame([{c: math.nan for c in columns} | {"step": "not tested", "group": "", "groups": "",
+                              "note": "the study declares no factor_analysis"}], columns=columns)
+    s = settings(study)
+    inv = s["invariance"]
+    group = inv["group"]
+
+    def not_tested(reason: str) -> pd.DataFrame:
+        log.info("measurement invariance not tested: %s", reason)
+        row = {c: math.nan for c in columns} | {"step": "not tested", "group": group, "groups": "",
+                                                 "note": reason}
+        return pd.DataFrame([row], columns=columns)
+
+    if group not in study.get("variables", {}) or group not in data.columns:
+        return not_tested(f"the study declares no variable {group!r} (set factor_analysis.invariance.group)")
+    keyed = _keyed(data, study)
+    model_syntax = study_models(study).get("two_factor") or next(iter(study_models(study).values()))
+    used = parse_syntax(model_syntax, "invariance").observed
+    frame = keyed[used].assign(**{group: data[group].astype("string")})
+    complete = frame[used].notna().all(axis=1) & frame[group].notna()
+    counts = frame.loc[complete, group].value_counts()
+    if inv.get("groups"):
+        levels = [str(g) for g in inv["groups"]]
+        small = []
+    else:
+        min_n = max(int(inv["min_group_n"]), len(used) + 1)
+        levels = sorted(str(g) for g, k in counts.items() if k >= min_n)
+        ref = study["variables"][group].get("reference")
+        if ref in levels:
+            levels = [ref] + [g for g in levels if g != ref]
+        small = [f"{g} (n = {k})" for g, k in sorted(counts.items()) if str(g) not in levels]
+    note = (f"left out for fewer than {max(int(inv['min_group_n']), len(used) + 1)} complete cases: "
+            + ", ".join(small)) if small else ""
+    if len(levels) < 2:
+        return not_tested(f"fewer than two groups of {group!r} with enough complete cases"
+                          + (f"; {note}" if note else ""))
+    table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
+    table["note"] = note
+    return table[columns]
+
+
+# ---------------------------------------------------------------------------------------
+# cross-validation
+# ---------------------------------------------------------------------------------------
+
+def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
+                           seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """EFA on a random part of the complete cases, CFA of the theory model on the rest.
+
+    The split is seeded; ``split`` (default .5) is the EFA share. The EFA extracts as many
+    factors as the instrument has subscales; each EFA factor is matched to the subscale
+    whose items load on it most (an assignment maximising the summed mean absolute
+    loadings). Returns the item table and a per-factor table with Tucker's congruence
+    between the EFA loadings and the CFA standardised loadings and the CFA fit.
+    """
+    if not study.get("factor_analysis"):
+        return (pd.DataFrame(columns=CROSS_VALIDATION_COLUMNS), pd.DataFrame(columns=CROSS_VALIDATION_FIT_COLUMNS))
+    s = settings(study)
+    e = s["efa"]
+    _, by_sub, all_items, _ = factor_structure(study)
+    keyed = _keyed(data, study)[all_items]
+    complete = keyed.dropna()
+    n = len(complete)
+    split = float(s["cross_validation"]["split"])
+    rng = seeded_rng(stream_seed(seed, "split"))
+    order = rng.permutation(n)
+    n_a = int(round(n * split))
+    half_a = complete.iloc[np.sort(order[:n_a])]
+    half_b = complete.iloc[np.sort(order[n_a:])]
+    factors = by_sub if len(by_sub) >= 2 else {"general": all_items}
+    m = len(factors)
+    r, n_efa = efa_stats.correlation_matrix(half_a)
+    ex = efa_stats.fit_efa(r, m, all_items, n_efa, method=e["extraction"], rotation=e["rotation"])
+    model = "two_factor" if m >= 2 else "one_factor"
+    res = fit_cfa(half_b, build_model_syntax(factors), model, estimator=s["estimator"])
+    lo = ex.loadings.abs()
+    score = np.array([[lo.loc[its, f].mean() for f in ex.factors] for its in factors.values()])
+    rows_i, cols_i = linear_sum_assignment(-score)
+    match = {list(factors)[i]: ex.factors[j] for i, j in zip(rows_i, cols_i)}
+    std = res.loadings.set_index(["factor", "item"])
+    item_rows, fit_rows = [], []
+    primary = ex.loadings.abs().idxmax(axis=1)
+    for fac, its in factors.items():
+        ef = match[fac]
+        for it in its:
+            others = [abs(ex.loadings.loc[it, g]) for g in ex.factors if g != ef]
+            c = std.loc[(fac, it)]
+            item_rows.append({"item": it, "factor": fac, "efa_factor": ef,
+                              "efa_loading": float(ex.loadings.loc[it, ef]),
+                              "efa_max_other": float(max(others)) if others else math.nan,
+                              "efa_h2": float(ex.h2[it]), "efa_primary_agrees": bool(primary[it] == ef),
+                              "cfa_std": float(c["std"]), "cfa_std_ci_lo": float(c["std_ci_lo"]),
+                              "cfa_std_ci_hi": float(c["std_ci_hi"])})
+        x = ex.loadings[ef].to_numpy()
+        y = np.array([float(std.loc[(fac, it), "std"]) if (fac, it) in std.index else 0.0 for it in all_items])
+        fit_rows.append({"factor": fac, "efa_factor": ef,
+                         "congruence": float(x @ y / math.sqrt((x @ x) * (y @ y))),
+                         "n_efa": n_efa, "n_cfa": res.n, "seed": stream_seed(seed, "split"), "cfa_model": model,
+                         **{k: res.fit[k] for k in ("estimator", "chi2", "df", "p", "cfi", "tli", "rmsea",
+                                                   "rmsea_ci_lo", "rmsea_ci_hi", "srmr")}})
+    return (pd.DataFrame(item_rows, columns=CROSS_VALIDATION_COLUMNS),
+            pd.DataFrame(fit_rows, columns=CROSS_VALIDATION_FIT_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------------
+# rules
+# ---------------------------------------------------------------------------------------
+
+def cfa(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any]) -> None:
+    """Rule ``cfa``: fit every CFA model of the study and test the nested comparisons.
+
+    Writes ``out["fit"]``, ``out["loadings"]``, ``out["correlations"]`` and ``out["comparison"]``
+    (see :func:`study_cfa`). R equivalent: ``lavaan::cfa`` per model, ``lavaan::lavTestLRT``.
+    """
+    fit, loadings, correlations, comparison = study_cfa(pd.read_parquet(clean), study)
+    write_csv(fit, out["fit"])
+    write_csv(loadings, out["loadings"])
+    write_csv(correlations, out["correlations"])
+    write_csv(comparison, out["comparison"])
+
+
+def efa(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any], seed: int) -> None:
+    """Rule ``efa``: KMO, Bartlett's test, parallel analysis (seeded) and the rotated EFA.
+
+    Writes one CSV per table of :func:`study_efa` to ``out[<table name>]``.
+    R equivalent: ``psych::KMO``, ``psych::cortest.bartlett``, ``psych::fa.parallel``, ``psych::fa``.
+    """
+    for name, table in study_efa(pd.read_parquet(clean), study, seed).items():
+        write_csv(table, out[name])
+
+
+def invariance(clean: str | Path, out: str | Path, study: Mapping[str, Any]) -> None:
+    """Rule ``invariance``: configural, metric, scalar (and strict) models across the group.
+
+    Writes the table of :func:`study_invariance` to ``out``.
+    R equivalent: ``semTools::measEq.syntax`` models compared with ``lavaan::lavTestLRT``.
+    """
+    write_csv(study_invariance(pd.read_parquet(clean), study), out)
+
+
+def cross_validation(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any], seed: int) -> None:
+    """Rule ``cross_validation``: EFA on one random half, CFA of the theory model on the other.
+
+    Writes ``out["item_table"]`` and ``out["fit"]`` (see :func:`study_cross_validation`).
+    """
+    items, fit = study_cross_validation(pd.read_parquet(clean), study, seed)
+    write_csv(items, out["item_table"])
+    write_csv(fit, out["fit"])
+

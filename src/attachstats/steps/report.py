@@ -1,0 +1,170 @@
+"""Rules of ``workflow/rules/report.smk``: formatted tables, figures, provenance, the HTML report.
+
+The only place where a study's settings meet the formatting floor: the rule functions read
+result tables, derive what a figure or table needs from the study (which scores to plot,
+the EFA cut-off, the classification), call :mod:`attachstats.output` and write the files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from attachstats.data.csvio import read_csv
+from attachstats.data.scoring import keyed_items
+from attachstats.data.variables import with_reference_levels
+from attachstats.output.apa import latex, markdown, table_model, write_docx
+from attachstats.output.figures import data as data_figures
+from attachstats.output.figures import factor as factor_figures
+from attachstats.output.figures import models as model_figures
+from attachstats.output.figures.common import save_png
+from attachstats.output.provenance import collect_provenance, write_json
+from attachstats.output.report.html import render_report
+from attachstats.output.tables import display_table
+from attachstats.spec.factor import efa_cutoff, settings
+from attachstats.spec.instrument import instrument_of
+from attachstats.spec.models import outcome_specs
+from attachstats.spec.styles import style_spec
+from attachstats.stats.regression.outcomes import added_variable, model_frame
+
+__all__ = ["formatted_tables", "figures", "provenance", "report", "study_figures", "partial_regression_term",
+           "study_partial_regression"]
+
+
+def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mapping[str, Any]) -> None:
+    """Rule ``formatted_tables``: every result table in APA style as Markdown, LaTeX and Word.
+
+    ``tables`` maps table names to their CSV files; ``out`` lists the ``<name>.{md,tex,docx}``
+    files to write (tables are numbered in the order of their first output). The CSV files
+    keep full precision; only these formatted copies round. R equivalent: ``apaTables``/``papaja``.
+    """
+    names = list(dict.fromkeys(Path(p).stem for p in out))
+    folder = Path(out[0]).parent
+    cutoff = efa_cutoff(study)
+    for number, name in enumerate(names, start=1):
+        model = table_model(display_table(read_csv(tables[name]), name, cutoff=cutoff), name, number)
+        (folder / f"{name}.md").write_text(markdown(model), encoding="utf-8")
+        (folder / f"{name}.tex").write_text(latex(model), encoding="utf-8")
+        write_docx(model, folder / f"{name}.docx")
+
+
+#: Result tables the figures read (input names of the ``figures`` rule).
+FIGURE_TABLES = ("flow", "cfa_loadings", "regressions", "score_summary", "attachment_styles", "simple_slopes",
+                 "slope_curve", "johnson_neyman", "mediation", "parallel_analysis", "efa_diagnostics",
+                 "efa_loadings", "cfa_factor_correlations", "correlations")
+
+
+def figures(inputs: Mapping[str, str], out: Mapping[str, str], study: Mapping[str, Any]) -> None:
+    """Rule ``figures``: every figure of the study as PNG (``out[name]``) and PDF (``out[name + "_pdf"]``).
+
+    ``inputs`` maps the names of :data:`FIGURE_TABLES` and ``scores``, ``styles`` (row-level
+    categories) and ``clean`` (item data) to their files.
+    """
+    tables = {name: read_csv(inputs[name]) for name in FIGURE_TABLES}
+    made = study_figures(read_csv(inputs["scores"]), tables, study, read_csv(inputs["styles"]),
+                         pd.read_parquet(inputs["clean"]))
+    for name, fig in made.items():
+        save_png(fig, out[name], pdf=out[f"{name}_pdf"])
+
+
+def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any],
+                  styles: pd.DataFrame | None, clean: pd.DataFrame) -> dict[str, Any]:
+    """All figures of one study by output name (matplotlib Figures, not yet saved).
+
+    ``styles`` holds the row-level attachment categories (``id, attachment_style``), ``clean``
+    the item data (for the item distributions).
+    """
+    score_cols = list(tables["score_summary"]["score"])
+    xy = study.get("figures", {}).get("scatter") or score_cols[:2]
+    fa = study.get("factor_analysis")
+    midpoint = None
+    if fa:
+        inst = instrument_of(study, fa["instrument"])
+        if inst.scoring == "mean":
+            midpoint = (inst.min + inst.max) / 2
+    style_col = cuts = None
+    rule = ""
+    spec = style_spec(study)
+    counts = tables.get("attachment_styles")
+    if spec is not None and styles is not None and counts is not None and len(counts):
+        style_col = scores["id"].map(dict(zip(styles["id"], styles["attachment_style"])))
+        cut = {spec.anxiety: float(counts["anxiety_cut"].iat[0]), spec.avoidance: float(counts["avoidance_cut"].iat[0])}
+        rule = str(counts["rule"].iat[0])
+        if set(xy) == set(cut):
+            cuts = (cut[xy[0]], cut[xy[1]])
+    loadings = tables["cfa_loadings"]
+    model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
+                                                                           if len(loadings) else "")
+    s = settings(study)
+    key = (fa or {}).get("instrument") or next(iter(study["instruments"]))
+    item_inst = instrument_of(study, key)
+    return {
+        "flow": data_figures.flow_figure(tables["flow"]),
+        "score_distributions": data_figures.score_distributions(scores, score_cols),
+        "dimensions": data_figures.dimensions_scatter(scores, xy[0], xy[1], midpoint, style_col, cuts, rule),
+        "cfa_loadings": factor_figures.loadings_figure(loadings, model),
+        "coefficients": model_figures.coefficient_plot(tables["regressions"]),
+        "interaction": model_figures.interaction_plot(tables["simple_slopes"], tables["slope_curve"],
+                                                      tables["johnson_neyman"]),
+        "mediation": model_figures.mediation_diagram(tables["mediation"]),
+        "partial_regression": model_figures.partial_regression_plot(
+            study_partial_regression(scores, study), tables["regressions"], partial_regression_term(study) or ""),
+        "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
+        "efa_loadings": factor_figures.loading_heatmap(tables["efa_loadings"], efa_cutoff(study)),
+        "path_diagram": factor_figures.path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"],
+                                                    s.get("path_model", "") if s else ""),
+        "item_distributions": data_figures.item_distributions(keyed_items(clean, key, item_inst), item_inst.min,
+                                                              item_inst.max, f"{key} ({item_inst.id})"),
+        "correlation_heatmap": data_figures.correlation_heatmap(tables["correlations"]),
+    }
+
+
+def partial_regression_term(study: Mapping[str, Any]) -> str | None:
+    """The predictor of the partial-regression figure: ``figures.partial_regression``, else the
+    first predictor of the first outcome model (None without outcome models)."""
+    term = study.get("figures", {}).get("partial_regression")
+    models = study.get("outcome_models") or []
+    return term or (models[0]["predictors"][0] if models else None)
+
+
+def study_partial_regression(scores: pd.DataFrame, study: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """Added-variable coordinates of :func:`partial_regression_term` in every listwise OLS model
+    that has it as a design column and not in an interaction, where its coefficient would be a
+    conditional effect (model name → ``x_resid, y_resid``)."""
+    term = partial_regression_term(study)
+    specs = outcome_specs(study)
+    data = with_reference_levels(scores, study)
+    out = {}
+    for s in specs:
+        if s.family != "ols" or s.missing != "listwise" or any(term in t for t in s.interactions):
+            continue
+        frame = model_frame(data, s)
+        if term in frame.X.columns:
+            out[s.name] = added_variable(frame, term)
+    return out
+
+
+def provenance(inputs: Mapping[str, str], out: str | Path, study: Mapping[str, Any], seed: int) -> None:
+    """Rule ``provenance``: package versions, the resolved study, SHA-256 of the inputs, the seed."""
+    write_json(collect_provenance(study, inputs, seed=seed), out)
+
+
+def report(inputs: Mapping[str, Any], figure_names: Sequence[str], captions: Mapping[str, str], out: str | Path,
+           study: Mapping[str, Any]) -> None:
+    """Rule ``report``: the self-contained HTML report (figures embedded) of one study.
+
+    ``inputs`` holds the result tables by name (CSV files), ``figures`` (the PNG files, in the
+    order of ``figure_names``), ``provenance`` (the JSON record) and ``formatted`` (only
+    ordered before the report, not read). ``captions`` maps figure names to their caption
+    (reStructuredText, the text of ``workflow/report/<name>.rst``: one source for this report
+    and Snakemake's).
+    """
+    tables = {name: read_csv(p) for name, p in inputs.items() if name not in ("formatted", "figures", "provenance")}
+    with open(inputs["provenance"], encoding="utf-8") as fh:
+        record = json.load(fh)
+    html = render_report(study, tables, dict(zip(figure_names, inputs["figures"])), record, captions,
+                         efa_cutoff=efa_cutoff(study))
+    Path(out).write_text(html, encoding="utf-8")

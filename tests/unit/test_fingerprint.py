@@ -1,0 +1,36 @@
+"""Code fingerprints of workflow steps (attachstats.fingerprint): what each step depends on."""
+
+from __future__ import annotations
+
+import pytest
+
+from attachstats.fingerprint import _resources, code_fingerprint, step_modules
+
+
+def test_a_step_reaches_the_statistics_it_uses_and_no_others() -> None:
+    local, modules = step_modules("attachstats.steps.score", "reliability")
+    assert "study_reliability" in local and "score" not in local
+    assert {"attachstats.stats.reliability", "attachstats.stats.omega", "attachstats.stats.efa"} <= set(modules)
+    assert not any(m.startswith("attachstats.stats.latent") for m in modules)
+    _, cfa = step_modules("attachstats.steps.measure", "cfa")
+    assert "attachstats.stats.latent.engine" in cfa and "attachstats.stats.reliability" not in cfa
+    assert "attachstats.stats.latent.invariance" not in cfa      # only the invariance rule uses it
+
+
+def test_steps_of_one_module_have_their_own_fingerprints() -> None:
+    prints = {r: code_fingerprint("attachstats.steps.score", r) for r in ("score", "reliability")}
+    assert prints["score"] != prints["reliability"]
+    assert prints["score"] == code_fingerprint("attachstats.steps.score", "score")
+
+
+def test_the_report_template_is_part_of_the_report_step() -> None:
+    _, modules = step_modules("attachstats.steps.report", "report")
+    assert "attachstats.output.report.html" in modules
+    assert [p.name for p in _resources("attachstats.output.report.html")] == ["report.html"]
+
+
+def test_unknown_steps_are_refused() -> None:
+    with pytest.raises(ValueError, match="no function"):
+        step_modules("attachstats.steps.score", "nonexistent")
+    with pytest.raises(ValueError, match="not a module"):
+        step_modules("numpy", "array")

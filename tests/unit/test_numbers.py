@@ -1,0 +1,59 @@
+"""The one number formatter (output.numbers) and the sentences that use it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attachstats.output.apa import table_model
+from attachstats.output.numbers import ci_text, format_value, is_missing, p_text, significance_marks
+from attachstats.output.report.factor_text import factor_results_text
+from attachstats.output.report.html import results_text
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA])
+def test_missing_values(missing: object) -> None:
+    assert is_missing(missing)
+    assert p_text(missing) == "p undefined" and significance_marks(missing) == ""
+
+
+def test_p_text_and_ci_text() -> None:
+    assert [p_text(p) for p in (0.0004, np.float64(0.0234), 0.5)] == ["p < .001", "p = .023", "p = .500"]
+    assert ci_text(0.26, 0.36, "r") == "[.26, .36]" and ci_text(-0.5535, 2.0696, "b") == "[-0.55, 2.07]"
+    assert ci_text(0.26, None, "r") == "" and not is_missing("NA") and not is_missing(0.0)
+
+
+def _flow() -> pd.DataFrame:
+    return pd.DataFrame({"stage": ["raw", "analysed"], "n_before": [10, 10], "n_excluded": [0, 0],
+                         "n_after": [10, 10]})
+
+
+def test_both_report_modules_print_a_missing_p_alike() -> None:
+    """The HTML sentences printed ``p = `` for a missing p, the factor sentences ``p undefined``."""
+    fit = pd.DataFrame([{"model": "one_factor", "df": 5, "chi2": 12.0, "p": float("nan"), "cfi": 0.9, "tli": 0.9,
+                         "rmsea": 0.05, "rmsea_ci_lo": 0.04, "rmsea_ci_hi": 0.06, "srmr": 0.04}])
+    reg = pd.DataFrame([{"model": "m", "outcome": "y", "term": "x", "b": 1.0, "ci_lo": 0.5, "ci_hi": 1.5,
+                         "beta": 0.2, "p": float("nan")}])
+    text = results_text({"flow": _flow(), "cfa_fit": fit, "regressions": reg})
+    assert "one-factor: χ²(5) = 12.00, p undefined, CFI = .90" in text["cfa"]
+    assert "y on x: b = 1.000, 95% CI [0.500, 1.500], β = .20, p undefined." in text["models"]
+    comp = pd.DataFrame([{"restricted": "one_factor", "general": "two_factor", "estimator": "ML", "df_diff": 1,
+                          "chi2_diff": 3.0, "p": float("nan"), "delta_cfi": -0.01, "delta_aic": 1.0,
+                          "delta_bic": 2.0}])
+    assert "one-factor vs two-factor: Δχ²(1) = 3.00, p undefined" in factor_results_text(
+        {"cfa_comparison": comp})["comparison"]
+
+
+@pytest.mark.parametrize("column", ["n_excluded", "count", "n_boot", "imputations", "block", "df1", "df2",
+                                    "f_df1", "f_df2", "n", "df", "df_diff", "seed", "n_factors"])
+def test_counts_stored_as_float_print_as_integers(column: str) -> None:
+    """Counts in a column with empty cells are floats in the CSV; they print like ints."""
+    assert format_value(1995.0, column) == "1995" == format_value(1995, column)
+    assert format_value(1995.5, column) == "1,995.50"   # not a whole number: left as a number
+
+
+def test_integer_counts_in_a_formatted_table() -> None:
+    flow = pd.DataFrame({"stage": ["raw", "speeding"], "n_before": [2000, 2000], "n_excluded": [np.nan, 5.0],
+                         "n_after": [2000, 1995]})
+    assert table_model(flow, "flow").rows[1] == ["speeding", "2000", "5", "1995"]
