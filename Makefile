@@ -7,13 +7,17 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 CORES  ?= 2
 SIZES  ?= 10000 100000 1000000
 
-.PHONY: run test install lock clean example-data power report bench
+.PHONY: run test test-fast install lock clean example-data power report bench
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --show-failed-logs
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The edit-test loop: unit tests only (no workflow runs), about a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
 
 install: $(STAMP)
 
