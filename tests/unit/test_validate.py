@@ -115,3 +115,98 @@ def test_configured_indices_flag_or_exclude(study):
     assert car.loc[5, "irv"] > 2.9 and car.loc[5, "decision"].startswith("flagged: irv")
     assert {"evenodd", "psychsyn", "attention_failures"} <= set(car.columns)
     assert car["psychsyn"].notna().mean() > 0.9
+
+
+# ---- Mahalanobis screen: incomplete respondents, redundant items ----
+from attachstats.output.report.validation import validation_report
+from attachstats.stats import careless as careless_stats
+
+ECR = [f"ECR_{i}" for i in range(1, 37)]
+
+
+def test_mahalanobis_screens_respondents_with_missing_items(study):
+    """Defect: anyone with a missing item was never screened, random responders included."""
+    raw = make_survey(400, seed=3)
+    rng = np.random.default_rng(0)
+    for r in range(5):                                   # random responders, each skipping one item
+        raw.loc[r, ECR] = rng.integers(1, 8, 36).astype(str)
+        raw.loc[r, f"ECR_{r + 2}"] = ""
+    holes = rng.random((400, 36)) < 0.015                # about 40 % skip an item somewhere
+    for i, j in zip(*np.nonzero(holes)):
+        if i >= 5:
+            raw.iat[i, raw.columns.get_loc(ECR[j])] = ""
+    raw.loc[10, ECR[:20]] = ""                           # 16 of 36 answered: too few to screen
+    study["screening"]["mahalanobis"] = {"instrument": "ecr", "alpha": 0.001}
+    res = validate_and_screen(map_columns(raw, study), study)
+    flagged = set(res.exclusions.loc[res.exclusions["stage"] == "mahalanobis", "row"])
+    assert {1, 2, 3, 4, 5} <= flagged and len(flagged) <= 5 + 4
+    car = res.careless.set_index("row")
+    assert car.loc[1, "mahalanobis_items"] == 35 and "on 35 items" in car.loc[1, "decision"]
+    incomplete = car["mahalanobis_items"] < 36
+    assert incomplete.mean() > 0.3 and car.loc[incomplete & (car["mahalanobis_items"] >= 29), "mahalanobis_d2"].notna().all()
+    assert np.isnan(car.loc[11, "mahalanobis_d2"]) and car.loc[11, "mahalanobis_items"] == 16
+    note = res.notes.iloc[0]
+    assert note["action"] == "not screened" and "1 respondents answered fewer than 29 of the 36" in note["finding"]
+    text = validation_report(study, res.flow, res.exclusions, res.issues, res.careless, res.notes)
+    n_screened = int(car["mahalanobis_d2"].notna().sum())
+    assert f"Screened: {n_screened:,} respondents" in text and "on all 36 screened items" in text
+    assert "fewer than 29 of the 36 screened items" in text
+
+
+def test_constant_and_identical_items_are_left_out_and_named_by_their_headers(study):
+    """Defect: a constant item crashed with numpy.linalg.LinAlgError; two identical items gave
+    a 'singular' message naming neither. Now both are left out of the screen and reported."""
+    raw = make_survey(300, seed=4)
+    raw["ECR_3"] = "4"                                   # everyone answered 4
+    raw["ECR_7"] = raw["ECR_5"]                          # a duplicated item
+    rng = np.random.default_rng(1)
+    raw.loc[0, ECR] = rng.integers(1, 8, 36).astype(str)
+    raw.loc[0, ["ECR_3", "ECR_7"]] = ["4", raw.loc[0, "ECR_5"]]
+    study["screening"]["mahalanobis"] = {"instrument": "ecr"}
+    res = validate_and_screen(map_columns(raw, study), study)
+    notes = res.notes.set_index("column")
+    assert notes.loc["ECR_3", "finding"] == "constant: every answer is 4"
+    assert notes.loc["ECR_7", "finding"] == "identical to ECR_5"
+    assert notes.loc["ECR_3", "action"].startswith("left out of the screen")
+    assert res.careless["mahalanobis_items"].max() == 34
+    assert 1 in set(res.exclusions.loc[res.exclusions["stage"] == "mahalanobis", "row"])
+    text = validation_report(study, res.flow, res.exclusions, res.issues, res.careless, res.notes)
+    assert "`ECR_3`: constant: every answer is 4; left out of the screen" in text
+    assert "`ECR_7`: identical to ECR_5" in text
+
+
+def test_singular_covariance_is_one_message_with_raw_headers(study, monkeypatch):
+    def singular(items, min_items=None):
+        raise careless_stats.SingularItems("singular", ["ecr_1", "ecr_2", "ecr_4"])
+
+    monkeypatch.setattr(careless_stats, "mahalanobis", singular)
+    study["screening"]["mahalanobis"] = {"instrument": "ecr"}
+    with pytest.raises(DataError, match=r"items ECR_1, ECR_2, ECR_4 cannot be inverted.*without one of them"):
+        validate_and_screen(map_columns(make_survey(80), study), study)
+
+
+def test_every_item_constant_is_a_clear_error(study):
+    raw = make_survey(80)
+    raw[ECR] = "4"
+    raw.loc[0, "ECR_1"] = "5"
+    study["screening"] = {"mahalanobis": {"instrument": "ecr"}}
+    with pytest.raises(DataError, match=r"1 of the 36 items of instrument block 'ecr' can be screened "
+                                        r"\(ECR_2: constant: every answer is 4"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+def test_negative_duration_is_a_cell_finding_not_speeding(study):
+    """Defect: a negative completion time was taken as real and excluded as speeding."""
+    raw = make_survey(60)
+    raw.loc[2, "Duration"] = "-340"
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert 3 not in set(res.exclusions["row"])
+    iss = res.issues[res.issues["column"] == "duration"]
+    assert iss[["row", "value", "action"]].values.tolist() == [[3, "-340", "set_missing"]]
+    assert iss["rule"].iat[0] == "out_of_range (expected a value >= 0; a completion time cannot be negative)"
+    assert np.isnan(res.careless.set_index("row").loc[3, "seconds_per_item"])
+    text = validation_report(study, res.flow, res.exclusions, res.issues, res.careless, res.notes)
+    assert "1 respondents without a usable completion time" in text
+    study["screening"]["out_of_range"] = "error"
+    with pytest.raises(DataError, match=r"row 3, column 'duration', value '-340'"):
+        validate_and_screen(map_columns(raw, study), study)

@@ -8,8 +8,11 @@ reason, every altered cell in ``issues``, and ``flow`` reconciles
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,8 @@ from attachstats.spec.instrument import instrument_of, item_columns
 ISSUE_COLUMNS = ["row", "id", "column", "value", "rule", "action"]
 EXCLUSION_COLUMNS = ["row", "id", "stage", "reason"]
 FLOW_COLUMNS = ["stage", "n_before", "n_excluded", "n_after"]
+#: one row per screen-level finding: an item left out of a screen, respondents not screened
+NOTE_COLUMNS = ["screen", "column", "finding", "action"]
 # Text that generic CSV readers turn into missing values; attachstats keeps it (``NA`` = Namibia).
 NA_LIKE = {"NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "NIL"}
 
@@ -35,6 +40,28 @@ class ScreenResult:
     exclusions: pd.DataFrame  # one row per excluded respondent (EXCLUSION_COLUMNS)
     flow: pd.DataFrame        # FLOW_COLUMNS, first row "raw", last row "analysed"
     careless: pd.DataFrame    # careless indices and decision per respondent
+    notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NOTE_COLUMNS))  # screen-level findings
+
+
+def raw_headers(study: Mapping[str, Any]) -> dict[str, str]:
+    """Canonical column name → the raw export's own header (``ecr_3`` → ``ECR_3``).
+
+    The inverse of the renaming at ingest (:func:`attachstats.data.readers.map_columns`):
+    messages about columns name the header the user sees in the file.
+    """
+    out: dict[str, str] = {}
+    if study.get("id_column"):
+        out["id"] = study["id_column"]
+    if study.get("duration_column"):
+        out["duration"] = study["duration_column"]
+    for name, var in study.get("variables", {}).items():
+        out[name] = var["column"]
+    for key, block in study["instruments"].items():
+        inst = instrument_of(study, key)
+        spec = block["columns"]
+        raw = list(spec) if isinstance(spec, list) else [spec.replace("{n}", str(n)) for n in inst.item_numbers]
+        out.update(zip(item_columns(key, inst), raw))
+    return out
 
 
 def _codes_as_text(codes: list[Any]) -> set[str]:
@@ -197,7 +224,18 @@ def _ranges(study: Mapping[str, Any]) -> dict[str, tuple[float | None, float | N
     for name, var in study.get("variables", {}).items():
         if var.get("type", "numeric") == "numeric" and ("min" in var or "max" in var):
             r[name] = (var.get("min"), var.get("max"), False)
+    if study.get("duration_column"):
+        r["duration"] = (0, None, False)     # a completion time cannot be negative
     return r
+
+
+def _expected(lo: float | None, hi: float | None, integer: bool) -> str:
+    kind = "an integer" if integer else "a value"
+    if hi is None:
+        return f"{kind} >= {lo}"
+    if lo is None:
+        return f"{kind} <= {hi}"
+    return f"{kind} in [{lo}, {hi}]"
 
 
 def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> ScreenResult:
@@ -219,12 +257,15 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     policy = scr.get("out_of_range", "set_missing")
     oor_rows: dict[int, str] = {}
     for col, (lo, hi, integer) in _ranges(study).items():
+        if col not in df.columns:
+            continue
         v = df[col]
         bad = v.notna() & (((v < lo) if lo is not None else False) | ((v > hi) if hi is not None else False)
                            | ((v != np.round(v)) if integer else False))
         pos = np.flatnonzero(bad.to_numpy())
         if len(pos):
-            expected = f"{'an integer ' if integer else 'a value '}in [{lo}, {hi}]"
+            expected = _expected(lo, hi, integer) + ("; a completion time cannot be negative"
+                                                     if col == "duration" else "")
             vals = v.to_numpy()[pos]
             if policy == "error":
                 raise DataError(f"value outside the allowed range; expected {expected}",
@@ -233,7 +274,8 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
             issues.append(_issue_block(pos, df["_row"].to_numpy(), df["id"].to_numpy(dtype=object), col, text,
                                        f"out_of_range (expected {expected})", policy))
             for i, t in zip(pos.tolist(), text):
-                oor_rows.setdefault(i, f"{col}={t} outside [{lo}, {hi}]")
+                oor_rows.setdefault(i, f"{col}={t} outside [{lo}, {hi}]" if None not in (lo, hi)
+                                    else f"{col}={t} not {expected}")
         if policy == "set_missing":
             df.loc[bad, col] = np.nan
 
@@ -272,6 +314,7 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         hurdle("out_of_range", r)
 
     indices = pd.DataFrame({"row": df["_row"], "id": df["id"]})
+    notes: list[dict[str, Any]] = []
     if scr.get("min_seconds_per_item") is not None and "duration" in df.columns:
         spi = careless.seconds_per_item(df["duration"], len(all_items))
         indices["seconds_per_item"] = spi
@@ -289,13 +332,14 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
                cfg.get("action", "exclude"))
     if scr.get("mahalanobis"):
         cfg = scr["mahalanobis"]
-        cols = item_columns(cfg["instrument"], instrument_of(study, cfg["instrument"]))
-        md = pd.DataFrame(np.nan, index=df.index, columns=["mahalanobis_d2", "mahalanobis_p"])
-        md.loc[alive] = careless.mahalanobis(df.loc[alive, cols]).to_numpy()
+        md, found = _mahalanobis_screen(df, alive, study, cfg, file)
+        notes.extend(found)
         indices = indices.join(md)
         a = cfg.get("alpha", 0.001)
         d2, pv = md["mahalanobis_d2"].to_numpy(dtype=float), md["mahalanobis_p"].to_numpy(dtype=float)
-        hurdle("mahalanobis", _reasons(df.index, pv < a, lambda i: f"D2 = {d2[i]:.1f}, p = {pv[i]:.2g} < {a}"),
+        k = md["mahalanobis_items"].to_numpy(dtype=float)
+        hurdle("mahalanobis", _reasons(df.index, pv < a,
+                                       lambda i: f"D2 = {d2[i]:.1f} on {k[i]:.0f} items, p = {pv[i]:.2g} < {a}"),
                cfg.get("action", "exclude"))
 
     keyed_cache: dict[str, pd.DataFrame] = {}
@@ -320,10 +364,13 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         bounded_hurdle("irv", indices["irv"], cfg, "IRV")
     if scr.get("evenodd"):
         cfg = scr["evenodd"]
-        blocks = [keyed(k)[[f"{k}_{n}" for n in sub.items]] for k in study["instruments"]
-                  for sub in instrument_of(study, k).subscales.values()]
+        subs = [(k, instrument_of(study, k), sub) for k in study["instruments"]
+                for sub in instrument_of(study, k).subscales.values()]
+        blocks = [keyed(k)[[f"{k}_{n}" for n in sub.items]] for k, _, sub in subs]
+        # every subscale on 0-1 (its instrument's response range), so 1-7 and 0-3 formats compare
         indices["evenodd"] = careless.evenodd(pd.concat(blocks, axis=1), [b.shape[1] for b in blocks],
-                                              spearman_brown=cfg.get("spearman_brown", False))
+                                              spearman_brown=cfg.get("spearman_brown", True),
+                                              ranges=[(inst.min, inst.max) for _, inst, _ in subs])
         bounded_hurdle("evenodd", indices["evenodd"], cfg, "even-odd r")
     if scr.get("psychsyn"):
         cfg = scr["psychsyn"]
@@ -358,7 +405,60 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     issues_df = (pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS))
     issues_df = issues_df.sort_values(["row", "column"], kind="stable")
     return ScreenResult(data=df[alive].reset_index(drop=True), issues=issues_df.reset_index(drop=True),
-                        exclusions=exclusions, flow=flow, careless=indices.reset_index(drop=True))
+                        exclusions=exclusions, flow=flow, careless=indices.reset_index(drop=True),
+                        notes=pd.DataFrame(notes, columns=NOTE_COLUMNS))
+
+
+def _mahalanobis_screen(df: pd.DataFrame, alive: pd.Series, study: Mapping[str, Any], cfg: Mapping[str, Any],
+                        file: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """D², p and items screened per respondent (NaN for those not screened), and the notes.
+
+    Items that make the distance undefined (constant, or an exact linear function of
+    earlier items: :func:`careless.redundant_items`) are left out of the screen and noted,
+    by the raw export's header; the distance of every other respondent uses their answered
+    items among the rest, from the EM estimate over all respondents still in (see
+    :func:`careless.mahalanobis`). Respondents with fewer answered items than the
+    instrument's ``min_answered`` share of the screened items are not screened (noted).
+    """
+    key = cfg["instrument"]
+    inst = instrument_of(study, key)
+    headers = raw_headers(study)
+    cols = item_columns(key, inst)
+    live = df.loc[alive, cols]
+    notes: list[dict[str, Any]] = []
+    left_out = careless.redundant_items(live)
+    item_names = set(cols)
+    for col, why in left_out.items():
+        why = re.sub(r"\w+", lambda m: headers.get(m.group(0), m.group(0)) if m.group(0) in item_names
+                     else m.group(0), why)
+        notes.append({"screen": "mahalanobis", "column": headers.get(col, col), "finding": why,
+                      "action": "left out of the screen (it adds no information about the distance)"})
+    used = [c for c in cols if c not in left_out]
+    if len(used) < 2:
+        raise DataError(f"screening.mahalanobis: {len(used)} of the {len(cols)} items of instrument block "
+                        f"{key!r} can be screened ({'; '.join(f'{headers.get(c, c)}: {w}' for c, w in left_out.items())})"
+                        "; remove screening.mahalanobis from the study file", file=file)
+    need = math.ceil(inst.min_answered * len(used) - 1e-9)
+    md = pd.DataFrame(np.nan, index=df.index, columns=["mahalanobis_d2", "mahalanobis_p", "mahalanobis_items"])
+    try:
+        res = careless.mahalanobis(live[used], min_items=need)
+    except careless.SingularItems as exc:
+        names = ", ".join(headers.get(c, c) for c in exc.columns)
+        raise DataError(f"screening.mahalanobis: the covariance of the items {names} cannot be inverted "
+                        "(some item is an exact linear combination of others among the respondents who answered "
+                        "them); list the items of the screen without one of them, or remove screening.mahalanobis",
+                        file=file) from None
+    md.loc[alive] = res.to_numpy()
+    screened = res["mahalanobis_d2"].notna()
+    short = int((~screened & (res["mahalanobis_items"] > 0)).sum())
+    if len(live) and not screened.any() and len(live) <= len(used):
+        notes.append({"screen": "mahalanobis", "column": "", "action": "nobody screened",
+                      "finding": f"{len(live)} respondents for {len(used)} items: the covariance cannot be estimated"})
+    elif short:
+        notes.append({"screen": "mahalanobis", "column": "", "action": "not screened",
+                      "finding": f"{short} respondents answered fewer than {need} of the {len(used)} screened items "
+                                 f"(the instrument's min_answered = {inst.min_answered:g})"})
+    return md, notes
 
 
 def _reasons(index: pd.Index, mask: np.ndarray, text: Any) -> pd.Series:

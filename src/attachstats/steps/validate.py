@@ -28,5 +28,6 @@ def validate(ingested: str | Path, out: Mapping[str, str], study: Mapping[str, A
     write_csv(res.flow, out["flow"])
     write_csv(res.issues, out["issues"])
     write_csv(res.careless, out["careless"])
-    Path(out["report"]).write_text(validation_report(study, res.flow, res.exclusions, res.issues, res.careless),
+    Path(out["report"]).write_text(validation_report(study, res.flow, res.exclusions, res.issues, res.careless,
+                                                     res.notes),
                                    encoding="utf-8")

@@ -20,8 +20,19 @@ def _examples(values: pd.Series, k: int = 3) -> str:
 
 
 def validation_report(study: Mapping[str, Any], flow: pd.DataFrame, exclusions: pd.DataFrame,
-                      issues: pd.DataFrame, careless: pd.DataFrame) -> str:
-    """Markdown report of validation and screening for one study."""
+                      issues: pd.DataFrame, careless: pd.DataFrame, notes: pd.DataFrame | None = None) -> str:
+    """Markdown report of validation and screening for one study.
+
+    Parameters
+    ----------
+    study : mapping
+        The study (its ``name``, ``data.path`` and ``screening`` settings are read).
+    flow, exclusions, issues, careless : DataFrame
+        The validation tables (``validation/*.csv``).
+    notes : DataFrame, optional
+        Screen-level findings (``attachstats.data.validate.NOTE_COLUMNS``): items left out of
+        a screen, respondents a screen could not check.
+    """
     n_raw, n_analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
     scr = study.get("screening", {})
     lines = [f"# Validation report: {study['name']}", "",
@@ -59,12 +70,36 @@ def validation_report(study: Mapping[str, Any], flow: pd.DataFrame, exclusions: 
                      f"{int((careless['longstring_max'] >= cfg.get('max_run', 1e9)).sum()):,} respondents at or "
                      f"above the limit of {cfg.get('max_run')}.")
     if "seconds_per_item" in careless:
-        lines.append(f"- Seconds per item: median {careless['seconds_per_item'].median():.1f}; "
-                     f"limit {scr.get('min_seconds_per_item')}.")
+        spi = careless["seconds_per_item"]
+        no_time = int(spi.isna().sum())
+        lines.append(f"- Seconds per item: median {spi.median():.1f}; limit {scr.get('min_seconds_per_item')}"
+                     + (f"; {no_time:,} respondents without a usable completion time (missing, or an impossible "
+                        "value set missing: see the cell-level findings) were not checked for speeding."
+                        if no_time else "."))
     if "mahalanobis_p" in careless:
         cfg = scr.get("mahalanobis", {})
         lines.append(f"- Mahalanobis D²: {int((careless['mahalanobis_p'] < cfg.get('alpha', 0.001)).sum()):,} "
                      f"respondents with p < {cfg.get('alpha', 0.001)} ({cfg.get('action', 'exclude')}).")
+        lines += _mahalanobis_coverage(careless, notes)
     if flagged.any():
         lines.append(f"- Flagged but kept (flag-only screens): {int(flagged.sum()):,} respondents.")
     return "\n".join(lines) + "\n"
+
+
+def _mahalanobis_coverage(careless: pd.DataFrame, notes: pd.DataFrame | None) -> list[str]:
+    """Who the Mahalanobis screen checked, on how many items, and what it left out."""
+    d2, k = careless["mahalanobis_d2"], careless.get("mahalanobis_items")
+    screened = d2.notna()
+    out = []
+    if k is not None:
+        ks = k[screened]
+        full = int((ks == ks.max()).sum()) if len(ks) else 0
+        out.append(f"  - Screened: {int(screened.sum()):,} respondents, each on the items they answered (mean and "
+                   f"covariance estimated by EM from everyone still in; chi-square df = items answered): "
+                   f"{full:,} on all {int(ks.max()) if len(ks) else 0} screened items, "
+                   f"{int(screened.sum()) - full:,} on fewer"
+                   + (f" ({int(ks.min())}–{int(ks.max()) - 1})" if int(screened.sum()) > full else "") + ".")
+    for r in (notes if notes is not None else pd.DataFrame()).itertuples():
+        if r.screen == "mahalanobis":
+            out.append(f"  - {'`' + r.column + '`: ' if r.column else ''}{r.finding}; {r.action}.")
+    return out
