@@ -141,9 +141,48 @@ def test_study_efa_tables() -> None:
     assert len(t["parallel_analysis"]) == 36
 
 
+def test_study_efa_reports_psychs_fit() -> None:
+    """efa_diagnostics ends with the fit psych::fa reports (STATISTIC, dof, PVAL, TLI, RMSEA
+    with its 90% CI, BIC) and the Heywood items; the old columns keep their order."""
+    d = efa_tables()["efa_diagnostics"]
+    assert list(d.columns[:16]) == ["n", "k", "kmo", "bartlett_chi2", "bartlett_df", "bartlett_p",
+                                    "parallel_factors", "parallel_components", "parallel_iterations",
+                                    "parallel_quantile", "seed", "n_factors", "extraction", "rotation",
+                                    "cutoff", "converged"]
+    assert list(d.columns[16:]) == ["chi2", "df", "p", "tli", "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "bic",
+                                    "heywood"]
+    row = d.iloc[0]
+    assert row["df"] == 36 * 35 / 2 - 36 * 2 + 1 and row["heywood"] == ""
+    # simulated from the two-factor model: a good fit
+    assert row["rmsea_ci_lo"] <= row["rmsea"] <= row["rmsea_ci_hi"] < 0.05 and row["tli"] > 0.95
+    assert row["bic"] == pytest.approx(row["chi2"] - row["df"] * math.log(row["n"]))
+
+
+def test_heywood_items_reach_the_table_the_log_and_the_report(monkeypatch, caplog) -> None:
+    real = fs.efa_stats.fit_efa
+
+    def improper(*args, **kwargs):                   # the library's flag, as on a real Heywood case
+        res = real(*args, **kwargs)
+        res.heywood = ["ecr_1", "ecr_2"]
+        return res
+
+    monkeypatch.setattr(fs.efa_stats, "fit_efa", improper)
+    with caplog.at_level("WARNING", logger="attachstats.steps.measure"):
+        t = fs.study_efa(clean_data(300), study(), 1)
+    assert t["efa_diagnostics"]["heywood"].iloc[0] == "ecr_1, ecr_2"
+    assert any("ultra-Heywood" in r.getMessage() and "ecr_1, ecr_2" in r.getMessage() for r in caplog.records)
+    text = factor_results_text(t)["efa"]
+    assert "Warning: ultra-Heywood case — the communality of ecr_1, ecr_2 is 1 or more" in text
+    assert "improper" in text
+    clean = factor_results_text(efa_tables())["efa"]
+    assert "Heywood" not in clean
+
+
 def test_efa_n_factors_settings() -> None:
     t = fs.study_efa(clean_data(600), study(efa={"n_factors": 3, "rotation": "promax", "extraction": "ml"}), 1)
-    assert list(t["efa_loadings"].columns[1:4]) == ["ML1", "ML2", "ML3"]
+    # psych's names (rotation order), listed by variance: any order of ML1..ML3
+    assert sorted(t["efa_loadings"].columns[1:4]) == ["ML1", "ML2", "ML3"]
+    assert list(t["efa_factors"]["factor"]) == list(t["efa_loadings"].columns[1:4])
     assert t["efa_diagnostics"]["rotation"].iloc[0] == "promax"
     t = fs.study_efa(clean_data(600), study(efa={"n_factors": "parallel"}), 1)
     assert t["efa_diagnostics"]["n_factors"].iloc[0] == t["efa_diagnostics"]["parallel_factors"].iloc[0]
@@ -230,6 +269,12 @@ def test_report_sentences_use_the_table_numbers() -> None:
     d = t["efa_diagnostics"].iloc[0]
     assert f"KMO = {d['kmo']:.3f}".replace("0.", ".") in text["efa"]
     assert "suggests 2 factor(s)" in text["efa"]
+    assert f"χ²({int(d['df'])}) = {d['chi2']:,.2f}" in text["efa"]
+    rmsea = f"{d['rmsea']:.3f}".replace("0.", ".")
+    ci = "[" + ", ".join(f"{d[c]:.3f}".replace("0.", ".") for c in ("rmsea_ci_lo", "rmsea_ci_hi")) + "]"
+    assert f"RMSEA = {rmsea}, 90% CI {ci}" in text["efa"] and "TLI = " in text["efa"]
+    old = {**t, "efa_diagnostics": t["efa_diagnostics"].iloc[:, :16]}           # tables made before the fit
+    assert "RMSEA" not in factor_results_text(old)["efa"]
     assert f"Δχ²(1) = {comp['chi2_diff'].iloc[0]:,.2f}" in text["comparison"]
     assert f"on {int(cvfit['n_efa'].iloc[0]):,} respondents" in text["cross_validation"]
     assert "DWLS/WLSMV" in text["ordinal"] and "not implemented" in text["ordinal"]
@@ -253,3 +298,14 @@ def test_factor_figures_are_drawn() -> None:
     assert f"{r:.2f}".replace("0.", ".") in labels
     for f in figs.values():
         plt.close(f)
+
+
+def test_efa_fit_sentence_reads_a_csv_round_trip(tmp_path) -> None:
+    """A bound of exactly 0 comes back from the CSV as an integer: still printed as .000."""
+    from attachstats.data.csvio import write_csv
+
+    d = efa_tables()["efa_diagnostics"].assign(rmsea=0.0, rmsea_ci_lo=0.0, rmsea_ci_hi=0.0087)
+    write_csv(d, tmp_path / "efa_diagnostics.csv")
+    back = pd.read_csv(tmp_path / "efa_diagnostics.csv")
+    text = factor_results_text({"efa_diagnostics": back})["efa"]
+    assert "RMSEA = .000, 90% CI [.000, .009]" in text and "Heywood" not in text

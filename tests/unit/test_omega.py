@@ -199,3 +199,47 @@ def test_stacked_bootstrap_fits_equal_one_by_one_fits():
     one = [omega_from_corr(r, 3) for r in rs]
     np.testing.assert_allclose(tot, [o.omega_total for o in one], atol=1e-12)
     np.testing.assert_allclose(hier, [o.omega_h for o in one], atol=1e-12)
+
+
+HEYWOOD_R = pd.read_csv(FIX.parent / "efa" / "heywood_r.csv", index_col=0)
+
+
+def test_two_group_factors_are_flagged_as_under_identified():
+    """psych::omega(x, 2): "Three factors are required for identification -- general factor
+    loadings set to be equal. Proceed with caution." The coefficients are kept, flagged."""
+    from attachstats.stats.omega import UNDER_IDENTIFIED_NOTE
+
+    x = SETS[("synthetic", "anxiety_6")]
+    two = omega(x, 2)
+    assert two.identified is False and two.notes == (UNDER_IDENTIFIED_NOTE,)
+    assert np.isfinite(two.omega_h)
+    for nf in (1, 3):
+        res = omega(SETS[("synthetic", "anxiety")], nf)
+        assert res.identified and res.notes == ()
+
+
+def test_ultra_heywood_omega_is_noted():
+    """The constructed matrix of tests/fixtures/efa (heywood_r.csv): psych::omega warns
+    "An ultra-Heywood case was detected" (h1: h2 = 1.025 with one factor) and, with two,
+    also that the general factor is under-identified; its omega_h (2 factors) is .5898."""
+    from attachstats.stats.omega import omega_from_corr
+
+    one = omega_from_corr(HEYWOOD_R.to_numpy(), 1, list(HEYWOOD_R.columns))
+    assert one.identified and one.notes == ("ultra-Heywood: communality h2 >= 1 for h1",)
+    assert one.h2[0] == pytest.approx(1.0254, abs=5e-3)
+    two = omega_from_corr(HEYWOOD_R.to_numpy(), 2, list(HEYWOOD_R.columns))
+    assert not two.identified and len(two.notes) == 2 and two.notes[1].endswith("for h1")
+    assert two.omega_h == pytest.approx(0.5898, abs=1e-4)
+
+
+def test_reliability_table_notes_and_logs_the_omega_warnings(caplog):
+    x = SETS[("synthetic", "anxiety_6")]
+    with caplog.at_level("WARNING", logger="attachstats.stats.reliability"):
+        tab = reliability_table({"six": x, "eighteen": SETS[("synthetic", "anxiety")]}, omega_nfactors=2)
+    assert list(tab.columns)[-1] == "omega_note"
+    row = tab.set_index("scale")
+    assert row.loc["six", "omega_nfactors"] == 2 and "under-identified" in row.loc["six", "omega_note"]
+    assert row.loc["eighteen", "omega_nfactors"] == 2 and "under-identified" in row.loc["eighteen", "omega_note"]
+    assert sum("under-identified" in r.getMessage() and "'six'" in r.getMessage() for r in caplog.records) == 1
+    default = reliability_table({"eighteen": SETS[("synthetic", "anxiety")]})
+    assert default["omega_note"].iloc[0] == "" and default["omega_nfactors"].iloc[0] == 3

@@ -100,7 +100,7 @@ def test_reliability_table_columns_and_order():
                                       "std_alpha", "omega_total", "omega_h", "mean", "sd"]
     assert list(tab.columns[11:]) == ["alpha_boot_ci_lo", "alpha_boot_ci_hi", "omega_total_ci_lo",
                                       "omega_total_ci_hi", "omega_h_ci_lo", "omega_h_ci_hi",
-                                      "omega_nfactors", "n_boot"]
+                                      "omega_nfactors", "n_boot", "omega_note"]
     assert list(tab["scale"]) == ["avoidance", "anxiety"]
     ref = ALPHA_REF.loc["ecr_sample"].loc[["avoidance", "anxiety"]]
     np.testing.assert_allclose(tab["alpha"].to_numpy(), ref["alpha"].to_numpy(), **TOL)

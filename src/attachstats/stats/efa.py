@@ -13,7 +13,8 @@ Methods
   scaled to unit diagonal), MSA = Σr² / (Σr² + Σq²) over the off-diagonal elements; per
   item the same over its column.
 - **Bartlett's test** (``psych::cortest.bartlett``): χ² = −(n − 1 − (2p + 5)/6)·log|R| on
-  p(p − 1)/2 df.
+  p(p − 1)/2 df (log|R| from the LU decomposition, which does not underflow; a matrix that
+  is not positive definite, where psych returns NaN or Inf, is a :class:`ModelError`).
 - **minres** (psych's default): the uniquenesses ψ minimise the sum of squared residuals
   Σ_{k>m} λₖ(R − Ψ)² (= ULS; the minres solution of Harman), with the exact gradient
   −2·diag(R − Ψ − LL'), by L-BFGS-B within [0.005, max(1, SMC)] as psych, from
@@ -28,9 +29,24 @@ Methods
   scaled to unit length (Kaiser), varimax (R's ``varimax`` iteration and stopping rule,
   1e-5), the power-4 target rotation, Φ = U⁻¹U⁻ᵀ, rows scaled back. ``varimax`` is R's
   (orthogonal).
-- Afterwards, as psych: columns are reflected to positive sums and ordered by the variance
-  they account for, diag(Φ L'L), decreasing. Communality h2 = Σ of the unrotated squared
-  loadings, u2 = 1 − h2, complexity = (Σλ²)² / Σλ⁴ of the rotated pattern (Hofmann).
+- Afterwards, as psych (``fac``): columns are reflected to positive sums, named in the
+  order the rotation returned them (``MR1, MR2, …``), and then ordered by the variance
+  they account for, diag(Φ L'L), decreasing — the names travel with the columns, so the
+  first column can be ``MR2`` (psych: ``colnames(loadings) <- paste("MR", 1:nfactors)``
+  before ``loadings[, ev.order]``). Communality h2 = Σ of the unrotated squared loadings,
+  u2 = 1 − h2, complexity = (Σλ²)² / Σλ⁴ of the rotated pattern (Hofmann).
+- **Heywood cases**: items whose communality h2 reaches 1 (u2 ≤ 0) are listed in
+  :attr:`EFAResult.heywood`; psych warns "An ultra-Heywood case was detected" when an h2
+  exceeds 1. The fit is still returned (the optimiser did converge), flagged.
+- **Fit** (``psych::fa.stats``, what ``fa`` reports as ``objective``, ``STATISTIC``, ``dof``,
+  ``PVAL``, ``TLI``, ``RMSEA``, ``BIC``; :func:`fa_fit`): with M = LΦL' with unit diagonal
+  and both M and R passed through ``cor.smooth``, the objective is
+  F = tr(M⁻¹R) − log|M⁻¹R| − p; χ² = F·(n − 1 − (2p + 5)/6 − 2m/3) (Bartlett's correction,
+  negative values set to 0) on df = p(p − 1)/2 − pm + m(m − 1)/2; TLI = (M₀ − F/df) /
+  (M₀ − 1/ν) with M₀ = 2F₀/(p(p − 1)), F₀ = tr(R) − log|R| − p and ν the correction factor;
+  RMSEA = √max(χ²/(df·n) − 1/(n − 1), 0) with the 90% interval (psych's ``alpha = .1``) from
+  the noncentral χ² and BIC = χ² − df·log n. As psych, RMSEA and BIC use the χ² before it is
+  set to 0.
 - **Parallel analysis** (Horn 1965, ``psych::fa.parallel`` with ``fa = "fa"``): the
   "factor" eigenvalues are those of R with the communalities of a one-factor minres
   solution on the diagonal; the same is computed for ``n_iter`` correlation matrices of
@@ -52,7 +68,8 @@ from attachstats.errors import ModelError
 from attachstats.stats.rng import seeded_rng
 from attachstats.stats.threads import small_matrix_work
 
-__all__ = ["EFAResult", "ParallelResult", "correlation_matrix", "kmo", "bartlett", "smc",
+__all__ = ["EFAResult", "EFAFit", "ParallelResult", "correlation_matrix", "kmo", "bartlett", "smc",
+           "fa_fit", "cor_smooth",
            "extract", "rotate", "fit_efa", "parallel_analysis", "ROTATIONS", "METHODS",
            "loading_table", "wishart_identity", "PSI_LOWER", "principal_loadings", "minres",
            "quartimin", "geomin", "gpa_oblique", "oblimin", "varimax"]
@@ -133,11 +150,44 @@ def kmo(r: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def bartlett(r: np.ndarray, n: int) -> tuple[float, int, float]:
-    """Bartlett's test that R is an identity matrix: (χ², df, p)."""
+    """Bartlett's test that R is an identity matrix: (χ², df, p), as ``psych::cortest.bartlett``.
+
+    χ² = −(n − 1 − (2p + 5)/6)·log|R| on p(p − 1)/2 df; log|R| is taken from the LU
+    decomposition (``slogdet``), so a large, positive definite R does not underflow to
+    ``log(0)``.
+
+    Parameters
+    ----------
+    r : ndarray (p, p)
+        Correlation matrix.
+    n : int
+        Number of cases behind ``r``.
+
+    Raises
+    ------
+    ModelError
+        ``r`` is not positive definite (an eigenvalue ≤ 0: collinear items, or pairwise
+        correlations that no data set can have). psych then returns no test: χ² = NaN
+        when |R| < 0 (with a warning from ``log``), Inf with p = 0 when |R| = 0, and a
+        number without meaning when an even number of eigenvalues is negative.
+
+    Examples
+    --------
+    >>> chi, df, p = bartlett(np.array([[1, .5], [.5, 1]]), 100)
+    >>> round(chi, 2), df, p < 1e-5
+    (28.05, 1, True)
+    """
     from scipy.stats import chi2
 
+    r = np.asarray(r, dtype=float)
     p = r.shape[0]
-    stat = -math.log(np.linalg.det(r)) * (n - 1 - (2 * p + 5) / 6)
+    low = float(np.linalg.eigvalsh(r)[0])
+    sign, logdet = np.linalg.slogdet(r)
+    if not (low > 0 and sign > 0 and np.isfinite(logdet)):
+        raise ModelError(f"Bartlett's test: the {p} × {p} correlation matrix is not positive definite "
+                         f"(smallest eigenvalue {low:.3g}): items are collinear, or pairwise-complete "
+                         "correlations are inconsistent; drop redundant items or use complete cases")
+    stat = -logdet * (n - 1 - (2 * p + 5) / 6)
     df = p * (p - 1) // 2
     return float(stat), df, float(chi2.sf(stat, df))
 
@@ -503,6 +553,186 @@ def rotate(loadings: np.ndarray, rotation: str = "oblimin", eps: float = 1e-5) -
 
 
 # ---------------------------------------------------------------------------------------
+# fit of the factor model (psych's fa.stats)
+# ---------------------------------------------------------------------------------------
+
+def cor_smooth(r: np.ndarray, eig_tol: float = 1e-12) -> np.ndarray:
+    """A correlation matrix made positive definite, as ``psych::cor.smooth``.
+
+    Unchanged when its smallest eigenvalue is at least machine epsilon; otherwise
+    eigenvalues below ``eig_tol`` are set to ``100·eig_tol``, all are rescaled to sum to p,
+    and the rebuilt matrix is scaled back to a unit diagonal (``cov2cor``).
+
+    Examples
+    --------
+    >>> r = np.array([[1, .9, -.9], [.9, 1, .9], [-.9, .9, 1]])
+    >>> bool(np.linalg.eigvalsh(cor_smooth(r))[0] > 0)
+    True
+    """
+    vals, vecs = np.linalg.eigh(r)
+    if vals.min() >= np.finfo(float).eps:
+        return r
+    vals = np.where(vals < eig_tol, 100 * eig_tol, vals)
+    vals = vals * r.shape[0] / vals.sum()
+    x = (vecs * vals) @ vecs.T
+    d = 1 / np.sqrt(np.diag(x))
+    return x * np.outer(d, d)
+
+
+def _log_det(x: np.ndarray) -> float:
+    """R's ``log(det(x))``: NaN for a negative determinant, −Inf for a zero one."""
+    sign, logdet = np.linalg.slogdet(x)
+    return float(logdet) if sign > 0 else (-math.inf if sign == 0 else math.nan)
+
+
+@dataclass(frozen=True)
+class EFAFit:
+    """Fit of an EFA solution as ``psych::fa`` reports it (see :func:`fa_fit`).
+
+    Attributes (psych's names in brackets)
+    --------------------------------------
+    objective : float
+        The ML discrepancy of the model-implied correlations [``objective``].
+    chi2 : float
+        Bartlett-corrected likelihood-ratio χ², at least 0 [``STATISTIC``].
+    df : float
+        Degrees of freedom [``dof``].
+    p : float
+        Upper-tail p of ``chi2`` (NaN when df ≤ 0) [``PVAL``].
+    tli : float
+        Tucker–Lewis index [``TLI``]; may exceed 1, as psych's (NaN when df ≤ 0).
+    rmsea, rmsea_ci_lo, rmsea_ci_hi : float
+        RMSEA and its interval [``RMSEA``: ``RMSEA, lower, upper``]; a bound psych cannot
+        find (or that falls on the wrong side of the estimate) is NaN.
+    rmsea_ci_level : float
+        Coverage of the interval [``RMSEA["confidence"]``], 0.90 by default.
+    bic : float
+        χ² − df·log n [``BIC``].
+    null_chi2, null_df : float
+        The independence model's χ² and df [``null.chisq``, ``null.dof``].
+    """
+
+    objective: float
+    chi2: float
+    df: float
+    p: float
+    tli: float
+    rmsea: float
+    rmsea_ci_lo: float
+    rmsea_ci_hi: float
+    rmsea_ci_level: float
+    bic: float
+    null_chi2: float
+    null_df: float
+
+
+def _ncp_root(stat: float, df: float, target: float, upper: float) -> float:
+    """The noncentrality x in [0, upper] with P(χ²(df, x) ≤ stat) = target (R: ``uniroot``);
+    NaN when the interval has no sign change (``uniroot`` fails)."""
+    from scipy.optimize import brentq
+    from scipy.stats import chi2, ncx2
+
+    def f(x: float) -> float:
+        return float((chi2.cdf(stat, df) if x == 0 else ncx2.cdf(stat, df, x)) - target)
+
+    lo, hi = f(0.0), f(upper)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo * hi > 0:
+        return math.nan
+    return float(brentq(f, 0.0, upper, xtol=1e-12, rtol=1e-14, maxiter=500))
+
+
+def fa_fit(r: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None, n_obs: int,
+           alpha: float = 0.1, smooth: bool = True) -> EFAFit:
+    """Fit statistics of a factor solution, as ``psych::fa.stats`` (what ``psych::fa`` returns).
+
+    Parameters
+    ----------
+    r : ndarray (p, p)
+        The correlation matrix that was factored.
+    loadings : ndarray (p, m)
+        Pattern loadings (rotated or not: the model-implied matrix LΦL' is the same).
+    phi : ndarray (m, m), optional
+        Factor correlations (None or identity for orthogonal solutions).
+    n_obs : int
+        Number of cases.
+    alpha : float, default 0.1 (``psych::fa``'s)
+        1 − coverage of the RMSEA interval.
+    smooth : bool, default True (psych's)
+        Pass R and the model matrix through :func:`cor_smooth` first.
+
+    Returns
+    -------
+    EFAFit
+
+    Notes
+    -----
+    R: ``f <- psych::fa(r, nfactors, n.obs = n); f$STATISTIC; f$dof; f$PVAL; f$TLI; f$RMSEA;
+    f$BIC``. psych finds the RMSEA bounds with ``uniroot`` at its default tolerance
+    (about 1e-4 in the noncentrality); here the roots are exact, so the bounds agree with
+    psych's to about 1e-6 relative. Where psych returns TLI = −Inf (df = 0), TLI is NaN.
+
+    Examples
+    --------
+    >>> lam = np.array([[.8], [.7], [.6], [.5]])
+    >>> r = lam @ lam.T; np.fill_diagonal(r, 1)
+    >>> fit = fa_fit(r, lam, None, 200)
+    >>> round(fit.chi2, 6), fit.df, round(fit.rmsea, 6)
+    (0.0, 2.0, 0.0)
+    """
+    from scipy.stats import chi2 as chi2_dist
+
+    r = np.asarray(r, dtype=float)
+    lam = np.asarray(loadings, dtype=float)
+    p, m = lam.shape
+    model = lam @ lam.T if phi is None else lam @ phi @ lam.T
+    rstar2 = float(((r - model) ** 2).sum())
+    model = model.copy()
+    np.fill_diagonal(model, np.diag(r))
+    model = cor_smooth(model)
+    rs = cor_smooth(r) if smooth else r
+    try:
+        m_inv_r = np.linalg.solve(model, rs)
+    except np.linalg.LinAlgError:
+        m_inv_r = np.eye(p)                      # psych: "fits are wrong"
+    objective = float(np.trace(m_inv_r)) - _log_det(m_inv_r) - p
+    if math.isinf(objective):
+        objective = rstar2
+    dof = p * (p - 1) / 2 - p * m + m * (m - 1) / 2
+    nm = (n_obs - 1) - (2 * p + 5) / 6 - (2 * m) / 3
+    chisq = objective * nm                       # psych's `chisq`: RMSEA and BIC use it unclipped
+    stat = chisq if math.isnan(chisq) or chisq >= 0 else 0.0
+    pval = float(chi2_dist.sf(stat, dof)) if dof > 0 else math.nan
+    f0 = float(np.trace(rs)) - _log_det(rs) - p
+    if math.isinf(f0):
+        f0 = float((r * r).sum())
+    m0 = f0 * 2 / (p * (p - 1))
+    tli = (m0 - objective / dof) / (m0 - 1 / nm) if dof > 0 else math.nan
+    rmsea = lo = hi = bic = math.nan
+    level = 1 - alpha
+    if dof > 0 and not math.isnan(objective):
+        rmsea = math.sqrt(max(chisq / (dof * n_obs) - 1 / (n_obs - 1), 0.0))
+        tail = alpha / 2
+        upper = max(n_obs, chisq) + 2 * n_obs
+        cdf = float(chi2_dist.cdf(stat, dof))
+        hi = 0.0
+        if cdf > tail:
+            root = _ncp_root(stat, dof, tail, upper)
+            hi = math.sqrt(root / (n_obs - 1) / dof) if np.isfinite(root) else (0.0 if rmsea <= 0 else math.nan)
+        lo = 0.0
+        if cdf > 1 - tail:
+            root = _ncp_root(stat, dof, 1 - tail, upper)
+            lo = math.sqrt(root / (n_obs - 1) / dof) if np.isfinite(root) else math.nan
+        if not math.isnan(hi) and hi < rmsea:
+            hi = math.nan
+        if not math.isnan(lo) and lo > rmsea:
+            lo = math.nan
+        bic = chisq - dof * math.log(n_obs)
+    return EFAFit(objective=objective, chi2=float(stat), df=float(dof), p=pval, tli=float(tli),
+                  rmsea=rmsea, rmsea_ci_lo=lo, rmsea_ci_hi=hi, rmsea_ci_level=level, bic=bic,
+                  null_chi2=f0 * ((n_obs - 1) - (2 * p + 5) / 6), null_df=p * (p - 1) / 2)
+
+
+# ---------------------------------------------------------------------------------------
 # the EFA
 # ---------------------------------------------------------------------------------------
 
@@ -514,8 +744,9 @@ class EFAResult:
     ----------
     items : list of str
     factors : list of str
-        Factor names, psych's: ``MR1, MR2, …`` (minres) or ``ML1, …`` (ML), in the order
-        of variance accounted for after rotation.
+        Factor names, psych's: ``MR1, MR2, …`` (minres) or ``ML1, …`` (ML) numbered in the
+        order the rotation returns the factors, listed in the order of variance accounted
+        for after rotation (so ``MR2, MR1, MR3`` is possible, as in psych).
     loadings : DataFrame
         Pattern loadings, items × factors.
     phi : DataFrame
@@ -533,6 +764,14 @@ class EFAResult:
     method, rotation : str
     converged : bool
         Extraction and rotation both converged.
+    kmo : float
+        Overall MSA; ``msa`` per item.
+    heywood : list of str
+        Items whose communality h2 is 1 or more (Heywood, h2 = 1, and ultra-Heywood,
+        h2 > 1, cases; psych warns "An ultra-Heywood case was detected" for h2 > 1). The
+        solution is improper where this is not empty, even when ``converged``.
+    fit : EFAFit, optional
+        psych's fit statistics (:func:`fa_fit`).
     """
 
     items: list[str]
@@ -551,6 +790,8 @@ class EFAResult:
     converged: bool
     kmo: float = math.nan
     msa: pd.Series = field(default_factory=pd.Series)
+    heywood: list[str] = field(default_factory=list)
+    fit: EFAFit | None = None
 
 
 @small_matrix_work
@@ -566,7 +807,7 @@ def fit_efa(r: np.ndarray, n_factors: int, items: list[str], n: int, method: str
     items : list of str
         Item names (rows of the loading table).
     n : int
-        Number of cases behind ``r`` (reported; used by nothing else here).
+        Number of cases behind ``r`` (for the fit statistics, :attr:`EFAResult.fit`).
     method : {"minres", "ml"}
     rotation : {"oblimin", "geomin", "promax", "varimax", "none"}
     eps : float
@@ -593,9 +834,10 @@ def fit_efa(r: np.ndarray, n_factors: int, items: list[str], n: int, method: str
     rot = rot * sign
     phi = phi * np.outer(sign, sign)
     ev = np.diag(phi @ rot.T @ rot)
-    order = np.argsort(-ev, kind="stable")
+    order = np.argsort(-ev, kind="stable")        # R's order(decreasing = TRUE) is stable too
     rot, phi, ev = rot[:, order], phi[np.ix_(order, order)], ev[order]
-    names = [f"{_PREFIX[method]}{k + 1}" for k in range(n_factors)]
+    # psych names the columns before it orders them: the names travel with the columns
+    names = [f"{_PREFIX[method]}{k + 1}" for k in order]
     reduced = r.copy()
     np.fill_diagonal(reduced, h2)
     values = np.sort(np.linalg.eigvalsh(reduced))[::-1]
@@ -608,6 +850,7 @@ def fit_efa(r: np.ndarray, n_factors: int, items: list[str], n: int, method: str
                              "cumulative_proportion": np.cumsum(ev) / ev.sum()})
     complexity = (rot ** 2).sum(axis=1) ** 2 / (rot ** 4).sum(axis=1)
     msa_all, msa = kmo(r)
+    fit = fa_fit(r, rot, phi, n)                  # psych: factor.stats(r, loadings, Phi, n.obs)
     return EFAResult(items=list(items), factors=names,
                      loadings=pd.DataFrame(rot, index=items, columns=names),
                      phi=pd.DataFrame(phi, index=names, columns=names),
@@ -615,7 +858,8 @@ def fit_efa(r: np.ndarray, n_factors: int, items: list[str], n: int, method: str
                      complexity=pd.Series(complexity, index=items), values=values,
                      e_values=e_values, variance=variance, n=int(n), method=method,
                      rotation=rotation, converged=ex.converged and conv, kmo=msa_all,
-                     msa=pd.Series(msa, index=items))
+                     msa=pd.Series(msa, index=items),
+                     heywood=[str(it) for it, h in zip(items, h2) if h >= 1.0], fit=fit)
 
 
 def loading_table(res: EFAResult) -> pd.DataFrame:
@@ -683,6 +927,7 @@ def wishart_identity(rng: np.random.Generator, dof: int, p: int, size: int) -> n
     return L @ L.transpose(0, 2, 1)
 
 
+@small_matrix_work
 def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float = 0.95,
                       seed: int = 0) -> ParallelResult:
     """Horn's parallel analysis with factor eigenvalues, as ``psych::fa.parallel``.
@@ -690,7 +935,10 @@ def parallel_analysis(r: np.ndarray, n: int, n_iter: int = 20, quantile: float =
     psych simulates ``n_iter`` data sets of n × p standard normal values and takes their
     correlation matrices; here each of those correlation matrices is drawn directly from its
     exact distribution (the centred cross-product matrix of such data is Wishart(n − 1, I),
-    :func:`wishart_identity`), so the cost does not grow with n.
+    :func:`wishart_identity`), so the cost does not grow with n. Like every fitting function
+    here it runs with BLAS held to one thread (:func:`attachstats.stats.threads.small_matrix_work`):
+    its ``n_iter + 1`` one-factor fits of p × p matrices only lose time to thread
+    synchronisation, badly so on a busy machine.
 
     Parameters
     ----------

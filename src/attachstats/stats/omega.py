@@ -36,6 +36,13 @@ With ``nf = 1`` there are no group factors: psych still prints an ``omega_h`` (t
 one-factor ``(sum(lambda))^2 / Vt``) but warns that it is not meaningful;
 :func:`omega` returns it as ``omega_h_psych`` and sets ``omega_h`` to NaN.
 
+Warnings psych gives are kept on the result (``identified``, ``notes``) instead of being
+lost: with ``nf = 2`` the general factor is under-identified (psych: "Three factors are
+required for identification -- general factor loadings set to be equal. Proceed with
+caution."), and an item whose communality in the group-factor solution is 1 or more is an
+ultra-Heywood case (psych's ``fa`` inside ``schmid``: "An ultra-Heywood case was
+detected"). The coefficients are still returned.
+
 Example
 -------
 >>> import numpy as np, pandas as pd
@@ -50,6 +57,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,7 +65,8 @@ import pandas as pd
 from attachstats.errors import DataError
 from attachstats.stats.efa import minres, oblimin, smc, varimax
 
-__all__ = ["OmegaResult", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for",
+__all__ = ["OmegaResult", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for", "omega_notes",
+           "UNDER_IDENTIFIED_NOTE",
            "minres", "smc", "varimax", "oblimin", "schmid_leiman"]   # the kernels are efa's, re-exported
 
 
@@ -72,6 +81,8 @@ class OmegaResult:
     nfactors: int
     g_loadings: np.ndarray  # Schmid-Leiman general-factor loadings (after reflection)
     h2: np.ndarray          # communalities of the nf-factor solution
+    identified: bool = True  # False for nfactors == 2: g loadings fixed equal (psych's option "equal")
+    notes: tuple[str, ...] = ()  # psych's warnings: under-identification, ultra-Heywood items
 
 
 def _flip_columns(lam: np.ndarray) -> np.ndarray:
@@ -124,13 +135,57 @@ def _omega_stack(r: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray, 
     return (vt - uniq) / vt, gsq / vt, gsq / (vt - uniq), g, h2
 
 
-def omega_from_corr(r: np.ndarray, nfactors: int = 3) -> OmegaResult:
-    """Omega coefficients from one correlation matrix (see :func:`omega`)."""
+#: The note of a two-group-factor omega (psych's message, shortened).
+UNDER_IDENTIFIED_NOTE = ("under-identified: 2 group factors (3 are needed to identify the general factor); "
+                         "the general-factor loadings are set equal (psych's option = \"equal\")")
+
+
+def omega_notes(nfactors: int, h2: np.ndarray, items: Sequence[str] | None = None) -> tuple[bool, tuple[str, ...]]:
+    """Whether the omega's general factor is identified, and psych's warnings as notes.
+
+    Parameters
+    ----------
+    nfactors : int
+        Group factors.
+    h2 : ndarray (k,)
+        Communalities of the group-factor solution.
+    items : sequence of str, optional
+        Item names for the notes (default: 1-based positions).
+
+    Returns
+    -------
+    identified : bool
+        False for ``nfactors == 2`` (psych: "Three factors are required for identification").
+    notes : tuple of str
+        :data:`UNDER_IDENTIFIED_NOTE` when not identified, and an ultra-Heywood note naming
+        the items with ``h2 >= 1`` (psych warns "An ultra-Heywood case was detected").
+
+    Examples
+    --------
+    >>> omega_notes(3, np.array([.5, .6]))
+    (True, ())
+    >>> omega_notes(2, np.array([1.02, .6]), ["a", "b"])[1][1]
+    'ultra-Heywood: communality h2 >= 1 for a'
+    """
+    names = [str(i + 1) for i in range(len(h2))] if items is None else [str(i) for i in items]
+    identified = nfactors != 2
+    notes = [] if identified else [UNDER_IDENTIFIED_NOTE]
+    heywood = [n for n, h in zip(names, h2) if h >= 1.0]
+    if heywood:
+        notes.append("ultra-Heywood: communality h2 >= 1 for " + ", ".join(heywood))
+    return identified, tuple(notes)
+
+
+def omega_from_corr(r: np.ndarray, nfactors: int = 3, items: Sequence[str] | None = None) -> OmegaResult:
+    """Omega coefficients from one correlation matrix (see :func:`omega`); ``items`` names
+    the items in the notes."""
     tot, om_h, lim, g, h2 = _omega_stack(r[None], nfactors)
     undefined = nfactors == 1
+    identified, notes = omega_notes(nfactors, h2[0], items)
     return OmegaResult(omega_total=float(tot[0]), omega_h=float("nan") if undefined else float(om_h[0]),
                        omega_lim=float("nan") if undefined else float(lim[0]),
-                       omega_h_psych=float(om_h[0]), nfactors=nfactors, g_loadings=g[0], h2=h2[0])
+                       omega_h_psych=float(om_h[0]), nfactors=nfactors, g_loadings=g[0], h2=h2[0],
+                       identified=identified, notes=notes)
 
 
 def pairwise_corr(items: pd.DataFrame) -> np.ndarray:
@@ -159,9 +214,15 @@ def omega(items: pd.DataFrame, nfactors: int = 3) -> OmegaResult:
     -------
     OmegaResult
         ``omega_total``, ``omega_h`` (NaN for ``nfactors = 1``), ``omega_lim``,
-        ``omega_h_psych``, ``nfactors``, g loadings and communalities.
+        ``omega_h_psych``, ``nfactors``, g loadings and communalities, ``identified``
+        (False for ``nfactors = 2``) and ``notes`` (psych's warnings, see
+        :func:`omega_notes`).
+
+    Notes
+    -----
+    R: ``psych::omega(items, nfactors)``.
     """
-    return omega_from_corr(pairwise_corr(items), nfactors)
+    return omega_from_corr(pairwise_corr(items), nfactors, [str(c) for c in items.columns])
 
 
 def omega_nfactors_for(k: int, requested: int = 3) -> int:

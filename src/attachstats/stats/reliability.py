@@ -37,6 +37,7 @@ items and does not drop items without variance (it raises :class:`~attachstats.e
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Mapping
 
@@ -51,11 +52,13 @@ from attachstats.stats.rng import named_rng
 __all__ = ["cronbach_alpha", "item_statistics", "reliability_table", "RELIABILITY_COLUMNS",
            "ITEM_STATISTICS_COLUMNS"]
 
+log = logging.getLogger(__name__)
+
 #: Columns of :func:`reliability_table`, in order (a public interface).
 RELIABILITY_COLUMNS = ["scale", "n", "k", "alpha", "alpha_ci_lo", "alpha_ci_hi", "std_alpha",
                        "omega_total", "omega_h", "mean", "sd", "alpha_boot_ci_lo", "alpha_boot_ci_hi",
                        "omega_total_ci_lo", "omega_total_ci_hi", "omega_h_ci_lo", "omega_h_ci_hi",
-                       "omega_nfactors", "n_boot"]
+                       "omega_nfactors", "n_boot", "omega_note"]
 #: Columns of :func:`item_statistics`, in order (a public interface).
 ITEM_STATISTICS_COLUMNS = ["item", "n", "mean", "sd", "missing_share", "r_drop",
                            "alpha_if_deleted"]
@@ -254,7 +257,11 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
         Columns ``scale, n, k, alpha, alpha_ci_lo, alpha_ci_hi, std_alpha, omega_total,
         omega_h, mean, sd`` (see :func:`cronbach_alpha` and :func:`attachstats.stats.omega.omega`),
         then ``alpha_boot_ci_lo/hi, omega_total_ci_lo/hi, omega_h_ci_lo/hi`` (bootstrap
-        percentile intervals), ``omega_nfactors`` (group factors used) and ``n_boot``.
+        percentile intervals), ``omega_nfactors`` (group factors used), ``n_boot`` and
+        ``omega_note``: psych's warnings about the omega fit, "; "-separated, empty when
+        there are none (an under-identified general factor with 2 group factors, items of
+        an ultra-Heywood case; :func:`attachstats.stats.omega.omega_notes`); each is also
+        logged as a warning.
 
     Raises
     ------
@@ -287,9 +294,12 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
 
     def omega_of(name: str) -> dict:
         try:
-            return _omega_columns(checked[name], omega_nfactors, moments[name], ci)
+            out = _omega_columns(checked[name], omega_nfactors, moments[name], ci)
         except DataError as exc:
             raise DataError(f"scale {name!r}: {exc}") from None
+        if out["omega_note"]:
+            log.warning("omega of scale %r (%d group factors): %s", name, out["omega_nfactors"], out["omega_note"])
+        return out
 
     if threads > 1 and len(checked) > 1:
         with ThreadPoolExecutor(threads) as pool:
@@ -326,7 +336,8 @@ def _omega_columns(items: pd.DataFrame, requested: int, moments, ci: float) -> d
     nf = omega_nfactors_for(x.shape[1], requested)
     om = omega(x, nf)
     n_boot = 0 if moments is None else len(moments.cnt)
-    out = {"omega_total": om.omega_total, "omega_h": om.omega_h, "omega_nfactors": nf, "n_boot": n_boot}
+    out = {"omega_total": om.omega_total, "omega_h": om.omega_h, "omega_nfactors": nf, "n_boot": n_boot,
+           "omega_note": "; ".join(om.notes)}
     nan2 = (float("nan"), float("nan"))
     a_ci = t_ci = h_ci = nan2
     if n_boot:

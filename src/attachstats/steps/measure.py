@@ -37,11 +37,15 @@ __all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "stud
 
 log = logging.getLogger(__name__)
 
-#: Columns of ``tables/efa_diagnostics.csv``.
+#: Columns of ``tables/efa_diagnostics.csv``: the sampling adequacy, Bartlett's test, the
+#: parallel analysis and the settings, then the EFA's fit as ``psych::fa`` reports it
+#: (``STATISTIC, dof, PVAL, TLI, RMSEA`` with its 90% interval, ``BIC``) and ``heywood``,
+#: the items with a communality of 1 or more (comma-separated; empty when none).
 EFA_DIAGNOSTIC_COLUMNS = ["n", "k", "kmo", "bartlett_chi2", "bartlett_df", "bartlett_p",
                           "parallel_factors", "parallel_components", "parallel_iterations",
                           "parallel_quantile", "seed", "n_factors", "extraction", "rotation",
-                          "cutoff", "converged"]
+                          "cutoff", "converged", "chi2", "df", "p", "tli", "rmsea", "rmsea_ci_lo",
+                          "rmsea_ci_hi", "bic", "heywood"]
 #: Columns of ``tables/cross_validation.csv``.
 CROSS_VALIDATION_COLUMNS = ["item", "factor", "efa_factor", "efa_loading", "efa_max_other",
                             "efa_h2", "efa_primary_agrees", "cfa_std", "cfa_std_ci_lo",
@@ -113,7 +117,10 @@ def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[s
     """KMO, Bartlett, parallel analysis and the rotated EFA of the keyed items (complete cases).
 
     Returns tables by name: ``efa_loadings``, ``efa_factors``, ``efa_factor_correlations``,
-    ``efa_diagnostics``, ``parallel_analysis``.
+    ``efa_diagnostics`` (with the EFA's fit as ``psych::fa`` reports it and the items of an
+    ultra-Heywood case, which are also logged), ``parallel_analysis``. Factor columns carry
+    psych's names, which follow the rotation's order while the columns follow the variance
+    accounted for (``MR2, MR1`` is possible).
     """
     if not study.get("factor_analysis"):
         return _empty_efa()
@@ -127,15 +134,24 @@ def study_efa(data: pd.DataFrame, study: Mapping[str, Any], seed: int) -> dict[s
     m = _n_factors(e["n_factors"], len(by_sub), pa.n_factors)
     res = efa_stats.fit_efa(r, m, all_items, n, method=e["extraction"], rotation=e["rotation"])
     chi, df, p = efa_stats.bartlett(r, n)
+    fit = res.fit
     diag = pd.DataFrame([{"n": n, "k": len(all_items), "kmo": res.kmo, "bartlett_chi2": chi,
                           "bartlett_df": df, "bartlett_p": p, "parallel_factors": pa.n_factors,
                           "parallel_components": pa.n_components, "parallel_iterations": pa.n_iter,
                           "parallel_quantile": pa.quantile, "seed": pa.seed, "n_factors": m,
                           "extraction": e["extraction"], "rotation": e["rotation"],
-                          "cutoff": float(e["cutoff"]), "converged": res.converged}],
+                          "cutoff": float(e["cutoff"]), "converged": res.converged,
+                          "chi2": fit.chi2, "df": fit.df, "p": fit.p, "tli": fit.tli, "rmsea": fit.rmsea,
+                          "rmsea_ci_lo": fit.rmsea_ci_lo, "rmsea_ci_hi": fit.rmsea_ci_hi, "bic": fit.bic,
+                          "heywood": ", ".join(res.heywood)}],
                         columns=EFA_DIAGNOSTIC_COLUMNS)
     if not res.converged:
         log.warning("EFA: the extraction or rotation did not converge; see efa_diagnostics.csv")
+    if res.heywood:
+        log.warning("EFA: ultra-Heywood case: communality h2 >= 1 for %s (%d factors, %s, %s); the "
+                    "solution is improper (psych: 'An ultra-Heywood case was detected'); see the "
+                    "heywood column of efa_diagnostics.csv", ", ".join(res.heywood), m, e["extraction"],
+                    e["rotation"])
     rows = [{"factor1": a, "factor2": b, "r": float(res.phi.loc[a, b])}
             for i, a in enumerate(res.factors) for b in res.factors[i + 1:]]
     return {"efa_loadings": efa_stats.loading_table(res), "efa_factors": res.variance,

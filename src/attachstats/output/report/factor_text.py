@@ -10,7 +10,7 @@ from typing import Mapping
 import pandas as pd
 
 from attachstats.output.labels import model_label
-from attachstats.output.numbers import format_value, p_text
+from attachstats.output.numbers import ci_text, format_value, p_text
 
 ORDINAL_NOTE = ("Items are analysed as continuous (normal-theory ML, or MLR when the study asks for "
                 "robust statistics); a DWLS/WLSMV estimator on polychoric correlations for ordinal "
@@ -22,6 +22,32 @@ ESTIMATOR_TEXT = {"ML": "ML, complete cases", "MLR": "MLR: robust standard error
 
 def _f(v: object, col: str) -> str:
     return format_value(float(v), col) if pd.notna(v) else "NA"
+
+
+def _efa_fit_text(d: pd.Series) -> str:
+    """psych's EFA fit from an ``efa_diagnostics`` row ("" for tables without it)."""
+    if "chi2" not in d.index or pd.isna(d["chi2"]) or pd.isna(d.get("df")):
+        return ""
+    bits = [f"χ²({int(d['df'])}) = {_f(d['chi2'], 'chi2')}" + (f", {p_text(d['p'])}" if pd.notna(d.get("p")) else "")]
+    if pd.notna(d.get("tli")):
+        bits.append(f"TLI = {_f(d['tli'], 'tli')}")
+    if pd.notna(d.get("rmsea")):
+        lo, hi = (float(d[c]) if pd.notna(d.get(c)) else None for c in ("rmsea_ci_lo", "rmsea_ci_hi"))
+        ci = ci_text(lo, hi, "rmsea")             # float: a CSV bound of 0 is read back as an integer
+        bits.append(f"RMSEA = {_f(d['rmsea'], 'rmsea')}" + (f", 90% CI {ci}" if ci else ""))
+    if pd.notna(d.get("bic")):
+        bits.append(f"BIC = {_f(d['bic'], 'bic')}")
+    return " (fit as psych::fa reports it: " + "; ".join(bits) + ")"
+
+
+def _heywood_text(d: pd.Series) -> str:
+    """The ultra-Heywood warning of an ``efa_diagnostics`` row ("" when there is none)."""
+    items = d.get("heywood")
+    if not isinstance(items, str) or not items.strip():
+        return ""
+    return (f" Warning: ultra-Heywood case — the communality of {items} is 1 or more (a uniqueness "
+            "of zero or less), so the solution is improper; examine it, e.g. with fewer factors or "
+            "another extraction.")
 
 
 def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
@@ -55,9 +81,11 @@ def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
                        f"{float(d['parallel_quantile']) * 100:.0f}th percentile, seed {int(d['seed'])}) suggests "
                        f"{int(d['parallel_factors'])} factor(s). The EFA extracted {int(d['n_factors'])} "
                        f"factor(s) by {d['extraction']} with {d['rotation']} rotation"
+                       + _efa_fit_text(d)
                        + (f"; factor correlations: {cors}" if cors else "")
                        + f". Loadings below {_f(d['cutoff'], 'std')} are blank in the formatted table."
-                       + ("" if bool(d["converged"]) else " Warning: the extraction or rotation did not converge."))
+                       + ("" if bool(d["converged"]) else " Warning: the extraction or rotation did not converge.")
+                       + _heywood_text(d))
     else:
         text["efa"] = "No exploratory factor analysis (the study declares no factor_analysis)."
     inv = tables.get("invariance", pd.DataFrame())
