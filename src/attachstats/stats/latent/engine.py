@@ -17,8 +17,9 @@ discrepancy), ``lav_model_gradient.R``, ``lav_model_information.R`` and
   Hessian, a ridge when it is singular, backtracking line search), and its ML driver
   :func:`minimise` (starting values, then scoring, then ``scipy.optimize.minimize`` BFGS
   if scoring stalls);
-- ONE identification check, :func:`checked_information` (singular information matrix →
-  not identified), with :func:`check_degrees_of_freedom` (more parameters than moments);
+- ONE identification check, :func:`checked_information` (singular information matrix,
+  judged in units-free form by :func:`unit_diagonal` → not identified), with
+  :func:`check_degrees_of_freedom` (more parameters than moments);
 - the data side: :func:`numeric_matrix`, :func:`complete_cases`, :func:`sample_moments`,
   :func:`check_sample_cov`; and :func:`numeric_hessian` (observed information by central
   differences of an analytic gradient).
@@ -43,7 +44,7 @@ from attachstats.stats.latent.syntax import ParameterTable
 
 __all__ = ["Z_95", "CovarianceModel", "CFAModel", "covariance_hessian", "Discrepancy", "discrepancy",
            "start_values", "Tolerances", "ML_TOLERANCES", "ScoringResult", "fisher_scoring", "minimise",
-           "checked_information", "check_degrees_of_freedom", "numeric_hessian", "numeric_matrix",
+           "checked_information", "unit_diagonal", "check_degrees_of_freedom", "numeric_hessian", "numeric_matrix",
            "complete_cases", "sample_moments", "check_sample_cov"]
 
 #: Two-sided 95% normal quantile, as lavaan's ``qnorm(0.975)`` (Wald intervals).
@@ -481,12 +482,24 @@ def checked_information(info_fn: Callable[[], np.ndarray], failure: str | None,
     Raises
     ------
     ModelError
-        A singular information matrix (smallest eigenvalue ≤ 1e-10 × the largest: the model
-        is not identified, lavaan's "could not compute standard errors"), or ``failure``.
+        A singular information matrix (the model is not identified, lavaan's "could not
+        compute standard errors"), or ``failure``.
+
+    Notes
+    -----
+    Rank is judged on the information scaled to unit diagonal, P I P with
+    P = diag(1/√Iₖₖ) (Jacobi scaling; a parameter without information keeps scale 1 and
+    so a zero row): singular when its smallest eigenvalue is ≤ 1e-10 × its largest. A
+    change of the items' units rescales the parameters, θ' = Dθ, and the information to
+    D⁻¹ I D⁻¹; P I P does not change, so the verdict does not depend on units (on the
+    unscaled matrix, x1 × 100 alone spreads the eigenvalues by 1e8). lavaan 0.6 inverts
+    the unscaled information with ``solve()``; its development version (0.7-2,
+    ``lav_model_information.R``) adds the same Jacobi preconditioning for badly scaled
+    problems.
     """
     try:
         info = info_fn()
-        w = np.linalg.eigvalsh(info)
+        w = np.linalg.eigvalsh(unit_diagonal(info))
     except np.linalg.LinAlgError:
         raise ModelError(f"model {name!r}: ML estimation did not converge: {failure}") from None
     if not np.all(np.isfinite(w)) or w[0] <= 1e-10 * max(w[-1], 1e-300):
@@ -495,6 +508,19 @@ def checked_information(info_fn: Callable[[], np.ndarray], failure: str | None,
     if failure is not None:
         raise ModelError(f"model {name!r}: ML estimation did not converge: {failure}")
     return info
+
+
+def unit_diagonal(a: np.ndarray) -> np.ndarray:
+    """P A P with P = diag(1/√|aₖₖ|) (1 where aₖₖ is 0 or not finite): a symmetric matrix in correlation-like form.
+
+    Examples
+    --------
+    >>> unit_diagonal(np.array([[4.0, 2.0], [2.0, 9.0]])).round(4).tolist()
+    [[1.0, 0.3333], [0.3333, 1.0]]
+    """
+    d = np.sqrt(np.abs(np.diag(a)))
+    d[~(np.isfinite(d) & (d > 0))] = 1.0
+    return a / np.outer(d, d)
 
 
 def check_degrees_of_freedom(p: int, npar: int, name: str) -> int:

@@ -63,9 +63,10 @@ EQUAL_KINDS = ("loadings", "intercepts", "residuals", "residual.covariances", "l
 INVARIANCE_COLUMNS = ["step", "group", "groups", *FIT_STATISTICS,
                       "chi2_diff", "df_diff", "p_diff", "delta_cfi", "delta_rmsea",
                       "delta_srmr", "delta_aic", "delta_bic"]
-#: Stopping rules of the multiple-group fit: gradient norm 1e-10, or a predicted or achieved
-#: decrease below 1e-15 relative to max(1, |F|).
-MG_TOLERANCES = Tolerances(decrement=1e-15, relative=True, progress=1e-15)
+#: Stopping rule of the multiple-group fit: a predicted decrease (Newton decrement gᵀH⁻¹g,
+#: which does not depend on the parameters' units) below 1e-15 relative to max(1, |F|). No
+#: gradient-norm rule: with items in large units the gradient is tiny long before the optimum.
+MG_TOLERANCES = Tolerances(gradient=0.0, decrement=1e-15, relative=True, progress=None)
 #: Columns of :attr:`MultiGroupResult.parameters`.
 MG_PARAMETER_COLUMNS = ["model", "group", "lhs", "op", "rhs", "free", "par", "est", "se",
                         "std", "std_se"]

@@ -4,15 +4,18 @@
 for numeric data, each variable with missing values is imputed in turn (left to right) by
 predictive mean matching (PMM, ``mice.impute.pmm``): a linear regression of the variable on
 all other columns (their current values; categorical columns as dummies) is fitted on the
-observed rows, a coefficient vector β* is drawn from its posterior (σ*² = SSR/χ²ₙ₋ₖ,
-β* ~ N(β̂, σ*²(X'X)⁻¹)), and each missing value is replaced by the observed value of one
+observed rows by ordinary least squares (:func:`least_squares`, mice's default
+``ls.meth = "qr"``: no ridge unless X'X is singular), a coefficient vector β* is drawn
+from its posterior (σ*² = SSR/χ²ₙ₋ₖ, β* ~ N(β̂, σ*²(X'X)⁻¹)), and each missing value is replaced by the observed value of one
 of the 5 donors whose prediction X β̂ is closest to the missing row's X β* (type-1
 matching). Missing values start as random draws from the observed values; the cycle runs
 ``iterations`` times per data set. Donors are found by sorting the observed rows'
 predictions, so the cost grows linearly with the number of rows. PMM imputes only values
 that occur in the data, so counts stay counts and 0/1 codes stay 0/1. Everything random
 comes from the ``numpy.random.Generator`` passed in: same generator state, same
-imputations. Categorical columns may be predictors of the imputation models, but imputing
+imputations. Imputations are equivariant under changes of units: rescaling a variable
+rescales its imputed values (or leaves the others' unchanged) and the coefficients of any
+analysis of the completed data rescale with it, as in R. Categorical columns may be predictors of the imputation models, but imputing
 a categorical column is not implemented (a :class:`~attachstats.errors.ModelError` says so).
 
 :func:`pool` combines per-imputation estimates with Rubin's rules exactly as
@@ -38,20 +41,22 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from attachstats.errors import ModelError
 
-__all__ = ["mice", "pool", "pool_r2", "POOL_COLUMNS"]
+__all__ = ["mice", "pool", "pool_r2", "least_squares", "LeastSquares", "POOL_COLUMNS", "RIDGE"]
 
 #: Columns of :func:`pool`.
 POOL_COLUMNS = ["term", "estimate", "ubar", "b", "t", "dfcom", "df", "riv", "lambda", "fmi", "se",
                 "statistic", "p", "ci_lo", "ci_hi"]
 
 _DONORS = 5
+#: mice's ``ridge`` (``mice.impute.pmm(..., ridge = 1e-05)``), used only when X'X is singular.
+RIDGE = 1e-5
 
 
 def _dummies(s: pd.Series) -> list[np.ndarray]:
@@ -74,8 +79,8 @@ def _nearest_donors(yhat: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.rand
     see the same random order of tied donors. Cost O(n log n), never a distance matrix.
     """
     n_all = len(yhat)
-    span = float(yhat.max() - yhat.min()) if n_all else 0.0
-    key = yhat + rng.random(n_all) * (1e-12 * (1.0 + span))
+    span = float(np.ptp(yhat)) if n_all else 0.0
+    key = yhat + rng.random(n_all) * (1e-12 * (span if span > 0 else 1.0))   # rescales with y
     n = n_all
     if excluded is not None:
         key[excluded] = np.inf                          # recipients sort last and are cut off
@@ -94,6 +99,68 @@ def _nearest_donors(yhat: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.rand
     return order[cand[rows, pick]]
 
 
+class LeastSquares(NamedTuple):
+    """The deterministic part of one Bayesian regression draw (:func:`least_squares`)."""
+
+    coef: np.ndarray      #: β̂
+    v: np.ndarray         #: (X'X)⁻¹ (with the ridge when one was needed)
+    v_chol: np.ndarray    #: lower Cholesky factor of ``v``
+    ridged: bool          #: whether X'X was singular and the ridge was added
+
+
+def least_squares(xtx: np.ndarray, xty: np.ndarray, ridge: float = RIDGE) -> LeastSquares:
+    """β̂ = (X'X)⁻¹X'y and (X'X)⁻¹ from cross-products, in units-free arithmetic.
+
+    R: ``mice:::estimice(x, y)`` with its default ``ls.meth = "qr"`` (``lm.fit``, then
+    ``solve(crossprod(qr.R(qr)))``): ordinary least squares, **no ridge** unless X'X cannot
+    be inverted; only then ``v = solve(xtx + diag(diag(xtx) * ridge))``, a ridge relative
+    to each coefficient's own diagonal element, which rescales with its variable.
+
+    Here X'X is first scaled to unit diagonal, C = D⁻¹ X'X D⁻¹ with D = diag(√diag X'X)
+    (Jacobi scaling; C does not change when a column of X is rescaled), and everything is
+    solved on C: β̂ = D⁻¹ C⁻¹ D⁻¹ X'y, v = D⁻¹ C⁻¹ D⁻¹, chol(v) = D⁻¹ chol(C⁻¹). So
+    rescaling a predictor by c rescales its coefficient by 1/c and changes nothing else,
+    and rescaling y rescales β̂ by c. C is judged singular when its reciprocal condition
+    number is below machine epsilon (R's ``solve`` refuses a matrix below that); then
+    C + ``ridge``·I is used for β̂ and v (on C, ``ridge``·I *is* mice's
+    ``diag(xtx) * ridge``). R judges the unscaled matrix, so for predictors on wildly
+    different scales (mice's message mentions POSIX times) R may add the ridge where this
+    function does not.
+
+    Parameters
+    ----------
+    xtx : ndarray, shape (k, k)
+        X'X of the observed rows (intercept included as a column of ones).
+    xty : ndarray, shape (k,)
+        X'y.
+    ridge : float, default 1e-5
+        mice's ``ridge`` argument.
+
+    Returns
+    -------
+    LeastSquares
+
+    Examples
+    --------
+    >>> x = np.c_[np.ones(4), [1.0, 2.0, 3.0, 5.0]]
+    >>> least_squares(x.T @ x, x.T @ np.array([2.0, 4.0, 6.0, 10.0])).coef.round(12).tolist()
+    [0.0, 2.0]
+    """
+    d = np.sqrt(np.abs(np.diag(xtx)))
+    d[~(d > 0)] = 1.0
+    c = xtx / np.outer(d, d)
+    w = np.linalg.eigvalsh(c)
+    ridged = not (w[0] > np.finfo(float).eps * w[-1])
+    if ridged:
+        c = c + ridge * np.eye(len(d))
+    c_inv = np.linalg.inv(c)
+    c_inv = (c_inv + c_inv.T) / 2
+    coef = (c_inv @ (xty / d)) / d
+    v = c_inv / np.outer(d, d)
+    v_chol = np.linalg.cholesky(c_inv) / d[:, None]
+    return LeastSquares(coef, v, v_chol, ridged)
+
+
 def _pmm_draw(V: np.ndarray, gram_all: np.ndarray, j: int, mis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One PMM draw for variable ``j`` (Bayesian linear regression, type-1 matching).
 
@@ -101,26 +168,23 @@ def _pmm_draw(V: np.ndarray, gram_all: np.ndarray, j: int, mis: np.ndarray, rng:
     variables with their current values; shape (p, n)) and ``gram_all`` is ``V V'``;
     variable ``j`` is regressed on all the others over the rows where it is observed
     (``mis``: the rows where it is missing). The cross-products of the observed rows are
-    those of all rows minus those of the missing rows, and the residual sum of squares
-    comes from them too, so a draw touches every row only to predict and to sort. Returns
-    the imputed values.
+    those of all rows minus those of the missing rows (:func:`least_squares` solves on
+    them); the residual sum of squares is summed over the observed rows' residuals,
+    which the matching needs anyway. Returns the imputed values.
     """
     V_mis = V[:, mis]
     gram = gram_all - V_mis @ V_mis.T
     keep = np.r_[0:j, j + 1:V.shape[0]]
-    xtx = gram[np.ix_(keep, keep)]
-    xty = gram[keep, j]
+    ls = least_squares(gram[np.ix_(keep, keep)], gram[keep, j])
     n, k = V.shape[1] - len(mis), len(keep)
-    ridged = xtx + np.eye(k) * 1e-5 * max(np.abs(np.diag(xtx)).max(), 1.0)       # mice's ridge
-    v = np.linalg.inv(ridged)
-    v = (v + v.T) / 2
-    beta_hat = v @ xty
-    rss = max(float(gram[j, j] - 2 * beta_hat @ xty + beta_hat @ xtx @ beta_hat), 0.0)   # |y - X b|^2
-    df = max(n - k, 1)
-    sigma_star = math.sqrt(rss / rng.chisquare(df))
-    beta_star = beta_hat + sigma_star * (np.linalg.cholesky(v) @ rng.standard_normal(k))
+    yhat = np.insert(ls.coef, j, 0.0) @ V
+    resid = V[j] - yhat
+    resid[mis] = 0.0
+    rss = float(resid @ resid)                                   # |y - X b|^2 over the observed rows
+    sigma_star = math.sqrt(rss / rng.chisquare(max(n - k, 1)))
+    beta_star = ls.coef + sigma_star * (ls.v_chol @ rng.standard_normal(k))
     yhat_mis = beta_star @ V_mis[keep]
-    donors = _nearest_donors(np.insert(beta_hat, j, 0.0) @ V, yhat_mis, _DONORS, rng, excluded=mis)
+    donors = _nearest_donors(yhat, yhat_mis, _DONORS, rng, excluded=mis)
     return V[j, donors]
 
 
