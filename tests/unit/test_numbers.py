@@ -57,3 +57,13 @@ def test_integer_counts_in_a_formatted_table() -> None:
     flow = pd.DataFrame({"stage": ["raw", "speeding"], "n_before": [2000, 2000], "n_excluded": [np.nan, 5.0],
                          "n_after": [2000, 1995]})
     assert table_model(flow, "flow").rows[1] == ["speeding", "2000", "5", "1995"]
+
+
+def test_whole_numbers_in_quantity_columns_print_as_quantities() -> None:
+    # a CSV cell "0" is read back as an int; an RMSEA bound of exactly 0 is still a quantity
+    from attachstats.output.numbers import format_value
+
+    assert format_value(0, "rmsea_ci_lo") == ".000"
+    assert format_value(1, "cfi") == "1.00"
+    assert format_value(0, "bartlett_p") == "< .001"
+    assert format_value(0, "n_excluded") == "0" and format_value(1421, "df2") == "1421"

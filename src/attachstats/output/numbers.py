@@ -91,11 +91,15 @@ def format_value(value: object, column: str) -> str:
     --------
     >>> format_value(0.0004, "p"), format_value(0.0514, "rmsea"), format_value(197931.94, "chi2")
     ('< .001', '.051', '197,931.94')
+    >>> format_value(0, "rmsea_ci_lo"), format_value(1, "cfi"), format_value(0, "p")
+    ('.000', '1.00', '< .001')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, int) and column in P_COLUMNS | BOUNDED | THREE_DECIMALS:
+        value = float(value)        # a whole number in a column of quantities (e.g. RMSEA 0 read back as int)
     if isinstance(value, int) or (hasattr(value, "is_integer") and column in INTEGER_COLUMNS
                                    and float(value).is_integer()):
         return f"{int(value)}"
