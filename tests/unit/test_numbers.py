@@ -67,3 +67,15 @@ def test_whole_numbers_in_quantity_columns_print_as_quantities() -> None:
     assert format_value(1, "cfi") == "1.00"
     assert format_value(0, "bartlett_p") == "< .001"
     assert format_value(0, "n_excluded") == "0" and format_value(1421, "df2") == "1421"
+
+
+def test_numpy_scalars_format_like_python_values() -> None:
+    import numpy as np
+
+    from attachstats.output.numbers import format_value
+
+    assert format_value(np.int64(0), "rmsea_ci_lo") == ".000"
+    assert format_value(np.int64(1421), "df2") == "1421"
+    assert format_value(np.float64(0.0514), "rmsea") == ".051"
+    assert format_value(np.bool_(True), "converged") == "True"
+    assert format_value(np.float64("nan"), "p") == ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["BOUNDED", "P_COLUMNS", "THREE_DECIMALS", "INTEGER_COLUMNS", "is_missing", "format_value",
@@ -76,8 +77,8 @@ def format_value(value: object, column: str) -> str:
     Parameters
     ----------
     value : object
-        The cell as read from a result CSV (``int``, ``float``, ``bool``, ``str`` or ``None``;
-        NumPy scalars should be converted with ``.item()`` first).
+        The cell as read from a result CSV (``int``, ``float``, ``bool``, ``str``, ``None`` or
+        the NumPy scalar of one of them).
     column : str
         The machine name of the column (e.g. ``"p"``, ``"rmsea"``, ``"n_excluded"``): it selects
         the decimals, the leading zero and the integer style (see the column sets above).
@@ -94,6 +95,8 @@ def format_value(value: object, column: str) -> str:
     >>> format_value(0, "rmsea_ci_lo"), format_value(1, "cfi"), format_value(0, "p")
     ('.000', '1.00', '< .001')
     """
+    if isinstance(value, np.generic):
+        value = value.item()        # NumPy scalars (cells of a DataFrame row) as Python values
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):

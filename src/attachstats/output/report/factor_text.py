@@ -32,8 +32,7 @@ def _efa_fit_text(d: pd.Series) -> str:
     if pd.notna(d.get("tli")):
         bits.append(f"TLI = {_f(d['tli'], 'tli')}")
     if pd.notna(d.get("rmsea")):
-        lo, hi = (float(d[c]) if pd.notna(d.get(c)) else None for c in ("rmsea_ci_lo", "rmsea_ci_hi"))
-        ci = ci_text(lo, hi, "rmsea")             # float: a CSV bound of 0 is read back as an integer
+        ci = ci_text(d.get("rmsea_ci_lo"), d.get("rmsea_ci_hi"), "rmsea")
         bits.append(f"RMSEA = {_f(d['rmsea'], 'rmsea')}" + (f", 90% CI {ci}" if ci else ""))
     if pd.notna(d.get("bic")):
         bits.append(f"BIC = {_f(d['bic'], 'bic')}")
