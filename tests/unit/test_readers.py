@@ -98,10 +98,11 @@ def test_qualtrics_export_with_text_answers(tmp_path, monkeypatch):
     expected = make_survey(30)["ECR_1"].astype(float).tolist()
     assert res.data.sort_values("_row")["ecr_1"].tolist() == [v for i, v in enumerate(expected)
                                                               if i + 1 in set(res.data["_row"])]
-    d["data"]["format"] = "csv"
-    with pytest.raises(DataError, match="expected a number but found text"):
-        plain = resolve_study(d, tmp_path / "s.yaml")
-        validate_and_screen(ingest(plain), plain)
+    d["data"]["format"] = "csv"            # declared as plain CSV: recognised, read the same, and said so
+    plain = resolve_study(d, tmp_path / "s.yaml")
+    as_csv = ingest(plain)
+    pd.testing.assert_frame_equal(as_csv, ingest(study))
+    assert any("recognised as a Qualtrics export" in n for n in as_csv.attrs["read_notes"])
     (tmp_path / "notq.csv").write_text("\n".join(text), encoding="utf-8")
     with pytest.raises(DataError, match="does not look like a Qualtrics CSV export"):
         read_data(tmp_path / "notq.csv", "qualtrics")
