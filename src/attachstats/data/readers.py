@@ -610,7 +610,8 @@ def map_columns(raw: pd.DataFrame, study: Mapping[str, Any], file: str = "<data>
     out = raw[list(wanted)].rename(columns=wanted)
     out.attrs = {key: {wanted[c]: v for c, v in raw.attrs.get(key, {}).items() if c in wanted}
                  for key in ("file_missing_codes", "value_labels")}
-    out.attrs["read_notes"] = list(raw.attrs.get("read_notes", []))
+    if raw.attrs.get("read_notes"):        # only when there are some: a clean file's outputs stay as they were
+        out.attrs["read_notes"] = list(raw.attrs["read_notes"])
     out.insert(0, "_row", range(1, len(out) + 1))
     if "id" not in out.columns:
         out.insert(1, "id", [f"row{k}" for k in out["_row"]])
