@@ -98,10 +98,11 @@ def test_qualtrics_export_with_text_answers(tmp_path, monkeypatch):
     expected = make_survey(30)["ECR_1"].astype(float).tolist()
     assert res.data.sort_values("_row")["ecr_1"].tolist() == [v for i, v in enumerate(expected)
                                                               if i + 1 in set(res.data["_row"])]
-    d["data"]["format"] = "csv"
-    with pytest.raises(DataError, match="expected a number but found text"):
-        plain = resolve_study(d, tmp_path / "s.yaml")
-        validate_and_screen(ingest(plain), plain)
+    d["data"]["format"] = "csv"            # declared as plain CSV: recognised, read the same, and said so
+    plain = resolve_study(d, tmp_path / "s.yaml")
+    as_csv = ingest(plain)
+    pd.testing.assert_frame_equal(as_csv, ingest(study))
+    assert any("recognised as a Qualtrics export" in n for n in as_csv.attrs["read_notes"])
     (tmp_path / "notq.csv").write_text("\n".join(text), encoding="utf-8")
     with pytest.raises(DataError, match="does not look like a Qualtrics CSV export"):
         read_data(tmp_path / "notq.csv", "qualtrics")
@@ -114,3 +115,99 @@ def test_declaring_an_identifier_is_refused(tmp_path, monkeypatch):
     d["variables"]["ip"] = {"column": "IPAddress", "type": "categorical"}
     with pytest.raises(DataError, match="'IPAddress' identify respondents"):
         ingest(resolve_study(d, tmp_path / "s.yaml"))
+
+
+# ---------------------------------------------------------------- sniffing (issue 15)
+
+from attachstats.data import readers as rd                      # noqa: E402
+from attachstats.data.sniff import (choose_delimiter, find_header, is_qualtrics, sniff_bytes,  # noqa: E402
+                                    split_records)
+
+
+@pytest.mark.parametrize("head, kind", [
+    (b"PK\x03\x04rest", "zip"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(8), "ole2"),
+    (b"$FL2@(#) SPSS", "sav"), (b"<stata_dta><header>", "dta"), (bytes([114, 2, 1, 0]) + bytes(20), "dta"),
+    (b"%PDF-1.4", "pdf"), (b"\x1f\x8b\x08\x00", "gzip"), (b"PAR1xxxx", "parquet"),
+    (b"  <!DOCTYPE html><html>", "html"), (bytes(range(256)), "binary"),
+    ("id,x\n1,2\n".encode("utf-16-le"), "utf16-nobom"), (b"id,x\n1,2\n", "text"),
+    ("\ufeffid".encode("utf-16-le"), "text"), ("\ufeffid".encode("utf-32-le"), "text"),
+])
+def test_sniff_names_what_the_bytes_are(head, kind):
+    assert sniff_bytes(head).kind == kind
+
+
+def test_sniff_tells_a_workbook_from_other_archives():
+    assert sniff_bytes(b"PK\x03\x04", ["[Content_Types].xml", "xl/workbook.xml"]).kind == "xlsx"
+    assert sniff_bytes(b"PK\x03\x04", ["mimetype", "content.xml"]).kind == "ods"
+    z = sniff_bytes(b"PK\x03\x04", ["a.csv", "b.csv", "c.csv", "d.csv"])
+    assert z.kind == "zip" and "a.csv, b.csv, c.csv and 1 more" in z.label
+    assert sniff_bytes("\ufeffa".encode("utf-32-le")).bom == "UTF-32 LE"     # not mistaken for UTF-16 LE
+
+
+def test_records_delimiter_header_and_qualtrics_rows():
+    text = 'a;b;c\n"x\ny";2;3\n4;5;6\n'
+    records, offsets = split_records(text, ";", 10)
+    assert records == [["a", "b", "c"], ["x\ny", "2", "3"], ["4", "5", "6"]] and offsets[-1] == len(text)
+    assert choose_delimiter(text, ",") == ";" and choose_delimiter("a,b\n1,2\n", ";") == ","
+    assert choose_delimiter("a b\n1 2\n", ",") == ","          # nothing splits: the declared one stays
+    assert find_header([["Title"], [], ["id", "x", "y"]], {"id", "x", "y"}) == 2
+    assert find_header([["id", "x", "y"], ["1", "2", "3"]], {"id", "x", "y"}) is None
+    assert find_header([["Export of 2024", "", ""], ["id", "x", "y"], ["1", "2", "3"]], set()) == 1
+    assert is_qualtrics([["id"], ["Question"], ['{"ImportId":"QID1"}']])
+    assert not is_qualtrics([["id"], ["1"], ["2"]])
+
+
+def test_plain_utf8_files_still_take_the_arrow_path(tmp_path, monkeypatch):
+    """The three studies' files are read exactly as before: the fast reader, no notes."""
+    p = tmp_path / "s.csv"
+    make_survey(20).to_csv(p, index=False)
+    monkeypatch.setattr(rd, "_parse_python", lambda *a, **k: pytest.fail("slow path taken"))
+    df = read_data(p)
+    assert df.shape == (20, 50) and df.attrs["read_notes"] == []
+
+
+def test_decimal_commas_only_outside_comma_delimited_files(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text('id,x\n1,"3,5"\n2,4\n', encoding="utf-8")
+    assert read_data(p)["x"].tolist() == ["3,5", "4"]                  # kept: validation names it
+    assert read_data(p, decimal=",")["x"].tolist() == ["3.5", "4"]
+    q = tmp_path / "e.csv"
+    q.write_text("id;x;label\n1;3,5;a,b\n2;-0,25;c\n", encoding="utf-8")
+    df = read_data(q, delimiter=";")
+    assert df["x"].tolist() == ["3.5", "-0.25"] and df["label"].tolist() == ["a,b", "c"]
+    assert read_data(q, delimiter=";", decimal=".")["x"].tolist() == ["3,5", "-0,25"]
+
+
+def test_workbook_whose_first_sheet_is_a_note_without_a_study(tmp_path):
+    pytest.importorskip("openpyxl")
+    p = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(p) as xw:
+        pd.DataFrame({"Read me": ["This workbook holds the survey."]}).to_excel(xw, sheet_name="Notes", index=False)
+        make_survey(5).to_excel(xw, sheet_name="Data", index=False)
+    with pytest.raises(DataError, match=r"sheet 'Notes' \(position 0\) does not look like the data.*"
+                                        r"sheet 'Data' looks like the data: set data.sheet: 'Data'"):
+        read_data(p, "xlsx")
+    assert read_data(p, "xlsx", sheet="Data").shape == (5, 50)
+    with pytest.raises(DataError, match="did you mean 'Data'"):
+        read_data(p, "xlsx", sheet="data")
+
+
+def test_no_input_escapes_as_a_traceback(tmp_path):
+    """Every prefix of a workbook, an SPSS file and a Qualtrics export ends in a DataError or a reading."""
+    pytest.importorskip("openpyxl")
+    sources = {}
+    make_survey(8).to_excel(tmp_path / "w.xlsx", index=False)
+    sources["xlsx"] = (tmp_path / "w.xlsx").read_bytes()
+    num = numeric_survey(8).drop(columns=["IPAddress", "RecipientEmail"])
+    pyreadstat.write_sav(num, str(tmp_path / "s.sav"))
+    sources["sav"] = (tmp_path / "s.sav").read_bytes()
+    sources["csv"] = ("\ufeff" + make_survey(8).to_csv(index=False)).encode("utf-16")
+    for fmt, data in sources.items():
+        for cut in sorted({1, 2, 3, 5, 17, 64, 300, len(data) // 3, len(data) // 2, len(data) - 7}):
+            p = tmp_path / f"cut{cut}.{fmt}"
+            p.write_bytes(data[:cut])
+            for declared in ("csv", fmt):
+                try:
+                    read_data(p, declared)
+                except DataError as exc:
+                    assert str(exc).startswith(f"file {p}")
