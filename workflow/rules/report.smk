@@ -77,6 +77,7 @@ rule report:
         formatted=rules.formatted_tables.output,
         figures=lambda w: [f"{RESULTS}/{w.study}/figures/{name}.png" for name in FIGURES],
         provenance=f"{RESULTS}/{{study}}/provenance.json",
+        issues=f"{RESULTS}/{{study}}/validation/issues.csv",
     output:
         f"{RESULTS}/{{study}}/report.html",
     params:

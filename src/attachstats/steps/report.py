@@ -157,14 +157,41 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], captions: Map
     """Rule ``report``: the self-contained HTML report (figures embedded) of one study.
 
     ``inputs`` holds the result tables by name (CSV files), ``figures`` (the PNG files, in the
-    order of ``figure_names``), ``provenance`` (the JSON record) and ``formatted`` (only
+    order of ``figure_names``), ``provenance`` (the JSON record), ``issues`` (the cell-level
+    findings of validation, summarised by :func:`cell_findings`) and ``formatted`` (only
     ordered before the report, not read). ``captions`` maps figure names to their caption
     (reStructuredText, the text of ``workflow/report/<name>.rst``: one source for this report
     and Snakemake's).
     """
-    tables = {name: read_csv(p) for name, p in inputs.items() if name not in ("formatted", "figures", "provenance")}
+    tables = {name: read_csv(p) for name, p in inputs.items() if name not in NOT_TABLES}
     with open(inputs["provenance"], encoding="utf-8") as fh:
         record = json.load(fh)
     html = render_report(study, tables, dict(zip(figure_names, inputs["figures"])), record, captions,
-                         efa_cutoff=efa_cutoff(study))
+                         efa_cutoff=efa_cutoff(study), findings=cell_findings(read_csv(inputs["issues"])))
     Path(out).write_text(html, encoding="utf-8")
+
+
+#: Inputs of the ``report`` rule that are not result tables.
+NOT_TABLES = ("formatted", "figures", "provenance", "issues")
+
+
+def cell_findings(issues: pd.DataFrame) -> pd.DataFrame:
+    """The cell-level findings of validation counted by rule and action.
+
+    ``issues`` is ``validation/issues.csv`` (one row per altered or noted cell: ``row, id,
+    column, value, rule, action``); a rule's detail in parentheses (``out_of_range (expected
+    ...)``) is dropped. Columns ``rule, action, cells, respondents, columns`` (the number of
+    distinct data rows and columns involved), in order of first appearance.
+
+    >>> cell_findings(pd.DataFrame({"row": [2, 2, 5], "id": ["a", "a", "b"], "column": ["x", "y", "x"],
+    ...     "value": ["-99", "-99", "9"], "rule": ["missing_code", "missing_code", "out_of_range (1-7)"],
+    ...     "action": ["set_missing"] * 3})).values.tolist()
+    [['missing_code', 'set_missing', 2, 1, 2], ['out_of_range', 'set_missing', 1, 1, 1]]
+    """
+    columns = ["rule", "action", "cells", "respondents", "columns"]
+    if issues.empty:
+        return pd.DataFrame(columns=columns)
+    d = issues.assign(rule=issues["rule"].astype(str).str.replace(r"\s*\(.*$", "", regex=True))
+    g = d.groupby(["rule", "action"], sort=False)
+    out = pd.DataFrame({"cells": g.size(), "respondents": g["row"].nunique(), "columns": g["column"].nunique()})
+    return out.reset_index()[columns]

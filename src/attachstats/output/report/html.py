@@ -169,9 +169,37 @@ def _apa_html(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
                                         "correlations_apa")}
 
 
+#: How the report names validation's cell rules, (one, several), and actions (others: the machine
+#: name, spaced).
+FINDING_RULES = {"missing_code": ("missing-value code", "missing-value codes"),
+                 "out_of_range": ("value out of range", "values out of range"),
+                 "unlisted_code": ("code not in the codebook", "codes not in the codebook"),
+                 "na_like_text": ("NA-like text", "NA-like texts")}
+FINDING_ACTIONS = {"set_missing": "set missing", "keep": "kept as data", "ignore": "left as found"}
+
+
+def findings_text(findings: pd.DataFrame | None) -> str:
+    """One sentence on validation's cell-level findings, pointing to ``validation/issues.csv``.
+
+    >>> findings_text(pd.DataFrame({"rule": ["missing_code"], "action": ["set_missing"], "cells": [966],
+    ...                             "respondents": [412], "columns": [40]}))
+    'Cell-level findings: 966 missing-value codes set missing (412 respondents, 40 columns). Every cell is listed with its rule in validation/issues.csv.'
+    """
+    if findings is None or findings.empty:
+        return "Validation altered no cell (validation/issues.csv is empty)."
+    parts = [f"{int(r.cells):,} {FINDING_RULES.get(r.rule, (str(r.rule).replace('_', ' '),) * 2)[r.cells != 1]} "
+             f"{FINDING_ACTIONS.get(r.action, str(r.action).replace('_', ' '))} "
+             f"({int(r.respondents):,} respondent{'s' if r.respondents != 1 else ''}, "
+             f"{int(r.columns):,} column{'s' if r.columns != 1 else ''})"
+             for r in findings.itertuples(index=False)]
+    return ("Cell-level findings: " + "; ".join(parts)
+            + ". Every cell is listed with its rule in validation/issues.csv.")
+
+
 def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                   figures: Mapping[str, str | Path], provenance: Mapping[str, Any],
-                  captions: Mapping[str, str], *, efa_cutoff: float = EFA_DEFAULTS["cutoff"]) -> str:
+                  captions: Mapping[str, str], *, efa_cutoff: float = EFA_DEFAULTS["cutoff"],
+                  findings: pd.DataFrame | None = None) -> str:
     """Render the HTML report of one study.
 
     Parameters
@@ -192,6 +220,10 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     efa_cutoff : float, default 0.3
         EFA loadings below this are blank in the EFA loadings table
         (``spec.factor.settings(study)["efa"]["cutoff"]``).
+    findings : pandas.DataFrame, optional
+        Validation's cell-level findings by rule and action (``rule, action, cells,
+        respondents, columns``, see :func:`attachstats.steps.report.cell_findings`), stated
+        in the data section (:func:`findings_text`).
 
     Returns
     -------
@@ -202,7 +234,7 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
 
     template = (resources.files("attachstats.output.report") / TEMPLATE).read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)
-    esc = {k: html.escape(v) for k, v in results_text(tables).items()}
+    esc = {k: html.escape(v) for k, v in (results_text(tables) | {"cells": findings_text(findings)}).items()}
     return env.from_string(template).render(
         study={k: (html.escape(str(v)) if isinstance(v, str) else v) for k, v in study.items()
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
