@@ -29,7 +29,7 @@ def test_csv_roundtrip_is_stable_and_keeps_text(tmp_path):
     write_csv(df, p1)
     write_csv(read_csv(p1), p2)
     assert p1.read_bytes() == p2.read_bytes()
-    assert p1.read_text() == "model,b,n\na,0.3333333333,10\nNA,,20\n"
+    assert p1.read_text() == "model,b,n\na,0.3333333333333333,10\nNA,,20\n"     # full precision
     assert read_csv(p1)["model"].tolist() == ["a", "NA"]
 
 
@@ -52,3 +52,17 @@ def test_provenance_hashes_and_is_stable(tmp_path):
     assert (tmp_path / "p1.json").read_bytes() == (tmp_path / "p2.json").read_bytes()
     assert json.loads((tmp_path / "p1.json").read_text())["config"] == {"name": "s"}
     assert sha256(f) == prov["inputs"]["data"]["sha256"]
+
+
+def test_csv_keeps_full_precision_and_reads_back_the_same_table(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"aic": [4748373.123456789, 1e-300, -0.1 - 0.2], "x": rng.normal(size=3) * 1e6,
+                       "n": [1, 2, 3], "label": ["a", "NA", ""]})
+    write_csv(df, tmp_path / "t.csv")
+    back = read_csv(tmp_path / "t.csv")
+    np.testing.assert_array_equal(back["aic"].to_numpy(), df["aic"].to_numpy())     # bit for bit
+    np.testing.assert_array_equal(back["x"].to_numpy(), df["x"].to_numpy())
+    assert "4748373.123456789" in (tmp_path / "t.csv").read_text()
+    assert back["label"].tolist()[:2] == ["a", "NA"]
