@@ -59,7 +59,7 @@ def test_cells_altered_are_recorded(study):
 
 def test_out_of_range_error_policy_names_row_column_value(study):
     study["screening"]["out_of_range"] = "error"
-    with pytest.raises(DataError, match=r"row 5, column 'ecr_6', value '9': value outside the allowed range"):
+    with pytest.raises(DataError, match=r"row 5, column 'ECR_6', value '9': value outside the allowed range"):
         validate_and_screen(map_columns(messy(), study), study)
 
 
@@ -74,7 +74,7 @@ def test_out_of_range_exclude_policy(study):
 def test_text_in_numeric_column_is_an_error(study):
     raw = make_survey(5)
     raw.loc[2, "ECR_3"] = "Agree"
-    with pytest.raises(DataError, match=r"row 3, column 'ecr_3', value 'Agree': expected a number"):
+    with pytest.raises(DataError, match=r"row 3, column 'ECR_3', value 'Agree': expected a number"):
         validate_and_screen(map_columns(raw, study), study)
 
 
@@ -208,5 +208,88 @@ def test_negative_duration_is_a_cell_finding_not_speeding(study):
     text = validation_report(study, res.flow, res.exclusions, res.issues, res.careless, res.notes)
     assert "1 respondents without a usable completion time" in text
     study["screening"]["out_of_range"] = "error"
-    with pytest.raises(DataError, match=r"row 3, column 'duration', value '-340'"):
+    with pytest.raises(DataError, match=r"row 3, column 'Duration', value '-340'"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+# ---- codebook codes, the file's own text, the fix that applies ----
+
+def test_codebook_codes_match_as_numbers_in_a_numeric_column(study):
+    """Defect: codes written 2.0 in the file did not match ``codes: {2: female}``; every value
+    was set missing and the run died later, in the regression step."""
+    raw = make_survey(30)
+    raw["sex"] = ["2.0", "1", " 2 ", "3.0", "1.00", "2"] * 5
+    study["variables"]["sex"] = {"column": "sex", "type": "categorical", "codes": {1: "male", 2: "female"}}
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.data["sex"].fillna("-").tolist()[:6] == ["female", "male", "female", "-", "male", "female"]
+    unlisted = res.issues[res.issues["column"] == "sex"]
+    assert set(unlisted["value"]) == {"3.0"} and len(unlisted) == 5      # the file's own text
+    assert unlisted["rule"].iat[0] == "unlisted_code (codebook: 1, 2)"
+
+
+def test_codebook_codes_match_as_text_in_a_text_column(study):
+    raw = make_survey(12)
+    raw["sex"] = ["2", "F", "2.0", "M"] * 3                      # not a numeric column: text decides
+    study["variables"]["sex"] = {"column": "sex", "type": "categorical", "codes": {"2": "female", "M": "male"}}
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.data["sex"].fillna("-").tolist()[:4] == ["female", "-", "-", "male"]
+    assert set(res.issues.loc[res.issues["column"] == "sex", "value"]) == {"F", "2.0"}
+
+
+def test_a_codebook_that_matches_no_cell_stops_naming_the_column_and_its_values(study):
+    raw = make_survey(12)
+    raw["Sex"] = ["M", "F"] * 6
+    study["variables"]["sex"] = {"column": "Sex", "type": "categorical", "codes": {1: "male", 2: "female"}}
+    with pytest.raises(DataError, match=r"file survey.csv, column 'Sex': none of the 12 answered cells matches a "
+                                        r"code of variables.sex.codes \(1, 2\); the column holds 'M', 'F'"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+def test_issues_quote_the_cell_text_not_the_parsed_number(study):
+    """Defect: 1e308 was written to issues.csv as a 309-digit integer."""
+    raw = make_survey(20)
+    raw.loc[3, "Age"] = "1e308"
+    raw.loc[4, "ECR_2"] = "7.50"
+    raw.loc[5, "Duration"] = "-3.0"
+    res = validate_and_screen(map_columns(raw, study), study)
+    got = res.issues.set_index("column")["value"]
+    assert got["age"] == "1e308" and got["ecr_2"] == "7.50" and got["duration"] == "-3.0"
+    study["screening"]["out_of_range"] = "exclude"
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.exclusions.set_index("row").loc[4, "reason"] == "age=1e308 outside [16, 99]"
+    study["screening"]["out_of_range"] = "error"
+    with pytest.raises(DataError, match=r"row 5, column 'ECR_2', value '7.50': value outside"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+@pytest.mark.parametrize("cell, column, fix", [
+    ("Strongly agree", "ECR_3", "declare them in the instrument block, instruments.ecr.labels: {1: <label of 1>, "
+                                "..., 7: <label of 7>}"),
+    ("3,5", "ECR_3", 'set data.decimal: ","'),
+    ("NA", "ECR_3", "add it to data.missing_codes (or to instruments.ecr.missing_codes"),
+    ("refused", "PHQ_2", "add it to data.missing_codes (or to instruments.phq9.missing_codes"),
+    ("twenty", "Age", "declare variables.age.type: categorical"),
+    ("4a", "ECR_3", "correct the cell in the file"),
+])
+def test_text_in_a_numeric_column_gets_the_fix_that_applies(study, cell, column, fix):
+    """Defect: every text cell got 'add the code to data.missing_codes', the wrong fix for
+    labelled answers and decimal commas."""
+    raw = make_survey(10)
+    raw.loc[1, column] = cell
+    with pytest.raises(DataError) as err:
+        validate_and_screen(map_columns(raw, study), study)
+    message = str(err.value)
+    assert message.startswith(f"file survey.csv, row 2, column '{column}', value '{cell}': expected a number")
+    assert fix in message, message
+    if cell in ("Strongly agree", "3,5"):
+        assert "missing_codes" not in message
+
+
+def test_text_that_is_not_a_declared_label_names_the_labels(study):
+    raw = make_survey(10)
+    raw[ECR] = raw[ECR].replace({"1": "Disagree strongly", "7": "Agree strongly"})
+    raw.loc[1, "ECR_3"] = "Agree strongy"
+    study["instruments"]["ecr"]["labels"] = {1: "Disagree strongly", 7: "Agree strongly"}
+    with pytest.raises(DataError, match=r"value 'Agree strongy'.*not one of the labels of instruments.ecr.labels "
+                                        r"\(1: Disagree strongly, 7: Agree strongly\)"):
         validate_and_screen(map_columns(raw, study), study)
