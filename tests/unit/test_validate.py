@@ -293,3 +293,45 @@ def test_text_that_is_not_a_declared_label_names_the_labels(study):
     with pytest.raises(DataError, match=r"value 'Agree strongy'.*not one of the labels of instruments.ecr.labels "
                                         r"\(1: Disagree strongly, 7: Agree strongly\)"):
         validate_and_screen(map_columns(raw, study), study)
+
+
+# ---- what the reader changed, in validation/report.md ----
+from pathlib import Path
+
+from attachstats.steps.ingest import ingest as ingest_rule
+from attachstats.steps.validate import validate as validate_rule
+
+CORPUS = Path(__file__).parents[1] / "bad_inputs"
+VALIDATION_OUTPUTS = ("data", "exclusions", "flow", "issues", "careless", "report")
+
+
+def run_ingest_and_validate(folder: Path, tmp_path: Path, monkeypatch) -> str:
+    """The ingest and validate rules' code, with the parquet file between them; the report text."""
+    from test_bad_inputs import load_study
+
+    monkeypatch.chdir(folder)
+    study = load_study(folder)
+    ingest_rule(tmp_path / "ingested.parquet", study)
+    out = {k: str(tmp_path / f"{k}.{'parquet' if k == 'data' else 'md' if k == 'report' else 'csv'}")
+           for k in VALIDATION_OUTPUTS}
+    validate_rule(tmp_path / "ingested.parquet", out, study)
+    return Path(out["report"]).read_text(encoding="utf-8")
+
+
+def test_report_says_how_the_file_was_read(tmp_path, monkeypatch):
+    """Defect: the reader's changes (delimiter switched, decimal commas) were only in logs/ingest.log."""
+    text = run_ingest_and_validate(CORPUS / "semicolon_decimal_comma", tmp_path, monkeypatch)
+    assert pd.read_parquet(tmp_path / "ingested.parquet").attrs["read_notes"]      # survives the parquet file
+    section = text.split("## How the file was read\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2
+    assert "it splits at ';' into 50 columns" in lines[0]
+    assert "decimal commas read as decimal points" in lines[1] and "'Age' (12)" in lines[1]
+    assert text.index("## How the file was read") < text.index("## Exclusions by stage")
+
+
+def test_a_clean_file_has_no_reading_section(tmp_path, monkeypatch):
+    text = run_ingest_and_validate(CORPUS / "labelled_answers_declared", tmp_path, monkeypatch)
+    assert "How the file was read" not in text
+    assert "read_notes" not in pd.read_parquet(tmp_path / "ingested.parquet").attrs
+    assert "Row accounting: 12 raw = 12 analysed (nothing excluded)." in text       # no dangling "+"

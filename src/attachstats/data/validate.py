@@ -26,7 +26,9 @@ from attachstats.spec.instrument import instrument_of, item_columns
 ISSUE_COLUMNS = ["row", "id", "column", "value", "rule", "action"]
 EXCLUSION_COLUMNS = ["row", "id", "stage", "reason"]
 FLOW_COLUMNS = ["stage", "n_before", "n_excluded", "n_after"]
-#: one row per screen-level finding: an item left out of a screen, respondents not screened
+#: one row per file- or screen-level finding: what the reader changed (screen ``read``: the
+#: ingested frame's ``attrs["read_notes"]``, kept in the parquet file between the rules), an
+#: item left out of a screen, respondents not screened
 NOTE_COLUMNS = ["screen", "column", "finding", "action"]
 # Text that generic CSV readers turn into missing values; attachstats keeps it (``NA`` = Namibia).
 NA_LIKE = {"NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "NIL"}
@@ -394,7 +396,8 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         hurdle("out_of_range", r)
 
     indices = pd.DataFrame({"row": df["_row"], "id": df["id"]})
-    notes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = [{"screen": "read", "column": "", "finding": str(n), "action": "recorded"}
+                                   for n in ingested.attrs.get("read_notes", [])]
     if scr.get("min_seconds_per_item") is not None and "duration" in df.columns:
         spi = careless.seconds_per_item(df["duration"], len(all_items))
         indices["seconds_per_item"] = spi
