@@ -5,6 +5,7 @@ import pytest
 from attachstats.errors import DataError
 from attachstats.data.readers import map_columns
 from attachstats.spec.study import resolve_study
+from attachstats.data.scoring import score_study
 from attachstats.data.validate import check_flow, validate_and_screen
 
 from conftest import make_survey, study_dict
@@ -300,6 +301,7 @@ from pathlib import Path
 
 from attachstats.steps.ingest import ingest as ingest_rule
 from attachstats.steps.validate import validate as validate_rule
+from test_bad_inputs import load_study
 
 CORPUS = Path(__file__).parents[1] / "bad_inputs"
 VALIDATION_OUTPUTS = ("data", "exclusions", "flow", "issues", "careless", "report")
@@ -307,8 +309,6 @@ VALIDATION_OUTPUTS = ("data", "exclusions", "flow", "issues", "careless", "repor
 
 def run_ingest_and_validate(folder: Path, tmp_path: Path, monkeypatch) -> str:
     """The ingest and validate rules' code, with the parquet file between them; the report text."""
-    from test_bad_inputs import load_study
-
     monkeypatch.chdir(folder)
     study = load_study(folder)
     ingest_rule(tmp_path / "ingested.parquet", study)
@@ -335,3 +335,26 @@ def test_a_clean_file_has_no_reading_section(tmp_path, monkeypatch):
     assert "How the file was read" not in text
     assert "read_notes" not in pd.read_parquet(tmp_path / "ingested.parquet").attrs
     assert "Row accounting: 12 raw = 12 analysed (nothing excluded)." in text       # no dangling "+"
+
+
+def test_an_inline_continuous_instrument_is_checked_for_its_range_only(study):
+    """Continuous indicators (a 0-100 slider) pass validation; whole numbers are not required."""
+    raw = make_survey(40, seed=5)
+    rng = np.random.default_rng(2)
+    for i in range(1, 5):
+        raw[f"VAS{i}"] = [f"{x:.1f}" for x in rng.uniform(0, 100, 40)]
+    raw.loc[3, "VAS2"] = "100.5"                                   # outside the range
+    study["instruments"]["vas"] = {"columns": "VAS{n}", "definition": {
+        "id": "vas", "response": {"min": 0, "max": 100, "type": "continuous"}, "n_items": 4, "scoring": "mean",
+        "subscales": {"total": {"items": "1-4", "reverse": [4]}}}}
+    res = validate_and_screen(map_columns(raw, study), study)
+    vas = res.issues[res.issues["column"].str.startswith("vas_")]
+    assert vas[["row", "column", "value", "rule"]].values.tolist() == [
+        [4, "vas_2", "100.5", "out_of_range (expected a value in [0, 100])"]]
+    kept = res.data.set_index("_row")
+    assert kept.loc[1, "vas_1"] == float(raw.loc[0, "VAS1"]) and not float(raw.loc[0, "VAS1"]).is_integer()
+    scores = score_study(res.data, study)[0]
+    assert scores["vas_total"].isna().tolist() == [i == 3 for i in range(40)]     # 3 of 4 < min_answered
+    study["instruments"]["vas"]["definition"]["response"].pop("type")      # integer items: 12.3 is out of range
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.issues["rule"].eq("out_of_range (expected an integer in [0, 100])").sum() > 100

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from attachstats.data.scoring import keyed_items
+from attachstats.data.sniff import DECIMAL_COMMA
 from attachstats.errors import DataError
 from attachstats.stats import careless
 from attachstats.spec.instrument import instrument_of, item_columns
@@ -36,7 +37,6 @@ NA_LIKE = {"NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "NIL"}
 MISSING_WORDS = NA_LIKE | {"N.A.", "MISSING", "REFUSED", "DON'T KNOW", "DON\u2019T KNOW", "DONT KNOW", "DK",
                            "NO ANSWER", "NOT ANSWERED", "PREFER NOT TO SAY", "PREFER NOT TO ANSWER", "SKIPPED",
                            "NOT APPLICABLE", "NOT ASKED", ".", "-", "--", "?"}
-DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 
 
 @dataclass
@@ -301,7 +301,7 @@ def _ranges(study: Mapping[str, Any]) -> dict[str, tuple[float | None, float | N
     for key in study["instruments"]:
         inst = instrument_of(study, key)
         for c in item_columns(key, inst):
-            r[c] = (inst.min, inst.max, True)
+            r[c] = (inst.min, inst.max, not inst.continuous)   # continuous items: the range only
     for name, var in study.get("variables", {}).items():
         if var.get("type", "numeric") == "numeric" and ("min" in var or "max" in var):
             r[name] = (var.get("min"), var.get("max"), False)
