@@ -122,7 +122,8 @@ def main() -> None:
     case("duplicate_column_names", header.replace(",ECR_2,", ",ECR_1,") + "\n" + "\n".join(rows),
          "duplicate column names ['ECR_1']")
     case("non_numeric_answer", "\n".join([header] + [rows[0]] + [",".join(rows[1].split(",")[:5] + ["often"] + rows[1].split(",")[6:])]
-                   + rows[2:]), "expected a number but found text")
+                   + rows[2:]), "expected a number but found text (1 such cell(s) in this column); the answers are labelled: "
+                   "declare them in the instrument block, instruments.ecr.labels")
     survey = make_survey(12)
     for i in range(1, 37):
         survey[f"ECR_{i}"] = ""
@@ -218,7 +219,9 @@ def new_cases(csv: str) -> None:
     usable("semicolon_decimal_declared", decimals.to_csv(index=False, sep=";"), points,
            ["decimal commas read as decimal points (data.decimal: ',')"],
            data={"path": "data.csv", "delimiter": ";", "decimal": ",", "missing_codes": [-99]})
-    case("decimal_point_declared_commas", decimals.to_csv(index=False, sep=";"), "expected a number but found text",
+    case("decimal_point_declared_commas", decimals.to_csv(index=False, sep=";"),
+         "expected a number but found text (12 such cell(s) in this column); the number has a decimal comma: "
+         'set data.decimal: ","',
          data={"path": "data.csv", "delimiter": ";", "decimal": ".", "missing_codes": [-99]})
     usable("wrong_delimiter", csv.replace(",", ";"), survey, ["data.delimiter is ',' but the header row does not contain it"])
     usable("tab_delimited_as_csv", survey.to_csv(index=False, sep="\t"), survey, ["splits at '\\t'"])
@@ -271,6 +274,39 @@ def new_cases(csv: str) -> None:
            filename="data.xlsx", data={"path": "data.xlsx", "format": "xlsx", "missing_codes": [-99]})
     usable("sav_named_csv", spss_bytes(survey, HERE / "tmp.sav"), survey,
            ["the file is an SPSS .sav file (from its content): read as sav"])
+
+    # --- cells validation cannot take as they are: each message gives the fix that applies
+    words = {1: "Strongly disagree", 2: "Disagree", 3: "Somewhat disagree", 4: "Neutral", 5: "Somewhat agree",
+             6: "Agree", 7: "Strongly agree"}
+    labelled = make_survey(12)
+    ecr = [f"ECR_{i}" for i in range(1, 37)]
+    labelled[ecr] = labelled[ecr].replace({str(k): v for k, v in words.items()})
+    case("labelled_answers", labelled.to_csv(index=False),
+         "value 'Somewhat agree': expected a number but found text (12 such cell(s) in this column); the answers are "
+         "labelled: declare them in the instrument block, instruments.ecr.labels: {1: <label of 1>, ...")
+    usable("labelled_answers_declared", labelled.to_csv(index=False), labelled, [],
+           instruments={"ecr": {"instrument": "ecr-r", "columns": "ECR_{n}", "labels": words},
+                        "phq9": {"instrument": "phq-9", "columns": "PHQ_{n}"}})
+    refused = make_survey(12)
+    refused.loc[4, "PHQ_3"] = "Refused"
+    case("missing_word_in_item", refused.to_csv(index=False), "row 5, column 'PHQ_3', value 'Refused': expected a "
+         "number but found text (1 such cell(s) in this column); if 'Refused' means 'not answered', add it to "
+         "data.missing_codes (or to instruments.phq9.missing_codes")
+    quoted = make_survey(12)
+    quoted.loc[2, "Age"] = "35,5"
+    case("decimal_comma_in_comma_delimited_file", quoted.to_csv(index=False), "row 3, column 'Age', value '35,5': "
+         'expected a number but found text (1 such cell(s) in this column); the number has a decimal comma: set '
+         'data.decimal: ","')
+    coded = make_survey(12).assign(Sex=["M", "F", "F"] * 4)
+    case("codebook_matches_no_cell", coded.to_csv(index=False), "column 'Sex': none of the 12 answered cells matches "
+         "a code of variables.sex.codes (1, 2); the column holds 'M', 'F'",
+         variables={**study_dict()["variables"],
+                    "sex": {"column": "Sex", "type": "categorical", "codes": {1: "male", 2: "female"}}})
+    huge = make_survey(12)
+    huge.loc[6, "Age"] = "1e308"
+    case("huge_number_out_of_range", huge.to_csv(index=False),
+         "row 7, column 'Age', value '1e308': value outside the allowed range; expected a value in [16, 99]",
+         screening={**study_dict()["screening"], "out_of_range": "error"})
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def test_bad_data_fails_cleanly_without_partial_outputs(tmp_path):
     res = snakemake(tmp_path)
     assert res.returncode != 0
     text = res.stdout + res.stderr
-    assert "row 8, column 'ecr_3', value 'Strongly agree'" in text
+    assert "row 8, column 'ECR_3', value 'Strongly agree'" in text and "instruments.ecr.labels" in text
     assert not (tmp_path / "results" / "mini" / "interim" / "clean.parquet").exists()
     assert not (tmp_path / "results" / "mini" / "validation" / "flow.csv").exists()
 

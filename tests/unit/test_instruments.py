@@ -1,7 +1,12 @@
+import re
+
 import pytest
 
 from attachstats.errors import ConfigError
 from attachstats.spec.instrument import available_instruments, instrument_from_dict, load_instrument
+from attachstats.spec.study import check_schema
+
+from conftest import ROOT, study_dict
 
 
 def test_ecr_r_standard_key():
@@ -150,3 +155,35 @@ def test_item_given_twice_in_yaml_is_an_error(tmp_path):
     p.write_text("instruments:\n  m:\n    definition:\n      items:\n        1: {label: a}\n        1: {label: b}\n")
     with pytest.raises(ConfigError, match=r"s.yaml: key 1 is given twice \(line 6\)"):
         read_yaml(p)
+
+
+def test_continuous_items_are_declared_in_response():
+    """Defect: instrument items had to be integers, so continuous indicators could not be analysed."""
+    subs = {"subscales": {"a": {"items": [1, 2, 3, 4], "reverse": [2]}}}
+    slider = instrument_from_dict({**BASE, **subs, "response": {"min": 0, "max": 100, "type": "continuous"}})
+    assert slider.continuous and (slider.min, slider.max) == (0, 100) and isinstance(slider.max, int)
+    share = instrument_from_dict({**BASE, **subs, "response": {"min": 0, "max": 0.5, "type": "continuous"}})
+    assert share.max == 0.5 and share.reverse_value(0.125) == 0.375
+    assert not instrument_from_dict({**BASE, **subs}).continuous                   # integer by default
+    assert not instrument_from_dict({**BASE, **subs, "response": {"min": 1, "max": 5, "type": "integer"}}).continuous
+
+
+@pytest.mark.parametrize("response, message", [
+    ({"min": 0, "max": 1.5}, "must be whole numbers for integer answers, got 0 and 1.5; set type: continuous"),
+    ({"min": 0, "max": 1, "type": "slider"}, "response type must be 'integer' or 'continuous', got 'slider'"),
+    ({"min": 0, "max": 1, "kind": "continuous"}, "'response' has unknown key(s) 'kind'"),
+    ({"min": 0, "max": "lots"}, "'response' must be {min: <number>, max: <number>, type: integer | continuous}"),
+])
+def test_bad_response_names_the_rule(response, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        instrument_from_dict({**BASE, "response": response, "subscales": {"a": {"items": [1, 2, 3, 4]}}})
+
+
+def test_study_schema_accepts_a_continuous_response_override():
+    schema = ROOT / "workflow" / "schemas" / "study.schema.yaml"
+    d = study_dict()
+    d["instruments"]["ecr"]["response"] = {"min": 0, "max": 100, "type": "continuous"}
+    check_schema(d, schema, "study.yaml")
+    d["instruments"]["ecr"]["response"]["type"] = "slider"
+    with pytest.raises(ConfigError, match="slider"):
+        check_schema(d, schema, "study.yaml")

@@ -96,3 +96,13 @@ def test_pdss_anchors_and_instruments_without_cutoffs():
     assert "pdss_total_case" not in scores and not any(c.startswith("ecr_") and c.endswith("_band") for c in scores)
     assert band_table(scores, study)["score"].unique().tolist() == ["pdss_total"]
     assert caseness_table(scores, study).empty
+
+
+def test_continuous_items_score_and_reverse_unchanged():
+    slider = load_instrument({"id": "slider", "response": {"min": 0, "max": 100, "type": "continuous"}, "n_items": 3,
+                              "scoring": "mean", "min_answered": 0.6, "subscales": {"total": {"items": "1-3",
+                                                                                               "reverse": [3]}}})
+    df = pd.DataFrame({"s_1": [12.5, 40.0], "s_2": [87.25, np.nan], "s_3": [99.5, 10.0]})
+    assert keyed_items(df, "s", slider)["s_3"].tolist() == [0.5, 90.0]
+    sc = score_instrument(df, "s", slider)
+    assert sc["s_total"].tolist() == pytest.approx([(12.5 + 87.25 + 0.5) / 3, (40.0 + 90.0) / 2])

@@ -5,6 +5,7 @@ import pytest
 from attachstats.errors import DataError
 from attachstats.data.readers import map_columns
 from attachstats.spec.study import resolve_study
+from attachstats.data.scoring import score_study
 from attachstats.data.validate import check_flow, validate_and_screen
 
 from conftest import make_survey, study_dict
@@ -59,7 +60,7 @@ def test_cells_altered_are_recorded(study):
 
 def test_out_of_range_error_policy_names_row_column_value(study):
     study["screening"]["out_of_range"] = "error"
-    with pytest.raises(DataError, match=r"row 5, column 'ecr_6', value '9': value outside the allowed range"):
+    with pytest.raises(DataError, match=r"row 5, column 'ECR_6', value '9': value outside the allowed range"):
         validate_and_screen(map_columns(messy(), study), study)
 
 
@@ -74,7 +75,7 @@ def test_out_of_range_exclude_policy(study):
 def test_text_in_numeric_column_is_an_error(study):
     raw = make_survey(5)
     raw.loc[2, "ECR_3"] = "Agree"
-    with pytest.raises(DataError, match=r"row 3, column 'ecr_3', value 'Agree': expected a number"):
+    with pytest.raises(DataError, match=r"row 3, column 'ECR_3', value 'Agree': expected a number"):
         validate_and_screen(map_columns(raw, study), study)
 
 
@@ -208,5 +209,152 @@ def test_negative_duration_is_a_cell_finding_not_speeding(study):
     text = validation_report(study, res.flow, res.exclusions, res.issues, res.careless, res.notes)
     assert "1 respondents without a usable completion time" in text
     study["screening"]["out_of_range"] = "error"
-    with pytest.raises(DataError, match=r"row 3, column 'duration', value '-340'"):
+    with pytest.raises(DataError, match=r"row 3, column 'Duration', value '-340'"):
         validate_and_screen(map_columns(raw, study), study)
+
+
+# ---- codebook codes, the file's own text, the fix that applies ----
+
+def test_codebook_codes_match_as_numbers_in_a_numeric_column(study):
+    """Defect: codes written 2.0 in the file did not match ``codes: {2: female}``; every value
+    was set missing and the run died later, in the regression step."""
+    raw = make_survey(30)
+    raw["sex"] = ["2.0", "1", " 2 ", "3.0", "1.00", "2"] * 5
+    study["variables"]["sex"] = {"column": "sex", "type": "categorical", "codes": {1: "male", 2: "female"}}
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.data["sex"].fillna("-").tolist()[:6] == ["female", "male", "female", "-", "male", "female"]
+    unlisted = res.issues[res.issues["column"] == "sex"]
+    assert set(unlisted["value"]) == {"3.0"} and len(unlisted) == 5      # the file's own text
+    assert unlisted["rule"].iat[0] == "unlisted_code (codebook: 1, 2)"
+
+
+def test_codebook_codes_match_as_text_in_a_text_column(study):
+    raw = make_survey(12)
+    raw["sex"] = ["2", "F", "2.0", "M"] * 3                      # not a numeric column: text decides
+    study["variables"]["sex"] = {"column": "sex", "type": "categorical", "codes": {"2": "female", "M": "male"}}
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.data["sex"].fillna("-").tolist()[:4] == ["female", "-", "-", "male"]
+    assert set(res.issues.loc[res.issues["column"] == "sex", "value"]) == {"F", "2.0"}
+
+
+def test_a_codebook_that_matches_no_cell_stops_naming_the_column_and_its_values(study):
+    raw = make_survey(12)
+    raw["Sex"] = ["M", "F"] * 6
+    study["variables"]["sex"] = {"column": "Sex", "type": "categorical", "codes": {1: "male", 2: "female"}}
+    with pytest.raises(DataError, match=r"file survey.csv, column 'Sex': none of the 12 answered cells matches a "
+                                        r"code of variables.sex.codes \(1, 2\); the column holds 'M', 'F'"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+def test_issues_quote_the_cell_text_not_the_parsed_number(study):
+    """Defect: 1e308 was written to issues.csv as a 309-digit integer."""
+    raw = make_survey(20)
+    raw.loc[3, "Age"] = "1e308"
+    raw.loc[4, "ECR_2"] = "7.50"
+    raw.loc[5, "Duration"] = "-3.0"
+    res = validate_and_screen(map_columns(raw, study), study)
+    got = res.issues.set_index("column")["value"]
+    assert got["age"] == "1e308" and got["ecr_2"] == "7.50" and got["duration"] == "-3.0"
+    study["screening"]["out_of_range"] = "exclude"
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.exclusions.set_index("row").loc[4, "reason"] == "age=1e308 outside [16, 99]"
+    study["screening"]["out_of_range"] = "error"
+    with pytest.raises(DataError, match=r"row 5, column 'ECR_2', value '7.50': value outside"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+@pytest.mark.parametrize("cell, column, fix", [
+    ("Strongly agree", "ECR_3", "declare them in the instrument block, instruments.ecr.labels: {1: <label of 1>, "
+                                "..., 7: <label of 7>}"),
+    ("3,5", "ECR_3", 'set data.decimal: ","'),
+    ("NA", "ECR_3", "add it to data.missing_codes (or to instruments.ecr.missing_codes"),
+    ("refused", "PHQ_2", "add it to data.missing_codes (or to instruments.phq9.missing_codes"),
+    ("twenty", "Age", "declare variables.age.type: categorical"),
+    ("4a", "ECR_3", "correct the cell in the file"),
+])
+def test_text_in_a_numeric_column_gets_the_fix_that_applies(study, cell, column, fix):
+    """Defect: every text cell got 'add the code to data.missing_codes', the wrong fix for
+    labelled answers and decimal commas."""
+    raw = make_survey(10)
+    raw.loc[1, column] = cell
+    with pytest.raises(DataError) as err:
+        validate_and_screen(map_columns(raw, study), study)
+    message = str(err.value)
+    assert message.startswith(f"file survey.csv, row 2, column '{column}', value '{cell}': expected a number")
+    assert fix in message, message
+    if cell in ("Strongly agree", "3,5"):
+        assert "missing_codes" not in message
+
+
+def test_text_that_is_not_a_declared_label_names_the_labels(study):
+    raw = make_survey(10)
+    raw[ECR] = raw[ECR].replace({"1": "Disagree strongly", "7": "Agree strongly"})
+    raw.loc[1, "ECR_3"] = "Agree strongy"
+    study["instruments"]["ecr"]["labels"] = {1: "Disagree strongly", 7: "Agree strongly"}
+    with pytest.raises(DataError, match=r"value 'Agree strongy'.*not one of the labels of instruments.ecr.labels "
+                                        r"\(1: Disagree strongly, 7: Agree strongly\)"):
+        validate_and_screen(map_columns(raw, study), study)
+
+
+# ---- what the reader changed, in validation/report.md ----
+from pathlib import Path
+
+from attachstats.steps.ingest import ingest as ingest_rule
+from attachstats.steps.validate import validate as validate_rule
+from test_bad_inputs import load_study
+
+CORPUS = Path(__file__).parents[1] / "bad_inputs"
+VALIDATION_OUTPUTS = ("data", "exclusions", "flow", "issues", "careless", "report")
+
+
+def run_ingest_and_validate(folder: Path, tmp_path: Path, monkeypatch) -> str:
+    """The ingest and validate rules' code, with the parquet file between them; the report text."""
+    monkeypatch.chdir(folder)
+    study = load_study(folder)
+    ingest_rule(tmp_path / "ingested.parquet", study)
+    out = {k: str(tmp_path / f"{k}.{'parquet' if k == 'data' else 'md' if k == 'report' else 'csv'}")
+           for k in VALIDATION_OUTPUTS}
+    validate_rule(tmp_path / "ingested.parquet", out, study)
+    return Path(out["report"]).read_text(encoding="utf-8")
+
+
+def test_report_says_how_the_file_was_read(tmp_path, monkeypatch):
+    """Defect: the reader's changes (delimiter switched, decimal commas) were only in logs/ingest.log."""
+    text = run_ingest_and_validate(CORPUS / "semicolon_decimal_comma", tmp_path, monkeypatch)
+    assert pd.read_parquet(tmp_path / "ingested.parquet").attrs["read_notes"]      # survives the parquet file
+    section = text.split("## How the file was read\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2
+    assert "it splits at ';' into 50 columns" in lines[0]
+    assert "decimal commas read as decimal points" in lines[1] and "'Age' (12)" in lines[1]
+    assert text.index("## How the file was read") < text.index("## Exclusions by stage")
+
+
+def test_a_clean_file_has_no_reading_section(tmp_path, monkeypatch):
+    text = run_ingest_and_validate(CORPUS / "labelled_answers_declared", tmp_path, monkeypatch)
+    assert "How the file was read" not in text
+    assert "read_notes" not in pd.read_parquet(tmp_path / "ingested.parquet").attrs
+    assert "Row accounting: 12 raw = 12 analysed (nothing excluded)." in text       # no dangling "+"
+
+
+def test_an_inline_continuous_instrument_is_checked_for_its_range_only(study):
+    """Continuous indicators (a 0-100 slider) pass validation; whole numbers are not required."""
+    raw = make_survey(40, seed=5)
+    rng = np.random.default_rng(2)
+    for i in range(1, 5):
+        raw[f"VAS{i}"] = [f"{x:.1f}" for x in rng.uniform(0, 100, 40)]
+    raw.loc[3, "VAS2"] = "100.5"                                   # outside the range
+    study["instruments"]["vas"] = {"columns": "VAS{n}", "definition": {
+        "id": "vas", "response": {"min": 0, "max": 100, "type": "continuous"}, "n_items": 4, "scoring": "mean",
+        "subscales": {"total": {"items": "1-4", "reverse": [4]}}}}
+    res = validate_and_screen(map_columns(raw, study), study)
+    vas = res.issues[res.issues["column"].str.startswith("vas_")]
+    assert vas[["row", "column", "value", "rule"]].values.tolist() == [
+        [4, "vas_2", "100.5", "out_of_range (expected a value in [0, 100])"]]
+    kept = res.data.set_index("_row")
+    assert kept.loc[1, "vas_1"] == float(raw.loc[0, "VAS1"]) and not float(raw.loc[0, "VAS1"]).is_integer()
+    scores = score_study(res.data, study)[0]
+    assert scores["vas_total"].isna().tolist() == [i == 3 for i in range(40)]     # 3 of 4 < min_answered
+    study["instruments"]["vas"]["definition"]["response"].pop("type")      # integer items: 12.3 is out of range
+    res = validate_and_screen(map_columns(raw, study), study)
+    assert res.issues["rule"].eq("out_of_range (expected an integer in [0, 100])").sum() > 100

@@ -13,11 +13,13 @@ from typing import Any, Mapping
 
 import math
 import re
+from textwrap import shorten
 
 import numpy as np
 import pandas as pd
 
 from attachstats.data.scoring import keyed_items
+from attachstats.data.sniff import DECIMAL_COMMA
 from attachstats.errors import DataError
 from attachstats.stats import careless
 from attachstats.spec.instrument import instrument_of, item_columns
@@ -25,10 +27,16 @@ from attachstats.spec.instrument import instrument_of, item_columns
 ISSUE_COLUMNS = ["row", "id", "column", "value", "rule", "action"]
 EXCLUSION_COLUMNS = ["row", "id", "stage", "reason"]
 FLOW_COLUMNS = ["stage", "n_before", "n_excluded", "n_after"]
-#: one row per screen-level finding: an item left out of a screen, respondents not screened
+#: one row per file- or screen-level finding: what the reader changed (screen ``read``: the
+#: ingested frame's ``attrs["read_notes"]``, kept in the parquet file between the rules), an
+#: item left out of a screen, respondents not screened
 NOTE_COLUMNS = ["screen", "column", "finding", "action"]
 # Text that generic CSV readers turn into missing values; attachstats keeps it (``NA`` = Namibia).
 NA_LIKE = {"NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "NIL"}
+#: text that means "not answered" in a numeric column (upper case): the fix is a missing code
+MISSING_WORDS = NA_LIKE | {"N.A.", "MISSING", "REFUSED", "DON'T KNOW", "DON\u2019T KNOW", "DONT KNOW", "DK",
+                           "NO ANSWER", "NOT ANSWERED", "PREFER NOT TO SAY", "PREFER NOT TO ANSWER", "SKIPPED",
+                           "NOT APPLICABLE", "NOT ASKED", ".", "-", "--", "?"}
 
 
 @dataclass
@@ -137,6 +145,7 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
         per_column[col] = per_column.get(col, set()) | _codes_as_text(list(codes))
     default_codes = _codes_as_text(study["data"].get("missing_codes", []))
     variables = study.get("variables", {})
+    headers = raw_headers(study)
     issues: list[pd.DataFrame] = []
     out = df.copy()
     numeric_cols = [c for c in out.columns if c not in ("_row", "id")
@@ -169,11 +178,12 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & s.notna()
             if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
+                pos = np.flatnonzero(bad.to_numpy())
+                i = int(pos[0])
                 raise DataError(
-                    f"expected a number but found text ({int(bad.sum())} such cell(s) in this column; "
-                    "add the code to data.missing_codes if it means 'not answered')",
-                    file=file, row=int(rows[i]), column=col, value=s.iat[i])
+                    f"expected a number but found text ({len(pos)} such cell(s) in this column); "
+                    + text_fix(s.iat[i], col, study),
+                    file=file, row=int(rows[i]), column=headers.get(col, col), value=s.iat[i])
             out[col] = num.astype(float)
         else:
             if col != "id":
@@ -181,18 +191,89 @@ def _convert(df: pd.DataFrame, study: Mapping[str, Any], file: str) -> tuple[pd.
                 record(na_like, col, s, "na_like_text (kept as a value, not missing)", "keep")
             codebook = variables.get(col, {}).get("codes")
             if codebook:
-                labels = {str(k): str(v) for k, v in codebook.items()}
-                unlisted = s.notna() & ~s.isin(labels).fillna(False)
+                mapped, unlisted = apply_codebook(s, codebook)
+                listed = ", ".join(str(k) for k in codebook)
                 policy = variables[col].get("unlisted_codes", "set_missing")
+                where = dict(file=file, column=headers.get(col, col))
                 if unlisted.any() and policy == "error":
                     i = int(np.flatnonzero(unlisted.to_numpy())[0])
-                    raise DataError(f"code not in the codebook (allowed: {', '.join(labels)})", file=file,
-                                    row=int(rows[i]), column=col, value=s.iat[i])
-                record(unlisted, col, s, f"unlisted_code (codebook: {', '.join(labels)})", policy)
-                mapped = s.map(labels, na_action="ignore").astype("string")
+                    raise DataError(f"code not in the codebook variables.{col}.codes (allowed: {listed}); add it "
+                                    "to the codes, or to missing_codes if it means 'not answered'",
+                                    row=int(rows[i]), value=s.iat[i], **where)
+                if policy != "keep" and unlisted.any() and unlisted.sum() == s.notna().sum():
+                    seen = ", ".join(repr(v) for v in list(dict.fromkeys(s.dropna()))[:5])
+                    raise DataError(f"none of the {int(unlisted.sum())} answered cells matches a code of "
+                                    f"variables.{col}.codes ({listed}); the column holds {seen}: write the codes as "
+                                    "the file has them (or set unlisted_codes: keep)", **where)
+                record(unlisted, col, s, f"unlisted_code (codebook: {listed})", policy)
                 s = mapped.where(~unlisted, s if policy == "keep" else pd.NA)
             out[col] = s
     return out, issues
+
+
+def apply_codebook(s: pd.Series, codebook: Mapping[Any, Any]) -> tuple[pd.Series, pd.Series]:
+    """A codebook's labels for the cells of ``s``, and which answered cells it does not list.
+
+    Codes are matched as numbers when every answered cell of the column is a number
+    (``2``, ``2.0`` and ``" 2"`` all match code ``2``), as text otherwise.
+
+    Parameters
+    ----------
+    s : Series
+        The column's cells as (stripped) text, missing cells ``<NA>``.
+    codebook : mapping
+        Code → label (``variables.<name>.codes``; YAML may give the codes as numbers or text).
+
+    Returns
+    -------
+    labels : Series
+        The label of each listed cell (string dtype), ``<NA>`` elsewhere.
+    unlisted : Series
+        True for answered cells the codebook does not list.
+    """
+    answered = s.notna()
+    num = pd.to_numeric(s, errors="coerce")
+    numeric_codes = {float(n): str(v) for k, v in codebook.items()
+                     if not math.isnan(n := pd.to_numeric(str(k).strip(), errors="coerce"))}
+    if answered.any() and (num.notna() == answered).all() and numeric_codes:
+        labels = num.map(numeric_codes).astype("string")
+    else:
+        labels = s.map({str(k).strip(): str(v) for k, v in codebook.items()}, na_action="ignore").astype("string")
+    return labels, answered & labels.isna()
+
+
+def text_fix(value: str, col: str, study: Mapping[str, Any]) -> str:
+    """The fix for a text cell in a numeric column, for the kind of text it is.
+
+    A decimal comma (``3,5``) → ``data.decimal: ","``; a word meaning "not answered"
+    (``NA``, ``refused``) → ``missing_codes``; a labelled answer in an item column
+    (``Strongly agree``) → the instrument block's ``labels`` (or, when the block declares
+    labels, that the text is not one of them); words in a numeric variable →
+    ``type: categorical``; anything else → correct the cell.
+    """
+    text = str(value).strip()
+    block = next((key for key in study["instruments"] if col in item_columns(key, instrument_of(study, key))), None)
+    if DECIMAL_COMMA.match(text):
+        return ("the number has a decimal comma: set data.decimal: \",\" in the study file "
+                "(then 3,5 is read as 3.5)")
+    if text.upper() in MISSING_WORDS:
+        where = f"instruments.{block}.missing_codes" if block else f"variables.{col}.missing_codes"
+        return (f"if {text!r} means 'not answered', add it to data.missing_codes (or to {where} for this "
+                "column only)")
+    if re.search(r"[^\W\d_]{2,}", text) and block is not None:
+        inst = instrument_of(study, block)
+        labels = study["instruments"][block].get("labels")
+        if labels:
+            listed = ", ".join(f"{k}: {v}" for k, v in labels.items())
+            return (f"the text is not one of the labels of instruments.{block}.labels ({shorten(listed, 160)}): "
+                    "add it there with its code (case and surrounding spaces do not matter)")
+        return (f"the answers are labelled: declare them in the instrument block, instruments.{block}.labels: "
+                f"{{{inst.min}: <label of {inst.min}>, ..., {inst.max}: <label of {inst.max}>}} "
+                "(every label of the file, as written in it; text answers then become their codes)")
+    if re.search(r"[^\W\d_]{2,}", text) and col in study.get("variables", {}):
+        return (f"if the column holds categories, declare variables.{col}.type: categorical (with codes: for "
+                "a codebook); if the text means 'not answered', add it to missing_codes")
+    return "correct the cell in the file; if it means 'not answered', add it to data.missing_codes"
 
 
 def _study_labels(study: Mapping[str, Any], col: str) -> bool:
@@ -220,7 +301,7 @@ def _ranges(study: Mapping[str, Any]) -> dict[str, tuple[float | None, float | N
     for key in study["instruments"]:
         inst = instrument_of(study, key)
         for c in item_columns(key, inst):
-            r[c] = (inst.min, inst.max, True)
+            r[c] = (inst.min, inst.max, not inst.continuous)   # continuous items: the range only
     for name, var in study.get("variables", {}).items():
         if var.get("type", "numeric") == "numeric" and ("min" in var or "max" in var):
             r[name] = (var.get("min"), var.get("max"), False)
@@ -256,6 +337,7 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
     # out-of-range values: policy error | set_missing | exclude
     policy = scr.get("out_of_range", "set_missing")
     oor_rows: dict[int, str] = {}
+    headers = raw_headers(study)
     for col, (lo, hi, integer) in _ranges(study).items():
         if col not in df.columns:
             continue
@@ -266,11 +348,11 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         if len(pos):
             expected = _expected(lo, hi, integer) + ("; a completion time cannot be negative"
                                                      if col == "duration" else "")
-            vals = v.to_numpy()[pos]
+            text = cell_texts(ingested[col], pos)      # the file's own text: 1e308, not its 309 digits
             if policy == "error":
                 raise DataError(f"value outside the allowed range; expected {expected}",
-                                file=file, row=int(df["_row"].iat[pos[0]]), column=col, value=_fmt(vals[0]))
-            text = [_fmt(x) for x in vals]
+                                file=file, row=int(df["_row"].iat[pos[0]]), column=headers.get(col, col),
+                                value=text[0])
             issues.append(_issue_block(pos, df["_row"].to_numpy(), df["id"].to_numpy(dtype=object), col, text,
                                        f"out_of_range (expected {expected})", policy))
             for i, t in zip(pos.tolist(), text):
@@ -314,7 +396,8 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         hurdle("out_of_range", r)
 
     indices = pd.DataFrame({"row": df["_row"], "id": df["id"]})
-    notes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = [{"screen": "read", "column": "", "finding": str(n), "action": "recorded"}
+                                   for n in ingested.attrs.get("read_notes", [])]
     if scr.get("min_seconds_per_item") is not None and "duration" in df.columns:
         spi = careless.seconds_per_item(df["duration"], len(all_items))
         indices["seconds_per_item"] = spi
@@ -471,8 +554,13 @@ def _reasons(index: pd.Index, mask: np.ndarray, text: Any) -> pd.Series:
     return out
 
 
-def _fmt(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else repr(float(v))
+def cell_texts(column: pd.Series, positions: np.ndarray) -> list[str]:
+    """The cells of an ingested column at ``positions`` as the file has them (stripped text).
+
+    ``issues.csv`` and messages quote these, never a number re-formatted from the parsed
+    value (which would print ``1e308`` as 309 digits and ``2.50`` as ``2.5``).
+    """
+    return [str(x).strip() for x in column.to_numpy(dtype=object)[positions]]
 
 
 def _duplicate_reason(df: pd.DataFrame, cols: list[str], alive: pd.Series, text: str) -> pd.Series:

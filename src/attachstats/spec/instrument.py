@@ -5,8 +5,10 @@ also define its own instrument inline with the same keys. The keys of a definiti
 
 ``id``, ``name``, ``source``
     identity and the published source (with notes where sources disagree);
-``response: {min, max}``
-    the response range; reversing is ``min + max - x``;
+``response: {min, max, type}``
+    the response range; reversing is ``min + max - x``; ``type`` is ``integer`` (the
+    default: answers are whole numbers, min and max too) or ``continuous`` (any number in
+    the range, e.g. a 0-100 slider or a proportion; min and max may be decimals);
 ``n_items``, ``scoring`` (``mean`` or ``sum``)
     number of items; a score is the mean of the answered keyed items, or for ``sum`` the
     prorated sum ``mean x k``;
@@ -43,6 +45,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import math
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Mapping
@@ -83,13 +86,17 @@ class Flag:
 
 @dataclass(frozen=True)
 class Instrument:
-    """A questionnaire: response range, scoring rule and subscales."""
+    """A questionnaire: response range, scoring rule and subscales.
+
+    ``continuous`` items take any number in ``[min, max]``; otherwise answers must be
+    whole numbers (validation checks both).
+    """
 
     id: str
     name: str
     source: str
-    min: int
-    max: int
+    min: int | float
+    max: int | float
     n_items: int
     scoring: str  # "mean" or "sum"
     min_answered: float
@@ -97,6 +104,7 @@ class Instrument:
     cutoffs: dict[str, Any] = field(default_factory=dict)
     items: tuple[Item, ...] = ()
     flags: tuple[Flag, ...] = ()
+    continuous: bool = False
 
     def score_range(self, subscale: str) -> tuple[float, float]:
         """Lowest and highest possible score of a subscale."""
@@ -159,11 +167,7 @@ def instrument_from_dict(d: Mapping[str, Any], origin: str = "<inline>") -> Inst
     for key in ("id", "response", "n_items", "scoring", "subscales"):
         if key not in d:
             raise ConfigError(f"{where}: missing key {key!r}")
-    resp = d["response"]
-    try:
-        lo, hi = int(resp["min"]), int(resp["max"])
-    except (KeyError, TypeError, ValueError):
-        raise ConfigError(f"{where}: 'response' must be {{min: <int>, max: <int>}}, got {resp!r}")
+    lo, hi, continuous = _response_range(d["response"], where)
     if hi <= lo:
         raise ConfigError(f"{where}: response max ({hi}) must exceed min ({lo})")
     n_items = int(d["n_items"])
@@ -226,12 +230,45 @@ def instrument_from_dict(d: Mapping[str, Any], origin: str = "<inline>") -> Inst
     inst = Instrument(
         id=str(d["id"]), name=str(d.get("name", d["id"])), source=str(d.get("source", "")),
         min=lo, max=hi, n_items=n_items, scoring=d["scoring"], min_answered=share,
-        subscales=subscales, cutoffs=dict(d.get("cutoffs", {}) or {}),
+        subscales=subscales, cutoffs=dict(d.get("cutoffs", {}) or {}), continuous=continuous,
     )
     items_out = _check_items(d.get("items"), inst, keyed_in, where)
     _check_cutoffs(inst, where)
     flags = _check_flags(d.get("flags"), inst, where)
     return replace(inst, items=items_out, flags=flags)
+
+
+#: Response types: whole-number answers (the default) or any number in the range.
+RESPONSE_TYPES = ("integer", "continuous")
+
+
+def _response_range(resp: Any, where: str) -> tuple[int | float, int | float, bool]:
+    """``(min, max, continuous)`` of a ``response`` mapping, checked.
+
+    Integer responses need whole-number bounds (``int``); continuous ones take any finite
+    numbers (kept as ``int`` when whole, so messages print ``100``, not ``100.0``).
+    """
+    usage = f"'response' must be {{min: <number>, max: <number>, type: integer | continuous}}, got {resp!r}"
+    if not isinstance(resp, Mapping):
+        raise ConfigError(f"{where}: {usage}")
+    extra = sorted(set(resp) - {"min", "max", "type"})
+    if extra:
+        raise ConfigError(f"{where}: 'response' has unknown key(s) {', '.join(map(repr, extra))} "
+                          "(expected 'min', 'max', 'type')")
+    kind = resp.get("type", "integer")
+    if kind not in RESPONSE_TYPES:
+        raise ConfigError(f"{where}: response type must be 'integer' or 'continuous', got {kind!r}")
+    try:
+        lo, hi = float(resp["min"]), float(resp["max"])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{where}: {usage}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ConfigError(f"{where}: {usage}")
+    if kind == "integer" and not (lo.is_integer() and hi.is_integer()):
+        raise ConfigError(f"{where}: response min and max must be whole numbers for integer answers, got "
+                          f"{resp['min']!r} and {resp['max']!r}; set type: continuous if the items take any number "
+                          "in the range")
+    return (int(lo) if lo.is_integer() else lo), (int(hi) if hi.is_integer() else hi), kind == "continuous"
 
 
 #: Keys an instrument definition may have.

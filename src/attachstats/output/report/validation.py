@@ -30,8 +30,9 @@ def validation_report(study: Mapping[str, Any], flow: pd.DataFrame, exclusions: 
     flow, exclusions, issues, careless : DataFrame
         The validation tables (``validation/*.csv``).
     notes : DataFrame, optional
-        Screen-level findings (``attachstats.data.validate.NOTE_COLUMNS``): items left out of
-        a screen, respondents a screen could not check.
+        File- and screen-level findings (``attachstats.data.validate.NOTE_COLUMNS``): what the
+        reader changed (screen ``read``, listed under "How the file was read"; no section when
+        it changed nothing), items left out of a screen, respondents a screen could not check.
     """
     n_raw, n_analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
     scr = study.get("screening", {})
@@ -39,10 +40,12 @@ def validation_report(study: Mapping[str, Any], flow: pd.DataFrame, exclusions: 
              f"Raw file `{study['data']['path']}`: {n_raw:,} data rows. Analysed: {n_analysed:,}. "
              f"Excluded: {n_raw - n_analysed:,} (each listed with its reason in `exclusions.csv`). "
              f"Altered or noted cells: {len(issues):,} (one row each in `issues.csv`).", "",
-             f"Row accounting: {n_raw:,} raw = {n_analysed:,} analysed + "
-             + " + ".join(f"{int(r.n_excluded):,} {r.stage}" for r in flow.itertuples() if r.n_excluded > 0)
+             f"Row accounting: {n_raw:,} raw = {n_analysed:,} analysed"
+             + "".join(f" + {int(r.n_excluded):,} {r.stage}" for r in flow.itertuples() if r.n_excluded > 0)
              + (" (checked by the pipeline)." if n_raw != n_analysed else " (nothing excluded)."), "",
-             to_markdown(flow, "flow"), "## Exclusions by stage", ""]
+             to_markdown(flow, "flow")]
+    lines += _how_read(notes)
+    lines += ["## Exclusions by stage", ""]
     policies = {"duplicate_rows": scr.get("duplicate_rows", "exclude"),
                 "duplicate_ids": scr.get("duplicate_ids", "exclude"), "out_of_range": scr.get("out_of_range")}
     if exclusions.empty:
@@ -103,3 +106,15 @@ def _mahalanobis_coverage(careless: pd.DataFrame, notes: pd.DataFrame | None) ->
         if r.screen == "mahalanobis":
             out.append(f"  - {'`' + r.column + '`: ' if r.column else ''}{r.finding}; {r.action}.")
     return out
+
+
+def _how_read(notes: pd.DataFrame | None) -> list[str]:
+    """The section "How the file was read": what the reader decided against the study file
+    (delimiter, decimal commas, skipped title rows, Qualtrics rows, byte-order mark, …).
+    Empty when it decided nothing, so a clean file's report stays as it was."""
+    read = [] if notes is None or notes.empty else [r.finding for r in notes.itertuples() if r.screen == "read"]
+    if not read:
+        return []
+    return (["## How the file was read", "",
+             "The reader changed or decided the following against the study file (also in `logs/ingest.log`):", ""]
+            + [f"- {finding}" for finding in read] + [""])
