@@ -37,3 +37,18 @@ def test_every_figure_without_its_analysis_is_the_one_placeholder():
         assert tuple(fig.get_size_inches()) == tuple(ref.get_size_inches()), name
         (ax,) = fig.axes
         assert not ax.axison and len(ax.texts) == 1 and ax.texts[0].get_wrap(), name
+
+
+def test_continuous_items_are_drawn_as_box_plots_on_their_range(tmp_path):
+    from attachstats.output.figures.common import save_png
+    from attachstats.output.figures.data import item_distributions
+
+    rng = np.random.default_rng(3)
+    keyed = pd.DataFrame({f"s_{i}": rng.uniform(0, 0.5, 80) for i in range(1, 5)})
+    keyed.iloc[0, 0] = np.nan
+    fig = item_distributions(keyed, 0, 0.5, "slider (0-0.5)", continuous=True)
+    (ax,) = fig.axes
+    assert ax.get_xlim() == (0.0, 0.5)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(keyed.columns)
+    save_png(fig, tmp_path / "items.png")
+    assert (tmp_path / "items.png").stat().st_size > 1000

@@ -117,7 +117,8 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
         "path_diagram": factor_figures.path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"],
                                                     s.get("path_model", "") if s else ""),
         "item_distributions": data_figures.item_distributions(keyed_items(clean, key, item_inst), item_inst.min,
-                                                              item_inst.max, f"{key} ({item_inst.id})"),
+                                                              item_inst.max, f"{key} ({item_inst.id})",
+                                                              continuous=item_inst.continuous),
         "correlation_heatmap": data_figures.correlation_heatmap(tables["correlations"]),
     }
 

@@ -97,10 +97,18 @@ def dimensions_scatter(scores: pd.DataFrame, x: str, y: str, midpoint: float | N
 
 
 
-def item_distributions(keyed: pd.DataFrame, low: int, high: int, title: str = "") -> Any:
-    """Share of each response category per item (keyed items), as a stacked horizontal bar chart."""
+def item_distributions(keyed: pd.DataFrame, low: float, high: float, title: str = "",
+                       continuous: bool = False) -> Any:
+    """Share of each response category per item (keyed items), as a stacked horizontal bar chart.
+
+    Items of an instrument with ``continuous`` answers (any number in ``[low, high]``, e.g. a
+    0-100 slider) have no categories: each item is drawn as a horizontal box plot instead.
+    """
     plt, _ = pyplot()
     import matplotlib as mpl
+
+    if continuous:
+        return _continuous_items(plt, keyed, low, high, title)
 
     cats = list(range(low, high + 1))
     shares = pd.DataFrame({c: (keyed == c).sum() / keyed.notna().sum() for c in cats}).fillna(0.0)
@@ -143,6 +151,22 @@ def correlation_heatmap(correlations: pd.DataFrame) -> Any:
                 ax.text(j, i, f"{v:.2f}".replace("0.", ".", 1), ha="center", va="center", fontsize=5,
                         color="white" if abs(v) > 0.6 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="r")
+    fig.tight_layout()
+    return fig
+
+
+def _continuous_items(plt: Any, keyed: pd.DataFrame, low: float, high: float, title: str) -> Any:
+    """Box plots of continuous items (median, quartiles, 1.5 IQR whiskers), first item on top."""
+    fig, ax = plt.subplots(figsize=(PAGE_IN, max(2.0, 0.16 * keyed.shape[1] + 1.0)))
+    ypos = np.arange(keyed.shape[1])[::-1]
+    values = [keyed[c].dropna().to_numpy(dtype=float) for c in keyed.columns]
+    ax.boxplot(values, positions=ypos, orientation="horizontal", widths=0.6, showfliers=False,
+               medianprops={"color": "black", "linewidth": 0.8}, boxprops={"linewidth": 0.6},
+               whiskerprops={"linewidth": 0.6}, capprops={"linewidth": 0.6})
+    ax.set_yticks(ypos, keyed.columns, fontsize=5)
+    ax.set_xlim(low, high)
+    ax.set_xlabel("answer (reverse-keyed items reversed)")
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
