@@ -215,9 +215,9 @@ def new_cases(csv: str) -> None:
     decimals = survey.assign(Age=[f"{a},5" for a in survey["Age"]], Duration=[f"{d},25" for d in survey["Duration"]])
     points = survey.assign(Age=[f"{a}.5" for a in survey["Age"]], Duration=[f"{d}.25" for d in survey["Duration"]])
     usable("semicolon_decimal_comma", decimals.to_csv(index=False, sep=";"), points,
-           ["splits at ';'", "decimal commas read as decimal points (detected", "'Age' (12)"])
+           ["splits at ';'", "decimal commas read as decimal points (detected;", "'Age' (12)"])
     usable("semicolon_decimal_declared", decimals.to_csv(index=False, sep=";"), points,
-           ["decimal commas read as decimal points (data.decimal: ',')"],
+           ["decimal commas read as decimal points (as data.decimal: ',' says)"],
            data={"path": "data.csv", "delimiter": ";", "decimal": ",", "missing_codes": [-99]})
     case("decimal_point_declared_commas", decimals.to_csv(index=False, sep=";"),
          "expected a number but found text (12 such cell(s) in this column); the number has a decimal comma: "

@@ -387,7 +387,8 @@ def _decimal_commas(df: pd.DataFrame, decimal: str | None, delimiter: str, notes
     if changed:
         shown = ", ".join(f"{c!r} ({n})" for c, n in list(changed.items())[:LIST_LIMIT])
         more = f" and {len(changed) - LIST_LIMIT} more columns" if len(changed) > LIST_LIMIT else ""
-        how = "data.decimal: ','" if decimal == "," else "detected (set data.decimal: '.' to keep them as text)"
+        how = ("as data.decimal: ',' says" if decimal == "," else
+               "detected; set data.decimal: '.' to keep them as text")
         notes.append(f"decimal commas read as decimal points ({how}): {sum(changed.values())} cells in "
                      f"{shown}{more}")
         out.attrs = dict(df.attrs)
