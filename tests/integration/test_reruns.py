@@ -28,10 +28,10 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 #: not report its own change.
 TRIGGERS = ("Params have changed", "Code has changed", "Set of input files has changed",
             "Software environment definition has changed", "Updated input files")
-#: Rules downstream of the reliability table: its readers and theirs (descriptives puts alpha
-#: into descriptives.csv, whose correlations the figures draw).
-AFTER_RELIABILITY = {"reliability", "descriptives", "formatted_tables", "figures", "report", "cross_study_summary",
-                     "all"}
+#: Rules downstream of the reliability table: its readers and theirs (descriptives writes the
+#: correlations that the data figures draw).
+AFTER_RELIABILITY = {"reliability", "descriptives", "formatted_tables", "figures_data", "report",
+                     "cross_study_summary", "all"}
 
 
 class Run:
@@ -106,14 +106,15 @@ def test_a_title_change_reruns_the_record_and_the_report_only(run: Run) -> None:
     assert set(plan) == {"provenance", "report", "all"}      # provenance records the whole study file
 
 
-def test_a_figure_setting_reruns_the_figures_and_the_report_that_embeds_them(run: Run) -> None:
+def test_a_figure_setting_reruns_its_figures_and_the_report_that_embeds_them(run: Run) -> None:
     old = _edit_study(run, lambda s: s["figures"].update(scatter=["ecr_avoidance", "ecr_anxiety"]))
     try:
         plan = run.plan()
     finally:
         run.study_file.write_text(old)
-    assert run.triggered(plan) == {"figures", "provenance"}
-    assert set(plan) == {"figures", "provenance", "report", "all"}
+    # the two figure groups that read the study's figures block (scatter, partial_regression)
+    assert run.triggered(plan) == {"figures_data", "figures_models", "provenance"}
+    assert set(plan) == {"figures_data", "figures_models", "provenance", "report", "all"}
 
 
 def test_a_screening_change_reruns_validation_and_what_follows(run: Run) -> None:
@@ -125,7 +126,8 @@ def test_a_screening_change_reruns_validation_and_what_follows(run: Run) -> None
     assert run.triggered(plan) == {"validate", "provenance"}
     # ingest's output is temporary: it is remade because validate needs it, not because it changed
     assert all("Missing output files" in x for x in plan["ingest"])
-    assert {"score", "reliability", "cfa", "efa", "regress", "figures", "report"} <= set(plan)
+    assert {"score", "reliability", "cfa", "efa", "regress", "figures_data", "figures_factor", "figures_models",
+            "report"} <= set(plan)
 
 
 def _edit_library(run: Run, rel: str, addition: str):

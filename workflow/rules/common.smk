@@ -6,7 +6,7 @@ import sys
 from attachstats.errors import AttachstatsError
 from attachstats.fingerprint import code_fingerprint
 from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
-from attachstats.steps.report import FIGURE_TABLES
+from attachstats.steps.report import FIGURE_GROUPS, GROUP_TABLES
 
 
 validate(config, "../schemas/config.schema.yaml")
@@ -68,10 +68,12 @@ TABLES = {
     "sem_fit": "tables/sem_fit.csv",
     "sem_parameters": "tables/sem_parameters.csv",
 }
+# Figures in the report's order (the template places them); drawn by the rules of FIGURE_GROUPS.
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
 FIGURES += ["interaction", "mediation", "partial_regression"]
 FIGURES += ["scree", "efa_loadings", "path_diagram"]
 FIGURES += ["item_distributions", "correlation_heatmap"]
+assert sorted(FIGURES) == sorted(f for group in FIGURE_GROUPS.values() for f in group)
 
 
 wildcard_constraints:

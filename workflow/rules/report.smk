@@ -19,30 +19,77 @@ rule formatted_tables:
         "../scripts/formatted_tables.py"
 
 
-rule figures:
-    """Every figure of the study (PNG and PDF), from the result tables it reads (FIGURE_TABLES)."""
+rule figures_data:
+    """Figures of the data: flow, score and item distributions, dimensions, correlations."""
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
     input:
-        **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in FIGURE_TABLES},
+        **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_data"]},
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
         styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
         **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
-                        category="Figures") for name in FIGURES},
-        **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURES},
+                        category="Figures") for name in FIGURE_GROUPS["figures_data"]},
+        **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_data"]},
     params:
-        study=study_part("instruments", "variables", "factor_analysis", "attachment_styles", "outcome_models", "figures"),
-        code=code_of("report", "figures"),
+        study=study_part("instruments", "factor_analysis", "attachment_styles", "figures"),
+        code=code_of("report", "figures_data"),
     log:
-        f"{RESULTS}/{{study}}/logs/figures.log",
+        f"{RESULTS}/{{study}}/logs/figures_data.log",
     benchmark:
-        f"{RESULTS}/{{study}}/benchmarks/figures.tsv"
+        f"{RESULTS}/{{study}}/benchmarks/figures_data.tsv"
     script:
-        "../scripts/figures.py"
+        "../scripts/figures_data.py"
+
+
+rule figures_factor:
+    """Figures of the factor analysis: CFA loadings and path diagram, scree, EFA loadings."""
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    input:
+        **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_factor"]},
+    output:
+        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
+                        category="Figures") for name in FIGURE_GROUPS["figures_factor"]},
+        **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_factor"]},
+    params:
+        study=study_part("instruments", "factor_analysis"),
+        code=code_of("report", "figures_factor"),
+    log:
+        f"{RESULTS}/{{study}}/logs/figures_factor.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/figures_factor.tsv"
+    script:
+        "../scripts/figures_factor.py"
+
+
+rule figures_models:
+    """Figures of the outcome models: coefficients, interactions, mediation, partial regressions."""
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    input:
+        **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_models"]},
+        scores=f"{RESULTS}/{{study}}/scores/scores.csv",
+    output:
+        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
+                        category="Figures") for name in FIGURE_GROUPS["figures_models"]},
+        **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_models"]},
+    params:
+        study=study_part("variables", "outcome_models", "figures"),
+        code=code_of("report", "figures_models"),
+    log:
+        f"{RESULTS}/{{study}}/logs/figures_models.log",
+    benchmark:
+        f"{RESULTS}/{{study}}/benchmarks/figures_models.tsv"
+    script:
+        "../scripts/figures_models.py"
 
 
 rule provenance:

@@ -30,8 +30,9 @@ from attachstats.spec.models import outcome_specs
 from attachstats.spec.styles import style_spec
 from attachstats.stats.regression.outcomes import added_variable, model_frame
 
-__all__ = ["formatted_tables", "figures", "provenance", "report", "study_figures", "partial_regression_term",
-           "study_partial_regression"]
+__all__ = ["formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
+           "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
+           "study_partial_regression", "cell_findings"]
 
 
 def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mapping[str, Any]) -> None:
@@ -51,31 +52,58 @@ def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mappi
         write_docx(model, folder / f"{name}.docx")
 
 
-#: Result tables the figures read (input names of the ``figures`` rule).
-FIGURE_TABLES = ("flow", "cfa_loadings", "regressions", "score_summary", "attachment_styles", "simple_slopes",
-                 "slope_curve", "johnson_neyman", "mediation", "parallel_analysis", "efa_diagnostics",
-                 "efa_loadings", "cfa_factor_correlations", "correlations")
+#: The figures in three groups, one rule each, so that they are drawn in parallel: group → figures.
+FIGURE_GROUPS = {
+    "figures_data": ("flow", "score_distributions", "dimensions", "item_distributions", "correlation_heatmap"),
+    "figures_factor": ("cfa_loadings", "scree", "efa_loadings", "path_diagram"),
+    "figures_models": ("coefficients", "interaction", "mediation", "partial_regression"),
+}
+#: The result tables each group reads (input names of its rule, beside the row-level files).
+GROUP_TABLES = {
+    "figures_data": ("flow", "score_summary", "attachment_styles", "correlations"),
+    "figures_factor": ("cfa_loadings", "cfa_factor_correlations", "parallel_analysis", "efa_diagnostics",
+                       "efa_loadings"),
+    "figures_models": ("regressions", "simple_slopes", "slope_curve", "johnson_neyman", "mediation"),
+}
 
 
-def figures(inputs: Mapping[str, str], out: Mapping[str, str], study: Mapping[str, Any]) -> None:
-    """Rule ``figures``: every figure of the study as PNG (``out[name]``) and PDF (``out[name + "_pdf"]``).
+def _tables(inputs: Mapping[str, str], group: str) -> dict[str, pd.DataFrame]:
+    return {name: read_csv(inputs[name]) for name in GROUP_TABLES[group]}
 
-    ``inputs`` maps the names of :data:`FIGURE_TABLES` and ``scores``, ``styles`` (row-level
-    categories) and ``clean`` (item data) to their files.
-    """
-    tables = {name: read_csv(inputs[name]) for name in FIGURE_TABLES}
-    made = study_figures(read_csv(inputs["scores"]), tables, study, read_csv(inputs["styles"]),
-                         pd.read_parquet(inputs["clean"]))
-    for name, fig in made.items():
+
+def _save(figures: Mapping[str, Any], out: Mapping[str, str]) -> None:
+    """Each figure as PNG (``out[name]``) and PDF (``out[name + "_pdf"]``)."""
+    for name, fig in figures.items():
         save_png(fig, out[name], pdf=out[f"{name}_pdf"])
 
 
-def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any],
-                  styles: pd.DataFrame | None, clean: pd.DataFrame) -> dict[str, Any]:
-    """All figures of one study by output name (matplotlib Figures, not yet saved).
+def figures_data(inputs: Mapping[str, str], out: Mapping[str, str], study: Mapping[str, Any]) -> None:
+    """Rule ``figures_data``: participant flow, score and item distributions, the dimensions, correlations.
+
+    ``inputs`` maps the tables of ``GROUP_TABLES["figures_data"]`` and ``scores``, ``styles``
+    (row-level categories) and ``clean`` (item data) to their files.
+    """
+    _save(study_data_figures(_tables(inputs, "figures_data"), read_csv(inputs["scores"]), read_csv(inputs["styles"]),
+                             pd.read_parquet(inputs["clean"]), study), out)
+
+
+def figures_factor(inputs: Mapping[str, str], out: Mapping[str, str], study: Mapping[str, Any]) -> None:
+    """Rule ``figures_factor``: CFA loadings and path diagram, scree, EFA loadings (tables only)."""
+    _save(study_factor_figures(_tables(inputs, "figures_factor"), study), out)
+
+
+def figures_models(inputs: Mapping[str, str], out: Mapping[str, str], study: Mapping[str, Any]) -> None:
+    """Rule ``figures_models``: coefficients, probed interactions, mediation, partial regressions
+    (the tables and, for the added-variable plots, ``scores``)."""
+    _save(study_model_figures(_tables(inputs, "figures_models"), read_csv(inputs["scores"]), study), out)
+
+
+def study_data_figures(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame, styles: pd.DataFrame | None,
+                       clean: pd.DataFrame, study: Mapping[str, Any]) -> dict[str, Any]:
+    """The data figures by output name (matplotlib Figures, not yet saved).
 
     ``styles`` holds the row-level attachment categories (``id, attachment_style``), ``clean``
-    the item data (for the item distributions).
+    the item data (for the item distributions of the factor-analysed, else the first, instrument).
     """
     score_cols = list(tables["score_summary"]["score"])
     xy = study.get("figures", {}).get("scatter") or score_cols[:2]
@@ -95,31 +123,45 @@ def study_figures(scores: pd.DataFrame, tables: Mapping[str, pd.DataFrame], stud
         rule = str(counts["rule"].iat[0])
         if set(xy) == set(cut):
             cuts = (cut[xy[0]], cut[xy[1]])
-    loadings = tables["cfa_loadings"]
-    model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
-                                                                           if len(loadings) else "")
-    s = settings(study)
     key = (fa or {}).get("instrument") or next(iter(study["instruments"]))
     item_inst = instrument_of(study, key)
     return {
         "flow": data_figures.flow_figure(tables["flow"]),
         "score_distributions": data_figures.score_distributions(scores, score_cols),
         "dimensions": data_figures.dimensions_scatter(scores, xy[0], xy[1], midpoint, style_col, cuts, rule),
+        "item_distributions": data_figures.item_distributions(keyed_items(clean, key, item_inst), item_inst.min,
+                                                              item_inst.max, f"{key} ({item_inst.id})",
+                                                              continuous=item_inst.continuous),
+        "correlation_heatmap": data_figures.correlation_heatmap(tables["correlations"]),
+    }
+
+
+def study_factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
+    """The factor-analysis figures by output name: loadings of the two-factor (else the first)
+    CFA model, the path diagram of ``factor_analysis.path_model``, scree, EFA loadings."""
+    loadings = tables["cfa_loadings"]
+    model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
+                                                                           if len(loadings) else "")
+    s = settings(study)
+    return {
         "cfa_loadings": factor_figures.loadings_figure(loadings, model),
+        "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
+        "efa_loadings": factor_figures.loading_heatmap(tables["efa_loadings"], efa_cutoff(study)),
+        "path_diagram": factor_figures.path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"],
+                                                    s.get("path_model", "") if s else ""),
+    }
+
+
+def study_model_figures(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
+                        study: Mapping[str, Any]) -> dict[str, Any]:
+    """The outcome-model figures by output name (the partial regressions from ``scores``)."""
+    return {
         "coefficients": model_figures.coefficient_plot(tables["regressions"]),
         "interaction": model_figures.interaction_plot(tables["simple_slopes"], tables["slope_curve"],
                                                       tables["johnson_neyman"]),
         "mediation": model_figures.mediation_diagram(tables["mediation"]),
         "partial_regression": model_figures.partial_regression_plot(
             study_partial_regression(scores, study), tables["regressions"], partial_regression_term(study) or ""),
-        "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
-        "efa_loadings": factor_figures.loading_heatmap(tables["efa_loadings"], efa_cutoff(study)),
-        "path_diagram": factor_figures.path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"],
-                                                    s.get("path_model", "") if s else ""),
-        "item_distributions": data_figures.item_distributions(keyed_items(clean, key, item_inst), item_inst.min,
-                                                              item_inst.max, f"{key} ({item_inst.id})",
-                                                              continuous=item_inst.continuous),
-        "correlation_heatmap": data_figures.correlation_heatmap(tables["correlations"]),
     }
 
 
