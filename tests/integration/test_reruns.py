@@ -14,7 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 import yaml
@@ -85,12 +87,32 @@ def run(tmp_path_factory) -> Run:
     return r
 
 
-def _edit_study(run: Run, change) -> str:
-    old = run.study_file.read_text()
-    study = yaml.safe_load(old)
-    change(study)
-    run.study_file.write_text(yaml.safe_dump(study, sort_keys=False))
-    return old
+@contextmanager
+def _edited(path: Path, change: Callable[[str], str]) -> Iterator[None]:
+    """``path`` rewritten by ``change`` for the duration of the block, then restored."""
+    old = path.read_text()
+    path.write_text(change(old))
+    try:
+        yield
+    finally:
+        path.write_text(old)
+
+
+def plan_after_study_change(run: Run, change: Callable[[dict], None]) -> dict[str, list[str]]:
+    """The dry-run plan after ``change`` of the study mapping (the study file is restored)."""
+    def rewrite(text: str) -> str:
+        study = yaml.safe_load(text)
+        change(study)
+        return yaml.safe_dump(study, sort_keys=False)
+
+    with _edited(run.study_file, rewrite):
+        return run.plan()
+
+
+def plan_after_library_edit(run: Run, rel: str) -> dict[str, list[str]]:
+    """The dry-run plan after appending a comment to the library copy's file ``rel`` (restored)."""
+    with _edited(run.src / "attachstats" / rel, lambda text: text + "\n# an edit\n"):
+        return run.plan()
 
 
 def test_a_finished_run_has_nothing_to_do(run: Run) -> None:
@@ -98,31 +120,19 @@ def test_a_finished_run_has_nothing_to_do(run: Run) -> None:
 
 
 def test_a_title_change_reruns_the_record_and_the_report_only(run: Run) -> None:
-    old = _edit_study(run, lambda s: s.update(title="Another title"))
-    try:
-        plan = run.plan()
-    finally:
-        run.study_file.write_text(old)
+    plan = plan_after_study_change(run, lambda s: s.update(title="Another title"))
     assert set(plan) == {"provenance", "report", "all"}      # provenance records the whole study file
 
 
 def test_a_figure_setting_reruns_its_figures_and_the_report_that_embeds_them(run: Run) -> None:
-    old = _edit_study(run, lambda s: s["figures"].update(scatter=["ecr_avoidance", "ecr_anxiety"]))
-    try:
-        plan = run.plan()
-    finally:
-        run.study_file.write_text(old)
+    plan = plan_after_study_change(run, lambda s: s["figures"].update(scatter=["ecr_avoidance", "ecr_anxiety"]))
     # the two figure groups that read the study's figures block (scatter, partial_regression)
     assert run.triggered(plan) == {"figures_data", "figures_models", "provenance"}
     assert set(plan) == {"figures_data", "figures_models", "provenance", "report", "all"}
 
 
 def test_a_screening_change_reruns_validation_and_what_follows(run: Run) -> None:
-    old = _edit_study(run, lambda s: s["screening"].update(min_seconds_per_item=0.5))
-    try:
-        plan = run.plan()
-    finally:
-        run.study_file.write_text(old)
+    plan = plan_after_study_change(run, lambda s: s["screening"].update(min_seconds_per_item=0.5))
     assert run.triggered(plan) == {"validate", "provenance"}
     # ingest's output is temporary: it is remade because validate needs it, not because it changed
     assert all("Missing output files" in x for x in plan["ingest"])
@@ -130,49 +140,26 @@ def test_a_screening_change_reruns_validation_and_what_follows(run: Run) -> None
             "report"} <= set(plan)
 
 
-def _edit_library(run: Run, rel: str, addition: str):
-    path = run.src / "attachstats" / rel
-    old = path.read_text()
-    path.write_text(old + addition)
-    return path, old
-
-
 def test_editing_reliability_code_reruns_reliability_and_its_readers_only(run: Run) -> None:
-    path, old = _edit_library(run, "stats/reliability.py", "\n# an edit\n")
-    try:
-        plan = run.plan()
-    finally:
-        path.write_text(old)
+    plan = plan_after_library_edit(run, "stats/reliability.py")
     assert run.triggered(plan) == {"reliability"}
     assert set(plan) == AFTER_RELIABILITY
 
 
 def test_editing_latent_code_reruns_the_latent_models_only(run: Run) -> None:
-    path, old = _edit_library(run, "stats/latent/invariance.py", "\n# an edit\n")
-    try:
-        plan = run.plan()
-    finally:
-        path.write_text(old)
+    plan = plan_after_library_edit(run, "stats/latent/invariance.py")
     assert run.triggered(plan) == {"invariance"}
     assert set(plan) <= {"invariance", "formatted_tables", "report", "all"}
 
 
 def test_editing_a_used_instrument_file_reruns_the_rules_that_read_it(run: Run) -> None:
-    path, old = _edit_library(run, "spec/instruments/phq-9.yaml", "\n# an edit\n")
-    try:
-        plan = run.plan()
-    finally:
-        path.write_text(old)
+    plan = plan_after_library_edit(run, "spec/instruments/phq-9.yaml")
     assert {"ingest", "provenance"} <= run.triggered(plan)
     assert {"validate", "score", "reliability", "cfa"} <= set(plan)
 
 
 def test_editing_an_unused_instrument_file_reruns_nothing(run: Run) -> None:
-    path, old = _edit_library(run, "spec/instruments/gad-7.yaml", "\n# an edit\n")
-    try:
-        assert run.plan() == {}
-    finally:
-        path.write_text(old)
+    assert plan_after_library_edit(run, "spec/instruments/gad-7.yaml") == {}
 
 
 def test_summary_lists_every_output_as_up_to_date(run: Run) -> None:
