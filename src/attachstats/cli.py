@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from attachstats import __version__
 from attachstats.errors import AttachstatsError
 
 
@@ -43,8 +44,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     config = [f"studies={json.dumps([str(study.resolve())])}"]
     if args.results:
         config.append(f"results_dir={Path(args.results).resolve()}")
+    # --config takes every word up to the next option, so it goes last: a target or file given
+    # after -- (e.g. `-- --dry-run results/x/report.html`) stays a target
     cmd = [_snakemake_executable(), "--snakefile", str(snakefile), "--directory", str(workdir),
-           "--cores", str(args.cores), "--show-failed-logs", "--config", *config, *extra]
+           "--cores", str(args.cores), "--show-failed-logs", *extra, "--config", *config]
     print("+ " + " ".join(cmd), file=sys.stderr)
     return subprocess.call(cmd)
 
@@ -66,6 +69,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="attachstats", description="Reproducible attachment-research statistics.")
+    p.add_argument("--version", action="version", version=f"attachstats {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run the whole workflow on one study file",
                        description="Run the workflow on STUDY (any path). Arguments after -- go to Snakemake.")

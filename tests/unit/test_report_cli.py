@@ -43,3 +43,26 @@ def test_styles_sentence_says_dimensions_are_primary():
     assert t.startswith("Dimensional anxiety and avoidance scores are the primary analysis")
     assert "secure 10 (71.4%), dismissing 2 (14.3%), fearful 1 (7.1%), not classified 1 (7.1%)." in t
     assert "no instrument with anxiety and avoidance" in results_text(tables())["styles"]
+
+
+def test_version(capsys):
+    from attachstats import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"attachstats {__version__}"
+
+
+def test_a_target_after_the_separator_stays_a_target(tmp_path, monkeypatch):
+    # Snakemake's --config takes every following word up to the next option: it must come last
+    import attachstats.cli as cli
+
+    study = tmp_path / "s.yaml"
+    study.write_text("name: s\n")
+    seen = {}
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: seen.setdefault("cmd", cmd) and 0)
+    assert main(["run", str(study), "--", "--dry-run", "results/s/report.html"]) == 0
+    cmd = seen["cmd"]
+    config_at = cmd.index("--config")
+    assert cmd.index("results/s/report.html") < config_at and cmd.index("--dry-run") < config_at
+    assert all(not a.startswith("-") for a in cmd[config_at + 1:]) and len(cmd[config_at + 1:]) == 1
