@@ -133,7 +133,7 @@ def private_imports(root: Path) -> list[str]:
             if target == name:
                 continue
             for n in names:
-                if n.startswith("_"):
+                if n.startswith("_") and not (n.startswith("__") and n.endswith("__")):   # __version__ is public
                     bad.append(f"{name} imports {target}.{n}, line {node.lineno}")
             if isinstance(node, ast.ImportFrom) and not names:
                 for a in node.names:
