@@ -1,4 +1,4 @@
-"""Command line: ``attachstats run <study.yaml>`` and ``attachstats simulate``.
+"""Command line: ``attachstats run <study.yaml>``, ``init <data file>``, ``check <study.yaml>``, ``simulate``.
 
 ``run`` is a thin wrapper around the Snakemake CLI (``snakemake --config studies=[...]``);
 every Snakemake flag can be passed after ``--`` or by calling Snakemake directly.
@@ -67,6 +67,57 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """``attachstats init DATAFILE``: draft a commented study file for a data export."""
+    from attachstats.steps.studyfile import init_study
+
+    sheet = int(args.sheet) if args.sheet is not None and str(args.sheet).isdigit() else (args.sheet or 0)
+    draft = init_study(args.datafile, args.output, force=args.force, sheet=sheet, header_row=args.header_row,
+                       name=args.name)
+    blocks = ", ".join(f"{k} ({b['instrument']})" for k, b in draft.study["instruments"].items())
+    print(f"wrote {args.output}: instruments {blocks}; {len(draft.study.get('variables', {}))} variable(s); "
+          f"id column {draft.study.get('id_column', '(none)')}; duration column "
+          f"{draft.study.get('duration_column', '(none)')}")
+    todos = draft.todos
+    print(f"{len(todos)} choice(s) marked TODO in the file" + (": decide them, then run "
+          f"`attachstats check {args.output}`" if todos else f"; next: `attachstats check {args.output}`"))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``attachstats check STUDY``: validate a study file and its data without running the analyses."""
+    from attachstats.steps.studyfile import check_study
+
+    res = check_study(args.study)
+    print(f"{args.study}: study {res.name!r} is valid; data {res.data_path}: {res.n_rows} rows, {res.n_columns} "
+          f"declared columns found, instruments {', '.join(f'{k} ({i})' for k, i in res.instruments.items())}")
+    rules = ", ".join(f"{n} {rule}" for rule, n in res.issue_rules.items())
+    print(f"{res.n_findings} finding(s): {res.n_issues} cell(s) changed" + (f" ({rules})" if rules else "")
+          + f", {res.n_excluded} respondent(s) excluded, {res.n_flagged} flagged, {len(res.notes)} note(s); "
+          f"{res.n_analysed} rows would be analysed")
+    for note in res.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def add_study_commands(sub: argparse._SubParsersAction) -> None:
+    """The ``init`` and ``check`` subcommands."""
+    i = sub.add_parser("init", help="draft a commented study file from a data export",
+                       description="Read DATAFILE (CSV, TSV, Qualtrics CSV, .xlsx, SPSS .sav, Stata .dta) and write "
+                                   "a commented study file: id and duration columns, instrument blocks, missing-"
+                                   "value codes, variables; choices it cannot make are marked TODO.")
+    i.add_argument("datafile", help="the raw data export")
+    i.add_argument("-o", "--output", default="study.yaml", help="study file to write (default study.yaml)")
+    i.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    i.add_argument("--name", help="study name (default: the output file's name)")
+    i.add_argument("--sheet", help="Excel sheet, by name or 0-based position (default 0)")
+    i.add_argument("--header-row", type=int, help="1-based line holding the column names (default 1)")
+    c = sub.add_parser("check", help="validate a study file and its data without running the analyses",
+                       description="Check STUDY against the schema, read its data file and apply validation and "
+                                   "screening (nothing is written); print a short summary.")
+    c.add_argument("study", help="study YAML file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="attachstats", description="Reproducible attachment-research statistics.")
     p.add_argument("--version", action="version", version=f"attachstats {__version__}")
@@ -83,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="data/example", help="output folder")
     s.add_argument("--seed", type=int, help="override the seed in the config")
     s.add_argument("--n", type=int, help="override the number of respondents")
+    add_study_commands(sub)
     return p
 
 
@@ -96,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args, extra)
+        if args.command in ("init", "check"):
+            return cmd_init(args) if args.command == "init" else cmd_check(args)
         return cmd_simulate(args)
     except AttachstatsError as exc:
         print(f"attachstats: error: {exc}", file=sys.stderr)

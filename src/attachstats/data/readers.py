@@ -102,7 +102,8 @@ def read_data(path: str | Path, fmt: str = "csv", *, delimiter: str = ",", encod
 
     For SPSS and Stata files the user-defined missing values are kept as values and listed
     in ``df.attrs["file_missing_codes"]`` (column → codes), so validation records them like
-    declared missing codes; value labels are in ``df.attrs["value_labels"]``.
+    declared missing codes; value labels are in ``df.attrs["value_labels"]``, variable labels
+    (the question texts) in ``df.attrs["column_labels"]``.
 
     Examples
     --------
@@ -138,6 +139,17 @@ def read_data(path: str | Path, fmt: str = "csv", *, delimiter: str = ",", encod
         df = _read_stat(p, actual)
     df.attrs["read_notes"] = notes + list(df.attrs.get("read_notes", []))
     return df
+
+
+def sniff_file(path: str | Path) -> FileKind:
+    """What the file at ``path`` is, from its first bytes (:func:`attachstats.data.sniff.sniff_bytes`).
+
+    Raises
+    ------
+    DataError
+        The file does not exist, cannot be opened or is empty.
+    """
+    return _sniff(Path(path))
 
 
 def _sniff(p: Path) -> FileKind:
@@ -533,6 +545,8 @@ def _read_stat(p: Path, fmt: str) -> pd.DataFrame:
     out.attrs["file_missing_codes"] = {c: sorted(set(v)) for c, v in missing.items()}
     out.attrs["value_labels"] = {c: {_cell_text(k): str(v) for k, v in labels.items()}
                                  for c, labels in (meta.variable_value_labels or {}).items()}
+    out.attrs["column_labels"] = {c: str(label) for c, label in (meta.column_names_to_labels or {}).items()
+                                  if label}
     return out
 
 

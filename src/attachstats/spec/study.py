@@ -52,6 +52,41 @@ def check_schema(data: Mapping[str, Any], schema_path: str | Path, origin: str) 
     raise ConfigError(f"{origin}: key {where}: {message}")
 
 
+def fill_defaults(data: Mapping[str, Any], schema_path: str | Path) -> dict[str, Any]:
+    """A copy of ``data`` with the schema's ``default`` values filled in where keys are absent.
+
+    The same rule as ``snakemake.utils.validate(..., set_default=True)``, which the workflow
+    applies: a default is set for an absent property of an object that is present (or was
+    itself filled by a default), including the properties of ``$ref``-erenced definitions.
+    Call it after :func:`check_schema` (it does not report errors).
+
+    Examples
+    --------
+    >>> study = fill_defaults({"data": {"path": "s.csv"}, "instruments": {}},
+    ...                       "workflow/schemas/study.schema.yaml")   # doctest: +SKIP
+    >>> study["screening"]["duplicate_rows"]                            # doctest: +SKIP
+    'exclude'
+    """
+    import jsonschema
+
+    schema = load_yaml_strict(Path(schema_path).read_text(encoding="utf-8"), str(schema_path))
+    base = jsonschema.Draft202012Validator
+    validate_properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, subschema):  # noqa: ANN001 - jsonschema's protocol
+        if isinstance(instance, dict):
+            for prop, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(prop, copy.deepcopy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, subschema)
+
+    filling = jsonschema.validators.extend(base, {"properties": set_defaults})
+    out = copy.deepcopy(dict(data))
+    for _ in filling(schema).iter_errors(out):
+        pass
+    return out
+
+
 def resolve_study(study: Mapping[str, Any], study_path: str | Path) -> dict[str, Any]:
     """Resolve a schema-validated study mapping.
 
