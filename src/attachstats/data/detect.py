@@ -446,7 +446,7 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
 
     R equivalent: none (``careless``/``psych`` start from a scored data frame).
     """
-    frame, labels = read.frame, read.labels
+    frame = read.frame
     comments: dict[KeyPath, Comment] = {}
     n_rows, columns = len(frame), [str(c) for c in frame.columns]
     identifying = [c for c in columns if IDENTIFYING.search(c)]
