@@ -334,3 +334,38 @@ def test_fill_defaults_fills_what_snakemake_fills() -> None:
     validate(theirs, str(study_schema()))
     assert ours == theirs
     assert ours["screening"]["duplicate_rows"] == "exclude" and ours["variables"]["g"]["unlisted_codes"] == "set_missing"
+
+
+def test_a_questionnaire_split_over_pages_is_joined(tmp_path) -> None:
+    items = _simulate("ecr-r", n=200)
+    frame = pd.DataFrame({**{f"Q7_{n}": items[n].astype(int) for n in range(1, 19)},
+                          **{f"Q8_{n - 18}": items[n].astype(int) for n in range(19, 37)}})
+    frame.to_csv(tmp_path / "x.csv", index=False)
+    d = draft_study(read_export(tmp_path / "x.csv"), "x.csv", name="x")
+    block = d.study["instruments"]["ecr"]
+    assert block["instrument"] == "ecr-r"
+    assert block["columns"] == [f"Q7_{n}" for n in range(1, 19)] + [f"Q8_{n}" for n in range(1, 19)]
+    assert any("Q7_1 … Q7_18 and Q8_1 … Q8_18" in t for t in d.todos)
+
+
+def test_text_categories_that_mean_not_answered_become_codes(tmp_path) -> None:
+    df = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False).head(200)
+    df.loc[[3, 9], "Gender"] = "Prefer not to say"
+    df.to_csv(tmp_path / "survey.csv", index=False)
+    d = init_study(tmp_path / "survey.csv", tmp_path / "s.yaml")
+    assert d.study["variables"]["gender"] == {"column": "Gender", "type": "categorical",
+                                              "missing_codes": ["Prefer not to say"]}
+    res = check_study(tmp_path / "s.yaml")
+    assert res.issue_rules["missing_code"] >= 2
+
+
+def test_init_is_deterministic_and_says_how_to_skip_a_title_row(tmp_path) -> None:
+    init_study(EXAMPLE, tmp_path / "a.yaml")
+    init_study(EXAMPLE, tmp_path / "b.yaml", name="a")
+    assert (tmp_path / "a.yaml").read_bytes() == (tmp_path / "b.yaml").read_bytes()
+    text = EXAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:100]
+    (tmp_path / "t.csv").write_text("Export of 1 March 2026\n" + "".join(text), encoding="utf-8")
+    with pytest.raises(DataError, match=r"data\.header_row: 2.*--header-row N"):
+        init_study(tmp_path / "t.csv", tmp_path / "t.yaml")
+    d = init_study(tmp_path / "t.csv", tmp_path / "t.yaml", header_row=2)
+    assert d.study["data"]["header_row"] == 2 and check_study(tmp_path / "t.yaml").n_rows == 99

@@ -267,6 +267,7 @@ def find_duration_column(frame: pd.DataFrame, skip: set[str]) -> tuple[str | Non
 class _Group:
     stem: str
     items: list[tuple[int, str]]          # (number, raw column), by number
+    parts: tuple[str, ...] = ()           # the spans of the groups it was joined from
 
     @property
     def columns(self) -> list[str]:
@@ -274,7 +275,8 @@ class _Group:
 
     def pattern(self) -> str | None:
         numbers = [n for n, _ in self.items]
-        if numbers == list(range(1, len(numbers) + 1)) and "{" not in self.stem and "}" not in self.stem:
+        if (not self.parts and numbers == list(range(1, len(numbers) + 1)) and "{" not in self.stem
+                and "}" not in self.stem):
             return f"{self.stem}{{n}}"
         return None
 
@@ -291,6 +293,35 @@ def numbered_groups(columns: Sequence[str], skip: set[str], min_items: int = 2) 
             continue
         groups.setdefault(m["stem"], []).append((int(m["n"]), c))
     return [_Group(stem, sorted(items)) for stem, items in groups.items() if len(items) >= min_items]
+
+
+def joined_groups(groups: Sequence[_Group], sizes: set[int], max_parts: int = 3) -> list[_Group]:
+    """Groups with the items of consecutive groups joined where their sizes add up to an instrument's.
+
+    A questionnaire split over survey pages is exported as ``Q1_1 … Q1_18``, ``Q2_1 … Q2_18``;
+    consecutive groups (in file order) whose own sizes match no instrument but whose sum
+    does are joined, their items numbered in file order.
+    """
+    out: list[_Group] = []
+    k = 0
+    while k < len(groups):
+        g = groups[k]
+        if len(g.items) not in sizes:
+            for m in range(2, max_parts + 1):
+                run = groups[k:k + m]
+                if len(run) == m and all(len(x.items) not in sizes for x in run) and \
+                        sum(len(x.items) for x in run) in sizes:
+                    cols = [c for x in run for c in x.columns]
+                    out.append(_Group(g.stem, list(enumerate(cols, start=1)), tuple(x.span() for x in run)))
+                    k += m
+                    break
+            else:
+                out.append(g)
+                k += 1
+            continue
+        out.append(g)
+        k += 1
+    return out
 
 
 def _aliases(inst_id: str) -> set[str]:
@@ -468,7 +499,7 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
     block_of: dict[str, str] = {}
     unmatched: list[str] = []
     group_cols: set[str] = set()
-    for g in numbered_groups(columns, used):
+    for g in joined_groups(numbered_groups(columns, used), {i.n_items for i in shipped}):
         cols = g.columns
         if len(cols) >= UNMATCHED_MIN:     # a long numbered group is a questionnaire, matched or not
             group_cols |= set(cols)
@@ -510,7 +541,10 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
         what = (f"{best.inst.name}: {len(cols)} items {g.span()}, answers {_fmt(lo)}–{_fmt(hi)} "
                 f"(scored {_fmt(best.inst.min)}–{_fmt(best.inst.max)})")
         above.append(what)
-        if g.pattern() is None:
+        if g.parts:
+            todo.append(f"TODO: the items are the columns of {' and '.join(g.parts)} in file order (a "
+                        f"questionnaire split over pages?): check that this is the item order of {best.inst.id}")
+        elif g.pattern() is None:
             todo.append("TODO: the item numbers are not 1..n in the column names; the columns are listed in "
                         "the order of their numbers: check that this is the item order")
         n_cells = int(np.isfinite(values.to_numpy(dtype=float)).sum())

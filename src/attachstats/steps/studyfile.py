@@ -23,7 +23,7 @@ from attachstats.data.detect import draft_study, read_export
 from attachstats.data.readers import declared_columns, ingest
 from attachstats.data.scoring import score_study
 from attachstats.data.validate import validate_and_screen
-from attachstats.errors import ConfigError
+from attachstats.errors import ConfigError, DataError
 from attachstats.output.study_yaml import render_draft
 from attachstats.spec.draft import StudyDraft
 from attachstats.spec.study import check_schema, fill_defaults, read_yaml, resolve_study
@@ -79,7 +79,12 @@ def init_study(data_file: str | Path, out: str | Path = "study.yaml", *, force: 
     data, target = Path(data_file), Path(out)
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; choose another file with -o, or pass --force to replace it")
-    read = read_export(data, sheet=sheet, header_row=header_row)
+    try:
+        read = read_export(data, sheet=sheet, header_row=header_row)
+    except DataError as exc:
+        if "data.header_row:" not in str(exc):
+            raise
+        raise DataError(f"{exc} (for attachstats init: --header-row N)") from None
     rel = Path(os.path.relpath(data.resolve(), target.resolve().parent)).as_posix()
     if rel.startswith("../../../"):          # nothing in common but the root: the absolute path reads better
         rel = data.resolve().as_posix()
