@@ -488,213 +488,51 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
     dur_col, dur_comment = find_duration_column(frame, skip | {id_col})
     used = skip | {id_col, dur_col}
 
-    # numbers and "not answered" codes of each column
-    codes: dict[str, set[float]] = {c: set(_file_codes(frame, c)) for c in columns}
-    nums = {c: _numbers(frame[c]) for c in columns if c not in skip}
-    origin: dict[float, set[str]] = {}         # code -> where it was found (for the comment)
+    cols_info = _Columns(frame, {c: _numbers(frame[c]) for c in columns if c not in skip},
+                         {c: set(_file_codes(frame, c)) for c in columns})
+    origin: dict[float, set[str]] = {}         # code -> blocks and variables it was found in
 
-    # instrument blocks
     shipped = [load_instrument(i) for i in (instruments or available_instruments())]
     blocks: dict[str, dict[str, Any]] = {}
-    block_of: dict[str, str] = {}
     unmatched: list[str] = []
     group_cols: set[str] = set()
     for g in joined_groups(numbered_groups(columns, used), {i.n_items for i in shipped}):
         cols = g.columns
         if len(cols) >= UNMATCHED_MIN:     # a long numbered group is a questionnaire, matched or not
             group_cols |= set(cols)
-        values = pd.DataFrame({c: nums[c].where(~nums[c].isin(codes[c])) for c in cols})
-        numeric_share = (sum(int(nums[c].notna().sum()) for c in cols)
-                         / max(1, sum(int(_answered(frame[c]).sum()) for c in cols)))
-        if numeric_share < 0.95:
-            if len(cols) < UNMATCHED_MIN:
-                continue                   # a few numbered questions (Q3, Q4, Q5): variables
-            unmatched.append(f"{g.span()}: {len(cols)} numbered columns of text answers; if they are a "
-                             "questionnaire, declare it with labels: {code: text} (config/README.md)")
-            continue
-        # sentinel codes outside every fitting instrument's range are taken out before matching
-        matches = match_group(values, g.stem, shipped)
-        if matches:
-            lo = min(m.inst.min for m in matches)
-            hi = max(m.inst.max for m in matches)
-            found = _sentinels(pd.Series(values.to_numpy(dtype=float).ravel()), lo, hi)
-            if found:
-                for c in cols:
-                    codes[c] |= set(found)
-                values = pd.DataFrame({c: nums[c].where(~nums[c].isin(codes[c])) for c in cols})
-                matches = match_group(values, g.stem, shipped)
+        matches, why = _match_group(g, cols_info, shipped)
         if not matches:
-            if len(cols) < UNMATCHED_MIN:
-                continue
-            flat = values.to_numpy(dtype=float)
-            seen = f"answers {_fmt(np.nanmin(flat))}–{_fmt(np.nanmax(flat))}" if np.isfinite(flat).any() else "no answers"
-            unmatched.append(f"{g.span()}: {len(cols)} numbered columns, {seen}; no shipped instrument has "
-                             f"{len(cols)} items: define it inline (instruments.<key>.definition, config/README.md) "
-                             "or leave the columns out")
-            continue
-        best = matches[0]
+            if why and len(cols) >= UNMATCHED_MIN:
+                unmatched.append(why)
+            continue                       # a few numbered questions (Q3, Q4, Q5) are variables
         group_cols |= set(cols)
-        key = _block_key(best.inst.id, set(blocks))
-        block: dict[str, Any] = {"instrument": best.inst.id, "columns": g.pattern() or cols}
-        above, todo = [], []
-        lo, hi = best.observed or (best.inst.min, best.inst.max)
-        what = (f"{best.inst.name}: {len(cols)} items {g.span()}, answers {_fmt(lo)}–{_fmt(hi)} "
-                f"(scored {_fmt(best.inst.min)}–{_fmt(best.inst.max)})")
-        above.append(what)
-        if g.parts:
-            todo.append(f"TODO: the items are the columns of {' and '.join(g.parts)} in file order (a "
-                        f"questionnaire split over pages?): check that this is the item order of {best.inst.id}")
-        elif g.pattern() is None:
-            todo.append("TODO: the item numbers are not 1..n in the column names; the columns are listed in "
-                        "the order of their numbers: check that this is the item order")
-        n_cells = int(np.isfinite(values.to_numpy(dtype=float)).sum())
-        if best.rank == 2 and (lo, hi) != (best.inst.min, best.inst.max):
-            has_reverse = any(s.reverse for s in best.inst.subscales.values())
-            if has_reverse and n_cells >= SHORT_FORM_CELLS:
-                block["response"] = {"min": _code(lo), "max": _code(hi)}
-                unused = " and ".join(([f"above {_fmt(hi)}"] if hi < best.inst.max else [])
-                                      + ([f"below {_fmt(lo)}"] if lo > best.inst.min else []))
-                todo.append(f"TODO: none of the {n_cells} answers lies {unused}, so the form is taken to have had "
-                            f"{int(hi - lo + 1)} points, {_fmt(lo)}–{_fmt(hi)} (reverse-keying = {_fmt(lo)} + "
-                            f"{_fmt(hi)} − x); remove response: if the form had {_fmt(best.inst.min)}–"
-                            f"{_fmt(best.inst.max)}")
-            else:
-                todo.append(f"TODO: no answer reached {_fmt(best.inst.min)}–{_fmt(best.inst.max)} at both ends; if "
-                            f"the form had only {_fmt(lo)}–{_fmt(hi)}, add response: {{min: {_fmt(lo)}, max: "
-                            f"{_fmt(hi)}}}")
-        elif best.rank < 2:
-            block["response"] = {"min": _code(lo), "max": _code(hi)}
-            todo.append(f"TODO: the answers run {_fmt(lo)}–{_fmt(hi)}, the published form "
-                        f"{_fmt(best.inst.min)}–{_fmt(best.inst.max)}: response: is set to the answers' range; "
-                        "check the coding (or recode) before trusting scores")
-        if best.outside and best.rank >= 2:
-            r_lo, r_hi = (block["response"]["min"], block["response"]["max"]) if "response" in block else \
-                (best.inst.min, best.inst.max)
-            flat = values.to_numpy(dtype=float).ravel()
-            bad = flat[np.isfinite(flat) & ((flat < r_lo) | (flat > r_hi))]
-            vals = ", ".join(_fmt(v) for v in sorted(set(bad))[:4])
-            above.append(f"{len(bad)} answer(s) outside {_fmt(r_lo)}–{_fmt(r_hi)} ({vals}): "
-                         "set missing and recorded by validation (screening.out_of_range)")
-            if 0 in bad and r_lo == 1:
-                todo.append("TODO: if 0 means 'not answered' here, add missing_codes: [0] to this block")
-        ties = [m for m in matches[1:] if (m.name_fits, m.rank) == (best.name_fits, best.rank)]
-        if best.key_fit is not None:
-            fit = f"keyed items correlate r = {best.key_fit:.2f} on average within subscales"
-            if ties and ties[0].key_fit is not None:
-                fit += f" (with the key of {ties[0].inst.id}: r = {ties[0].key_fit:.2f})"
-            above.append(fit)
-            if best.key_fit < 0.1:
-                todo.append("TODO: the published key fits these answers poorly (items reverse-coded in the export, "
-                            "another item order or version?): check before trusting scores")
-        if ties:
-            todo.append(f"TODO: {', '.join(m.inst.id for m in ties)} also fit{'s' if len(ties) == 1 else ''} "
-                        f"({len(cols)} items, {_fmt(ties[0].inst.min)}–{_fmt(ties[0].inst.max)}); {best.inst.id} "
-                        "was chosen because its key fits the answers best: confirm the version administered")
-        block_codes = sorted({v for c in cols for v in codes[c] if np.isin(v, nums[c].dropna().to_numpy())
-                              or v in set(_file_codes(frame, c))})
-        if block_codes:
-            block["missing_codes"] = [_code(v) for v in block_codes]
-            for v in block_codes:
-                origin.setdefault(v, set()).add(key)
-        blocks[key] = block
-        comments[("instruments", key)] = Comment(above=tuple(above + todo))
-        for c in cols:
-            block_of[c] = key
+        key = _block_key(matches[0].inst.id, set(blocks))
+        blocks[key], comments[("instruments", key)] = _instrument_block(g, matches, cols_info)
+        for v in blocks[key].get("missing_codes", []):
+            origin.setdefault(float(v), set()).add(key)
 
-    # variables
     variables: dict[str, dict[str, Any]] = {}
     not_declared: list[str] = []
     taken = {"id", "duration", "_row"} | {f"{k}_{s}" for k, b in blocks.items()
                                           for s in load_instrument(b["instrument"]).subscales}
-    value_labels = frame.attrs.get("value_labels", {})
     for c in columns:
         if c in used or c in group_cols:
             continue
-        s = frame[c].astype("string").str.strip()
-        answered = s.fillna("") != ""
-        if not answered.any():
-            not_declared.append(f"{c} (empty)")
-            continue
-        num = nums[c]
-        var_codes = set(codes[c])
-        is_num = num[answered].notna().mean() >= 0.98
         hint = next((n for n, rx in LABEL_NAMES if rx.search(read.labels.get(c, ""))), None)
         vname = _variable_name(hint if hint and hint not in taken | set(variables) else c, taken | set(variables))
-        q = _question(read.labels, c)
-        var: dict[str, Any] = {"column": c}
-        inline = ""
-        above: list[str] = []
-        if is_num:
-            var_codes |= set(_sentinels(num.where(~num.isin(var_codes))))
-            clean = num.where(~num.isin(var_codes)).dropna()
-            labels_c = {k: v for k, v in (value_labels.get(c) or {}).items()}
-            listed = {float(k): v for k, v in labels_c.items() if _is_number(k) and float(k) not in var_codes}
-            levels = sorted(set(clean.unique()))
-            if listed and levels and set(levels) <= set(listed) and len(listed) <= MAX_LEVELS and len(levels) >= 2:
-                var["type"] = "categorical"
-                var["codes"] = {_code(k): str(v) for k, v in sorted(listed.items())}
-                counts = clean.map(listed).value_counts()
-                inline = "levels " + ", ".join(f"{lv} ({n})" for lv, n in counts.items())
-            elif clean.empty:
-                not_declared.append(f"{c} (only missing codes)")
-                continue
-            elif ((CATEGORY_NAMES.search(c) or CATEGORY_NAMES.search(vname)) and len(levels) <= 12 and all(float(v).is_integer() for v in levels)
-                  and not set(levels) <= {0.0, 1.0}):
-                var["type"] = "categorical"
-                inline = "codes " + ", ".join(f"{_fmt(v)} ({int(n)})" for v, n in clean.value_counts().sort_index()
-                                              .items())
-                above.append(f"TODO: {c!r} holds {len(levels)} integer codes and no value labels: add codes: "
-                             "{code: label, ...} from the codebook (unlisted codes are set missing); if a code means "
-                             "'not answered', put it in missing_codes")
-            else:
-                var["type"] = "numeric"
-                binary = set(levels) <= {0.0, 1.0}
-                inline = ("binary 0/1" if binary else f"observed {_fmt(clean.min())}–{_fmt(clean.max())}") + \
-                    f", {int(clean.notna().sum())} answered"
-                counts = clean.value_counts()
-                odd = [float(v) for v, n in counts.items() if float(v) in SENTINELS and n < MIN_CODE_COUNT]
-                rest = clean[~clean.isin(odd)]
-                odd = [v for v in odd if len(rest) and not rest.min() <= v <= rest.max()]
-                if re.fullmatch(r"age(_?years)?", vname) and (rest.min() < 10 or rest.max() > 110):
-                    above.append(f"TODO: ages {_fmt(rest.min())}–{_fmt(rest.max())} include impossible values: set "
-                                 "min: and max: (values outside are set missing and recorded)")
-                if odd:
-                    above.append(f"TODO: {', '.join(_fmt(v) for v in odd)} occurs once, apart from the other "
-                                 f"values ({_fmt(rest.min())}–{_fmt(rest.max())}): a typo or a missing code? Set "
-                                 "plausible min:/max: (values outside are set missing and recorded) or "
-                                 "missing_codes:")
-        else:
-            text = s[answered]
-            if text.str.match(ISO_DATE).mean() > 0.9:
-                not_declared.append(f"{c} (dates)")
-                continue
-            words = {t for t in text.unique() if t.upper() in MISSING_WORDS or MISSING_LABEL.search(t)}
-            levels = text[~text.isin(words)].value_counts()
-            if len(levels) > MAX_LEVELS or (len(levels) > 0.5 * len(text) and len(levels) > 5):
-                not_declared.append(f"{c} (text, {text.nunique()} distinct answers; declare it as categorical if "
-                                    "you need it)")
-                continue
-            var["type"] = "categorical"
-            if words:
-                var["missing_codes"] = sorted(words)
-            inline = "levels " + ", ".join(f"{lv} ({n})" for lv, n in levels.head(8).items()) + \
-                (" …" if len(levels) > 8 else "")
-            if words:
-                inline += "; not answered: " + ", ".join(sorted(words))
-        numeric_codes = sorted(v for v in var_codes if v in set(num.dropna().unique()) or v in set(_file_codes(frame, c)))
-        if numeric_codes:
-            var["missing_codes"] = [_code(v) for v in numeric_codes] + list(var.get("missing_codes", []))
-            for v in numeric_codes:
-                origin.setdefault(v, set()).add(vname)
-        if q:
-            above.append(f"{c}{q}")
+        var, comment, reason = _variable(c, vname, cols_info, read.labels)
+        if var is None:
+            not_declared.append(f"{c} ({reason})")
+            continue
         variables[vname] = var
-        comments[("variables", vname)] = Comment(above=tuple(above), inline=inline)
+        comments[("variables", vname)] = comment
+        for v in var.get("missing_codes", []):
+            if isinstance(v, (int, float)):
+                origin.setdefault(float(v), set()).add(vname)
 
     # codes found outside the ordinary values of every column become data.missing_codes
-    ordinary: dict[float, bool] = {}
-    for v in origin:
-        ordinary[v] = any(c not in skip and _within_others(nums[c], v, codes[c]) for c in columns if c in nums)
+    ordinary = {v: any(_within_others(num, v, cols_info.codes[c]) for c, num in cols_info.nums.items())
+                for v in origin}
     global_codes = sorted(v for v, places in origin.items() if len(places) >= 2 and not ordinary[v])
     if global_codes:
         for b in list(blocks.values()) + list(variables.values()):
@@ -771,6 +609,188 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
         header += id_comment.above
     footer = _model_suggestions(blocks, attach, variables)
     return StudyDraft(study, comments, header, footer)
+
+
+@dataclass
+class _Columns:
+    """The export's cells as numbers, and the "not answered" codes found for each column."""
+
+    frame: pd.DataFrame
+    nums: dict[str, pd.Series]
+    codes: dict[str, set[float]]
+
+    def values(self, cols: Sequence[str]) -> pd.DataFrame:
+        """The columns' numbers with their codes set missing."""
+        return pd.DataFrame({c: self.nums[c].where(~self.nums[c].isin(self.codes[c])) for c in cols})
+
+    def present_codes(self, c: str) -> list[float]:
+        """Codes of column ``c`` that occur in it or that the file declares."""
+        occurring = set(self.nums[c].dropna().unique())
+        declared = set(_file_codes(self.frame, c))
+        return sorted(v for v in self.codes[c] if v in occurring or v in declared)
+
+
+def _match_group(g: _Group, info: _Columns, shipped: Sequence[Instrument]) -> tuple[list[_Match], str]:
+    """The instruments that fit a numbered group (best first), or why none does."""
+    cols = g.columns
+    answered = sum(int(_answered(info.frame[c]).sum()) for c in cols)
+    if sum(int(info.nums[c].notna().sum()) for c in cols) < 0.95 * max(1, answered):
+        return [], (f"{g.span()}: {len(cols)} numbered columns of text answers; if they are a questionnaire, "
+                    "declare it with labels: {code: text} (config/README.md)")
+    values = info.values(cols)
+    matches = match_group(values, g.stem, shipped)
+    if matches:   # sentinel codes outside every fitting instrument's range are taken out, then matched again
+        lo, hi = min(m.inst.min for m in matches), max(m.inst.max for m in matches)
+        found = _sentinels(pd.Series(values.to_numpy(dtype=float).ravel()), lo, hi)
+        if found:
+            for c in cols:
+                info.codes[c] |= set(found)
+            matches = match_group(info.values(cols), g.stem, shipped)
+    if matches:
+        return matches, ""
+    flat = values.to_numpy(dtype=float)
+    seen = f"answers {_fmt(np.nanmin(flat))}–{_fmt(np.nanmax(flat))}" if np.isfinite(flat).any() else "no answers"
+    return [], (f"{g.span()}: {len(cols)} numbered columns, {seen}; no shipped instrument has {len(cols)} items: "
+                "define it inline (instruments.<key>.definition, config/README.md) or leave the columns out")
+
+
+def _instrument_block(g: _Group, matches: Sequence[_Match], info: _Columns) -> tuple[dict[str, Any], Comment]:
+    """The instrument block of a matched group and the comment that says why."""
+    best, cols = matches[0], g.columns
+    values = info.values(cols)
+    block: dict[str, Any] = {"instrument": best.inst.id, "columns": g.pattern() or cols}
+    above, todo = [], []
+    lo, hi = best.observed or (best.inst.min, best.inst.max)
+    what = (f"{best.inst.name}: {len(cols)} items {g.span()}, answers {_fmt(lo)}–{_fmt(hi)} "
+            f"(scored {_fmt(best.inst.min)}–{_fmt(best.inst.max)})")
+    above.append(what)
+    if g.parts:
+        todo.append(f"TODO: the items are the columns of {' and '.join(g.parts)} in file order (a "
+                    f"questionnaire split over pages?): check that this is the item order of {best.inst.id}")
+    elif g.pattern() is None:
+        todo.append("TODO: the item numbers are not 1..n in the column names; the columns are listed in "
+                    "the order of their numbers: check that this is the item order")
+    n_cells = int(np.isfinite(values.to_numpy(dtype=float)).sum())
+    if best.rank == 2 and (lo, hi) != (best.inst.min, best.inst.max):
+        has_reverse = any(s.reverse for s in best.inst.subscales.values())
+        if has_reverse and n_cells >= SHORT_FORM_CELLS:
+            block["response"] = {"min": _code(lo), "max": _code(hi)}
+            unused = " and ".join(([f"above {_fmt(hi)}"] if hi < best.inst.max else [])
+                                  + ([f"below {_fmt(lo)}"] if lo > best.inst.min else []))
+            todo.append(f"TODO: none of the {n_cells} answers lies {unused}, so the form is taken to have had "
+                        f"{int(hi - lo + 1)} points, {_fmt(lo)}–{_fmt(hi)} (reverse-keying = {_fmt(lo)} + "
+                        f"{_fmt(hi)} − x); remove response: if the form had {_fmt(best.inst.min)}–"
+                        f"{_fmt(best.inst.max)}")
+        else:
+            todo.append(f"TODO: no answer reached {_fmt(best.inst.min)}–{_fmt(best.inst.max)} at both ends; if "
+                        f"the form had only {_fmt(lo)}–{_fmt(hi)}, add response: {{min: {_fmt(lo)}, max: "
+                        f"{_fmt(hi)}}}")
+    elif best.rank < 2:
+        block["response"] = {"min": _code(lo), "max": _code(hi)}
+        todo.append(f"TODO: the answers run {_fmt(lo)}–{_fmt(hi)}, the published form "
+                    f"{_fmt(best.inst.min)}–{_fmt(best.inst.max)}: response: is set to the answers' range; "
+                    "check the coding (or recode) before trusting scores")
+    if best.outside and best.rank >= 2:
+        r_lo, r_hi = (block["response"]["min"], block["response"]["max"]) if "response" in block else \
+            (best.inst.min, best.inst.max)
+        flat = values.to_numpy(dtype=float).ravel()
+        bad = flat[np.isfinite(flat) & ((flat < r_lo) | (flat > r_hi))]
+        vals = ", ".join(_fmt(v) for v in sorted(set(bad))[:4])
+        above.append(f"{len(bad)} answer(s) outside {_fmt(r_lo)}–{_fmt(r_hi)} ({vals}): "
+                     "set missing and recorded by validation (screening.out_of_range)")
+        if 0 in bad and r_lo == 1:
+            todo.append("TODO: if 0 means 'not answered' here, add missing_codes: [0] to this block")
+    ties = [m for m in matches[1:] if (m.name_fits, m.rank) == (best.name_fits, best.rank)]
+    if best.key_fit is not None:
+        fit = f"keyed items correlate r = {best.key_fit:.2f} on average within subscales"
+        if ties and ties[0].key_fit is not None:
+            fit += f" (with the key of {ties[0].inst.id}: r = {ties[0].key_fit:.2f})"
+        above.append(fit)
+        if best.key_fit < 0.1:
+            todo.append("TODO: the published key fits these answers poorly (items reverse-coded in the export, "
+                        "another item order or version?): check before trusting scores")
+    if ties:
+        todo.append(f"TODO: {', '.join(m.inst.id for m in ties)} also fit{'s' if len(ties) == 1 else ''} "
+                    f"({len(cols)} items, {_fmt(ties[0].inst.min)}–{_fmt(ties[0].inst.max)}); {best.inst.id} "
+                    "was chosen because its key fits the answers best: confirm the version administered")
+    block_codes = sorted({v for c in cols for v in info.present_codes(c)})
+    if block_codes:
+        block["missing_codes"] = [_code(v) for v in block_codes]
+    return block, Comment(above=tuple(above + todo))
+
+
+def _variable(c: str, vname: str, info: _Columns, labels: Mapping[str, str]
+              ) -> tuple[dict[str, Any] | None, Comment, str]:
+    """A column as a variable (numeric, or categorical with codes), or None and why it is left out."""
+    s = info.frame[c].astype("string").str.strip()
+    answered = s.fillna("") != ""
+    if not answered.any():
+        return None, Comment(), "empty"
+    num = info.nums[c]
+    var_codes = info.codes[c]
+    var: dict[str, Any] = {"column": c}
+    inline = ""
+    above: list[str] = []
+    if num[answered].notna().mean() >= 0.98:
+        var_codes |= set(_sentinels(num.where(~num.isin(var_codes))))     # updates info.codes[c]
+        clean = num.where(~num.isin(var_codes)).dropna()
+        labels_c = dict(info.frame.attrs.get("value_labels", {}).get(c) or {})
+        listed = {float(k): v for k, v in labels_c.items() if _is_number(k) and float(k) not in var_codes}
+        levels = sorted(set(clean.unique()))
+        if listed and levels and set(levels) <= set(listed) and len(listed) <= MAX_LEVELS and len(levels) >= 2:
+            var["type"] = "categorical"
+            var["codes"] = {_code(k): str(v) for k, v in sorted(listed.items())}
+            counts = clean.map(listed).value_counts()
+            inline = "levels " + ", ".join(f"{lv} ({n})" for lv, n in counts.items())
+        elif clean.empty:
+            return None, Comment(), "only missing codes"
+        elif ((CATEGORY_NAMES.search(c) or CATEGORY_NAMES.search(vname)) and len(levels) <= 12
+              and all(float(v).is_integer() for v in levels) and not set(levels) <= {0.0, 1.0}):
+            var["type"] = "categorical"
+            inline = "codes " + ", ".join(f"{_fmt(v)} ({int(n)})" for v, n in clean.value_counts().sort_index()
+                                          .items())
+            above.append(f"TODO: {c!r} holds {len(levels)} integer codes and no value labels: add codes: "
+                         "{code: label, ...} from the codebook (unlisted codes are set missing); if a code means "
+                         "'not answered', put it in missing_codes")
+        else:
+            var["type"] = "numeric"
+            binary = set(levels) <= {0.0, 1.0}
+            inline = ("binary 0/1" if binary else f"observed {_fmt(clean.min())}–{_fmt(clean.max())}") + \
+                f", {int(clean.notna().sum())} answered"
+            counts = clean.value_counts()
+            odd = [float(v) for v, n in counts.items() if float(v) in SENTINELS and n < MIN_CODE_COUNT]
+            rest = clean[~clean.isin(odd)]
+            odd = [v for v in odd if len(rest) and not rest.min() <= v <= rest.max()]
+            if re.fullmatch(r"age(_?years)?", vname) and (rest.min() < 10 or rest.max() > 110):
+                above.append(f"TODO: ages {_fmt(rest.min())}–{_fmt(rest.max())} include impossible values: set "
+                             "min: and max: (values outside are set missing and recorded)")
+            if odd:
+                above.append(f"TODO: {', '.join(_fmt(v) for v in odd)} occurs once, apart from the other "
+                             f"values ({_fmt(rest.min())}–{_fmt(rest.max())}): a typo or a missing code? Set "
+                             "plausible min:/max: (values outside are set missing and recorded) or "
+                             "missing_codes:")
+    else:
+        text = s[answered]
+        if text.str.match(ISO_DATE).mean() > 0.9:
+            return None, Comment(), "dates"
+        words = {t for t in text.unique() if t.upper() in MISSING_WORDS or MISSING_LABEL.search(t)}
+        levels = text[~text.isin(words)].value_counts()
+        if len(levels) > MAX_LEVELS or (len(levels) > 0.5 * len(text) and len(levels) > 5):
+            return None, Comment(), f"text, {text.nunique()} distinct answers; declare it as categorical if you need it"
+        var["type"] = "categorical"
+        if words:
+            var["missing_codes"] = sorted(words)
+        inline = "levels " + ", ".join(f"{lv} ({n})" for lv, n in levels.head(8).items()) + \
+            (" …" if len(levels) > 8 else "")
+        if words:
+            inline += "; not answered: " + ", ".join(sorted(words))
+    numeric_codes = info.present_codes(c)
+    if numeric_codes:
+        var["missing_codes"] = [_code(v) for v in numeric_codes] + list(var.get("missing_codes", []))
+    q = _question(labels, c)
+    if q:
+        above.append(f"{c}{q}")
+    return var, Comment(above=tuple(above), inline=inline), ""
 
 
 def _is_number(x: Any) -> bool:
