@@ -265,8 +265,10 @@ def test_a_numbered_group_without_an_instrument_is_left_to_the_user(tmp_path) ->
 # --- errors ---------------------------------------------------------------------------------
 
 def test_init_errors_name_the_file(tmp_path) -> None:
-    with pytest.raises(DataError, match=r"file .*nothing\.csv: the raw data file does not exist"):
+    with pytest.raises(DataError, match=r"file .*nothing\.csv: the data file does not exist"):
         init_study(tmp_path / "nothing.csv", tmp_path / "s.yaml")
+    with pytest.raises(DataError, match=r"is a folder, not a data file"):
+        init_study(tmp_path, tmp_path / "s.yaml")
     (tmp_path / "doc.csv").write_bytes(b"%PDF-1.4 binary")
     with pytest.raises(DataError, match=r"doc\.csv: the file is a PDF document"):
         init_study(tmp_path / "doc.csv", tmp_path / "s.yaml")
@@ -308,6 +310,14 @@ def test_check_names_the_key_path_and_the_fix(example_study, tmp_path, capsys) -
     assert main(["check", str(tmp_path / "bad.yaml")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "key screening" in err[0] and "allowed keys here" in err[0] and "longstring" in err[0]
+
+
+def test_check_gives_a_yaml_error_on_one_line(tmp_path, capsys) -> None:
+    (tmp_path / "s.yaml").write_text("data: {path: x.csv\ninstruments: {}\n")
+    assert main(["check", str(tmp_path / "s.yaml")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "s.yaml is not valid YAML: line 2, column 12: expected ',' or '}', but got ':'" in err[0]
+    assert "while parsing a flow mapping at line 1, column 7" in err[0]
 
 
 def test_check_reads_the_data_and_names_the_cell(tmp_path) -> None:

@@ -385,7 +385,21 @@ def load_yaml_strict(text: str, origin: str) -> Any:
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{origin} is not valid YAML: {yaml_problem(exc)}") from None
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML parse error on one line: where and what (``line 2, column 1: expected ',' or '}' ...``)."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return " ".join(str(exc).split())
+    parts = []
+    if exc.problem_mark is not None:
+        parts.append(f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}: ")
+    parts.append(exc.problem or "cannot parse")
+    if exc.context:
+        where = f" at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}" if exc.context_mark else ""
+        parts.append(f" ({exc.context}{where})")
+    return " ".join("".join(parts).split())
 
 
 def available_instruments() -> list[str]:

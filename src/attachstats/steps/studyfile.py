@@ -79,12 +79,18 @@ def init_study(data_file: str | Path, out: str | Path = "study.yaml", *, force: 
     data, target = Path(data_file), Path(out)
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; choose another file with -o, or pass --force to replace it")
+    if not data.is_file():
+        what = "is a folder, not a data file" if data.is_dir() else "does not exist"
+        raise DataError(f"the data file {what}; give the path of the export (CSV, TSV, Qualtrics CSV, .xlsx, "
+                        ".sav or .dta)", file=str(data))
     try:
         read = read_export(data, sheet=sheet, header_row=header_row)
-    except DataError as exc:
-        if "data.header_row:" not in str(exc):
+    except DataError as exc:       # the reader's fix names the study key; init takes it as an option
+        options = [opt for key, opt in (("data.header_row:", "--header-row N"), ("data.sheet:", "--sheet NAME"))
+                   if key in str(exc)]
+        if not options:
             raise
-        raise DataError(f"{exc} (for attachstats init: --header-row N)") from None
+        raise DataError(f"{exc} (for attachstats init: {' or '.join(options)})") from None
     rel = Path(os.path.relpath(data.resolve(), target.resolve().parent)).as_posix()
     if rel.startswith("../../../"):          # nothing in common but the root: the absolute path reads better
         rel = data.resolve().as_posix()
