@@ -43,6 +43,22 @@ def init_run(tmp_path_factory):
     return wd, check.stdout
 
 
+def test_the_example_study_init_writes_is_accepted_by_the_workflow(tmp_path) -> None:
+    """The full example run is the example study's own test; here the workflow's loading of the
+    init-written file (Snakemake's validate with defaults, the study checks) and its plan."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    init = subprocess.run([sys.executable, "-m", "attachstats", "init", str(ROOT / "data" / "example" / "survey.csv"),
+                           "-o", "example.yaml"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert init.returncode == 0, init.stderr
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"studies": ["example.yaml"], "seed": 1,
+                                                          "results_dir": "results"}))
+    plan = subprocess.run([str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+                           "--configfile", str(tmp_path / "config.yaml"), "--cores", "1", "-n", "--quiet", "rules"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "cfa" in plan.stdout and "report" in plan.stdout
+
+
 def test_the_written_study_runs_to_a_report(init_run) -> None:
     wd, checked = init_run
     out = wd / "results" / "study"

@@ -379,3 +379,14 @@ def test_init_is_deterministic_and_says_how_to_skip_a_title_row(tmp_path) -> Non
         init_study(tmp_path / "t.csv", tmp_path / "t.yaml")
     d = init_study(tmp_path / "t.csv", tmp_path / "t.yaml", header_row=2)
     assert d.study["data"]["header_row"] == 2 and check_study(tmp_path / "t.yaml").n_rows == 99
+
+
+def test_a_workbook_whose_first_sheet_is_a_note_needs_the_sheet_option(tmp_path) -> None:
+    df = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False).head(100)
+    with pd.ExcelWriter(tmp_path / "wb.xlsx") as w:
+        pd.DataFrame({"Note": ["exported 1 March"]}).to_excel(w, sheet_name="README", index=False)
+        df.to_excel(w, sheet_name="Data", index=False)
+    with pytest.raises(DataError, match=r"set data\.sheet: 'Data' \(for attachstats init: --sheet NAME\)"):
+        init_study(tmp_path / "wb.xlsx", tmp_path / "wb.yaml")
+    d = init_study(tmp_path / "wb.xlsx", tmp_path / "wb.yaml", sheet="Data")
+    assert d.study["data"]["sheet"] == "Data" and check_study(tmp_path / "wb.yaml").n_rows == 100
