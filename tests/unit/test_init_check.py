@@ -145,11 +145,11 @@ def test_qualtrics_csv_export_is_read_with_its_question_row(tmp_path) -> None:
     assert check_study(tmp_path / "q.yaml").n_rows == 150
 
 
-@pytest.mark.parametrize("kind", ["tsv", "semicolon", "xlsx", "dta", "cp1252"])
+@pytest.mark.parametrize("kind", ["tsv", "semicolon", "xlsx", "dta", "cp1252", "utf16"])
 def test_init_reads_every_format_the_same(tmp_path, kind) -> None:
     df = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False).head(300)
     df["Gender"] = df["Gender"].replace({"Female": "Femme"}) if kind == "cp1252" else df["Gender"]
-    path = tmp_path / f"survey.{ {'semicolon': 'csv', 'cp1252': 'csv'}.get(kind, kind) }"
+    path = tmp_path / f"survey.{ {'semicolon': 'csv', 'cp1252': 'csv', 'utf16': 'csv'}.get(kind, kind) }"
     if kind == "tsv":
         df.to_csv(path, sep="\t", index=False)
     elif kind == "semicolon":
@@ -157,6 +157,8 @@ def test_init_reads_every_format_the_same(tmp_path, kind) -> None:
     elif kind == "cp1252":
         df["Gender"] = df["Gender"].replace({"Femme": "Féminin"})
         df.to_csv(path, index=False, encoding="cp1252")
+    elif kind == "utf16":
+        df.to_csv(path, index=False, encoding="utf-16")          # with a byte-order mark
     elif kind == "xlsx":
         df.to_excel(path, index=False)
     else:
@@ -168,7 +170,7 @@ def test_init_reads_every_format_the_same(tmp_path, kind) -> None:
     read = read_export(path)
     expected = {"tsv": {"format": "tsv"}, "semicolon": {"format": "csv", "delimiter": ";"},
                 "xlsx": {"format": "xlsx"}, "dta": {"format": "dta"},
-                "cp1252": {"format": "csv", "encoding": "cp1252"}}[kind]
+                "cp1252": {"format": "csv", "encoding": "cp1252"}, "utf16": {"format": "csv", "encoding": "utf-16"}}[kind]
     assert read.data == expected
     d = init_study(path, tmp_path / "s.yaml")
     assert sorted(d.study["instruments"]) == ["ecr", "pdss", "phq9", "sasi"]
