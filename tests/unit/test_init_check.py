@@ -392,3 +392,23 @@ def test_a_workbook_whose_first_sheet_is_a_note_needs_the_sheet_option(tmp_path)
         init_study(tmp_path / "wb.xlsx", tmp_path / "wb.yaml")
     d = init_study(tmp_path / "wb.xlsx", tmp_path / "wb.yaml", sheet="Data")
     assert d.study["data"]["sheet"] == "Data" and check_study(tmp_path / "wb.yaml").n_rows == 100
+
+
+def test_attention_checks_and_unfinished_qualtrics_responses_are_pointed_out(tmp_path) -> None:
+    import pyreadstat
+
+    df, labels, value_labels, missing = qualtrics_frame(n=200)
+    df["AttnCheck1"] = np.where(np.arange(200) % 20 == 0, 2.0, 5.0)        # "select 'Somewhat agree'"
+    df.loc[:4, "Finished"] = 0.0
+    df.loc[:1, "Status"] = 1.0                                            # survey previews
+    pyreadstat.write_sav(df, str(tmp_path / "e.sav"), column_labels=[labels.get(c, c) for c in df.columns],
+                         variable_value_labels=value_labels, missing_ranges=missing)
+    d = init_study(tmp_path / "e.sav", tmp_path / "e.yaml")
+    text = (tmp_path / "e.yaml").read_text()
+    assert "\n  # attention_checks: {expected: {attn_check1: 5}, max_failures: 0, action: exclude}\n" in text
+    assert any("5 response(s) have Finished = 0" in t for t in d.todos)
+    assert any("2 response(s) are not ordinary responses" in t for t in d.todos)
+    uncommented = text.replace("  # attention_checks:", "  attention_checks:")
+    (tmp_path / "e.yaml").write_text(uncommented)
+    res = check_study(tmp_path / "e.yaml")
+    assert res.n_excluded == 10                                            # every 20th failed the check

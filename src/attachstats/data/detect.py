@@ -80,6 +80,8 @@ UNMATCHED_MIN = 5
 LABEL_NAMES = (("age", re.compile(r"\bage\b|how old", re.I)), ("gender", re.compile(r"\bgender\b", re.I)),
                ("sex", re.compile(r"\bsex\b", re.I)), ("education", re.compile(r"\beducation", re.I)),
                ("country", re.compile(r"\bcountry\b", re.I)))
+#: names of instructed-response (attention check) items
+ATTENTION = re.compile(r"attention|attn|instructed|^imc\d*$|^ac_?\d+$|check", re.IGNORECASE)
 #: most categories a column may have to be proposed as a categorical variable
 MAX_LEVELS = 20
 #: share of an item group's answers that may lie outside an instrument's range (typos, left to validation)
@@ -443,7 +445,7 @@ def _sentinels(num: pd.Series, lo: float | None = None, hi: float | None = None)
 
 def _question(labels: Mapping[str, str], column: str) -> str:
     q = labels.get(column, "").strip()
-    return f" — {shorten(q, 70)!r}" if q else ""
+    return f" — {shorten(q, 70)!r}" if q and q != column else ""
 
 
 def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | None = None,
@@ -580,7 +582,15 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
         comments[("instruments",)] = _merge(comments.get(("instruments",)),
                                             Comment(after=tuple(f"TODO: {u}" for u in unmatched)))
     attach = next((k for k, b in blocks.items() if _is_attachment(b["instrument"])), None)
-    study["screening"], comments[("screening",)] = _screening(blocks, attach, dur_col)
+    checks = {}
+    for vname, var in variables.items():
+        num = cols_info.nums[var["column"]]
+        num = num.where(~num.isin(cols_info.codes[var["column"]])).dropna()
+        if (ATTENTION.search(var["column"]) or ATTENTION.search(vname)) and var["type"] == "numeric" and len(num):
+            mode = num.mode()
+            if len(mode) and (num == mode.iloc[0]).mean() >= 0.6:
+                checks[vname] = float(mode.iloc[0])
+    study["screening"], comments[("screening",)] = _screening(blocks, attach, dur_col, checks)
     if attach:
         inst = load_instrument(blocks[attach]["instrument"])
         models = ["one_factor", "two_factor"]
@@ -607,6 +617,7 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
               "decide each and delete the TODO. Then: attachstats check <this file>; attachstats run <this file>.")
     if not id_col:
         header += id_comment.above
+    header += _incomplete(frame, metadata)
     footer = _model_suggestions(blocks, attach, variables)
     return StudyDraft(study, comments, header, footer)
 
@@ -824,8 +835,8 @@ def _format_note(read: ReadResult) -> str:
             "xlsx": "Excel workbook", "tsv": "tab-delimited text"}.get(fmt, "delimited text")
 
 
-def _screening(blocks: Mapping[str, Mapping[str, Any]], attach: str | None, dur_col: str | None
-               ) -> tuple[dict[str, Any], Comment]:
+def _screening(blocks: Mapping[str, Mapping[str, Any]], attach: str | None, dur_col: str | None,
+               checks: Mapping[str, float] | None = None) -> tuple[dict[str, Any], Comment]:
     screening: dict[str, Any] = {"duplicate_rows": "exclude", "duplicate_ids": "exclude",
                                  "out_of_range": "set_missing"}
     after = []
@@ -838,10 +849,32 @@ def _screening(blocks: Mapping[str, Mapping[str, Any]], attach: str | None, dur_
         after.append("TODO: speeding screen: min_seconds_per_item: 2.0 excludes respondents faster than 2 s per "
                      "item; uncomment and choose the threshold")
         after.append("min_seconds_per_item: 2.0")
-    after.append("irv, evenodd, psychsyn, attention_checks: further screens, see config/README.md")
+    if checks:
+        expected = ", ".join(f"{k}: {_fmt(v)}" for k, v in checks.items())
+        after.append(f"TODO: attention checks: {', '.join(checks)} look like instructed items; with the instructed "
+                     "answer (here the most common one) uncomment:")
+        after.append(f"attention_checks: {{expected: {{{expected}}}, max_failures: 0, action: exclude}}")
+    after.append("irv, evenodd, psychsyn" + ("" if checks else ", attention_checks")
+                 + ": further screens, see config/README.md")
     above = ("careless-responding screens flag (careless.csv) but exclude nobody: TODO: review the flags, "
              "then set action: exclude where you decide to",)
     return screening, Comment(above=above, after=tuple(after))
+
+
+def _incomplete(frame: pd.DataFrame, metadata: Sequence[str]) -> tuple[str, ...]:
+    """TODO lines for Qualtrics responses that are previews or unfinished (no screen drops them)."""
+    out = []
+    by = {_squash(c): c for c in metadata}
+    for key, bad, what in (("status", lambda x: x != 0, "are not ordinary responses (Status is not 0 = IP "
+                                                          "Address: survey previews, tests or imports)"),
+                           ("finished", lambda x: x == 0, "have Finished = 0 (did not finish)")):
+        if key in by:
+            num = _numbers(frame[by[key]]).dropna()
+            n = int(bad(num).sum())
+            if n:
+                out.append(f"TODO: {n} response(s) {what}; no screen drops them: remove them from the export "
+                           "(the raw file is never changed here) or keep them knowingly")
+    return tuple(out)
 
 
 def _model_suggestions(blocks: Mapping[str, Mapping[str, Any]], attach: str | None,
