@@ -412,3 +412,29 @@ def test_attention_checks_and_unfinished_qualtrics_responses_are_pointed_out(tmp
     (tmp_path / "e.yaml").write_text(uncommented)
     res = check_study(tmp_path / "e.yaml")
     assert res.n_excluded == 10                                            # every 20th failed the check
+
+
+@pytest.mark.parametrize("study", sorted((ROOT / "config" / "studies").glob("*.yaml")), ids=lambda p: p.stem)
+def test_check_passes_the_shipped_studies(study: Path) -> None:
+    res = check_study(study)
+    raw = pd.read_csv(ROOT / "config" / "studies" / yaml.safe_load(study.read_text())["data"]["path"], dtype=str)
+    assert res.name == study.stem and res.n_rows == len(raw) and 0 < res.n_analysed <= res.n_rows
+
+
+def test_choice_text_exports_get_labels_in_the_scales_order(tmp_path) -> None:
+    from qualtrics_export import AGREE, PHQ
+
+    df, _, _, _ = qualtrics_frame(n=150)
+    out = df[["ResponseId"]].copy()
+    for i in range(1, 37):
+        out[f"Q1_{i}"] = df[f"Q1_{i}"].map(AGREE).replace("Seen but unanswered", "")
+    for i in range(1, 10):
+        out[f"Q2_{i}"] = df[f"Q2_{i}"].map(PHQ).replace("Seen but unanswered", "")
+    out.to_csv(tmp_path / "text.csv", index=False)
+    d = init_study(tmp_path / "text.csv", tmp_path / "t.yaml")
+    ecr, phq = d.study["instruments"]["ecr"], d.study["instruments"]["phq9"]
+    assert ecr["instrument"] == "ecr-r" and ecr["labels"] == {k: v for k, v in AGREE.items() if k > 0}
+    assert phq["instrument"] == "phq-9" and phq["labels"] == {k: v for k, v in PHQ.items() if k >= 0}
+    assert any("choice texts" in t for t in d.todos)
+    res = check_study(tmp_path / "t.yaml")                     # validation turns the texts into codes
+    assert res.n_rows == 150 and "missing_code" not in res.issue_rules

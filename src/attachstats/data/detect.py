@@ -82,6 +82,18 @@ LABEL_NAMES = (("age", re.compile(r"\bage\b|how old", re.I)), ("gender", re.comp
                ("country", re.compile(r"\bcountry\b", re.I)))
 #: names of instructed-response (attention check) items
 ATTENTION = re.compile(r"attention|attn|instructed|^imc\d*$|^ac_?\d+$|check", re.IGNORECASE)
+#: answer scales whose choice texts (as Qualtrics and other platforms write them) have a known order:
+#: name -> (code of the first anchor, anchors in order)
+CHOICE_SCALES = {
+    "7-point agreement": (1, ("Strongly disagree", "Disagree", "Somewhat disagree", "Neither agree nor disagree",
+                              "Somewhat agree", "Agree", "Strongly agree")),
+    "5-point agreement": (1, ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree",
+                              "Strongly agree")),
+    "5-point agreement (somewhat)": (1, ("Strongly disagree", "Somewhat disagree", "Neither agree nor disagree",
+                                         "Somewhat agree", "Strongly agree")),
+    "4-point frequency (PHQ/GAD)": (0, ("Not at all", "Several days", "More than half the days",
+                                        "Nearly every day")),
+}
 #: most categories a column may have to be proposed as a categorical variable
 MAX_LEVELS = 20
 #: share of an item group's answers that may lie outside an instrument's range (typos, left to validation)
@@ -187,7 +199,7 @@ def _squash(name: str) -> str:
 
 def _numbers(s: pd.Series) -> pd.Series:
     text = s.astype("string").str.strip()
-    return pd.to_numeric(text.mask(text == ""), errors="coerce")
+    return pd.to_numeric(text.mask(text == ""), errors="coerce").astype("float64")
 
 
 def _answered(s: pd.Series) -> pd.Series:
@@ -502,14 +514,14 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
         cols = g.columns
         if len(cols) >= UNMATCHED_MIN:     # a long numbered group is a questionnaire, matched or not
             group_cols |= set(cols)
-        matches, why = _match_group(g, cols_info, shipped)
+        matches, why, choices = _match_group(g, cols_info, shipped)
         if not matches:
             if why and len(cols) >= UNMATCHED_MIN:
                 unmatched.append(why)
             continue                       # a few numbered questions (Q3, Q4, Q5) are variables
         group_cols |= set(cols)
         key = _block_key(matches[0].inst.id, set(blocks))
-        blocks[key], comments[("instruments", key)] = _instrument_block(g, matches, cols_info)
+        blocks[key], comments[("instruments", key)] = _instrument_block(g, matches, cols_info, choices)
         for v in blocks[key].get("missing_codes", []):
             origin.setdefault(float(v), set()).add(key)
 
@@ -641,13 +653,44 @@ class _Columns:
         return sorted(v for v in self.codes[c] if v in occurring or v in declared)
 
 
-def _match_group(g: _Group, info: _Columns, shipped: Sequence[Instrument]) -> tuple[list[_Match], str]:
-    """The instruments that fit a numbered group (best first), or why none does."""
+def choice_scale(texts: Sequence[str]) -> tuple[dict[str, int], str] | None:
+    """Codes of choice texts that all belong to one known answer scale (``Strongly disagree`` …), or None.
+
+    Returns ``(text as written → code, scale name)``; the scale that holds every text and of
+    which the texts cover most is taken.
+    """
+    folded = {t.strip().casefold(): t.strip() for t in texts}
+    best = None
+    for name, (start, anchors) in CHOICE_SCALES.items():
+        codes = {a.casefold(): start + k for k, a in enumerate(anchors)}
+        if folded and set(folded) <= set(codes):
+            cover = len(folded) / len(anchors)
+            if best is None or cover > best[0] or (cover == best[0] and len(anchors) > best[1]):
+                best = (cover, len(anchors), {folded[f]: codes[f] for f in folded}, name)
+    return None if best is None else (best[2], best[3])
+
+
+def _match_group(g: _Group, info: _Columns, shipped: Sequence[Instrument]
+                 ) -> tuple[list[_Match], str, dict[str, int] | None]:
+    """The instruments that fit a numbered group (best first) or why none does, and the codes of
+    its choice texts when the export holds texts instead of numbers."""
     cols = g.columns
     answered = sum(int(_answered(info.frame[c]).sum()) for c in cols)
+    choices = None
     if sum(int(info.nums[c].notna().sum()) for c in cols) < 0.95 * max(1, answered):
-        return [], (f"{g.span()}: {len(cols)} numbered columns of text answers; if they are a questionnaire, "
-                    "declare it with labels: {code: text} (config/README.md)")
+        texts = sorted({t for c in cols for t in info.frame[c].astype("string").str.strip().dropna().unique()
+                        if t and not _is_number(t)})
+        found = choice_scale(texts)
+        if found is None:
+            return [], (f"{g.span()}: {len(cols)} numbered columns of text answers ({shorten(', '.join(texts), 80)}); "
+                        "re-export with numeric values, or declare the block with labels: {code: text} "
+                        "(config/README.md)"), None
+        choices = found[0]
+        values = pd.DataFrame({c: info.frame[c].astype("string").str.strip().map(choices).astype(float)
+                               .fillna(info.nums[c].where(~info.nums[c].isin(info.codes[c]))) for c in cols})
+        matches = match_group(values, g.stem, shipped)
+        return matches, ("" if matches else f"{g.span()}: choice texts of the {found[1]} scale, but no shipped "
+                         f"instrument with {len(cols)} items fits them"), choices
     values = info.values(cols)
     matches = match_group(values, g.stem, shipped)
     if matches:   # sentinel codes outside every fitting instrument's range are taken out, then matched again
@@ -658,19 +701,27 @@ def _match_group(g: _Group, info: _Columns, shipped: Sequence[Instrument]) -> tu
                 info.codes[c] |= set(found)
             matches = match_group(info.values(cols), g.stem, shipped)
     if matches:
-        return matches, ""
+        return matches, "", None
     flat = values.to_numpy(dtype=float)
     seen = f"answers {_fmt(np.nanmin(flat))}–{_fmt(np.nanmax(flat))}" if np.isfinite(flat).any() else "no answers"
     return [], (f"{g.span()}: {len(cols)} numbered columns, {seen}; no shipped instrument has {len(cols)} items: "
-                "define it inline (instruments.<key>.definition, config/README.md) or leave the columns out")
+                "define it inline (instruments.<key>.definition, config/README.md) or leave the columns out"), None
 
 
-def _instrument_block(g: _Group, matches: Sequence[_Match], info: _Columns) -> tuple[dict[str, Any], Comment]:
+def _instrument_block(g: _Group, matches: Sequence[_Match], info: _Columns, choices: Mapping[str, int] | None = None
+                      ) -> tuple[dict[str, Any], Comment]:
     """The instrument block of a matched group and the comment that says why."""
     best, cols = matches[0], g.columns
     values = info.values(cols)
+    if choices:
+        values = pd.DataFrame({c: info.frame[c].astype("string").str.strip().map(choices).astype(float)
+                               .fillna(values[c]) for c in cols})
     block: dict[str, Any] = {"instrument": best.inst.id, "columns": g.pattern() or cols}
     above, todo = [], []
+    if choices:
+        block["labels"] = {code: text for text, code in sorted(choices.items(), key=lambda kv: kv[1])}
+        todo.append("TODO: the export holds choice texts; labels: gives each its code in the order of the answer "
+                    "scale: check them against the survey (or re-export with numeric values)")
     lo, hi = best.observed or (best.inst.min, best.inst.max)
     what = (f"{best.inst.name}: {len(cols)} items {g.span()}, answers {_fmt(lo)}–{_fmt(hi)} "
             f"(scored {_fmt(best.inst.min)}–{_fmt(best.inst.max)})")
