@@ -14,7 +14,10 @@ on every choice it could not make:
   forms, ``PHQ9_`` → ``phq-9``) and an exact range; between instruments that still tie
   (the ECR and the ECR-R: 36 items rated 1–7) the published key decides that makes the
   reverse-keyed items correlate most within their subscales (mean inter-item correlation
-  of the keyed items, from standardised alpha);
+  of the keyed items, from standardised alpha); consecutive groups whose sizes only add up
+  to an instrument's (a questionnaire split over survey pages) are joined; answers exported
+  as the choice texts of a known scale (``Strongly disagree`` … ``Strongly agree``) get
+  ``labels`` in the scale's order;
 - **missing-value codes**: SPSS/Stata user-missing values, codes whose value label means
   "not answered" (``Refused``, ``Don't know``), and sentinel numbers (``-99``, ``-9``,
   ``999`` …) outside an item's response range or apart from a column's other values; a
@@ -22,7 +25,9 @@ on every choice it could not make:
   their block or variable;
 - **variables**: every other column, numeric or categorical (with the file's value
   labels as ``codes``), except identifying columns (never declared), Qualtrics metadata,
-  dates and free text (listed in a comment).
+  dates and free text (listed in a comment); items named like attention checks get a
+  commented ``attention_checks`` suggestion, and Qualtrics previews and unfinished
+  responses a TODO (no screen drops them).
 
 Nothing here writes a file or formats YAML (that is :mod:`attachstats.output.study_yaml`).
 """
