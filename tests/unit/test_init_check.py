@@ -18,7 +18,7 @@ import yaml
 
 from attachstats.cli import main
 from attachstats.data.detect import draft_study, read_export
-from attachstats.errors import ConfigError, DataError
+from attachstats.errors import AttachstatsError, ConfigError, DataError
 from attachstats.output.study_yaml import render_draft
 from attachstats.spec.draft import Comment, StudyDraft
 from attachstats.spec.instrument import load_instrument
@@ -438,3 +438,31 @@ def test_choice_text_exports_get_labels_in_the_scales_order(tmp_path) -> None:
     assert any("choice texts" in t for t in d.todos)
     res = check_study(tmp_path / "t.yaml")                     # validation turns the texts into codes
     assert res.n_rows == 150 and "missing_code" not in res.issue_rules
+
+
+CORPUS = ROOT / "tests" / "bad_inputs"
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CORPUS.iterdir() if (p / "study.yaml").is_file()))
+def test_init_on_the_bad_input_corpus_writes_a_valid_file_or_says_why(case: str, tmp_path: Path) -> None:
+    """Every malformed export of tests/bad_inputs: a user error naming the file, or a valid study file."""
+    data = CORPUS / case / yaml.safe_load((CORPUS / case / "study.yaml").read_text())["data"]["path"]
+    try:
+        draft = init_study(data, tmp_path / "s.yaml")
+    except AttachstatsError as exc:
+        assert data.name in str(exc)
+        return
+    check_schema(yaml.safe_load((tmp_path / "s.yaml").read_text()), study_schema(), "s.yaml")
+    assert draft.study["instruments"]
+
+
+def test_text_in_numeric_columns_becomes_codes_or_a_todo() -> None:
+    for case, block, word in (("missing_word_in_item", "phq9", "Refused"), ("non_numeric_answer", "ecr", None)):
+        data = CORPUS / case / "data.csv"
+        draft = draft_study(read_export(data), "data.csv", name="x")
+        if word:
+            assert word in draft.study["instruments"][block]["missing_codes"]
+        else:
+            assert any("answer(s) are text ('often')" in t for t in draft.todos)
+    labelled = draft_study(read_export(CORPUS / "labelled_answers" / "data.csv"), "data.csv", name="x").study
+    assert labelled["instruments"]["ecr"]["labels"][4] == "Neutral"            # the midpoint's other wording

@@ -47,7 +47,7 @@ from attachstats import __version__
 from attachstats.data.readers import IDENTIFYING, read_data, sniff_file
 from attachstats.data.scoring import keyed_items
 from attachstats.data.sniff import choose_delimiter, guess_8bit, is_qualtrics, shorten, split_records
-from attachstats.data.validate import MISSING_WORDS
+from attachstats.data.validate import MISSING_WORDS, NA_LIKE
 from attachstats.errors import AttachstatsError, DataError
 from attachstats.spec.draft import Comment, KeyPath, StudyDraft
 from attachstats.spec.instrument import Instrument, available_instruments, load_instrument
@@ -88,16 +88,18 @@ LABEL_NAMES = (("age", re.compile(r"\bage\b|how old", re.I)), ("gender", re.comp
 #: names of instructed-response (attention check) items
 ATTENTION = re.compile(r"attention|attn|instructed|^imc\d*$|^ac_?\d+$|check", re.IGNORECASE)
 #: answer scales whose choice texts (as Qualtrics and other platforms write them) have a known order:
-#: name -> (code of the first anchor, anchors in order)
-CHOICE_SCALES = {
-    "7-point agreement": (1, ("Strongly disagree", "Disagree", "Somewhat disagree", "Neither agree nor disagree",
-                              "Somewhat agree", "Agree", "Strongly agree")),
-    "5-point agreement": (1, ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree",
-                              "Strongly agree")),
-    "5-point agreement (somewhat)": (1, ("Strongly disagree", "Somewhat disagree", "Neither agree nor disagree",
-                                         "Somewhat agree", "Strongly agree")),
-    "4-point frequency (PHQ/GAD)": (0, ("Not at all", "Several days", "More than half the days",
-                                        "Nearly every day")),
+#: name -> (code of the first anchor, anchors in order, each with the wordings seen for it)
+_SD = ("Strongly disagree", "Disagree strongly")
+_SWD = ("Somewhat disagree", "Slightly disagree", "Disagree somewhat", "Mildly disagree")
+_MID = ("Neither agree nor disagree", "Neutral", "Neutral/mixed", "Neutral / mixed", "Undecided")
+_SWA = ("Somewhat agree", "Slightly agree", "Agree somewhat", "Mildly agree")
+_SA = ("Strongly agree", "Agree strongly")
+CHOICE_SCALES: dict[str, tuple[int, tuple[tuple[str, ...], ...]]] = {
+    "7-point agreement": (1, (_SD, ("Disagree",), _SWD, _MID, _SWA, ("Agree",), _SA)),
+    "5-point agreement": (1, (_SD, ("Disagree",), _MID, ("Agree",), _SA)),
+    "5-point agreement (somewhat)": (1, (_SD, _SWD, _MID, _SWA, _SA)),
+    "4-point frequency (PHQ/GAD)": (0, (("Not at all",), ("Several days",), ("More than half the days",),
+                                        ("Nearly every day",))),
 }
 #: most categories a column may have to be proposed as a categorical variable
 MAX_LEVELS = 20
@@ -528,7 +530,8 @@ def draft_study(read: ReadResult, data_path: str, *, name: str, source: str | No
         key = _block_key(matches[0].inst.id, set(blocks))
         blocks[key], comments[("instruments", key)] = _instrument_block(g, matches, cols_info, choices)
         for v in blocks[key].get("missing_codes", []):
-            origin.setdefault(float(v), set()).add(key)
+            if isinstance(v, (int, float)):
+                origin.setdefault(float(v), set()).add(key)
 
     variables: dict[str, dict[str, Any]] = {}
     not_declared: list[str] = []
@@ -651,6 +654,16 @@ class _Columns:
         """The columns' numbers with their codes set missing."""
         return pd.DataFrame({c: self.nums[c].where(~self.nums[c].isin(self.codes[c])) for c in cols})
 
+    def texts(self, c: str) -> pd.Series:
+        """Counts of the column's answered cells that are not numbers, by their (stripped) text."""
+        t = self.frame[c].astype("string").str.strip()
+        t = t[(t.fillna("") != "") & self.nums[c].isna()]
+        return t.value_counts()
+
+    def text_codes(self, c: str) -> list[str]:
+        """Texts of a numeric column that mean "not answered" (``Refused``, ``NA``, ``don't know``)."""
+        return sorted(t for t in self.texts(c).index if t.upper() in MISSING_WORDS or MISSING_LABEL.search(t))
+
     def present_codes(self, c: str) -> list[float]:
         """Codes of column ``c`` that occur in it or that the file declares."""
         occurring = set(self.nums[c].dropna().unique())
@@ -667,7 +680,7 @@ def choice_scale(texts: Sequence[str]) -> tuple[dict[str, int], str] | None:
     folded = {t.strip().casefold(): t.strip() for t in texts}
     best = None
     for name, (start, anchors) in CHOICE_SCALES.items():
-        codes = {a.casefold(): start + k for k, a in enumerate(anchors)}
+        codes = {w.casefold(): start + k for k, words in enumerate(anchors) for w in words}
         if folded and set(folded) <= set(codes):
             cover = len(folded) / len(anchors)
             if best is None or cover > best[0] or (cover == best[0] and len(anchors) > best[1]):
@@ -683,8 +696,7 @@ def _match_group(g: _Group, info: _Columns, shipped: Sequence[Instrument]
     answered = sum(int(_answered(info.frame[c]).sum()) for c in cols)
     choices = None
     if sum(int(info.nums[c].notna().sum()) for c in cols) < 0.95 * max(1, answered):
-        texts = sorted({t for c in cols for t in info.frame[c].astype("string").str.strip().dropna().unique()
-                        if t and not _is_number(t)})
+        texts = sorted({t for c in cols for t in info.texts(c).index if t not in info.text_codes(c)})
         found = choice_scale(texts)
         if found is None:
             return [], (f"{g.span()}: {len(cols)} numbered columns of text answers ({shorten(', '.join(texts), 80)}); "
@@ -781,8 +793,16 @@ def _instrument_block(g: _Group, matches: Sequence[_Match], info: _Columns, choi
                     f"({len(cols)} items, {_fmt(ties[0].inst.min)}–{_fmt(ties[0].inst.max)}); {best.inst.id} "
                     "was chosen because its key fits the answers best: confirm the version administered")
     block_codes = sorted({v for c in cols for v in info.present_codes(c)})
-    if block_codes:
-        block["missing_codes"] = [_code(v) for v in block_codes]
+    words = sorted({t for c in cols for t in info.text_codes(c)})
+    if block_codes or words:
+        block["missing_codes"] = [_code(v) for v in block_codes] + words
+    if not choices:
+        stray = pd.concat([info.texts(c) for c in cols]).groupby(level=0).sum()
+        stray = stray[~stray.index.isin(words)]
+        if len(stray):
+            todo.append(f"TODO: {int(stray.sum())} answer(s) are text ({shorten(', '.join(map(repr, stray.index[:4])), 80)})"
+                        ": correct them in the export, or add them to missing_codes if they mean 'not answered'; "
+                        "check stops at the first one")
     return block, Comment(above=tuple(above + todo))
 
 
@@ -798,7 +818,8 @@ def _variable(c: str, vname: str, info: _Columns, labels: Mapping[str, str]
     var: dict[str, Any] = {"column": c}
     inline = ""
     above: list[str] = []
-    if num[answered].notna().mean() >= 0.98:
+    coded = s.isin(info.text_codes(c)).fillna(False)
+    if (num.notna() | coded)[answered].mean() >= 0.98:
         var_codes |= set(_sentinels(num.where(~num.isin(var_codes))))     # updates info.codes[c]
         clean = num.where(~num.isin(var_codes)).dropna()
         labels_c = dict(info.frame.attrs.get("value_labels", {}).get(c) or {})
@@ -840,7 +861,9 @@ def _variable(c: str, vname: str, info: _Columns, labels: Mapping[str, str]
         text = s[answered]
         if text.str.match(ISO_DATE).mean() > 0.9:
             return None, Comment(), "dates"
-        words = {t for t in text.unique() if t.upper() in MISSING_WORDS or MISSING_LABEL.search(t)}
+        # "NA" is kept: in a text column it may be a value (Namibia); validation notes it
+        words = {t for t in text.unique() if t.upper() not in NA_LIKE
+                 and (t.upper() in MISSING_WORDS or MISSING_LABEL.search(t))}
         levels = text[~text.isin(words)].value_counts()
         if len(levels) > MAX_LEVELS or (len(levels) > 0.5 * len(text) and len(levels) > 5):
             return None, Comment(), f"text, {text.nunique()} distinct answers; declare it as categorical if you need it"
@@ -852,8 +875,14 @@ def _variable(c: str, vname: str, info: _Columns, labels: Mapping[str, str]
         if words:
             inline += "; not answered: " + ", ".join(sorted(words))
     numeric_codes = info.present_codes(c)
-    if numeric_codes:
-        var["missing_codes"] = [_code(v) for v in numeric_codes] + list(var.get("missing_codes", []))
+    words = info.text_codes(c) if var["type"] == "numeric" else []
+    if numeric_codes or words:
+        var["missing_codes"] = [_code(v) for v in numeric_codes] + words + list(var.get("missing_codes", []))
+    stray = info.texts(c)
+    stray = stray[~stray.index.isin(words)]
+    if var["type"] == "numeric" and len(stray):
+        above.append(f"TODO: {int(stray.sum())} cell(s) are text ({shorten(', '.join(map(repr, stray.index[:4])), 80)}): "
+                     "correct them, add them to missing_codes, or set type: categorical")
     q = _question(labels, c)
     if q:
         above.append(f"{c}{q}")
