@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import DataError
-from attachstats.stats.reliability import cronbach_alpha, item_statistics, reliability_table
+from attachstats.stats.reliability import average_r, cronbach_alpha, item_statistics, reliability_table
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "reliability"
 from conftest import SHARED_ECR as ECR_FULL
@@ -181,3 +181,11 @@ def test_table_error_names_the_scale():
 def test_bad_ci_is_rejected():
     with pytest.raises(ValueError):
         cronbach_alpha(SUBSCALES[("synthetic", "anxiety")], ci=95)
+
+
+@pytest.mark.parametrize("case", CASES, ids=["-".join(c) for c in CASES])
+def test_average_r_is_psychs_average_r(case):
+    # psych::alpha's std.alpha = k r / (1 + (k - 1) r), r = average.r: r recovered from the R fixture
+    ref = ALPHA_REF.loc[case]
+    k, std = ref["k"], ref["std_alpha"]
+    assert average_r(SUBSCALES[case]) == pytest.approx(std / (k - (k - 1) * std), **APPROX)

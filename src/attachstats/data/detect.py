@@ -14,7 +14,7 @@ on every choice it could not make:
   forms, ``PHQ9_`` → ``phq-9``) and an exact range; between instruments that still tie
   (the ECR and the ECR-R: 36 items rated 1–7) the published key decides that makes the
   reverse-keyed items correlate most within their subscales (mean inter-item correlation
-  of the keyed items, from standardised alpha); consecutive groups whose sizes only add up
+  of the keyed items, psych's average.r); consecutive groups whose sizes only add up
   to an instrument's (a questionnaire split over survey pages) are joined; answers exported
   as the choice texts of a known scale (``Strongly disagree`` … ``Strongly agree``) get
   ``labels`` in the scale's order;
@@ -51,7 +51,7 @@ from attachstats.data.validate import MISSING_WORDS, NA_LIKE
 from attachstats.errors import AttachstatsError, DataError
 from attachstats.spec.draft import Comment, KeyPath, StudyDraft
 from attachstats.spec.instrument import Instrument, available_instruments, load_instrument
-from attachstats.stats.reliability import cronbach_alpha
+from attachstats.stats.reliability import average_r
 
 __all__ = ["ReadResult", "read_export", "draft_study", "ID_NAMES", "DURATION_NAMES", "QUALTRICS_METADATA"]
 
@@ -367,7 +367,7 @@ class _Match:
 
 
 def _key_fit(values: pd.DataFrame, inst: Instrument, lo: float, hi: float) -> float | None:
-    """Mean inter-item correlation of the keyed items within the subscales (from standardised alpha)."""
+    """Mean inter-item correlation of the keyed items within the subscales (``psych::alpha``'s average.r)."""
     key = "k"
     frame = pd.DataFrame({f"{key}_{n}": values.iloc[:, n - 1].where(values.iloc[:, n - 1].between(lo, hi))
                           for n in inst.item_numbers})
@@ -377,11 +377,10 @@ def _key_fit(values: pd.DataFrame, inst: Instrument, lo: float, hi: float) -> fl
         if len(sub.items) < 2:
             continue
         try:
-            a = cronbach_alpha(keyed[[f"{key}_{n}" for n in sub.items]])["std_alpha"]
+            rs.append(average_r(keyed[[f"{key}_{n}" for n in sub.items]]))
         except (AttachstatsError, ValueError):
             return None
         k = len(sub.items)
-        rs.append(a / (k - (k - 1) * a) if math.isfinite(a) else float("nan"))
         weights.append(k * (k - 1) / 2)
     if not rs or not all(math.isfinite(r) for r in rs):
         return None

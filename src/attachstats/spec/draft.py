@@ -27,7 +27,7 @@ class Comment:
 
     Attributes
     ----------
-    above : lines written above the key (without ``#``); a line starting ``TODO`` marks a
+    above : lines written above the key (without ``#``); a line with ``TODO:`` marks a
         choice ``init`` could not make.
     inline : an end-of-line comment on the key's line.
     after : lines written after the key's block, at its children's indentation (commented
@@ -50,7 +50,7 @@ class StudyDraft:
 
     @property
     def todos(self) -> list[str]:
-        """Every ``TODO`` line, in key order (header and footer included)."""
+        """Every line with ``TODO:``, in key order (header and footer included)."""
         lines = list(self.header) + [line for c in self.comments.values() for line in (*c.above, c.inline, *c.after)]
         lines += list(self.footer)
-        return [line.strip() for line in lines if "TODO" in line]
+        return [line.strip() for line in lines if "TODO:" in line]

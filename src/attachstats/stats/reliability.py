@@ -172,6 +172,34 @@ def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> dict:
             "std_alpha": std_alpha, "mean": float(score.mean()), "sd": float(score.std(ddof=1))}
 
 
+def average_r(items: pd.DataFrame) -> float:
+    """Mean inter-item correlation, ``average.r`` of ``psych::alpha``.
+
+    The mean of the off-diagonal entries of the correlation matrix ``cov2cor(C)``, where ``C``
+    is the pairwise-complete covariance matrix (as psych computes it); standardised alpha is
+    ``k r / (1 + (k - 1) r)``.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        One numeric column per item (at least two), already reverse-keyed; NaN = missing.
+
+    Raises
+    ------
+    attachstats.errors.DataError
+        As :func:`cronbach_alpha` (too few items, a constant item, a pair never answered together).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> round(average_r(pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 3, 2, 4], "c": [2, 1, 4, 3]})), 3)   # (.8 + .6 + 0) / 3
+    0.467
+    """
+    c = _cov2cor(_pairwise_cov(_as_float_items(items)))
+    k = c.shape[0]
+    return float((c.sum() - np.trace(c)) / (k * (k - 1)))
+
+
 def item_statistics(items: pd.DataFrame) -> pd.DataFrame:
     """Per-item statistics: n, mean, SD, missing share, item–rest r, alpha if deleted.
 
