@@ -277,6 +277,11 @@ def test_init_errors_name_the_file(tmp_path) -> None:
     pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_csv(tmp_path / "plain.csv", index=False)
     with pytest.raises(DataError, match=r"plain\.csv: no column group matches a shipped instrument"):
         init_study(tmp_path / "plain.csv", tmp_path / "s.yaml")
+    pd.read_csv(EXAMPLE).head(50).to_csv(tmp_path / "raw.csv", index=False)
+    raw = (tmp_path / "raw.csv").read_bytes()
+    with pytest.raises(ConfigError, match="would replace the data file"):
+        init_study(tmp_path / "raw.csv", tmp_path / "raw.csv", force=True)
+    assert (tmp_path / "raw.csv").read_bytes() == raw
     (tmp_path / "s.yaml").write_text("keep me")
     with pytest.raises(ConfigError, match="already exists"):
         init_study(EXAMPLE, tmp_path / "s.yaml")

@@ -77,6 +77,9 @@ def init_study(data_file: str | Path, out: str | Path = "study.yaml", *, force: 
     4
     """
     data, target = Path(data_file), Path(out)
+    if target.resolve() == data.resolve():
+        raise ConfigError(f"the study file would replace the data file {data}; the raw data is never changed: "
+                          "choose another file with -o")
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; choose another file with -o, or pass --force to replace it")
     if not data.is_file():
