@@ -225,12 +225,14 @@ def test_the_open_ecr_sample_is_the_1998_ecr_on_five_points(tmp_path) -> None:
 def test_instruments_with_the_same_item_count_are_told_apart_by_range_and_name(tmp_path) -> None:
     gad = _simulate("gad-7", seed=5)
     pdss = _simulate("pdss-sr", seed=6)
+    phq, rs = _simulate("phq-9", seed=7), _simulate("ecr-rs", seed=8)            # 9 items each
     frame = pd.DataFrame({**{f"A{n}": gad[n].astype(int) for n in gad}, **{f"B{n}": pdss[n].astype(int) for n in pdss},
-                          **{f"GAD7_{n}": gad[n].astype(int) for n in gad}})
+                          **{f"GAD7_{n}": gad[n].astype(int) for n in gad}, **{f"C{n}": phq[n].astype(int) for n in phq},
+                          **{f"D{n}": rs[n].astype(int) for n in rs}})
     frame.to_csv(tmp_path / "x.csv", index=False)
     s = draft_study(read_export(tmp_path / "x.csv"), "x.csv", name="x").study
     assert {b["columns"]: b["instrument"] for b in s["instruments"].values()} == {
-        "A{n}": "gad-7", "B{n}": "pdss-sr", "GAD7_{n}": "gad-7"}
+        "A{n}": "gad-7", "B{n}": "pdss-sr", "GAD7_{n}": "gad-7", "C{n}": "phq-9", "D{n}": "ecr-rs"}
 
 
 # --- missing-value codes -------------------------------------------------------------------
