@@ -1,9 +1,10 @@
 # Monte Carlo power analysis; not part of `all` (a planning tool): `snakemake power`.
-from attachstats.sim.power import PowerSpec
-
+# It needs the library when the workflow is parsed (the power file sets the job grid).
 POWER_FILE = config.get("power_config", "config/power.yaml")
 POWER = None
-if Path(POWER_FILE).exists():
+if Path(POWER_FILE).exists() and LIBRARY:
+    from attachstats.sim.power import PowerSpec
+
     _power = read_yaml(POWER_FILE, "power config")
     if "power_chunk_size" in config:
         _power["chunk_size"] = config["power_chunk_size"]
