@@ -32,6 +32,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from attachstats.errors import AttachstatsError
@@ -61,10 +62,10 @@ def run_step(snakemake: Any, step: Callable[[Any], None]) -> None:
     if log is not terminal and os.environ.get(PROGRESS_ENV):
         logging.getLogger().addHandler(_progress_handler(terminal, snakemake.rule))
     try:
-        _resolve_params(snakemake)
+        job = _resolve_params(snakemake)
         with _ImportTimer() as imports:
             t = time.perf_counter()
-            step(snakemake)
+            step(job)
             step_s = time.perf_counter() - t
     except AttachstatsError as exc:
         msg = f"attachstats: {type(exc).__name__} in rule {snakemake.rule}: {exc}"
@@ -95,35 +96,49 @@ def _progress_handler(terminal: Any, rule: str) -> logging.Handler:
     return handler
 
 
-def resolve_deferred(value: Any) -> Any:
+def resolve_deferred(value: Any, schema: str | Path) -> Any:
     """The resolved study (or its :class:`StudyPart`) for a deferred study param; else ``value``.
 
     Without the library, the workflow passes a rule the study settings it declares plus a
-    placeholder ``{"attachstats_deferred": {"study_file", "schema", "keys"}}``; the job then
-    reads, checks and resolves the study file as the workflow would have, and keeps the
-    declared ``keys`` (all of the study when ``keys`` is None).
+    placeholder ``{"attachstats_deferred": {"study_file", "keys"}}``; the job then reads,
+    checks (against ``schema``, the workflow's study schema) and resolves the study file as
+    the workflow would have, and keeps the declared ``keys`` (all of the study when ``keys``
+    is None).
 
-    >>> resolve_deferred({"name": "s"})
+    >>> resolve_deferred({"name": "s"}, "study.schema.yaml")
     {'name': 's'}
     """
     if type(value) is not dict or DEFERRED not in value:   # a StudyPart refuses undeclared keys
         return value
     from snakemake.utils import validate
 
-    where = value[DEFERRED]
-    path, keys = where["study_file"], where["keys"]
+    path, keys = value[DEFERRED]["study_file"], value[DEFERRED]["keys"]
     study = read_yaml(path)
-    check_schema(study, where["schema"], path)
-    validate(study, where["schema"])      # fills the schema's defaults, as the workflow does
+    check_schema(study, schema, path)
+    validate(study, str(schema))      # fills the schema's defaults, as the workflow does
     study = resolve_study(study, path)
     return study if keys is None else StudyPart(study, keys)
 
 
-def _resolve_params(snakemake: Any) -> None:
+def _resolve_params(snakemake: Any) -> Any:
+    """``snakemake`` itself, or a view of it whose ``params.study`` is resolved (see
+    :func:`resolve_deferred`; ``snakemake.params`` is rebuilt at each access, so it is read once)."""
     params = getattr(snakemake, "params", None)
     study = getattr(params, "study", None)
-    if study is not None:
-        params.study = resolve_deferred(study)
+    if type(study) is not dict or DEFERRED not in study:
+        return snakemake
+    params.study = resolve_deferred(study, Path(snakemake.scriptdir).parent / "schemas" / "study.schema.yaml")
+    return _Job(snakemake, params)
+
+
+class _Job:
+    """The job object of a workflow script with its params replaced."""
+
+    def __init__(self, job: Any, params: Any) -> None:
+        self._job, self.params = job, params
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
 
 
 def format_timing(*, step: str, pid: int, started: float, ended: float, startup_s: float,

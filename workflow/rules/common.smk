@@ -177,7 +177,7 @@ def deferred(study, keys):
     """What a job resolves itself when this Snakemake cannot: the declared settings (so params
     stay narrow) and where to read the study (attachstats.runner.resolve_deferred)."""
     part = {k: study[k] for k in ("name", *keys) if k in study} if keys is not None else dict(study)
-    part[DEFERRED] = {"study_file": study["study_file"], "schema": STUDY_SCHEMA, "keys": keys}
+    part[DEFERRED] = {"study_file": study["study_file"], "keys": keys}
     return part
 
 

@@ -23,6 +23,8 @@ rule regress:
         f"{RESULTS}/{{study}}/logs/regress.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/regress.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/regress.py"
 
@@ -45,6 +47,8 @@ rule mediate:
         f"{RESULTS}/{{study}}/logs/mediate.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/mediate.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/mediate.py"
 
@@ -68,6 +72,8 @@ rule sem:
         f"{RESULTS}/{{study}}/logs/sem.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/sem.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/sem.py"
 
@@ -90,5 +96,7 @@ rule model_samples:
         f"{RESULTS}/{{study}}/logs/model_samples.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/model_samples.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/model_samples.py"

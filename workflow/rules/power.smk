@@ -35,6 +35,8 @@ rule power_chunk:
         f"{POWER_DIR}/logs/n{{n}}_chunk{{chunk}}.log",
     benchmark:
         f"{POWER_DIR}/benchmarks/n{{n}}_chunk{{chunk}}.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/power_chunk.py"
 
@@ -58,5 +60,7 @@ rule power:
         f"{POWER_DIR}/logs/power.log",
     benchmark:
         f"{POWER_DIR}/benchmarks/power.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/power.py"

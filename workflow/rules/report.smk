@@ -15,6 +15,8 @@ rule formatted_tables:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/formatted_tables.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/formatted_tables.py"
 
@@ -41,6 +43,8 @@ rule figures_data:
         f"{RESULTS}/{{study}}/logs/figures_data.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/figures_data.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/figures_data.py"
 
@@ -64,6 +68,8 @@ rule figures_factor:
         f"{RESULTS}/{{study}}/logs/figures_factor.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/figures_factor.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/figures_factor.py"
 
@@ -88,6 +94,8 @@ rule figures_models:
         f"{RESULTS}/{{study}}/logs/figures_models.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/figures_models.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/figures_models.py"
 
@@ -109,6 +117,8 @@ rule provenance:
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/provenance.log",
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/provenance.py"
 
@@ -137,5 +147,7 @@ rule report:
         f"{RESULTS}/{{study}}/logs/report.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/report.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/report.py"

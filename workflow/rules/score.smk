@@ -18,6 +18,8 @@ rule score:
         f"{RESULTS}/{{study}}/logs/score.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/score.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/score.py"
 
@@ -41,5 +43,7 @@ rule reliability:
         f"{RESULTS}/{{study}}/logs/reliability.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/reliability.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/reliability.py"

@@ -26,7 +26,7 @@ from attachstats.stats.regression.outcomes import fit_outcome_models, imputed_sa
 from attachstats.stats.rng import named_rng
 
 __all__ = ["regress", "mediate", "sem", "model_samples", "study_outcome_models", "study_mediation",
-           "study_sem", "study_model_samples", "study_partial_regression", "partial_regression_term"]
+           "study_sem", "study_model_samples"]
 
 #: Output names of the ``regress`` rule → table names of :func:`study_outcome_models`.
 REGRESS_TABLES = {"coefficients": "regressions", "fit": "regression_fit", "blocks": "regression_blocks",

@@ -52,7 +52,7 @@ import pandas as pd
 
 from attachstats.errors import ModelError
 from attachstats.spec.models import ModelSpec, term_label
-from attachstats.stats.regression.design import INTERCEPT, SAMPLE_COLUMNS, build_design, complete_rows
+from attachstats.stats.regression.design import INTERCEPT, build_design, complete_rows
 from attachstats.stats.regression.glm import fit_glm, pearson_residuals
 from attachstats.stats.regression.imputation import mice, pool, pool_r2
 from attachstats.stats.regression.moderation import (CURVE_COLUMNS, JN_COLUMNS, SLOPE_COLUMNS, johnson_neyman,
