@@ -10,6 +10,8 @@ if Path(POWER_FILE).exists() and LIBRARY:
         _power["chunk_size"] = config["power_chunk_size"]
     POWER = PowerSpec.from_dict(_power, seed=SEED, origin=POWER_FILE)
 POWER_DIR = f"{RESULTS}/power"
+# without the library the grid is unknown: `snakemake power` then names this as its missing input
+NEEDS_LIBRARY = [] if LIBRARY else ["the power analysis needs a Snakemake that can import attachstats"]
 
 
 rule power_chunk:
@@ -44,6 +46,7 @@ rule power_chunk:
 rule power:
     """Power, bias and coverage per effect and sample size, and the power curve."""
     input:
+        NEEDS_LIBRARY,
         chunks=expand(f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv", n=POWER.sample_sizes if POWER else [],
                       chunk=POWER.chunks() if POWER else []),
     output:

@@ -93,8 +93,10 @@ def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFram
                 pd.DataFrame(columns=FACTOR_CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
     s = settings(study)
     keyed = _keyed(data, study)
-    results = [fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"])
-               for name, syntax in study_models(study).items()]
+    results = []
+    for name, syntax in study_models(study).items():
+        log.info("CFA model %r: fitting (%s, missing: %s) ...", name, s["estimator"], s["missing"])
+        results.append(fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"]))
     fits = fit_table(results)
     comparison = compare_models([r.fit for r in results], [tuple(p) for p in s["comparisons"]])
     return (fits, pd.concat([r.loadings for r in results], ignore_index=True),

@@ -8,6 +8,7 @@ into :mod:`attachstats.spec.models` specifications.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -27,6 +28,8 @@ from attachstats.stats.rng import named_rng
 
 __all__ = ["regress", "mediate", "sem", "model_samples", "study_outcome_models", "study_mediation",
            "study_sem", "study_model_samples"]
+
+log = logging.getLogger(__name__)
 
 #: Output names of the ``regress`` rule → table names of :func:`study_outcome_models`.
 REGRESS_TABLES = {"coefficients": "regressions", "fit": "regression_fit", "blocks": "regression_blocks",
@@ -87,7 +90,11 @@ def study_mediation(scores: pd.DataFrame, study: Mapping[str, Any], seed: int, t
 
     specs = mediation_specs(study)
     data = with_reference_levels(scores, study)
-    tabs = [fit_mediation(data, s, named_rng(seed, s.name), threads) for s in specs]
+    tabs = []
+    for s in specs:
+        log.info("mediation model %r: bootstrapping the indirect effect ...", s.name)
+        tabs.append(fit_mediation(data, s, named_rng(seed, s.name), threads))
+        log.info("mediation model %r: done", s.name)
     return pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=MEDIATION_COLUMNS)
 
 
