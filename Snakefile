@@ -1,13 +1,6 @@
 # Root entry of a checkout (`make run`, plain `snakemake`). The workflow itself is
 # workflow/Snakefile, the file that `attachstats run`, the Snakemake workflow catalog and
-# other workflows (as a module) use; an included file cannot set the default target.
-
-
-include: "workflow/Snakefile"
-
-
-rule default:
-    """Everything rule `all` of workflow/Snakefile makes (the default target of a checkout)."""
-    input:
-        rules.all.input,
-    default_target: True
+# other workflows (as a module) use. The `include:` directive would keep the default target
+# of this file (none), so the include is called with the option Snakemake's own module
+# loader uses: rule `all` of workflow/Snakefile stays the default target.
+workflow.include("workflow/Snakefile", overwrite_default_target=True)

@@ -67,3 +67,21 @@ def test_a_missing_data_file_names_data_path(tmp_path: Path) -> None:
                          "exist: data.csv (a relative data.path is read from the study file's folder; fix "
                          "data.path or move the file there)")
     assert not noise(lines), lines
+
+
+def test_a_failing_analysis_names_the_file_header(tmp_path: Path) -> None:
+    # an item every respondent answers alike: the factor analyses stop, naming ECR_5 (not ecr_5)
+    import yaml
+
+    from conftest import make_survey, study_dict
+
+    survey = make_survey(150)
+    survey["ECR_5"] = "4"
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study_dict(), sort_keys=False))
+    res = attachstats_run(tmp_path, "--", "--until", "cfa")
+    assert res.returncode != 0
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("attachstats: ModelError in rule cfa: model 'one_factor': item(s) without variance")
+    assert last.endswith(": ECR_5"), last
+    assert "ecr_5" not in res.stderr

@@ -16,6 +16,7 @@ import pandas as pd
 
 from attachstats.data.csvio import read_csv, write_csv
 from attachstats.data.scoring import keyed_items
+from attachstats.data.validate import in_file_terms
 from attachstats.data.variables import with_reference_levels
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
@@ -62,9 +63,10 @@ def sem(clean: str | Path, scores: str | Path, out: Mapping[str, str], study: Ma
 
     Writes ``out["fit"]`` and ``out["parameters"]``. R equivalent: ``lavaan::sem``.
     """
-    fit, parameters = study_sem(pd.read_parquet(clean), read_csv(scores), study)
-    write_csv(fit, out["fit"])
-    write_csv(parameters, out["parameters"])
+    with in_file_terms(study):     # messages name the file's item headers
+        fit, parameters = study_sem(pd.read_parquet(clean), read_csv(scores), study)
+        write_csv(fit, out["fit"])
+        write_csv(parameters, out["parameters"])
 
 
 def model_samples(clean: str | Path, scores: str | Path, out: str | Path, study: Mapping[str, Any]) -> None:
