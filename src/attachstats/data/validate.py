@@ -420,8 +420,8 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         dup = df["id"][alive].duplicated()
         if dup.any():
             i = dup[dup].index[0]
-            raise DataError("respondent id is not unique", file=file, row=int(df.at[i, "_row"]), column="id",
-                            value=df.at[i, "id"])
+            raise DataError("respondent id is not unique", file=file, row=int(df.at[i, "_row"]),
+                            column=headers.get("id", "id"), value=df.at[i, "id"])
     hurdle("duplicate_ids", _duplicate_reason(df, ["id"], alive, "id already used by raw row"))
     if policy == "exclude":
         r = pd.Series(None, index=df.index, dtype=object)
