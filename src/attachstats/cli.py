@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     cmd = snakemake_command(args, extra)
     workdir = Path(cmd[cmd.index("--directory") + 1])
     results = Path(args.results).resolve() if args.results else workdir / "results"
-    log_path = results / "_logs" / f"run-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.log"
+    log_path = results / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.log"
     return run_snakemake(cmd, log_path, workdir)
 
 

@@ -49,7 +49,7 @@ def test_a_failing_step_ends_with_its_attachstats_message(tmp_path: Path) -> Non
     assert lines[-1].startswith("attachstats: DataError in rule validate: file data.csv, row 2, column 'ECR_1', "
                                 "value 'often': expected a number but found text"), lines[-1]
     assert "declare them in the instrument block" in lines[-1]
-    assert lines[-2].startswith("attachstats: the run failed; full log: results/_logs/run-")
+    assert lines[-2].startswith("attachstats: the run failed; full log: results/logs/run-")
     assert "log of step validate: results/mini/logs/validate.log" in lines[-2]
     assert not noise(lines), lines
     assert sum("expected a number but found text" in x for x in lines) == 1       # once, not twice

@@ -25,7 +25,7 @@ def account(lines: str, code: int, tmp_path: Path) -> list[str]:
     stream = RunStream(out, tmp_path)
     for line in lines.splitlines():
         stream.feed(line)
-    stream.finish(code, tmp_path / "results" / "_logs" / "run.log")
+    stream.finish(code, tmp_path / "results" / "logs" / "run.log")
     return out.getvalue().splitlines()
 
 
