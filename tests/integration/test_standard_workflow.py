@@ -115,3 +115,13 @@ rule host_all:
 """)
     jobs = planned(snakemake(work, "--dry-run", library=library, snakefile=host))
     assert {"attachstats_ingest", "attachstats_cfa", "attachstats_report", "host_all"} <= set(jobs)
+
+
+def test_without_the_library_the_jobs_resolve_the_study_and_a_rerun_has_nothing_to_do(work: Path) -> None:
+    # the jobs run where the library is (here the test's own environment): each resolves its study
+    env_run = snakemake(work, "--configfile", "config.yaml", "--until", "validate", library=False)
+    assert env_run.returncode == 0, env_run.stdout[-3000:] + env_run.stderr[-3000:]
+    flow = (work / "results" / "mini" / "validation" / "flow.csv").read_text()
+    assert flow.splitlines()[0].startswith("stage,")
+    again = snakemake(work, "--configfile", "config.yaml", "--until", "validate", "--dry-run", library=False)
+    assert planned(again) == {}
