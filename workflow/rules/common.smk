@@ -105,10 +105,8 @@ def load_studies(paths):
     for path in paths:
         study = load_study(path)
         if study["name"] in studies:
-            raise ValueError(
-                f"two study files use the name {study['name']!r}: {path} and "
-                f"{studies[study['name']]['study_file']}"
-            )
+            first = studies[study["name"]]["study_file"]
+            raise ValueError(f"two study files use the name {study['name']!r}: {path} and {first}")
         if not Path(study["data"]["path"]).is_file():
             if LIBRARY:
                 raise DataError(missing_data_message(study))
