@@ -12,7 +12,6 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-
 validate(config, "../schemas/config.schema.yaml")
 STUDY_SCHEMA = workflow.source_path("../schemas/study.schema.yaml")
 #: Key of the placeholder a job turns into the resolved study (attachstats.runner).
@@ -27,8 +26,11 @@ try:
     LIBRARY = True
 except ModuleNotFoundError as exc:
     LIBRARY = False
-    print(f"attachstats: the library is not importable by this Snakemake ({exc}); study files "
-          "are resolved by each job", file=sys.stderr)
+    print(
+        f"attachstats: the library is not importable by this Snakemake ({exc}); study files "
+        "are resolved by each job",
+        file=sys.stderr,
+    )
 
 
 def library_source():
@@ -55,8 +57,10 @@ def source_constant(root, module_file, name):
 if not LIBRARY:
     SOURCE = library_source()
     if SOURCE is None:
-        sys.exit("attachstats: this workflow needs the attachstats library, or its source beside the "
-                 "workflow (src/attachstats in a checkout), to read the figure groups; neither was found")
+        sys.exit(
+            "attachstats: this workflow needs the attachstats library, or its source beside the "
+            "workflow (src/attachstats in a checkout), to read the figure groups; neither was found"
+        )
     _spec = importlib.util.spec_from_file_location("attachstats_fingerprint", SOURCE / "fingerprint.py")
     _fingerprint = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_fingerprint)  # standard library only
@@ -94,9 +98,11 @@ def load_study(path):
 
 
 def missing_data_message(study):
-    return (f"study file {study['study_file']}: data.path: the raw data file does not exist: "
-            f"{study['data']['path']} (a relative data.path is read from the study file's folder; "
-            "fix data.path or move the file there)")
+    return (
+        f"study file {study['study_file']}: data.path: the raw data file does not exist: "
+        f"{study['data']['path']} (a relative data.path is read from the study file's folder; "
+        "fix data.path or move the file there)"
+    )
 
 
 def load_studies(paths):

@@ -1,7 +1,7 @@
 rule regress:
     """Outcome models declared in the study file (OLS, logit, Poisson, negative binomial): coefficients
     with BH-adjusted p, fit, hierarchical blocks, diagnostics, simple slopes and Johnson-Neyman."""
-    threads: 1   # raise with --set-threads <rule>=N: same result on any thread count
+    threads: 1  # raise with --set-threads <rule>=N: same result on any thread count
     resources:
         mem_mb=4000,
         runtime=30,
@@ -31,7 +31,7 @@ rule regress:
 
 rule mediate:
     """Mediation models: paths a, b, c, c' and the indirect effect with a seeded percentile bootstrap."""
-    threads: 1   # raise with --set-threads <rule>=N: same result on any thread count
+    threads: 1  # raise with --set-threads <rule>=N: same result on any thread count
     resources:
         mem_mb=4000,
         runtime=30,

@@ -47,8 +47,11 @@ rule power:
     """Power, bias and coverage per effect and sample size, and the power curve."""
     input:
         NEEDS_LIBRARY,
-        chunks=expand(f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv", n=POWER.sample_sizes if POWER else [],
-                      chunk=POWER.chunks() if POWER else []),
+        chunks=expand(
+            f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv",
+            n=POWER.sample_sizes if POWER else [],
+            chunk=POWER.chunks() if POWER else [],
+        ),
     output:
         table=f"{POWER_DIR}/power.csv",
         figure=report(f"{POWER_DIR}/power_curve.png", caption="../report/power_curve.rst", category="Power"),

@@ -33,8 +33,12 @@ rule figures_data:
         styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
-        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
-                        category="Figures") for name in FIGURE_GROUPS["figures_data"]},
+        **{
+            name: report(
+                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
+            )
+            for name in FIGURE_GROUPS["figures_data"]
+        },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_data"]},
     params:
         study=study_part("instruments", "factor_analysis", "attachment_styles", "figures"),
@@ -58,8 +62,12 @@ rule figures_factor:
     input:
         **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_factor"]},
     output:
-        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
-                        category="Figures") for name in FIGURE_GROUPS["figures_factor"]},
+        **{
+            name: report(
+                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
+            )
+            for name in FIGURE_GROUPS["figures_factor"]
+        },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_factor"]},
     params:
         study=study_part("instruments", "factor_analysis"),
@@ -84,8 +92,12 @@ rule figures_models:
         **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_models"]},
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
-        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
-                        category="Figures") for name in FIGURE_GROUPS["figures_models"]},
+        **{
+            name: report(
+                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
+            )
+            for name in FIGURE_GROUPS["figures_models"]
+        },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_models"]},
     params:
         study=study_part("variables", "outcome_models", "figures"),
@@ -141,8 +153,9 @@ rule report:
         study=study_part("title", "study_file", "instruments", "factor_analysis"),
         code=code_of("report", "report"),
         figures=FIGURES,
-        captions={name: Path(workflow.source_path(f"../report/{name}.rst")).read_text(encoding="utf-8")
-                  for name in FIGURES},
+        captions={
+            name: Path(workflow.source_path(f"../report/{name}.rst")).read_text(encoding="utf-8") for name in FIGURES
+        },
     log:
         f"{RESULTS}/{{study}}/logs/report.log",
     benchmark:

@@ -26,7 +26,7 @@ rule score:
 
 rule reliability:
     """Cronbach's alpha (Feldt and bootstrap CIs), omega (psych::omega) per subscale, item statistics."""
-    threads: 1   # raise with --set-threads <rule>=N: same result on any thread count
+    threads: 1  # raise with --set-threads <rule>=N: same result on any thread count
     resources:
         mem_mb=6000,
         runtime=60,
