@@ -46,8 +46,9 @@ def test_software_environment_pins_requirements_lock() -> None:
             if x.strip() and not x.startswith("#")]
     assert pip[:-1] == lock and pip[-1] == "../..", "run `python .ci/env_from_lock.py`"
     assert (ROOT / "workflow" / "envs" / pip[-1] / "pyproject.toml").is_file()   # the package itself
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert f"python={version}" in env["dependencies"]
+    python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python=")]
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert python == [f"python={requires.removeprefix('>=')}"]     # the oldest Python the package supports
 
 
 def test_every_rule_declares_the_environment() -> None:
