@@ -50,14 +50,12 @@ def work(tmp_path_factory) -> Path:
     return wd
 
 
-def snakemake(work: Path, *args: str, library: bool = True, snakefile: Path = WORKFLOW) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    if library:
-        env["PYTHONPATH"] = str(ROOT / "src")
-        cmd = [sys.executable, "-m", "snakemake"]
-    else:
-        env.pop("PYTHONPATH", None)
-        cmd = [sys.executable, str(work / "without_library.py")]
+def snakemake(work: Path, *args: str, library: bool = True, snakefile: Path = WORKFLOW,
+              pythonpath: Path = ROOT / "src") -> subprocess.CompletedProcess:
+    """Snakemake in ``work``; with ``library=False`` it cannot import attachstats (its jobs can,
+    from ``pythonpath``, as jobs in the software environment would)."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(pythonpath)}
+    cmd = [sys.executable, "-m", "snakemake"] if library else [sys.executable, str(work / "without_library.py")]
     return subprocess.run([*cmd, "-s", str(snakefile), "--directory", str(work), "--cores", "1", *args],
                           capture_output=True, text=True, env=env, timeout=300, cwd=work)
 
@@ -117,11 +115,26 @@ rule host_all:
     assert {"attachstats_ingest", "attachstats_cfa", "attachstats_report", "host_all"} <= set(jobs)
 
 
-def test_without_the_library_the_jobs_resolve_the_study_and_a_rerun_has_nothing_to_do(work: Path) -> None:
-    # the jobs run where the library is (here the test's own environment): each resolves its study
-    env_run = snakemake(work, "--configfile", "config.yaml", "--until", "validate", library=False)
+def test_without_the_library_the_jobs_resolve_the_study_and_reruns_stay_exact(work: Path) -> None:
+    # a private copy of workflow/ and src/ (the source the workflow reads by path), so that a
+    # shipped instrument file can be edited; the jobs import the library from the copy
+    import shutil
+
+    tree = work / "tree"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "workflow", tree / "workflow", ignore=ignore)
+    shutil.copytree(ROOT / "src", tree / "src", ignore=ignore)
+    snakefile = tree / "workflow" / "Snakefile"
+    env_run = snakemake(work, "--configfile", "config.yaml", "--until", "validate", library=False,
+                        snakefile=snakefile, pythonpath=tree / "src")
     assert env_run.returncode == 0, env_run.stdout[-3000:] + env_run.stderr[-3000:]
     flow = (work / "results" / "mini" / "validation" / "flow.csv").read_text()
     assert flow.splitlines()[0].startswith("stage,")
-    again = snakemake(work, "--configfile", "config.yaml", "--until", "validate", "--dry-run", library=False)
+    again = snakemake(work, "--configfile", "config.yaml", "--until", "validate", "--dry-run", library=False,
+                      snakefile=snakefile, pythonpath=tree / "src")
     assert planned(again) == {}
+    instrument = tree / "src" / "attachstats" / "spec" / "instruments" / "ecr-r.yaml"
+    instrument.write_text(instrument.read_text() + "\n# an edit\n")
+    edited = snakemake(work, "--configfile", "config.yaml", "--until", "validate", "--dry-run", library=False,
+                       snakefile=snakefile, pythonpath=tree / "src")
+    assert set(planned(edited)) == {"ingest", "validate"} and "Params have changed" in edited.stdout

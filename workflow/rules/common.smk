@@ -177,11 +177,26 @@ wildcard_constraints:
     study="|".join(STUDIES),
 
 
+def shipped_instruments(study):
+    """SHA-256 of each shipped instrument file the study uses, read by path (so that editing one
+    reruns its rules, as the resolved study's checksums do when the library is importable)."""
+    import hashlib
+
+    return {
+        key: hashlib.sha256((SOURCE / "spec" / "instruments" / f"{block['instrument']}.yaml").read_bytes()).hexdigest()
+        for key, block in study.get("instruments", {}).items()
+        if not block.get("definition") and (SOURCE / "spec" / "instruments" / f"{block['instrument']}.yaml").is_file()
+    }
+
+
 def deferred(study, keys):
     """What a job resolves itself when this Snakemake cannot: the declared settings (so params
-    stay narrow) and where to read the study (attachstats.runner.resolve_deferred)."""
+    stay narrow), the checksums of the shipped instruments they use, and where to read the
+    study (attachstats.runner.resolve_deferred)."""
     part = {k: study[k] for k in ("name", *keys) if k in study} if keys is not None else dict(study)
     part[DEFERRED] = {"study_file": study["study_file"], "keys": keys}
+    if keys is None or "instruments" in keys:
+        part[DEFERRED]["instrument_sha256"] = shipped_instruments(study)
     return part
 
 
