@@ -56,6 +56,7 @@ lock:
 	(echo '# Pinned dependency set for attachstats (regenerate with make lock).'; \
 	 .lockvenv/bin/pip freeze --all --exclude-editable | grep -v -e '^attachstats' -e '^pip==') > requirements.lock
 	rm -rf .lockvenv
+	$(PYTHON) .ci/env_from_lock.py
 
 clean:
 	rm -rf results .snakemake

@@ -1,7 +1,9 @@
 """Command line: ``attachstats run <study.yaml>``, ``init <data file>``, ``check <study.yaml>``, ``simulate``.
 
-``run`` is a thin wrapper around the Snakemake CLI (``snakemake --config studies=[...]``);
-every Snakemake flag can be passed after ``--`` or by calling Snakemake directly.
+``run`` is a thin wrapper around the Snakemake CLI (``snakemake --config studies=[...]``) on
+the workflow shipped in the package; every Snakemake flag can be passed after ``--`` or by
+calling Snakemake directly. Snakemake's own output goes to a log file; the terminal gets one
+line per job, the steps' progress and, on failure, the attachstats message last.
 """
 
 from __future__ import annotations
@@ -9,47 +11,184 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import TextIO
 
 from attachstats import __version__
 from attachstats.errors import AttachstatsError
+from attachstats.runner import PROGRESS_ENV, PROGRESS_PREFIX
 
 
 def find_snakefile() -> Path:
-    """The workflow's root Snakefile: ``$ATTACHSTATS_SNAKEFILE``, else the project this package lives in."""
+    """The workflow's Snakefile: ``$ATTACHSTATS_SNAKEFILE``, else the one shipped in the package
+    (``attachstats/workflow/Snakefile`` of an installed wheel), else the checkout's
+    ``workflow/Snakefile`` when the package runs from a source tree."""
     env = os.environ.get("ATTACHSTATS_SNAKEFILE")
+    here = Path(__file__).resolve().parent
     candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[2] / "Snakefile", Path.cwd() / "Snakefile"]
+    candidates += [here / "workflow" / "Snakefile", here.parents[1] / "workflow" / "Snakefile"]
     for c in candidates:
         if c.is_file():
             return c
-    raise AttachstatsError("cannot find the attachstats Snakefile; run from the project folder or set "
-                           "ATTACHSTATS_SNAKEFILE to its path")
+    raise AttachstatsError("cannot find the attachstats workflow (attachstats/workflow/Snakefile is missing "
+                           "from this installation); reinstall the package or set ATTACHSTATS_SNAKEFILE")
 
 
-def _snakemake_executable() -> str:
-    exe = Path(sys.executable).with_name("snakemake")
-    return str(exe) if exe.exists() else (shutil.which("snakemake") or "snakemake")
+def snakemake_command(args: argparse.Namespace, extra: list[str]) -> list[str]:
+    """The Snakemake command line of ``attachstats run`` (same Python, so the same library).
+
+    Results go to ``--results`` or ``results/`` of the working directory (``--directory``,
+    default the current one), never into the package.
+    """
+    study = Path(args.study)
+    workdir = Path(args.directory).resolve() if args.directory else Path.cwd()
+    config = [f"studies={json.dumps([str(study.resolve())])}",
+              f"results_dir={Path(args.results).resolve() if args.results else 'results'}"]
+    # --config takes every word up to the next option, so it goes last: a target or file given
+    # after -- (e.g. `-- --dry-run results/x/report.html`) stays a target
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(find_snakefile()), "--directory", str(workdir),
+            "--cores", str(args.cores), *extra, "--config", *config]
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     study = Path(args.study)
     if not study.is_file():
         raise AttachstatsError(f"study file {study} does not exist")
-    snakefile = find_snakefile()
-    workdir = Path(args.directory).resolve() if args.directory else snakefile.parent
-    config = [f"studies={json.dumps([str(study.resolve())])}"]
-    if args.results:
-        config.append(f"results_dir={Path(args.results).resolve()}")
-    # --config takes every word up to the next option, so it goes last: a target or file given
-    # after -- (e.g. `-- --dry-run results/x/report.html`) stays a target
-    cmd = [_snakemake_executable(), "--snakefile", str(snakefile), "--directory", str(workdir),
-           "--cores", str(args.cores), "--show-failed-logs", *extra, "--config", *config]
-    print("+ " + " ".join(cmd), file=sys.stderr)
-    return subprocess.call(cmd)
+    cmd = snakemake_command(args, extra)
+    workdir = Path(cmd[cmd.index("--directory") + 1])
+    results = Path(args.results).resolve() if args.results else workdir / "results"
+    log_path = results / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.log"
+    return run_snakemake(cmd, log_path, workdir)
+
+
+def run_snakemake(cmd: list[str], log_path: Path, workdir: Path, terminal: TextIO | None = None) -> int:
+    """Run Snakemake with its whole output in ``log_path`` and a short account on ``terminal``.
+
+    The terminal gets one line per job started and finished, the progress lines of the steps
+    (``attachstats-progress:``, see :mod:`attachstats.runner`) and, when the run fails, the
+    attachstats message(s) alone as the last lines, after the path of the full log.
+    """
+    out = sys.stderr if terminal is None else terminal
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, PROGRESS_ENV: "1"}
+    stream = RunStream(out, workdir)
+    print(f"attachstats: running the workflow; full log: {_shown(log_path)}", file=out, flush=True)
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write("+ " + " ".join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                encoding="utf-8", errors="replace", env=env)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            stream.feed(line.rstrip("\n"))
+        code = proc.wait()
+    stream.finish(code, log_path)
+    return code
+
+
+_PROGRESS = PROGRESS_PREFIX
+_JOB = re.compile(r"^(?:local)?rule (\w+):$")
+_FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)")
+_STEPS = re.compile(r"^(\d+) of (\d+) steps \(\d+%\) done")
+_FAILED = re.compile(r"^Error in rule (\w+):")
+_SNAKEMAKE_ERROR = re.compile(r"^[A-Za-z]*(?:Error|Exception)\b")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class RunStream:
+    """Reads Snakemake's output line by line; writes the concise account of ``attachstats run``."""
+
+    def __init__(self, out: TextIO, workdir: Path) -> None:
+        self.out, self.workdir = out, workdir
+        self.jobs: dict[str, tuple[str, str]] = {}   # jobid -> (rule, study)
+        self.pending: dict[str, str] | None = None
+        self.messages: list[str] = []               # attachstats messages (user errors), in order
+        self.failed: list[tuple[str, str]] = []     # (rule, log file) of failed jobs
+        self.lines: list[str] = []                   # Snakemake's own lines, for an unexplained failure
+        self.done: tuple[str, str] = ("", "")      # (rule, study) of the job that finished last
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def _flush_job(self) -> None:
+        if self.pending and "jobid" in self.pending:
+            study = self.pending.get("wildcards", "")
+            self.jobs[self.pending["jobid"]] = (self.pending["rule"], study)
+            if self.pending["rule"] not in ("all", "default"):
+                self._say(f"  start  {self.pending['rule']}{f' ({study})' if study else ''}")
+        self.pending = None
+
+    def feed(self, line: str) -> None:
+        if self.pending is not None and line.startswith("    "):
+            key, _, value = line.strip().partition(": ")
+            if key in ("jobid", "wildcards", "log"):
+                self.pending[key] = value.replace("study=", "") if key == "wildcards" else value
+            return
+        self._flush_job()
+        if line.startswith(_PROGRESS):
+            self._say("         " + line[len(_PROGRESS):])
+        elif line.startswith("attachstats: "):
+            if line not in self.messages:
+                self.messages.append(line)
+        elif m := _JOB.match(line):
+            self.pending = {"rule": m.group(1)}
+        elif m := _FINISHED.match(line):
+            self.done = self.jobs.get(m.group(1), (m.group(2), ""))
+        elif m := _STEPS.match(line):
+            rule, study = self.done
+            if rule and rule not in ("all", "default"):
+                self._say(f"  done   {rule}{f' ({study})' if study else ''}  [{m.group(1)}/{m.group(2)}]")
+        elif m := _FAILED.match(line):
+            self.failed.append((m.group(1), ""))
+        elif line.strip().startswith("log: ") and self.failed and not self.failed[-1][1]:
+            self.failed[-1] = (self.failed[-1][0], line.strip()[5:].split(" (")[0])
+        elif line.startswith("Nothing to be done"):
+            self._say("attachstats: " + line)
+        else:
+            self.lines.append(line)
+
+    def finish(self, code: int, log_path: Path) -> None:
+        self._flush_job()
+        if code == 0:
+            self._say(f"attachstats: done; full log: {_shown(log_path)}")
+            return
+        where = [f"full log: {_shown(log_path)}"]
+        for rule, log in self.failed:
+            if log:
+                where.append(f"log of step {rule}: {_shown(self.workdir / log)}")
+        self._say(f"attachstats: the run failed; {'; '.join(where)}")
+        if self.messages:
+            for message in self.messages:
+                self._say(message)
+            return
+        for rule, log in self.failed:   # no attachstats message: a bug, shown by its last line
+            last = _last_line(self.workdir / log) if log else ""
+            self._say(f"attachstats: step {rule} failed unexpectedly (a bug in attachstats; please report it "
+                      f"with the step's log){': ' + last if last else ''}")
+        if not self.failed:             # Snakemake itself refused: its own error, from the first line
+            start = next((i for i, x in enumerate(self.lines) if _SNAKEMAKE_ERROR.match(x)), None)
+            tail = self.lines[start:] if start is not None else self.lines[-10:]
+            for line in [x for x in tail if x.strip() and not x.startswith("Complete log")][:20]:
+                self._say(line)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [x for x in path.read_text(encoding="utf-8", errors="replace").splitlines() if x.strip()]
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -126,8 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the workflow on STUDY (any path). Arguments after -- go to Snakemake.")
     r.add_argument("study", help="study YAML file")
     r.add_argument("--cores", "-c", default="1", help="CPU cores for Snakemake (default 1; 'all' for all)")
-    r.add_argument("--results", help="results folder (default: results/ in the project folder)")
-    r.add_argument("--directory", help="Snakemake working directory (default: the project folder)")
+    r.add_argument("--results", help="results folder (default: results/ in the working directory)")
+    r.add_argument("--directory", help="Snakemake working directory (default: the current directory)")
     s = sub.add_parser("simulate", help="simulate a survey export from the population model",
                        description="Write survey.csv, truth.json and manifest.csv to --out.")
     s.add_argument("--config", default="config/simulation/example.yaml", help="simulation YAML")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
-import importlib.util
 from pathlib import Path
 
 __all__ = ["code_fingerprint", "step_modules"]
@@ -37,18 +36,25 @@ __all__ = ["code_fingerprint", "step_modules"]
 PACKAGE = "attachstats"
 
 
+#: The folder of this package's source: modules are found by path, never imported, so the
+#: workflow can fingerprint steps even where Snakemake cannot import the library (the
+#: workflow then loads this file by its path; it uses the standard library only).
+SOURCE_ROOT = Path(__file__).resolve().parent
+
+
 @functools.lru_cache(maxsize=None)
 def _origin(module: str) -> Path | None:
     """The source file of ``module`` (None when it is not a module of this package)."""
     if module != PACKAGE and not module.startswith(PACKAGE + "."):
         return None
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+    parts = module.split(".")[1:]
+    if not all(p.isidentifier() for p in parts):
         return None
-    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-        return None
-    return Path(spec.origin)
+    base = SOURCE_ROOT.joinpath(*parts)
+    for path in (base / "__init__.py", base.with_suffix(".py") if parts else None):
+        if path is not None and path.is_file():
+            return path
+    return None
 
 
 @functools.lru_cache(maxsize=None)

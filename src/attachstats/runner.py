@@ -6,8 +6,10 @@ Workflow scripts stay thin::
     run_step(snakemake, lambda sm: ...)
 
 A user error (:class:`~attachstats.errors.AttachstatsError`) is written as one paragraph
-to the rule's log and to the terminal, and the job exits with status 1 (Snakemake then
-removes the job's partial outputs). Anything else is a bug and keeps its traceback.
+to the rule's log and as one line to the terminal, and the job exits with status 1
+(Snakemake then removes the job's partial outputs). Anything else is a bug and keeps its
+traceback. The library's INFO log lines (progress of long steps) go to the rule's log and,
+under ``attachstats run`` (``ATTACHSTATS_PROGRESS`` set), to the terminal as well.
 
 When a step succeeds, the last line of its log is one machine-readable timing line (read
 by ``benchmarks/bench_scale.py`` with :func:`parse_timing`)::
@@ -30,11 +32,19 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from attachstats.errors import AttachstatsError
+from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
 
 TIMING_PREFIX = "attachstats-timing:"
+#: Set by ``attachstats run``: steps then echo their progress lines to the terminal too.
+PROGRESS_ENV = "ATTACHSTATS_PROGRESS"
+PROGRESS_PREFIX = "attachstats-progress: "
+#: Key of the placeholder that workflow/rules/common.smk passes as a study param when the
+#: Snakemake that parsed the workflow could not import the library.
+DEFERRED = "attachstats_deferred"
 
 
 def run_step(snakemake: Any, step: Callable[[Any], None]) -> None:
@@ -49,16 +59,19 @@ def run_step(snakemake: Any, step: Callable[[Any], None]) -> None:
     sys.stderr = log
     logging.basicConfig(stream=log, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         force=True)
+    if log is not terminal and os.environ.get(PROGRESS_ENV):
+        logging.getLogger().addHandler(_progress_handler(terminal, snakemake.rule))
     try:
+        job = _resolve_params(snakemake)
         with _ImportTimer() as imports:
             t = time.perf_counter()
-            step(snakemake)
+            step(job)
             step_s = time.perf_counter() - t
     except AttachstatsError as exc:
         msg = f"attachstats: {type(exc).__name__} in rule {snakemake.rule}: {exc}"
         print(msg, file=log)
-        if log is not terminal:
-            print(msg, file=terminal)
+        if log is not terminal:     # one line, so that `attachstats run` can show it last
+            print(" ".join(msg.split()), file=terminal)
         log.flush()
         sys.exit(1)
     else:
@@ -71,6 +84,61 @@ def run_step(snakemake: Any, step: Callable[[Any], None]) -> None:
         sys.stderr = terminal
         if log is not terminal:
             log.close()
+
+
+def _progress_handler(terminal: Any, rule: str) -> logging.Handler:
+    """Echo the library's INFO lines to the job's terminal as ``attachstats-progress: <rule>: …``
+    (``attachstats run`` sets ``ATTACHSTATS_PROGRESS`` and shows these lines)."""
+    handler = logging.StreamHandler(terminal)
+    handler.setLevel(logging.INFO)
+    handler.addFilter(lambda record: record.name.startswith("attachstats"))
+    handler.setFormatter(logging.Formatter(f"{PROGRESS_PREFIX}{rule}: %(message)s"))
+    return handler
+
+
+def resolve_deferred(value: Any, schema: str | Path) -> Any:
+    """The resolved study (or its :class:`StudyPart`) for a deferred study param; else ``value``.
+
+    Without the library, the workflow passes a rule the study settings it declares plus a
+    placeholder ``{"attachstats_deferred": {"study_file", "keys"}}``; the job then reads,
+    checks (against ``schema``, the workflow's study schema) and resolves the study file as
+    the workflow would have, and keeps the declared ``keys`` (all of the study when ``keys``
+    is None).
+
+    >>> resolve_deferred({"name": "s"}, "study.schema.yaml")
+    {'name': 's'}
+    """
+    if type(value) is not dict or DEFERRED not in value:   # a StudyPart refuses undeclared keys
+        return value
+    from snakemake.utils import validate
+
+    path, keys = value[DEFERRED]["study_file"], value[DEFERRED]["keys"]
+    study = read_yaml(path)
+    check_schema(study, schema, path)
+    validate(study, str(schema))      # fills the schema's defaults, as the workflow does
+    study = resolve_study(study, path)
+    return study if keys is None else StudyPart(study, keys)
+
+
+def _resolve_params(snakemake: Any) -> Any:
+    """``snakemake`` itself, or a view of it whose ``params.study`` is resolved (see
+    :func:`resolve_deferred`; ``snakemake.params`` is rebuilt at each access, so it is read once)."""
+    params = getattr(snakemake, "params", None)
+    study = getattr(params, "study", None)
+    if type(study) is not dict or DEFERRED not in study:
+        return snakemake
+    params.study = resolve_deferred(study, Path(snakemake.scriptdir).parent / "schemas" / "study.schema.yaml")
+    return _Job(snakemake, params)
+
+
+class _Job:
+    """The job object of a workflow script with its params replaced."""
+
+    def __init__(self, job: Any, params: Any) -> None:
+        self._job, self.params = job, params
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
 
 
 def format_timing(*, step: str, pid: int, started: float, ended: float, startup_s: float,

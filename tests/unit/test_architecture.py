@@ -39,7 +39,7 @@ ALLOWED = {
     "data": {"spec", "stats"},
     "output": {"spec"},
     "steps": {"spec", "stats", "sim", "data", "output"},
-    "runner": set(),
+    "runner": {"spec"},
     "fingerprint": set(),
     "cli": {"spec", "stats", "sim", "data", "output", "steps", "runner"},
     "__init__": set(),

@@ -94,3 +94,47 @@ def test_parse_timing_reads_the_last_line_and_round_trips():
     assert t == {"step": "efa", "pid": 2, "started": 3.0, "ended": 9.0, "startup_s": 1.0,
                  "step_s": 5.0, "import_s": 2.0, "compute_s": 3.0}
     assert parse_timing("INFO nothing timed\n") is None
+
+
+def test_a_deferred_study_is_resolved_by_the_job(tmp_path, monkeypatch):
+    # a Snakemake that could not import the library passes the declared settings and where the
+    # study file is; the job resolves it as the workflow would have (a StudyPart of those keys)
+    import yaml
+
+    from conftest import ROOT, make_survey, study_dict
+    from attachstats.runner import DEFERRED, _resolve_params
+    from attachstats.spec.study import StudyPart, UndeclaredSetting
+
+    monkeypatch.chdir(tmp_path)
+    make_survey(30).to_csv("survey.csv", index=False)
+    (tmp_path / "mini.yaml").write_text(yaml.safe_dump(study_dict()))
+    params = SimpleNamespace(study={"name": "mini", "screening": {}, DEFERRED: {"study_file": "mini.yaml",
+                                                                               "keys": ["screening"]}}, seed=3)
+    job = SimpleNamespace(params=params, scriptdir=str(ROOT / "workflow" / "scripts"), rule="validate")
+    view = _resolve_params(job)
+    assert isinstance(view.params.study, StudyPart) and view.params.seed == 3 and view.rule == "validate"
+    assert view.params.study["screening"]["longstring"]["max_run"] == 18
+    assert view.params.study["screening"]["duplicate_rows"] == "exclude"      # schema defaults filled
+    with pytest.raises(UndeclaredSetting):
+        view.params.study["instruments"]
+    params.study = {**params.study, DEFERRED: {"study_file": "mini.yaml", "keys": None}}
+    whole = _resolve_params(job).params.study
+    assert whole["instruments"]["ecr"]["resolved"]["n_items"] == 36 and DEFERRED not in whole
+    plain = SimpleNamespace(params=SimpleNamespace(study=StudyPart({"name": "x"}, [])))
+    assert _resolve_params(plain) is plain
+
+
+def test_progress_lines_reach_the_terminal_only_under_attachstats_run(tmp_path, monkeypatch, capsys):
+    import logging
+
+    def step(sm):
+        logging.getLogger("attachstats.stats.reliability").info("bootstrap: 10 resamples")
+        logging.getLogger("numpy").info("not ours")
+
+    monkeypatch.delenv("ATTACHSTATS_PROGRESS", raising=False)
+    run_step(_sm(tmp_path), step)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("ATTACHSTATS_PROGRESS", "1")
+    run_step(_sm(tmp_path), step)
+    assert capsys.readouterr().err == "attachstats-progress: cfa: bootstrap: 10 resamples\n"
+    assert "INFO attachstats.stats.reliability: bootstrap: 10 resamples" in (tmp_path / "cfa.log").read_text()

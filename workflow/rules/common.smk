@@ -1,36 +1,133 @@
 # Configuration checks and helpers shared by every rule file.
+#
+# With the attachstats library importable here (pip install, `make`, `attachstats run`),
+# each study file is checked and resolved when the workflow is parsed. A plain Snakemake
+# that cannot import it (jobs in the software environment, `--sdm conda`; this workflow used
+# as a module) still parses and plans the workflow: studies are schema-checked here and
+# resolved by each job (README, "Snakemake without the library").
+import importlib.util
+import sys
+from pathlib import Path
+
+import yaml
 from snakemake.utils import validate
 
-import sys
-
-from attachstats.errors import AttachstatsError
-from attachstats.fingerprint import code_fingerprint
-from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
-from attachstats.steps.report import FIGURE_GROUPS, GROUP_TABLES
-
-
 validate(config, "../schemas/config.schema.yaml")
+STUDY_SCHEMA = workflow.source_path("../schemas/study.schema.yaml")
+#: Key of the placeholder a job turns into the resolved study (attachstats.runner).
+DEFERRED = "attachstats_deferred"
+
+try:
+    from attachstats.errors import AttachstatsError, DataError
+    from attachstats.fingerprint import code_fingerprint
+    from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
+    from attachstats.steps.report import FIGURE_GROUPS, GROUP_TABLES
+
+    LIBRARY = True
+except ModuleNotFoundError as exc:
+    LIBRARY = False
+    print(
+        f"attachstats: the library is not importable by this Snakemake ({exc}); study files "
+        "are resolved by each job",
+        file=sys.stderr,
+    )
+
+
+def library_source():
+    """The attachstats source folder beside this workflow (a checkout's src/attachstats, or
+    the installed package around workflow/), or None (e.g. a module read from a URL)."""
+    here = Path(str(workflow.current_basedir))
+    for root in (here.parents[1] / "src" / "attachstats", here.parents[1]):
+        if (root / "fingerprint.py").is_file() and (root / "__init__.py").is_file():
+            return root
+    return None
+
+
+def source_constant(root, module_file, name):
+    """A literal constant of a library module, read from its source without importing it."""
+    import ast
+
+    tree = ast.parse((root / module_file).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise ValueError(f"{root / module_file} defines no constant {name}")
+
+
+if not LIBRARY:
+    SOURCE = library_source()
+    if SOURCE is None:
+        sys.exit(
+            "attachstats: this workflow needs the attachstats library, or its source beside the "
+            "workflow (src/attachstats in a checkout), to read the figure groups; neither was found"
+        )
+    _spec = importlib.util.spec_from_file_location("attachstats_fingerprint", SOURCE / "fingerprint.py")
+    _fingerprint = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_fingerprint)  # standard library only
+    code_fingerprint = _fingerprint.code_fingerprint
+    FIGURE_GROUPS = source_constant(SOURCE, "steps/report.py", "FIGURE_GROUPS")
+    GROUP_TABLES = source_constant(SOURCE, "steps/report.py", "GROUP_TABLES")
+
+
+def relative_if_possible(path):
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_study(path):
+    """One study file: schema-checked, defaults filled; resolved when the library is here."""
+    if LIBRARY:
+        study = read_yaml(path)
+        check_schema(study, STUDY_SCHEMA, path)  # one-line message
+        validate(study, STUDY_SCHEMA)  # fills the schema's defaults
+        return resolve_study(study, path)
+    with open(path, encoding="utf-8") as f:
+        study = yaml.safe_load(f)
+    validate(study, STUDY_SCHEMA)
+    # the paths as attachstats.spec.study.resolve_study sets them; the rest is checked by the jobs
+    study.setdefault("name", Path(path).stem)
+    data = Path(study["data"]["path"])
+    if not data.is_absolute():
+        data = Path(path).parent / data
+    study["data"]["path"] = relative_if_possible(data)
+    study["study_file"] = relative_if_possible(path)
+    return study
+
+
+def missing_data_message(study):
+    return (
+        f"study file {study['study_file']}: data.path: the raw data file does not exist: "
+        f"{study['data']['path']} (a relative data.path is read from the study file's folder; "
+        "fix data.path or move the file there)"
+    )
 
 
 def load_studies(paths):
-    """Validate each study file against the schema and resolve it; names must be unique."""
+    """Every study file, by name (names must be unique; each data file must exist)."""
     studies = {}
     for path in paths:
-        study = read_yaml(path)
-        check_schema(study, workflow.source_path("../schemas/study.schema.yaml"), path)  # one-line message
-        validate(study, "../schemas/study.schema.yaml")  # fills the schema's defaults
-        study = resolve_study(study, path)
+        study = load_study(path)
         if study["name"] in studies:
-            raise ValueError(f"two study files use the name {study['name']!r}: {path} and "
-                             f"{studies[study['name']]['study_file']}")
+            first = studies[study["name"]]["study_file"]
+            raise ValueError(f"two study files use the name {study['name']!r}: {path} and {first}")
+        if not Path(study["data"]["path"]).is_file():
+            if LIBRARY:
+                raise DataError(missing_data_message(study))
+            sys.exit(f"attachstats: DataError: {missing_data_message(study)}")
         studies[study["name"]] = study
     return studies
 
 
-try:
+if LIBRARY:
+    try:
+        STUDIES = load_studies(config["studies"])
+    except AttachstatsError as exc:  # a wrong study file: its message, no Python traceback
+        sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
+else:
     STUDIES = load_studies(config["studies"])
-except AttachstatsError as exc:  # a wrong study file: its message, no Python traceback
-    sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
 RESULTS = config["results_dir"]
 SEED = config["seed"]
 
@@ -80,9 +177,33 @@ wildcard_constraints:
     study="|".join(STUDIES),
 
 
+def shipped_instruments(study):
+    """SHA-256 of each shipped instrument file the study uses, read by path (so that editing one
+    reruns its rules, as the resolved study's checksums do when the library is importable)."""
+    import hashlib
+
+    return {
+        key: hashlib.sha256((SOURCE / "spec" / "instruments" / f"{block['instrument']}.yaml").read_bytes()).hexdigest()
+        for key, block in study.get("instruments", {}).items()
+        if not block.get("definition") and (SOURCE / "spec" / "instruments" / f"{block['instrument']}.yaml").is_file()
+    }
+
+
+def deferred(study, keys):
+    """What a job resolves itself when this Snakemake cannot: the declared settings (so params
+    stay narrow), the checksums of the shipped instruments they use, and where to read the
+    study (attachstats.runner.resolve_deferred)."""
+    part = {k: study[k] for k in ("name", *keys) if k in study} if keys is not None else dict(study)
+    part[DEFERRED] = {"study_file": study["study_file"], "keys": keys}
+    if keys is None or "instruments" in keys:
+        part[DEFERRED]["instrument_sha256"] = shipped_instruments(study)
+    return part
+
+
 def study_of(wildcards):
     """The whole resolved study (only the provenance record takes all of it)."""
-    return STUDIES[wildcards.study]
+    study = STUDIES[wildcards.study]
+    return study if LIBRARY else deferred(study, None)
 
 
 def study_part(*keys):
@@ -91,6 +212,8 @@ def study_part(*keys):
     Snakemake reruns a rule when its params change, so each rule lists exactly the top-level
     study keys its step reads; reading any other key fails loudly in the step.
     """
+    if not LIBRARY:
+        return lambda wildcards: deferred(STUDIES[wildcards.study], list(keys))
     return lambda wildcards: StudyPart(STUDIES[wildcards.study], keys)
 
 

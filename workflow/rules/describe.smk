@@ -16,6 +16,8 @@ rule attachment_styles:
         f"{RESULTS}/{{study}}/logs/attachment_styles.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/attachment_styles.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/attachment_styles.py"
 
@@ -40,5 +42,7 @@ rule descriptives:
         f"{RESULTS}/{{study}}/logs/descriptives.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/descriptives.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/descriptives.py"

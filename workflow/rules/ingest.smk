@@ -15,5 +15,7 @@ rule ingest:
         f"{RESULTS}/{{study}}/logs/ingest.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/ingest.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/ingest.py"

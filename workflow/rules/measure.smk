@@ -18,6 +18,8 @@ rule cfa:
         f"{RESULTS}/{{study}}/logs/cfa.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/cfa.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/cfa.py"
 
@@ -44,6 +46,8 @@ rule efa:
         f"{RESULTS}/{{study}}/logs/efa.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/efa.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/efa.py"
 
@@ -65,6 +69,8 @@ rule invariance:
         f"{RESULTS}/{{study}}/logs/invariance.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/invariance.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/invariance.py"
 
@@ -88,5 +94,7 @@ rule cross_validation:
         f"{RESULTS}/{{study}}/logs/cross_validation.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/cross_validation.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/cross_validation.py"

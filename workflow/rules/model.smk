@@ -1,7 +1,7 @@
 rule regress:
     """Outcome models declared in the study file (OLS, logit, Poisson, negative binomial): coefficients
     with BH-adjusted p, fit, hierarchical blocks, diagnostics, simple slopes and Johnson-Neyman."""
-    threads: 1   # raise with --set-threads <rule>=N: same result on any thread count
+    threads: 1  # raise with --set-threads <rule>=N: same result on any thread count
     resources:
         mem_mb=4000,
         runtime=30,
@@ -23,13 +23,15 @@ rule regress:
         f"{RESULTS}/{{study}}/logs/regress.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/regress.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/regress.py"
 
 
 rule mediate:
     """Mediation models: paths a, b, c, c' and the indirect effect with a seeded percentile bootstrap."""
-    threads: 1   # raise with --set-threads <rule>=N: same result on any thread count
+    threads: 1  # raise with --set-threads <rule>=N: same result on any thread count
     resources:
         mem_mb=4000,
         runtime=30,
@@ -45,6 +47,8 @@ rule mediate:
         f"{RESULTS}/{{study}}/logs/mediate.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/mediate.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/mediate.py"
 
@@ -68,6 +72,8 @@ rule sem:
         f"{RESULTS}/{{study}}/logs/sem.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/sem.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/sem.py"
 
@@ -90,5 +96,7 @@ rule model_samples:
         f"{RESULTS}/{{study}}/logs/model_samples.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/model_samples.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/model_samples.py"

@@ -1,14 +1,17 @@
 # Monte Carlo power analysis; not part of `all` (a planning tool): `snakemake power`.
-from attachstats.sim.power import PowerSpec
-
+# It needs the library when the workflow is parsed (the power file sets the job grid).
 POWER_FILE = config.get("power_config", "config/power.yaml")
 POWER = None
-if Path(POWER_FILE).exists():
+if Path(POWER_FILE).exists() and LIBRARY:
+    from attachstats.sim.power import PowerSpec
+
     _power = read_yaml(POWER_FILE, "power config")
     if "power_chunk_size" in config:
         _power["chunk_size"] = config["power_chunk_size"]
     POWER = PowerSpec.from_dict(_power, seed=SEED, origin=POWER_FILE)
 POWER_DIR = f"{RESULTS}/power"
+# without the library the grid is unknown: `snakemake power` then names this as its missing input
+NEEDS_LIBRARY = [] if LIBRARY else ["the power analysis needs a Snakemake that can import attachstats"]
 
 
 rule power_chunk:
@@ -34,6 +37,8 @@ rule power_chunk:
         f"{POWER_DIR}/logs/n{{n}}_chunk{{chunk}}.log",
     benchmark:
         f"{POWER_DIR}/benchmarks/n{{n}}_chunk{{chunk}}.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/power_chunk.py"
 
@@ -41,8 +46,12 @@ rule power_chunk:
 rule power:
     """Power, bias and coverage per effect and sample size, and the power curve."""
     input:
-        chunks=expand(f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv", n=POWER.sample_sizes if POWER else [],
-                      chunk=POWER.chunks() if POWER else []),
+        NEEDS_LIBRARY,
+        chunks=expand(
+            f"{POWER_DIR}/chunks/n{{n}}_chunk{{chunk}}.csv",
+            n=POWER.sample_sizes if POWER else [],
+            chunk=POWER.chunks() if POWER else [],
+        ),
     output:
         table=f"{POWER_DIR}/power.csv",
         figure=report(f"{POWER_DIR}/power_curve.png", caption="../report/power_curve.rst", category="Power"),
@@ -57,5 +66,7 @@ rule power:
         f"{POWER_DIR}/logs/power.log",
     benchmark:
         f"{POWER_DIR}/benchmarks/power.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/power.py"

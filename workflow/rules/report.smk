@@ -15,6 +15,8 @@ rule formatted_tables:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/formatted_tables.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/formatted_tables.py"
 
@@ -31,8 +33,12 @@ rule figures_data:
         styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
-        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
-                        category="Figures") for name in FIGURE_GROUPS["figures_data"]},
+        **{
+            name: report(
+                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
+            )
+            for name in FIGURE_GROUPS["figures_data"]
+        },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_data"]},
     params:
         study=study_part("instruments", "factor_analysis", "attachment_styles", "figures"),
@@ -41,6 +47,8 @@ rule figures_data:
         f"{RESULTS}/{{study}}/logs/figures_data.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/figures_data.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/figures_data.py"
 
@@ -54,8 +62,12 @@ rule figures_factor:
     input:
         **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_factor"]},
     output:
-        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
-                        category="Figures") for name in FIGURE_GROUPS["figures_factor"]},
+        **{
+            name: report(
+                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
+            )
+            for name in FIGURE_GROUPS["figures_factor"]
+        },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_factor"]},
     params:
         study=study_part("instruments", "factor_analysis"),
@@ -64,6 +76,8 @@ rule figures_factor:
         f"{RESULTS}/{{study}}/logs/figures_factor.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/figures_factor.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/figures_factor.py"
 
@@ -78,8 +92,12 @@ rule figures_models:
         **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_models"]},
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
-        **{name: report(f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst",
-                        category="Figures") for name in FIGURE_GROUPS["figures_models"]},
+        **{
+            name: report(
+                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
+            )
+            for name in FIGURE_GROUPS["figures_models"]
+        },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_models"]},
     params:
         study=study_part("variables", "outcome_models", "figures"),
@@ -88,6 +106,8 @@ rule figures_models:
         f"{RESULTS}/{{study}}/logs/figures_models.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/figures_models.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/figures_models.py"
 
@@ -109,6 +129,8 @@ rule provenance:
         seed=SEED,
     log:
         f"{RESULTS}/{{study}}/logs/provenance.log",
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/provenance.py"
 
@@ -131,11 +153,14 @@ rule report:
         study=study_part("title", "study_file", "instruments", "factor_analysis"),
         code=code_of("report", "report"),
         figures=FIGURES,
-        captions={name: Path(workflow.source_path(f"../report/{name}.rst")).read_text(encoding="utf-8")
-                  for name in FIGURES},
+        captions={
+            name: Path(workflow.source_path(f"../report/{name}.rst")).read_text(encoding="utf-8") for name in FIGURES
+        },
     log:
         f"{RESULTS}/{{study}}/logs/report.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/report.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/report.py"

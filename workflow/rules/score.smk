@@ -18,13 +18,15 @@ rule score:
         f"{RESULTS}/{{study}}/logs/score.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/score.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/score.py"
 
 
 rule reliability:
     """Cronbach's alpha (Feldt and bootstrap CIs), omega (psych::omega) per subscale, item statistics."""
-    threads: 1   # raise with --set-threads <rule>=N: same result on any thread count
+    threads: 1  # raise with --set-threads <rule>=N: same result on any thread count
     resources:
         mem_mb=6000,
         runtime=60,
@@ -41,5 +43,7 @@ rule reliability:
         f"{RESULTS}/{{study}}/logs/reliability.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/reliability.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/reliability.py"

@@ -22,5 +22,7 @@ rule cross_study_summary:
         f"{SUMMARY}/logs/cross_study_summary.log",
     benchmark:
         f"{SUMMARY}/benchmarks/cross_study_summary.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/cross_study_summary.py"

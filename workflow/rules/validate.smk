@@ -20,5 +20,7 @@ rule validate:
         f"{RESULTS}/{{study}}/logs/validate.log",
     benchmark:
         f"{RESULTS}/{{study}}/benchmarks/validate.tsv"
+    conda:
+        "../envs/attachstats.yaml"
     script:
         "../scripts/validate.py"

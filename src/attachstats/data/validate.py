@@ -8,8 +8,9 @@ reason, every altered cell in ``issues``, and ``flow`` reconciles
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import math
 import re
@@ -20,7 +21,7 @@ import pandas as pd
 
 from attachstats.data.scoring import keyed_items
 from attachstats.data.sniff import DECIMAL_COMMA
-from attachstats.errors import DataError
+from attachstats.errors import AttachstatsError, DataError
 from attachstats.stats import careless
 from attachstats.spec.instrument import instrument_of, item_columns
 
@@ -64,12 +65,45 @@ def raw_headers(study: Mapping[str, Any]) -> dict[str, str]:
         out["duration"] = study["duration_column"]
     for name, var in study.get("variables", {}).items():
         out[name] = var["column"]
+    out.update(item_headers(study))
+    return out
+
+
+def item_headers(study: Mapping[str, Any]) -> dict[str, str]:
+    """Canonical item column → the raw export's header, for every instrument block (``ecr_3`` →
+    ``ECR_3``); reads only ``study["instruments"]``."""
+    out: dict[str, str] = {}
     for key, block in study["instruments"].items():
         inst = instrument_of(study, key)
         spec = block["columns"]
         raw = list(spec) if isinstance(spec, list) else [spec.replace("{n}", str(n)) for n in inst.item_numbers]
         out.update(zip(item_columns(key, inst), raw))
     return out
+
+
+@contextmanager
+def in_file_terms(study: Mapping[str, Any]) -> Iterator[None]:
+    """A user error raised in the block names items by the file's headers, not canonical names.
+
+    The statistics see canonical item columns (``ecr_5``); a message such as "item(s) without
+    variance: ecr_5" leaves the block as "... : ECR_5", the header the user sees in the file.
+
+    >>> study = {"instruments": {"ecr": {"instrument": "ecr-r", "columns": "ECR_{n}"}}}
+    >>> try:
+    ...     with in_file_terms(study):
+    ...         raise DataError("item(s) without variance: ecr_5, ecr_15")
+    ... except DataError as exc:
+    ...     print(exc)
+    item(s) without variance: ECR_5, ECR_15
+    """
+    try:
+        yield
+    except AttachstatsError as exc:
+        headers = item_headers(study)
+        if headers and exc.args:
+            names = "|".join(re.escape(n) for n in sorted(headers, key=len, reverse=True))
+            exc.args = (re.sub(rf"\b({names})\b", lambda m: headers[m.group(1)], str(exc.args[0])), *exc.args[1:])
+        raise
 
 
 def _codes_as_text(codes: list[Any]) -> set[str]:
@@ -386,8 +420,8 @@ def validate_and_screen(ingested: pd.DataFrame, study: Mapping[str, Any]) -> Scr
         dup = df["id"][alive].duplicated()
         if dup.any():
             i = dup[dup].index[0]
-            raise DataError("respondent id is not unique", file=file, row=int(df.at[i, "_row"]), column="id",
-                            value=df.at[i, "id"])
+            raise DataError("respondent id is not unique", file=file, row=int(df.at[i, "_row"]),
+                            column=headers.get("id", "id"), value=df.at[i, "id"])
     hurdle("duplicate_ids", _duplicate_reason(df, ["id"], alive, "id already used by raw row"))
     if policy == "exclude":
         r = pd.Series(None, index=df.index, dtype=object)

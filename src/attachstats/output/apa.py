@@ -103,7 +103,9 @@ def markdown(m: TableModel) -> str:
     head = f"**{_heading(m)}**\n\n*{m.title}*\n\n"
     if not m.rows:
         return head + "(no rows)\n"
-    esc = lambda s: s.replace("|", "\\|")
+    def esc(s: str) -> str:
+        return s.replace("|", "\\|")
+
     lines = ["| " + " | ".join(map(esc, m.columns)) + " |",
              "|" + "|".join("---:" if n else ":---" for n in m.numeric) + "|"]
     lines += ["| " + " | ".join(map(esc, row)) + " |" for row in m.rows]

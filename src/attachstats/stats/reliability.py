@@ -38,6 +38,7 @@ items and does not drop items without variance (it raises :class:`~attachstats.e
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Mapping
 
@@ -318,7 +319,11 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
         rows.append({"scale": str(name), **res})
     moments = dict.fromkeys(checked)
     if n_boot and checked:
+        n_rows = len(next(iter(checked.values())))
+        log.info("bootstrap: %d resamples of %d respondents for %d scale(s) ...", n_boot, n_rows, len(checked))
+        started = time.perf_counter()
         moments = _bootstrap_moments(checked, n_boot, seed, threads)
+        log.info("bootstrap: done in %.1f s", time.perf_counter() - started)
 
     def omega_of(name: str) -> dict:
         try:
@@ -327,6 +332,7 @@ def reliability_table(subscales: Mapping[str, pd.DataFrame], ci: float = 0.95, *
             raise DataError(f"scale {name!r}: {exc}") from None
         if out["omega_note"]:
             log.warning("omega of scale %r (%d group factors): %s", name, out["omega_nfactors"], out["omega_note"])
+        log.info("omega of scale %r: %d group factor(s) fitted", name, out["omega_nfactors"])
         return out
 
     if threads > 1 and len(checked) > 1:

@@ -27,7 +27,6 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 

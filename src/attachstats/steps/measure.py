@@ -20,6 +20,7 @@ from scipy.optimize import linear_sum_assignment
 
 from attachstats.data.csvio import write_csv
 from attachstats.data.scoring import keyed_items
+from attachstats.data.validate import in_file_terms
 from attachstats.spec.factor import factor_structure, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
@@ -93,8 +94,10 @@ def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFram
                 pd.DataFrame(columns=FACTOR_CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
     s = settings(study)
     keyed = _keyed(data, study)
-    results = [fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"])
-               for name, syntax in study_models(study).items()]
+    results = []
+    for name, syntax in study_models(study).items():
+        log.info("CFA model %r: fitting (%s, missing: %s) ...", name, s["estimator"], s["missing"])
+        results.append(fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"]))
     fits = fit_table(results)
     comparison = compare_models([r.fit for r in results], [tuple(p) for p in s["comparisons"]])
     return (fits, pd.concat([r.loadings for r in results], ignore_index=True),
@@ -297,11 +300,12 @@ def cfa(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any]) -> 
     Writes ``out["fit"]``, ``out["loadings"]``, ``out["correlations"]`` and ``out["comparison"]``
     (see :func:`study_cfa`). R equivalent: ``lavaan::cfa`` per model, ``lavaan::lavTestLRT``.
     """
-    fit, loadings, correlations, comparison = study_cfa(pd.read_parquet(clean), study)
-    write_csv(fit, out["fit"])
-    write_csv(loadings, out["loadings"])
-    write_csv(correlations, out["correlations"])
-    write_csv(comparison, out["comparison"])
+    with in_file_terms(study):     # messages name the file's item headers
+        fit, loadings, correlations, comparison = study_cfa(pd.read_parquet(clean), study)
+        write_csv(fit, out["fit"])
+        write_csv(loadings, out["loadings"])
+        write_csv(correlations, out["correlations"])
+        write_csv(comparison, out["comparison"])
 
 
 def efa(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any], seed: int) -> None:
@@ -310,8 +314,9 @@ def efa(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any], see
     Writes one CSV per table of :func:`study_efa` to ``out[<table name>]``.
     R equivalent: ``psych::KMO``, ``psych::cortest.bartlett``, ``psych::fa.parallel``, ``psych::fa``.
     """
-    for name, table in study_efa(pd.read_parquet(clean), study, seed).items():
-        write_csv(table, out[name])
+    with in_file_terms(study):     # messages name the file's item headers
+        for name, table in study_efa(pd.read_parquet(clean), study, seed).items():
+            write_csv(table, out[name])
 
 
 def invariance(clean: str | Path, out: str | Path, study: Mapping[str, Any]) -> None:
@@ -320,7 +325,8 @@ def invariance(clean: str | Path, out: str | Path, study: Mapping[str, Any]) -> 
     Writes the table of :func:`study_invariance` to ``out``.
     R equivalent: ``semTools::measEq.syntax`` models compared with ``lavaan::lavTestLRT``.
     """
-    write_csv(study_invariance(pd.read_parquet(clean), study), out)
+    with in_file_terms(study):     # messages name the file's item headers
+        write_csv(study_invariance(pd.read_parquet(clean), study), out)
 
 
 def cross_validation(clean: str | Path, out: Mapping[str, str], study: Mapping[str, Any], seed: int) -> None:
@@ -328,7 +334,8 @@ def cross_validation(clean: str | Path, out: Mapping[str, str], study: Mapping[s
 
     Writes ``out["item_table"]`` and ``out["fit"]`` (see :func:`study_cross_validation`).
     """
-    items, fit = study_cross_validation(pd.read_parquet(clean), study, seed)
-    write_csv(items, out["item_table"])
-    write_csv(fit, out["fit"])
+    with in_file_terms(study):     # messages name the file's item headers
+        items, fit = study_cross_validation(pd.read_parquet(clean), study, seed)
+        write_csv(items, out["item_table"])
+        write_csv(fit, out["fit"])
 

@@ -8,6 +8,7 @@ into :mod:`attachstats.spec.models` specifications.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from attachstats.data.csvio import read_csv, write_csv
 from attachstats.data.scoring import keyed_items
+from attachstats.data.validate import in_file_terms
 from attachstats.data.variables import with_reference_levels
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
@@ -26,7 +28,9 @@ from attachstats.stats.regression.outcomes import fit_outcome_models, imputed_sa
 from attachstats.stats.rng import named_rng
 
 __all__ = ["regress", "mediate", "sem", "model_samples", "study_outcome_models", "study_mediation",
-           "study_sem", "study_model_samples", "study_partial_regression", "partial_regression_term"]
+           "study_sem", "study_model_samples"]
+
+log = logging.getLogger(__name__)
 
 #: Output names of the ``regress`` rule → table names of :func:`study_outcome_models`.
 REGRESS_TABLES = {"coefficients": "regressions", "fit": "regression_fit", "blocks": "regression_blocks",
@@ -59,9 +63,10 @@ def sem(clean: str | Path, scores: str | Path, out: Mapping[str, str], study: Ma
 
     Writes ``out["fit"]`` and ``out["parameters"]``. R equivalent: ``lavaan::sem``.
     """
-    fit, parameters = study_sem(pd.read_parquet(clean), read_csv(scores), study)
-    write_csv(fit, out["fit"])
-    write_csv(parameters, out["parameters"])
+    with in_file_terms(study):     # messages name the file's item headers
+        fit, parameters = study_sem(pd.read_parquet(clean), read_csv(scores), study)
+        write_csv(fit, out["fit"])
+        write_csv(parameters, out["parameters"])
 
 
 def model_samples(clean: str | Path, scores: str | Path, out: str | Path, study: Mapping[str, Any]) -> None:
@@ -87,7 +92,11 @@ def study_mediation(scores: pd.DataFrame, study: Mapping[str, Any], seed: int, t
 
     specs = mediation_specs(study)
     data = with_reference_levels(scores, study)
-    tabs = [fit_mediation(data, s, named_rng(seed, s.name), threads) for s in specs]
+    tabs = []
+    for s in specs:
+        log.info("mediation model %r: bootstrapping the indirect effect ...", s.name)
+        tabs.append(fit_mediation(data, s, named_rng(seed, s.name), threads))
+        log.info("mediation model %r: done", s.name)
     return pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=MEDIATION_COLUMNS)
 
 

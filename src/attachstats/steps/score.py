@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from attachstats.data.csvio import write_csv
+from attachstats.data.validate import in_file_terms
 from attachstats.data.scoring import band_table, caseness_table, keyed_items, score_study, subscale_items
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats.reliability import item_statistics, reliability_table
@@ -35,9 +36,10 @@ def reliability(clean: str | Path, out: Mapping[str, str], study: Mapping[str, A
     Writes ``out["scales"]`` and ``out["item_table"]`` (see :func:`study_reliability`).
     R equivalent: ``psych::alpha`` and ``psych::omega`` per subscale.
     """
-    scales, items = study_reliability(pd.read_parquet(clean), study, seed=seed, threads=threads)
-    write_csv(scales, out["scales"])
-    write_csv(items, out["item_table"])
+    with in_file_terms(study):     # messages name the file's item headers
+        scales, items = study_reliability(pd.read_parquet(clean), study, seed=seed, threads=threads)
+        write_csv(scales, out["scales"])
+        write_csv(items, out["item_table"])
 
 
 def study_reliability(data: pd.DataFrame, study: Mapping[str, Any],

@@ -79,10 +79,10 @@ from attachstats.stats.latent.engine import (Z_95, CFAModel, CovarianceModel, ch
                                              check_sample_cov, checked_information, complete_cases,
                                              discrepancy, minimise, numeric_matrix, sample_moments)
 from attachstats.stats.latent.fiml import fit_fiml
-from attachstats.stats.latent.fit_indices import FIT_COLUMNS, fit_indices, ml_fit_measures
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS, ml_fit_measures
 from attachstats.stats.latent.mlr import mlr_statistics, robust_indices
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se, std_all
-from attachstats.stats.latent.syntax import ParameterTable, build_model_syntax, fixed_variance_syntax, parse_syntax
+from attachstats.stats.latent.syntax import ParameterTable, fixed_variance_syntax, parse_syntax
 from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["CFAResult", "fit_cfa", "fit_table", "fit_identified", "ESTIMATORS", "MISSING",

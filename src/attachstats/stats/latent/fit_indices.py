@@ -104,13 +104,13 @@ def rmsea_ci(x2: float, df: int, n: int, level: float = 0.90) -> tuple[float, fl
     if cdf(0.0) - hi_p < 0:
         lower = 0.0
     else:
-        lam = brentq(lambda l: cdf(l) - hi_p, 0.0, x2, xtol=1e-12, rtol=1e-14, maxiter=500)
+        lam = brentq(lambda nc: cdf(nc) - hi_p, 0.0, x2, xtol=1e-12, rtol=1e-14, maxiter=500)
         lower = math.sqrt(lam / (n * df))
     top = max(n, 4 * x2)
     if cdf(top) - lo_p > 0 or cdf(0.0) - lo_p < 0:
         upper = 0.0
     else:
-        lam = brentq(lambda l: cdf(l) - lo_p, 0.0, top, xtol=1e-12, rtol=1e-14, maxiter=500)
+        lam = brentq(lambda nc: cdf(nc) - lo_p, 0.0, top, xtol=1e-12, rtol=1e-14, maxiter=500)
         upper = math.sqrt(lam / (n * df))
     return lower, upper
 

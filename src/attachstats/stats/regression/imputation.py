@@ -39,7 +39,10 @@ Example
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Sequence
 
@@ -47,6 +50,8 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["mice", "pool", "pool_r2", "least_squares", "LeastSquares", "POOL_COLUMNS", "RIDGE"]
 
@@ -255,8 +260,16 @@ def mice(data: pd.DataFrame, m: int, iterations: int, rng: np.random.Generator,
         done = data.copy()
         for c in to_impute:
             done[c] = cur[where[c]]
+        with lock:
+            finished[0] += 1
+            if finished[0] == m or finished[0] % max(1, m // 4) == 0:
+                log.info("model %r: %d of %d imputed data sets (%.1f s)", name, finished[0], m,
+                         time.perf_counter() - started)
         return done
 
+    log.info("model %r: imputing %d missing cell(s) of %d variable(s): %d data sets x %d iterations ...", name,
+             sum(int(missing[c].sum()) for c in to_impute), len(to_impute), m, iterations)
+    lock, finished, started = threading.Lock(), [0], time.perf_counter()
     chains = rng.spawn(m)
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import ModelError
-from attachstats.stats.regression.design import INTERCEPT, aliased_columns, build_design
+from attachstats.stats.regression.design import aliased_columns, build_design
 
 __all__ = ["OLSResult", "fit_ols", "regression_table", "fit_table", "OLS_COEFFICIENT_COLUMNS", "OLS_FIT_COLUMNS"]
 

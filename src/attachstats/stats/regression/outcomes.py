@@ -42,7 +42,9 @@ BIC, F and σ are not defined and left empty. Diagnostics come from the complete
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Mapping, Sequence
@@ -52,13 +54,15 @@ import pandas as pd
 
 from attachstats.errors import ModelError
 from attachstats.spec.models import ModelSpec, term_label
-from attachstats.stats.regression.design import INTERCEPT, SAMPLE_COLUMNS, build_design, complete_rows
+from attachstats.stats.regression.design import INTERCEPT, build_design, complete_rows
 from attachstats.stats.regression.glm import fit_glm, pearson_residuals
 from attachstats.stats.regression.imputation import mice, pool, pool_r2
 from attachstats.stats.regression.moderation import (CURVE_COLUMNS, JN_COLUMNS, SLOPE_COLUMNS, johnson_neyman,
                                                      simple_slopes, slope_curve)
 from attachstats.stats.regression.ols import fit_ols
 from attachstats.stats.rng import named_rng
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
            "imputed_samples", "added_variable", "fit_outcome_models",
@@ -487,7 +491,12 @@ def fit_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: int
     tables = empty_tables()
     if not specs:
         return tables
-    results = [fit_outcome_model(data, s, seed, threads=threads) for s in specs]
+    results = []
+    for s in specs:
+        started = time.perf_counter()
+        results.append(fit_outcome_model(data, s, seed, threads=threads))
+        log.info("model %r: %s fitted on %d rows in %.1f s", s.name, s.outcome, results[-1].fit.get("n", 0),
+                 time.perf_counter() - started)
     coefs = pd.concat([r.coefficients for r in results], ignore_index=True)
     tables["regressions"] = add_p_adjusted(coefs, {s.name: s.test_family for s in specs})[REGRESSION_COLUMNS]
     tables["regression_fit"] = pd.DataFrame([r.fit for r in results], columns=REGRESSION_FIT_COLUMNS)
