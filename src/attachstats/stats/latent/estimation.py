@@ -49,11 +49,13 @@ from attachstats.stats.latent.fit_indices import chi2_pvalue, cfi_tli, rmsea, rm
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
 from attachstats.stats.latent.syntax import ParTable
 
-__all__ = ["GroupData", "Constraints", "evaluate", "ModelFit", "fit_partable", "ESTIMATION_TOLERANCES"]
+__all__ = ["GroupData", "Constraints", "evaluate", "ModelFit", "fit_partable", "ESTIMATION_TOLERANCES",
+           "group_data", "fill_exo", "ml_objective"]
 
 _LOG2PI = math.log(2 * math.pi)
-#: Stopping rule: predicted decrease gᵀH⁻¹g below 1e-15 relative to max(1, |F|) (units-free).
-ESTIMATION_TOLERANCES = Tolerances(gradient=0.0, decrement=1e-15, relative=True, progress=None, max_iter=1000)
+#: Stopping rule: predicted decrease gᵀH⁻¹g below 1e-15 relative to max(1, |F|) (units-free),
+#: or an achieved decrease below 1e-15 relative at a gradient norm below 1e-6 (rounding level).
+ESTIMATION_TOLERANCES = Tolerances(gradient=0.0, decrement=1e-15, relative=True, progress=1e-15, max_iter=1000)
 
 _FUNCS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos,
           "tan": np.tan, "pnorm": None}
@@ -290,11 +292,14 @@ class ModelFit:
         return np.array(out)
 
     # --- standardised solutions -------------------------------------------------------------
-    def standardised(self, x: np.ndarray, kind: str = "std.all") -> np.ndarray:
-        """``std.all`` or ``std.lv`` of every parameter row, then of every ``:=`` row."""
+    def standardised(self, x: np.ndarray, kind: str = "std.all", values: np.ndarray | None = None) -> np.ndarray:
+        """``std.all`` or ``std.lv`` of every parameter row, then of every ``:=`` row.
+
+        The variances that scale the rows are those at x; ``values`` (one per parameter row)
+        replaces the rows' own values (standardised expected parameter changes)."""
         m = self.model
         rows = self.partable.params
-        vals = self.row_values(x)
+        vals = self.row_values(x) if values is None else values
         info = []
         for g in range(m.G):
             mx = m.matrices(x, g)
@@ -416,7 +421,7 @@ def group_data(data: pd.DataFrame, partable: ParTable, group: str | None, missin
     return out
 
 
-def _fill_exo(model: LISRELModel, partable: ParTable, gdata: list[GroupData]) -> None:
+def fill_exo(model: LISRELModel, partable: ParTable, gdata: list[GroupData]) -> None:
     oi = {v: k for k, v in enumerate(partable.ov)}
     for pos, (_, r) in enumerate(partable.params.iterrows()):
         if r["exo"] != 1 or r["free"] > 0:
@@ -432,7 +437,7 @@ def _fill_exo(model: LISRELModel, partable: ParTable, gdata: list[GroupData]) ->
 # objective functions
 # --------------------------------------------------------------------------------------------
 
-def _ml_objective(model: LISRELModel, con: Constraints, gdata: list[GroupData], meanstructure: bool):
+def ml_objective(model: LISRELModel, con: Constraints, gdata: list[GroupData], meanstructure: bool):
     ntot = sum(d.n for d in gdata)
     p = model.p
 
@@ -684,7 +689,7 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
                          f"({', '.join(partable.ov_x)}) is not implemented; use fixed_x=False")
     gdata = group_data(data, partable, group, missing, name, groups)
     model = LISRELModel(partable)
-    _fill_exo(model, partable, gdata)
+    fill_exo(model, partable, gdata)
     con = Constraints(partable, model)
     ms = partable.meanstructure
     p, px = model.p, len(partable.ov_x)
@@ -697,7 +702,7 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
     ntot = sum(d.n for d in gdata)
     x_start = _start(model, partable, gdata)
     phi0 = con.phi(x_start)
-    fun, grad, hess, hess_x, grad_x = _ml_objective(model, con, gdata, ms)
+    fun, grad, hess, hess_x, grad_x = ml_objective(model, con, gdata, ms)
     if not np.isfinite(fun(phi0)):                # fall back on residual variances = sample variances
         x_alt = x_start.copy()
         oi = {v: k for k, v in enumerate(partable.ov)}
@@ -806,8 +811,10 @@ def _robust_measures(fit: dict, c: float, cb: float, groups: int, tr_h1: float, 
     out.update({"cfi.scaled": cfi_s, "tli.scaled": tli_s, "cfi.robust": cfi_r, "tli.robust": tli_r,
                 "nnfi.scaled": tli_s, "nnfi.robust": tli_r})
     out["rmsea.scaled"] = rmsea(x2s, df, n) * gs if df > 0 else 0.0
+    # lavaan: the scaled interval inverts the unscaled χ² on c·df (= tr(UΓ)) degrees of freedom
+    lo_s, hi_s = rmsea_ci(x2, c * df, n) if df > 0 else (0.0, 0.0)
+    out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo_s * gs, hi_s * gs
     lo, hi = rmsea_ci(x2s, df, n)
-    out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo * gs, hi * gs
     out["rmsea.robust"] = rmsea(x2, df, n, c) * gs if df > 0 else 0.0
     out["rmsea.ci.lower.robust"] = lo * math.sqrt(c) * gs if df > 0 else 0.0
     out["rmsea.ci.upper.robust"] = hi * math.sqrt(c) * gs if df > 0 else 0.0
