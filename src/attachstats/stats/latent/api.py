@@ -208,6 +208,11 @@ def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequenc
     (2, ['y', '~', 'f'])
     """
     est = str(estimator).upper()
+    if ordered and est == "ML":
+        est = "WLSMV"                        # lavaan's default estimator for ordered indicators
+    if ordered and est not in _ORDINAL:
+        raise ModelError(f"model {name!r}: ordered indicators need an ordinal estimator (WLSMV, DWLS, "
+                         f"ULSMV), not {estimator}")
     if ordered or est in _ORDINAL:
         fitter = ESTIMATORS.get(est if est in _ORDINAL else "WLSMV")
         if fitter is None:

@@ -745,9 +745,11 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
         cb = _baseline_scaling(gdata, ms, partable)
         fit = _robust_measures(fit, c, cb, len(gdata), tr_h1, tr_h0)
     vcov_x = con.Z @ vcov_phi @ con.Z.T
-    return ModelFit(partable=partable, model=model, constraints=con, data=gdata, estimator=estimator,
-                    missing=missing, phi=phi, x=x, vcov_phi=vcov_phi, vcov_x=vcov_x, fit=fit,
-                    information=info, groups=[d.label for d in gdata])
+    out = ModelFit(partable=partable, model=model, constraints=con, data=gdata, estimator=estimator,
+                   missing=missing, phi=phi, x=x, vcov_phi=vcov_phi, vcov_x=vcov_x, fit=fit,
+                   information=info, groups=[d.label for d in gdata])
+    out.defined(x)                       # an unknown label in a := definition fails here, not later
+    return out
 
 
 # --------------------------------------------------------------------------------------------
