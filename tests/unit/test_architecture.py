@@ -42,7 +42,7 @@ ALLOWED = {
     "runner": set(),
     "fingerprint": set(),
     "cli": {"spec", "stats", "sim", "data", "output", "steps", "runner"},
-    "__init__": {"stats"},      # attachstats.sem, loaded lazily (LAZY_ENTRY_POINTS)
+    "__init__": set(),
     "__main__": {"cli"},
 }
 TOP_LEVEL_LIMIT = 6   # modules directly in src/attachstats besides __init__/__main__
@@ -109,9 +109,8 @@ def layer_violations(root: Path) -> list[str]:
 
 
 #: Modules allowed to import package modules inside functions: the command-line entry point
-#: loads a command's module only when that command runs (``attachstats --help`` stays fast),
-#: and the package itself loads ``attachstats.sem`` on first use (PEP 562 ``__getattr__``).
-LAZY_ENTRY_POINTS = {f"{PKG}.cli", f"{PKG}.__init__"}
+#: loads a command's module only when that command runs (``attachstats --help`` stays fast).
+LAZY_ENTRY_POINTS = {f"{PKG}.cli"}
 
 
 def function_imports(root: Path) -> list[str]:

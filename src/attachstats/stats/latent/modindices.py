@@ -14,7 +14,8 @@ equality-constraint basis (:class:`attachstats.stats.latent.estimation.Constrain
 Candidates with V below ε^(1/3) (equivalent to parameters already in the model) are dropped,
 as lavaan's ``na.remove``. ``sepc.all`` is the EPC standardised as the parameter would be in
 ``std.all`` (loadings × sd(factor)/sd(item), covariances over residual standard deviations),
-``sepc.lv`` as in ``std.lv``. ML on complete data only.
+``sepc.lv`` as in ``std.lv``. Complete data only; for an MLR fit these are the ML score
+tests at its (ML) estimates, as lavaan's.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def modification_indices(fitted: ModelFit) -> pd.DataFrame:
     Raises
     ------
     ModelError
-        FIML or MLR fits (not implemented: use the ML fit of the same model).
+        A FIML fit (not implemented).
 
     Examples
     --------
