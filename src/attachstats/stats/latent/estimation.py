@@ -46,7 +46,7 @@ from attachstats.stats.latent.engine import (LISRELModel, Tolerances, check_samp
                                              numeric_hessian, numeric_matrix, unit_diagonal)
 from attachstats.stats.latent.fiml import Patterns, em_moments, loglik, missing_patterns
 from attachstats.stats.latent.fit_indices import chi2_pvalue, cfi_tli, rmsea, rmsea_ci
-from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
+from attachstats.stats.latent.standardise import complex_step_jacobian
 from attachstats.stats.latent.syntax import ParTable
 
 __all__ = ["GroupData", "Constraints", "evaluate", "ModelFit", "fit_partable", "ESTIMATION_TOLERANCES",
@@ -702,7 +702,7 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
     ntot = sum(d.n for d in gdata)
     x_start = _start(model, partable, gdata)
     phi0 = con.phi(x_start)
-    fun, grad, hess, hess_x, grad_x = ml_objective(model, con, gdata, ms)
+    fun, grad, hess, _, _ = ml_objective(model, con, gdata, ms)
     if not np.isfinite(fun(phi0)):                # fall back on residual variances = sample variances
         x_alt = x_start.copy()
         oi = {v: k for k, v in enumerate(partable.ov)}
@@ -714,8 +714,11 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
         phi_ml, failure = _optimise(fun, grad, lambda ph, g: hess(ph), phi0)   # ML on the EM moments
         fx, gx = _fiml_objective(model, con, gdata)
         z = con.Z
-        ffun = lambda ph: fx(con.x(ph))          # noqa: E731
-        fgrad = lambda ph: z.T @ gx(con.x(ph))   # noqa: E731
+        def ffun(ph: np.ndarray) -> float:
+            return fx(con.x(ph))
+
+        def fgrad(ph: np.ndarray) -> np.ndarray:
+            return z.T @ gx(con.x(ph))
 
         def metric(ph: np.ndarray, g: np.ndarray) -> np.ndarray:
             if np.linalg.norm(g) > 1e-5:

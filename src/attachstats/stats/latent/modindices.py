@@ -20,9 +20,6 @@ tests at its (ML) estimates, as lavaan's.
 
 from __future__ import annotations
 
-import math
-from itertools import combinations_with_replacement
-
 import numpy as np
 import pandas as pd
 

@@ -31,7 +31,7 @@ import math
 import re
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -618,6 +618,16 @@ def _group_equal_kind(op: str, lhs: str, rhs: str, lv: list[str]) -> str | None:
     return None
 
 
+def _per_group(vals: list, g: int, ngroups: int, what: str, name: str) -> Any:
+    """The modifier value for group g (1-based): one value for all groups, or one per group."""
+    if len(vals) == 1:
+        return vals[0]
+    if len(vals) != ngroups:
+        raise ModelError(f"model {name!r}: {what} has {len(vals)} values but the model has "
+                         f"{ngroups} group(s)")
+    return vals[g - 1]
+
+
 def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructure: bool | None = None,
               std_lv: bool = False, fixed_x: bool = True, missing: str = "listwise",
               group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
@@ -773,21 +783,15 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
                     and op == "~~" and lhs == rhs and lhs in lv_set and usr == 0):
                 free, ustart = True, math.nan
             if mod is not None:
-                def pick(vals: list, what: str):
-                    if len(vals) == 1:
-                        return vals[0]
-                    if len(vals) != ngroups:
-                        raise ModelError(f"model {name!r}: {what} vector of length {len(vals)} for "
-                                         f"{lhs} {op} {rhs}, but {ngroups} group(s)")
-                    return vals[g - 1]
+                where = f"{lhs} {op} {rhs}"
                 if mod.fixed is not None:
-                    v = pick(mod.fixed, "modifier")
+                    v = _per_group(mod.fixed, g, ngroups, f"modifier of {where}", name)
                     free, ustart = (True, math.nan) if v is None else (False, float(v))
                 if mod.start is not None:
-                    v = pick(mod.start, "start()")
+                    v = _per_group(mod.start, g, ngroups, f"start() of {where}", name)
                     ustart = math.nan if v is None else float(v)
                 if mod.label is not None:
-                    label = pick(mod.label, "label")
+                    label = _per_group(mod.label, g, ngroups, f"label of {where}", name)
             rows.append({"lhs": lhs, "op": op, "rhs": rhs, "user": usr, "block": g, "group": g,
                          "free": free, "ustart": ustart, "exo": exo, "label": label})
     n = len(rows)
