@@ -8,7 +8,12 @@ module, whose variants are options:
   estimates; sandwich standard errors from the observed information and the casewise
   scores, Yuan–Bentler (Mplus) scaled χ² and lavaan's scaled and robust CFI/TLI/RMSEA);
 - **missing** ``"listwise"`` or ``"fiml"`` (full-information ML on the missing-data patterns
-  of :mod:`attachstats.stats.latent.fiml`, observed information, h1 by EM); estimator ML;
+  of :mod:`attachstats.stats.latent.fiml`, observed information, h1 by EM); with MLR the
+  sandwich uses the casewise scores of the observed-data likelihood and the scaled test the
+  saturated model's observed information and scores at the EM estimates (lavaan's
+  ``estimator = "MLR", missing = "ml"``; its missing-data-corrected robust CFI/RMSEA are not
+  computed); MLR with fixed exogenous covariates drops their moments from the h1 trace
+  (lavaan's ``x.idx``);
 - **groups**: F = Σ_g (N_g/N) F_g with parameters shared where the table's equality
   constraints join them;
 - **constraints**: a shared label and ``==`` between two parameters make one parameter;
@@ -669,7 +674,7 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
     ------
     ModelError
         Unusable data, a model that is not identified, does not converge, or an option not
-        implemented (MLR with FIML, MLR with fixed exogenous covariates).
+        implemented (MLR with FIML and fixed exogenous covariates).
 
     Examples
     --------
@@ -681,12 +686,6 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
         raise ModelError(f"model {name!r}: estimator {estimator!r} is not one of ML, MLR")
     if missing not in ("listwise", "fiml"):
         raise ModelError(f"model {name!r}: missing must be 'listwise' or 'fiml', not {missing!r}")
-    if estimator == "MLR" and missing == "fiml":
-        raise ModelError(f"model {name!r}: MLR together with FIML is not implemented; use "
-                         "estimator='ML' with missing='fiml', or MLR on complete cases")
-    if estimator == "MLR" and partable.ov_x:
-        raise ModelError(f"model {name!r}: MLR with fixed exogenous covariates "
-                         f"({', '.join(partable.ov_x)}) is not implemented; use fixed_x=False")
     gdata = group_data(data, partable, group, missing, name, groups)
     model = LISRELModel(partable)
     fill_exo(model, partable, gdata)
@@ -737,16 +736,32 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
     x = con.x(phi)
     fit = _fit_measures(model, con, partable, gdata, x, phi, df, missing)
     if estimator == "MLR":
-        a0 = numeric_hessian(grad, phi) / 2
+        xi = [partable.ov.index(v) for v in partable.ov_x]
+        if missing == "fiml":
+            if xi:
+                raise ModelError(f"model {name!r}: MLR with FIML and fixed exogenous covariates is "
+                                 "not implemented; use fixed_x=False")
+            a0 = info                                   # observed information (FIML)
+            b0 = _fiml_meat(model, con, gdata, x)
+            tr_h1 = sum(_fiml_h1_trace(d) for d in gdata)
+            cb = _baseline_scaling(gdata, True, [], tr_h1)
+        else:
+            a0 = numeric_hessian(grad, phi) / 2
+            b0, tr_h1 = _meat(model, con, gdata, x, ms, xi)
+            cb = _baseline_scaling(gdata, ms, xi, tr_h1)
         a_inv = np.linalg.inv(a0)
-        b0, tr_h1 = _meat(model, con, gdata, x, ms)
         vcov_phi = a_inv @ b0 @ a_inv / ntot
         vcov_phi = (vcov_phi + vcov_phi.T) / 2
         info = a0
         tr_h0 = float(np.sum(b0 * a_inv.T))
         c = (tr_h1 - tr_h0) / df if df > 0 else math.nan
-        cb = _baseline_scaling(gdata, ms, partable)
         fit = _robust_measures(fit, c, cb, len(gdata), tr_h1, tr_h0)
+        fit["scaling.factor.h1"] = tr_h1 / ndat
+        fit["scaling.factor.h0"] = tr_h0 / model.K           # lavaan: per free parameter before constraints
+        if missing == "fiml":        # lavaan's robust indices for FIML use a correction not implemented here
+            for k in ("cfi.robust", "tli.robust", "nnfi.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+                      "rmsea.ci.upper.robust"):
+                fit.pop(k, None)
     vcov_x = con.Z @ vcov_phi @ con.Z.T
     out = ModelFit(partable=partable, model=model, constraints=con, data=gdata, estimator=estimator,
                    missing=missing, phi=phi, x=x, vcov_phi=vcov_phi, vcov_x=vcov_x, fit=fit,
@@ -759,9 +774,39 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
 # robust (MLR) pieces
 # --------------------------------------------------------------------------------------------
 
+def _h1_trace(d: GroupData, meanstructure: bool, xi: list[int]) -> float:
+    """tr(A₁⁻¹ B₁) of the saturated model in one group: A₁ its expected information at the sample
+    moments, B₁ the mean outer product of its casewise scores, both without the moments of fixed
+    exogenous variables (means and (co)variances among ``xi``), as lavaan's ``x.idx``."""
+    p = d.cov.shape[0]
+    inv = np.linalg.inv(d.cov)
+    z = d.x - d.mean
+    w = z @ inv                                                    # (N, p)
+    pairs = [(a, b) for b in range(p) for a in range(b, p)]
+    keep = [k for k, (a, b) in enumerate(pairs) if not (a in xi and b in xi)]
+    pairs = [pairs[k] for k in keep]
+    ia = np.array([a for a, _ in pairs], dtype=int)
+    ib = np.array([b for _, b in pairs], dtype=int)
+    half = np.where(ia == ib, 0.5, 1.0)
+    sc = half * (w[:, ia] * w[:, ib] - inv[ia, ib])                 # ∂ℓᵢ/∂σ_ab
+    # expected information of σ: ½ tr(Σ⁻¹ E_ab Σ⁻¹ E_cd), E symmetric indicators
+    info = half[:, None] * half[None, :] * 2 * (inv[np.ix_(ia, ia)] * inv[np.ix_(ib, ib)]
+                                                + inv[np.ix_(ia, ib)] * inv[np.ix_(ib, ia)]) / 2
+    if meanstructure:
+        ym = [k for k in range(p) if k not in xi]
+        sc = np.concatenate([w[:, ym], sc], axis=1)
+        k1 = len(ym)
+        full = np.zeros((k1 + len(pairs), k1 + len(pairs)))
+        full[:k1, :k1] = inv[np.ix_(ym, ym)]
+        full[k1:, k1:] = info
+        info = full
+    b1 = sc.T @ sc / len(z)
+    return float(np.sum(np.linalg.inv(info) * b1.T))
+
+
 def _meat(model: LISRELModel, con: Constraints, gdata: list[GroupData], x: np.ndarray,
-          meanstructure: bool) -> tuple[np.ndarray, float]:
-    """B = Σ_g (N_g/N) mean(sᵢ sᵢᵀ) of the casewise scores (in φ) and Σ_g tr(Γ_g W_g) (h1 trace)."""
+          meanstructure: bool, xi: list[int]) -> tuple[np.ndarray, float]:
+    """B = Σ_g (N_g/N) mean(sᵢ sᵢᵀ) of the casewise scores (in φ) and Σ_g tr(A₁⁻¹B₁) (h1 trace)."""
     ntot = sum(d.n for d in gdata)
     k = con.npar
     b = np.zeros((k, k))
@@ -780,25 +825,92 @@ def _meat(model: LISRELModel, con: Constraints, gdata: list[GroupData], x: np.nd
         if meanstructure:
             sc = sc + w @ dmz.T
         b += d.n / ntot * (sc.T @ sc / d.n)
-        zs = d.x - d.mean
-        dd = np.einsum("ij,ij->i", zs @ np.linalg.inv(d.cov), zs)
-        p = sig.shape[0]
-        tr_h1 += 0.5 * (float(np.mean(dd ** 2)) - p) + (p if meanstructure else 0)
+        tr_h1 += _h1_trace(d, meanstructure, xi)
     return b, tr_h1
 
 
-def _baseline_scaling(gdata: list[GroupData], meanstructure: bool, partable: ParTable) -> float:
-    tr_h1 = tr_b0 = 0.0
+def _baseline_scaling(gdata: list[GroupData], meanstructure: bool, xi: list[int], tr_h1: float) -> float:
+    """Scaling factor of the baseline model (free variances, and means, of the non-exogenous variables)."""
+    tr_b0 = 0.0
     dfb = 0
     for d in gdata:
-        zs = d.x - d.mean
-        p = zs.shape[1]
-        dd = np.einsum("ij,ij->i", zs @ np.linalg.inv(d.cov), zs)
-        tr_h1 += 0.5 * (float(np.mean(dd ** 2)) - p)
-        sdiag = np.diag(d.cov)
-        tr_b0 += float(np.sum(0.5 * (np.mean(zs ** 4, axis=0) / sdiag ** 2 - 1)))
-        dfb += p * (p - 1) // 2
+        p = d.x.shape[1]
+        yi = [k for k in range(p) if k not in xi]
+        for j in yi:                          # each variable's (available-case) ML mean and variance
+            v = d.x[:, j][~np.isnan(d.x[:, j])]
+            zj = v - v.mean()
+            tr_b0 += 0.5 * (float(np.mean(zj ** 4)) / float(np.mean(zj ** 2)) ** 2 - 1)
+        tr_b0 += len(yi) if meanstructure else 0
+        dfb += p * (p + 1) // 2 - len(xi) * (len(xi) + 1) // 2 - len(yi)
     return (tr_h1 - tr_b0) / dfb if dfb > 0 else math.nan
+
+
+def _pattern_rows(x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(observed column indices, rows) per missing-data pattern of x (rows with an answer)."""
+    obs = ~np.isnan(x)
+    pats, inv = np.unique(obs, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    return [(np.flatnonzero(pat), x[inv == k][:, pat]) for k, pat in enumerate(pats) if pat.any()]
+
+
+def _fiml_meat(model: LISRELModel, con: Constraints, gdata: list[GroupData], x: np.ndarray) -> np.ndarray:
+    """B = (1/N) Σᵢ sᵢ sᵢᵀ of the casewise scores of the observed-data log-likelihood (in φ)."""
+    ntot = sum(d.n for d in gdata)
+    k = con.npar
+    b = np.zeros((k, k))
+    for g, d in enumerate(gdata):
+        sig, mu = model.implied(x, g)
+        ds, dm = model.derivatives(x, g)
+        dsz = np.tensordot(con.Z.T, ds, axes=1)
+        dmz = con.Z.T @ dm
+        for o, rows in _pattern_rows(d.x):
+            inv = np.linalg.inv(sig[np.ix_(o, o)])
+            w = (rows - mu[o]) @ inv
+            dso = dsz[:, o][:, :, o]
+            quad = np.einsum("na,kab,nb->nk", w, dso, w, optimize=True)
+            tr = np.einsum("kab,ab->k", dso, inv)
+            sc = 0.5 * (quad - tr) + w @ dmz[:, o].T
+            b += sc.T @ sc / ntot
+    return b
+
+
+def _fiml_h1_trace(d: GroupData) -> float:
+    """tr(A₁⁻¹ B₁) of the saturated model under missing data (observed information and casewise
+    scores at the EM estimates), lavaan's h1 trace for MLR with ``missing = "ml"``."""
+    p = d.cov.shape[0]
+    pairs = [(a, b) for b in range(p) for a in range(b, p)]
+    ia = np.array([a for a, _ in pairs], dtype=int)
+    ib = np.array([b for _, b in pairs], dtype=int)
+    half = np.where(ia == ib, 0.5, 1.0)
+    n = d.n
+
+    def unpack(par: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mu = par[:p]
+        sig = np.zeros((p, p))
+        sig[ia, ib] = par[p:]
+        sig[ib, ia] = par[p:]
+        return mu, sig
+
+    def grad(par: np.ndarray) -> np.ndarray:
+        mu, sig = unpack(par)
+        _, g_sig, g_mu = loglik(d.patterns, mu, sig, gradient=True)
+        gv = np.where(ia == ib, g_sig[ia, ib], g_sig[ia, ib] + g_sig[ib, ia])
+        return -np.concatenate([g_mu, gv]) / n
+
+    par = np.concatenate([d.mean, d.cov[ia, ib]])
+    a1 = numeric_hessian(grad, par)
+    scores = []
+    for o, rows in _pattern_rows(d.x):
+        inv = np.linalg.inv(d.cov[np.ix_(o, o)])
+        w = (rows - d.mean[o]) @ inv
+        wf = np.zeros((len(rows), p))
+        wf[:, o] = w
+        invf = np.zeros((p, p))
+        invf[np.ix_(o, o)] = inv
+        scores.append(np.concatenate([wf, half * (wf[:, ia] * wf[:, ib] - invf[ia, ib])], axis=1))
+    sc = np.concatenate(scores)
+    b1 = sc.T @ sc / n
+    return float(np.sum(np.linalg.inv(a1) * b1.T))
 
 
 def _robust_measures(fit: dict, c: float, cb: float, groups: int, tr_h1: float, tr_h0: float) -> dict:
