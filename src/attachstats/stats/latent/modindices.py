@@ -4,7 +4,8 @@ For every parameter a fitted model leaves out — the candidates of lavaan's
 ``lav_partable_full``: loadings of every factor on every observed variable that takes no part
 in a regression, residual covariances among indicators, latent (co)variances, regressions
 among the variables of the structural part (not indicator on factor), intercepts when the
-model has a mean structure — the score test at the estimate is
+model has a mean structure — and for every parameter the model fixes (at its fixed value), the
+score test at the estimate is
 
     MI = N g² / V,   EPC = −g / V,   V = I_cc − I_cθ Z (Zᵀ I_θθ Z)⁻¹ Zᵀ I_θc,
 
@@ -14,7 +15,8 @@ equality-constraint basis (:class:`attachstats.stats.latent.estimation.Constrain
 Candidates with V below ε^(1/3) (equivalent to parameters already in the model) are dropped,
 as lavaan's ``na.remove``. ``sepc.all`` is the EPC standardised as the parameter would be in
 ``std.all`` (loadings × sd(factor)/sd(item), covariances over residual standard deviations),
-``sepc.lv`` as in ``std.lv``. Complete data only; for an MLR fit these are the ML score
+``sepc.lv`` as in ``std.lv``. Checked against lavaan 0.6-14; regressions of a fixed exogenous
+covariate on something differ from lavaan's (which frees the covariate's moments there). Complete data only; for an MLR fit these are the ML score
 tests at its (ML) estimates, as lavaan's.
 """
 
@@ -77,27 +79,39 @@ def modification_indices(fitted: ModelFit) -> pd.DataFrame:
         raise ModelError(f"model {fitted.partable.name!r}: modification indices are implemented for "
                          "complete-data fits only (missing='listwise')")
     pt = fitted.partable
-    rows = pt.params
+    rows = pt.params.reset_index(drop=True)
     have = {(int(r["group"]), *_key(r["lhs"], r["op"], r["rhs"])) for _, r in rows.iterrows()}
-    cand = []
+    K = fitted.model.K
+    fixed_values = fitted.row_values(fitted.x)
+    ext_rows = rows.copy()
+    cand: list[tuple[str, str, str, int]] = []
+    cand_pos: list[int] = []              # row of the extended table of each candidate
+    start: list[float] = []
+    # the model's own fixed parameters (markers, fixed (co)variances, fixed exogenous moments) are
+    # candidates too, at their fixed values, as in lavaan (most are not identified: V ≈ 0, dropped)
+    for pos, r in rows.iterrows():
+        if r["free"] == 0:
+            cand.append((r["lhs"], r["op"], r["rhs"], int(r["group"])))
+            cand_pos.append(pos)
+            start.append(float(np.real(fixed_values[pos])))
+            ext_rows.loc[pos, "free"] = K + len(cand)
+    extra = []
     for g in range(1, pt.ngroups + 1):
         for lhs, op, rhs in candidates(pt):
             if (g, *_key(lhs, op, rhs)) not in have:
                 cand.append((lhs, op, rhs, g))
+                cand_pos.append(len(rows) + len(extra))
+                start.append(0.0)
+                extra.append({"lhs": lhs, "op": op, "rhs": rhs, "user": 10, "block": g, "group": g,
+                              "free": K + len(cand), "ustart": 0.0, "exo": 0, "label": "", "plabel": ""})
     if not cand:
         return pd.DataFrame(columns=MODINDICES_COLUMNS)
-    K = fitted.model.K
-    extra = pd.DataFrame([{"lhs": l, "op": o, "rhs": r, "user": 10, "block": g, "group": g,
-                           "free": K + k + 1, "ustart": 0.0, "exo": 0, "label": "", "plabel": ""}
-                          for k, (l, o, r, g) in enumerate(cand)])
-    base = rows.copy()
-    n0 = len(base)
-    ext_rows = pd.concat([base, extra], ignore_index=True)
+    ext_rows = pd.concat([ext_rows, pd.DataFrame(extra, columns=ext_rows.columns)], ignore_index=True)
     ext_rows["id"] = np.arange(1, len(ext_rows) + 1)
+    ext_rows.loc[ext_rows["free"] > 0, "exo"] = 0
     ext = ParTable(rows=ext_rows, ov=pt.ov, lv=pt.lv, ov_x=pt.ov_x, ov_ind=pt.ov_ind,
                    meanstructure=pt.meanstructure, ngroups=pt.ngroups, syntax=pt.syntax, name=pt.name)
     model = LISRELModel(ext)
-    fill_exo(model, ext, fitted.data)
 
     class _Identity:
         Z = np.eye(model.K)
@@ -106,7 +120,7 @@ def modification_indices(fitted: ModelFit) -> pd.DataFrame:
         def x(v: np.ndarray) -> np.ndarray:
             return v
 
-    x_ext = np.concatenate([fitted.x, np.zeros(len(cand))])
+    x_ext = np.concatenate([fitted.x, np.array(start)])
     _, _, _, hess_x, grad_x = ml_objective(model, _Identity(), fitted.data, pt.meanstructure)
     info = hess_x(x_ext) / 2                     # expected information per case
     score = grad_x(x_ext) / 2                    # ∂(F/2)
@@ -126,10 +140,11 @@ def modification_indices(fitted: ModelFit) -> pd.DataFrame:
                        vcov_phi=fitted.vcov_phi, vcov_x=fitted.vcov_x, fit=fitted.fit,
                        information=fitted.information, groups=fitted.groups)
     values = ext_fit.row_values(x_ext)
-    values[n0:] = np.where(np.isfinite(epc), epc, 0.0)
+    cp = np.array(cand_pos)
+    values[cp] = np.where(np.isfinite(epc), epc, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         for kind in ("std.all", "std.lv"):
-            sepc[kind] = np.real(ext_fit.standardised(x_ext, kind, values)[n0:n0 + len(cand)])
+            sepc[kind] = np.real(ext_fit.standardised(x_ext, kind, values)[cp])
     out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand], "rhs": [c[2] for c in cand],
                         "group": [c[3] for c in cand], "mi": mi, "epc": epc, "sepc.lv": sepc["std.lv"],
                         "sepc.all": sepc["std.all"]}, columns=MODINDICES_COLUMNS)
