@@ -31,6 +31,7 @@ from attachstats.stats.latent.estimation import ModelFit, fit_partable
 from attachstats.stats.latent.modindices import modification_indices
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
 from attachstats.stats.latent.syntax import ParTable, lavaanify
+from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["SEM_PARAMETERS_COLUMNS", "FIT_MEASURE_NAMES", "ESTIMATORS", "register_estimator", "SEMFit", "sem"]
 
@@ -83,6 +84,7 @@ class SEMFit:
         cfi.robust, tli.robust, rmsea.robust and their companions."""
         return dict(self.fitted.fit)
 
+    @small_matrix_work
     def parameters(self, level: float = 0.95) -> pd.DataFrame:
         """lavaan ``parameterEstimates(fit, rsquare = TRUE)`` with ``std.all``/``std.lv`` and their SEs.
 
@@ -139,6 +141,42 @@ class SEMFit:
             out.insert(4, "group.label", out["group"].map(labels).fillna(""))
         return out
 
+    def fit_row(self) -> dict:
+        """The fit as one row of the pipeline's fit tables (keys
+        :data:`attachstats.stats.latent.fit_indices.FIT_COLUMNS`; MLR: scaled χ², robust indices)."""
+        f = self.fitted.fit
+        mlr = self.fitted.estimator == "MLR" and "chisq.scaled" in f
+        est = self.fitted.estimator + ("/FIML" if self.fitted.missing == "fiml" else "")
+        return {"model": self.name, "estimator": est, "n": int(f["ntotal"]),
+                "chi2": f["chisq.scaled"] if mlr else f["chisq"], "df": int(f["df"]),
+                "p": f["pvalue.scaled"] if mlr else f["pvalue"],
+                "cfi": f.get("cfi.robust", f["cfi"]) if mlr else f["cfi"],
+                "tli": f.get("tli.robust", f["tli"]) if mlr else f["tli"],
+                "rmsea": f.get("rmsea.robust", f["rmsea"]) if mlr else f["rmsea"],
+                "rmsea_ci_lo": f.get("rmsea.ci.lower.robust", f["rmsea.ci.lower"]) if mlr else f["rmsea.ci.lower"],
+                "rmsea_ci_hi": f.get("rmsea.ci.upper.robust", f["rmsea.ci.upper"]) if mlr else f["rmsea.ci.upper"],
+                "srmr": f["srmr"], "aic": f["aic"], "bic": f["bic"], "loglik": f["logl"], "npar": int(f["npar"]),
+                "baseline_chi2": f["baseline.chisq"], "baseline_df": int(f["baseline.df"]), "chi2_ml": f["chisq"],
+                "scaling_factor": f.get("chisq.scaling.factor", math.nan),
+                "baseline_scaling_factor": f.get("baseline.chisq.scaling.factor", math.nan)}
+
+    def sem_table(self) -> pd.DataFrame:
+        """The parameters as the pipeline's ``sem_parameters`` table: columns ``model, lhs, op,
+        rhs, free, est, se, stat, p, ci_lo, ci_hi, std`` (``group`` too for several groups);
+        ``r2`` rows carry the R² in ``est`` and ``std``."""
+        p = self.parameters()
+        pt = self.fitted.partable.params
+        free_keys = {(r["lhs"], r["op"], r["rhs"], int(r["group"])) for _, r in pt.iterrows() if r["free"] > 0}
+        free = [(r.lhs, r.op, r.rhs, int(r.group)) in free_keys or r.op == ":=" for r in p.itertuples()]
+        out = pd.DataFrame({"model": self.name, "lhs": p["lhs"], "op": p["op"], "rhs": p["rhs"], "free": free,
+                            "est": p["est"], "se": p["se"].where(free), "stat": p["z"], "p": p["pvalue"],
+                            "ci_lo": p["ci.lower"], "ci_hi": p["ci.upper"],
+                            "std": p["std.all"].where(p["op"] != "r2", p["est"])})
+        if self.fitted.partable.ngroups > 1:
+            out.insert(1, "group", p["group.label"])
+        return out
+
+    @small_matrix_work
     def modindices(self, minimum: float = 0.0) -> pd.DataFrame:
         """Modification indices of the fixed parameters, ranked (lavaan ``modindices(fit, sort. = TRUE)``)."""
         mi = modification_indices(self.fitted)

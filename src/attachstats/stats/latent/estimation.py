@@ -53,6 +53,7 @@ from attachstats.stats.latent.fiml import Patterns, em_moments, loglik, missing_
 from attachstats.stats.latent.fit_indices import chi2_pvalue, cfi_tli, rmsea, rmsea_ci
 from attachstats.stats.latent.standardise import complex_step_jacobian
 from attachstats.stats.latent.syntax import ParTable
+from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["GroupData", "Constraints", "evaluate", "ModelFit", "fit_partable", "ESTIMATION_TOLERANCES",
            "group_data", "fill_exo", "ml_objective"]
@@ -263,6 +264,17 @@ class ModelFit:
     def ntotal(self) -> int:
         return sum(d.n for d in self.data)
 
+    @property
+    def row_meta(self) -> list[tuple[int, str, str, str, str, str]]:
+        """(group index, lhs, op, rhs, label, plabel) of every parameter row (cached)."""
+        meta = getattr(self, "_row_meta", None)
+        if meta is None:
+            rows = self.partable.params
+            meta = [(int(g) - 1, lhs, op, rhs, lab, plab) for g, lhs, op, rhs, lab, plab in
+                    zip(rows["group"], rows["lhs"], rows["op"], rows["rhs"], rows["label"], rows["plabel"])]
+            self._row_meta = meta
+        return meta
+
     # --- values of rows ------------------------------------------------------------------
     def row_values(self, x: np.ndarray) -> np.ndarray:
         """The value of every parameter row (``partable.params``) at x."""
@@ -275,24 +287,26 @@ class ModelFit:
 
     def defined(self, x: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
         """Values of the ``:=`` rows at x (from ``values`` of the rows, if given: standardised)."""
-        defs = self.partable.constraints
-        defs = defs[defs["op"] == ":="]
-        if not len(defs):
+        defs = getattr(self, "_defs", None)
+        if defs is None:
+            c = self.partable.constraints
+            c = c[c["op"] == ":="]
+            defs = self._defs = list(zip(c["lhs"], c["rhs"]))
+        if not defs:
             return np.zeros(0)
-        rows = self.partable.params
         vals = self.row_values(x) if values is None else values
         env: dict[str, Any] = {}
-        for pos, (_, r) in enumerate(rows.iterrows()):
-            for lab in (r["label"], r["plabel"]):
-                if lab and lab not in env:
-                    env[lab] = vals[pos]
+        for pos, (_, _, _, _, lab, plab) in enumerate(self.row_meta):
+            for name in (lab, plab):
+                if name and name not in env:
+                    env[name] = vals[pos]
         out = []
-        for _, d in defs.iterrows():
-            safe, mapping = _safe(d["rhs"], list(env))
+        for lhs, rhs in defs:
+            safe, mapping = _safe(rhs, list(env))
             env2 = dict(env)
             env2.update({s: env[n] for s, n in mapping.items()})
-            v = evaluate(safe, env2, f"definition of {d['lhs']}")
-            env[d["lhs"]] = v
+            v = evaluate(safe, env2, f"definition of {lhs}")
+            env[lhs] = v
             out.append(v)
         return np.array(out)
 
@@ -303,7 +317,6 @@ class ModelFit:
         The variances that scale the rows are those at x; ``values`` (one per parameter row)
         replaces the rows' own values (standardised expected parameter changes)."""
         m = self.model
-        rows = self.partable.params
         vals = self.row_values(x) if values is None else values
         info = []
         for g in range(m.G):
@@ -329,9 +342,8 @@ class ModelFit:
             return np.sqrt(var_total(name, g))
 
         out = []
-        for pos, (_, r) in enumerate(rows.iterrows()):
-            g = int(r["group"]) - 1
-            lhs, op, rhs, v = r["lhs"], r["op"], r["rhs"], vals[pos]
+        for pos, (g, lhs, op, rhs, _, _) in enumerate(self.row_meta):
+            v = vals[pos]
             if op == "=~":
                 out.append(v * sd(lhs, g) / sd(rhs, g))
             elif op == "~":
@@ -649,6 +661,7 @@ def _checked_inverse(info: np.ndarray, failure: str | None, name: str) -> np.nda
     return np.linalg.inv(info)
 
 
+@small_matrix_work
 def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = None,
                  groups: Sequence[str] | None = None, estimator: str = "ML",
                  missing: str = "listwise") -> ModelFit:
