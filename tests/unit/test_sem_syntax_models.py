@@ -85,6 +85,8 @@ def test_a_syntax_model_in_the_study_gets_the_sem_tables(frames) -> None:
     ({"name": "m", "syntax": "   "}, "non-empty"),
     ({"name": "m", "syntax": "f =~ a + b + c", "std_lv": "yes"}, "true or false"),
     ({"name": "m", "instrument": "ecr", "outcomes": ["y"], "std_lv": True}, "syntax models only"),
+    ({"name": "m"}, "either syntax"),
+    ({"name": "m", "instrument": "ecr"}, "outcomes"),
 ])
 def test_bad_syntax_entries_are_refused_naming_the_model(entry, message) -> None:
     with pytest.raises(ConfigError, match=message):

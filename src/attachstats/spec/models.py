@@ -416,8 +416,10 @@ def parse_sem_model(m: Mapping[str, Any], instruments: Sequence[str], known: set
         if not isinstance(std_lv, bool):
             _fail(where, f"std_lv must be true or false, got {std_lv!r}")
         return SEMSpec(name=name, instrument="", outcomes=(), syntax=syntax, std_lv=std_lv)
-    if "std_lv" in m:
+    if m.get("std_lv"):
         _fail(where, "std_lv applies to syntax models only")
+    if "instrument" not in m and "outcomes" not in m:
+        _fail(where, "give either syntax (a model in lavaan syntax) or instrument + outcomes")
     inst = m.get("instrument")
     if inst not in instruments:
         _fail(where, f"instrument {inst!r} is not one of the study's instrument blocks "
