@@ -196,3 +196,19 @@ def test_statement_parser_reads_modifiers() -> None:
     assert st[3].mod.label == ["a1", "a2"] and st[4].mod.fixed == [None]
     assert (st[5].lhs, st[5].op, st[5].mod.fixed) == ("x1", "~1", [0.0])
     assert evaluate("a*b+c", {"a": 2.0, "b": 3.0, "c": 1.0}) == 7.0
+
+
+def test_bootstrap_intervals_agree_with_lavaans_within_monte_carlo_error(fits: dict) -> None:
+    """lavaan se = "bootstrap" (B = 2000) vs ours (B = 400): another generator, so only within
+    Monte Carlo error: bootstrap SEs within 20%, percentile bounds within half an SE."""
+    res = fits["hs_mediation"]
+    assert res.bootstrap(20, seed=7).equals(res.bootstrap(20, seed=7))    # seeded: reproducible
+    boot = res.bootstrap(400, seed=7)
+    assert (boot["n_boot"] == 400).all()
+    ref = pd.read_csv(FIX / "bootstrap.csv")
+    m = ref.merge(boot, on=["lhs", "op", "rhs"])
+    m = m[m["op"].isin(["~", ":="])]
+    assert len(m) == 5
+    np.testing.assert_allclose(m["boot.se"], m["se"], rtol=0.2)
+    assert ((m["boot.ci.lower"] - m["ci.lower"]).abs() < 0.5 * m["se"]).all()
+    assert ((m["boot.ci.upper"] - m["ci.upper"]).abs() < 0.5 * m["se"]).all()
