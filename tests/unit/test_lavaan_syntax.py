@@ -212,3 +212,23 @@ def test_bootstrap_intervals_agree_with_lavaans_within_monte_carlo_error(fits: d
     np.testing.assert_allclose(m["boot.se"], m["se"], rtol=0.2)
     assert ((m["boot.ci.lower"] - m["ci.lower"]).abs() < 0.5 * m["se"]).all()
     assert ((m["boot.ci.upper"] - m["ci.upper"]).abs() < 0.5 * m["se"]).all()
+
+
+def test_label_vectors_per_group_equal_group_equal(fits: dict) -> None:
+    """c(l2, l2)*x2 … per group is the same model as group_equal = loadings (metric invariance)."""
+    hs = DATA["hs"]
+    syntax = ("visual =~ x1 + c(l2, l2)*x2 + c(l3, l3)*x3\ntextual =~ x4 + c(l5, l5)*x5 + c(l6, l6)*x6\n"
+              "speed =~ x7 + c(l8, l8)*x8 + c(l9, l9)*x9")
+    by_labels = sem(syntax, hs, group="school").fit_measures()
+    metric = fits["hs_metric_mlr"].fitted.fit          # same model, fitted with MLR: same ML χ²
+    assert by_labels["chisq"] == pytest.approx(metric["chisq"], rel=1e-9)
+    assert by_labels["df"] == metric["df"] and by_labels["npar"] == metric["npar"]
+    fixed = sem("visual =~ x1 + c(NA, 0.5)*x2 + x3", hs, group="school").parameters()
+    row = fixed[(fixed["rhs"] == "x2") & (fixed["op"] == "=~")].set_index("group")
+    assert row.loc[2, "est"] == 0.5 and row.loc[2, "se"] == 0 and row.loc[1, "se"] > 0
+
+
+def test_statements_continue_over_lines() -> None:
+    st = parse_statements("f =~ x1 +\n  x2\n     + x3 # comment\ng =~ y1 + y2; g ~~ 0*f")
+    assert [(s.lhs, s.op, s.rhs) for s in st] == [("f", "=~", "x1"), ("f", "=~", "x2"), ("f", "=~", "x3"),
+                                                  ("g", "=~", "y1"), ("g", "=~", "y2"), ("g", "~~", "f")]

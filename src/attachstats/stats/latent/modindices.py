@@ -27,7 +27,7 @@ import pandas as pd
 
 from attachstats.errors import ModelError
 from attachstats.stats.latent.engine import LISRELModel
-from attachstats.stats.latent.estimation import ModelFit, fill_exo, ml_objective
+from attachstats.stats.latent.estimation import ModelFit, ml_objective
 from attachstats.stats.latent.syntax import ParTable
 
 __all__ = ["MODINDICES_COLUMNS", "candidates", "modification_indices"]
