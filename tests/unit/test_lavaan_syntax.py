@@ -232,3 +232,17 @@ def test_statements_continue_over_lines() -> None:
     st = parse_statements("f =~ x1 +\n  x2\n     + x3 # comment\ng =~ y1 + y2; g ~~ 0*f")
     assert [(s.lhs, s.op, s.rhs) for s in st] == [("f", "=~", "x1"), ("f", "=~", "x2"), ("f", "=~", "x3"),
                                                   ("g", "=~", "y1"), ("g", "=~", "y2"), ("g", "~~", "f")]
+
+
+def test_a_heywood_case_warns_and_unidentified_models_raise() -> None:
+    rng = np.random.default_rng(3)                     # r_ab r_ac / r_bc = 1.25: θ_a < 0
+    r = np.array([[1, .5, .5], [.5, 1, .2], [.5, .2, 1]])
+    d = pd.DataFrame(rng.multivariate_normal(np.zeros(3), r, size=2000), columns=["a", "b", "c"])
+    with pytest.warns(UserWarning, match="Heywood"):
+        res = sem("f =~ a + b + c", d)
+    p = res.parameters()
+    assert p.loc[(p["lhs"] == "a") & (p["op"] == "~~"), "est"].iloc[0] < 0
+    with pytest.raises(ModelError, match="not identified"):
+        sem("f =~ x1 + x2 + x3\ng =~ x4 + x5 + x6\nf ~ g\ng ~ f", DATA["hs"])
+    with pytest.raises(ModelError, match="not in the data"):
+        sem("f =~ x1 + x2 + zz", DATA["hs"])

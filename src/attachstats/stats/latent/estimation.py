@@ -692,6 +692,11 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
         Unusable data, a model that is not identified, does not converge, or an option not
         implemented (MLR with FIML and fixed exogenous covariates).
 
+    Warns
+    -----
+    UserWarning
+        A negative variance estimate (Heywood case), as lavaan; the fit is returned.
+
     Examples
     --------
     R: ``lavaan::sem(model, data, estimator = "MLR")``; here through
@@ -783,6 +788,13 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
                    missing=missing, phi=phi, x=x, vcov_phi=vcov_phi, vcov_x=vcov_x, fit=fit,
                    information=info, groups=[d.label for d in gdata])
     out.defined(x)                       # an unknown label in a := definition fails here, not later
+    vals = out.row_values(x).real
+    free = partable.params["free"].to_numpy() > 0
+    neg = sorted({lhs for (_, lhs, op, rhs, _, _), v, fr in zip(out.row_meta, vals, free)
+                  if fr and op == "~~" and lhs == rhs and v < 0})
+    if neg:
+        warnings.warn(f"model {name!r}: negative variance estimate(s) for {', '.join(neg)} (Heywood case); "
+                      "interpret with care", stacklevel=3)
     return out
 
 
