@@ -783,31 +783,54 @@ class LISRELModel:
         return mx["lambda"] @ phi @ mx["lambda"].T + mx["theta"], mx["nu"] + mx["lambda"] @ eta_mean
 
     def derivatives(self, x: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """∂Σ_g/∂x (K, p, p) and ∂μ_g/∂x (K, p); zero for parameters of other groups."""
+        """∂Σ_g/∂x (K, p, p) and ∂μ_g/∂x (K, p); zero for parameters of other groups.
+
+        Vectorised per matrix (each free parameter occurs once in a group):
+
+        - λᵢⱼ: ∂Σ = eᵢ (ΛΦ)ⱼᵀ + (ΛΦ)ⱼ eᵢᵀ, ∂μ = eᵢ E[η]ⱼ;
+        - βᵢⱼ: ∂Σ = Gᵢ (ΛΦ)ⱼᵀ + (ΛΦ)ⱼ Gᵢᵀ, ∂μ = Gᵢ E[η]ⱼ (G = ΛA);
+        - ψᵢⱼ: ∂Σ = Gᵢ Gⱼᵀ (+ Gⱼ Gᵢᵀ if i ≠ j); θᵢⱼ: unit entries; νᵢ: ∂μ = eᵢ; αᵢ: ∂μ = Gᵢ.
+        """
         mx = self.matrices(x, g)
         _, gm, phi, eta_mean = self.parts(mx)
-        lam = mx["lambda"]
-        lp = lam @ phi
+        lp = mx["lambda"] @ phi
         ds = np.zeros((self.K, self.p, self.p))
         dm = np.zeros((self.K, self.p))
-        for k, mat, i, j in self.free_where[g]:
-            if mat == "lambda":
-                ds[k, i, :] += lp[:, j]
-                ds[k, :, i] += lp[:, j]
-                dm[k, i] += eta_mean[j]
-            elif mat == "beta":
-                o = np.outer(gm[:, i], lp[:, j])
-                ds[k] += o + o.T
-                dm[k] += gm[:, i] * eta_mean[j]
-            elif mat == "psi":
-                o = np.outer(gm[:, i], gm[:, j])
-                ds[k] += o if i == j else o + o.T
-            elif mat == "theta":
-                ds[k, i, j] += 1.0
-                if i != j:
-                    ds[k, j, i] += 1.0
-            elif mat == "nu":
-                dm[k, i] += 1.0
-            else:
-                dm[k] += gm[:, i]
+        idx = self._deriv_index(g)
+        ks, ii, jj = idx["lambda"]
+        if len(ks):
+            v = lp[:, jj].T                                        # (n, p)
+            ds[ks, ii, :] += v
+            ds[ks, :, ii] += v
+            dm[ks, ii] += eta_mean[jj]
+        ks, ii, jj = idx["beta"]
+        if len(ks):
+            o = np.einsum("pk,qk->kpq", gm[:, ii], lp[:, jj])
+            ds[ks] += o + o.transpose(0, 2, 1)
+            dm[ks] += (gm[:, ii] * eta_mean[jj]).T
+        ks, ii, jj = idx["psi"]
+        if len(ks):
+            o = np.einsum("pk,qk->kpq", gm[:, ii], gm[:, jj])
+            off = (ii != jj)[:, None, None]
+            ds[ks] += o + np.where(off, o.transpose(0, 2, 1), 0.0)
+        ks, ii, jj = idx["theta"]
+        if len(ks):
+            ds[ks, ii, jj] += 1.0
+            off = ii != jj
+            ds[ks[off], jj[off], ii[off]] += 1.0
+        ks, ii, _ = idx["nu"]
+        if len(ks):
+            dm[ks, ii] += 1.0
+        ks, ii, _ = idx["alpha"]
+        if len(ks):
+            dm[ks] += gm[:, ii].T
         return ds, dm
+
+    def _deriv_index(self, g: int) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        cache = getattr(self, "_didx", None)
+        if cache is None:
+            cache = self._didx = {}
+        if g not in cache:
+            cache[g] = {mat: tuple(np.array([t[c] for t in self.free_where[g] if t[1] == mat], dtype=int)
+                                   for c in (0, 2, 3)) for mat in self.MATS}
+        return cache[g]
