@@ -246,3 +246,26 @@ def test_a_heywood_case_warns_and_unidentified_models_raise() -> None:
         sem("f =~ x1 + x2 + x3\ng =~ x4 + x5 + x6\nf ~ g\ng ~ f", DATA["hs"])
     with pytest.raises(ModelError, match="not in the data"):
         sem("f =~ x1 + x2 + zz", DATA["hs"])
+
+
+@pytest.mark.parametrize("model_id", ["pd_sem", "hs_partial_scalar", "hs_mediation"])
+def test_par_table_carries_lavaans_estimates(fits: dict, model_id: str) -> None:
+    ours = fits[model_id].par_table()
+    ref = pd.read_csv(FIX / "partable.csv", keep_default_na=False, na_values=[""])
+    ref = ref[ref["model"] == model_id].reset_index(drop=True)
+    par = ref["op"] != "=="
+    tol = EST_TOL.get(model_id, 2e-5)
+    np.testing.assert_allclose(ours.loc[par, "est"].astype(float), ref.loc[par, "est"], atol=tol)
+    np.testing.assert_allclose(ours.loc[par & (ref["op"] != ":="), "se"].astype(float),
+                               ref.loc[par & (ref["op"] != ":="), "se"], atol=tol)
+
+
+def test_meanstructure_and_orthogonal_options() -> None:
+    hs = DATA["hs"]
+    m = sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs, meanstructure=True)
+    p = m.parameters()
+    ints = p[p["op"] == "~1"].set_index("lhs")["est"]
+    assert ints["x1"] == pytest.approx(hs["x1"].mean()) and ints["visual"] == 0
+    assert m.fit_measures()["df"] == 8                       # the saturated means add no df
+    o = sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs, orthogonal=True).fit_measures()
+    assert o["df"] == 9

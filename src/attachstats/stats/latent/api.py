@@ -143,6 +143,26 @@ class SEMFit:
             out.insert(4, "group.label", out["group"].map(labels).fillna(""))
         return out
 
+    def par_table(self) -> pd.DataFrame:
+        """lavaan ``parTable(fit)``: the parameter table (:data:`attachstats.stats.latent.syntax.PARTABLE_COLUMNS`)
+        with the estimates ``est`` and standard errors ``se`` (0 for fixed rows) of the parameter rows."""
+        f = self.fitted
+        rows = f.partable.rows.copy()
+        n = len(f.partable.params)
+        se_x = np.sqrt(np.clip(np.diag(f.vcov_x), 0, None))
+        est = list(f.row_values(f.x).real) + [math.nan] * (len(rows) - n)
+        free = rows["free"].to_numpy()
+        se = [float(se_x[free[k] - 1]) if k < n and free[k] > 0 else (0.0 if k < n else math.nan)
+              for k in range(len(rows))]
+        defs = f.defined(f.x).real
+        d = 0
+        for k in range(n, len(rows)):
+            if rows.iloc[k]["op"] == ":=":
+                est[k] = float(defs[d])
+                d += 1
+        rows["est"], rows["se"] = est, se
+        return rows
+
     def fit_row(self) -> dict:
         """The fit as one row of the pipeline's fit tables (keys
         :data:`attachstats.stats.latent.fit_indices.FIT_COLUMNS`; MLR: scaled χ², robust indices)."""
@@ -219,7 +239,8 @@ def _group_levels(data: pd.DataFrame, group: str) -> list[str]:
 def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequence[str] | bool | None = None,
         group: str | None = None, group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
         missing: str = "listwise", std_lv: bool = False, fixed_x: bool = True,
-        groups: Sequence[str] | None = None, name: str = "model") -> Any:
+        groups: Sequence[str] | None = None, meanstructure: bool | None = None,
+        orthogonal: bool = False, name: str = "model") -> Any:
     """Fit a structural equation model written in lavaan syntax, as ``lavaan::sem()``.
 
     Parameters
@@ -247,6 +268,11 @@ def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequenc
         Identify factors by fixed variances 1 instead of marker loadings (``std.lv = TRUE``).
     fixed_x : bool
         Exogenous observed covariates' moments fixed at their sample values (lavaan default).
+    meanstructure : bool, optional
+        Fit intercepts and means (default as lavaan: with ``~1`` in the syntax, several
+        groups or FIML).
+    orthogonal : bool
+        Exogenous factors uncorrelated (lavaan ``orthogonal = TRUE``).
     name : str
         Model name in messages.
 
@@ -307,7 +333,8 @@ def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequenc
     elif group_equal or group_partial:
         raise ModelError(f"model {name!r}: group_equal/group_partial need a grouping variable (group=)")
     pt = lavaanify(syntax, name, ngroups=ngroups, std_lv=std_lv, fixed_x=fixed_x, missing=miss,
-                   group_equal=list(group_equal), group_partial=list(group_partial))
+                   group_equal=list(group_equal), group_partial=list(group_partial),
+                   meanstructure=meanstructure, orthogonal=orthogonal)
     fitted = fit_partable(pt, data, group=group, groups=levels if group is not None else None,
                           estimator=est, missing=miss)
     return SEMFit(name=name, fitted=fitted)
