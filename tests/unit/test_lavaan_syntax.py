@@ -269,3 +269,36 @@ def test_meanstructure_and_orthogonal_options() -> None:
     assert m.fit_measures()["df"] == 8                       # the saturated means add no df
     o = sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs, orthogonal=True).fit_measures()
     assert o["df"] == 9
+
+
+#: thresholds per ordered variable of the ordinal fixture (x3 was cut into 2 categories)
+ORDERED = {"x1": 2, "x2": 2, "x3": 1, "x4": 2, "x5": 2, "x6": 2}
+
+
+@pytest.mark.parametrize("model_id, options", [
+    ("hs_ord", {}), ("hs_ord_mg", {"ngroups": 2, "group_equal": ["thresholds", "loadings"]})])
+def test_ordinal_parameter_table_is_lavaans(model_id: str, options: dict) -> None:
+    """Thresholds, delta scale rows, fixed residual variances and intercepts (lavaan's
+    parameterisation = "delta"): the table the ordinal estimator starts from."""
+    ours = lavaanify("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", model_id, ordered=ORDERED,
+                     **options).rows
+    ref = pd.read_csv(FIX / "partable_ordinal.csv", keep_default_na=False, na_values=[""])
+    ref = ref[ref["model"] == model_id].reset_index(drop=True)
+    assert len(ours) == len(ref)
+    for c in ["id", "user", "block", "group", "free", "exo"]:
+        assert ours[c].astype(int).tolist() == ref[c].astype(int).tolist(), c
+    for c in ["lhs", "op", "rhs", "label", "plabel"]:
+        assert ours[c].fillna("").astype(str).tolist() == ref[c].fillna("").astype(str).tolist(), c
+    u1, u2 = ours["ustart"].to_numpy(float), ref["ustart"].to_numpy(float)
+    assert np.array_equal(np.isnan(u1), np.isnan(u2))
+    np.testing.assert_allclose(u1[~np.isnan(u1)], u2[~np.isnan(u2)])
+
+
+def test_threshold_statements_and_the_ml_engine() -> None:
+    st = parse_statements("x1 | a*t1 + t2")
+    assert [(s.lhs, s.op, s.rhs) for s in st] == [("x1", "|", "t1"), ("x1", "|", "t2")]
+    pt = lavaanify("f =~ x1 + x2 + x3\nx1 | t1 + t2")
+    assert pt.ov_ord == ["x1"] and pt.meanstructure
+    from attachstats.stats.latent.engine import LISRELModel
+    with pytest.raises(ModelError, match="ordinal estimator"):
+        LISRELModel(pt)

@@ -716,6 +716,10 @@ class LISRELModel:
                     raise ModelError(f"model {partable.name!r}: cannot place {lhs} ~~ {rhs}")
             elif op == "~1":
                 loc = ("alpha", ei[lhs], 0) if lhs in ei else ("nu", oi[lhs], 0)
+            elif op in ("|", "~*~"):
+                raise ModelError(f"model {partable.name!r}: {lhs} {op} {rhs}: thresholds and scale "
+                                 "factors of ordered variables need an ordinal estimator (WLSMV), "
+                                 "which this engine is not")
             else:
                 raise ModelError(f"model {partable.name!r}: operator {op!r} is not implemented")
             self.where.append((g, *loc))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, Mapping, Sequence
 
@@ -351,9 +351,9 @@ PARTABLE_COLUMNS = ["id", "lhs", "op", "rhs", "user", "block", "group", "free", 
                     "label", "plabel"]
 #: Kinds of parameters ``group_equal`` can hold equal across groups (lavaan ``group.equal``).
 GROUP_EQUAL_KINDS = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
-                     "lv.variances", "lv.covariances", "regressions")
+                     "lv.variances", "lv.covariances", "regressions", "thresholds")
 
-_OPS = (":=", "==", "=~", "~~", "<~", "<", ">", "~")
+_OPS = (":=", "==", "=~", "~~", "<~", "<", ">", "~", "|")
 _NUM_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
@@ -395,6 +395,10 @@ class ParTable:
         exogenous observed; factors in order of definition).
     ov_x : list of str
         Observed exogenous variables whose moments are fixed at their sample values.
+    ov_ind : list of str
+        Observed indicators of factors.
+    ov_ord : list of str
+        Ordered (ordinal) observed variables (``ordered=`` or ``|`` statements).
     meanstructure : bool
     ngroups : int
     syntax : str
@@ -409,6 +413,7 @@ class ParTable:
     ngroups: int
     syntax: str
     name: str = "model"
+    ov_ord: list[str] = field(default_factory=list)
 
     @property
     def params(self) -> pd.DataFrame:
@@ -524,8 +529,9 @@ def parse_statements(syntax: str, name: str = "model") -> list[Statement]:
     """Model syntax → one :class:`Statement` per parameter formula (lavaan ``lavParseModelString``).
 
     Operators: ``=~`` (loadings), ``~`` (regressions; ``~ 1`` intercepts), ``~~``
-    ((co)variances), ``:=`` (defined parameters), ``==`` (equality constraints); ``<``/``>``
-    and ``<~`` raise :class:`ModelError` (not implemented). A term is ``mod*mod*name`` with
+    ((co)variances), ``|`` (thresholds ``x | t1 + t2`` of an ordered variable), ``:=``
+    (defined parameters), ``==`` (equality constraints); ``<``/``>`` and ``<~`` raise
+    :class:`ModelError` (not implemented). A term is ``mod*mod*name`` with
     modifiers: a number (fixed), ``NA`` (free), a name or ``label("a")`` / ``equal("a")``
     (label), ``start(0.5)`` (starting value), ``c(...)`` (one value or label per group).
 
@@ -570,8 +576,9 @@ def parse_statements(syntax: str, name: str = "model") -> list[Statement]:
                 continue
             if not _NAME_RE.match(var):
                 raise ModelError(f"model {name!r}: cannot read the variable name {var!r} in {st!r}")
-            if op == "~~" or op == "=~" or op == "~":
-                out.append(Statement(lhs, op, var, mod, st))
+            if op == "|" and not re.match(r"^t\d+$", var):
+                raise ModelError(f"model {name!r}: thresholds are named t1, t2, … (not {var!r}) in {st!r}")
+            out.append(Statement(lhs, op, var, mod, st))
     return out
 
 
@@ -592,7 +599,7 @@ def _vnames(stmts: list[Statement]) -> dict[str, list[str]]:
     tmp = ov_ind + ov_y_all + ov_x_all
     extra = _uniq([s.lhs for s in p if s.op == "~~" and s.lhs not in lv]
                   + [s.rhs for s in p if s.op == "~~" and s.rhs not in lv]
-                  + [s.lhs for s in p if s.op == "~1" and s.lhs not in lv])
+                  + [s.lhs for s in p if s.op in ("~1", "|") and s.lhs not in lv])
     ov = tmp + [v for v in extra if v not in tmp]
     in_user_cov = {s.lhs for s in p if s.op in ("~1", "~~")} | {s.rhs for s in p if s.op == "~~"}
     ov_x = [v for v in ov_x_all if v not in in_user_cov]
@@ -600,8 +607,9 @@ def _vnames(stmts: list[Statement]) -> dict[str, list[str]]:
     lv_x = [f for f in lv if f not in v_ind and f not in eqs_y]
     ov_y = [v for v in ov if v in eqs_y and v not in v_ind and v not in eqs_x and v not in lv]
     lv_y = [f for f in lv if f in eqs_y and f not in v_ind and f not in eqs_x]
+    ov_ord = [v for v in ov if v in {s.lhs for s in p if s.op == "|"}]
     return {"lv": lv, "ov": ov, "ov_ind": ov_ind, "ov_x": ov_x, "ov_nox": ov_nox, "lv_x": lv_x,
-            "ov_y": ov_y, "lv_y": lv_y}
+            "ov_y": ov_y, "lv_y": lv_y, "ov_ord": ov_ord}
 
 
 def _group_equal_kind(op: str, lhs: str, rhs: str, lv: list[str]) -> str | None:
@@ -615,6 +623,8 @@ def _group_equal_kind(op: str, lhs: str, rhs: str, lv: list[str]) -> str | None:
         if lhs in lv:
             return "lv.variances" if lhs == rhs else "lv.covariances"
         return "residuals" if lhs == rhs else "residual.covariances"
+    if op == "|":
+        return "thresholds"
     return None
 
 
@@ -631,7 +641,7 @@ def _per_group(vals: list, g: int, ngroups: int, what: str, name: str) -> Any:
 def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructure: bool | None = None,
               std_lv: bool = False, fixed_x: bool = True, missing: str = "listwise",
               group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
-              orthogonal: bool = False) -> ParTable:
+              orthogonal: bool = False, ordered: Mapping[str, int] | None = None) -> ParTable:
     """Model syntax → parameter table with lavaan ``sem()``/``cfa()``'s automatic settings.
 
     What the user did not write is added as lavaan does (``auto.var``, ``auto.fix.first``,
@@ -666,6 +676,13 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
         lavaan's ``std.lv``, ``fixed.x``, ``orthogonal``.
     missing : {"listwise", "fiml"}
         Only decides the default mean structure here.
+    ordered : mapping of str to int, optional
+        Ordered (ordinal) observed variables and their number of thresholds (categories − 1),
+        lavaan's ``ordered =``: as lavaan's delta parameterisation, free thresholds
+        ``x | t1 …`` (first in the defaults), residual variances fixed to 1, scale rows
+        ``x ~*~ x`` fixed to 1 (free in groups 2, … when thresholds are held equal),
+        intercepts fixed to 0, and a mean structure. The table is lavaan's; estimating it
+        needs an ordinal estimator (not in this module).
     group_equal, group_partial : sequence of str
         lavaan's ``group.equal``, ``group.partial``.
 
@@ -700,6 +717,15 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
         raise ModelError(f"model {name!r}: no parameters (only := or == statements)")
     vn = _vnames(stmts)
     lv, ov = vn["lv"], vn["ov"]
+    ordered = dict(ordered or {})
+    unknown = [v for v in ordered if v not in ov]
+    if unknown:
+        raise ModelError(f"model {name!r}: ordered variable(s) {', '.join(unknown)} are not observed "
+                         "variables of the model")
+    ov_ord = [v for v in ov if v in ordered or v in vn["ov_ord"]]
+    for v in vn["ov_ord"]:
+        if v not in ordered:
+            ordered[v] = sum(1 for s in par if s.op == "|" and s.lhs == v)
     clash = [v for v in vn["ov"] if v in lv]
     if clash:
         raise ModelError(f"model {name!r}: {', '.join(clash)} used as observed and latent")
@@ -709,7 +735,8 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
     ov_x = vn["ov_x"] if fixed_x else []
     ov_nox = [v for v in ov if v not in ov_x]
     if meanstructure is None:
-        meanstructure = any(s.op == "~1" for s in par) or ngroups > 1 or missing == "fiml"
+        meanstructure = (any(s.op == "~1" for s in par) or ngroups > 1 or missing == "fiml"
+                         or bool(ov_ord))
 
     # user rows (duplicates ignored, as lavaan warns), then lavaan's defaults for what is left
     def key(lhs: str, op: str, rhs: str) -> tuple:
@@ -725,13 +752,15 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
         user.append((s.lhs, s.op, s.rhs, s.mod))
     lv_x = [f for f in vn["lv_x"]]
     lvov_y = vn["lv_y"] + vn["ov_y"]
-    default: list[tuple[str, str, str]] = [(v, "~~", v) for v in ov_nox] + [(f, "~~", f) for f in lv]
+    default: list[tuple[str, str, str]] = [(v, "|", f"t{k}") for v in ov_ord for k in range(1, int(ordered[v]) + 1)]
+    default += [(v, "~~", v) for v in ov_nox] + [(f, "~~", f) for f in lv]
     if len(lv_x) > 1:
         default += [(a, "~~", b) for a, b in combinations(lv_x, 2)]
     if len(lvov_y) > 1:
         default += [(a, "~~", b) for a, b in combinations(lvov_y, 2)]
     nx = len(ov_x)
     default += [(ov_x[j], "~~", ov_x[i]) for j in range(nx) for i in range(j, nx)]
+    default += [(v, "~*~", v) for v in ov_ord]
     if meanstructure:
         default += [(v, "~1", "") for v in ov] + [(f, "~1", "") for f in lv]
     default = [d for d in default if key(*d) not in seen]
@@ -741,7 +770,7 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
         base.append([lhs, op, rhs, 1, True, math.nan, 0, mod])
     for lhs, op, rhs in default:
         base.append([lhs, op, rhs, 0, True, math.nan, 0, None])
-    ov_x_set, lv_set = set(ov_x), set(lv)
+    ov_x_set, lv_set, ord_set = set(ov_x), set(lv), set(ov_ord)
     singles = {}
     for lhs, op, rhs, *_ in base:
         if op == "=~":
@@ -770,6 +799,10 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
             r[4], r[5], r[6] = False, math.nan, 1          # fixed.x
         if op == "~1" and usr == 0 and lhs in ov_x_set:
             r[4], r[5], r[6] = False, math.nan, 1
+        if lhs in ord_set and usr == 0 and ((op == "~~" and lhs == rhs) or op == "~*~"):
+            r[4], r[5] = False, 1.0                        # delta parameterisation
+        if lhs in ord_set and usr == 0 and op == "~1":
+            r[4], r[5] = False, 0.0
 
     # repeat per group; lavaan frees latent means of groups 2.. when intercepts are equal
     rows = []
@@ -777,7 +810,10 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
         for lhs, op, rhs, usr, free, ustart, exo, mod in base:
             label = ""
             if (g > 1 and meanstructure and op == "~1" and lhs in lv_set and usr == 0
-                    and "intercepts" in group_equal and "means" not in group_equal):
+                    and ("intercepts" in group_equal or "thresholds" in group_equal)
+                    and "means" not in group_equal):
+                free, ustart = True, math.nan
+            if g > 1 and op == "~*~" and usr == 0 and "thresholds" in group_equal:
                 free, ustart = True, math.nan
             if (g > 1 and std_lv and "loadings" in group_equal and "lv.variances" not in group_equal
                     and op == "~~" and lhs == rhs and lhs in lv_set and usr == 0):
@@ -853,4 +889,5 @@ def lavaanify(syntax: str, name: str = "model", *, ngroups: int = 1, meanstructu
                      "label": c["lhs"] if c["op"] == ":=" else "", "plabel": ""})
     table = pd.DataFrame(rows, columns=PARTABLE_COLUMNS)
     return ParTable(rows=table, ov=ov, lv=lv, ov_x=ov_x, ov_ind=vn["ov_ind"],
-                    meanstructure=bool(meanstructure), ngroups=ngroups, syntax=syntax, name=name)
+                    meanstructure=bool(meanstructure), ngroups=ngroups, syntax=syntax, name=name,
+                    ov_ord=ov_ord)
