@@ -1077,7 +1077,7 @@ def bootstrap_estimates(fitted: ModelFit, n_boot: int, rng: np.random.Generator)
                 continue
             fill_exo(model, pt, gdata)
             fun, grad, hess, _, _ = ml_objective(model, con, gdata, ms)
-            phi, failure = _optimise(fun, grad, lambda ph, g: hess(ph), fitted.phi.copy(), BOOTSTRAP_TOLERANCES,
+            phi, failure = _optimise(fun, grad, lambda ph, g, h=hess: h(ph), fitted.phi.copy(), BOOTSTRAP_TOLERANCES,
                                      max_gradient=1e-3)
             if failure is not None:
                 continue
