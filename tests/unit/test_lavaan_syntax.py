@@ -302,3 +302,11 @@ def test_threshold_statements_and_the_ml_engine() -> None:
     from attachstats.stats.latent.engine import LISRELModel
     with pytest.raises(ModelError, match="ordinal estimator"):
         LISRELModel(pt)
+
+
+def test_fiml_leaves_out_rows_with_a_missing_covariate_and_says_so() -> None:
+    d = DATA["hsm"].copy()
+    d.loc[:4, "ageyr"] = np.nan
+    with pytest.warns(UserWarning, match="5 row"):
+        res = sem("visual =~ x1 + x2 + x3\nvisual ~ ageyr", d, missing="fiml")
+    assert res.fit_measures()["ntotal"] == len(d) - 5

@@ -419,7 +419,11 @@ def group_data(data: pd.DataFrame, partable: ParTable, group: str | None, missin
         if partable.ov_x:
             xi = [cols.index(v) for v in partable.ov_x]
             if missing == "fiml" and np.isnan(x[:, xi]).any():
-                x = x[~np.isnan(x[:, xi]).any(axis=1)]          # lavaan: exogenous x complete
+                drop = np.isnan(x[:, xi]).any(axis=1)            # lavaan: exogenous x complete
+                warnings.warn(f"model {where!r}: {int(drop.sum())} row(s) with a missing fixed exogenous "
+                              f"covariate ({', '.join(partable.ov_x)}) left out of the FIML fit, as lavaan",
+                              stacklevel=3)
+                x = x[~drop]
         if missing == "fiml":
             pat = missing_patterns(x)
             if pat.n < 2:
