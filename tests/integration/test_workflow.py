@@ -59,10 +59,28 @@ def finished_run(tmp_path_factory):
          "missing": {"method": "mice", "m": 5}}]
     mediation = [{"name": "med", "x": "ecr_avoidance", "mediator": "ecr_anxiety", "outcome": "phq9_total",
                   "bootstrap": 500}]
-    write_study(wd, study_dict(outcome_models=models, mediation_models=mediation), survey)
+    write_study(wd, study_dict(outcome_models=models, mediation_models=mediation, sem_models=SYNTAX_SEM), survey)
     res = snakemake(wd)
     assert res.returncode == 0, res.stderr[-4000:]
     return wd
+
+
+#: A latent mediation in lavaan syntax (study file ``sem_models[].syntax``).
+SYNTAX_SEM = [{"name": "latent_mediation",
+               "syntax": "anxiety =~ ecr_1 + ecr_2 + ecr_3 + ecr_4 + ecr_5 + ecr_6\n"
+                         "avoidance =~ ecr_19 + ecr_20 + ecr_21 + ecr_22 + ecr_23 + ecr_24\n"
+                         "avoidance ~ a*anxiety\nphq9_total ~ b*avoidance + anxiety\nindirect := a*b"}]
+
+
+def test_a_syntax_sem_model_gets_its_tables_and_report_paragraph(finished_run):
+    out = finished_run / "results" / "mini"
+    fit = pd.read_csv(out / "tables" / "sem_fit.csv").set_index("model")
+    assert fit.loc["latent_mediation", "df"] == 63 and fit.loc["latent_mediation", "n"] > 100
+    par = pd.read_csv(out / "tables" / "sem_parameters.csv")
+    par = par[par["model"] == "latent_mediation"].set_index(["lhs", "op"])
+    a, b = par.loc[("avoidance", "~"), "est"], par.loc[("phq9_total", "~")].set_index("rhs").loc["avoidance", "est"]
+    assert par.loc[("indirect", ":="), "est"] == pytest.approx(a * b)
+    assert "latent_mediation (ML" in (out / "report.html").read_text()
 
 
 def test_all_outputs_written(finished_run):

@@ -124,11 +124,14 @@ class MediationSpec:
 
 @dataclass(frozen=True)
 class SEMSpec:
-    """A latent regression: the factors of an instrument predict observed outcomes."""
+    """A latent regression (the factors of an instrument predict observed outcomes), or any
+    model in lavaan syntax (``syntax``; then ``instrument`` is empty and ``outcomes`` too)."""
 
     name: str
     instrument: str
     outcomes: tuple[str, ...]
+    syntax: str = ""
+    std_lv: bool = False
 
     @property
     def variables(self) -> list[str]:
@@ -388,7 +391,10 @@ def parse_mediation_model(m: Mapping[str, Any], known: set[str] | None = None,
 
 def parse_sem_model(m: Mapping[str, Any], instruments: Sequence[str], known: set[str] | None = None,
                     where: str | None = None) -> SEMSpec:
-    """Check one ``sem_models`` entry (keys ``name, instrument, outcomes``).
+    """Check one ``sem_models`` entry (keys ``name, instrument, outcomes``, or ``name, syntax[, std_lv]``).
+
+    A ``syntax`` entry is checked for form here; its variables and model are checked when it
+    is fitted (:func:`attachstats.stats.latent.syntax.lavaanify`), naming the model.
 
     Raises
     ------
@@ -399,6 +405,21 @@ def parse_sem_model(m: Mapping[str, Any], instruments: Sequence[str], known: set
     where = where or f"SEM {name!r}"
     if not isinstance(name, str) or not name:
         _fail(where, "name must be a non-empty string")
+    if "syntax" in m:
+        syntax, std_lv = m.get("syntax"), m.get("std_lv", False)
+        if not isinstance(syntax, str) or not syntax.strip():
+            _fail(where, "syntax must be a non-empty string of lavaan model syntax")
+        extra = [k for k in ("instrument", "outcomes") if k in m]
+        if extra:
+            _fail(where, f"give either syntax or instrument + outcomes, not both ({', '.join(extra)} "
+                         "given with syntax)")
+        if not isinstance(std_lv, bool):
+            _fail(where, f"std_lv must be true or false, got {std_lv!r}")
+        return SEMSpec(name=name, instrument="", outcomes=(), syntax=syntax, std_lv=std_lv)
+    if m.get("std_lv"):
+        _fail(where, "std_lv applies to syntax models only")
+    if "instrument" not in m and "outcomes" not in m:
+        _fail(where, "give either syntax (a model in lavaan syntax) or instrument + outcomes")
     inst = m.get("instrument")
     if inst not in instruments:
         _fail(where, f"instrument {inst!r} is not one of the study's instrument blocks "

@@ -21,7 +21,9 @@ from attachstats.data.variables import with_reference_levels
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.api import sem as sem_syntax_fit
 from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
+from attachstats.stats.latent.syntax import lavaanify
 from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, fit_mediation
 from attachstats.stats.regression.design import SAMPLE_COLUMNS, complete_rows
 from attachstats.stats.regression.outcomes import fit_outcome_models, imputed_samples
@@ -123,6 +125,9 @@ def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mappin
     for s in mediation:
         parts.append(complete_rows(scores, s.variables, s.name, "mediation")[1])
     for s in sem:
+        if s.syntax:
+            parts.append(complete_rows(syntax_data(clean, scores, study), syntax_columns(s), s.name, "sem")[1])
+            continue
         data, factors = sem_data(clean, scores, s, study)
         cols = [c for items in factors.values() for c in items] + list(s.outcomes)
         parts.append(complete_rows(data, cols, s.name, "sem")[1])
@@ -142,11 +147,40 @@ def sem_data(items: pd.DataFrame, scores: pd.DataFrame, spec: Any,
     return data, factors
 
 
+def syntax_data(items: pd.DataFrame, scores: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
+    """The data a ``syntax`` entry of ``sem_models`` can name: every instrument block's keyed
+    items (columns ``<block>_<item number>``, from the clean item data) beside every score and
+    variable column (joined on ``id``)."""
+    parts = [items[["id"]].reset_index(drop=True)]
+    for block in study.get("instruments", {}):
+        parts.append(keyed_items(items, block, instrument_of(study, block)).reset_index(drop=True))
+    data = pd.concat(parts, axis=1)
+    data = data.loc[:, ~data.columns.duplicated()]
+    extra = [c for c in scores.columns if c == "id" or c not in data.columns]
+    return data.merge(scores[extra], on="id", how="left", validate="one_to_one")
+
+
+def syntax_columns(spec: Any) -> list[str]:
+    """The observed variables of a ``syntax`` entry (lavaan's order)."""
+    return list(lavaanify(spec.syntax, spec.name, std_lv=spec.std_lv).ov)
+
+
 def fit_sem_models(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[Any],
                    study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`)."""
+    """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`).
+
+    A preset entry (``instrument`` + ``outcomes``) is the latent regression of
+    :mod:`attachstats.stats.latent.sem`; a ``syntax`` entry is fitted by
+    :func:`attachstats.stats.latent.api.sem` (ML, listwise) on :func:`syntax_data`, its rows in
+    the same tables (``op`` also ``:=`` for defined parameters)."""
     fits, params = [], []
     for spec in specs:
+        if spec.syntax:
+            res = sem_syntax_fit(spec.syntax, syntax_data(items, scores, study), std_lv=spec.std_lv,
+                                 name=spec.name)
+            fits.append(res.fit_row())
+            params.append(res.sem_table()[SEM_PARAMETER_COLUMNS])
+            continue
         data, factors = sem_data(items, scores, spec, study)
         res = fit_sem(data, factors, list(spec.outcomes), spec.name)
         fits.append({k: res.fit[k] for k in FIT_COLUMNS})

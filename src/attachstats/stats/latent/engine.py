@@ -45,7 +45,7 @@ from attachstats.stats.latent.syntax import ParameterTable
 __all__ = ["Z_95", "CovarianceModel", "CFAModel", "covariance_hessian", "Discrepancy", "discrepancy",
            "start_values", "Tolerances", "ML_TOLERANCES", "ScoringResult", "fisher_scoring", "minimise",
            "checked_information", "unit_diagonal", "check_degrees_of_freedom", "numeric_hessian", "numeric_matrix",
-           "complete_cases", "sample_moments", "check_sample_cov"]
+           "complete_cases", "sample_moments", "check_sample_cov", "LISRELModel"]
 
 #: Two-sided 95% normal quantile, as lavaan's ``qnorm(0.975)`` (Wald intervals).
 Z_95 = 1.959963984540054
@@ -627,3 +627,214 @@ def check_sample_cov(s: np.ndarray, observed: list[str], n: int, name: str, what
     if sign <= 0 or np.linalg.eigvalsh(s / np.outer(sd, sd))[0] < 1e-12:
         raise ModelError(f"model {name!r}: the sample covariance matrix of the {n} complete cases "
                          f"is singular (collinear {what}s, or fewer cases than {what}s)")
+
+
+class LISRELModel:
+    """Σ_g(x) and μ_g(x) of any model in a :class:`~attachstats.stats.latent.syntax.ParTable`.
+
+    LISREL "all-y" form, per group g::
+
+        Σ = Λ A Ψ Aᵀ Λᵀ + Θ,   μ = ν + Λ A α,   A = (I − B)⁻¹,
+
+    Λ (p × M) loadings of observed variables, B (M × M) regressions among latent variables
+    (including factor-on-factor loadings of higher-order factors), Ψ latent (residual)
+    (co)variances, Θ observed residual (co)variances, ν intercepts, α latent means. An
+    observed variable that takes part in a regression, or covaries with a latent variable,
+    is represented by a "phantom" latent variable with loading 1 and residual variance 0
+    (as lavaan does), so its (residual) variance, covariances and intercept live in Ψ and α.
+
+    ``x`` is the vector of the table's free parameters (``free`` = 1, 2, …, before equality
+    constraints); fixed values come from ``ustart`` (and, for the ``exo`` rows, from
+    :meth:`set_fixed`). Works on complex ``x`` (complex-step derivatives). lavaan: the
+    ``representation = "LISREL"`` matrices of ``lavInspect(fit, "est")``.
+
+    Examples
+    --------
+    >>> from attachstats.stats.latent.syntax import lavaanify
+    >>> model = LISRELModel(lavaanify("f =~ x1 + x2 + x3\\ny ~ f"))
+    >>> model.K, model.phantoms[0], model.implied(np.ones(model.K), 0)[0].shape
+    (8, ['y'], (4, 4))
+    """
+
+    MATS = ("lambda", "beta", "psi", "theta", "nu", "alpha")
+
+    def __init__(self, partable: Any) -> None:
+        self.partable = partable
+        rows = partable.params
+        self.G = partable.ngroups
+        self.meanstructure = partable.meanstructure
+        ov, lv = list(partable.ov), list(partable.lv)
+        in_reg = {v for _, r in rows.iterrows() if r["op"] == "~" for v in (r["lhs"], r["rhs"])}
+        phantom = [v for v in ov if v in in_reg]
+        changed = True
+        while changed:                               # covariances with latent / phantom variables
+            changed = False
+            for _, r in rows.iterrows():
+                if r["op"] != "~~" or r["lhs"] == r["rhs"]:
+                    continue
+                a, b = r["lhs"], r["rhs"]
+                for u, w in ((a, b), (b, a)):
+                    if u in ov and u not in phantom and (w in lv or w in phantom):
+                        phantom.append(u)
+                        changed = True
+        phantom = [v for v in ov if v in phantom]
+        self.ov, self.lv = ov, lv
+        self.eta = lv + phantom                     # latent variables incl. phantoms
+        self.phantoms = [phantom for _ in range(self.G)]
+        self.p, self.M = len(ov), len(self.eta)
+        oi = {v: k for k, v in enumerate(ov)}
+        ei = {v: k for k, v in enumerate(self.eta)}
+        self.K = int(rows["free"].max()) if len(rows) else 0
+        self.where: list[tuple[int, str, int, int]] = []     # per param row: (group, mat, i, j)
+        self.row_ids = rows["id"].to_numpy()
+        base = []
+        for g in range(self.G):
+            b = {"lambda": np.zeros((self.p, self.M)), "beta": np.zeros((self.M, self.M)),
+                 "psi": np.zeros((self.M, self.M)), "theta": np.zeros((self.p, self.p)),
+                 "nu": np.zeros(self.p), "alpha": np.zeros(self.M)}
+            for v in phantom:
+                b["lambda"][oi[v], ei[v]] = 1.0
+            base.append(b)
+        self.base = base
+        free_where: list[list[tuple[int, str, int, int]]] = [[] for _ in range(self.G)]
+        for _, r in rows.iterrows():
+            g = int(r["group"]) - 1
+            lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
+            if op == "=~":
+                if rhs in ei:                                      # factor or phantom indicator
+                    loc = ("beta", ei[rhs], ei[lhs])
+                else:
+                    loc = ("lambda", oi[rhs], ei[lhs])
+            elif op == "~":
+                loc = ("beta", ei[lhs], ei[rhs])
+            elif op == "~~":
+                if lhs in ei and rhs in ei:
+                    loc = ("psi", ei[lhs], ei[rhs])
+                elif lhs in oi and rhs in oi and lhs not in ei and rhs not in ei:
+                    loc = ("theta", oi[lhs], oi[rhs])
+                else:
+                    raise ModelError(f"model {partable.name!r}: cannot place {lhs} ~~ {rhs}")
+            elif op == "~1":
+                loc = ("alpha", ei[lhs], 0) if lhs in ei else ("nu", oi[lhs], 0)
+            elif op in ("|", "~*~"):
+                raise ModelError(f"model {partable.name!r}: {lhs} {op} {rhs}: thresholds and scale "
+                                 "factors of ordered variables need an ordinal estimator (WLSMV), "
+                                 "which this engine is not")
+            else:
+                raise ModelError(f"model {partable.name!r}: operator {op!r} is not implemented")
+            self.where.append((g, *loc))
+            if r["free"] > 0:
+                free_where[g].append((int(r["free"]) - 1, *loc))
+            elif not (isinstance(r["ustart"], float) and math.isnan(r["ustart"])):
+                self._put(base[g], loc[0], loc[1], loc[2], float(r["ustart"]))
+        self.free_where = free_where
+        # index arrays per group and matrix
+        self._idx = []
+        for g in range(self.G):
+            d = {}
+            for mat in self.MATS:
+                ks = [k for k, m, _, _ in free_where[g] if m == mat]
+                ii = [i for _, m, i, _ in free_where[g] if m == mat]
+                jj = [j for _, m, _, j in free_where[g] if m == mat]
+                if mat in ("psi", "theta"):
+                    ks, ii, jj = ks + ks, ii + jj, jj + ii
+                d[mat] = (np.array(ks, dtype=int), np.array(ii, dtype=int), np.array(jj, dtype=int))
+            self._idx.append(d)
+
+    @staticmethod
+    def _put(mats: dict[str, np.ndarray], mat: str, i: int, j: int, val: Any) -> None:
+        if mat in ("nu", "alpha"):
+            mats[mat][i] = val
+            return
+        mats[mat][i, j] = val
+        if mat in ("psi", "theta"):
+            mats[mat][j, i] = val
+
+    def set_fixed(self, row_position: int, value: float) -> None:
+        """Set the value of a fixed parameter row (position in ``partable.params``), e.g. an exo moment."""
+        g, mat, i, j = self.where[row_position]
+        self._put(self.base[g], mat, i, j, value)
+
+    def matrices(self, x: np.ndarray, g: int) -> dict[str, np.ndarray]:
+        """The six matrices of group g at x (θ's dtype)."""
+        dtype = np.result_type(np.asarray(x).dtype, float)
+        mx = {k: v.astype(dtype) for k, v in self.base[g].items()}
+        for mat, (ks, ii, jj) in self._idx[g].items():
+            if len(ks):
+                if mat in ("nu", "alpha"):
+                    mx[mat][ii] = x[ks]
+                else:
+                    mx[mat][ii, jj] = x[ks]
+        return mx
+
+    def value(self, x: np.ndarray, row_position: int) -> Any:
+        """The value of one parameter row at x."""
+        g, mat, i, j = self.where[row_position]
+        mx = self.matrices(x, g)
+        return mx[mat][i] if mat in ("nu", "alpha") else mx[mat][i, j]
+
+    def parts(self, mx: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A = (I − B)⁻¹, G = Λ A, Φ = A Ψ Aᵀ (latent covariances), E[η] = A α."""
+        a = np.linalg.inv(np.eye(self.M) - mx["beta"])
+        gm = mx["lambda"] @ a
+        phi = a @ mx["psi"] @ a.T
+        return a, gm, phi, a @ mx["alpha"]
+
+    def implied(self, x: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """(Σ_g, μ_g) at x."""
+        mx = self.matrices(x, g)
+        _, gm, phi, eta_mean = self.parts(mx)
+        return mx["lambda"] @ phi @ mx["lambda"].T + mx["theta"], mx["nu"] + mx["lambda"] @ eta_mean
+
+    def derivatives(self, x: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """∂Σ_g/∂x (K, p, p) and ∂μ_g/∂x (K, p); zero for parameters of other groups.
+
+        Vectorised per matrix (each free parameter occurs once in a group):
+
+        - λᵢⱼ: ∂Σ = eᵢ (ΛΦ)ⱼᵀ + (ΛΦ)ⱼ eᵢᵀ, ∂μ = eᵢ E[η]ⱼ;
+        - βᵢⱼ: ∂Σ = Gᵢ (ΛΦ)ⱼᵀ + (ΛΦ)ⱼ Gᵢᵀ, ∂μ = Gᵢ E[η]ⱼ (G = ΛA);
+        - ψᵢⱼ: ∂Σ = Gᵢ Gⱼᵀ (+ Gⱼ Gᵢᵀ if i ≠ j); θᵢⱼ: unit entries; νᵢ: ∂μ = eᵢ; αᵢ: ∂μ = Gᵢ.
+        """
+        mx = self.matrices(x, g)
+        _, gm, phi, eta_mean = self.parts(mx)
+        lp = mx["lambda"] @ phi
+        ds = np.zeros((self.K, self.p, self.p))
+        dm = np.zeros((self.K, self.p))
+        idx = self._deriv_index(g)
+        ks, ii, jj = idx["lambda"]
+        if len(ks):
+            v = lp[:, jj].T                                        # (n, p)
+            ds[ks, ii, :] += v
+            ds[ks, :, ii] += v
+            dm[ks, ii] += eta_mean[jj]
+        ks, ii, jj = idx["beta"]
+        if len(ks):
+            o = np.einsum("pk,qk->kpq", gm[:, ii], lp[:, jj])
+            ds[ks] += o + o.transpose(0, 2, 1)
+            dm[ks] += (gm[:, ii] * eta_mean[jj]).T
+        ks, ii, jj = idx["psi"]
+        if len(ks):
+            o = np.einsum("pk,qk->kpq", gm[:, ii], gm[:, jj])
+            off = (ii != jj)[:, None, None]
+            ds[ks] += o + np.where(off, o.transpose(0, 2, 1), 0.0)
+        ks, ii, jj = idx["theta"]
+        if len(ks):
+            ds[ks, ii, jj] += 1.0
+            off = ii != jj
+            ds[ks[off], jj[off], ii[off]] += 1.0
+        ks, ii, _ = idx["nu"]
+        if len(ks):
+            dm[ks, ii] += 1.0
+        ks, ii, _ = idx["alpha"]
+        if len(ks):
+            dm[ks] += gm[:, ii].T
+        return ds, dm
+
+    def _deriv_index(self, g: int) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        cache = getattr(self, "_didx", None)
+        if cache is None:
+            cache = self._didx = {}
+        if g not in cache:
+            cache[g] = {mat: tuple(np.array([t[c] for t in self.free_where[g] if t[1] == mat], dtype=int)
+                                   for c in (0, 2, 3)) for mat in self.MATS}
+        return cache[g]
