@@ -29,6 +29,7 @@ include: "workflow/rules/power.smk"
 rule all:
     input:
         expand(f"{RESULTS}/{{study}}/report.html", study=STUDIES),
+        expand(f"{RESULTS}/{{study}}/report.docx", study=STUDIES),
         expand(f"{RESULTS}/{{study}}/provenance.json", study=STUDIES),
         rules.cross_study_summary.output,
     default_target: True
