@@ -53,7 +53,7 @@ def written(tmp_path_factory) -> dict:
 
 def reader_checks(text: str, tables: dict, study: dict) -> None:
     """What a reader can check in the rendered text before the appendix."""
-    main = text.split("Appendix: provenance")[0]
+    main = re.sub(r"[ \t\u00a0]+", " ", text).split("Appendix: provenance")[0]
     found = sorted(n for n in machine_names(tables, study)
                    if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", main))
     assert not found, found

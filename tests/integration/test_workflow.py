@@ -115,8 +115,9 @@ def test_flow_reconciles_and_identifiers_absent(finished_run):
 
 def test_report_is_self_contained(finished_run):
     html = (finished_run / "results" / "mini" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == len(FIGURES)
-    assert "src=\"http" not in html and "Of 151 raw responses" in html
+    assert html.count("data:image/png;base64,") == html.count("<figure") >= 3
+    assert "src=\"http" not in html and "The data file held 151 responses" in html
+    assert (finished_run / "results" / "mini" / "report.docx").stat().st_size > 10_000
     prov = json.loads((finished_run / "results" / "mini" / "provenance.json").read_text())
     assert prov["seed"] == 1 and len(prov["inputs"]["data"]["sha256"]) == 64
 
@@ -172,7 +173,7 @@ def test_study_without_outcome_models(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "results" / "mini" / "report.html").read_text()
     assert "declares no outcome models" in html
-    assert "declares no mediation models" in html and "declares no latent regression models" in html
+    assert "no regression, moderation or mediation results are reported" in html
     out = tmp_path / "results" / "mini" / "tables"
     for name in ["regressions", "regression_fit", "mediation", "sem_fit", "model_samples", "simple_slopes"]:
         assert pd.read_csv(out / f"{name}.csv").empty, name

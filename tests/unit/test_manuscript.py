@@ -46,7 +46,8 @@ def tiny_png(path: Path) -> Path:
 def figures(tmp_path_factory) -> dict:
     d = tmp_path_factory.mktemp("figs")
     return {name: str(tiny_png(d / f"{name}.png")) for name in ("flow", "path_diagram", "scree", "interaction",
-                                                                 "mediation", "coefficients")}
+                                                                 "mediation", "coefficients", "dimensions",
+                                                                 "score_distributions")}
 
 
 @pytest.fixture(scope="module")

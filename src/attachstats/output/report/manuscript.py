@@ -494,8 +494,10 @@ def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, An
                          (f", scaled as {b.cite.narrative('satorra_bentler_2001')} proposed" if est == "MLR" else "")
                          + ", and with AIC and BIC.")
         crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
-        b.para(s, f"Confirmatory factor models were estimated by {est_text}. Fit was judged against the criteria "
-                  f"of {b.cite.narrative('hu_bentler_1999')}: {crit}." + comp_text)
+        ordinal = (" Items were treated as continuous: an estimator for ordinal items (DWLS/WLSMV on polychoric "
+                   "correlations) is not implemented." if est in ("ML", "MLR", "FIML") else "")
+        b.para(s, f"Confirmatory factor models were estimated by {est_text}.{ordinal} Fit was judged against the "
+                  f"criteria of {b.cite.narrative('hu_bentler_1999')}: {crit}." + comp_text)
     inv = b.get("invariance")
     if len(inv) and str(inv["step"].iloc[0]) != "not tested":
         b.para(s, f"Measurement invariance across {b.names.var(str(inv['group'].iloc[0]))} was tested in the "
@@ -581,6 +583,10 @@ def _descriptives(b: _Builder, sec: Section) -> None:
     d = desc.assign(variable=[b.names.var(v) for v in desc["variable"]])
     c = cor.assign(var1=[b.names.var(v) for v in cor["var1"]], var2=[b.names.var(v) for v in cor["var2"]])
     cells = apa_correlations(d, c)
+    last = str(len(d))
+    if last in cells.columns and (cells[last].iloc[:-1] == "").all():
+        cells = cells.drop(columns=last)          # the last column holds only the diagonal
+    cells = cells.map(lambda v: _tidy_cell(str(v)).replace(" [", "\n["))   # r above its CI
     model = _text_table("correlations_apa", "Means, standard deviations, reliabilities and correlations",
                         list(cells.columns), cells.astype(str).values.tolist(),
                         [False] + [True] * (cells.shape[1] - 1),
@@ -588,10 +594,18 @@ def _descriptives(b: _Builder, sec: Section) -> None:
                               "only); below it Pearson's r with its 95% CI (Fisher z) in brackets, pairwise n. "
                               "* p < .05, ** p < .01, *** p < .001."))
     ref = b.table("correlations_apa", model)
+    fig = b.figure("score_distributions", "Distributions of the scale scores in the analysed sample (histograms).")
     first = cor.iloc[0]
     b.para(sec, f"{ref} gives the means, standard deviations, reliabilities and correlations of the scores and "
-                f"numeric variables. {_cap(b.names.var(first['var1']))} and {b.names.var(first['var2'])} correlated "
+                f"numeric variables" + (f", and {fig} their distributions" if fig else "") + ". "
+                f"{_cap(b.names.var(first['var1']))} and {b.names.var(first['var2'])} correlated "
                 f"r = {num(first['r'], 'r')}, 95% CI {_ci(first['ci_lo'], first['ci_hi'], 'r')}.")
+
+
+def _tidy_cell(text: str) -> str:
+    """True minus signs and an unbreakable interval in a formatted cell (``-.04 [-.09, .01]``)."""
+    text = re.sub(r"(?<![\w.])-(?=[\d.])", "−", text)
+    return re.sub(r"\[([^\]]*?), ", lambda m: f"[{m.group(1)},\u00a0", text)
 
 
 def _reliability(b: _Builder, sec: Section) -> None:
@@ -852,6 +866,12 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     reg = b.get("regressions")
     fitt = b.get("regression_fit")
     fit_by = {r["model"]: r for r in fitt.to_dict("records")} if len(fitt) else {}
+    fig = b.figure("coefficients", "Coefficients of the outcome models with 95% confidence intervals: standardised "
+                                   "coefficients (β) of the OLS models, odds and incidence-rate ratios of the "
+                                   "logistic and count models (log scale).")
+    if fig:
+        b.para(sec, f"{fig} shows the coefficients of all {_count(reg['model'].nunique(), 'outcome model')} side by "
+                    "side; each model is described below with its own table.")
     for model, g in reg.groupby("model", sort=False):
         fam = g["family"].iloc[0]
         ref = b.table(f"regression_{model}", _regression_table(b, model, g, fit_by.get(model), study))
@@ -1002,8 +1022,10 @@ def _styles(b: _Builder, sec: Section) -> None:
     if st.empty:
         return
     parts = [f"{r.style} {int(r.n):,} ({float(r.share) * 100:.1f}%)" for r in st.itertuples() if int(r.n) > 0]
-    b.para(sec, "For description only, respondents were also classified into attachment categories (high = "
-                f"{st['rule'].iat[0]}): {_join(parts)}. The dimensional scores remain the primary analysis, because "
+    fig = b.figure("dimensions", "Attachment anxiety against avoidance, one point per respondent, coloured by "
+                                 "attachment category; dashed lines at the cut values of the classification rule.")
+    b.para(sec, "For description only, respondents were also classified into attachment categories"
+                + (f" ({fig})" if fig else "") + f", high meaning {st['rule'].iat[0]}: {_join(parts)}. The dimensional scores remain the primary analysis, because "
                 "cutting continuous dimensions discards information and power "
                 f"{b.cite.cite('fraley_waller_1998')} and adult attachment is dimensional rather than categorical "
                 f"{b.cite.cite('fraley_2015')}.")

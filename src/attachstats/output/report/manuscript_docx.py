@@ -61,8 +61,8 @@ def column_widths(m: TableModel, pt: float, available: float) -> tuple[list[floa
     natural, minimum = [], []
     for j in range(len(m.columns)):
         col = [r[j] for r in cells if j < len(r)]
-        natural.append(max(_text_width(c, pt) for c in col) + CELL_PAD)
-        minimum.append(max(_text_width(w, pt) for c in col for w in (c.split(" ") or [""])) + CELL_PAD)
+        natural.append(max(_text_width(line, pt) for c in col for line in c.split("\n")) + CELL_PAD)
+        minimum.append(max(_text_width(w, pt) for c in col for w in (re.split(r"[ \n]", c) or [""])) + CELL_PAD)
     if sum(natural) <= available:
         return natural, True
     if sum(minimum) > available:
@@ -103,6 +103,16 @@ def _borders(cell, top: bool, bottom: bool) -> None:
             el.set(qn("w:color"), "000000")
         borders.append(el)
     pr.append(borders)
+
+
+def _row_properties(row, header: bool) -> None:
+    """A row never splits across pages; the header row repeats on every page of the table."""
+    from docx.oxml import OxmlElement
+
+    pr = row._tr.get_or_add_trPr()
+    pr.append(OxmlElement("w:cantSplit"))
+    if header:
+        pr.append(OxmlElement("w:tblHeader"))
 
 
 def _fixed_layout(table) -> None:
@@ -160,12 +170,15 @@ def _table(doc, m: TableModel, number: int | None) -> None:
     for j, w in enumerate(widths):
         table.columns[j].width = Inches(w)
     last = len(m.rows)
+    together = last <= 25          # short tables stay on one page; long ones repeat their header
     for i, (tr, values) in enumerate(zip(table.rows, [m.columns, *m.rows])):
+        _row_properties(tr, header=i == 0)
         for j, (cell, value) in enumerate(zip(tr.cells, values)):
             cell.width = Inches(widths[j])
             para = cell.paragraphs[0]
             para.paragraph_format.space_after = Pt(0)
             para.paragraph_format.line_spacing = 1.0
+            para.paragraph_format.keep_with_next = together and i < last
             run = para.add_run(value)
             run.font.size = Pt(pt)
             if i == 0:
@@ -199,16 +212,21 @@ def _figure(doc, f: Figure) -> None:
     p.add_run(f.caption)
 
 
+def glue(text: str) -> str:
+    """No line break between a statistic's sign and its value (``b =\u00a01.36``, ``p <\u00a0.001``)."""
+    return re.sub(r" ([=<>≤≥]) ", " \\1\u00a0", text)
+
+
 def _blocks(doc, s: Section, depth: int) -> None:
     doc.add_heading(s.title, level=min(depth, 3))
     for b in s.blocks:
         if isinstance(b, Section):
             _blocks(doc, b, depth + 1)
         elif isinstance(b, Paragraph):
-            doc.add_paragraph(b.text)
+            doc.add_paragraph(glue(b.text))
         elif isinstance(b, Bullets):
             for item in b.items:
-                doc.add_paragraph(item, style="List Bullet")
+                doc.add_paragraph(glue(item), style="List Bullet")
         elif isinstance(b, Table):
             _table(doc, b.model, b.number)
         elif isinstance(b, Figure):
@@ -217,6 +235,8 @@ def _blocks(doc, s: Section, depth: int) -> None:
 
 def _styles(doc) -> None:
     from docx.shared import Pt, RGBColor
+
+    from docx.oxml.ns import qn
 
     normal = doc.styles["Normal"]
     normal.font.name = "Times New Roman"
@@ -228,6 +248,10 @@ def _styles(doc) -> None:
         st.font.bold = True
         st.font.italic = name == "Heading 3"
         st.font.color.rgb = RGBColor(0, 0, 0)
+        fonts = st.element.rPr.find(qn("w:rFonts"))
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            if fonts is not None and fonts.get(qn(attr)) is not None:
+                del fonts.attrib[qn(attr)]
 
 
 def write_manuscript_docx(ms: Manuscript, path: str | Path, subtitle: str = "") -> None:

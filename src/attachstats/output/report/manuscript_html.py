@@ -64,6 +64,11 @@ def png_size(path: str | Path) -> tuple[int, int, float]:
     return w, h, dpi
 
 
+def _glue(text: str) -> str:
+    """No line break between a statistic's sign and its value (``b =\u00a01.36``)."""
+    return re.sub(r" ([=<>≤≥]) ", " \\1\u00a0", text)
+
+
 def _inline(text: str) -> str:
     """Escape, then ``*x*`` as italics (reference entries mark journal titles so)."""
     return re.sub(r"\*(.+?)\*", r"<em>\1</em>", html.escape(text))
@@ -74,7 +79,7 @@ def _table(t: Table | TableModel, number: int | None = None) -> str:
     n = t.number if isinstance(t, Table) else number
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in m.columns)
-    body = "".join("<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(v)}</td>"
+    body = "".join("<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(v).replace(chr(10), '<br>')}</td>"
                                      for v, k in zip(row, m.numeric)) + "</tr>" for row in m.rows)
     wide = " wide" if len(m.columns) > 8 else ""
     label = f'<p class="label">Table {n}</p>' if n else ""
@@ -99,9 +104,9 @@ def _section(s: Section, depth: int) -> str:
         if isinstance(b, Section):
             out.append(_section(b, depth + 1))
         elif isinstance(b, Paragraph):
-            out.append(f"<p>{html.escape(b.text)}</p>")
+            out.append(f"<p>{html.escape(_glue(b.text))}</p>")
         elif isinstance(b, Bullets):
-            out.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in b.items) + "</ul>")
+            out.append("<ul>" + "".join(f"<li>{html.escape(_glue(i))}</li>" for i in b.items) + "</ul>")
         elif isinstance(b, Table):
             out.append(_table(b))
         elif isinstance(b, Figure):
