@@ -402,7 +402,7 @@ def _measures(b: _Builder, study: Mapping[str, Any]) -> Section:
                 omega = f", ω = {num(r['omega_total'], 'omega_total')}" if not is_missing(r.get("omega_total")) else ""
                 rel_bits.append(f"{'' if subs == ['total'] else sub.replace('_', ' ') + ' '}α = "
                                 f"{num(r['alpha'], 'alpha')}{omega}")
-        name = re.sub(r"\s*\(\d{4}\)$", "", inst.name)
+        name = re.sub(r"\s*\(\d{4}\)$", "", inst.name).replace(" - ", " – ")
         text = (f"The {name} ({abbr}{cite}) has {inst.n_items} items answered from {rng}, {scored}."
                 + (f" Internal consistency in this sample: {_join(rel_bits)}." if rel_bits else ""))
         b.para(s, text)
@@ -476,7 +476,7 @@ def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, An
         d = diag.iloc[0]
         b.para(s, f"Factorability was checked with the Kaiser–Meyer–Olkin measure {b.cite.cite('kaiser_1974')} and "
                   f"Bartlett's test of sphericity {b.cite.cite('bartlett_1950')}; the number of factors was compared "
-                  f"with parallel analysis {b.cite.cite('horn_1965')} ({int(d['parallel_iterations'])} simulated data "
+                  f"with parallel analysis ({b.cite.names('horn_1965')}; {int(d['parallel_iterations'])} simulated data "
                   f"sets, {float(d['parallel_quantile']) * 100:.0f}th percentile eigenvalues). The exploratory factor "
                   f"analysis used {d['extraction']} extraction with {d['rotation']} rotation.")
     if len(fit):

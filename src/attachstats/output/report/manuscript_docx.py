@@ -214,7 +214,7 @@ def _figure(doc, f: Figure) -> None:
 
 def glue(text: str) -> str:
     """No line break between a statistic's sign and its value (``b =\u00a01.36``, ``p <\u00a0.001``)."""
-    return re.sub(r" ([=<>≤≥]) ", " \\1\u00a0", text)
+    return re.sub(r" ([=<>≤≥]) ", "\u00a0\\1\u00a0", text)
 
 
 def _blocks(doc, s: Section, depth: int) -> None:

@@ -66,7 +66,7 @@ def png_size(path: str | Path) -> tuple[int, int, float]:
 
 def _glue(text: str) -> str:
     """No line break between a statistic's sign and its value (``b =\u00a01.36``)."""
-    return re.sub(r" ([=<>≤≥]) ", " \\1\u00a0", text)
+    return re.sub(r" ([=<>≤≥]) ", "\u00a0\\1\u00a0", text)
 
 
 def _inline(text: str) -> str:
