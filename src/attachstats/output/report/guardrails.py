@@ -16,8 +16,9 @@ a criterion stated in the text, so that a reader sees the judgement and its basi
 - **Invariance on a poor configural model** (:func:`configural_fits`): the steps compare
   each model with the configural one; when that misses the fit criteria, the differences
   are between poorly fitting models and say little about invariance.
-- **Number of factors** (:func:`factors_explained`): the count retained is set against the
-  parallel-analysis suggestion (Horn, 1965), and a difference is said and explained.
+- **Number of factors**: the manuscript sets the count retained against the parallel-analysis
+  suggestion (Horn, 1965) and says why a different count was kept (the instrument's scoring
+  key or the study file), never leaving the difference unexplained.
 
 Example
 -------
