@@ -31,7 +31,7 @@ from attachstats.output.report.references import Citations, instrument_work
 from attachstats.output.tables import apa_correlations, display_table
 from attachstats.spec.instrument import instrument_of
 
-__all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num"]
+__all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num", "tidy_cell"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -602,10 +602,18 @@ def _descriptives(b: _Builder, sec: Section) -> None:
                 f"r = {num(first['r'], 'r')}, 95% CI {_ci(first['ci_lo'], first['ci_hi'], 'r')}.")
 
 
-def _tidy_cell(text: str) -> str:
-    """True minus signs and an unbreakable interval in a formatted cell (``-.04 [-.09, .01]``)."""
+def tidy_cell(text: str) -> str:
+    """A formatted cell as printed: true minus signs, unbreakable intervals and ``< .001``.
+
+    >>> tidy_cell("-.04 [-.09, .01]"), tidy_cell("< .001")
+    ('−.04 [−.09,\xa0.01]', '<\xa0.001')
+    """
     text = re.sub(r"(?<![\w.])-(?=[\d.])", "−", text)
+    text = re.sub(r"^([<>≤≥]) ", "\\1\u00a0", text)
     return re.sub(r"\[([^\]]*?), ", lambda m: f"[{m.group(1)},\u00a0", text)
+
+
+_tidy_cell = tidy_cell
 
 
 def _reliability(b: _Builder, sec: Section) -> None:

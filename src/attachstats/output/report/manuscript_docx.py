@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from attachstats.output.apa import TableModel
-from attachstats.output.report.manuscript import Bullets, Figure, Manuscript, Paragraph, Section, Table
+from attachstats.output.report.manuscript import Bullets, Figure, Manuscript, Paragraph, Section, Table, tidy_cell
 from attachstats.output.report.manuscript_html import png_size
 
 __all__ = ["write_manuscript_docx", "column_widths", "PORTRAIT_WIDTH", "LANDSCAPE_WIDTH"]
@@ -55,7 +55,7 @@ def column_widths(m: TableModel, pt: float, available: float) -> tuple[list[floa
     >>> from attachstats.output.apa import TableModel
     >>> m = TableModel("t", "T", ["Predictor", "b"], [["ECR-R anxiety", "1.36"]], [False, True])
     >>> [round(w, 2) for w in column_widths(m, 10, 6.5)[0]]
-    [1.08, 0.46]
+    [1.12, 0.43]
     """
     cells = [m.columns, *m.rows]
     natural, minimum = [], []
@@ -151,6 +151,8 @@ def _table(doc, m: TableModel, number: int | None) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Inches, Pt
 
+    m = TableModel(name=m.name, title=m.title, columns=m.columns, rows=[[tidy_cell(c) for c in r] for r in m.rows],
+                   numeric=m.numeric, note=m.note, number=m.number)
     pt, widths, landscape = _layout(m)
     if landscape:
         _orient(doc, True)

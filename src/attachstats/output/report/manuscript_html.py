@@ -16,7 +16,7 @@ import struct
 from pathlib import Path
 
 from attachstats.output.apa import TableModel
-from attachstats.output.report.manuscript import Bullets, Figure, Manuscript, Paragraph, Section, Table
+from attachstats.output.report.manuscript import Bullets, Figure, Manuscript, Paragraph, Section, Table, tidy_cell
 
 __all__ = ["manuscript_html", "png_size"]
 
@@ -79,7 +79,7 @@ def _table(t: Table | TableModel, number: int | None = None) -> str:
     n = t.number if isinstance(t, Table) else number
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in m.columns)
-    body = "".join("<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(v).replace(chr(10), '<br>')}</td>"
+    body = "".join("<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(tidy_cell(v)).replace(chr(10), '<br>')}</td>"
                                      for v, k in zip(row, m.numeric)) + "</tr>" for row in m.rows)
     wide = " wide" if len(m.columns) > 8 else ""
     label = f'<p class="label">Table {n}</p>' if n else ""
