@@ -215,8 +215,9 @@ def test_manuscript_reports_the_loss_effect_at_mean_anxiety(example):
     assert 1 < centre < 7 and abs(centre - slopes.loc["mean", "moderator_value"]) < 1e-9
     assert loss["b"] == pytest.approx(slopes.loc["mean", "slope"], rel=1e-9) and loss["b"] > 0 and loss["p"] < 0.001
     assert scores["ecr_anxiety"].min() >= 1                     # zero is off the scale
-    text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8"))
+    text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
     assert f"ECR-R anxiety was centred at its mean ({centre:.2f})" in text
+    assert f"the coefficient of loss is its effect at the mean of ECR-R anxiety" in text
     assert f"loss, b = {loss['b']:.2f}" in text
     docx = example / "report.docx"
     assert docx.exists() and docx.stat().st_size > 20_000

@@ -918,13 +918,34 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
                             f"{_ci(r['exp_ci_lo'], r['exp_ci_hi'])}, {_p(r['p'])}{adj}")
         if bits:
             head += " Focal predictors: " + "; ".join(bits) + "."
-        centred = g[g["centre"].notna()] if "centre" in g else g.iloc[0:0]
-        if len(centred):
-            head += (" Because " + _join([f"{b.names.term(t)} was centred at its mean ({num(c, 'mean')})"
-                                          for t, c in zip(centred["term"], centred["centre"])])
-                     + ", each main effect in the interaction is the effect at the mean of the other variable, "
-                       "not at zero.")
+        head += _conditional_text(b, g, _model_spec(study, model))
         b.para(sec, head)
+
+
+def _conditional_text(b: _Builder, g: pd.DataFrame, spec: Mapping[str, Any]) -> str:
+    """What each lower-order coefficient of an interaction means: the effect at the partner's
+    mean when the partner was centred, else at the partner's zero (its reference group)."""
+    centres = {t: c for t, c in zip(g["term"], g["centre"]) if not is_missing(c)} if "centre" in g else {}
+    inters = [tuple(t) for t in spec.get("interactions") or []]
+    if not inters:
+        return ""
+    cats = {v for v, s in (b.names.references or {}).items()}
+    bits = []
+    for t in inters:
+        for x in t:
+            partners = [v for v in t if v != x]
+            where = []
+            for y in partners:
+                if y in centres:
+                    where.append(f"the mean of {b.names.var(y)} ({num(centres[y], 'mean')})")
+                elif y in cats:
+                    where.append(f"the reference group of {b.names.var(y)} ({b.names.references[y]})")
+                else:
+                    where.append(f"{b.names.var(y)} = 0")
+            bits.append(f"the coefficient of {b.names.var(x)} is its effect at {_join(where)}")
+    lead = (" " + _cap(_join([f"{b.names.var(v)} was centred at its mean ({num(c, 'mean')})"
+                              for v, c in centres.items()])) + ":") if centres else " Without centring,"
+    return f"{lead} {'; '.join(bits)}."
 
 
 def _variable_of(term: str) -> str:
