@@ -131,7 +131,7 @@ def test_second_run_does_nothing(finished_run):
 def test_rerun_gives_byte_identical_tables(finished_run, tmp_path):
     out = finished_run / "results" / "mini"
     figures = [f"figures/{f}.{ext}" for f in ("flow", "coefficients", "dimensions") for ext in ("png", "pdf")]
-    formatted = [f"tables/regressions.{ext}" for ext in ("md", "tex", "docx")]
+    formatted = [f"tables/regressions.{ext}" for ext in ("md", "tex", "docx")] + ["report.html", "report.docx"]
     before = {rel: (out / rel).read_bytes() for rel in TABLES + figures + formatted}
     moved = finished_run / "results_first"
     (finished_run / "results").rename(moved)

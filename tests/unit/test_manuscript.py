@@ -201,8 +201,8 @@ def test_unstable_bootstrap_interval_flagged(example, ecr_open):
     rel = example[1]["reliability"].set_index("scale")
     lo, hi = rel.loc["ecr_anxiety", ["omega_h_ci_lo", "omega_h_ci_hi"]]
     assert unstable_interval(rel.loc["ecr_anxiety", "omega_h"], lo, hi)
-    assert f"ω_h for ECR-R anxiety is unstable (ω_h = .90, 95% CI [.{round(lo * 100):02d}," in ex
-    assert "is unstable" not in body(ecr_open[0])        # ω_h .70 [.68, .72]
+    assert f"ωₕ for ECR-R anxiety is unstable (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
+    assert "is unstable" not in body(ecr_open[0])        # ωₕ .70 [.68, .72]
     table = [t for t in example[0].tables if t.key == "reliability"][0]
     assert any(r[7].endswith("ᵃ") for r in table.model.rows) and "Unstable bootstrap interval" in table.model.note
 

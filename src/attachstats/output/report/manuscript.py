@@ -631,20 +631,20 @@ def _reliability(b: _Builder, sec: Section) -> None:
                      _ci(r.omega_total_ci_lo, r.omega_total_ci_hi, "omega_total"),
                      (num(r.omega_h, "omega_h") + ("ᵃ" if unstable else "")) if not is_missing(r.omega_h) else "—",
                      boot or "—"])
-    note = ("α = Cronbach's alpha with Feldt 95% CI; ω = McDonald's omega total; ω_h = omega hierarchical, both "
-            "with percentile bootstrap 95% CIs. — = not defined (a scale with one factor has no ω_h).")
+    note = ("α = Cronbach's alpha with Feldt 95% CI; ω = McDonald's omega total; ωₕ = omega hierarchical, both "
+            "with percentile bootstrap 95% CIs. — = not defined (a scale with one factor has no ωₕ).")
     if flagged:
         note += (" ᵃ Unstable bootstrap interval (wider than .20, or the estimate within the outer 10% of it): "
                  "do not interpret the point estimate alone.")
     model = _text_table("reliability", "Internal consistency of the scale scores",
-                        ["Scale", "n", "k", "α", "95% CI", "ω", "95% CI", "ω_h", "95% CI"], rows,
+                        ["Scale", "n", "k", "α", "95% CI", "ω", "95% CI", "ωₕ", "95% CI"], rows,
                         [False] + [True] * 8, note)
     ref = b.table("reliability", model)
     lo_a = rel["alpha"].astype(float).idxmin()
     text = (f"Internal consistency ({ref}) ranged from α = {num(rel['alpha'].min(), 'alpha')} "
             f"({b.names.var(rel.loc[lo_a, 'scale'])}) to α = {num(rel['alpha'].max(), 'alpha')}.")
     for scale, est, lo, hi in flagged:
-        text += (f" The bootstrap interval of ω_h for {b.names.var(scale)} is unstable (ω_h = {num(est, 'omega_h')}, "
+        text += (f" The bootstrap interval of ωₕ for {b.names.var(scale)} is unstable (ωₕ = {num(est, 'omega_h')}, "
                  f"95% CI {_ci(lo, hi, 'omega_h')}): in many resamples the general factor was not recovered, so the "
                  "point estimate should not be read on its own.")
     b.para(sec, text)

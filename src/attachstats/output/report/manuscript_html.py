@@ -30,12 +30,13 @@ p.sub { text-align: center; color: #444; margin-top: 0; }
 p { text-align: left; }
 table.apa { border-collapse: collapse; margin: .3em 0 .2em 0; font-size: 9.5pt; line-height: 1.25;
             max-width: 100%; table-layout: auto; }
-table.apa th, table.apa td { padding: .15em .45em; vertical-align: top; overflow-wrap: anywhere; }
+table.apa th, table.apa td { padding: .15em .4em; vertical-align: top; }
+table.apa td.txt { overflow-wrap: anywhere; }
+table.apa.wide { font-size: 8.5pt; }
 table.apa thead th { border-top: 1.5px solid #000; border-bottom: 1px solid #000; text-align: center;
                      font-weight: normal; }
 table.apa tbody tr:last-child td { border-bottom: 1.5px solid #000; }
 table.apa td.num { text-align: right; white-space: nowrap; }
-table.apa.wide td.num { white-space: normal; }
 table.apa td.txt { text-align: left; }
 div.table { margin: 1.2em 0; page-break-inside: avoid; }
 div.table .label { font-weight: bold; margin: 0; }
