@@ -156,8 +156,8 @@ def test_loss_effect_reported_at_mean_anxiety(example):
     assert f"ECR-R anxiety was centred at its mean ({anx_mean:.2f})" in text
     assert f"loss, b = {loss['b']:.2f}" in text
     assert "Mean-centred before fitting: ECR-R anxiety (M = 3.70)" in text
-    assert f"at the mean of ECR-R anxiety ({slopes.loc['mean', 'moderator_value']:.2f}), b = " \
-           f"{slopes.loc['mean', 'slope']:.2f}" in text
+    assert f"b = {slopes.loc['mean', 'slope']:.2f}, 95% CI [{slopes.loc['mean', 'ci_lo']:.2f}," in text
+    assert f"at the mean ({slopes.loc['mean', 'moderator_value']:.2f})" in text
 
 
 def test_johnson_neyman_region_clipped_and_said(example):

@@ -920,6 +920,7 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
             head += " Focal predictors: " + "; ".join(bits) + "."
         head += _conditional_text(b, g, _model_spec(study, model))
         b.para(sec, head)
+        _moderation(b, sec, only=model)
 
 
 def _conditional_text(b: _Builder, g: pd.DataFrame, spec: Mapping[str, Any]) -> str:
@@ -953,11 +954,14 @@ def _variable_of(term: str) -> str:
     return term.split("[T.")[0] if term.endswith("]") and "[T." in term else term
 
 
-def _moderation(b: _Builder, sec: Section) -> None:
+def _moderation(b: _Builder, sec: Section, only: str | None = None) -> None:
+    """The probe paragraphs (all models, or the model ``only``), each with its table and figure."""
     slopes, jn = b.get("simple_slopes"), b.get("johnson_neyman")
     if slopes.empty:
         return
     for model, g in slopes.groupby("model", sort=False):
+        if only is not None and model != only:
+            continue
         f, w = b.names.var(g["focal"].iloc[0]), b.names.var(g["moderator"].iloc[0])
         rows = [[f"{_cap(at.replace('mean', 'Mean'))} ({num(v, 'mean')})", num(sl), _ci(lo, hi), num(se, "se"),
                  num(st, "stat"), num(p, "p")]
@@ -973,12 +977,12 @@ def _moderation(b: _Builder, sec: Section) -> None:
         fig = b.figure("interaction", f"The slope of {f} on {b.names.var(g['outcome'].iloc[0])} across the observed "
                                       f"range of {w}, with its pointwise 95% confidence band; the Johnson–Neyman "
                                       "region of significance is marked within the observed range.")
-        parts = [f"{'at the mean' if at == 'mean' else ('1 SD below the mean' if at == '-1 SD' else '1 SD above the mean')}"
-                 f" of {w} ({num(v, 'mean')}), b = {num(sl)}, 95% CI {_ci(lo, hi)}, {_p(p)}"
+        where = {"-1 SD": "1 SD below the mean", "mean": "at the mean", "+1 SD": "1 SD above the mean"}
+        parts = [f"b = {num(sl)}, 95% CI {_ci(lo, hi)}, {_p(p)}, {where.get(at, at)} ({num(v, 'mean')})"
                  for at, v, sl, lo, hi, p in zip(g["at"], g["moderator_value"], g["slope"], g["ci_lo"], g["ci_hi"],
                                                  g["p"])]
-        text = (f"Probing the interaction in the {b.names.model(model)} model ({tref}"
-                + (f", {fig}" if fig else "") + f"), the effect of {f} was " + "; ".join(parts) + ".")
+        text = (f"Probing the interaction ({tref}" + (f", {fig}" if fig else "")
+                + f"), the effect of {f} across {w} was " + "; ".join(parts[:-1]) + f"; and {parts[-1]}.")
         j = jn[jn["model"] == model]
         if len(j):
             text += " " + _jn_text(j.iloc[0], f, w)
@@ -1137,7 +1141,6 @@ def build_manuscript(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
     reg = b.get("regressions")
     if len(reg):
         _models(b, out, study)
-        _moderation(b, out)
     elif not len(b.get("mediation")) and not len(b.get("sem_fit")):
         b.para(out, "The study declares no outcome models, so no regression, moderation or mediation results are "
                     "reported.")
