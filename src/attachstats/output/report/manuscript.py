@@ -878,8 +878,10 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
                                    "coefficients (β) of the OLS models, odds and incidence-rate ratios of the "
                                    "logistic and count models (log scale).")
     if fig:
-        b.para(sec, f"{fig} shows the coefficients of all {_count(reg['model'].nunique(), 'outcome model')} side by "
-                    "side; each model is described below with its own table.")
+        k = reg["model"].nunique()
+        which = "the outcome model" if k == 1 else ("both outcome models" if k == 2 else f"all {k} outcome models")
+        b.para(sec, f"{fig} shows the coefficients of {which} side by side; each model is described below with its "
+                    "own table.")
     for model, g in reg.groupby("model", sort=False):
         fam = g["family"].iloc[0]
         ref = b.table(f"regression_{model}", _regression_table(b, model, g, fit_by.get(model), study))
