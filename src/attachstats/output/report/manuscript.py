@@ -31,7 +31,8 @@ from attachstats.output.report.references import Citations, instrument_work
 from attachstats.output.tables import apa_correlations, display_table
 from attachstats.spec.instrument import instrument_of
 
-__all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num", "tidy_cell"]
+__all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num", "tidy_cell",
+           "efa_factor_names"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -708,11 +709,40 @@ def _path_model(study: Mapping[str, Any], fit: pd.DataFrame) -> str:
     return pm or ("two_factor" if (fit["model"] == "two_factor").any() else str(fit["model"].iloc[0]))
 
 
+def efa_factor_names(loadings: pd.DataFrame, key: str, subscales: Mapping[str, Any]) -> dict[str, str]:
+    """Name each EFA factor after the subscale whose items it carries.
+
+    A factor is named after a subscale when at least three quarters of the items with their
+    largest loading on it (``primary``) belong to that subscale and no other factor takes the
+    same name; otherwise it keeps its number. Only the display changes: the CSV keeps psych's
+    names (``MR1``, ``MR2``).
+
+    >>> from types import SimpleNamespace as S
+    >>> lo = pd.DataFrame({"item": ["e_1", "e_2", "e_3", "e_4"], "primary": ["MR2", "MR2", "MR1", "MR1"]})
+    >>> efa_factor_names(lo, "e", {"anx": S(items=(1, 2)), "avo": S(items=(3, 4))})
+    {'MR2': 'anx', 'MR1': 'avo'}
+    """
+    if loadings.empty or "primary" not in loadings:
+        return {}
+    item_sub = {f"{key}_{n}": sub for sub, spec in subscales.items() for n in spec.items}
+    names: dict[str, str] = {}
+    for factor, g in loadings.groupby("primary", sort=False):
+        subs = g["item"].map(item_sub).dropna()
+        if len(subs) and subs.value_counts().iloc[0] >= 0.75 * len(g):
+            names[str(factor)] = str(subs.value_counts().index[0])
+    counts = pd.Series(list(names.values())).value_counts()
+    return {f: n.replace("_", " ") for f, n in names.items() if counts[n] == 1}
+
+
 def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     diag = b.get("efa_diagnostics")
     if diag.empty:
         return
     d = diag.iloc[0]
+    fa0 = study.get("factor_analysis") or {}
+    if fa0.get("instrument"):
+        inst0 = instrument_of(study, fa0["instrument"])
+        b.names.factors.update(efa_factor_names(b.get("efa_loadings"), fa0["instrument"], inst0.subscales))
     pa, k = int(d["parallel_factors"]), int(d["n_factors"])
     fig = b.figure("scree", "Parallel analysis: eigenvalues of the observed item correlations (reduced matrix) "
                             "against the mean and upper percentile of eigenvalues of simulated data of the same size.")
