@@ -754,7 +754,10 @@ def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         cols = list(shown.columns)
         lcols = cols[cols.index("item") + 1:cols.index("h2")] if "h2" in cols else []
         keep = ["item", *lcols, "h2"]
-        shown = shown[keep].rename(columns={c: _cap(b.names.factor(c)) for c in lcols})
+        shown = shown[keep].copy()
+        for c in lcols:              # loadings as bounded quantities: no leading zero, true minus
+            shown[c] = [("" if is_missing(v) else num(v, "std")) for v in shown[c]]
+        shown = shown.rename(columns={c: _cap(b.names.factor(c)) for c in lcols})
         shown = shown.assign(item=[b.names.item(i) for i in shown["item"]])
         tref = b.table("efa_loadings", _tm(shown, "efa_loadings",
                                            f"Exploratory factor analysis: rotated loadings ({d['extraction']}, "
