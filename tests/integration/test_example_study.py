@@ -84,12 +84,31 @@ def truth_models() -> dict:
     return json.loads((ROOT / "data" / "example" / "truth.json").read_text())["models"]
 
 
+def centred_truth(b: dict, centres: dict) -> dict:
+    """The population coefficients in the parametrisation of the fit, whose continuous
+    interaction variables were centred at ``centres`` (the sample means of regressions.csv):
+    with a = a_c + c_a, b = b_c + c_b, β'_a = β_a + β_ab·c_b, β'_b = β_b + β_ab·c_a and
+    β'_0 = β_0 + Σ β_v·c_v + Σ β_ab·c_a·c_b."""
+    out = dict(b)
+    c = lambda v: centres.get(v, 0.0)
+    for term, bab in b.items():
+        if ":" not in term:
+            continue
+        x, w = term.split(":")
+        out[x] += bab * c(w)
+        out[w] += bab * c(x)
+        out["Intercept"] += bab * c(x) * c(w)
+    out["Intercept"] += sum(b[v] * cv for v, cv in centres.items() if v in b)
+    return out
+
+
 def test_truth_of_the_three_simulated_models_inside_the_cis(example):
     """depression, panic, depression_moderation (truth.json): the substantive terms each, and 95% coverage overall."""
     reg = pd.read_csv(example / "tables" / "regressions.csv").set_index(["model", "term"])
     inside = {}
     for model, spec in truth_models().items():
-        for term, b in spec["b"].items():
+        truth = centred_truth(spec["b"], reg.loc[model, "centre"].dropna().to_dict())
+        for term, b in truth.items():
             lo, hi = reg.loc[(model, "(Intercept)" if term == "Intercept" else term), ["ci_lo", "ci_hi"]]
             inside[(model, term)] = lo < b < hi
     for key in [("depression_moderation", "ecr_anxiety:loss"), ("depression_moderation", "loss"),
@@ -162,20 +181,43 @@ def test_factor_analysis_recovers_the_population_structure(example):
 
 
 def test_results_paragraph_numbers_equal_the_csv_tables(example):
-    """The report's sentences are filled from the tables: parse them back and compare."""
+    """The manuscript's sentences are filled from the tables: parse them back and compare."""
     import html as html_lib
     import re
 
-    text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8"))
+    text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
     flow = pd.read_csv(example / "validation" / "flow.csv")
-    assert f"Of {flow['n_after'].iloc[0]:,} raw responses, {flow['n_after'].iloc[-1]:,} were analysed" in text
+    assert f"The data file held {flow['n_after'].iloc[0]:,} responses" in text
+    assert f"leaving {flow['n_after'].iloc[-1]:,} respondents for analysis" in text
     reg = pd.read_csv(example / "tables" / "regressions.csv")
     ols = reg[(reg["family"] == "ols") & (reg["model"] == "depression")].set_index("term")
-    m = re.search(r"phq9_total on ecr_anxiety: b = (-?[\d.]+), 95% CI \[(-?[\d.]+), (-?[\d.]+)\]", text)
+    m = re.search(r"In the depression model .*? Focal predictors: ECR-R anxiety, b = (−?[\d.]+), 95% CI "
+                  r"\[(−?[\d.]+), (−?[\d.]+)\]", text)
     assert m, "sentence for depression on anxiety not found"
     for got, col in zip(m.groups(), ["b", "ci_lo", "ci_hi"]):
-        assert abs(float(got) - ols.loc["ecr_anxiety", col]) <= 0.0005 + 1e-12, col
+        assert abs(float(got.replace("−", "-")) - ols.loc["ecr_anxiety", col]) <= 0.005 + 1e-12, col
     fit = pd.read_csv(example / "tables" / "cfa_fit.csv").set_index("model")
-    m = re.search(r"two-factor: χ²\((\d+)\) = ([\d,.]+)", text)
+    m = re.search(r"the two-factor model, χ²\((\d+)\) = ([\d,.]+)", text)
     assert m and int(m.group(1)) == fit.loc["two_factor", "df"]
     assert abs(float(m.group(2).replace(",", "")) - fit.loc["two_factor", "chi2"]) <= 0.005
+
+
+def test_manuscript_reports_the_loss_effect_at_mean_anxiety(example):
+    """Issue 13's guardrail on the example study: the relationship-loss effect is reported at
+    the sample mean of anxiety (centred), not at anxiety = 0 off the 1–7 scale."""
+    import html as html_lib
+
+    reg = pd.read_csv(example / "tables" / "regressions.csv").set_index(["model", "term"])
+    slopes = pd.read_csv(example / "tables" / "simple_slopes.csv").set_index("at")
+    loss = reg.loc[("depression_moderation", "loss")]
+    centre = reg.loc[("depression_moderation", "ecr_anxiety"), "centre"]
+    scores = pd.read_csv(example / "scores" / "scores.csv")
+    assert 1 < centre < 7 and abs(centre - slopes.loc["mean", "moderator_value"]) < 1e-9
+    assert loss["b"] == pytest.approx(slopes.loc["mean", "slope"], rel=1e-9) and loss["b"] > 0 and loss["p"] < 0.001
+    assert scores["ecr_anxiety"].min() >= 1                     # zero is off the scale
+    text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
+    assert f"ECR-R anxiety was centred at its mean ({centre:.2f})" in text
+    assert f"the coefficient of loss is its effect at the mean of ECR-R anxiety" in text
+    assert f"loss, b = {loss['b']:.2f}" in text
+    docx = example / "report.docx"
+    assert docx.exists() and docx.stat().st_size > 20_000

@@ -79,5 +79,5 @@ def test_styles_descriptives_and_report(inline_run):
     assert r == pytest.approx(scores[["ecr_anxiety", "phq9_total"]].corr().iat[0, 1])
     assert "| 1. ecr_anxiety |" in (out / "tables" / "correlations_apa.md").read_text()
     html = (out / "report.html").read_text()
-    assert "Dimensional anxiety and avoidance scores are the primary analysis" in html
+    assert "The dimensional scores remain the primary analysis" in html
     assert "Means, standard deviations, reliabilities and correlations" in html

@@ -23,9 +23,12 @@ def test_steps_of_one_module_have_their_own_fingerprints() -> None:
     assert prints["score"] == code_fingerprint("attachstats.steps.score", "score")
 
 
-def test_the_report_template_is_part_of_the_report_step() -> None:
+def test_the_manuscript_modules_are_part_of_the_report_step() -> None:
     _, modules = step_modules("attachstats.steps.report", "report")
-    assert "attachstats.output.report.html" in modules
+    report = {f"attachstats.output.report.{m}" for m in ("manuscript", "manuscript_html", "manuscript_docx",
+                                                         "references", "guardrails", "names")}
+    assert report <= set(modules)
+    # a module's data files (package resources) are part of its fingerprint
     assert [p.name for p in _resources("attachstats.output.report.html")] == ["report.html"]
 
 

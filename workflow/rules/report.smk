@@ -136,7 +136,7 @@ rule provenance:
 
 
 rule report:
-    """Self-contained HTML report (figures embedded) of one study."""
+    """The manuscript of one study: self-contained HTML (figures embedded) and one Word document."""
     threads: 1
     resources:
         mem_mb=1000,
@@ -148,14 +148,22 @@ rule report:
         provenance=f"{RESULTS}/{{study}}/provenance.json",
         issues=f"{RESULTS}/{{study}}/validation/issues.csv",
     output:
-        f"{RESULTS}/{{study}}/report.html",
+        html=f"{RESULTS}/{{study}}/report.html",
+        docx=f"{RESULTS}/{{study}}/report.docx",
     params:
-        study=study_part("title", "study_file", "instruments", "factor_analysis"),
+        study=study_part(
+            "title",
+            "study_file",
+            "instruments",
+            "factor_analysis",
+            "variables",
+            "screening",
+            "outcome_models",
+            "mediation_models",
+            "sem_models",
+        ),
         code=code_of("report", "report"),
         figures=FIGURES,
-        captions={
-            name: Path(workflow.source_path(f"../report/{name}.rst")).read_text(encoding="utf-8") for name in FIGURES
-        },
     log:
         f"{RESULTS}/{{study}}/logs/report.log",
     benchmark:

@@ -1,4 +1,4 @@
 from attachstats.runner import run_step
 from attachstats.steps.report import report
 
-run_step(snakemake, lambda sm: report(sm.input, sm.params.figures, sm.params.captions, sm.output[0], sm.params.study))
+run_step(snakemake, lambda sm: report(sm.input, sm.params.figures, sm.output, sm.params.study))

@@ -27,6 +27,14 @@ specification is inconsistent (before any data is read). The keys (every one doc
 ``standardise``
     variables z-scored over the estimation sample before fitting (numeric ones only;
     the outcome only for ``ols``).
+``centre``
+    ``true`` (default): every continuous variable of an interaction (numeric, more than two
+    distinct values, not already standardised) is mean-centred over the estimation sample
+    before fitting, so that its partner's coefficient is the effect at the sample mean, not
+    at an off-scale zero (Aiken & West, 1991); two-valued (0/1) variables and categorical
+    dummies keep their coding. ``false`` fits the variables as they are. Probe values, J–N
+    bounds and the slope curve are always reported in the variable's own units; the
+    coefficient table records the value subtracted (column ``centre``).
 ``test_family``
     name of the multiple-testing family: Benjamini–Hochberg adjusts the p values of all
     non-intercept terms of all models that share the name (default: the model's name).
@@ -92,6 +100,7 @@ class ModelSpec:
     missing: str = "listwise"
     imputations: int = 20
     iterations: int = 10
+    centre: bool = True
 
     @property
     def variables(self) -> list[str]:
@@ -268,6 +277,10 @@ def parse_outcome_model(m: Mapping[str, Any], known: set[str] | None = None,
         if v == outcome and family != "ols":
             _fail(where, f"standardise: the outcome of a {family} model cannot be z-scored")
 
+    centre = m.get("centre", True)
+    if not isinstance(centre, bool):
+        _fail(where, f"centre must be true or false, got {centre!r}")
+
     test_family = m.get("test_family") or name
     if not isinstance(test_family, str):
         _fail(where, f"test_family must be a name (string), got {test_family!r}")
@@ -342,7 +355,7 @@ def parse_outcome_model(m: Mapping[str, Any], known: set[str] | None = None,
     return ModelSpec(name=name, outcome=outcome, predictors=predictors, covariates=covariates,
                      interactions=interactions, blocks=blocks, family=family, robust=robust,
                      standardise=standardise, test_family=test_family, cutoff=cutoff, probe=probe,
-                     missing=method, imputations=imputations, iterations=iterations)
+                     missing=method, imputations=imputations, iterations=iterations, centre=centre)
 
 
 def parse_mediation_model(m: Mapping[str, Any], known: set[str] | None = None,

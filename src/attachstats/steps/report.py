@@ -1,4 +1,4 @@
-"""Rules of ``workflow/rules/report.smk``: formatted tables, figures, provenance, the HTML report.
+"""Rules of ``workflow/rules/report.smk``: formatted tables, figures, provenance, the manuscript (HTML, Word).
 
 The only place where a study's settings meet the formatting floor: the rule functions read
 result tables, derive what a figure or table needs from the study (which scores to plot,
@@ -22,7 +22,9 @@ from attachstats.output.figures import factor as factor_figures
 from attachstats.output.figures import models as model_figures
 from attachstats.output.figures.common import save_png
 from attachstats.output.provenance import collect_provenance, write_json
-from attachstats.output.report.html import render_report
+from attachstats.output.report.manuscript import build_manuscript
+from attachstats.output.report.manuscript_docx import write_manuscript_docx
+from attachstats.output.report.manuscript_html import manuscript_html
 from attachstats.output.tables import display_table
 from attachstats.spec.factor import efa_cutoff, settings
 from attachstats.spec.instrument import instrument_of
@@ -195,23 +197,26 @@ def provenance(inputs: Mapping[str, str], out: str | Path, study: Mapping[str, A
     write_json(collect_provenance(study, inputs, seed=seed), out)
 
 
-def report(inputs: Mapping[str, Any], figure_names: Sequence[str], captions: Mapping[str, str], out: str | Path,
+def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[str, str] | Sequence[str],
            study: Mapping[str, Any]) -> None:
-    """Rule ``report``: the self-contained HTML report (figures embedded) of one study.
+    """Rule ``report``: the manuscript of one study as HTML (figures embedded) and Word.
 
     ``inputs`` holds the result tables by name (CSV files), ``figures`` (the PNG files, in the
     order of ``figure_names``), ``provenance`` (the JSON record), ``issues`` (the cell-level
     findings of validation, summarised by :func:`cell_findings`) and ``formatted`` (only
-    ordered before the report, not read). ``captions`` maps figure names to their caption
-    (reStructuredText, the text of ``workflow/report/<name>.rst``: one source for this report
-    and Snakemake's).
+    ordered before the report, not read). ``out`` is ``(report.html, report.docx)``. The
+    manuscript (:func:`attachstats.output.report.manuscript.build_manuscript`) is built once
+    and laid out by both writers, so the two say the same.
     """
+    html_path, docx_path = (out["html"], out["docx"]) if isinstance(out, Mapping) else tuple(out)
     tables = {name: read_csv(p) for name, p in inputs.items() if name not in NOT_TABLES}
     with open(inputs["provenance"], encoding="utf-8") as fh:
         record = json.load(fh)
-    html = render_report(study, tables, dict(zip(figure_names, inputs["figures"])), record, captions,
-                         efa_cutoff=efa_cutoff(study), findings=cell_findings(read_csv(inputs["issues"])))
-    Path(out).write_text(html, encoding="utf-8")
+    ms = build_manuscript(study, tables, dict(zip(figure_names, inputs["figures"])), record,
+                          findings=cell_findings(read_csv(inputs["issues"])))
+    subtitle = f"Draft results of study {study.get('name')}, produced by attachstats from {study.get('study_file', '')}"
+    Path(html_path).write_text(manuscript_html(ms, subtitle), encoding="utf-8")
+    write_manuscript_docx(ms, docx_path, subtitle)
 
 
 #: Inputs of the ``report`` rule that are not result tables.

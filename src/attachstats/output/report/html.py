@@ -1,7 +1,10 @@
-"""The self-contained HTML report of one study (figures embedded as data URIs).
+"""The earlier HTML report of one study (figures embedded as data URIs): superseded.
 
-The report only formats what the result tables hold; the short result sentences are
-filled in from those tables, never recomputed.
+The workflow's ``report.html`` and ``report.docx`` are now the manuscript
+(:mod:`attachstats.output.report.manuscript`, laid out by :mod:`.manuscript_html` and
+:mod:`.manuscript_docx`). The sentence builders here (:func:`results_text`,
+:func:`findings_text`) and :func:`render_report` are kept only while other code and tests
+still import them; new text belongs in the manuscript.
 """
 
 from __future__ import annotations

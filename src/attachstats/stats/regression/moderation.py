@@ -15,6 +15,16 @@ a·w² + b·w + c > 0, i.e. ``outside`` the two roots (a > 0), ``inside`` them (
 ``everywhere`` or ``nowhere`` when there is no real root. :func:`slope_curve` tabulates
 θ(w) with its pointwise interval over the observed range of w (for the figure).
 
+Centred fits: when w (or x) entered the design mean-centred (the default of the outcome
+models, see :func:`attachstats.stats.regression.outcomes.interaction_centres`), the design
+holds w − c; ``moderator_centre`` = c (and ``focal_centre``) shifts every reported moderator
+(focal) value back to the variable's own units. The slopes themselves do not change.
+
+The region is also clipped to the observed range [min w, max w]
+(:func:`observed_region`): ``region_observed`` says where, among values that occur in the
+data, the slope is significant, with ``lower_observed``/``upper_observed`` the boundaries
+that lie inside the range; a root outside the range is not a boundary anyone observed.
+
 Example
 -------
 >>> import numpy as np, pandas as pd
@@ -32,14 +42,15 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["simple_slopes", "johnson_neyman", "slope_curve", "SLOPE_COLUMNS", "JN_COLUMNS", "CURVE_COLUMNS"]
+__all__ = ["simple_slopes", "johnson_neyman", "slope_curve", "observed_region", "SLOPE_COLUMNS", "JN_COLUMNS", "CURVE_COLUMNS"]
 
 #: Columns of :func:`simple_slopes`.
 SLOPE_COLUMNS = ["model", "outcome", "focal", "moderator", "at", "moderator_value", "slope", "se", "ci_lo",
                  "ci_hi", "stat", "p", "df", "n", "focal_lo", "focal_hi", "fitted_lo", "fitted_hi"]
 #: Columns of :func:`johnson_neyman`.
 JN_COLUMNS = ["model", "outcome", "focal", "moderator", "alpha", "t_crit", "lower", "upper", "region",
-              "moderator_min", "moderator_max", "share_significant", "n"]
+              "moderator_min", "moderator_max", "share_significant", "n", "region_observed", "lower_observed",
+              "upper_observed"]
 #: Columns of :func:`slope_curve`.
 CURVE_COLUMNS = ["model", "outcome", "focal", "moderator", "moderator_value", "slope", "se", "ci_lo", "ci_hi",
                  "significant"]
@@ -52,7 +63,8 @@ def _slope(b: pd.Series, cov: pd.DataFrame, focal: str, inter: str, w: np.ndarra
 
 
 def simple_slopes(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, inter: str, df_resid: int,
-                  design: pd.DataFrame, model: str = "", outcome: str = "", ci: float = 0.95) -> pd.DataFrame:
+                  design: pd.DataFrame, model: str = "", outcome: str = "", ci: float = 0.95,
+                  moderator_centre: float = 0.0, focal_centre: float = 0.0) -> pd.DataFrame:
     """Slopes of ``focal`` at the moderator's mean − SD, mean and mean + SD.
 
     Parameters
@@ -75,6 +87,10 @@ def simple_slopes(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, i
         Copied into the table.
     ci : float
         Interval coverage.
+    moderator_centre, focal_centre : float, default 0
+        The means subtracted from the moderator and focal columns of ``design`` before the
+        fit (0 when they were not centred): ``moderator_value`` and ``focal_lo``/``focal_hi``
+        are reported in the variables' own units.
 
     Returns
     -------
@@ -100,15 +116,16 @@ def simple_slopes(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, i
 
     return pd.DataFrame({
         "model": model, "outcome": outcome, "focal": focal, "moderator": moderator,
-        "at": ["-1 SD", "mean", "+1 SD"], "moderator_value": at, "slope": est, "se": se,
+        "at": ["-1 SD", "mean", "+1 SD"], "moderator_value": at + moderator_centre, "slope": est, "se": se,
         "ci_lo": est - q * se, "ci_hi": est + q * se, "stat": t, "p": 2 * stats.t.sf(np.abs(t), df_resid),
-        "df": int(df_resid), "n": len(design), "focal_lo": lo, "focal_hi": hi,
+        "df": int(df_resid), "n": len(design), "focal_lo": lo + focal_centre, "focal_hi": hi + focal_centre,
         "fitted_lo": [fitted(lo, w) for w in at], "fitted_hi": [fitted(hi, w) for w in at],
     }, columns=SLOPE_COLUMNS)
 
 
 def johnson_neyman(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, inter: str, df_resid: int,
-                   values: np.ndarray, model: str = "", outcome: str = "", alpha: float = 0.05) -> pd.DataFrame:
+                   values: np.ndarray, model: str = "", outcome: str = "", alpha: float = 0.05,
+                   moderator_centre: float = 0.0) -> pd.DataFrame:
     """The Johnson–Neyman region of significance of the slope of ``focal`` (one row).
 
     Parameters
@@ -122,13 +139,18 @@ def johnson_neyman(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, 
         Copied into the table.
     alpha : float
         Two-sided significance level.
+    moderator_centre : float, default 0
+        The mean subtracted from the moderator before the fit (``values`` are in design
+        units); bounds, range and the observed region are reported in its own units.
 
     Returns
     -------
     pandas.DataFrame
         One row, columns :data:`JN_COLUMNS`; ``lower``/``upper`` are the roots (NaN when
         there is none) and ``region`` says where the slope is significant: ``outside`` the
-        roots, ``inside`` them, ``everywhere`` or ``nowhere``.
+        roots, ``inside`` them, ``everywhere`` or ``nowhere``. ``region_observed``,
+        ``lower_observed``, ``upper_observed``: the same clipped to the observed range
+        (:func:`observed_region`).
     """
     from scipy import stats
 
@@ -154,17 +176,83 @@ def johnson_neyman(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, 
             region = "outside" if qa > 0 else "inside"
     w = np.asarray(values, dtype=float)
     significant = qa * w * w + qb * w + qc > 0
+    c = float(moderator_centre)
+    lower, upper = lower + c, upper + c
+    w_min, w_max = float(w.min()) + c, float(w.max()) + c
+    obs, obs_lo, obs_hi = observed_region(region, lower, upper, w_min, w_max)
     return pd.DataFrame([{"model": model, "outcome": outcome, "focal": focal, "moderator": moderator,
                           "alpha": alpha, "t_crit": math.sqrt(t2), "lower": lower, "upper": upper, "region": region,
-                          "moderator_min": float(w.min()), "moderator_max": float(w.max()),
-                          "share_significant": float(significant.mean()), "n": len(w)}], columns=JN_COLUMNS)
+                          "moderator_min": w_min, "moderator_max": w_max,
+                          "share_significant": float(significant.mean()), "n": len(w), "region_observed": obs,
+                          "lower_observed": obs_lo, "upper_observed": obs_hi}], columns=JN_COLUMNS)
+
+
+def _significant_intervals(region: str, lower: float, upper: float) -> list[tuple[float, float]]:
+    """Where the slope is significant on the real line, as closed-open intervals."""
+    inf = math.inf
+    return {"outside": [(-inf, lower), (upper, inf)], "inside": [(lower, upper)], "everywhere": [(-inf, inf)],
+            "nowhere": [], "above": [(lower, inf)], "below": [(-inf, lower)]}[region]
+
+
+def observed_region(region: str, lower: float, upper: float, w_min: float,
+                    w_max: float) -> tuple[str, float, float]:
+    """The Johnson–Neyman region clipped to the observed moderator range [w_min, w_max].
+
+    Parameters
+    ----------
+    region : str
+        ``outside``, ``inside``, ``everywhere``, ``nowhere``, ``above`` or ``below`` (as
+        :func:`johnson_neyman`; ``above``/``below`` have their one boundary in ``lower``).
+    lower, upper : float
+        The roots (NaN when there is none).
+    w_min, w_max : float
+        The observed range.
+
+    Returns
+    -------
+    tuple
+        ``(region, lower, upper)`` within the range: ``everywhere`` (every observed value),
+        ``nowhere`` (no observed value), ``above`` (significant above ``lower``), ``below``
+        (below ``lower``), ``inside`` (between ``lower`` and ``upper``) or ``outside``
+        (below ``lower`` and above ``upper``); the boundaries are those inside the range
+        (NaN otherwise). R has no direct equivalent: ``interactions::johnson_neyman`` prints
+        the roots and the range and leaves the comparison to the reader.
+
+    Examples
+    --------
+    >>> observed_region("outside", 0.64, 2.36, 1.0, 6.94)
+    ('above', 2.36, nan)
+    >>> observed_region("outside", -3.0, 0.5, 1.0, 7.0)
+    ('everywhere', nan, nan)
+    >>> observed_region("inside", 2.0, 5.0, 1.0, 7.0)
+    ('inside', 2.0, 5.0)
+    """
+    parts = []
+    for a, b in _significant_intervals(region, lower, upper):
+        a, b = max(a, w_min), min(b, w_max)
+        if a < b:
+            parts.append((a, b))
+    nan = math.nan
+    if not parts:
+        return "nowhere", nan, nan
+    if len(parts) == 2:
+        return "outside", parts[0][1], parts[1][0]
+    a, b = parts[0]
+    if a <= w_min and b >= w_max:
+        return "everywhere", nan, nan
+    if a <= w_min:
+        return "below", b, nan
+    if b >= w_max:
+        return "above", a, nan
+    return "inside", a, b
 
 
 def slope_curve(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, inter: str, df_resid: int,
                 values: np.ndarray, model: str = "", outcome: str = "", ci: float = 0.95,
-                points: int = 101) -> pd.DataFrame:
+                points: int = 101, moderator_centre: float = 0.0) -> pd.DataFrame:
     """The slope of ``focal`` with its pointwise interval at ``points`` moderator values
-    spanning the observed range (columns :data:`CURVE_COLUMNS`)."""
+    spanning the observed range (columns :data:`CURVE_COLUMNS`; ``moderator_value`` in the
+    moderator's own units, ``values`` in design units less ``moderator_centre``)."""
     from scipy import stats
 
     w = np.asarray(values, dtype=float)
@@ -172,5 +260,5 @@ def slope_curve(b: pd.Series, cov: pd.DataFrame, focal: str, moderator: str, int
     est, se = _slope(b, cov, focal, inter, grid)
     q = stats.t.ppf(0.5 + ci / 2, df_resid)
     return pd.DataFrame({"model": model, "outcome": outcome, "focal": focal, "moderator": moderator,
-                         "moderator_value": grid, "slope": est, "se": se, "ci_lo": est - q * se, "ci_hi": est + q * se,
+                         "moderator_value": grid + moderator_centre, "slope": est, "se": se, "ci_lo": est - q * se, "ci_hi": est + q * se,
                          "significant": np.abs(est / se) > q}, columns=CURVE_COLUMNS)

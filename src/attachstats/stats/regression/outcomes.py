@@ -65,13 +65,13 @@ from attachstats.stats.rng import named_rng
 log = logging.getLogger(__name__)
 
 __all__ = ["ModelFrame", "OutcomeResult", "model_frame", "fit_outcome_model", "bh_adjust", "add_p_adjusted",
-           "imputed_samples", "added_variable", "fit_outcome_models",
+           "imputed_samples", "added_variable", "interaction_centres", "fit_outcome_models",
            "probe_tables", "empty_tables", "REGRESSION_COLUMNS", "REGRESSION_FIT_COLUMNS", "BLOCK_COLUMNS",
            "DIAGNOSTIC_COLUMNS"]
 
 #: Columns of ``tables/regressions.csv``.
 REGRESSION_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi", "beta", "stat", "p",
-                       "p_adj", "n", "sr2", "exp_b", "exp_ci_lo", "exp_ci_hi"]
+                       "p_adj", "n", "sr2", "exp_b", "exp_ci_lo", "exp_ci_hi", "centre"]
 #: Columns of ``tables/regression_fit.csv``.
 REGRESSION_FIT_COLUMNS = ["model", "outcome", "n", "r2", "adj_r2", "f", "f_df1", "f_df2", "f_p", "aic", "bic", "sigma",
                "family", "n_excluded", "f2", "pseudo_r2", "nagelkerke_r2", "loglik", "deviance", "null_deviance",
@@ -96,6 +96,7 @@ class ModelFrame:
     X: pd.DataFrame
     term_columns: dict[str, list[str]]
     block_columns: list[list[str]]
+    centres: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,6 +138,9 @@ def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
         if not sd > 0:
             raise ModelError(f"model {spec.name!r}: standardise: {v!r} has no variance in the {len(d)} rows used")
         d[v] = (x - x.mean()) / sd
+    centres = interaction_centres(d, spec)
+    for v, c in centres.items():
+        d[v] = d[v].astype(float) - c
     mains = [*spec.predictors, *spec.covariates]
     y, X, _ = build_design(d, spec.outcome, mains, spec.name)
     groups: dict[str, list[str]] = X.attrs["groups"]
@@ -157,7 +161,46 @@ def model_frame(data: pd.DataFrame, spec: ModelSpec) -> ModelFrame:
     X = X[order]
     X.attrs = {}
     blocks = [[c for t in b for c in term_columns[term_label(t)]] for b in spec.blocks]
-    return ModelFrame(spec=spec, y=y, X=X, term_columns=term_columns, block_columns=blocks)
+    return ModelFrame(spec=spec, y=y, X=X, term_columns=term_columns, block_columns=blocks, centres=centres)
+
+
+def interaction_centres(d: pd.DataFrame, spec: ModelSpec) -> dict[str, float]:
+    """The means subtracted before fitting: continuous variables of the model's interactions.
+
+    With ``spec.centre`` (the default), every variable of an interaction that is numeric,
+    takes more than two distinct values in ``d`` (the estimation rows) and is not already
+    z-scored by ``standardise`` is centred at its mean, so that the coefficient of each
+    partner is its effect at the sample mean (Aiken & West, 1991) rather than at zero, which
+    may lie off the scale (anxiety = 0 on a 1–7 scale). Two-valued variables (0/1 codes) and
+    categorical dummies keep their coding: their zero is a real group.
+
+    Returns
+    -------
+    dict
+        Variable → mean subtracted, in the order the variables first appear in an
+        interaction; empty when ``spec.centre`` is false or there is no interaction.
+
+    Examples
+    --------
+    >>> from attachstats.spec.models import parse_outcome_model
+    >>> spec = parse_outcome_model({"name": "m", "outcome": "y", "predictors": ["x", "g"],
+    ...                             "interactions": [["x", "g"]]})
+    >>> interaction_centres(pd.DataFrame({"y": [1., 2, 3, 4], "x": [1., 2, 3, 6], "g": [0, 1, 0, 1]}), spec)
+    {'x': 3.0}
+
+    R equivalent: ``scale(x, scale = FALSE)`` on the model's complete rows before ``lm``.
+    """
+    if not spec.centre:
+        return {}
+    out: dict[str, float] = {}
+    for t in spec.interactions:
+        for v in t:
+            if v in out or v in spec.standardise or not pd.api.types.is_numeric_dtype(d[v].dtype):
+                continue
+            x = d[v].astype(float)
+            if x.nunique() > 2:
+                out[v] = float(x.mean())
+    return out
 
 
 def bh_adjust(p: Sequence[float]) -> np.ndarray:
@@ -322,9 +365,13 @@ def _diagnostics(frame: ModelFrame, fitted: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
-def _coef_table(spec: ModelSpec, coef: Mapping[str, Any], n: int) -> pd.DataFrame:
+def _coef_table(spec: ModelSpec, coef: Mapping[str, Any], n: int,
+                centres: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """The coefficient rows; ``centre`` holds the mean subtracted from a centred variable's
+    own term (empty for every other term, interactions included)."""
     d = pd.DataFrame({**coef, "model": spec.name, "outcome": spec.outcome, "family": spec.family, "n": int(n),
                       "p_adj": np.nan})
+    d["centre"] = d["term"].map(dict(centres or {})).astype(float)
     return d[REGRESSION_COLUMNS]
 
 
@@ -371,16 +418,18 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
         n = len(frame.y)
         fit = {**base, **res["fit"], "n": n, "n_excluded": n_total - n, "imputations": 0}
         cov = pd.DataFrame(res["cov"], index=frame.X.columns, columns=frame.X.columns)
-        return OutcomeResult(spec=spec, coefficients=_coef_table(spec, res["coef"], n), fit=_fit_row(fit),
+        return OutcomeResult(spec=spec, coefficients=_coef_table(spec, res["coef"], n, frame.centres),
+                             fit=_fit_row(fit),
                              blocks=_block_table(spec, res["blocks"]), diagnostics=_diagnostics(frame, res),
                              frame=frame, cov=cov, df_resid=res["df_resid"], extra={"samples": samples})
 
     rng = named_rng(seed, spec.name)
     completed = mice(data[spec.variables], spec.imputations, spec.iterations, rng, spec.name, threads)
-    runs = []
+    runs, centres = [], []
     for d in completed:
         frame_i = model_frame(d, spec)
         runs.append(_fit_once(frame_i, ci))
+        centres.append(frame_i.centres)
     n = len(completed[0])
     k = len(runs[0]["coef"]["term"])
     terms = runs[0]["coef"]["term"]
@@ -418,7 +467,8 @@ def fit_outcome_model(data: pd.DataFrame, spec: ModelSpec, seed: int = 0, ci: fl
     samples = imputed_samples(samples, n_total)
     cc_frame = model_frame(data, spec)
     cc = _fit_once(cc_frame, ci)
-    return OutcomeResult(spec=spec, coefficients=_coef_table(spec, coef, n), fit=_fit_row(fit),
+    mean_centres = {v: float(np.mean([c[v] for c in centres])) for v in centres[0]} if centres else {}
+    return OutcomeResult(spec=spec, coefficients=_coef_table(spec, coef, n, mean_centres), fit=_fit_row(fit),
                          blocks=_block_table(spec, blocks), diagnostics=_diagnostics(cc_frame, cc), frame=cc_frame,
                          extra={"samples": samples, "pooled": pooled})
 
@@ -475,10 +525,13 @@ def probe_tables(result: OutcomeResult, ci: float = 0.95) -> dict[str, pd.DataFr
     b = result.coefficients.set_index("term")["b"]
     args = (b, result.cov, focal, moderator, inter_col, result.df_resid)
     values = frame.X[moderator].to_numpy(float)
-    return {"simple_slopes": simple_slopes(*args, design=frame.X, model=spec.name, outcome=spec.outcome, ci=ci),
+    cw, cx = frame.centres.get(moderator, 0.0), frame.centres.get(focal, 0.0)
+    return {"simple_slopes": simple_slopes(*args, design=frame.X, model=spec.name, outcome=spec.outcome, ci=ci,
+                                           moderator_centre=cw, focal_centre=cx),
             "johnson_neyman": johnson_neyman(*args, values=values, model=spec.name, outcome=spec.outcome,
-                                             alpha=1 - ci),
-            "slope_curve": slope_curve(*args, values=values, model=spec.name, outcome=spec.outcome, ci=ci)}
+                                             alpha=1 - ci, moderator_centre=cw),
+            "slope_curve": slope_curve(*args, values=values, model=spec.name, outcome=spec.outcome, ci=ci,
+                                       moderator_centre=cw)}
 
 
 def fit_outcome_models(data: pd.DataFrame, specs: Sequence[ModelSpec], seed: int,

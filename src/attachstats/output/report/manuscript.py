@@ -1,0 +1,1191 @@
+"""The manuscript of one study: a draft results section as a document model.
+
+:func:`build_manuscript` reads the result tables (as written to CSV) and the study, and
+returns a :class:`Manuscript`: the main findings first, then Method (participants and
+exclusions, measures with their reliabilities, screening rules with citations, analytic
+strategy with estimators and software), Results (one APA paragraph per analysis), the
+reference list of the works actually cited and the provenance appendix. Tables and figures
+are numbered in the order the text first refers to them and placed after that paragraph;
+an analysis the study does not have gets no section (one sentence says so where a reader
+would look for it). The HTML and Word writers (:mod:`.html`, :mod:`.docx`) lay this model
+out; nothing here computes a statistic, every number is read from a table and formatted
+by :mod:`attachstats.output.numbers`. Judgements (fit, unstable intervals, invariance on a
+poor configural model) follow the stated rules of :mod:`.guardrails`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from attachstats.output.apa import TableModel, table_model
+from attachstats.output.numbers import ci_text, format_value, is_missing, p_text
+from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstable_interval
+from attachstats.output.report.names import Names, instrument_abbreviation, study_names
+from attachstats.output.report.references import Citations, instrument_work
+from attachstats.output.tables import apa_correlations, display_table
+from attachstats.spec.instrument import instrument_of
+
+__all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num", "tidy_cell",
+           "efa_factor_names"]
+
+
+# ---------------------------------------------------------------------------------------
+# the document model
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Paragraph:
+    """Running text (plain, no markup)."""
+
+    text: str
+
+
+@dataclass
+class Bullets:
+    """A list of short statements."""
+
+    items: list[str]
+
+
+@dataclass
+class Table:
+    """A numbered table: the formatted table model and whether it needs a landscape page."""
+
+    key: str
+    number: int
+    model: TableModel
+
+
+@dataclass
+class Figure:
+    """A numbered figure: PNG file and caption (what is shown, in words)."""
+
+    key: str
+    number: int
+    path: str
+    caption: str
+
+
+@dataclass
+class Section:
+    """A titled section of blocks (paragraphs, bullets, tables, figures, subsections)."""
+
+    title: str
+    blocks: list[Any] = field(default_factory=list)
+    level: int = 1
+
+
+@dataclass
+class Manuscript:
+    """Everything the writers lay out, in reading order."""
+
+    title: str
+    sections: list[Section]
+    references: list[str]
+    appendix: Section
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for s in self._all_sections() for b in s.blocks if isinstance(b, Table)]
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [b for s in self._all_sections() for b in s.blocks if isinstance(b, Figure)]
+
+    def _all_sections(self) -> list[Section]:
+        out: list[Section] = []
+
+        def walk(s: Section) -> None:
+            out.append(s)
+            for b in s.blocks:
+                if isinstance(b, Section):
+                    walk(b)
+
+        for s in self.sections:
+            walk(s)
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# numbers in sentences
+# ---------------------------------------------------------------------------------------
+
+def num(value: object, column: str = "b") -> str:
+    """A number as printed in the text: APA style of ``column``, a true minus sign.
+
+    >>> num(-2.394, "b"), num(0.0004, "p"), num(0.25, "beta")
+    ('−2.39', '< .001', '.25')
+    """
+    if is_missing(value):
+        return "NA"
+    text = format_value(float(value), column) if not isinstance(value, str) else value
+    return text.replace("-", "−") if text.startswith("-") else text
+
+
+def _ci(lo: object, hi: object, column: str = "b") -> str:
+    """``[lo, hi]`` with true minus signs and a no-break space, so an interval never wraps."""
+    text = ci_text(lo, hi, column)
+    return text.replace("[-", "[−").replace(", -", ", −").replace(", ", ",\u00a0")
+
+
+def _p(p: object) -> str:
+    return p_text(p)
+
+
+def _join(parts: list[str], conj: str = "and") -> str:
+    parts = [p for p in parts if p]
+    if len(parts) <= 1:
+        return "".join(parts)
+    if len(parts) == 2:
+        return f"{parts[0]} {conj} {parts[1]}"
+    return ", ".join(parts[:-1]) + f", {conj} {parts[-1]}"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+# ---------------------------------------------------------------------------------------
+# the builder
+# ---------------------------------------------------------------------------------------
+
+class _Builder:
+    """Collects sections, numbers tables and figures in order of first reference."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], figures: Mapping[str, str | Path],
+                 names: Names, cite: Citations) -> None:
+        self.t = tables
+        self.fig_files = {k: str(v) for k, v in figures.items()}
+        self.names = names
+        self.cite = cite
+        self._tables: dict[str, Table] = {}
+        self._figures: dict[str, Figure] = {}
+        self._pending: list[Any] = []
+
+    def table(self, key: str, model: TableModel) -> str:
+        """Register a table (first reference numbers it) and return ``Table N``."""
+        if key not in self._tables:
+            model.number = len(self._tables) + 1
+            self._tables[key] = Table(key=key, number=model.number, model=model)
+            self._pending.append(self._tables[key])
+        return f"Table {self._tables[key].number}"
+
+    def figure(self, key: str, caption: str) -> str | None:
+        """Register a figure if its file exists; ``Figure N`` or None."""
+        if key not in self.fig_files or not Path(self.fig_files[key]).exists():
+            return None
+        if key not in self._figures:
+            n = len(self._figures) + 1
+            self._figures[key] = Figure(key=key, number=n, path=self.fig_files[key], caption=caption)
+            self._pending.append(self._figures[key])
+        return f"Figure {self._figures[key].number}"
+
+    def para(self, section: Section, text: str) -> None:
+        """Add a paragraph, then the tables and figures it referred to first."""
+        if text:
+            section.blocks.append(Paragraph(text))
+        section.blocks.extend(self._pending)
+        self._pending = []
+
+    def get(self, name: str) -> pd.DataFrame:
+        return self.t.get(name, pd.DataFrame())
+
+
+def _tm(df: pd.DataFrame, name: str, title: str | None = None, note: str | None = None) -> TableModel:
+    m = table_model(df, name, None, note)
+    if title:
+        m.title = title
+    return m
+
+
+def _text_table(name: str, title: str, columns: list[str], rows: list[list[str]], numeric: list[bool],
+                note: str = "") -> TableModel:
+    return TableModel(name=name, title=title, columns=columns, rows=rows, numeric=numeric, note=note)
+
+
+# ---------------------------------------------------------------------------------------
+# summary
+# ---------------------------------------------------------------------------------------
+
+def _best_cfa(fit: pd.DataFrame) -> pd.Series | None:
+    if fit.empty:
+        return None
+    return fit.loc[fit["bic"].astype(float).idxmin()] if "bic" in fit and fit["bic"].notna().any() else fit.iloc[0]
+
+
+def _fit_numbers(r: Mapping[str, Any]) -> str:
+    return (f"CFI = {num(r['cfi'], 'cfi')}, TLI = {num(r['tli'], 'tli')}, RMSEA = {num(r['rmsea'], 'rmsea')}"
+            f"{' ' + _ci(r.get('rmsea_ci_lo'), r.get('rmsea_ci_hi'), 'rmsea') if not is_missing(r.get('rmsea_ci_lo')) else ''}"
+            f", SRMR = {num(r['srmr'], 'srmr')}")
+
+
+def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
+    s = Section("Main findings")
+    items = []
+    flow = b.get("flow")
+    if len(flow):
+        raw, analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
+        items.append(f"{analysed:,} of {raw:,} respondents were analysed; {raw - analysed:,} were excluded by the "
+                     "screening rules described under Method.")
+    best = _best_cfa(b.get("cfa_fit"))
+    if best is not None:
+        j = judge_fit(best)
+        verdict = ("fit well by the criteria of " if j.fits else "missed the fit criteria of ")
+        items.append(f"Of the factor models, the {b.names.cfa_model(best['model'])} had the lowest BIC and "
+                     f"{verdict}{b.cite.narrative('hu_bentler_1999')} ({_fit_numbers(best)}).")
+    reg = b.get("regressions")
+    fitt = b.get("regression_fit")
+    for model, g in reg.groupby("model", sort=False) if len(reg) else []:
+        fam = g["family"].iloc[0]
+        if _is_sensitivity(model, fitt):
+            continue
+        sig = g[(g["term"] != "(Intercept)") & (g["p"].astype(float) < 0.05)]
+        focal = [t for t in sig["term"] if t in _focal_terms(study, model) and ":" not in t]
+        outcome = _outcome_text(study, model, b.names)
+        if not focal:
+            items.append(f"{_cap(b.names.model(model))} model ({outcome}): no focal predictor reached p < .05.")
+            continue
+        signs: dict[str, list[str]] = {"positively": [], "negatively": []}
+        for t in focal:
+            r = sig.set_index("term").loc[t]
+            if fam == "ols":
+                stat = f"b = {num(r['b'])}, β = {num(r['beta'], 'beta')}, {_p(r['p'])}"
+            else:
+                stat = f"{'OR' if fam == 'logit' else 'IRR'} = {num(r['exp_b'])}, {_p(r['p'])}"
+            signs["positively" if float(r["b"]) > 0 else "negatively"].append(f"{b.names.term(t)} ({stat})")
+        what = {"ols": outcome, "logit": f"the odds of {outcome}", "negbin": f"the rate of {outcome}",
+                "poisson": f"the rate of {outcome}"}[fam]
+        assoc = _join([f"{sign} with {_join(ts)}" for sign, ts in signs.items() if ts])
+        verb = "were" if fam == "logit" else "was"
+        items.append(f"{_cap(b.names.model(model))} model: {what} {verb} associated {assoc}.")
+    slopes, jn = b.get("simple_slopes"), b.get("johnson_neyman")
+    for model, g in slopes.groupby("model", sort=False) if len(slopes) else []:
+        g = g.set_index("at")
+        f, w = b.names.var(g["focal"].iloc[0]), b.names.var(g["moderator"].iloc[0])
+        inter = reg[(reg["model"] == model) & reg["term"].str.contains(":", regex=False)] if len(reg) else reg
+        istat = (f" (interaction b = {num(inter['b'].iloc[0])}, {_p(inter['p'].iloc[0])})" if len(inter) else "")
+        items.append(f"The effect of {f} on {b.names.var(g['outcome'].iloc[0])} depended on {w}{istat}: "
+                     f"b = {num(g.loc['-1 SD', 'slope'])} at −1 SD, {num(g.loc['mean', 'slope'])} at the mean and "
+                     f"{num(g.loc['+1 SD', 'slope'])} at +1 SD of {w} ({b.names.model(model)} model).")
+    med = b.get("mediation")
+    for model, g in med.groupby("model", sort=False) if len(med) else []:
+        i = g.set_index("path").loc["indirect"]
+        items.append(f"Indirect effect of {b.names.var(i['x'])} on {b.names.var(i['outcome'])} through "
+                     f"{b.names.var(i['mediator'])}: a·b = {num(i['estimate'])}, 95% CI "
+                     f"{_ci(i['ci_lo'], i['ci_hi'])}.")
+    if not len(reg) and not len(med) and not len(b.get("sem_fit")):
+        items.append("The study declares no outcome, mediation or latent regression models, so only the "
+                     "measurement results are reported.")
+    s.blocks.append(Bullets(items))
+    return s
+
+
+def _is_sensitivity(model: str, fit: pd.DataFrame) -> bool:
+    if fit.empty or "missing" not in fit:
+        return False
+    row = fit[fit["model"] == model]
+    return bool(len(row)) and str(row["missing"].iloc[0]) == "mice"
+
+
+def _model_spec(study: Mapping[str, Any], model: str) -> Mapping[str, Any]:
+    for m in study.get("outcome_models") or []:
+        if m.get("name") == model:
+            return m
+    return {}
+
+
+def _focal_terms(study: Mapping[str, Any], model: str) -> set[str]:
+    m = _model_spec(study, model)
+    preds = set(m.get("predictors") or [])
+    inter = {":".join(t) for t in m.get("interactions") or []}
+    return preds | inter | {t for t in preds}
+
+
+def _outcome_text(study: Mapping[str, Any], model: str, names: Names) -> str:
+    m = _model_spec(study, model)
+    outcome = names.var(m.get("outcome", ""))
+    if m.get("cutoff") is not None:
+        return f"{outcome} ≥ {format_value(float(m['cutoff']), 'b').rstrip('0').rstrip('.')}"
+    return outcome
+
+
+# ---------------------------------------------------------------------------------------
+# method
+# ---------------------------------------------------------------------------------------
+
+STAGE_WORDS = {
+    "empty_rows": ("empty row", "empty rows"),
+    "missing_ids": ("response without an identifier", "responses without an identifier"),
+    "duplicate_rows": ("duplicated row", "duplicated rows"),
+    "duplicate_ids": ("repeated respondent identifier", "repeated respondent identifiers"),
+    "longstring": ("respondent giving the same answer to too many items in a row (long-string)",
+                   "respondents giving the same answer to too many items in a row (long-string)"),
+    "speeding": ("respondent completing the survey too fast", "respondents completing the survey too fast"),
+    "mahalanobis": ("multivariate outlier (Mahalanobis distance)", "multivariate outliers (Mahalanobis distance)"),
+    "irv": ("respondent with too little response variability", "respondents with too little response variability"),
+    "evenodd": ("inconsistent respondent (even–odd index)", "inconsistent respondents (even–odd index)"),
+    "psychsyn": ("inconsistent respondent (psychometric synonyms)", "inconsistent respondents (psychometric synonyms)"),
+    "out_of_range": ("respondent with out-of-range values", "respondents with out-of-range values"),
+}
+
+
+def _stage_text(stage: str, n: int) -> str:
+    one, many = STAGE_WORDS.get(stage, (stage.replace("_", " "), stage.replace("_", " ")))
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _participants(b: _Builder, study: Mapping[str, Any], findings: pd.DataFrame | None) -> Section:
+    s = Section("Participants", level=2)
+    flow = b.get("flow")
+    if flow.empty:
+        return s
+    raw, analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
+    excl = [(r.stage, int(r.n_excluded)) for r in flow.itertuples() if int(r.n_excluded) > 0]
+    total = sum(n for _, n in excl)
+    fig = b.figure("flow", f"Participant flow: the {raw:,} raw responses, the respondents excluded at each "
+                           f"screening stage (applied in order; each respondent counted at the first stage "
+                           f"failed) and the {analysed:,} analysed.")
+    ref = f" ({fig})" if fig else ""
+    if excl:
+        text = (f"The data file held {raw:,} responses. Screening excluded {total:,}{ref}: "
+                + _join([_stage_text(st, n) for st, n in excl])
+                + f", leaving {analysed:,} respondents for analysis ({raw:,} − {total:,} = {analysed:,}).")
+    else:
+        text = f"The data file held {raw:,} responses; none was excluded, so {analysed:,} were analysed{ref}."
+    desc = b.get("descriptives")
+    if len(desc) and "age" in set(desc["variable"]):
+        a = desc.set_index("variable").loc["age"]
+        text += (f" Their mean age was {num(a['mean'], 'mean')} years (SD = {num(a['sd'], 'sd')}, range "
+                 f"{format_value(float(a['min']), 'n')}–{format_value(float(a['max']), 'n')}; n = {int(a['n']):,} "
+                 "reporting).")
+    if findings is not None and len(findings):
+        cells = int(findings["cells"].sum())
+        text += (f" Within the analysed rows, {cells:,} individual answers were set missing or noted by the "
+                 "validation rules (invalid codes, out-of-range values); every exclusion and every altered cell is "
+                 "listed with its reason in the validation files (see the Appendix).")
+    b.para(s, text)
+    return s
+
+
+def _measures(b: _Builder, study: Mapping[str, Any]) -> Section:
+    s = Section("Measures", level=2)
+    rel = b.get("reliability")
+    rel = rel.set_index("scale") if len(rel) else rel
+    for key in study.get("instruments") or {}:
+        inst = instrument_of(study, key)
+        abbr = instrument_abbreviation(inst.id)
+        work = instrument_work(inst.source)
+        cite = ""
+        if work:
+            b.cite.add(f"instrument:{inst.id}", work)
+            cite = "; " + b.cite.names(f"instrument:{inst.id}")
+        rng = f"{format_value(inst.min, 'n')} to {format_value(inst.max, 'n')}" if not inst.continuous else \
+            f"{inst.min}–{inst.max}"
+        subs = list(inst.subscales)
+        how = "mean" if inst.scoring == "mean" else "sum"
+        scored = (f"scored as the {how} of {'its items' if subs == ['total'] else 'the items of each subscale'}"
+                  + ("" if subs == ["total"] else f" ({_join([sub.replace('_', ' ') for sub in subs])})"))
+        rel_bits = []
+        for sub in subs:
+            score = f"{key}_{sub}"
+            if len(rel) and score in rel.index:
+                r = rel.loc[score]
+                omega = f", ω = {num(r['omega_total'], 'omega_total')}" if not is_missing(r.get("omega_total")) else ""
+                rel_bits.append(f"{'' if subs == ['total'] else sub.replace('_', ' ') + ' '}α = "
+                                f"{num(r['alpha'], 'alpha')}{omega}")
+        name = re.sub(r"\s*\(\d{4}\)$", "", inst.name).replace(" - ", " – ")
+        text = (f"The {name} ({abbr}{cite}) has {inst.n_items} items answered from {rng}, {scored}."
+                + (f" Internal consistency in this sample: {_join(rel_bits)}." if rel_bits else ""))
+        b.para(s, text)
+    covs = [v for v in (study.get("variables") or {})]
+    if covs:
+        parts = []
+        for v, spec in (study.get("variables") or {}).items():
+            ref = spec.get("reference") if isinstance(spec, Mapping) else None
+            parts.append(b.names.var(v) + (f" (reference category: {ref})" if ref else ""))
+        b.para(s, "Further variables: " + _join(parts) + ".")
+    return s
+
+
+def _screening(b: _Builder, study: Mapping[str, Any]) -> Section:
+    s = Section("Data screening", level=2)
+    scr = study.get("screening") or {}
+    rules = []
+    if scr.get("duplicate_rows", "exclude") == "exclude" or scr.get("duplicate_ids", "exclude") == "exclude":
+        rules.append("duplicated rows and repeated respondent identifiers were excluded (the first kept)")
+    oor = scr.get("out_of_range")
+    if oor:
+        rules.append("answers outside an item's response range were " + ("set missing" if oor == "set_missing"
+                                                                         else str(oor).replace("_", " ")))
+    spi = scr.get("min_seconds_per_item")
+    if spi:
+        rules.append(f"respondents faster than {format_value(float(spi), 'b').rstrip('0').rstrip('.')} seconds per "
+                     f"item were excluded as speeders {b.cite.cite('huang_2012')}")
+    ls = scr.get("longstring")
+    if ls:
+        rules.append(f"respondents giving the same answer to {ls.get('max_run')} or more consecutive items were "
+                     f"excluded (long-string index; {b.cite.names('johnson_2005', 'meade_craig_2012')})")
+    mh = scr.get("mahalanobis")
+    if mh:
+        act = "excluded" if mh.get("action", "exclude") == "exclude" else "flagged but kept"
+        rules.append(f"multivariate outliers, Mahalanobis D² with p < {format_value(float(mh.get('alpha', 0.001)), 'p')}"
+                     f", were {act} {b.cite.cite('mahalanobis_1936', 'meade_craig_2012')}")
+    flags = []
+    if scr.get("irv"):
+        flags.append(f"intra-individual response variability {b.cite.cite('dunn_2018')}")
+    if scr.get("evenodd"):
+        flags.append(f"the even–odd consistency index {b.cite.cite('meade_craig_2012')}")
+    if scr.get("psychsyn"):
+        flags.append(f"psychometric synonyms {b.cite.cite('meade_craig_2012')}")
+    for key in ("irv", "evenodd", "psychsyn"):
+        cfg = scr.get(key)
+        if isinstance(cfg, Mapping) and cfg.get("action", "flag") != "flag":
+            rules.append(f"respondents failing the {key} screen were excluded")
+    if flags:
+        rules.append(f"{_join(flags)} {'was' if len(flags) == 1 else 'were'} computed and recorded as flags "
+                     "without excluding anyone")
+    if rules:
+        text = ("Screening followed the study file, in this order: " + "; ".join(rules) + ". Screening rules follow "
+                f"the recommendations for careless responding of {b.cite.narrative('curran_2016')}.")
+        b.para(s, text)
+    return s
+
+
+def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, Any]) -> Section:
+    s = Section("Analytic strategy", level=2)
+    rel = b.get("reliability")
+    if len(rel):
+        n_boot = int(rel["n_boot"].dropna().iloc[0]) if "n_boot" in rel and rel["n_boot"].notna().any() else 0
+        b.para(s, f"Internal consistency was estimated as Cronbach's α {b.cite.cite('cronbach_1951')} with Feldt "
+                  f"confidence intervals {b.cite.cite('feldt_1987')} and as McDonald's ω total and hierarchical "
+                  f"{b.cite.cite('mcdonald_1999')}"
+                  + (f", with percentile bootstrap intervals from {n_boot:,} resamples "
+                     f"{b.cite.cite('efron_tibshirani_1993')}" if n_boot else "") + ".")
+    fa = study.get("factor_analysis") or {}
+    diag, fit = b.get("efa_diagnostics"), b.get("cfa_fit")
+    if len(diag):
+        d = diag.iloc[0]
+        b.para(s, f"Factorability was checked with the Kaiser–Meyer–Olkin measure {b.cite.cite('kaiser_1974')} and "
+                  f"Bartlett's test of sphericity {b.cite.cite('bartlett_1950')}; the number of factors was compared "
+                  f"with parallel analysis ({b.cite.names('horn_1965')}; {int(d['parallel_iterations'])} simulated data "
+                  f"sets, {float(d['parallel_quantile']) * 100:.0f}th percentile eigenvalues). The exploratory factor "
+                  f"analysis used {d['extraction']} extraction with {d['rotation']} rotation.")
+    if len(fit):
+        est = str(fit["estimator"].iloc[0])
+        if est == "MLR":
+            est_text = ("maximum likelihood with robust standard errors and the Yuan–Bentler scaled test "
+                        f"statistic (MLR; {b.cite.names('yuan_bentler_2000')}) on complete cases")
+        else:
+            est_text = {"ML": "maximum likelihood (ML) on complete cases",
+                        "FIML": "full-information maximum likelihood, using every answered item"}.get(est, est)
+        comp = b.get("cfa_comparison")
+        comp_text = ""
+        if len(comp):
+            comp_text = (" Nested models were compared with likelihood-ratio tests" +
+                         (f", scaled as {b.cite.narrative('satorra_bentler_2001')} proposed" if est == "MLR" else "")
+                         + ", and with AIC and BIC.")
+        crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
+        ordinal = (" Items were treated as continuous: an estimator for ordinal items (DWLS/WLSMV on polychoric "
+                   "correlations) is not implemented." if est in ("ML", "MLR", "FIML") else "")
+        b.para(s, f"Confirmatory factor models were estimated by {est_text}.{ordinal} Fit was judged against the "
+                  f"criteria of {b.cite.narrative('hu_bentler_1999')}: {crit}." + comp_text)
+    inv = b.get("invariance")
+    if len(inv) and str(inv["step"].iloc[0]) != "not tested":
+        b.para(s, f"Measurement invariance across {b.names.var(str(inv['group'].iloc[0]))} was tested in the "
+                  "sequence configural, metric (equal loadings) and scalar (equal loadings and intercepts) with "
+                  f"multiple-group models; a drop in CFI of more than .010 {b.cite.cite('chen_2007')} was taken as "
+                  f"evidence against the more restricted model. {_invariance_estimator(fa, inv)}")
+    reg = b.get("regressions")
+    if len(reg):
+        fams = set(reg["family"])
+        bits = []
+        if "ols" in fams:
+            bits.append(f"continuous outcomes by ordinary least squares with heteroscedasticity-consistent (HC3) "
+                        f"standard errors {b.cite.cite('long_ervin_2000')}")
+        if "logit" in fams:
+            bits.append("binary outcomes (a score at or above its cut-off) by logistic regression, reported as odds "
+                        "ratios (OR)")
+        if "negbin" in fams:
+            bits.append(f"counts by negative binomial regression {b.cite.cite('venables_ripley_2002')}, reported as "
+                        "incidence-rate ratios (IRR)")
+        if "poisson" in fams:
+            bits.append("counts by Poisson regression, reported as incidence-rate ratios (IRR)")
+        text = "Outcome models were fitted for " + _join(bits) + "."
+        if reg["p_adj"].notna().any():
+            text += (f" p values were also adjusted for the false discovery rate {b.cite.cite('benjamini_hochberg_1995')}"
+                     " within each declared family of tests.")
+        centred = reg[reg["centre"].notna()] if "centre" in reg else reg.iloc[0:0]
+        if len(b.get("simple_slopes")) or len(centred):
+            text += (" Continuous predictors that enter an interaction were mean-centred before fitting, so that "
+                     "each lower-order coefficient is the effect at the sample mean of its partner "
+                     f"{b.cite.cite('aiken_west_1991')}.")
+        if len(b.get("simple_slopes")):
+            text += (" Interactions were probed with simple slopes at the moderator's mean and ±1 SD and with the "
+                     f"Johnson–Neyman technique {b.cite.cite('johnson_neyman_1936')}, whose region of significance "
+                     "is reported within the observed range of the moderator only.")
+        fitt = b.get("regression_fit")
+        if len(fitt) and (fitt["missing"] == "mice").any():
+            m = int(fitt.loc[fitt["missing"] == "mice", "imputations"].iloc[0])
+            text += (f" As a sensitivity analysis, one model was refitted after multiple imputation by chained "
+                     f"equations ({m} imputations; {b.cite.names('van_buuren_2011')}), pooled by Rubin's rules "
+                     f"{b.cite.cite('rubin_1987', 'barnard_rubin_1999')}.")
+        b.para(s, text)
+    med = b.get("mediation")
+    if len(med):
+        nb = int(med.loc[med["path"] == "indirect", "n_boot"].iloc[0])
+        b.para(s, f"Indirect effects were tested with percentile bootstrap confidence intervals ({nb:,} resamples; "
+                  f"{b.cite.names('preacher_hayes_2008')}).")
+    sem = b.get("sem_fit")
+    if len(sem):
+        b.para(s, "Latent regressions (factors of the measurement model predicting the outcome scores) were "
+                  "estimated by maximum likelihood on complete cases and judged by the same fit criteria.")
+    b.para(s, _software(provenance))
+    return s
+
+
+def _invariance_estimator(fa: Mapping[str, Any], inv: pd.DataFrame) -> str:
+    asked = str(fa.get("estimator", "ML"))
+    used = str(inv["estimator"].iloc[0]) if "estimator" in inv.columns else "ML"
+    if asked != used:
+        return (f"The study asked for {asked}, but multiple-group {asked} is not implemented in attachstats, so the "
+                f"invariance models were estimated by {used} (normal-theory χ² and fit indices); their tests are not "
+                "robust to non-normal items.")
+    return f"The invariance models were estimated by {used}."
+
+
+def _software(provenance: Mapping[str, Any]) -> str:
+    pk = provenance.get("packages", {})
+    core = [f"{name} {pk[k]}" for k, name in (("numpy", "NumPy"), ("scipy", "SciPy"), ("pandas", "pandas"),
+                                               ("statsmodels", "statsmodels"), ("snakemake", "Snakemake"))
+            if k in pk]
+    return (f"All analyses were run with attachstats {pk.get('attachstats', '(version unknown)')} in Python "
+            f"{provenance.get('python', '')} (" + ", ".join(core) + f"), with master seed {provenance.get('seed')}; "
+            "its estimates are checked against R (lavaan, psych, semTools, sandwich, mice) in the package's tests.")
+
+
+# ---------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------
+
+def _descriptives(b: _Builder, sec: Section) -> None:
+    desc, cor = b.get("descriptives"), b.get("correlations")
+    if desc.empty or cor.empty:
+        return
+    d = desc.assign(variable=[b.names.var(v) for v in desc["variable"]])
+    c = cor.assign(var1=[b.names.var(v) for v in cor["var1"]], var2=[b.names.var(v) for v in cor["var2"]])
+    cells = apa_correlations(d, c)
+    last = str(len(d))
+    if last in cells.columns and (cells[last].iloc[:-1] == "").all():
+        cells = cells.drop(columns=last)          # the last column holds only the diagonal
+    cells = cells.map(lambda v: _tidy_cell(str(v)).replace(" [", "\n["))   # r above its CI
+    model = _text_table("correlations_apa", "Means, standard deviations, reliabilities and correlations",
+                        list(cells.columns), cells.astype(str).values.tolist(),
+                        [False] + [True] * (cells.shape[1] - 1),
+                        note=("M and SD of each variable; Cronbach's α on the diagonal in parentheses (scale scores "
+                              "only); below it Pearson's r with its 95% CI (Fisher z) in brackets, pairwise n. "
+                              "* p < .05, ** p < .01, *** p < .001."))
+    ref = b.table("correlations_apa", model)
+    fig = b.figure("score_distributions", "Distributions of the scale scores in the analysed sample (histograms).")
+    first = cor.iloc[0]
+    b.para(sec, f"{ref} gives the means, standard deviations, reliabilities and correlations of the scores and "
+                f"numeric variables" + (f", and {fig} their distributions" if fig else "") + ". "
+                f"{_cap(b.names.var(first['var1']))} and {b.names.var(first['var2'])} correlated "
+                f"r = {num(first['r'], 'r')}, 95% CI {_ci(first['ci_lo'], first['ci_hi'], 'r')}.")
+
+
+def tidy_cell(text: str) -> str:
+    """A formatted cell as printed: true minus signs, unbreakable intervals and ``< .001``.
+
+    >>> tidy_cell("-.04 [-.09, .01]"), tidy_cell("< .001")
+    ('−.04 [−.09,\xa0.01]', '<\xa0.001')
+    """
+    text = re.sub(r"(?<![\w.])-(?=[\d.])", "−", text)
+    text = re.sub(r"^([<>≤≥]) ", "\\1\u00a0", text)
+    return re.sub(r"\[([^\]]*?), ", lambda m: f"[{m.group(1)},\u00a0", text)
+
+
+_tidy_cell = tidy_cell
+
+
+def _reliability(b: _Builder, sec: Section) -> None:
+    rel = b.get("reliability")
+    if rel.empty:
+        return
+    rows, flagged = [], []
+    for r in rel.itertuples():
+        boot = _ci(r.omega_h_ci_lo, r.omega_h_ci_hi, "omega_h") if not is_missing(r.omega_h) else ""
+        unstable = unstable_interval(r.omega_h, r.omega_h_ci_lo, r.omega_h_ci_hi)
+        if unstable:
+            flagged.append((r.scale, r.omega_h, r.omega_h_ci_lo, r.omega_h_ci_hi))
+        rows.append([b.names.var(r.scale), f"{int(r.n):,}", str(int(r.k)), num(r.alpha, "alpha"),
+                     _ci(r.alpha_ci_lo, r.alpha_ci_hi, "alpha"), num(r.omega_total, "omega_total"),
+                     _ci(r.omega_total_ci_lo, r.omega_total_ci_hi, "omega_total"),
+                     (num(r.omega_h, "omega_h") + ("ᵃ" if unstable else "")) if not is_missing(r.omega_h) else "—",
+                     boot or "—"])
+    note = ("α = Cronbach's alpha with Feldt 95% CI; ω = McDonald's omega total; ωₕ = omega hierarchical, both "
+            "with percentile bootstrap 95% CIs. — = not defined (a scale with one factor has no ωₕ).")
+    if flagged:
+        note += (" ᵃ Unstable bootstrap interval (wider than .20, or the estimate within the outer 10% of it): "
+                 "do not interpret the point estimate alone.")
+    model = _text_table("reliability", "Internal consistency of the scale scores",
+                        ["Scale", "n", "k", "α", "95% CI", "ω", "95% CI", "ωₕ", "95% CI"], rows,
+                        [False] + [True] * 8, note)
+    ref = b.table("reliability", model)
+    lo_a = rel["alpha"].astype(float).idxmin()
+    text = (f"Internal consistency ({ref}) ranged from α = {num(rel['alpha'].min(), 'alpha')} "
+            f"({b.names.var(rel.loc[lo_a, 'scale'])}) to α = {num(rel['alpha'].max(), 'alpha')}.")
+    for scale, est, lo, hi in flagged:
+        text += (f" The bootstrap interval of ωₕ for {b.names.var(scale)} is unstable (ωₕ = {num(est, 'omega_h')}, "
+                 f"95% CI {_ci(lo, hi, 'omega_h')}): in many resamples the general factor was not recovered, so the "
+                 "point estimate should not be read on its own.")
+    b.para(sec, text)
+
+
+def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
+    fit = b.get("cfa_fit")
+    if fit.empty:
+        return
+    est = str(fit["estimator"].iloc[0])
+    shown = fit.assign(model=[_cap(b.names.cfa_model(m)) for m in fit["model"]])
+    cols = [c for c in ["model", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr",
+                        "bic"] if c in shown]
+    crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
+    model = _tm(shown[cols], "cfa_fit", f"Fit of the confirmatory factor models ({est}, n = {int(fit['n'].iloc[0]):,})",
+                note=(f"χ² = {'Yuan–Bentler scaled ' if est == 'MLR' else ''}chi-square test of exact fit; CFI = "
+                      "comparative fit index; TLI = Tucker–Lewis index; RMSEA = root mean square error of approximation "
+                      "with 90% CI; SRMR = standardised root mean square residual; BIC = Bayesian information criterion. "
+                      f"Criteria for good fit (Hu & Bentler, 1999): {crit}."))
+    ref = b.table("cfa_fit", model)
+    bits = []
+    for r in fit.to_dict("records"):
+        j = judge_fit(r)
+        if j.fits:
+            verdict = "met all four criteria"
+        elif not j.met:
+            verdict = "met none of the criteria"
+        else:
+            verdict = ("missed " + _join([FIT_CRITERIA[k][2].split()[0] for k in j.missed]) + " but met "
+                       + _join([FIT_CRITERIA[k][2].split()[0] for k in j.met]))
+        bits.append(f"the {b.names.cfa_model(r['model'])}, χ²({int(r['df'])}) = {num(r['chi2'], 'chi2')}, "
+                    f"{_p(r['p'])}, {_fit_numbers(r)}, {verdict}")
+    fig = b.figure("path_diagram", f"Path diagram of the {b.names.cfa_model(_path_model(study, fit))}: "
+                                   "standardised loadings on the arrows from each factor to its items, latent "
+                                   "correlations on the curved arrows (residual variances not drawn).")
+    text = (f"{ref} gives the fit of the confirmatory factor models"
+            + (f" ({fig} shows the loadings)" if fig else "") + ". Judged against the criteria of "
+            + b.cite.narrative("hu_bentler_1999") + ", " + "; ".join(bits) + ".")
+    if not any(judge_fit(r).fits for r in fit.to_dict("records")):
+        text += (" No model fitted well, so the loadings and the analyses built on these factors describe an "
+                 "imperfect measurement model; the misfit should be examined (e.g., residual correlations, "
+                 "method variance of reverse-keyed items) before the structure is taken as confirmed.")
+    comp = b.get("cfa_comparison")
+    cbits = []
+    for r in comp.to_dict("records") if len(comp) else []:
+        kind = "scaled Δχ²" if r.get("estimator") == "MLR" else "Δχ²"
+        test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p'])}"
+                if not is_missing(r.get("chi2_diff")) else f"{kind} undefined")
+        better = "the more general model" if float(r["delta_bic"]) > 0 else "the more restricted model"
+        cbits.append(f"the {b.names.cfa_model(r['general'])} against the {b.names.cfa_model(r['restricted'])}: "
+                     f"{test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}, ΔBIC = {num(r['delta_bic'], 'bic')} "
+                     f"(BIC favours {better})")
+    if cbits:
+        text += " Nested comparisons: " + "; ".join(cbits) + "."
+    b.para(sec, text)
+
+
+def _path_model(study: Mapping[str, Any], fit: pd.DataFrame) -> str:
+    fa = study.get("factor_analysis") or {}
+    pm = fa.get("path_model") if isinstance(fa, Mapping) else None
+    return pm or ("two_factor" if (fit["model"] == "two_factor").any() else str(fit["model"].iloc[0]))
+
+
+def efa_factor_names(loadings: pd.DataFrame, key: str, subscales: Mapping[str, Any]) -> dict[str, str]:
+    """Name each EFA factor after the subscale whose items it carries.
+
+    A factor is named after a subscale when at least three quarters of the items with their
+    largest loading on it (``primary``) belong to that subscale and no other factor takes the
+    same name; otherwise it keeps its number. Only the display changes: the CSV keeps psych's
+    names (``MR1``, ``MR2``).
+
+    >>> from types import SimpleNamespace as S
+    >>> lo = pd.DataFrame({"item": ["e_1", "e_2", "e_3", "e_4"], "primary": ["MR2", "MR2", "MR1", "MR1"]})
+    >>> efa_factor_names(lo, "e", {"anx": S(items=(1, 2)), "avo": S(items=(3, 4))})
+    {'MR2': 'anx', 'MR1': 'avo'}
+    """
+    if loadings.empty or "primary" not in loadings:
+        return {}
+    item_sub = {f"{key}_{n}": sub for sub, spec in subscales.items() for n in spec.items}
+    names: dict[str, str] = {}
+    for factor, g in loadings.groupby("primary", sort=False):
+        subs = g["item"].map(item_sub).dropna()
+        if len(subs) and subs.value_counts().iloc[0] >= 0.75 * len(g):
+            names[str(factor)] = str(subs.value_counts().index[0])
+    counts = pd.Series(list(names.values())).value_counts()
+    return {f: n.replace("_", " ") for f, n in names.items() if counts[n] == 1}
+
+
+def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
+    diag = b.get("efa_diagnostics")
+    if diag.empty:
+        return
+    d = diag.iloc[0]
+    fa0 = study.get("factor_analysis") or {}
+    if fa0.get("instrument"):
+        inst0 = instrument_of(study, fa0["instrument"])
+        b.names.factors.update(efa_factor_names(b.get("efa_loadings"), fa0["instrument"], inst0.subscales))
+    pa, k = int(d["parallel_factors"]), int(d["n_factors"])
+    fig = b.figure("scree", "Parallel analysis: eigenvalues of the observed item correlations (reduced matrix) "
+                            "against the mean and upper percentile of eigenvalues of simulated data of the same size.")
+    loadings = b.get("efa_loadings")
+    tref = ""
+    if len(loadings):
+        cutoff = float(d["cutoff"])
+        shown = display_table(loadings, "efa_loadings", cutoff=cutoff)
+        cols = list(shown.columns)
+        lcols = cols[cols.index("item") + 1:cols.index("h2")] if "h2" in cols else []
+        keep = ["item", *lcols, "h2"]
+        shown = shown[keep].copy()
+        for c in lcols:              # loadings as bounded quantities: no leading zero, true minus
+            shown[c] = [("" if is_missing(v) else num(v, "std")) for v in shown[c]]
+        shown = shown.rename(columns={c: _cap(b.names.factor(c)) for c in lcols})
+        shown = shown.assign(item=[b.names.item(i) for i in shown["item"]])
+        tref = b.table("efa_loadings", _tm(shown, "efa_loadings",
+                                           f"Exploratory factor analysis: rotated loadings ({d['extraction']}, "
+                                           f"{d['rotation']})",
+                                           note=f"Pattern loadings; absolute loadings below {num(cutoff, 'cutoff')} "
+                                                "are not shown. h² = communality."))
+    fa = study.get("factor_analysis") or {}
+    inst = instrument_of(study, fa["instrument"]) if fa.get("instrument") else None
+    n_sub = len(inst.subscales) if inst else k
+    text = (f"The items were factorable (KMO = {num(d['kmo'], 'kmo')}; Bartlett's χ²({int(d['bartlett_df'])}) = "
+            f"{num(d['bartlett_chi2'], 'chi2')}, {_p(d['bartlett_p'])}; n = {int(d['n']):,}). ")
+    pa_text = f"Parallel analysis ({b.cite.names('horn_1965')}" + (f"; {fig})" if fig else ")")
+    if pa == k:
+        text += f"{pa_text} suggested {_count(pa, 'factor')}, the number retained."
+    else:
+        why = (f"the published scoring key of the {instrument_abbreviation(inst.id)} defines {_count(n_sub, 'subscale')}"
+               if inst and n_sub == k else "the study file sets this number")
+        text += (f"{pa_text} suggested {_count(pa, 'factor')}; the {k}-factor solution was retained on theoretical "
+                 f"grounds ({why}), not on the parallel analysis.")
+        if pa > k:
+            text += (" The further factors it suggests may reflect method variance (e.g., of reverse-keyed items) "
+                     "or narrow item clusters, and the misfit of the confirmatory models points the same way.")
+    if tref:
+        text += f" {tref} gives the rotated loadings."
+    cors = b.get("efa_factor_correlations")
+    if len(cors):
+        text += " Factor correlations: " + _join([f"r = {num(r.r, 'r')} between {b.names.factor(r.factor1)} and "
+                                                  f"{b.names.factor(r.factor2)}" for r in cors.itertuples()]) + "."
+    if not bool(d["converged"]):
+        text += " Warning: the extraction or rotation did not converge."
+    if isinstance(d.get("heywood"), str) and d["heywood"].strip():
+        text += (f" Warning: an ultra-Heywood case (communality of 1 or more) for {d['heywood']}; the solution is "
+                 "improper.")
+    b.para(sec, text)
+    cv = b.get("cross_validation_fit")
+    if len(cv):
+        r = cv.iloc[0]
+        j = judge_fit(r)
+        cong = _join([f"{num(x.congruence, 'congruence')} for {b.names.factor(x.factor)}" for x in cv.itertuples()])
+        b.para(sec, f"In a random split-half cross-validation, the exploratory loadings of one half (n = "
+                    f"{int(r['n_efa']):,}) and the confirmatory loadings of the {b.names.cfa_model(r['cfa_model'])} "
+                    f"in the other (n = {int(r['n_cfa']):,}) agreed with Tucker congruence coefficients of {cong} "
+                    f"{b.cite.cite('lorenzo_seva_2006')}; the held-out confirmatory model had {_fit_numbers(r)} and "
+                    f"{'met' if j.fits else 'missed'} the fit criteria.")
+
+
+def _invariance(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
+    inv = b.get("invariance")
+    if inv.empty:
+        return
+    group = b.names.var(str(inv["group"].iloc[0])) if "group" in inv else "groups"
+    if str(inv["step"].iloc[0]) == "not tested":
+        b.para(sec, f"Measurement invariance was not tested: {inv['note'].iloc[0]}.")
+        return
+    fa = study.get("factor_analysis") or {}
+    asked = str(fa.get("estimator", "ML"))
+    used = str(inv["estimator"].iloc[0]) if "estimator" in inv.columns else "ML"
+    conf = inv.iloc[0]
+    j = judge_fit(conf)
+    shown = inv.assign(step=[_cap(str(s)) for s in inv["step"]])
+    cols = [c for c in ["step", "chi2", "df", "cfi", "rmsea", "srmr", "chi2_diff", "df_diff", "p_diff", "delta_cfi",
+                        "delta_rmsea"] if c in shown]
+    note = ("Each step is compared with the previous one (Δ = this step − previous). "
+            f"Estimator: {used}" + (f" (the study asked for {asked}; multiple-group {asked} is not implemented)"
+                                    if asked != used else "") + ".")
+    if not j.fits:
+        note += " The configural model misses the fit criteria, so the Δ tests compare poorly fitting models."
+    title = f"Measurement invariance across {group} ({conf['groups']}; n = {int(conf['n']):,})"
+    ref = b.table("invariance", _tm(shown[cols], "invariance", title, note=note))
+    bits = []
+    for r in inv.iloc[1:].to_dict("records"):
+        bits.append(f"{r['step']}: Δχ²({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p_diff'])}, "
+                    f"ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}")
+    text = (f"{ref} gives the invariance sequence across {group} ({conf['groups']}). The configural model had "
+            f"{_fit_numbers(conf)}, which {'meets' if j.fits else 'misses'} the fit criteria.")
+    if bits:
+        text += " Then " + "; ".join(bits) + "."
+    if not j.fits:
+        text += (" Because the configural model fits poorly, these comparisons are between misspecified models: "
+                 "a small ΔCFI does not show that the measurement model is equivalent across groups, and the "
+                 "invariance steps should not be interpreted until the configural misfit is resolved.")
+    else:
+        worst = inv.iloc[1:]["delta_cfi"].astype(float)
+        if len(worst):
+            failed = inv.iloc[1:][worst < -0.010]
+            text += (" No step lowered CFI by more than .010, consistent with invariance up to the "
+                     f"{inv['step'].iloc[-1]} level." if failed.empty else
+                     f" The {failed['step'].iloc[0]} step lowered CFI by more than .010, so invariance holds only "
+                     "up to the step before it.")
+    if asked != used:
+        text += f" These models were estimated by {used}, not the {asked} the study asked for (see Method)."
+    note_groups = inv["note"].iloc[0] if "note" in inv else ""
+    if isinstance(note_groups, str) and note_groups:
+        text += f" Groups {note_groups}."
+    b.para(sec, text)
+
+
+def _regression_table(b: _Builder, model: str, g: pd.DataFrame, fit_row: Mapping[str, Any] | None,
+                      study: Mapping[str, Any]) -> TableModel:
+    fam = g["family"].iloc[0]
+    terms = g[g["term"] != "(Intercept)"]
+    centred = {t: c for t, c in zip(g["term"], g["centre"]) if not is_missing(c)} if "centre" in g else {}
+    has_adj = terms["p_adj"].notna().any()
+    if fam == "ols":
+        columns = ["Predictor", "b", "95% CI", "β", "sr²", "p"] + (["p (BH)"] if has_adj else [])
+        rows = [[_cap(b.names.term(r.term)), num(r.b), _ci(r.ci_lo, r.ci_hi), num(r.beta, "beta"),
+                 num(r.sr2, "sr2"), num(r.p, "p")] + ([num(r.p_adj, "p")] if has_adj else [])
+                for r in terms.itertuples()]
+    else:
+        ratio = "OR" if fam == "logit" else "IRR"
+        columns = ["Predictor", "b", "SE", ratio, f"95% CI ({ratio})", "z", "p"] + (["p (BH)"] if has_adj else [])
+        rows = [[_cap(b.names.term(r.term)), num(r.b), num(r.se, "se"), num(r.exp_b), _ci(r.exp_ci_lo, r.exp_ci_hi),
+                 num(r.stat, "stat"), num(r.p, "p")] + ([num(r.p_adj, "p")] if has_adj else [])
+                for r in terms.itertuples()]
+    fam_word = {"ols": "OLS regression", "logit": "logistic regression", "negbin": "negative binomial regression",
+                "poisson": "Poisson regression"}[fam]
+    title = f"{_cap(b.names.model(model))} model: {_outcome_text(study, model, b.names)} ({fam_word}, n = " \
+            f"{int(g['n'].iloc[0]):,})"
+    notes = []
+    if fam == "ols":
+        notes.append("b = unstandardised coefficient with 95% CI (HC3 standard errors); β = standardised "
+                     "coefficient; sr² = squared semipartial correlation")
+        if fit_row is not None and not is_missing(fit_row.get("r2")):
+            fit_bits = f"R² = {num(fit_row['r2'], 'r2')}, adjusted R² = {num(fit_row['adj_r2'], 'adj_r2')}"
+            if not is_missing(fit_row.get("f")):
+                fit_bits += (f", F({int(fit_row['f_df1'])}, {int(fit_row['f_df2'])}) = {num(fit_row['f'], 'f')}, "
+                             f"{_p(fit_row['f_p'])}")
+            notes.append(fit_bits)
+    else:
+        notes.append(f"b and SE on the link scale (model-based standard errors); {ratio} = "
+                     f"{'odds ratio' if fam == 'logit' else 'incidence-rate ratio'} with Wald 95% CI")
+        if fit_row is not None and not is_missing(fit_row.get("pseudo_r2")):
+            notes.append(f"McFadden's pseudo-R² = {num(fit_row['pseudo_r2'], 'pseudo_r2')}")
+    if has_adj:
+        notes.append("p (BH) = Benjamini–Hochberg adjusted within the model's family of tests")
+    if centred:
+        notes.append("Mean-centred before fitting: " + _join([f"{b.names.term(t)} (M = {num(c, 'mean')})"
+                                                              for t, c in centred.items()])
+                     + "; the coefficients of their interaction partners are effects at these means")
+    if fit_row is not None and str(fit_row.get("missing")) == "mice":
+        notes.append(f"Pooled over {int(fit_row['imputations'])} multiple imputations (Rubin's rules)")
+    return _text_table(f"regression_{model}", title, columns, rows, [False] + [True] * (len(columns) - 1),
+                       ". ".join(notes) + ".")
+
+
+def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
+    reg = b.get("regressions")
+    fitt = b.get("regression_fit")
+    fit_by = {r["model"]: r for r in fitt.to_dict("records")} if len(fitt) else {}
+    fig = b.figure("coefficients", "Coefficients of the outcome models with 95% confidence intervals: standardised "
+                                   "coefficients (β) of the OLS models, odds and incidence-rate ratios of the "
+                                   "logistic and count models (log scale).")
+    if fig:
+        k = reg["model"].nunique()
+        which = "the outcome model" if k == 1 else ("both outcome models" if k == 2 else f"all {k} outcome models")
+        b.para(sec, f"{fig} shows the coefficients of {which} side by side; each model is described below with its "
+                    "own table.")
+    for model, g in reg.groupby("model", sort=False):
+        fam = g["family"].iloc[0]
+        ref = b.table(f"regression_{model}", _regression_table(b, model, g, fit_by.get(model), study))
+        f = fit_by.get(model, {})
+        outcome = _outcome_text(study, model, b.names)
+        fam_word = {"ols": "an OLS regression", "logit": "a logistic regression",
+                    "negbin": "a negative binomial regression", "poisson": "a Poisson regression"}[fam]
+        preds = [t for t in g["term"] if t != "(Intercept)"]
+        mains = list(dict.fromkeys(_variable_of(t) for t in preds if ":" not in t))
+        inters = [b.names.term(t) for t in preds if ":" in t]
+        head = (f"In the {b.names.model(model)} model ({ref}), {outcome} was regressed on "
+                f"{_join([b.names.var(v) for v in mains] + (['the interaction ' + _join(inters)] if inters else []))}"
+                + f" by {fam_word} (n = {int(g['n'].iloc[0]):,}")
+        if str(f.get("missing")) == "mice":
+            head += f"; missing values multiply imputed, {int(f['imputations'])} imputations, pooled"
+        head += ")."
+        if fam == "ols" and not is_missing(f.get("r2")):
+            head += f" The predictors explained R² = {num(f['r2'], 'r2')} of the variance"
+            if not is_missing(f.get("f")):
+                head += (f", F({int(f['f_df1'])}, {int(f['f_df2'])}) = {num(f['f'], 'f')}, {_p(f['f_p'])}")
+            head += "."
+        elif fam != "ols" and not is_missing(f.get("pseudo_r2")):
+            head += f" McFadden's pseudo-R² was {num(f['pseudo_r2'], 'pseudo_r2')}."
+        focal = _focal_terms(study, model)
+        rows = g.set_index("term")
+        bits = []
+        for t in [t for t in preds if t in focal]:
+            r = rows.loc[t]
+            adj = f", BH-adjusted {_p(r['p_adj'])}" if not is_missing(r.get("p_adj")) else ""
+            if fam == "ols":
+                bits.append(f"{b.names.term(t)}, b = {num(r['b'])}, 95% CI {_ci(r['ci_lo'], r['ci_hi'])}, "
+                            f"β = {num(r['beta'], 'beta')}, {_p(r['p'])}{adj}")
+            else:
+                ratio = "OR" if fam == "logit" else "IRR"
+                bits.append(f"{b.names.term(t)}, {ratio} = {num(r['exp_b'])}, 95% CI "
+                            f"{_ci(r['exp_ci_lo'], r['exp_ci_hi'])}, {_p(r['p'])}{adj}")
+        if bits:
+            head += " Focal predictors: " + "; ".join(bits) + "."
+        head += _conditional_text(b, g, _model_spec(study, model))
+        b.para(sec, head)
+        _moderation(b, sec, only=model)
+
+
+def _conditional_text(b: _Builder, g: pd.DataFrame, spec: Mapping[str, Any]) -> str:
+    """What each lower-order coefficient of an interaction means: the effect at the partner's
+    mean when the partner was centred, else at the partner's zero (its reference group)."""
+    centres = {t: c for t, c in zip(g["term"], g["centre"]) if not is_missing(c)} if "centre" in g else {}
+    inters = [tuple(t) for t in spec.get("interactions") or []]
+    if not inters:
+        return ""
+    cats = {v for v, s in (b.names.references or {}).items()}
+    bits = []
+    for t in inters:
+        for x in t:
+            partners = [v for v in t if v != x]
+            where = []
+            for y in partners:
+                if y in centres:
+                    where.append(f"the mean of {b.names.var(y)} ({num(centres[y], 'mean')})")
+                elif y in cats:
+                    where.append(f"the reference group of {b.names.var(y)} ({b.names.references[y]})")
+                else:
+                    where.append(f"{b.names.var(y)} = 0")
+            bits.append(f"the coefficient of {b.names.var(x)} is its effect at {_join(where)}")
+    lead = (" " + _cap(_join([f"{b.names.var(v)} was centred at its mean ({num(c, 'mean')})"
+                              for v, c in centres.items()])) + ":") if centres else " Without centring,"
+    return f"{lead} {'; '.join(bits)}."
+
+
+def _variable_of(term: str) -> str:
+    """The study variable of a design column (``gender[T.Male]`` → ``gender``)."""
+    return term.split("[T.")[0] if term.endswith("]") and "[T." in term else term
+
+
+def _moderation(b: _Builder, sec: Section, only: str | None = None) -> None:
+    """The probe paragraphs (all models, or the model ``only``), each with its table and figure."""
+    slopes, jn = b.get("simple_slopes"), b.get("johnson_neyman")
+    if slopes.empty:
+        return
+    for model, g in slopes.groupby("model", sort=False):
+        if only is not None and model != only:
+            continue
+        f, w = b.names.var(g["focal"].iloc[0]), b.names.var(g["moderator"].iloc[0])
+        rows = [[f"{_cap(at.replace('mean', 'Mean'))} ({num(v, 'mean')})", num(sl), _ci(lo, hi), num(se, "se"),
+                 num(st, "stat"), num(p, "p")]
+                for at, v, sl, lo, hi, se, st, p in zip(g["at"], g["moderator_value"], g["slope"], g["ci_lo"],
+                                                         g["ci_hi"], g["se"], g["stat"], g["p"])]
+        tm = _text_table(f"simple_slopes_{model}", f"Simple slopes of {f} at values of {w} ({b.names.model(model)} "
+                                                   "model)",
+                         [f"{_cap(w)} at", "b", "95% CI", "SE", "t", "p"], rows, [False] + [True] * 5,
+                         note=f"Slope of {f} at the mean of {w} and 1 SD below and above it (values in the "
+                              f"variable's own units, in parentheses); HC3 standard errors, t on "
+                              f"{int(g['df'].iloc[0]):,} df.")
+        tref = b.table(f"simple_slopes_{model}", tm)
+        fig = b.figure("interaction", f"The slope of {f} on {b.names.var(g['outcome'].iloc[0])} across the observed "
+                                      f"range of {w}, with its pointwise 95% confidence band; the Johnson–Neyman "
+                                      "region of significance is marked within the observed range.")
+        where = {"-1 SD": "1 SD below the mean", "mean": "at the mean", "+1 SD": "1 SD above the mean"}
+        parts = [f"b = {num(sl)}, 95% CI {_ci(lo, hi)}, {_p(p)}, {where.get(at, at)} ({num(v, 'mean')})"
+                 for at, v, sl, lo, hi, p in zip(g["at"], g["moderator_value"], g["slope"], g["ci_lo"], g["ci_hi"],
+                                                 g["p"])]
+        text = (f"Probing the interaction ({tref}" + (f", {fig}" if fig else "")
+                + f"), the effect of {f} across {w} was " + "; ".join(parts[:-1]) + f"; and {parts[-1]}.")
+        j = jn[jn["model"] == model]
+        if len(j):
+            text += " " + _jn_text(j.iloc[0], f, w)
+        b.para(sec, text)
+
+
+def _jn_text(r: pd.Series, focal: str, moderator: str) -> str:
+    """The Johnson–Neyman region, clipped to the observed range (columns of stats.regression.moderation)."""
+    lo, hi = num(r["moderator_min"], "mean"), num(r["moderator_max"], "mean")
+    region = str(r.get("region_observed", r["region"]))
+    a, c = r.get("lower_observed", r["lower"]), r.get("upper_observed", r["upper"])
+    where = {"everywhere": f"at every observed value of {moderator} ({lo} to {hi})",
+             "nowhere": f"at no observed value of {moderator} ({lo} to {hi})",
+             "above": f"for {moderator} above {num(a, 'mean')} (observed range {lo} to {hi})",
+             "below": f"for {moderator} below {num(a, 'mean')} (observed range {lo} to {hi})",
+             "inside": f"for {moderator} between {num(a, 'mean')} and {num(c, 'mean')} (observed range {lo} to {hi})",
+             "outside": f"for {moderator} below {num(a, 'mean')} and above {num(c, 'mean')} (observed range {lo} to "
+                        f"{hi})"}[region]
+    text = (f"By the Johnson–Neyman technique, the effect of {focal} was significant (p < .05) {where}; "
+            f"{float(r['share_significant']) * 100:.0f}% of the sample lies in this region.")
+    outside = []
+    for bound in (r["lower"], r["upper"]):
+        if not is_missing(bound) and not (float(r["moderator_min"]) <= float(bound) <= float(r["moderator_max"])):
+            outside.append(num(bound, "mean"))
+    if outside:
+        text += (f" The boundary at {_join(outside)} lies outside the observed range, so no region is reported "
+                 "there.")
+    return text
+
+
+def _mediation(b: _Builder, sec: Section) -> None:
+    med = b.get("mediation")
+    if med.empty:
+        return
+    for model, g in med.groupby("model", sort=False):
+        d = g.set_index("path")
+        i = d.loc["indirect"]
+        x, m, y = b.names.var(i["x"]), b.names.var(i["mediator"]), b.names.var(i["outcome"])
+        fig = b.figure("mediation", f"Mediation of the effect of {x} on {y} through {m}: unstandardised paths a and "
+                                    "b, the direct effect c′ and the total effect c, and the indirect effect a·b with "
+                                    "its percentile bootstrap 95% CI.")
+        path = lambda p: (f"{num(d.loc[p, 'estimate'])}, 95% CI {_ci(d.loc[p, 'ci_lo'], d.loc[p, 'ci_hi'])}, "
+                          f"{_p(d.loc[p, 'p'])}")
+        text = (f"In the {b.names.model(model)} model (" + (f"{fig}; " if fig else "") + f"n = {int(i['n']):,}), "
+                f"{x} predicted {m} (a = {path('a')}), and {m} predicted {y} controlling for {x} "
+                f"(b = {path('b')}). The total effect was c = {path('c')} and the direct effect c′ = {path('c_prime')}. "
+                f"The indirect effect was a·b = {num(i['estimate'])}, 95% percentile bootstrap CI "
+                f"{_ci(i['ci_lo'], i['ci_hi'])} ({int(i['n_boot']):,} resamples)"
+                + (", which excludes zero." if float(i["ci_lo"]) > 0 or float(i["ci_hi"]) < 0 else
+                   ", which includes zero."))
+        b.para(sec, text)
+
+
+def _sem(b: _Builder, sec: Section) -> None:
+    fit, par = b.get("sem_fit"), b.get("sem_parameters")
+    if fit.empty:
+        return
+    for r in fit.to_dict("records"):
+        j = judge_fit(r)
+        reg = par[(par["model"] == r["model"]) & (par["op"] == "~")]
+        paths = _join([f"{b.names.var(p.lhs)} on {b.names.factor(p.rhs)}, b = {num(p.est)} (standardised "
+                       f"{num(float(p.std), 'std')}), {_p(p.p)}" for p in reg.itertuples()])
+        b.para(sec, f"In the {b.names.model(r['model'])} latent regression (ML, n = {int(r['n']):,} complete cases), "
+                    f"χ²({int(r['df'])}) = {num(r['chi2'], 'chi2')}, {_p(r['p'])}, {_fit_numbers(r)}, which "
+                    f"{'meets' if j.fits else 'misses'} the fit criteria. Paths: {paths}.")
+
+
+def _styles(b: _Builder, sec: Section) -> None:
+    st = b.get("attachment_styles")
+    if st.empty:
+        return
+    parts = [f"{r.style} {int(r.n):,} ({float(r.share) * 100:.1f}%)" for r in st.itertuples() if int(r.n) > 0]
+    fig = b.figure("dimensions", "Attachment anxiety against avoidance, one point per respondent, coloured by "
+                                 "attachment category; dashed lines at the cut values of the classification rule.")
+    b.para(sec, "For description only, respondents were also classified into attachment categories"
+                + (f" ({fig})" if fig else "") + f", high meaning {st['rule'].iat[0]}: {_join(parts)}. The dimensional scores remain the primary analysis, because "
+                "cutting continuous dimensions discards information and power "
+                f"{b.cite.cite('fraley_waller_1998')} and adult attachment is dimensional rather than categorical "
+                f"{b.cite.cite('fraley_2015')}.")
+
+
+# ---------------------------------------------------------------------------------------
+# appendix
+# ---------------------------------------------------------------------------------------
+
+def _appendix(provenance: Mapping[str, Any], study: Mapping[str, Any]) -> Section:
+    s = Section("Appendix: provenance")
+    pk = provenance.get("packages", {})
+    s.blocks.append(Paragraph(f"Study {study.get('name')!s}, study file {study.get('study_file', '')}. Produced by "
+                              f"attachstats {pk.get('attachstats', '')} at commit {provenance.get('git_commit', '')}, "
+                              f"Python {provenance.get('python', '')} on {provenance.get('platform', '')}, master seed "
+                              f"{provenance.get('seed')}. The same inputs and seed give byte-identical results."))
+    rows = [[label, str(info.get("path", "")), f"{int(info.get('bytes', 0)):,}",
+             f"{str(info.get('sha256', ''))[:32]} {str(info.get('sha256', ''))[32:]}"]
+            for label, info in (provenance.get("inputs") or {}).items()]
+    if rows:
+        s.blocks.append(Table(key="inputs", number=0, model=_text_table(
+            "inputs", "Input files", ["Input", "Path", "Bytes", "SHA-256"], rows, [False, False, True, False])))
+    keys = ["numpy", "scipy", "pandas", "statsmodels", "matplotlib", "snakemake", "python-docx", "pyarrow"]
+    s.blocks.append(Paragraph("Package versions: " + ", ".join(f"{k} {pk[k]}" for k in keys if k in pk)
+                              + ". The full list is in provenance.json; every result table, with full precision and "
+                                "machine names, is in tables/*.csv, the figures in figures/, and every excluded "
+                                "respondent and altered cell in validation/exclusions.csv and validation/issues.csv."))
+    return s
+
+
+# ---------------------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------------------
+
+def build_manuscript(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
+                     figures: Mapping[str, str | Path], provenance: Mapping[str, Any],
+                     findings: pd.DataFrame | None = None) -> Manuscript:
+    """The manuscript of one study from its result tables.
+
+    Parameters
+    ----------
+    study : Mapping
+        The study settings: ``name``, ``title``, ``study_file``, ``instruments``,
+        ``variables``, ``screening``, ``factor_analysis``, ``outcome_models``.
+    tables : Mapping[str, pandas.DataFrame]
+        Result tables by name, as read from their CSV files (a missing or empty table
+        means the analysis is absent and gets no paragraph).
+    figures : Mapping[str, str | Path]
+        Figure name → PNG file; a figure is placed only with the analysis it shows.
+    provenance : Mapping
+        The study's ``provenance.json``.
+    findings : pandas.DataFrame, optional
+        Validation's cell-level findings by rule (``rule, action, cells, respondents, columns``).
+
+    Returns
+    -------
+    Manuscript
+        Sections in reading order; tables and figures numbered by first reference.
+
+    R equivalent: a papaja (R Markdown) manuscript written by hand around apaTables output.
+    """
+    names = study_names(study)
+    cite = Citations()
+    b = _Builder(tables, figures, names, cite)
+    summary = _summary(b, study)
+    method = Section("Method")
+    for part in (_participants(b, study, findings), _measures(b, study), _screening(b, study),
+                 _strategy(b, study, provenance)):
+        if part.blocks:
+            method.blocks.append(part)
+    results = Section("Results")
+    desc = Section("Descriptive statistics and reliability", level=2)
+    _descriptives(b, desc)
+    _reliability(b, desc)
+    fac = Section("Factor structure", level=2)
+    _cfa(b, fac, study)
+    _efa(b, fac, study)
+    _invariance(b, fac, study)
+    out = Section("Outcome models", level=2)
+    reg = b.get("regressions")
+    if len(reg):
+        _models(b, out, study)
+    elif not len(b.get("mediation")) and not len(b.get("sem_fit")):
+        b.para(out, "The study declares no outcome models, so no regression, moderation or mediation results are "
+                    "reported.")
+    _mediation(b, out)
+    _sem(b, out)
+    sty = Section("Attachment categories", level=2)
+    _styles(b, sty)
+    for part in (desc, fac, out, sty):
+        if part.blocks:
+            results.blocks.append(part)
+    sections = [s for s in (summary, method, results) if s.blocks]
+    return Manuscript(title=str(study.get("title") or study.get("name")), sections=sections,
+                      references=cite.reference_list(), appendix=_appendix(provenance, study))

@@ -1,0 +1,127 @@
+"""Names for readers in the manuscript: scores, variables, terms and models by their labels.
+
+The manuscript never prints a machine name (``ecr_anxiety``, ``gender[T.Male]``,
+``depression_moderation``). :class:`Names` builds the label of each from the study and the
+instrument files: a ``label:`` key where the study or instrument gives one, else the
+instrument's abbreviation and the subscale (``ECR-R anxiety``, ``PHQ-9 total score``), else
+the name in words (``panic_attacks`` → ``panic attacks``). The label helper of
+:mod:`attachstats.output.labels` covers tables; this class covers running text and is the
+one place the report asks for a name.
+
+Example
+-------
+>>> n = Names(scores={"ecr_anxiety": "ECR-R anxiety"}, variables={"gender": "gender"},
+...           references={"gender": "Female"})
+>>> n.term("gender[T.Male]"), n.term("ecr_anxiety:loss")
+('gender (Male vs. Female)', 'ECR-R anxiety × loss')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from attachstats.spec.instrument import instrument_of
+
+__all__ = ["Names", "study_names", "CFA_MODEL_NAMES", "instrument_abbreviation"]
+
+#: The built-in CFA models in words.
+CFA_MODEL_NAMES = {"one_factor": "one-factor model", "two_factor": "two-factor model",
+                   "two_factor_method": "two-factor model with a method factor for the reverse-keyed items"}
+
+_DUMMY = re.compile(r"^(?P<var>.+)\[T\.(?P<level>.+)\]$")
+
+
+def instrument_abbreviation(inst_id: str) -> str:
+    """``ecr-r`` → ``ECR-R``, ``phq-9`` → ``PHQ-9`` (the shipped ids are the abbreviations)."""
+    return inst_id.upper()
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ").strip()
+
+
+@dataclass
+class Names:
+    """Labels by machine name (see the module docstring)."""
+
+    scores: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    factors: dict[str, str] = field(default_factory=dict)
+    items: dict[str, str] = field(default_factory=dict)
+
+    def item(self, name: str) -> str:
+        """An item column (``ecr_1`` → ``1. fears losing partner's love``; its number alone without a label)."""
+        return self.items.get(name) or name
+
+    def var(self, name: str) -> str:
+        """A score or variable (``ecr_anxiety`` → ``ECR-R anxiety``)."""
+        return self.scores.get(name) or self.variables.get(name) or _words(name)
+
+    def term(self, term: str) -> str:
+        """A design column: a variable, a dummy ``gender[T.Male]`` or a product ``a:b``."""
+        if term == "(Intercept)":
+            return "intercept"
+        if ":" in term:
+            return " × ".join(self.term(t) for t in term.split(":"))
+        m = _DUMMY.match(term)
+        if m:
+            var = m.group("var")
+            ref = self.references.get(var)
+            return f"{self.var(var)} ({m.group('level')}" + (f" vs. {ref})" if ref else ")")
+        return self.var(term)
+
+    def model(self, name: str) -> str:
+        """An outcome, mediation or SEM model (``depression_moderation`` → ``depression moderation``)."""
+        return self.models.get(name) or _words(name)
+
+    def cfa_model(self, name: str) -> str:
+        """A CFA model (``two_factor`` → ``two-factor model``)."""
+        return CFA_MODEL_NAMES.get(name) or f"{_words(name)} model"
+
+    def factor(self, name: str) -> str:
+        """A latent factor (``anxiety`` → ``anxiety``; ``MR1`` → ``factor 1``)."""
+        if name in self.factors:
+            return self.factors[name]
+        m = re.fullmatch(r"(?:MR|PA|ML|F|RC)(\d+)", str(name))
+        return f"factor {m.group(1)}" if m else _words(str(name))
+
+
+def study_names(study: Mapping[str, Any]) -> Names:
+    """The :class:`Names` of a study: its instruments' scores, variables, models.
+
+    A ``label`` key on a study variable or model, or on an instrument's subscale, is used
+    as given; otherwise scores are named by instrument abbreviation and subscale, and a
+    ``total`` subscale as ``<abbreviation> total score``.
+    """
+    scores: dict[str, str] = {}
+    factors: dict[str, str] = {}
+    items: dict[str, str] = {}
+    for key in study.get("instruments", {}) or {}:
+        inst = instrument_of(study, key)
+        abbr = instrument_abbreviation(inst.id)
+        for k, item in enumerate(inst.items, start=1):
+            number = getattr(item, "number", k)
+            label = getattr(item, "label", "")
+            items[f"{key}_{number}"] = f"{number}. {label}" if label else f"{abbr} item {number}"
+        for sub, spec in inst.subscales.items():
+            label = getattr(spec, "label", None)
+            scores[f"{key}_{sub}"] = label or (f"{abbr} total score" if sub == "total" else f"{abbr} {_words(sub)}")
+            factors.setdefault(sub, _words(sub))
+    variables, references = {}, {}
+    for name, spec in (study.get("variables") or {}).items():
+        if isinstance(spec, Mapping):
+            variables[name] = str(spec.get("label") or _words(name))
+            if spec.get("reference") is not None:
+                references[name] = str(spec["reference"])
+    models = {}
+    for key in ("outcome_models", "mediation_models", "sem_models"):
+        for m in study.get(key) or []:
+            if isinstance(m, Mapping) and m.get("name"):
+                models[m["name"]] = str(m.get("label") or _words(m["name"]))
+    factors.update({"general": "general factor", "method": "method factor"})
+    return Names(scores=scores, variables=variables, references=references, models=models, factors=factors,
+                 items=items)
