@@ -52,6 +52,7 @@ from attachstats.stats.latent.engine import (CFAModel, Tolerances, Z_95, checked
                                              start_values)
 from attachstats.stats.latent.polychoric import OrdinalMoments, ordinal_moments
 from attachstats.stats.latent.syntax import ParameterTable, fixed_variance_syntax, parse_syntax
+from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["OrdinalCFAResult", "fit_ordinal_cfa", "ORDINAL_ESTIMATORS", "ordinal_sem"]
 
@@ -282,6 +283,13 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
         moments = ordinal_moments(data, items, name)
     elif list(moments.items) != items:
         raise ModelError(f"model {name!r}: the precomputed moments are for other items")
+    return _fit_dwls(model, moments, syntax, name)
+
+
+@small_matrix_work
+def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) -> OrdinalCFAResult:
+    """DWLS estimates, robust SEs, tests and fit measures (small matrices: one BLAS thread)."""
+    items = list(model.spec.observed)
     n = moments.n
     gamma = moments.gamma
     pairs = moments.pairs
@@ -331,18 +339,23 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
     wd = w[:, None] * delta
     e_mat = delta.T @ wd
     e_inv = np.linalg.inv(e_mat)
-    meat = wd.T @ gamma @ wd
     # lavaan's N for a non-ML estimator is N - 1 (lav_utils_get_ntotal): tests, SEs, RMSEA
     nn = n - 1
-    vcov = e_inv @ meat @ e_inv / nn
+    cg = gamma @ wd                                    # Γ W Δ, K x m
+    meat = wd.T @ cg
+    vcov = e_inv @ meat @ e_inv / nn                   # lavaan se = "robust.sem"
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
 
     # tests
     chisq = nn * fun(theta)
     fmin = chisq / (2 * n)
-    u = np.diag(w) - wd @ e_inv @ wd.T
-    ug = u @ gamma
-    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    # tr(UΓ) and tr((UΓ)²) with U = W − WΔE⁻¹Δ′W, without forming the K x K matrix UΓ:
+    # UΓ = A − B E⁻¹ B′Γ with A = WΓ, B = WΔ
+    a_mat = w[:, None] * gamma
+    tr1 = float(np.trace(a_mat)) - float(np.trace(e_inv @ meat))
+    ed = e_inv @ meat                                  # meat = B′ΓB
+    tr2 = (float(np.sum(a_mat * a_mat.T)) - 2 * float(np.sum(e_inv * (cg.T @ (w[:, None] * cg))))
+           + float(np.sum(ed * ed.T)))
     ss = _scaled_shifted(chisq, df, tr1, tr2)
     # baseline: correlations 0, thresholds free
     gcc = gamma[nth:, nth:]
