@@ -9,4 +9,6 @@
 - :mod:`.cfa` — ``fit_cfa`` (ML, MLR, FIML), ``fit_table``, ``fit_identified``
 - :mod:`.invariance`, :mod:`.sem`, :mod:`.comparison` — multiple groups, latent
   regression, nested-model tests
+- :mod:`.polychoric`, :mod:`.ordinal` — thresholds, polychoric correlations and their
+  NACOV; ``fit_ordinal_cfa`` (lavaan's WLSMV for ordered items) and ``ORDINAL_ESTIMATORS``
 """

@@ -226,7 +226,7 @@ def _catml_v(sigma: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return s[np.ix_(i, i)] * s[np.ix_(j, j)] + s[np.ix_(i, j)] * s[np.ix_(j, i)]
 
 
-def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str] | None = None,
+def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str] | bool | None = None,
                     name: str = "model", std_lv: bool = False, estimator: str = "WLSMV",
                     moments: OrdinalMoments | None = None) -> OrdinalCFAResult:
     """Fit a CFA to ordered items by DWLS with lavaan's WLSMV corrections.
@@ -239,8 +239,9 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
     data : DataFrame
         Item responses (numeric category codes; NaN = missing, such rows are dropped and
         counted in ``n_dropped``).
-    ordered : list of str, optional
-        The ordered items; default: all indicators. Every indicator must be ordered.
+    ordered : list of str or True, optional
+        The ordered items; default (or True, as lavaan's ``ordered = TRUE``): all
+        indicators. Every indicator must be ordered.
     name : str
         Model name for messages.
     std_lv : bool, default False
@@ -271,7 +272,10 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
     syntax = fixed_variance_syntax(model_syntax) if std_lv else model_syntax
     spec = parse_syntax(syntax, name)
     items = list(spec.observed)
-    if ordered is not None:
+    if ordered is not None and ordered is not True:
+        if ordered is False or isinstance(ordered, str):
+            raise ModelError(f"model {name!r}: ordered must be a list of item names or True (all), "
+                             f"not {ordered!r}")
         ordered = list(ordered)
         cont = [v for v in items if v not in ordered]
         if cont:
@@ -506,7 +510,7 @@ def _estimates(model: CFAModel, theta: np.ndarray, se_free: np.ndarray, moments:
     return df
 
 
-def ordinal_sem(syntax: str, data: pd.DataFrame, *, ordered: Sequence[str] | None = None,
+def ordinal_sem(syntax: str, data: pd.DataFrame, *, ordered: Sequence[str] | bool | None = None,
                 estimator: str = "WLSMV", std_lv: bool = False, group: str | None = None,
                 name: str = "model", **options: Any) -> OrdinalCFAResult:
     """The hook ``attachstats.sem(..., estimator="WLSMV", ordered=...)`` calls for ordered items.
