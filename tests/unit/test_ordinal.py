@@ -138,6 +138,7 @@ def test_estimates_and_robust_se_match_lavaan(fits, name):
     assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["lhs", "op", "rhs"]]
     np.testing.assert_allclose(m["est"], m["est_lav"], atol=1e-5)
     np.testing.assert_allclose(m["se"], m["se_lav"], atol=1e-5)
+    np.testing.assert_allclose(m["std.all"], m["std.all_lav"], atol=1e-5)
 
 
 @pytest.mark.parametrize("name", CASES)

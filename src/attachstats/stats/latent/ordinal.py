@@ -489,8 +489,9 @@ def _estimates(model: CFAModel, theta: np.ndarray, se_free: np.ndarray, moments:
         elif i == j:
             resid_rows.append((lhs, op, rhs, resvar[i], 0.0, resvar[i]))
         else:
-            est = mats["theta"][i, j]
-            cov.append((lhs, op, rhs, est, free_se.get(rw, 0.0), est))
+            est = mats["theta"][i, j]          # std.all: the residual correlation, as lavaan
+            den = math.sqrt(resvar[i] * resvar[j]) if resvar[i] * resvar[j] > 0 else math.nan
+            cov.append((lhs, op, rhs, est, free_se.get(rw, 0.0), est / den))
     ths = [(nm.split("|")[0], "|", nm.split("|")[1], t, s, t)
            for nm, t, s in zip(moments.threshold_names, moments.thresholds, se_th)]
     items, lat = spec.observed, spec.latent
