@@ -1,0 +1,75 @@
+"""Ordinal invariance steps (semTools measEq.syntax conventions, lavaan WLSMV) against lavaan.
+
+Fixtures: tests/fixtures/ordinal/make_ordinal_invariance_fixtures.R (8 ECR items, two
+factors, the 2,000-row sample by gender 1/2).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attachstats.errors import ModelError
+from attachstats.stats.latent.ordinal_invariance import INVARIANCE_STEPS, fit_ordinal_invariance
+from conftest import ROOT
+from test_ordinal import FIT_KEYS
+
+FIX = ROOT / "tests" / "fixtures" / "ordinal"
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    x = pd.read_csv(FIX / "ecr_sample.csv")
+    return x[x["gender"].isin([1, 2])]
+
+
+@pytest.mark.parametrize("step", list(INVARIANCE_STEPS))
+def test_step_matches_lavaan(data, step):
+    ref = json.loads((FIX / f"inv_{step}.json").read_text())
+    ge = ref["group_equal"]
+    assert list(INVARIANCE_STEPS[step]) == ([ge] if isinstance(ge, str) else list(ge))
+    res = fit_ordinal_invariance(ref["model"], data, "gender", step)
+    assert [str(g) for g in res.groups] == ref["groups"] and res.n == ref["n"]
+    r = pd.DataFrame(ref["estimates"]).fillna({"rhs": ""})
+    m = r.merge(res.parameters(), on=["lhs", "op", "rhs", "group"], how="outer", suffixes=("_lav", ""),
+                indicator=True)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["lhs", "op", "rhs", "group"]]
+    np.testing.assert_allclose(m["est"], m["est_lav"], atol=1e-5)
+    np.testing.assert_allclose(m["se"], m["se_lav"], atol=1e-5)
+    fm = res.fit_measures()
+    for key in FIT_KEYS:
+        want = ref["fit"][key]
+        if want == "NA":
+            assert math.isnan(fm[key]), key
+        else:
+            tol = 1e-6 if ".ci." in key else 1e-7
+            assert fm[key] == pytest.approx(want, rel=1e-5, abs=tol), key
+
+
+def test_steps_are_nested(data):
+    ref = json.loads((FIX / "inv_configural.json").read_text())
+    fits = [fit_ordinal_invariance(ref["model"], data, "gender", s) for s in INVARIANCE_STEPS]
+    dfs = [f.fit["df"] for f in fits]
+    chis = [f.fit["chisq"] for f in fits]
+    assert dfs == sorted(dfs) and len(set(dfs)) == 4
+    assert chis == sorted(chis)              # each constraint can only worsen the DWLS fit
+
+
+def test_errors(data):
+    ref = json.loads((FIX / "inv_configural.json").read_text())
+    with pytest.raises(ModelError, match="unknown invariance step"):
+        fit_ordinal_invariance(ref["model"], data, "gender", "strict")
+    with pytest.raises(ModelError, match="group column 'sex'"):
+        fit_ordinal_invariance(ref["model"], data, "sex")
+    with pytest.raises(ModelError, match="fewer than two groups"):
+        fit_ordinal_invariance(ref["model"], data[data["gender"] == 1], "gender")
+    d = data.copy()
+    d["Q1"] = (d["Q1"] > 3).astype(int)
+    with pytest.raises(ModelError, match="binary item"):
+        fit_ordinal_invariance(ref["model"], d, "gender")
+    with pytest.raises(ModelError, match="fixed values"):
+        fit_ordinal_invariance(ref["model"] + "\navoidance ~~ 0*anxiety", data, "gender")
