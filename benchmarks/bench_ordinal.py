@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_factor import DATA, OUT, Q, REVERSED, machine, median_time  # noqa: E402
+from bench_factor import DATA, OUT, REVERSED, Q, machine, median_time
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_r and shutil.which("Rscript"):
         ok = subprocess.run(["Rscript", "-e", "library(lavaan); library(jsonlite)"],
-                            capture_output=True).returncode == 0
+                            capture_output=True, check=False).returncode == 0
         if ok:
             with tempfile.TemporaryDirectory() as tmp:
                 csv = Path(tmp) / "x.csv"
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 script.write_text(R_SCRIPT)
                 print("bench_ordinal: running lavaan WLSMV (about a minute per fit) ...")
                 out = subprocess.run(["Rscript", str(script), str(csv), str(args.r_repeat)],
-                                     capture_output=True, text=True)
+                                     capture_output=True, text=True, check=False)
             if out.returncode == 0:
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 t = [float(v) for v in (r["times"] if isinstance(r["times"], list) else [r["times"]])]
@@ -115,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
 def markdown(res: dict) -> str:
     m, py, r = res["machine"], res["python"], res.get("r")
     lines = [f"# Ordinal (WLSMV) CFA benchmark (open ECR data, {res['n']:,} rows × 36 ordered items)", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python {m['python']}, "
+             (f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python {m['python']}, "
              f"numpy {m['numpy']}, scipy {m['scipy']}; 1-minute load average at start "
-             f"{m['load_average_1min_at_start']}.", ""]
+             f"{m['load_average_1min_at_start']}."), ""]
     if r:
         lines += [f"R: {r['versions']['R']}, lavaan {r['versions']['lavaan']}.", ""]
     lines += ["| step | attachstats (s) | lavaan (s) | lavaan / attachstats |", "|---|---:|---:|---:|",
@@ -127,8 +127,8 @@ def markdown(res: dict) -> str:
               f"χ² (DWLS) attachstats {py['chisq']:.2f}" + (f", lavaan {r['chisq']:.2f}" if r else "")
               + f"; scaled-shifted χ² {py['chisq_scaled']:.2f}" + (f", lavaan {r['chisq_scaled']:.2f}" if r else "")
               + f"; cfi.robust {py['cfi_robust']:.6f}" + (f", lavaan {r['cfi_robust']:.6f}" if r else "") + ".",
-              "", "Both timings come from the same run; on a shared machine the absolute numbers vary "
-              "with the load, the ratio less so.", ""]
+              "", ("Both timings come from the same run; on a shared machine the absolute numbers vary "
+              "with the load, the ratio less so."), ""]
     return "\n".join(lines)
 
 

@@ -15,13 +15,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, SHARED_ECR
 from scipy import integrate, optimize
 from scipy.special import ndtr, ndtri
 
 from attachstats.errors import ModelError
 from attachstats.stats.latent.ordinal import ORDINAL_ESTIMATORS, fit_ordinal_cfa
-from attachstats.stats.latent.polychoric import bvn_cdf, encode_ordinal, ordinal_moments, polychoric_matrix
-from conftest import ROOT, SHARED_ECR
+from attachstats.stats.latent.polychoric import (
+    bvn_cdf,
+    encode_ordinal,
+    ordinal_moments,
+    polychoric_matrix,
+)
 
 FIX = ROOT / "tests" / "fixtures" / "ordinal"
 DATA = {"hs": "hs_ordinal.csv", "ecr": "ecr_sample.csv", "binary": "binary_zero_cell.csv"}
@@ -61,7 +66,7 @@ def test_bvn_cdf_against_quadrature():
                                                          -0.999]])
     got = bvn_cdf(h, k, r)
     for hi, ki, ri, g in zip(h, k, r, got):
-        f = lambda t: math.exp(-(hi * hi + ki * ki - 2 * hi * ki * math.sin(t)) / (2 * math.cos(t) ** 2))
+        f = lambda t, hi=hi, ki=ki: math.exp(-(hi * hi + ki * ki - 2 * hi * ki * math.sin(t)) / (2 * math.cos(t) ** 2))
         v = integrate.quad(f, 0, math.asin(ri), epsabs=1e-15, epsrel=1e-13, limit=200)[0]
         tol = 1e-13 if abs(ri) <= 0.95 else 1e-10       # steep near |rho| = 1 when h != k
         assert g == pytest.approx(ndtr(hi) * ndtr(ki) + v / (2 * math.pi), abs=tol)
@@ -156,7 +161,7 @@ def test_fit_measures_match_lavaan(fits, name):
 
 
 def test_heywood_case_is_reported_not_bounded(fits):
-    ref, res = fits["hs_marker"]
+    _, res = fits["hs_marker"]
     row = res.parameters().query("lhs == 'x9' and op == '~~'")
     assert row["est"].iloc[0] < 0
     assert any("x9" in n for n in res.notes)

@@ -12,11 +12,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from attachstats.errors import ModelError
-from attachstats.stats.latent.ordinal_invariance import INVARIANCE_STEPS, fit_ordinal_invariance
 from conftest import ROOT
 from test_ordinal import FIT_KEYS
+
+from attachstats.errors import ModelError
+from attachstats.stats.latent.ordinal_invariance import (
+    INVARIANCE_STEPS,
+    fit_ordinal_invariance,
+)
 
 FIX = ROOT / "tests" / "fixtures" / "ordinal"
 

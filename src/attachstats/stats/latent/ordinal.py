@@ -40,21 +40,41 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
 from attachstats.errors import ModelError
-from attachstats.stats.latent.engine import (CFAModel, Tolerances, Z_95, checked_information, fisher_scoring,
-                                             start_values)
+from attachstats.stats.latent.engine import (
+    Z_95,
+    CFAModel,
+    Tolerances,
+    checked_information,
+    fisher_scoring,
+    start_values,
+)
 from attachstats.stats.latent.polychoric import OrdinalMoments, ordinal_moments
-from attachstats.stats.latent.syntax import ParameterTable, fixed_variance_syntax, parse_syntax
+from attachstats.stats.latent.syntax import (
+    ParameterTable,
+    fixed_variance_syntax,
+    parse_syntax,
+)
 from attachstats.stats.threads import small_matrix_work
 
-__all__ = ["OrdinalCFAResult", "fit_ordinal_cfa", "ORDINAL_ESTIMATORS", "ordinal_sem"]
+__all__ = [
+    "ORDINAL_ESTIMATORS",
+    "OrdinalCFAResult",
+    "catml_weight",
+    "delta_spec",
+    "fit_ordinal_cfa",
+    "ordinal_fit_measures",
+    "ordinal_sem",
+    "rmsea_pvalue",
+]
 
 #: Stopping rule of the DWLS fit (gradient norm; F is a sum of squares of order 1e-2..1e2).
 DWLS_TOLERANCES = Tolerances(gradient=1e-11, decrement=1e-20, progress=1e-15, max_iter=1000)
@@ -111,8 +131,23 @@ class OrdinalCFAResult:
         return dict(self.fit)
 
 
-def _delta_spec(spec: ParameterTable, name: str) -> ParameterTable:
-    """The table with item residual variances taken out of the free parameters (delta parameterisation)."""
+def delta_spec(spec: ParameterTable, name: str) -> ParameterTable:
+    """The table with the item residual variances taken out of the free parameters.
+
+    In the delta parameterisation they follow from the other parameters (lavaan's
+    ``parameterization = "delta"``); they are set to 0 here and reported as 1 − diag(ΛΨΛ′).
+
+    Raises
+    ------
+    ModelError
+        The syntax fixes a residual variance of an ordered item.
+
+    Examples
+    --------
+    >>> t = delta_spec(parse_syntax("f =~ x1 + x2 + x3", "m"), "m")
+    >>> [r[6] for r in t.rows if r[1] == "~~" and r[0] == r[2] and r[0].startswith("x")]
+    [0.0, 0.0, 0.0]
+    """
     rows = []
     for r in spec.rows:
         lhs, op, rhs, mat, i, j, val = r
@@ -211,7 +246,17 @@ def _rmsea_ci(x2: float, df: float, n: int, c: float = 1.0, level: float = 0.90)
     return lower, upper
 
 
-def _rmsea_p(x2: float, df: float, n: int, h0: float, c: float = 1.0, close: bool = True) -> float:
+def rmsea_pvalue(x2: float, df: float, n: float, h0: float, c: float = 1.0, close: bool = True) -> float:
+    """P-value of close fit (RMSEA ≤ h0; ``close=False``: of not-close fit, RMSEA ≥ h0).
+
+    lavaan's ``lav_fit_rmsea_closefit`` / ``notclosefit``: non-centrality n·df·h0²/c (pass
+    n = N/G for G groups).
+
+    Examples
+    --------
+    >>> round(rmsea_pvalue(30.0, 20, 500, 0.05), 4)
+    0.9094
+    """
     if df <= 0:
         return math.nan
     ncp = n * df / c * h0 ** 2
@@ -219,8 +264,17 @@ def _rmsea_p(x2: float, df: float, n: int, h0: float, c: float = 1.0, close: boo
     return 1 - cdf if close else cdf
 
 
-def _catml_v(sigma: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Normal-theory (ML) weight of the off-diagonal correlations at Σ: (Σ⁻¹)ᵢₖ(Σ⁻¹)ⱼₗ + (Σ⁻¹)ᵢₗ(Σ⁻¹)ⱼₖ."""
+def catml_weight(sigma: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Normal-theory (ML) weight of the off-diagonal correlations at Σ.
+
+    Entry (ij, kl) is (Σ⁻¹)ᵢₖ(Σ⁻¹)ⱼₗ + (Σ⁻¹)ᵢₗ(Σ⁻¹)ⱼₖ: lavaan's ``lavTech(fit.catml,
+    "wls.v")`` of its catML refit (the identity at Σ = I).
+
+    Examples
+    --------
+    >>> catml_weight(np.eye(3), np.array([[1, 0], [2, 0], [2, 1]])).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
     s = np.linalg.inv(sigma)
     i, j = pairs[:, 0], pairs[:, 1]
     return s[np.ix_(i, i)] * s[np.ix_(j, j)] + s[np.ix_(i, j)] * s[np.ix_(j, i)]
@@ -282,7 +336,7 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
             raise ModelError(f"model {name!r}: indicator(s) {', '.join(cont)} are not declared ordered; "
                              "mixing continuous and ordered indicators (polyserial correlations) "
                              "is not implemented")
-    model = CFAModel(_delta_spec(spec, name))
+    model = CFAModel(delta_spec(spec, name))
     if moments is None:
         moments = ordinal_moments(data, items, name)
     elif list(moments.items) != items:
@@ -387,7 +441,7 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
             raise np.linalg.LinAlgError("implied matrix not positive definite")
         logdet_r = np.linalg.slogdet(moments.cor)[1]
         xx3 = n * float(logdet_sig + np.sum(moments.cor * np.linalg.inv(implied)) - logdet_r - p)
-        v = _catml_v(implied, pairs)
+        v = catml_weight(implied, pairs)
         wiu = np.eye(ncor) - dc @ e_inv[:q, :q] @ dc.T * wc[None, :]
         c3 = float(np.sum((wiu.T @ v @ wiu) * gcc.T)) / df if df > 0 else math.nan
         xx3n = -n * float(logdet_r)
@@ -396,7 +450,7 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
     except np.linalg.LinAlgError:
         robust = {}
 
-    fit = _fit_measures(nn, q + nth, fmin, chisq, df, ss, x2n, dfn, ssn, robust, k)
+    fit = ordinal_fit_measures(nn, q + nth, fmin, chisq, df, ss, x2n, dfn, ssn, robust, k)
     # residual correlations (the thresholds are reproduced exactly, their residuals are 0)
     ssr = float(np.sum((moments.rho - implied[pi, pj]) ** 2))
     fit["srmr"] = math.sqrt(ssr / (p * (p + 1) / 2))
@@ -414,8 +468,31 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
                             free_names, implied, notes)
 
 
-def _fit_measures(n: int, npar: int, fmin: float, chisq: float, df: int, ss: dict, x2n: float,
-                  dfn: float, ssn: dict, robust: dict, nel: int) -> dict[str, float]:
+def ordinal_fit_measures(n: int, npar: int, fmin: float, chisq: float, df: int, ss: dict, x2n: float,
+                         dfn: float, ssn: dict, robust: dict, nel: int) -> dict[str, float]:
+    """lavaan's WLSMV fit measures from the test statistics (one group's formulas).
+
+    Parameters
+    ----------
+    n : int
+        lavaan's N for the RMSEA (cases − groups).
+    npar, fmin, chisq, df : model size, lavaan's fmin, DWLS χ² and its df.
+    ss, ssn : dict
+        Scaled-shifted statistics (``stat``, ``pvalue``, ``scaling``, ``shift``) of the model
+        and of the baseline model.
+    x2n, dfn : float
+        Baseline χ² and df.
+    robust : dict
+        catML quantities ``xx3, c3, xx3_scaled, xx3n, c3n``; empty: the ``.robust`` measures
+        are NaN.
+    nel : int
+        Number of sample statistics of one group (for ``wrmr``).
+
+    Returns
+    -------
+    dict
+        ``fitMeasures()`` names; several groups: the caller rescales the RMSEA by √G.
+    """
     f: dict[str, float] = {"npar": float(npar), "fmin": fmin, "chisq": chisq, "df": float(df),
                            "pvalue": _chisq_sf(chisq, df),
                            "chisq.scaled": ss["stat"], "df.scaled": float(df), "pvalue.scaled": ss["pvalue"],
@@ -447,20 +524,20 @@ def _fit_measures(n: int, npar: int, fmin: float, chisq: float, df: int, ss: dic
     f["rmsea"] = _rmsea(chisq, df, n)
     f["rmsea.ci.lower"], f["rmsea.ci.upper"] = _rmsea_ci(chisq, df, n)
     f["rmsea.ci.level"] = 0.90
-    f["rmsea.pvalue"] = _rmsea_p(chisq, df, n, 0.05)
+    f["rmsea.pvalue"] = rmsea_pvalue(chisq, df, n, 0.05)
     f["rmsea.close.h0"] = 0.05
-    f["rmsea.notclose.pvalue"] = _rmsea_p(chisq, df, n, 0.08, close=False)
+    f["rmsea.notclose.pvalue"] = rmsea_pvalue(chisq, df, n, 0.08, close=False)
     f["rmsea.notclose.h0"] = 0.08
     f["rmsea.scaled"] = _rmsea(xs, df, n)
     f["rmsea.ci.lower.scaled"], f["rmsea.ci.upper.scaled"] = _rmsea_ci(xs, df, n)
-    f["rmsea.pvalue.scaled"] = _rmsea_p(xs, df, n, 0.05)
-    f["rmsea.notclose.pvalue.scaled"] = _rmsea_p(xs, df, n, 0.08, close=False)
+    f["rmsea.pvalue.scaled"] = rmsea_pvalue(xs, df, n, 0.05)
+    f["rmsea.notclose.pvalue.scaled"] = rmsea_pvalue(xs, df, n, 0.08, close=False)
     if robust:
         c = robust["c3"]
         f["rmsea.robust"] = _rmsea(robust["xx3"], df, n, c)
         f["rmsea.ci.lower.robust"], f["rmsea.ci.upper.robust"] = _rmsea_ci(robust["xx3_scaled"], df, n, c)
-        f["rmsea.pvalue.robust"] = _rmsea_p(robust["xx3_scaled"], df, n, 0.05, c)
-        f["rmsea.notclose.pvalue.robust"] = _rmsea_p(robust["xx3_scaled"], df, n, 0.08, c, close=False)
+        f["rmsea.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n, 0.05, c)
+        f["rmsea.notclose.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n, 0.08, c, close=False)
     else:
         for key in ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
                     "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"):

@@ -18,7 +18,7 @@ scalar         + intercepts equal (fixed at 0); latent means free in groups 2..G
 The model of group g for the latent responses (delta parameterisation, δ = scale factors):
 thresholds δᵢ(τᵢₖ − νᵢ − (Λα)ᵢ), correlations δᵢδⱼ(ΛΨΛ′ + Θ)ᵢⱼ, residual variances
 1/δᵢ² − (ΛΨΛ′)ᵢᵢ. Per group the sample statistics of
-:func:`attachstats.stats.latent.polychoric.ordinal_moments`; F = Σ_g (N_g/N) e_g′W_g e_g
+:func:`attachstats.stats.latent.polychoric.ordinal_moments`; F = Σ_g (N_g − 1)/(N − G) e_g′W_g e_g
 (lavaan's weighting); robust SEs and the scaled-shifted test with lavaan's group weights;
 ``cfi``/``tli``/``rmsea`` and their ``.scaled`` versions (RMSEA × √G). The ``.robust``
 versions are computed for the configural step only: lavaan 0.6-14 reports NA for them once
@@ -37,16 +37,28 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from attachstats.errors import ModelError
-from attachstats.stats.latent.engine import CFAModel, Tolerances, Z_95, checked_information, fisher_scoring, start_values
-from attachstats.stats.latent.ordinal import _catml_v, _delta_spec, _fit_measures, _rmsea_p
+from attachstats.stats.latent.engine import (
+    Z_95,
+    CFAModel,
+    Tolerances,
+    checked_information,
+    fisher_scoring,
+    start_values,
+)
+from attachstats.stats.latent.ordinal import (
+    catml_weight,
+    delta_spec,
+    ordinal_fit_measures,
+    rmsea_pvalue,
+)
 from attachstats.stats.latent.polychoric import OrdinalMoments, ordinal_moments
 from attachstats.stats.latent.syntax import parse_syntax
 from attachstats.stats.threads import small_matrix_work
@@ -239,7 +251,7 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     # std.lv: all loadings free; factor variances are set per step by the layout
     rows = [(a, o, b, mat, i, j, None) if mat in ("lambda", "psi") else (a, o, b, mat, i, j, v)
             for (a, o, b, mat, i, j, v) in spec.rows]
-    spec = _delta_spec(type(spec)(spec.observed, spec.latent, rows), name)
+    spec = delta_spec(type(spec)(spec.observed, spec.latent, rows), name)
     base = CFAModel(spec)
     keep = data[group].notna()
     labels = list(pd.unique(data.loc[keep, group]))
@@ -359,21 +371,21 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     ssn = {"stat": x2n * an + dfn - an * t1n, "scaling": 1 / an, "shift": dfn - an * t1n}
     ssn["pvalue"] = float(stats.chi2.sf(ssn["stat"], dfn))
     robust = _robust(lay, x, mom, deltas, e_inv, fg, w_g, df, dfn) if step == "configural" else {}
-    fit = _fit_measures(int(nn), lay.npar, chisq / (2 * n_tot), chisq, df, ss, x2n, dfn, ssn, robust, k)
+    fit = ordinal_fit_measures(int(nn), lay.npar, chisq / (2 * n_tot), chisq, df, ss, x2n, dfn, ssn, robust, k)
     # several groups: RMSEA and its interval × √G, the non-centrality of its p-values / G (lavaan)
     root_g = math.sqrt(ngroups)
     for key in ("rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.scaled", "rmsea.ci.lower.scaled",
                 "rmsea.ci.upper.scaled", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"):
         fit[key] *= root_g
     n_pg = nn / ngroups
-    fit["rmsea.pvalue"] = _rmsea_p(chisq, df, n_pg, 0.05)
-    fit["rmsea.notclose.pvalue"] = _rmsea_p(chisq, df, n_pg, 0.08, close=False)
-    fit["rmsea.pvalue.scaled"] = _rmsea_p(ss["stat"], df, n_pg, 0.05)
-    fit["rmsea.notclose.pvalue.scaled"] = _rmsea_p(ss["stat"], df, n_pg, 0.08, close=False)
+    fit["rmsea.pvalue"] = rmsea_pvalue(chisq, df, n_pg, 0.05)
+    fit["rmsea.notclose.pvalue"] = rmsea_pvalue(chisq, df, n_pg, 0.08, close=False)
+    fit["rmsea.pvalue.scaled"] = rmsea_pvalue(ss["stat"], df, n_pg, 0.05)
+    fit["rmsea.notclose.pvalue.scaled"] = rmsea_pvalue(ss["stat"], df, n_pg, 0.08, close=False)
     if robust:
         c = robust["c3"]
-        fit["rmsea.pvalue.robust"] = _rmsea_p(robust["xx3_scaled"], df, n_pg, 0.05, c)
-        fit["rmsea.notclose.pvalue.robust"] = _rmsea_p(robust["xx3_scaled"], df, n_pg, 0.08, c, close=False)
+        fit["rmsea.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n_pg, 0.05, c)
+        fit["rmsea.notclose.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n_pg, 0.08, c, close=False)
     else:
         notes.append("cfi.robust, tli.robust and rmsea.robust are not computed once scale factors are "
                      "free (lavaan 0.6-14 reports NA for them too)")
@@ -410,7 +422,7 @@ def _robust(lay: _Layout, x: np.ndarray, mom: list[OrdinalMoments], deltas: list
         logdet_r = np.linalg.slogdet(mg.cor)[1]
         xx3 += mg.n * float(logdet_sig + np.sum(mg.cor * np.linalg.inv(sig)) - logdet_r - p)
         xx3n += -mg.n * float(logdet_r)
-        blocks_v.append(fg[g] * _catml_v(sig, pairs))
+        blocks_v.append(fg[g] * catml_weight(sig, pairs))
         blocks_w.append(fg[g] * w_g[g][nth:])
         blocks_g.append(mg.gamma[nth:, nth:] / fg[g])
         rows_d.append(deltas[g][nth:])
@@ -434,7 +446,7 @@ def _estimates(lay: _Layout, x: np.ndarray, se: np.ndarray, mom: list[OrdinalMom
         idx = lay.index[g]
         val = lay.values(x, g)
 
-        def sev(slot: int) -> float:
+        def sev(slot: int, idx: np.ndarray = idx) -> float:
             return float(se[idx[slot]]) if idx[slot] >= 0 else 0.0
 
         for s, (mat, i, j) in enumerate(base.free):

@@ -32,8 +32,8 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,8 +42,14 @@ from scipy.special import ndtr, ndtri
 from attachstats.errors import ModelError
 from attachstats.stats.threads import small_matrix_work
 
-__all__ = ["bvn_cdf", "OrdinalData", "encode_ordinal", "OrdinalMoments", "ordinal_moments",
-           "polychoric_matrix"]
+__all__ = [
+    "OrdinalData",
+    "OrdinalMoments",
+    "bvn_cdf",
+    "encode_ordinal",
+    "ordinal_moments",
+    "polychoric_matrix",
+]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(40)
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
