@@ -19,6 +19,7 @@ from attachstats.errors import ModelError
 from attachstats.stats.latent.ordinal_invariance import (
     INVARIANCE_STEPS,
     fit_ordinal_invariance,
+    ordinal_invariance_steps,
 )
 
 FIX = ROOT / "tests" / "fixtures" / "ordinal"
@@ -76,3 +77,12 @@ def test_errors(data):
         fit_ordinal_invariance(ref["model"], d, "gender")
     with pytest.raises(ModelError, match="fixed values"):
         fit_ordinal_invariance(ref["model"] + "\navoidance ~~ 0*anxiety", data, "gender")
+
+
+def test_all_steps_share_one_set_of_moments(data):
+    ref = json.loads((FIX / "inv_scalar.json").read_text())
+    res = ordinal_invariance_steps(ref["model"], data, "gender")
+    assert list(res) == list(INVARIANCE_STEPS)
+    assert res["scalar"].fit["chisq"] == pytest.approx(ref["fit"]["chisq"], rel=1e-6)
+    one = fit_ordinal_invariance(ref["model"], data, "gender", "metric")
+    assert res["metric"].fit == pytest.approx(one.fit, rel=1e-12, nan_ok=True)

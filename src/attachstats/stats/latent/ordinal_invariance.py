@@ -30,7 +30,8 @@ parameterisation, models with fixed values other than the identification above.
 
 Example
 -------
-See :func:`fit_ordinal_invariance`.
+``ordinal_invariance_steps(syntax, data, "gender")`` fits the four steps on one set of
+per-group polychorics; :func:`fit_ordinal_invariance` fits one.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from attachstats.stats.latent.polychoric import OrdinalMoments, ordinal_moments
 from attachstats.stats.latent.syntax import parse_syntax
 from attachstats.stats.threads import small_matrix_work
 
-__all__ = ["INVARIANCE_STEPS", "OrdinalInvarianceResult", "fit_ordinal_invariance"]
+__all__ = ["INVARIANCE_STEPS", "OrdinalInvarianceResult", "fit_ordinal_invariance", "ordinal_invariance_steps"]
 
 #: Step name → lavaan ``group.equal``.
 INVARIANCE_STEPS: dict[str, tuple[str, ...]] = {
@@ -232,10 +233,28 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     fitted with ``cfa(as.character(syntax), data, ordered = items, group = group,
     parameterization = "delta", estimator = "WLSMV")``.
     """
-    if step not in INVARIANCE_STEPS:
-        raise ModelError(f"model {name!r}: unknown invariance step {step!r} "
+    return ordinal_invariance_steps(model_syntax, data, group, [step], ordered, name)[step]
+
+
+def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
+                             steps: Sequence[str] | None = None, ordered: Sequence[str] | None = None,
+                             name: str = "model") -> dict[str, OrdinalInvarianceResult]:
+    """Several invariance steps on the same sample statistics (computed once per group).
+
+    Parameters and errors as :func:`fit_ordinal_invariance`; ``steps`` default: all four,
+    in order (:data:`INVARIANCE_STEPS`).
+
+    Returns
+    -------
+    dict
+        Step name → :class:`OrdinalInvarianceResult`. Compare nested steps with the
+        scaled χ² difference test (lavaan ``lavTestLRT``), which is not part of this module.
+    """
+    steps = list(INVARIANCE_STEPS) if steps is None else list(steps)
+    bad = [st for st in steps if st not in INVARIANCE_STEPS]
+    if bad:
+        raise ModelError(f"model {name!r}: unknown invariance step {bad[0]!r} "
                          f"(one of {', '.join(INVARIANCE_STEPS)})")
-    equal = INVARIANCE_STEPS[step]
     if group not in data.columns:
         raise ModelError(f"model {name!r}: group column {group!r} is not in the data")
     spec = parse_syntax(model_syntax, name)
@@ -273,7 +292,7 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     dropped = int((~keep).sum())
     if dropped:
         notes.append(f"{dropped} row(s) without a {group} value dropped")
-    return _fit(base, mom, labels, step, equal, name, notes)
+    return {st: _fit(base, mom, labels, st, INVARIANCE_STEPS[st], name, list(notes)) for st in steps}
 
 
 @small_matrix_work
@@ -346,16 +365,18 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     resid = [s - lay.moments(x, g, pairs) for g, s in enumerate(s_g)]
     chisq = float(sum((ng - 1) * e @ (w * e) for ng, e, w in zip(n_g, resid, w_g)))
     k = nth + ncor
-    v_all = np.zeros((ngroups * k, ngroups * k))
-    g_all = np.zeros_like(v_all)
-    for g in range(ngroups):
-        blk = slice(g * k, (g + 1) * k)
-        v_all[blk, blk] = np.diag(fg[g] * w_g[g])
-        g_all[blk, blk] = mom[g].gamma / fg[g]
-    d_all = np.vstack(deltas)
-    u = v_all - v_all @ d_all @ e_inv @ d_all.T @ v_all
-    ug = u @ g_all
-    tr1, tr2 = float(np.sum(u * g_all)), float(np.sum(ug * ug.T))
+    # tr(UΓ), tr((UΓ)²) of lavaan's U = V − VΔE⁻¹Δ′V, V = ⊕ f_g W_g, Γ = ⊕ Γ_g / f_g, without
+    # forming them: with A_g = W_gΓ_g, C_g = Γ_g W_g Δ_g and M = Σ f_g C_g′W_gΔ_g (= meat),
+    # tr(UΓ) = Σ tr A_g − tr(E⁻¹M), tr((UΓ)²) = Σ tr(A_g²) − 2 Σ f_g tr(E⁻¹C_g′W_gC_g) + tr((E⁻¹M)²)
+    tr1 = tr2 = 0.0
+    for f, d, w, mg in zip(fg, deltas, w_g, mom):
+        a_g = w[:, None] * mg.gamma
+        c_g = mg.gamma @ (w[:, None] * d)
+        tr1 += float(np.trace(a_g))
+        tr2 += float(np.sum(a_g * a_g.T)) - 2 * f * float(np.sum(e_inv * (c_g.T @ (w[:, None] * c_g))))
+    em = e_inv @ meat
+    tr1 -= float(np.trace(em))
+    tr2 += float(np.sum(em * em.T))
     df = ngroups * k - lay.npar
     a = math.sqrt(df / tr2)
     ss = {"stat": chisq * a + df - a * tr1, "scaling": 1 / a, "shift": df - a * tr1}
