@@ -20,13 +20,14 @@ from scipy import integrate, optimize
 from scipy.special import ndtr, ndtri
 
 from attachstats.errors import ModelError
-from attachstats.stats.latent.ordinal import ORDINAL_ESTIMATORS, fit_ordinal_cfa
+from attachstats.stats.latent.ordinal import fit_ordinal_cfa
 from attachstats.stats.latent.polychoric import (
     bvn_cdf,
     encode_ordinal,
     ordinal_moments,
     polychoric_matrix,
 )
+from attachstats.stats.latent.wlsmv import ORDINAL_ESTIMATORS
 
 FIX = ROOT / "tests" / "fixtures" / "ordinal"
 DATA = {"hs": "hs_ordinal.csv", "ecr": "ecr_sample.csv", "binary": "binary_zero_cell.csv"}
@@ -189,8 +190,14 @@ def test_registry_hook():
     ref, data = _case("ecr_small")
     res = ORDINAL_ESTIMATORS["WLSMV"](ref["model"], data, ordered=ref["items"], name="m")
     assert res.fit_measures()["chisq"] == pytest.approx(ref["fit"]["chisq"], rel=1e-6)
-    with pytest.raises(ModelError, match="multigroup"):
-        ORDINAL_ESTIMATORS["WLSMV"](ref["model"], data, ordered=ref["items"], group="gender")
+    d = data[data["gender"].isin([1, 2])]
+    inv = ORDINAL_ESTIMATORS["WLSMV"](ref["model"], d, ordered=ref["items"], group="gender",
+                                      group_equal=["loadings", "thresholds"])
+    assert inv.step == "metric"
+    with pytest.raises(ModelError, match="not an ordinal invariance step"):
+        ORDINAL_ESTIMATORS["WLSMV"](ref["model"], d, group="gender", group_equal=["loadings"])
+    with pytest.raises(ModelError, match="not supported"):
+        ORDINAL_ESTIMATORS["WLSMV"](ref["model"], d, missing="pairwise")
 
 
 def test_bad_input_messages():

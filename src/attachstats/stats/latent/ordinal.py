@@ -40,9 +40,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,13 +65,11 @@ from attachstats.stats.latent.syntax import (
 from attachstats.stats.threads import small_matrix_work
 
 __all__ = [
-    "ORDINAL_ESTIMATORS",
     "OrdinalCFAResult",
     "catml_weight",
     "delta_spec",
     "fit_ordinal_cfa",
     "ordinal_fit_measures",
-    "ordinal_sem",
     "rmsea_pvalue",
 ]
 
@@ -586,23 +583,3 @@ def _estimates(model: CFAModel, theta: np.ndarray, se_free: np.ndarray, moments:
     df.insert(8, "ci.lower", df["est"] - Z_95 * df["se"])
     df.insert(9, "ci.upper", df["est"] + Z_95 * df["se"])
     return df
-
-
-def ordinal_sem(syntax: str, data: pd.DataFrame, *, ordered: Sequence[str] | bool | None = None,
-                estimator: str = "WLSMV", std_lv: bool = False, group: str | None = None,
-                name: str = "model", **options: Any) -> OrdinalCFAResult:
-    """The hook ``attachstats.sem(..., estimator="WLSMV", ordered=...)`` calls for ordered items.
-
-    Same as :func:`fit_ordinal_cfa`; ``group`` and any other option raise
-    :class:`ModelError` (multigroup ordinal models are not implemented yet).
-    """
-    if group is not None:
-        raise ModelError(f"model {name!r}: multigroup models with ordered items are not implemented yet")
-    if options:
-        raise ModelError(f"model {name!r}: option(s) {', '.join(sorted(options))} are not supported "
-                         "with ordered items")
-    return fit_ordinal_cfa(syntax, data, ordered=ordered, name=name, std_lv=std_lv, estimator=estimator)
-
-
-#: Estimator name → function(syntax, data, *, ordered, std_lv, group, name) for ordered items.
-ORDINAL_ESTIMATORS: dict[str, Callable[..., OrdinalCFAResult]] = {"WLSMV": ordinal_sem}
