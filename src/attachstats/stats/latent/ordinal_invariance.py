@@ -184,11 +184,40 @@ class _Layout:
         return np.concatenate([th, d[i] * d[j] * cov[i, j]])
 
     def jacobian(self, x: np.ndarray, g: int, pairs: np.ndarray) -> np.ndarray:
-        """∂ moments / ∂ x by central differences (the moments are polynomial in x: error ~1e-10)."""
-        k = self.nth + len(pairs)
+        """∂ moments / ∂ x, analytic: per model slot, then summed over slots sharing a parameter."""
+        a = self.parts(x, g)
+        q, nth, p, m = self.q, self.nth, self.p, self.m
+        lam, d, alpha = a["lambda"], a["delta"], a["alpha"]
+        ti = self.th_item
+        i, j = pairs[:, 0], pairs[:, 1]
+        cov = lam @ a["psi"] @ lam.T + a["theta"]
+        k = nth + len(pairs)
+        slots = np.zeros((k, self.size))
+        # structure: correlations δᵢδⱼ ∂C/∂θ; loadings also move the thresholds by −δᵢ α_f
+        dsig = self.base.dsigma(self.values(x, g)[:q])
+        slots[nth:, :q] = (d[i] * d[j])[:, None] * dsig[:, i, j].T
+        for s, (mat, r, c) in enumerate(self.base.free):
+            if mat == "lambda":
+                rows = np.where(ti == r)[0]
+                slots[rows, s] = -d[r] * alpha[c]
+        t = np.arange(nth)
+        slots[t, q + t] = d[ti]                                           # thresholds
+        slots[t, q + nth + ti] = -d[ti]                                   # intercepts
+        slots[t, q + nth + p + ti] = a["tau"] - a["nu"][ti] - (lam @ alpha)[ti]   # scale factors
+        qq = np.arange(len(pairs))
+        slots[nth + qq, q + nth + p + i] += d[j] * cov[i, j]
+        slots[nth + qq, q + nth + p + j] += d[i] * cov[i, j]
+        slots[:nth, q + nth + 2 * p:q + nth + 2 * p + m] = -d[ti][:, None] * lam[ti]   # latent means
+        idx = self.index[g]
+        on = np.where(idx >= 0)[0]
         out = np.zeros((k, self.npar))
-        used = np.unique(self.index[g][self.index[g] >= 0])
-        for c in used:
+        np.add.at(out.T, idx[on], slots[:, on].T)
+        return out
+
+    def numeric_jacobian(self, x: np.ndarray, g: int, pairs: np.ndarray) -> np.ndarray:
+        """The same by central differences (a check of :meth:`jacobian`)."""
+        out = np.zeros((self.nth + len(pairs), self.npar))
+        for c in np.unique(self.index[g][self.index[g] >= 0]):
             h = 1e-5 * max(1.0, abs(x[c]))
             e = np.zeros_like(x)
             e[c] = h
