@@ -239,3 +239,12 @@ def test_full_open_ecr_matches_lavaan():
     assert len(m) == len(r)
     np.testing.assert_allclose(m["est"], m["est_lav"], atol=1e-5)
     np.testing.assert_allclose(m["se"], m["se_lav"], atol=1e-5)
+
+
+def test_just_identified_model():
+    _, data = _case("ecr_small")
+    res = fit_ordinal_cfa("f =~ Q1 + Q3 + Q5", data)
+    fm = res.fit_measures()
+    assert fm["df"] == 0 and fm["chisq"] == pytest.approx(0, abs=1e-9)
+    assert fm["cfi"] == 1 and fm["rmsea"] == 0 and math.isnan(fm["pvalue"])
+    assert math.isnan(fm["chisq.scaling.factor"])

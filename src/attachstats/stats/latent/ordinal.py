@@ -164,6 +164,8 @@ def _chisq_sf(x: float, df: float) -> float:
 
 
 def _scaled_shifted(stat: float, df: float, ug: float, ug2: float) -> dict[str, float]:
+    if df <= 0:                           # lavaan: the standard statistic, no scaling factor
+        return {"stat": stat, "df": df, "pvalue": math.nan, "scaling": math.nan, "shift": math.nan}
     a = math.sqrt(df / ug2)
     shift = df - a * ug
     out = stat * a + shift
