@@ -49,6 +49,7 @@ def test_step_matches_lavaan(data, step):
     assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["lhs", "op", "rhs", "group"]]
     np.testing.assert_allclose(m["est"], m["est_lav"], atol=1e-5)
     np.testing.assert_allclose(m["se"], m["se_lav"], atol=1e-5)
+    np.testing.assert_allclose(m["std.all"], m["std.all_lav"], atol=1e-5)
     fm = res.fit_measures()
     for key in FIT_KEYS:
         want = ref["fit"][key]

@@ -87,8 +87,9 @@ class OrdinalInvarianceResult:
     n : list of int
         Complete rows per group.
     estimates : DataFrame
-        ``lhs, op, rhs, group, est, se, z, pvalue, ci.lower, ci.upper`` (``group`` 1-based,
-        as lavaan's ``parameterEstimates``).
+        ``lhs, op, rhs, group, est, se, z, pvalue, ci.lower, ci.upper, std.all`` (``group``
+        1-based, as lavaan's ``parameterEstimates``; ``std.all`` as its
+        ``standardizedSolution``).
     fit : dict
         lavaan ``fitMeasures()`` names.
     """
@@ -499,35 +500,45 @@ def _estimates(lay: _Layout, x: np.ndarray, se: np.ndarray, mom: list[OrdinalMom
         def sev(slot: int, idx: np.ndarray = idx) -> float:
             return float(se[idx[slot]]) if idx[slot] >= 0 else 0.0
 
+        # std.all: Var(y*ᵢ) = 1/δᵢ² (delta parameterisation), factor SDs √ψ_ff
+        d = a["delta"]
+        sd_f = np.sqrt(np.abs(np.diag(a["psi"])))
+        common = np.diag(a["lambda"] @ a["psi"] @ a["lambda"].T)
+        resvar = 1 / d ** 2 - common
         for s, (mat, i, j) in enumerate(base.free):
             r = spec.rows[base.row_of_free[s]]
             if mat == "lambda":
-                rows.append((r[0], "=~", r[2], g + 1, val[s], sev(s)))
+                rows.append((r[0], "=~", r[2], g + 1, val[s], sev(s), val[s] * sd_f[j] * d[i]))
         for t, nm in enumerate(mom[g].threshold_names):
             it, tk = nm.split("|")
-            rows.append((it, "|", tk, g + 1, val[lay.q + t], sev(lay.q + t)))
-        common = np.diag(a["lambda"] @ a["psi"] @ a["lambda"].T)
+            v = val[lay.q + t]
+            rows.append((it, "|", tk, g + 1, v, sev(lay.q + t), v * d[lay.th_item[t]]))
         for i, v in enumerate(spec.observed):
-            rows.append((v, "~~", v, g + 1, 1 / a["delta"][i] ** 2 - common[i], 0.0))
+            rows.append((v, "~~", v, g + 1, resvar[i], 0.0, resvar[i] * d[i] ** 2))
         for s, (mat, i, j) in enumerate(base.free):
             r = spec.rows[base.row_of_free[s]]
-            if mat != "lambda":
-                rows.append((r[0], "~~", r[2], g + 1, val[s], sev(s)))
+            if mat == "psi":
+                den = sd_f[i] * sd_f[j]
+            elif mat == "theta":
+                den = math.sqrt(resvar[i] * resvar[j]) if resvar[i] * resvar[j] > 0 else math.nan
+            else:
+                continue
+            rows.append((r[0], "~~", r[2], g + 1, val[s], sev(s), val[s] / den if den > 0 else math.nan))
         for i, v in enumerate(spec.observed):
             s = lay.q + lay.nth + lay.p + i
-            rows.append((v, "~*~", v, g + 1, val[s], sev(s)))
+            rows.append((v, "~*~", v, g + 1, val[s], sev(s), 1.0))
         for i, v in enumerate(spec.observed):
             s = lay.q + lay.nth + i
-            rows.append((v, "~1", "", g + 1, val[s], sev(s)))
+            rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] * d[i]))
         for f, v in enumerate(spec.latent):
             s = lay.q + lay.nth + 2 * lay.p + f
-            rows.append((v, "~1", "", g + 1, val[s], sev(s)))
-    df = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "est", "se"])
+            rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] / sd_f[f] if sd_f[f] > 0 else math.nan))
+    df = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "est", "se", "std.all"])
     se_v = df["se"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se_v > 0, df["est"].to_numpy() / se_v, np.nan)
-    df["z"] = z
-    df["pvalue"] = 2 * stats.norm.sf(np.abs(z))
-    df["ci.lower"] = df["est"] - Z_95 * df["se"]
-    df["ci.upper"] = df["est"] + Z_95 * df["se"]
+    df.insert(6, "z", z)
+    df.insert(7, "pvalue", 2 * stats.norm.sf(np.abs(z)))
+    df.insert(8, "ci.lower", df["est"] - Z_95 * df["se"])
+    df.insert(9, "ci.upper", df["est"] + Z_95 * df["se"])
     return df
