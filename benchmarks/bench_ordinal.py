@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -147,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
             print("bench_ordinal: lavaan comparison skipped: lavaan or jsonlite not installed")
     else:
         print("bench_ordinal: lavaan comparison skipped (no Rscript or --no-r)")
+    try:
+        res["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        pass
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "ordinal.json").write_text(json.dumps(res, indent=2) + "\n")
     (OUT / "ordinal.md").write_text(markdown(res))
@@ -159,7 +164,7 @@ def markdown(res: dict) -> str:
     lines = [f"# Ordinal (WLSMV) CFA benchmark (open ECR data, {res['n']:,} rows × 36 ordered items)", "",
              (f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python {m['python']}, "
              f"numpy {m['numpy']}, scipy {m['scipy']}; 1-minute load average at start "
-             f"{m['load_average_1min_at_start']}."), ""]
+             f"{m['load_average_1min_at_start']}, at the end {m.get('load_average_1min_at_end', 'n/a')}."), ""]
     if r:
         lines += [f"R: {r['versions']['R']}, lavaan {r['versions']['lavaan']}.", ""]
     lines += ["| step | attachstats (s) | lavaan (s) | lavaan / attachstats |", "|---|---:|---:|---:|",
