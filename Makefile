@@ -38,10 +38,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 # Benchmark of the factor analysis on the full open ECR data (../shared), against lavaan/psych
 # when Rscript is installed; writes benchmarks/latest/factor.{json,md}. Not a test.
+# Then the ordinal (WLSMV) CFA against lavaan on the same data: benchmarks/latest/ordinal.{json,md}.
 # Then the scale benchmark: the whole example pipeline on SIZES simulated respondents and on
 # the full open ECR data, per-stage time and memory; writes benchmarks/latest/scale.{json,md}.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_factor.py
+	$(BIN)/python benchmarks/bench_ordinal.py
 	$(BIN)/python benchmarks/bench_scale.py --cores $(CORES) --sizes $(SIZES)
 
 # Regenerate the embedded example data set byte for byte (see README, "The example data").

@@ -15,4 +15,8 @@
 - :mod:`.cfa` — ``fit_cfa`` (ML, MLR, FIML), ``fit_table``, ``fit_identified``
 - :mod:`.invariance`, :mod:`.sem`, :mod:`.comparison` — multiple groups, latent
   regression, nested-model tests
+- :mod:`.polychoric`, :mod:`.ordinal`, :mod:`.ordinal_invariance`, :mod:`.wlsmv` —
+  thresholds, polychoric correlations and their NACOV; ``fit_ordinal_cfa`` (lavaan's WLSMV
+  for ordered items); ordinal invariance steps; ``ORDINAL_ESTIMATORS`` (the hook of
+  ``attachstats.sem``)
 """

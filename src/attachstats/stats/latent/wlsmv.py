@@ -1,0 +1,81 @@
+"""The entry point for ordered items that ``attachstats.sem(..., estimator="WLSMV")`` calls.
+
+:data:`ORDINAL_ESTIMATORS` maps an estimator name to a function with the signature
+
+    f(syntax, data, *, ordered=None, estimator="WLSMV", std_lv=False, group=None,
+      group_equal=(), name="model") -> result
+
+returning an :class:`~attachstats.stats.latent.ordinal.OrdinalCFAResult` (one group) or an
+:class:`~attachstats.stats.latent.ordinal_invariance.OrdinalInvarianceResult` (several
+groups); both have ``fit_measures()`` (lavaan's names) and ``parameters()`` (lavaan's
+``parameterEstimates`` columns). With ``group``, ``group_equal`` must be one of the
+invariance steps in semTools' ``measEq.syntax`` conventions (std.lv, Wu & Estabrook 2016,
+delta): ``()``, ``("thresholds",)``, ``("thresholds", "loadings")``,
+``("thresholds", "loadings", "intercepts")`` — not lavaan's own ``group.equal``
+identification. Any other option raises :class:`attachstats.errors.ModelError`.
+
+Example
+-------
+>>> sorted(ORDINAL_ESTIMATORS)
+['WLSMV']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from attachstats.errors import ModelError
+from attachstats.stats.latent.ordinal import OrdinalCFAResult, fit_ordinal_cfa
+from attachstats.stats.latent.ordinal_invariance import (
+    INVARIANCE_STEPS,
+    OrdinalInvarianceResult,
+    fit_ordinal_invariance,
+)
+
+__all__ = ["ORDINAL_ESTIMATORS", "ordinal_sem"]
+
+
+def ordinal_sem(syntax: str, data: pd.DataFrame, *, ordered: Sequence[str] | bool | None = None,
+                estimator: str = "WLSMV", std_lv: bool = False, group: str | None = None,
+                group_equal: Sequence[str] = (), name: str = "model",
+                **options: Any) -> OrdinalCFAResult | OrdinalInvarianceResult:
+    """Fit a measurement model for ordered items by WLSMV, in one group or several.
+
+    One group: :func:`~attachstats.stats.latent.ordinal.fit_ordinal_cfa`. Several groups
+    (``group``): :func:`~attachstats.stats.latent.ordinal_invariance.fit_ordinal_invariance`
+    with the step whose constraints are ``group_equal`` (``std_lv`` is implied there).
+
+    Raises
+    ------
+    ModelError
+        An unsupported option or ``group_equal``, or from the fitting functions.
+
+    Examples
+    --------
+    R: ``lavaan::cfa(syntax, data, ordered = ..., estimator = "WLSMV")``; with groups,
+    ``cfa(as.character(semTools::measEq.syntax(...)), group = ...)``.
+    """
+    if options:
+        raise ModelError(f"model {name!r}: option(s) {', '.join(sorted(options))} are not supported "
+                         "with ordered items")
+    if group is None:
+        if tuple(group_equal):
+            raise ModelError(f"model {name!r}: group_equal needs a group")
+        return fit_ordinal_cfa(syntax, data, ordered=ordered, name=name, std_lv=std_lv, estimator=estimator)
+    if estimator.upper() != "WLSMV":
+        raise ModelError(f"model {name!r}: ordinal estimator {estimator!r} is not implemented (available: WLSMV)")
+    want = tuple(group_equal)
+    step = next((st for st, eq in INVARIANCE_STEPS.items() if set(eq) == set(want) and len(eq) == len(want)), None)
+    if step is None:
+        raise ModelError(f"model {name!r}: group_equal {list(want)} is not an ordinal invariance step; use one of "
+                         + ", ".join(str(list(eq)) for eq in INVARIANCE_STEPS.values())
+                         + " (partial invariance is not implemented)")
+    return fit_ordinal_invariance(syntax, data, group, step,
+                                  ordered=None if ordered is True else ordered, name=name)
+
+
+#: Estimator name → the function ``attachstats.sem`` calls for ordered items (see the module docstring).
+ORDINAL_ESTIMATORS: dict[str, Callable[..., OrdinalCFAResult | OrdinalInvarianceResult]] = {"WLSMV": ordinal_sem}
