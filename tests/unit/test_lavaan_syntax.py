@@ -11,6 +11,7 @@ equal and one loading freed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -147,11 +148,21 @@ def test_public_entry_point_is_the_same_function() -> None:
     assert attachstats.sem is sem
 
 
-def test_ordered_raises_until_an_ordinal_estimator_is_registered() -> None:
-    with pytest.raises(ModelError, match="not implemented yet"):
-        sem("visual =~ x1 + x2 + x3", DATA["hs"], ordered=["x1"])
-    with pytest.raises(ModelError, match="not implemented yet"):
-        sem("visual =~ x1 + x2 + x3", DATA["hs"], estimator="WLSMV")
+def test_ordered_items_are_fitted_by_wlsmv_through_sem() -> None:
+    """sem(ordered=...) reaches the ordinal module and reproduces lavaan's WLSMV fixture."""
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "ordinal"
+    ref = json.loads((fix / "ecr_small.json").read_text())
+    data = pd.read_csv(fix / "ecr_sample.csv")
+    res = sem(ref["model"], data, ordered=ref["items"])
+    fm = res.fit_measures()
+    for key in ("chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled"):
+        assert fm[key] == pytest.approx(ref["fit"][key], rel=1e-5, abs=1e-8), key
+    with pytest.raises(ModelError, match="group_partial"):
+        sem(ref["model"], data, ordered=ref["items"], group="gender", group_partial=["f1=~q2"])
+    with pytest.raises(ModelError, match="missing='fiml' is not implemented for ordered items"):
+        sem(ref["model"], data, ordered=ref["items"], missing="fiml")
+    with pytest.raises(ModelError, match="DWLS.*not implemented"):
+        sem(ref["model"], data, estimator="DWLS")
 
 
 def test_registered_estimator_is_dispatched(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,9 +11,10 @@ It chains :func:`attachstats.stats.latent.syntax.lavaanify` (syntax → paramete
 lavaan's defaults), :func:`attachstats.stats.latent.estimation.fit_partable` (one driver for
 ML, MLR, FIML and multiple groups) and :mod:`attachstats.stats.latent.modindices`.
 
-Estimators other than ML/MLR plug in through :data:`ESTIMATORS` (:func:`register_estimator`):
-the ordinal module registers ``"WLSMV"``/``"DWLS"`` there; until it does, ``ordered=`` or
-those estimator names raise :class:`attachstats.errors.ModelError` saying so.
+Estimators other than ML/MLR are looked up in :data:`ESTIMATORS` (:func:`register_estimator`
+adds one): ``"WLSMV"`` is :func:`attachstats.stats.latent.wlsmv.sem_fitter` (ordered items;
+one group, or the semTools invariance steps with ``group``). Other ordinal estimator names
+(DWLS, ULSMV, …) raise :class:`attachstats.errors.ModelError` saying so.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from attachstats.stats.latent.estimation import ModelFit, bootstrap_estimates, f
 from attachstats.stats.latent.modindices import modification_indices
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
 from attachstats.stats.latent.syntax import ParTable, lavaanify
+from attachstats.stats.latent.wlsmv import sem_fitter as wlsmv_fitter
 from attachstats.stats.rng import named_rng
 from attachstats.stats.threads import small_matrix_work
 
@@ -48,7 +50,7 @@ FIT_MEASURE_NAMES = ["npar", "fmin", "chisq", "df", "pvalue", "baseline.chisq", 
 
 #: Estimator name → fitting function ``f(syntax, data, **options) -> result`` for estimators
 #: implemented outside this module (the ordinal module registers WLSMV/DWLS/ULSMV here).
-ESTIMATORS: dict[str, Callable[..., Any]] = {}
+ESTIMATORS: dict[str, Callable[..., Any]] = {"WLSMV": wlsmv_fitter}
 _ORDINAL = ("WLSMV", "DWLS", "WLS", "ULSMV", "ULS", "WLSM", "WLSMVS")
 
 
@@ -308,8 +310,7 @@ def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequenc
         fitter = ESTIMATORS.get(est if est in _ORDINAL else "WLSMV")
         if fitter is None:
             raise ModelError(f"model {name!r}: ordinal estimation ({'ordered=' if ordered else ''}"
-                             f"{estimator}) is not implemented yet: sem() fits ML and MLR; the ordinal "
-                             "(WLSMV) estimator plugs in through attachstats.stats.latent.api.register_estimator")
+                             f"{estimator}) is not implemented: ordered items are fitted by WLSMV (estimator='WLSMV')")
         return fitter(syntax, data, estimator=est, ordered=ordered, group=group, group_equal=group_equal,
                       group_partial=group_partial, missing=missing, std_lv=std_lv, name=name)
     if est in ESTIMATORS:

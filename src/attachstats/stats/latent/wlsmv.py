@@ -35,7 +35,7 @@ from attachstats.stats.latent.ordinal_invariance import (
     fit_ordinal_invariance,
 )
 
-__all__ = ["ORDINAL_ESTIMATORS", "ordinal_sem"]
+__all__ = ["ORDINAL_ESTIMATORS", "ordinal_sem", "sem_fitter"]
 
 
 def ordinal_sem(syntax: str, data: pd.DataFrame, *, ordered: Sequence[str] | bool | None = None,
@@ -79,3 +79,29 @@ def ordinal_sem(syntax: str, data: pd.DataFrame, *, ordered: Sequence[str] | boo
 
 #: Estimator name → the function ``attachstats.sem`` calls for ordered items (see the module docstring).
 ORDINAL_ESTIMATORS: dict[str, Callable[..., OrdinalCFAResult | OrdinalInvarianceResult]] = {"WLSMV": ordinal_sem}
+
+
+def sem_fitter(syntax: str, data: pd.DataFrame, *, group_partial: Sequence[str] = (), missing: str = "listwise",
+               **options: Any) -> OrdinalCFAResult | OrdinalInvarianceResult:
+    """:func:`ordinal_sem` with the full option set that ``attachstats.sem`` passes on.
+
+    Options without an ordinal implementation are refused by name rather than ignored:
+    ``group_partial`` (partial invariance) and ``missing="fiml"`` (rows with a missing item
+    are dropped and counted, lavaan's listwise default).
+
+    Examples
+    --------
+    R: ``lavaan::sem(model, data, ordered = TRUE)`` (estimator WLSMV).
+
+    >>> sem_fitter("f =~ a + b", pd.DataFrame(), group_partial=["f=~b"])
+    Traceback (most recent call last):
+    ...
+    attachstats.errors.ModelError: model 'model': group_partial (partial invariance) is not implemented for ordered items
+    """
+    name = options.get("name", "model")
+    if tuple(group_partial):
+        raise ModelError(f"model {name!r}: group_partial (partial invariance) is not implemented for ordered items")
+    if str(missing).lower() not in ("listwise", "ml.x") and str(missing).lower() != "default":
+        raise ModelError(f"model {name!r}: missing={missing!r} is not implemented for ordered items; "
+                         "rows with a missing item are dropped and counted (missing='listwise')")
+    return ordinal_sem(syntax, data, **options)
