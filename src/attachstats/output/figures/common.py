@@ -22,7 +22,7 @@ PAGE_IN = 7.0    # full page width, inches
 MIN_PT = 7.0     # smallest text at the printed size, points
 RASTER_ABOVE = 5_000  # scatters with more points are drawn as an image inside the PDF
 #: Columns of a figure manifest (one row per figure of a rule).
-MANIFEST_COLUMNS = ["figure", "drawn", "reason"]
+FIGURE_MANIFEST_COLUMNS = ["figure", "drawn", "reason"]
 
 
 class NotDrawn:
@@ -89,7 +89,7 @@ def not_drawn_file(reason: str, path: str | Path, pdf: str | Path | None = None)
 
 def save_all(figures: Mapping[str, Any], out: Mapping[str, str], manifest: str | Path | None = None) -> None:
     """Save each drawn figure as PNG (``out[name]``) and PDF (``out[name + "_pdf"]``); a
-    :class:`NotDrawn` entry gets a note file; ``manifest`` (CSV, :data:`MANIFEST_COLUMNS`)
+    :class:`NotDrawn` entry gets a note file; ``manifest`` (CSV, :data:`FIGURE_MANIFEST_COLUMNS`)
     records which figures were drawn and why the others were not."""
     rows = []
     for name, fig in figures.items():
@@ -108,7 +108,7 @@ def write_manifest(rows: list[list[str]], path: str | Path) -> None:
     """Write a figure manifest (``figure, drawn, reason``) as CSV."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(MANIFEST_COLUMNS)
+        w.writerow(FIGURE_MANIFEST_COLUMNS)
         w.writerows(rows)
 
 

@@ -33,10 +33,10 @@ TEMPLATE = RESOURCES[0]
 def png_width_in(png: bytes) -> float | None:
     """The printed width (inches) of a PNG: its pixel width over its ``pHYs`` resolution
     (None without a ``pHYs`` chunk in metres)."""
-    width = struct.unpack(">I", png[16:20])[0]
     pos = png.find(b"pHYs")
-    if pos < 0 or png[pos + 12] != 1:
+    if len(png) < 24 or pos < 0 or len(png) < pos + 13 or png[pos + 12] != 1:
         return None
+    width = struct.unpack(">I", png[16:20])[0]
     ppm = struct.unpack(">I", png[pos + 4:pos + 8])[0]
     return width / (ppm * 0.0254) if ppm else None
 
