@@ -200,6 +200,9 @@ def test_same_tables_give_byte_identical_files_at_the_printed_size(tmp_path):
             with Image.open(png) as im:
                 assert abs(im.size[0] - size[0] * 300) < 1 and abs(im.size[1] - size[1] * 300) < 1
                 assert "Software" not in im.info
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
     half = len(files) // 2
     for (name, png0, pdf0), (_, png1, pdf1) in zip(files[:half], files[half:]):
         assert png0 == png1 and pdf0 == pdf1, name
