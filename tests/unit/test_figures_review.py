@@ -200,9 +200,10 @@ def test_same_tables_give_byte_identical_files_at_the_printed_size(tmp_path):
             with Image.open(png) as im:
                 assert abs(im.size[0] - size[0] * 300) < 1 and abs(im.size[1] - size[1] * 300) < 1
                 assert "Software" not in im.info
-    import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt
 
-    plt.close("all")
+        for f in figs.values():
+            plt.close(f)
     half = len(files) // 2
     for (name, png0, pdf0), (_, png1, pdf1) in zip(files[:half], files[half:]):
         assert png0 == png1 and pdf0 == pdf1, name
@@ -326,6 +327,9 @@ def test_interaction_plot_never_puts_a_binary_variable_on_a_continuous_axis(figu
     assert leg == ["w = 0", "w = 1"]                   # a line per level, not ±1 SD of a 0/1 variable
     bands = [c for c in left.collections if c.__class__.__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
     assert len(bands) == 2                             # a 95% band per line
+    right = fig.axes[1]                                # the slope at each moderator value, no J–N band
+    assert [t.get_text() for t in right.get_xticklabels()] == ["0", "1"]
+    assert not [c for c in right.collections if "Poly" in type(c).__name__]
 
 
 def test_johnson_neyman_panel_is_clipped_to_the_observed_moderator_range():

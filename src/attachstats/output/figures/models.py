@@ -75,7 +75,9 @@ def interaction_plot(lines: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame,
     axis (points with 95% CIs, dodged per moderator level), never on a continuous one.
     Right: the slope of the focal predictor across the observed moderator range with its
     pointwise 95% band, the region of significance shaded only where it lies inside that
-    range, the Johnson–Neyman boundaries inside it dashed, the simple slopes as points.
+    range, the Johnson–Neyman boundaries inside it dashed, the simple slopes as points; for
+    a binary moderator, the slope at each of its two values instead (no Johnson–Neyman
+    band across a 0/1 variable).
     Legends sit below the panels, off the data.
     """
     if slopes.empty or lines.empty:
@@ -120,6 +122,20 @@ def interaction_plot(lines: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame,
         ax.legend(title=ml, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(levels), frameon=False,
                   handlelength=1.8, columnspacing=1.0)
         ax = row[1]
+        if not levels[0] in ("-1 SD", "mean", "+1 SD"):
+            # a binary moderator: the focal slope at each of its two values (the ends of the
+            # curve's grid, which spans the observed range), on a categorical axis; no J–N
+            ends = c.iloc[[0, -1]]
+            ax.errorbar([0, 1], ends["slope"], yerr=[ends["slope"] - ends["ci_lo"], ends["ci_hi"] - ends["slope"]],
+                        fmt="o", ms=3.5, lw=0.9, capsize=2, color=pal[0], label=f"Slope of {fl} (95% CI)")
+            ax.axhline(0, color="grey", lw=0.5)
+            ax.set_xticks([0, 1], [f"{v:g}" for v in ends["moderator_value"]])
+            ax.set_xlim(-0.5, 1.5)
+            ax.set_xlabel(ml)
+            ax.set_ylabel(f"Slope of {fl} (95% CI)")
+            ax.set_title(f"Slope of {fl} at each value of {ml}")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+            continue
         ax.fill_between(c["moderator_value"], c["ci_lo"], c["ci_hi"], color=pal[0], alpha=0.25, lw=0,
                         label="95% CI")
         ax.plot(c["moderator_value"], c["slope"], color=pal[0], lw=1.2, label=f"Slope of {fl}")
