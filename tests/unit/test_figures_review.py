@@ -395,6 +395,19 @@ def test_forest_plot_shows_weights_pool_and_heterogeneity(figures):
     assert short < 9 and long > short and summary_figures.forest_height([2, 2]) < 1.8
 
 
+def test_a_forest_plot_of_many_effects_stays_one_page_and_says_what_is_left_out():
+    rows, pooled = forest_tables(k=6, effects=14)
+    fig = summary_figures.forest_plot(rows, pooled)
+    assert fig.get_size_inches()[1] <= summary_figures.MAX_FOREST_IN + 0.01
+    notes = [t for t in drawn_texts(fig) if "more pooled effect" in t.get_text()]
+    assert len(notes) == 1 and texts_outside(fig) == []
+    shown = int(notes[0].get_text().split()[0])
+    assert 0 < shown < 14
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
 def test_random_effects_weights_match_metafor():
     ref = pd.read_csv(FIXTURES / "meta" / "weights.csv")
     for case, g in ref.groupby("case", sort=False):
@@ -441,3 +454,67 @@ def test_a_figure_without_its_analysis_is_not_drawn_and_the_report_leaves_it_out
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     page = env.from_string("{{ figures.flow }}|{{ figures.mediation }}").render(figures=_Figures({"flow": html}))
     assert page.startswith("<figure>") and page.endswith("|")
+
+
+# ---------------------------------------------------------------- the figures step
+def small_study() -> tuple[dict, pd.DataFrame]:
+    rng = np.random.default_rng(5)
+    n = 200
+    scores = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "x": rng.uniform(1, 7, n),
+                           "w": rng.integers(0, 2, n).astype(float), "age": rng.uniform(18, 70, n),
+                           "gender": rng.choice(["Female", "Male"], n)})
+    scores["y"] = 1 + 0.5 * scores["x"] + 0.3 * scores["w"] + 0.4 * scores["x"] * scores["w"] + rng.normal(size=n)
+    study = {"name": "s", "instruments": {},
+             "variables": {"age": {"column": "Age", "type": "numeric"},
+                           "gender": {"column": "Gender", "type": "categorical", "reference": "Female"},
+                           "w": {"column": "W", "type": "numeric", "label": "Recent loss"}},
+             "outcome_models": [
+                 {"name": "plain", "outcome": "y", "predictors": ["x"], "covariates": ["age", "gender"]},
+                 {"name": "moderated", "outcome": "y", "predictors": ["x", "w"], "covariates": ["age"],
+                  "interactions": [["x", "w"]], "probe": {"focal": "x", "moderator": "w"}}]}
+    return study, scores
+
+
+def test_the_coefficient_figure_shows_predictors_and_interactions_only():
+    from attachstats.steps.report import coefficient_terms
+
+    study, scores = small_study()
+    terms = coefficient_terms(scores, study)
+    assert terms["plain"] == ["x"]
+    assert len(terms["moderated"]) == 1 and set(terms["moderated"][0].split(":")) == {"x", "w"}
+
+
+def test_interaction_lines_of_the_step_match_the_regress_rules_simple_slopes():
+    from attachstats.data.variables import with_reference_levels
+    from attachstats.spec.models import outcome_specs
+    from attachstats.steps.report import study_interaction_lines
+    from attachstats.stats.regression.outcomes import fit_outcome_models
+
+    study, scores = small_study()
+    lines = study_interaction_lines(scores, study)
+    tables = fit_outcome_models(with_reference_levels(scores, study), outcome_specs(study), seed=1)
+    assert set(lines["model"]) == {"moderated"}
+    assert list(dict.fromkeys(lines["level"])) == ["w = 0", "w = 1"]          # binary moderator: its levels
+    assert lines["focal_value"].min() == pytest.approx(scores["x"].min())
+    assert lines["focal_value"].max() == pytest.approx(scores["x"].max())
+    coef = tables["regressions"].set_index(["model", "term"])["b"]
+    inter = next(t for (m, t) in coef.index if m == "moderated" and ":" in t)
+    for w, g in lines.groupby("moderator_value"):
+        slope = np.polyfit(g["focal_value"], g["fitted"], 1)[0]
+        assert slope == pytest.approx(coef["moderated", "x"] + coef["moderated", inter] * w, rel=1e-9)
+
+
+def test_labels_for_figures():
+    from attachstats.output.labels import stage_label, study_labels, term_text
+    from attachstats.steps.summary import predictors_first
+
+    study, _ = small_study()
+    study["instruments"] = {"ecr": {"instrument": "ecr-r", "columns": "ECR_{n}"}}
+    labels = study_labels(study)
+    assert labels["ecr_anxiety"] == "ECR-R anxiety" and labels["ecr_7"] == "ECR-R 7"
+    assert labels["w"] == "Recent loss" and labels["age"] == "Age" and labels["anxiety"] == "Anxiety"
+    assert term_text("gender[T.Male]", labels) == "Gender: Male"
+    assert term_text("ecr_anxiety:w", labels) == "ECR-R anxiety × Recent loss"
+    assert stage_label("speeding") == "Completed too fast" and stage_label("odd_stage") == "Odd stage"
+    m = pd.DataFrame({"model": ["d", "d", "d"], "term": ["age", "gender[T.M]", "anx:w"]})
+    assert predictors_first(m, [["d", "anx"], ["d", "gender"]])["term"].tolist() == ["gender[T.M]", "anx:w", "age"]

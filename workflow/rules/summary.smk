@@ -1,4 +1,4 @@
-from attachstats.steps.summary import summary_labels
+from attachstats.steps.summary import summary_labels, summary_predictors
 
 SUMMARY = f"{RESULTS}/_summary"
 SUMMARY_TABLES = ["flow", "cfa_fit", "reliability", "regressions"]
@@ -21,6 +21,7 @@ rule cross_study_summary:
     params:
         code=code_of("summary", "cross_study_summary"),
         labels=summary_labels(STUDIES.values()),
+        predictors=summary_predictors(STUDIES.values()),
     log:
         f"{SUMMARY}/logs/cross_study_summary.log",
     benchmark:

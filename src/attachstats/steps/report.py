@@ -212,6 +212,8 @@ def study_interaction_lines(scores: pd.DataFrame, study: Mapping[str, Any], ci: 
             continue
         focal, moderator = s.probe
         res = fit_outcome_model(data, s, ci=ci)
+        if res.cov is None:                      # not a listwise fit: no covariance to draw bands from
+            continue
         inter = next(term_label(t) for t in s.interactions if set(t) == {focal, moderator})
         b = res.coefficients.set_index("term")["b"]
         parts.append(interaction_lines(b, res.cov, res.frame.X, focal, moderator, res.frame.term_columns[inter][0],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -13,18 +13,21 @@ from attachstats.output.labels import study_labels
 from attachstats.stats import crossstudy
 from attachstats.stats.meta import random_effects_weights
 
-__all__ = ["cross_study_summary", "forest_rows", "summary_labels"]
+__all__ = ["cross_study_summary", "forest_rows", "summary_labels", "summary_predictors", "predictors_first"]
 
 
 def cross_study_summary(tables: Mapping[str, str], out: Mapping[str, str],
-                        labels: Mapping[str, str] | None = None) -> None:
+                        labels: Mapping[str, str] | None = None,
+                        predictors: Iterable[Sequence[str]] = ()) -> None:
     """Rule ``cross_study_summary``: sample sizes, reliabilities, CFA fit and coefficients of all
     studies side by side, and every shared coefficient pooled by random-effects meta-analysis.
 
     ``tables`` maps ``<study>__<table>`` to the CSV file of that study's table. Writes
     ``out["studies"]``, ``reliability``, ``coefficients``, ``meta`` and the ``forest`` plot.
     R equivalent of the pooling: ``metafor::rma(yi, sei = se, method = "REML")``. ``labels``
-    (:func:`summary_labels`) names scores and variables in the forest plot.
+    (:func:`summary_labels`) names scores and variables in the forest plot; ``predictors``
+    (:func:`summary_predictors`) puts the pooled effects of predictors first in it, before
+    those of covariates.
     """
     by_study: dict[str, dict] = {}
     for key, path in tables.items():
@@ -36,7 +39,37 @@ def cross_study_summary(tables: Mapping[str, str], out: Mapping[str, str],
     write_csv(crossstudy.stacked(by_study, "reliability"), out["reliability"])
     write_csv(coefficients, out["coefficients"])
     write_csv(meta, out["meta"])
-    save_all({"forest": forest_plot(forest_rows(coefficients, meta), meta, labels)}, out)
+    shown = predictors_first(meta, predictors)
+    save_all({"forest": forest_plot(forest_rows(coefficients, shown), shown, labels)}, out)
+
+
+def summary_predictors(studies: Iterable[Mapping[str, Any]]) -> list[list[str]]:
+    """``[model, variable]`` for every predictor (not covariate) of every outcome model of the
+    studies, for :func:`predictors_first`."""
+    pairs = {(m["name"], v) for study in studies for m in (study.get("outcome_models") or [])
+             for v in m.get("predictors", [])}
+    return [list(p) for p in sorted(pairs)]
+
+
+def predictors_first(meta: pd.DataFrame, predictors: Iterable[Sequence[str]]) -> pd.DataFrame:
+    """The pooled effects with those of a model's predictors (or their interactions) first,
+    each group in its original order. A term's variables are its ``:``-separated parts
+    without a ``[T.level]`` suffix.
+
+    >>> m = pd.DataFrame({"model": ["d", "d", "d"], "term": ["age", "gender[T.M]", "anx"]})
+    >>> predictors_first(m, [["d", "anx"], ["d", "gender"]])["term"].tolist()
+    ['gender[T.M]', 'anx', 'age']
+    """
+    keys = {tuple(p) for p in predictors}
+
+    def is_predictor(model: str, term: str) -> bool:
+        return any((model, part.split("[T.")[0]) in keys for part in str(term).split(":"))
+
+    if meta.empty:
+        return meta
+    flag = [is_predictor(m, t) for m, t in zip(meta["model"], meta["term"])]
+    order = sorted(range(len(meta)), key=lambda i: (not flag[i], i))
+    return meta.iloc[order].reset_index(drop=True)
 
 
 def summary_labels(studies: Iterable[Mapping[str, Any]]) -> dict[str, str]:

@@ -25,6 +25,11 @@ def forest_height(ks: list[int]) -> float:
     return float(sum(max(rows[i:i + 2]) for i in range(0, len(rows), 2)))
 
 
+#: The tallest forest plot (inches); effects beyond it are listed in ``meta.csv`` only, and the
+#: figure says how many.
+MAX_FOREST_IN = 9.0
+
+
 def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, labels: Mapping[str, str] | None = None) -> Any:
     """Forest plot as ``metafor::forest(rma(...))`` draws it, one panel per pooled effect.
 
@@ -33,16 +38,25 @@ def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, labels: Mapping[str, s
     heterogeneity (τ², I², Q with df and p) under it. ``rows`` are the studies'
     coefficients of the pooled effects with their random-effects ``weight`` in per cent
     (:func:`attachstats.steps.summary.forest_rows`); ``pooled`` is ``_summary/meta.csv``.
-    The height grows with the number of studies (:func:`forest_height`).
+    The height grows with the number of studies (:func:`forest_height`) up to
+    :data:`MAX_FOREST_IN`: the effects are drawn in the order of ``pooled`` while they fit,
+    and a last line says how many more are in ``meta.csv``.
     """
     if pooled.empty:
         return NotDrawn("no effect is estimated in two or more studies")
     plt, pal = pyplot()
+    ks = list(pooled["k"].astype(int))
     n = len(pooled)
+    while n > 1 and forest_height(ks[:n]) + (0.2 if n < len(pooled) else 0) > MAX_FOREST_IN:
+        n -= 1
+    more = len(pooled) - n
+    pooled = pooled.iloc[:n]
     ncol = 1 if n == 1 else 2
     nrow = int(np.ceil(n / ncol))
-    fig = plt.figure(figsize=(PAGE_IN if ncol == 2 else COLUMN_IN, forest_height(list(pooled["k"].astype(int)))),
+    fig = plt.figure(figsize=(PAGE_IN if ncol == 2 else COLUMN_IN, forest_height(ks[:n]) + (0.2 if more else 0)),
                      layout="constrained")
+    if more:
+        fig.supxlabel(f"{more} more pooled effect{'s' if more != 1 else ''} in _summary/meta.csv", fontsize=MIN_PT)
     subs = np.atleast_1d(fig.subfigures(nrow, ncol, squeeze=False)).ravel()
     lab = labels or {}
     for sub, r in zip(subs, pooled.itertuples()):
