@@ -518,3 +518,16 @@ def test_labels_for_figures():
     assert stage_label("speeding") == "Completed too fast" and stage_label("odd_stage") == "Odd stage"
     m = pd.DataFrame({"model": ["d", "d", "d"], "term": ["age", "gender[T.M]", "anx:w"]})
     assert predictors_first(m, [["d", "anx"], ["d", "gender"]])["term"].tolist() == ["gender[T.M]", "anx:w", "age"]
+
+
+def test_forest_rows_carry_the_weights_and_a_single_study_has_none():
+    from attachstats.steps.summary import forest_rows
+
+    rows, pooled = forest_tables(k=3, effects=2)
+    coef = rows.drop(columns="weight")
+    got = forest_rows(coef, pooled)
+    assert got.groupby("term")["weight"].sum().round(9).tolist() == [100.0, 100.0]
+    assert np.allclose(got["weight"], rows["weight"])
+    empty = forest_rows(coef, pooled.iloc[:0])
+    assert empty.empty and "weight" in empty
+    assert isinstance(summary_figures.forest_plot(empty, pooled.iloc[:0]), NotDrawn)

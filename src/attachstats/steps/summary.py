@@ -93,4 +93,4 @@ def forest_rows(coefficients: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
         g = coefficients[(coefficients["model"] == r.model) & (coefficients["outcome"] == r.outcome)
                          & (coefficients["term"] == r.term)]
         parts.append(g.assign(weight=random_effects_weights(g["se"], r.tau2)))
-    return pd.concat(parts, ignore_index=True) if parts else coefficients.assign(weight=[])
+    return pd.concat(parts, ignore_index=True) if parts else coefficients.iloc[:0].assign(weight=1.0)
