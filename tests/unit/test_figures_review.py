@@ -19,8 +19,18 @@ from attachstats.output.figures import data as data_figures
 from attachstats.output.figures import factor as factor_figures
 from attachstats.output.figures import models as model_figures
 from attachstats.output.figures import summary as summary_figures
-from attachstats.output.figures.common import (COLUMN_IN, MIN_PT, PAGE_IN, NotDrawn, drawn_figures, drawn_texts,
-                                               save_all, save_png, text_sizes, texts_outside)
+from attachstats.output.figures.common import (
+    COLUMN_IN,
+    MIN_PT,
+    PAGE_IN,
+    NotDrawn,
+    drawn_figures,
+    drawn_texts,
+    save_all,
+    save_png,
+    text_sizes,
+    texts_outside,
+)
 from attachstats.stats.meta import random_effects, random_effects_weights
 from attachstats.stats.regression.prediction import interaction_lines
 
@@ -73,7 +83,11 @@ def probe_tables(focal_binary: bool = True, moderator_binary: bool = False) -> d
 
     fit = sm.OLS(y, X).fit(cov_type="HC3")
     b, cov = fit.params, fit.cov_params()
-    from attachstats.stats.regression.moderation import johnson_neyman, simple_slopes, slope_curve
+    from attachstats.stats.regression.moderation import (
+        johnson_neyman,
+        simple_slopes,
+        slope_curve,
+    )
 
     args = (b, cov, "x", "w", "x:w", int(fit.df_resid))
     lines = interaction_lines(b, cov, X, "x", "w", "x:w", int(fit.df_resid), model="m", outcome="y")
@@ -376,7 +390,7 @@ def test_correlation_heatmap_is_a_labelled_lower_triangle(figures):
     assert [t.get_text() for t in ax.get_xticklabels()] == list("abcde")
     img = ax.images[0].get_array()
     assert np.ma.getmaskarray(img)[np.triu_indices(5, 1)].all()    # upper triangle empty
-    assert all(v.startswith(("\u2212.", ".")) or v.startswith("-.") for v in values)
+    assert all(v.startswith(("−.", ".", "-.")) for v in values)
 
 
 def test_forest_plot_shows_weights_pool_and_heterogeneity(figures):
@@ -487,8 +501,8 @@ def test_the_coefficient_figure_shows_predictors_and_interactions_only():
 def test_interaction_lines_of_the_step_match_the_regress_rules_simple_slopes():
     from attachstats.data.variables import with_reference_levels
     from attachstats.spec.models import outcome_specs
-    from attachstats.steps.report import study_interaction_lines
     from attachstats.stats.regression.outcomes import fit_outcome_models
+    from attachstats.steps.report import study_interaction_lines
 
     study, scores = small_study()
     lines = study_interaction_lines(scores, study)

@@ -14,8 +14,9 @@ drawn and :func:`write_manifest` records why; the report lists only drawn figure
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 COLUMN_IN = 3.5  # one journal column, inches
 PAGE_IN = 7.0    # full page width, inches

@@ -5,12 +5,21 @@ correlations. Each function takes tables and returns a matplotlib Figure (or
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, MIN_PT, PAGE_IN, NotDrawn, label, pyplot, rasterize
+from attachstats.output.figures.common import (
+    COLUMN_IN,
+    MIN_PT,
+    PAGE_IN,
+    NotDrawn,
+    label,
+    pyplot,
+    rasterize,
+)
 from attachstats.output.labels import stage_label
 from attachstats.spec.styles import STYLES
 
@@ -39,16 +48,16 @@ def flow_figure(flow: pd.DataFrame) -> Any:
     ax.set_axis_off()
     ax.set_xlim(0, COLUMN_IN)
     ax.set_ylim(0, height)
-    box = dict(boxstyle="square,pad=0.35", fc="white", ec="black", lw=0.7)
+    box = {"boxstyle": "square,pad=0.35", "fc": "white", "ec": "black", "lw": 0.7}
     x_main, x_side = 0.62, 1.28
     ax.text(x_main, height - 0.3, f"Assessed\n(n = {raw:,})", ha="center", va="center", fontsize=8, bbox=box)
     ax.text(x_main, 0.3, f"Analysed\n(n = {analysed:,})", ha="center", va="center", fontsize=8, bbox=box)
     ax.annotate("", xy=(x_main, 0.6), xytext=(x_main, height - 0.6),
-                arrowprops=dict(arrowstyle="-|>", lw=0.7, color="black", mutation_scale=8))
+                arrowprops={"arrowstyle": "-|>", "lw": 0.7, "color": "black", "mutation_scale": 8})
     mid = height / 2
     ax.text(x_side, mid, body, ha="left", va="center", fontsize=MIN_PT, bbox=box, linespacing=1.25)
     ax.annotate("", xy=(x_side - 0.09, mid), xytext=(x_main, mid),
-                arrowprops=dict(arrowstyle="-|>", lw=0.7, color="black", mutation_scale=8))
+                arrowprops={"arrowstyle": "-|>", "lw": 0.7, "color": "black", "mutation_scale": 8})
     return fig
 
 

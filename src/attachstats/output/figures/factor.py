@@ -6,12 +6,20 @@ takes result tables and returns a Figure (or
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, MIN_PT, PAGE_IN, NotDrawn, label, pyplot
+from attachstats.output.figures.common import (
+    COLUMN_IN,
+    MIN_PT,
+    PAGE_IN,
+    NotDrawn,
+    label,
+    pyplot,
+)
 from attachstats.output.labels import model_label
 from attachstats.output.numbers import format_value
 
@@ -134,7 +142,7 @@ def path_diagram(loadings: pd.DataFrame, correlations: pd.DataFrame, model: str,
     fig.text(0.5, 1 - 0.12 / (L["height"] + 0.25), f"{model_label(model).capitalize()} model: standardised "
              "estimates", ha="center", va="center", fontsize=8)
     bw, bh, r, t = L["box_w"], L["box_h"], L["radius"], L["t"]
-    label_box = dict(boxstyle="square,pad=0.12", fc="white", ec="none")
+    label_box = {"boxstyle": "square,pad=0.12", "fc": "white", "ec": "none"}
     for it, (x, y) in L["items"].items():
         ax.add_patch(Rectangle((x - bw / 2, y - bh / 2), bw, bh, fc="white", ec="black", lw=0.6, zorder=3))
         ax.text(x, y, label(it, labels), ha="center", va="center", fontsize=MIN_PT, zorder=4)

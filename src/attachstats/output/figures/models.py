@@ -10,17 +10,31 @@ Figure code never fits a model.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, MIN_PT, PAGE_IN, NotDrawn, label, pyplot, rasterize
+from attachstats.output.figures.common import (
+    COLUMN_IN,
+    MIN_PT,
+    PAGE_IN,
+    NotDrawn,
+    label,
+    pyplot,
+    rasterize,
+)
 from attachstats.output.labels import model_label, term_text
 from attachstats.output.numbers import format_value
 
-__all__ = ["interaction_plot", "jn_region_text", "mediation_diagram", "partial_regression_plot",
-           "coefficient_plot"]
+__all__ = [
+    "coefficient_plot",
+    "interaction_plot",
+    "jn_region_text",
+    "mediation_diagram",
+    "partial_regression_plot",
+]
 
 
 def _num(value: float, column: str = "b") -> str:
@@ -170,7 +184,7 @@ def mediation_diagram(mediation: pd.DataFrame, labels: Mapping[str, str] | None 
     models = list(dict.fromkeys(mediation["model"]))
     fig, axes = plt.subplots(len(models), 1, figsize=(COLUMN_IN, 2.3 * len(models)), squeeze=False,
                              layout="constrained")
-    box = dict(boxstyle="round", fc="white", ec=pal[0])
+    box = {"boxstyle": "round", "fc": "white", "ec": pal[0]}
     for ax, model in zip(axes[:, 0], models):
         d = mediation[mediation["model"] == model].set_index("path")
         x, m, y = d["x"].iloc[0], d["mediator"].iloc[0], d["outcome"].iloc[0]
@@ -186,7 +200,7 @@ def mediation_diagram(mediation: pd.DataFrame, labels: Mapping[str, str] | None 
         pos = {x: (0.15, 0.3), m: (0.5, 0.85), y: (0.85, 0.3)}
         for name, (px, py) in pos.items():
             ax.text(px, py, label(name, labels), ha="center", va="center", bbox=box, fontsize=MIN_PT)
-        arrow = dict(arrowstyle="->", lw=0.9)
+        arrow = {"arrowstyle": "->", "lw": 0.9}
         ax.annotate("", xy=(0.42, 0.78), xytext=(0.2, 0.38), arrowprops=arrow)
         ax.annotate("", xy=(0.8, 0.38), xytext=(0.58, 0.78), arrowprops=arrow)
         ax.annotate("", xy=(0.7, 0.3), xytext=(0.3, 0.3), arrowprops=arrow)

@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, MIN_PT, PAGE_IN, NotDrawn, pyplot
+from attachstats.output.figures.common import (
+    COLUMN_IN,
+    MIN_PT,
+    PAGE_IN,
+    NotDrawn,
+    pyplot,
+)
 from attachstats.output.labels import model_label, term_text
 from attachstats.output.numbers import format_value, p_text
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["interaction_lines", "LINE_COLUMNS"]
+__all__ = ["LINE_COLUMNS", "interaction_lines"]
 
 #: Columns of :func:`interaction_lines`.
 LINE_COLUMNS = ["model", "outcome", "focal", "moderator", "level", "moderator_value", "focal_value", "fitted",
