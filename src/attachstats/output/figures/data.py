@@ -195,7 +195,7 @@ def correlation_heatmap(correlations: pd.DataFrame, labels: Mapping[str, str] | 
             for j in range(i + 1):
                 v = sub[i, j]
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2f}".replace("0.", ".", 1), ha="center", va="center", fontsize=MIN_PT,
+                    ax.text(j, i, f"{v:.2f}".replace("0.", ".", 1).replace("-", "\u2212"), ha="center", va="center", fontsize=MIN_PT,
                             color="white" if abs(v) > 0.6 else "black")
     fig.colorbar(im, ax=ax, shrink=0.7, label="Pearson r")
     return fig
