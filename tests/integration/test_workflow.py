@@ -87,8 +87,11 @@ def test_all_outputs_written(finished_run):
     out = finished_run / "results" / "mini"
     for rel in TABLES + ["report.html", "provenance.json"]:
         assert (out / rel).is_file(), rel
-    for fig in FIGURES:
+    manifests = pd.concat([pd.read_csv(p) for p in sorted((out / "figures").glob("*_manifest.csv"))])
+    assert sorted(manifests["figure"]) == sorted(FIGURES)
+    for fig in manifests.loc[manifests["drawn"], "figure"]:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000
+    assert manifests.loc[~manifests["drawn"], "reason"].str.startswith("no ").all()
     assert "*Confirmatory factor analysis: model fit" in (out / "tables" / "cfa_fit.md").read_text()
     fit = pd.read_csv(out / "tables" / "cfa_fit.csv")
     assert list(fit.columns[:14]) == ["model", "estimator", "n", "chi2", "df", "p", "cfi", "tli", "rmsea",

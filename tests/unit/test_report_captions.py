@@ -48,7 +48,8 @@ def test_report_captions_are_the_rst_caption_files(tmp_path: Path) -> None:
     for name, caption in shown.items():
         assert caption == report_html.html.escape(caption_text(rst[name])), name
     assert shown["flow"].endswith("Reasons per respondent: validation/exclusions.csv.")
-    assert shown["coefficients"].startswith("Forest plot across outcomes")   # the .rst, not a stale copy
+    assert shown["coefficients"].startswith("Coefficients of the predictors")   # the .rst, not a stale copy
+    assert "Covariates are not shown" in shown["coefficients"]
 
 
 @pytest.mark.parametrize("path", CAPTION_FILES, ids=lambda p: p.stem)

@@ -72,18 +72,25 @@ def test_empty_tables_state_why_nothing_was_fitted():
     assert "No interaction was probed" in t["moderation"]
 
 
-def test_model_figures_draw_and_placeholders():
+def test_model_figures_draw_or_say_why_not():
+    from attachstats.output.figures.common import NotDrawn
+
     tabs = model_tables()
-    fig = model_figures.interaction_plot(tabs["simple_slopes"], tabs["slope_curve"], tabs["johnson_neyman"])
+    lines = pd.DataFrame({"model": "mod", "outcome": "phq9_total", "focal": "loss", "moderator": "ecr_anxiety",
+                          "level": np.repeat(["-1 SD", "mean", "+1 SD"], 2), "moderator_value": np.repeat([2.41, 3.71, 5.0], 2),
+                          "focal_value": [0.0, 1.0] * 3, "fitted": [4.6, 5.8, 6.1, 9.4, 7.5, 13.1], "se": 0.3,
+                          "ci_lo": np.array([4.6, 5.8, 6.1, 9.4, 7.5, 13.1]) - 0.6,
+                          "ci_hi": np.array([4.6, 5.8, 6.1, 9.4, 7.5, 13.1]) + 0.6})
+    fig = model_figures.interaction_plot(lines, tabs["slope_curve"], tabs["johnson_neyman"], tabs["simple_slopes"])
     assert len(fig.axes) == 2
     assert len(model_figures.mediation_diagram(tabs["mediation"]).axes) == 1
     pts = {"dep": pd.DataFrame({"x_resid": [-1.0, 0.0, 1.0], "y_resid": [-1.3, 0.1, 1.2]})}
     reg = pd.DataFrame([{"model": "dep", "term": "ecr_anxiety", "outcome": "phq9_total", "b": 1.25, "ci_lo": 1.0,
                          "ci_hi": 1.5}])
     assert len(model_figures.partial_regression_plot(pts, reg, "ecr_anxiety").axes) == 1
-    forest = model_figures.coefficient_plot(tabs["regressions"])
+    forest = model_figures.coefficient_plot(tabs["regressions"], {"dep": ["ecr_anxiety"], "case": ["ecr_anxiety"]})
     assert len(forest.axes) == 2 and forest.axes[1].get_xscale() == "log"
-    for empty in (model_figures.interaction_plot(pd.DataFrame(), pd.DataFrame(), pd.DataFrame()),
+    for empty in (model_figures.interaction_plot(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame()),
                   model_figures.mediation_diagram(pd.DataFrame()),
                   model_figures.partial_regression_plot({}, pd.DataFrame(), "x")):
-        assert "no " in empty.axes[0].texts[0].get_text()
+        assert isinstance(empty, NotDrawn) and empty.reason.startswith("no ")

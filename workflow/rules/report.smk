@@ -40,8 +40,9 @@ rule figures_data:
             for name in FIGURE_GROUPS["figures_data"]
         },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_data"]},
+        manifest=f"{RESULTS}/{{study}}/figures/figures_data_manifest.csv",
     params:
-        study=study_part("instruments", "factor_analysis", "attachment_styles", "figures"),
+        study=study_part("variables", "instruments", "factor_analysis", "attachment_styles", "figures"),
         code=code_of("report", "figures_data"),
     log:
         f"{RESULTS}/{{study}}/logs/figures_data.log",
@@ -69,8 +70,9 @@ rule figures_factor:
             for name in FIGURE_GROUPS["figures_factor"]
         },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_factor"]},
+        manifest=f"{RESULTS}/{{study}}/figures/figures_factor_manifest.csv",
     params:
-        study=study_part("instruments", "factor_analysis"),
+        study=study_part("variables", "instruments", "factor_analysis"),
         code=code_of("report", "figures_factor"),
     log:
         f"{RESULTS}/{{study}}/logs/figures_factor.log",
@@ -99,8 +101,9 @@ rule figures_models:
             for name in FIGURE_GROUPS["figures_models"]
         },
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_models"]},
+        manifest=f"{RESULTS}/{{study}}/figures/figures_models_manifest.csv",
     params:
-        study=study_part("variables", "outcome_models", "figures"),
+        study=study_part("variables", "instruments", "outcome_models", "mediation_models", "figures"),
         code=code_of("report", "figures_models"),
     log:
         f"{RESULTS}/{{study}}/logs/figures_models.log",
@@ -145,6 +148,7 @@ rule report:
         unpack(table_inputs),
         formatted=rules.formatted_tables.output,
         figures=lambda w: [f"{RESULTS}/{w.study}/figures/{name}.png" for name in FIGURES],
+        manifests=lambda w: [f"{RESULTS}/{w.study}/figures/{group}_manifest.csv" for group in FIGURE_GROUPS],
         provenance=f"{RESULTS}/{{study}}/provenance.json",
         issues=f"{RESULTS}/{{study}}/validation/issues.csv",
     output:

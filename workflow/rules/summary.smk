@@ -1,3 +1,5 @@
+from attachstats.steps.summary import summary_labels, summary_predictors
+
 SUMMARY = f"{RESULTS}/_summary"
 SUMMARY_TABLES = ["flow", "cfa_fit", "reliability", "regressions"]
 
@@ -18,6 +20,8 @@ rule cross_study_summary:
         forest=report(f"{SUMMARY}/forest.png", caption="../report/forest.rst", category="Cross-study"),
     params:
         code=code_of("summary", "cross_study_summary"),
+        labels=summary_labels(STUDIES.values()),
+        predictors=summary_predictors(STUDIES.values()),
     log:
         f"{SUMMARY}/logs/cross_study_summary.log",
     benchmark:

@@ -6,8 +6,13 @@ result sentence prints. Nothing here formats numbers (see :mod:`attachstats.outp
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
+from attachstats.spec.instrument import instrument_of
+
 __all__ = ["TITLES", "LABELS", "TABLE_LABELS", "NOTES", "APA_CORRELATION_NOTE", "title", "column_label",
-           "model_label"]
+           "model_label", "study_labels", "term_text", "STAGE_LABELS",
+           "stage_label"]
 
 # Table name -> title printed above the table.
 TITLES = {
@@ -117,3 +122,67 @@ def column_label(column: str, table: str | None = None) -> str:
 def model_label(model: str) -> str:
     """A model's machine name as printed in sentences: ``two_factor`` -> ``two-factor``."""
     return model.replace("_", "-")
+
+
+def study_labels(study: Mapping[str, Any]) -> dict[str, str]:
+    """Human labels of a study's machine names, for figures: scores, items, factors, variables.
+
+    Scores ``<key>_<subscale>`` read "<instrument id> <subscale>" (``ecr_anxiety`` ->
+    "ECR-R anxiety", ``phq9_total`` -> "PHQ-9 total"); items ``<key>_<n>`` read
+    "<instrument id> <n>"; a factor named after a subscale reads as that subscale
+    ("Anxiety"); a variable reads as its ``label:`` if the study gives one, else its name in
+    sentence case. Names without a label are left out (callers fall back to the name).
+
+    >>> study_labels({"instruments": {}, "variables": {"age": {"column": "Age"}}})["age"]
+    'Age'
+    """
+    out: dict[str, str] = {}
+    for name, var in (study.get("variables") or {}).items():
+        given = var.get("label") if isinstance(var, Mapping) else None
+        out[name] = str(given) if given else name.replace("_", " ").capitalize()
+    for key in study.get("instruments") or {}:
+        inst = instrument_of(study, key)
+        short = inst.id.upper()
+        for sub in inst.subscales:
+            out[f"{key}_{sub}"] = f"{short} {sub.replace('_', ' ')}"
+            out.setdefault(sub, sub.replace("_", " ").capitalize())
+        for n in range(1, inst.n_items + 1):
+            out[f"{key}_{n}"] = f"{short} {n}"
+    for key in ("general", "method"):
+        out.setdefault(key, key.capitalize())
+    return out
+
+
+def term_text(term: str, labels: Mapping[str, str]) -> str:
+    """A design term as printed in a figure: ``gender[T.Male]`` -> "Gender: Male",
+    ``ecr_anxiety:loss`` -> "ECR-R anxiety × Loss" (labels from :func:`study_labels`).
+
+    >>> term_text("gender[T.Male]:x", {"gender": "Gender"})
+    'Gender: Male × x'
+    """
+    parts = []
+    for piece in term.split(":"):
+        if "[T." in piece and piece.endswith("]"):
+            var, level = piece[:-1].split("[T.", 1)
+            parts.append(f"{labels.get(var, var)}: {level}")
+        else:
+            parts.append(labels.get(piece, piece))
+    return " × ".join(parts)
+
+
+# Exclusion stage of the participant flow -> plain words (CONSORT-style flow diagram).
+STAGE_LABELS = {
+    "raw": "Responses assessed", "empty_rows": "Empty rows", "missing_ids": "No respondent ID",
+    "duplicate_rows": "Duplicate rows", "duplicate_ids": "Duplicate respondent IDs",
+    "speeding": "Completed too fast", "longstring": "Long runs of one answer",
+    "mahalanobis": "Multivariate outlier (Mahalanobis)", "analysed": "Analysed",
+}
+
+
+def stage_label(stage: str) -> str:
+    """A flow stage in plain words (the stage name in sentence case when none is defined).
+
+    >>> stage_label("duplicate_ids"), stage_label("attention_check")
+    ('Duplicate respondent IDs', 'Attention check')
+    """
+    return STAGE_LABELS.get(stage, stage.replace("_", " ").capitalize())

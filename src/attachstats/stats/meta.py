@@ -110,3 +110,15 @@ def random_effects(estimates: Sequence[float], ses: Sequence[float], method: str
                       ci_hi=mu + zcrit * se_mu, z=mu / se_mu, p=float(2 * stats.norm.sf(abs(mu / se_mu))),
                       tau2=float(tau2), i2=float(100 * tau2 / (tau2 + s2)), q=q,
                       q_p=float(stats.chi2.sf(q, k - 1)))
+
+
+def random_effects_weights(ses: Sequence[float], tau2: float) -> np.ndarray:
+    """Each study's weight in a random-effects pool, in per cent: 100·w_i / Σw with
+    w_i = 1 / (se_i² + τ²). R equivalent: ``metafor::weights(rma(yi, sei = se))``.
+
+    >>> random_effects_weights([0.1, 0.2], 0.0).round(1).tolist()
+    [80.0, 20.0]
+    """
+    v = np.asarray(ses, dtype=float) ** 2
+    w = 1 / (v + float(tau2))
+    return 100 * w / w.sum()

@@ -20,7 +20,8 @@ from attachstats.output.apa import latex, markdown, table_model, write_docx
 from attachstats.output.figures import data as data_figures
 from attachstats.output.figures import factor as factor_figures
 from attachstats.output.figures import models as model_figures
-from attachstats.output.figures.common import save_png
+from attachstats.output.figures.common import NotDrawn, drawn_figures, save_all
+from attachstats.output.labels import model_label, study_labels
 from attachstats.output.provenance import collect_provenance, write_json
 from attachstats.output.report.manuscript import build_manuscript
 from attachstats.output.report.manuscript_docx import write_manuscript_docx
@@ -28,13 +29,15 @@ from attachstats.output.report.manuscript_html import manuscript_html
 from attachstats.output.tables import display_table
 from attachstats.spec.factor import efa_cutoff, settings
 from attachstats.spec.instrument import instrument_of
-from attachstats.spec.models import outcome_specs
+from attachstats.spec.models import outcome_specs, term_label
 from attachstats.spec.styles import style_spec
-from attachstats.stats.regression.outcomes import added_variable, model_frame
+from attachstats.stats.regression.outcomes import added_variable, fit_outcome_model, model_frame
+from attachstats.stats.regression.prediction import LINE_COLUMNS, interaction_lines
 
 __all__ = ["formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
            "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
-           "study_partial_regression", "cell_findings"]
+           "study_partial_regression", "study_interaction_lines", "coefficient_terms", "study_model_labels",
+           "cell_findings"]
 
 
 def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mapping[str, Any]) -> None:
@@ -74,9 +77,9 @@ def _tables(inputs: Mapping[str, str], group: str) -> dict[str, pd.DataFrame]:
 
 
 def _save(figures: Mapping[str, Any], out: Mapping[str, str]) -> None:
-    """Each figure as PNG (``out[name]``) and PDF (``out[name + "_pdf"]``)."""
-    for name, fig in figures.items():
-        save_png(fig, out[name], pdf=out[f"{name}_pdf"])
+    """Each drawn figure as PNG (``out[name]``) and PDF (``out[name + "_pdf"]``); the rule's
+    manifest (``out["manifest"]``) says which were drawn and why the others were not."""
+    save_all(figures, out, out.get("manifest"))
 
 
 def figures_data(inputs: Mapping[str, str], out: Mapping[str, str], study: Mapping[str, Any]) -> None:
@@ -127,14 +130,16 @@ def study_data_figures(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
             cuts = (cut[xy[0]], cut[xy[1]])
     key = (fa or {}).get("instrument") or next(iter(study["instruments"]))
     item_inst = instrument_of(study, key)
+    labels = study_labels(study)
     return {
         "flow": data_figures.flow_figure(tables["flow"]),
-        "score_distributions": data_figures.score_distributions(scores, score_cols),
-        "dimensions": data_figures.dimensions_scatter(scores, xy[0], xy[1], midpoint, style_col, cuts, rule),
+        "score_distributions": data_figures.score_distributions(scores, score_cols, labels),
+        "dimensions": (data_figures.dimensions_scatter(scores, xy[0], xy[1], midpoint, style_col, cuts, rule, labels)
+                       if len(xy) == 2 else NotDrawn("fewer than two scale scores")),
         "item_distributions": data_figures.item_distributions(keyed_items(clean, key, item_inst), item_inst.min,
-                                                              item_inst.max, f"{key} ({item_inst.id})",
-                                                              continuous=item_inst.continuous),
-        "correlation_heatmap": data_figures.correlation_heatmap(tables["correlations"]),
+                                                              item_inst.max, item_inst.name,
+                                                              continuous=item_inst.continuous, labels=labels),
+        "correlation_heatmap": data_figures.correlation_heatmap(tables["correlations"], labels),
     }
 
 
@@ -145,26 +150,77 @@ def study_factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str,
     model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
                                                                            if len(loadings) else "")
     s = settings(study)
+    labels = study_labels(study)
     return {
-        "cfa_loadings": factor_figures.loadings_figure(loadings, model),
+        "cfa_loadings": factor_figures.loadings_figure(loadings, model, labels),
         "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
-        "efa_loadings": factor_figures.loading_heatmap(tables["efa_loadings"], efa_cutoff(study)),
+        "efa_loadings": factor_figures.loading_heatmap(tables["efa_loadings"], efa_cutoff(study), labels),
         "path_diagram": factor_figures.path_diagram(tables["cfa_loadings"], tables["cfa_factor_correlations"],
-                                                    s.get("path_model", "") if s else ""),
+                                                    s.get("path_model", "") if s else "", labels),
     }
 
 
 def study_model_figures(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
                         study: Mapping[str, Any]) -> dict[str, Any]:
-    """The outcome-model figures by output name (the partial regressions from ``scores``)."""
+    """The outcome-model figures by output name (the partial regressions and the interaction
+    lines from ``scores``)."""
+    labels, models = study_labels(study), study_model_labels(study)
+    term = partial_regression_term(study)
     return {
-        "coefficients": model_figures.coefficient_plot(tables["regressions"]),
-        "interaction": model_figures.interaction_plot(tables["simple_slopes"], tables["slope_curve"],
-                                                      tables["johnson_neyman"]),
-        "mediation": model_figures.mediation_diagram(tables["mediation"]),
-        "partial_regression": model_figures.partial_regression_plot(
-            study_partial_regression(scores, study), tables["regressions"], partial_regression_term(study) or ""),
+        "coefficients": model_figures.coefficient_plot(tables["regressions"], coefficient_terms(scores, study),
+                                                       labels, models),
+        "interaction": model_figures.interaction_plot(study_interaction_lines(scores, study), tables["slope_curve"],
+                                                      tables["johnson_neyman"], tables["simple_slopes"], labels,
+                                                      models),
+        "mediation": model_figures.mediation_diagram(tables["mediation"], labels, models),
+        "partial_regression": (model_figures.partial_regression_plot(study_partial_regression(scores, study),
+                                                                     tables["regressions"], term, labels, models)
+                               if term else NotDrawn("no outcome models in this study")),
     }
+
+
+def study_model_labels(study: Mapping[str, Any]) -> dict[str, str]:
+    """Model name -> printed name: the model's ``label:`` if given, else ``model_label``
+    (for outcome and mediation models)."""
+    out = {}
+    for m in [*(study.get("outcome_models") or []), *(study.get("mediation_models") or [])]:
+        out[m["name"]] = str(m.get("label") or model_label(m["name"]).replace("-", " ").capitalize())
+    return out
+
+
+def coefficient_terms(scores: pd.DataFrame, study: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The design terms the coefficient figure shows per outcome model: the predictors' design
+    columns of a model without interactions; only the interaction columns of a model with
+    them (its lower-order coefficients are conditional effects at 0, shown in the
+    interaction figure instead). Covariates are never shown."""
+    data = with_reference_levels(scores, study)
+    out = {}
+    for s in outcome_specs(study):
+        cols = model_frame(data, s).term_columns
+        keys = [term_label(t) for t in s.interactions] if s.interactions else list(s.predictors)
+        out[s.name] = [c for k in keys for c in cols.get(k, [])]
+    return out
+
+
+def study_interaction_lines(scores: pd.DataFrame, study: Mapping[str, Any], ci: float = 0.95) -> pd.DataFrame:
+    """Plot coordinates of every probed interaction: the predicted outcome across the focal
+    predictor at each moderator level with its interval
+    (:func:`attachstats.stats.regression.prediction.interaction_lines`, columns
+    ``LINE_COLUMNS``), from the model refitted on ``scores`` as the ``regress`` rule fits it."""
+    data = with_reference_levels(scores, study)
+    parts = []
+    for s in outcome_specs(study):
+        if s.probe is None:
+            continue
+        focal, moderator = s.probe
+        res = fit_outcome_model(data, s, ci=ci)
+        if res.cov is None:                      # not a listwise fit: no covariance to draw bands from
+            continue
+        inter = next(term_label(t) for t in s.interactions if set(t) == {focal, moderator})
+        b = res.coefficients.set_index("term")["b"]
+        parts.append(interaction_lines(b, res.cov, res.frame.X, focal, moderator, res.frame.term_columns[inter][0],
+                                       res.df_resid, model=s.name, outcome=s.outcome, ci=ci))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
 
 
 def partial_regression_term(study: Mapping[str, Any]) -> str | None:
@@ -202,7 +258,8 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     """Rule ``report``: the manuscript of one study as HTML (figures embedded) and Word.
 
     ``inputs`` holds the result tables by name (CSV files), ``figures`` (the PNG files, in the
-    order of ``figure_names``), ``provenance`` (the JSON record), ``issues`` (the cell-level
+    order of ``figure_names``), ``manifests`` (the figure rules' manifests: a figure they mark
+    as not drawn is left out of the report), ``provenance`` (the JSON record), ``issues`` (the cell-level
     findings of validation, summarised by :func:`cell_findings`) and ``formatted`` (only
     ordered before the report, not read). ``out`` is ``(report.html, report.docx)``. The
     manuscript (:func:`attachstats.output.report.manuscript.build_manuscript`) is built once
@@ -212,15 +269,17 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     tables = {name: read_csv(p) for name, p in inputs.items() if name not in NOT_TABLES}
     with open(inputs["provenance"], encoding="utf-8") as fh:
         record = json.load(fh)
-    ms = build_manuscript(study, tables, dict(zip(figure_names, inputs["figures"])), record,
-                          findings=cell_findings(read_csv(inputs["issues"])))
+    drawn = drawn_figures(list(inputs.get("manifests") or []))
+    figures = {name: p for name, p in zip(figure_names, inputs["figures"]) if not inputs.get("manifests")
+               or name in drawn}
+    ms = build_manuscript(study, tables, figures, record, findings=cell_findings(read_csv(inputs["issues"])))
     subtitle = f"Draft results of study {study.get('name')}, produced by attachstats from {study.get('study_file', '')}"
     Path(html_path).write_text(manuscript_html(ms, subtitle), encoding="utf-8")
     write_manuscript_docx(ms, docx_path, subtitle)
 
 
 #: Inputs of the ``report`` rule that are not result tables.
-NOT_TABLES = ("formatted", "figures", "provenance", "issues")
+NOT_TABLES = ("formatted", "figures", "manifests", "provenance", "issues")
 
 
 def cell_findings(issues: pd.DataFrame) -> pd.DataFrame:

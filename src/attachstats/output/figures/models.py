@@ -1,82 +1,190 @@
-"""Figures of the outcome models: interaction probe, mediation paths, partial regressions.
+"""Figures of the outcome models: interaction probe, mediation paths, partial regressions,
+coefficients.
 
-Each function takes result tables (or the partial-regression coordinates computed by
-:func:`attachstats.steps.report.study_partial_regression`, which the figures step calls) and
-returns a matplotlib Figure; a study without the model gets a figure that says so, so the
-workflow's outputs are fixed. Figure code never fits a model.
+Each function takes result tables (or plot coordinates computed by the figures step:
+:func:`attachstats.steps.report.study_partial_regression`,
+:func:`attachstats.steps.report.study_interaction_lines`) and returns a matplotlib Figure,
+or :class:`~attachstats.output.figures.common.NotDrawn` when the study has no such model.
+Figure code never fits a model.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from attachstats.output.figures.common import COLUMN_IN, PAGE_IN, placeholder, pyplot, rasterize
+from attachstats.output.figures.common import (
+    COLUMN_IN,
+    MIN_PT,
+    PAGE_IN,
+    NotDrawn,
+    label,
+    pyplot,
+    rasterize,
+)
+from attachstats.output.labels import model_label, term_text
+from attachstats.output.numbers import format_value
 
-__all__ = ["interaction_plot", "mediation_diagram", "partial_regression_plot", "coefficient_plot"]
+__all__ = [
+    "coefficient_plot",
+    "interaction_plot",
+    "jn_region_text",
+    "mediation_diagram",
+    "partial_regression_plot",
+]
 
 
-def interaction_plot(slopes: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame) -> Any:
-    """Simple slopes and the Johnson–Neyman band of every probed model (one row of panels each).
+def _num(value: float, column: str = "b") -> str:
+    return format_value(float(value), column).replace("-", "\u2212")
 
-    Left: the model's predicted outcome across the focal variable at the moderator's
-    mean − SD, mean and mean + SD (other terms at their means). Right: the slope of the focal
-    variable across the observed moderator range with its pointwise 95% band, the simple
-    slopes as points, the Johnson–Neyman boundaries as dashed lines and the region of
-    significance shaded.
+
+def jn_region_text(j: Mapping[str, Any], moderator: str = "the moderator") -> str:
+    """Where the slope is significant, clipped to the observed moderator range (one phrase).
+
+    ``j`` is a row of ``tables/johnson_neyman.csv``; a boundary outside the observed range is
+    not mentioned, and a region that lies wholly outside it reads "at no observed value".
+
+    >>> jn_region_text({"region": "outside", "lower": 0.64, "upper": 2.36, "moderator_min": 1.0,
+    ...                 "moderator_max": 6.94}, "anxiety")
+    'for anxiety above 2.36'
     """
-    if slopes.empty:
-        return placeholder("no probed interaction (outcome_models[].probe) in this study")
+    lo, hi = float(j["moderator_min"]), float(j["moderator_max"])
+    a, b, region = float(j["lower"]), float(j["upper"]), str(j["region"])
+    if region == "everywhere":
+        return "at every observed value"
+    if region == "nowhere":
+        return "at no observed value"
+    if region in ("above", "below"):
+        inside = (region == "above" and a < hi) or (region == "below" and a > lo)
+        if not inside:
+            return "at no observed value"
+        return ("at every observed value" if (region == "above" and a <= lo) or (region == "below" and a >= hi)
+                else f"for {moderator} {region} {_num(a)}")
+    if region == "inside":
+        a2, b2 = max(a, lo), min(b, hi)
+        if a2 >= b2:
+            return "at no observed value"
+        if a2 == lo and b2 == hi:
+            return "at every observed value"
+        return f"for {moderator} from {_num(a2)} to {_num(b2)}"
+    if a >= hi or b <= lo:                           # outside the roots: the range lies in one tail
+        return "at every observed value"
+    parts = ([f"below {_num(a)}"] if a > lo else []) + ([f"above {_num(b)}"] if b < hi else [])
+    if not parts:
+        return "at no observed value"
+    return f"for {moderator} " + " or ".join(parts)
+
+
+def interaction_plot(lines: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame, slopes: pd.DataFrame,
+                     labels: Mapping[str, str] | None = None, model_labels: Mapping[str, str] | None = None) -> Any:
+    """Each probed interaction as ``interactions::interact_plot`` and ``johnson_neyman`` draw it.
+
+    Left: the predicted outcome across the focal predictor (its observed range) at each
+    moderator level (mean − SD, mean, mean + SD; each level of a binary moderator), one
+    line per level with its 95% band (``lines``, :func:`attachstats.stats.regression.
+    prediction.interaction_lines`); a binary focal predictor is drawn on a categorical
+    axis (points with 95% CIs, dodged per moderator level), never on a continuous one.
+    Right: the slope of the focal predictor across the observed moderator range with its
+    pointwise 95% band, the region of significance shaded only where it lies inside that
+    range, the Johnson–Neyman boundaries inside it dashed, the simple slopes as points; for
+    a binary moderator, the slope at each of its two values instead (no Johnson–Neyman
+    band across a 0/1 variable).
+    Legends sit below the panels, off the data.
+    """
+    if slopes.empty or lines.empty:
+        return NotDrawn("no probed interaction (outcome_models[].probe) in this study")
     plt, pal = pyplot()
     models = list(dict.fromkeys(slopes["model"]))
-    fig, axes = plt.subplots(len(models), 2, figsize=(PAGE_IN, 2.6 * len(models)), squeeze=False)
+    fig, axes = plt.subplots(len(models), 2, figsize=(PAGE_IN, 3.1 * len(models)), squeeze=False,
+                             layout="constrained")
     for row, model in zip(axes, models):
         s = slopes[slopes["model"] == model]
         c = curve[curve["model"] == model]
+        li = lines[lines["model"] == model]
         j = jn[jn["model"] == model].iloc[0]
         focal, moderator, outcome = s["focal"].iloc[0], s["moderator"].iloc[0], s["outcome"].iloc[0]
+        fl, ml, ol = label(focal, labels), label(moderator, labels), label(outcome, labels)
+        name = label(model, model_labels) if model_labels else model_label(model)
         ax = row[0]
-        for k, r in enumerate(s.itertuples()):
-            ax.plot([r.focal_lo, r.focal_hi], [r.fitted_lo, r.fitted_hi], marker="o", ms=3, lw=1.2,
-                    color=pal[k], label=f"{moderator} {r.at} ({r.moderator_value:.2f})")
-        ax.set_xlabel(focal)
-        ax.set_ylabel(f"predicted {outcome}")
-        ax.set_title(f"{model}: simple slopes of {focal}")
-        ax.legend(frameon=False)
+        levels = list(dict.fromkeys(li["level"]))
+        xs = np.unique(li["focal_value"])
+        categorical = len(xs) <= 2
+        for k, lev in enumerate(levels):
+            d = li[li["level"] == lev].sort_values("focal_value")
+            w = float(d["moderator_value"].iloc[0])
+            text = (f"{lev} ({_num(w)})" if lev in ("-1 SD", "mean", "+1 SD")
+                    else lev.replace(moderator, ml, 1)).replace("-1 SD", "\u22121 SD").replace("mean", "Mean", 1)
+            colour = pal[k % len(pal)]
+            if categorical:
+                pos = np.searchsorted(xs, d["focal_value"].to_numpy()) + (k - (len(levels) - 1) / 2) * 0.12
+                ax.errorbar(pos, d["fitted"], yerr=[d["fitted"] - d["ci_lo"], d["ci_hi"] - d["fitted"]], fmt="o",
+                            ms=3.5, lw=0.9, capsize=2, color=colour, label=text)
+                ax.plot(pos, d["fitted"], lw=0.6, color=colour, alpha=0.6)
+            else:
+                ax.fill_between(d["focal_value"], d["ci_lo"], d["ci_hi"], color=colour, alpha=0.2, lw=0)
+                ax.plot(d["focal_value"], d["fitted"], lw=1.2, color=colour, label=text,
+                        ls=["--", "-", ":"][k % 3] if len(levels) == 3 else "-")
+        if categorical:
+            ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
+            ax.set_xlim(-0.5, len(xs) - 0.5)
+        ax.set_xlabel(fl)
+        ax.set_ylabel(f"Predicted {ol} (95% CI)")
+        ax.set_title(f"{name}:\n{fl} by {ml}")
+        ax.legend(title=ml, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(levels), frameon=False,
+                  handlelength=1.8, columnspacing=1.0)
         ax = row[1]
+        if not levels[0] in ("-1 SD", "mean", "+1 SD"):
+            # a binary moderator: the focal slope at each of its two values (the ends of the
+            # curve's grid, which spans the observed range), on a categorical axis; no J–N
+            ends = c.iloc[[0, -1]]
+            ax.errorbar([0, 1], ends["slope"], yerr=[ends["slope"] - ends["ci_lo"], ends["ci_hi"] - ends["slope"]],
+                        fmt="o", ms=3.5, lw=0.9, capsize=2, color=pal[0], label=f"Slope of {fl} (95% CI)")
+            ax.axhline(0, color="grey", lw=0.5)
+            ax.set_xticks([0, 1], [f"{v:g}" for v in ends["moderator_value"]])
+            ax.set_xlim(-0.5, 1.5)
+            ax.set_xlabel(ml)
+            ax.set_ylabel(f"Slope of {fl} (95% CI)")
+            ax.set_title(f"Slope of {fl} at each value of {ml}")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+            continue
         ax.fill_between(c["moderator_value"], c["ci_lo"], c["ci_hi"], color=pal[0], alpha=0.25, lw=0,
                         label="95% CI")
-        ax.plot(c["moderator_value"], c["slope"], color=pal[0], lw=1.2, label=f"slope of {focal}")
+        ax.plot(c["moderator_value"], c["slope"], color=pal[0], lw=1.2, label=f"Slope of {fl}")
         sig = c["significant"].astype(bool).to_numpy()
+        ax.errorbar(s["moderator_value"], s["slope"], yerr=[s["slope"] - s["ci_lo"], s["ci_hi"] - s["slope"]],
+                    fmt="o", ms=3, lw=0.8, color=pal[3], label="Simple slopes (\u22121 SD, mean, +1 SD)")
+        ax.axhline(0, color="grey", lw=0.5)
+        w_lo, w_hi = float(c["moderator_value"].min()), float(c["moderator_value"].max())
+        ax.set_xlim(w_lo, w_hi)
         lo, hi = ax.get_ylim()
-        ax.fill_between(c["moderator_value"], lo, hi, where=sig, color="grey", alpha=0.12, lw=0,
-                        label="significant (p < .05)")
+        if sig.any():
+            ax.fill_between(c["moderator_value"], lo, hi, where=sig, color="grey", alpha=0.15, lw=0,
+                            label="Significant (p < .05)")
         ax.set_ylim(lo, hi)
         for bound in (j["lower"], j["upper"]):
-            if np.isfinite(bound) and c["moderator_value"].min() <= bound <= c["moderator_value"].max():
+            if np.isfinite(bound) and w_lo < bound < w_hi:
                 ax.axvline(bound, color="black", lw=0.7, ls="--")
-        ax.errorbar(s["moderator_value"], s["slope"], yerr=[s["slope"] - s["ci_lo"], s["ci_hi"] - s["slope"]],
-                    fmt="o", ms=3, lw=0.8, color=pal[3], label="simple slopes (-1 SD, mean, +1 SD)")
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.set_xlabel(moderator)
-        ax.set_ylabel(f"slope of {focal}")
-        ax.set_title(f"Johnson–Neyman: significant {j['region']}")
-        ax.legend(frameon=False, fontsize=6)
-    fig.tight_layout()
+        ax.set_xlabel(f"{ml} (observed range)")
+        ax.set_ylabel(f"Slope of {fl} (95% CI)")
+        ax.set_title(f"Johnson\u2013Neyman: slope of {fl} significant\n{jn_region_text(j, ml)}")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return fig
 
 
-def mediation_diagram(mediation: pd.DataFrame) -> Any:
+def mediation_diagram(mediation: pd.DataFrame, labels: Mapping[str, str] | None = None,
+                      model_labels: Mapping[str, str] | None = None) -> Any:
     """Path diagram of every mediation model: a, b, c′ (c) on the arrows, the indirect effect
     with its bootstrap interval underneath."""
     if mediation.empty:
-        return placeholder("no mediation model (mediation_models) in this study")
+        return NotDrawn("no mediation model (mediation_models) in this study")
     plt, pal = pyplot()
     models = list(dict.fromkeys(mediation["model"]))
-    fig, axes = plt.subplots(len(models), 1, figsize=(COLUMN_IN * 1.4, 2.2 * len(models)), squeeze=False)
-    box = dict(boxstyle="round", fc="white", ec=pal[0])
+    fig, axes = plt.subplots(len(models), 1, figsize=(COLUMN_IN, 2.3 * len(models)), squeeze=False,
+                             layout="constrained")
+    box = {"boxstyle": "round", "fc": "white", "ec": pal[0]}
     for ax, model in zip(axes[:, 0], models):
         d = mediation[mediation["model"] == model].set_index("path")
         x, m, y = d["x"].iloc[0], d["mediator"].iloc[0], d["outcome"].iloc[0]
@@ -84,68 +192,83 @@ def mediation_diagram(mediation: pd.DataFrame) -> Any:
         def lab(path: str) -> str:
             r = d.loc[path]
             star = "*" if r["p"] < 0.05 else ""
-            return f"{r['estimate']:.3f}{star}"
+            return f"{r['estimate']:.3f}{star}".replace("-", "\u2212")
 
         ax.set_axis_off()
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        pos = {x: (0.12, 0.3), m: (0.5, 0.85), y: (0.88, 0.3)}
+        pos = {x: (0.15, 0.3), m: (0.5, 0.85), y: (0.85, 0.3)}
         for name, (px, py) in pos.items():
-            ax.text(px, py, name, ha="center", va="center", bbox=box)
-        arrow = dict(arrowstyle="->", lw=0.9)
-        ax.annotate("", xy=(0.44, 0.78), xytext=(0.17, 0.38), arrowprops=arrow)
-        ax.annotate("", xy=(0.83, 0.38), xytext=(0.56, 0.78), arrowprops=arrow)
-        ax.annotate("", xy=(0.78, 0.3), xytext=(0.24, 0.3), arrowprops=arrow)
-        ax.text(0.22, 0.62, f"a = {lab('a')}", ha="center")
-        ax.text(0.78, 0.62, f"b = {lab('b')}", ha="center")
-        ax.text(0.5, 0.2, f"c′ = {lab('c_prime')}  (c = {lab('c')})", ha="center")
+            ax.text(px, py, label(name, labels), ha="center", va="center", bbox=box, fontsize=MIN_PT)
+        arrow = {"arrowstyle": "->", "lw": 0.9}
+        ax.annotate("", xy=(0.42, 0.78), xytext=(0.2, 0.38), arrowprops=arrow)
+        ax.annotate("", xy=(0.8, 0.38), xytext=(0.58, 0.78), arrowprops=arrow)
+        ax.annotate("", xy=(0.7, 0.3), xytext=(0.3, 0.3), arrowprops=arrow)
+        ax.text(0.22, 0.62, f"a = {lab('a')}", ha="center", fontsize=MIN_PT)
+        ax.text(0.78, 0.62, f"b = {lab('b')}", ha="center", fontsize=MIN_PT)
+        ax.text(0.5, 0.17, f"c\u2032 = {lab('c_prime')}  (c = {lab('c')})", ha="center", fontsize=MIN_PT)
         ind = d.loc["indirect"]
-        ax.text(0.5, 0.03, f"indirect a·b = {ind['estimate']:.3f}, 95% CI [{ind['ci_lo']:.3f}, {ind['ci_hi']:.3f}]"
-                           f" ({int(ind['n_boot']):,} bootstrap resamples)", ha="center", fontsize=7)
-        ax.set_title(f"{model} (n = {int(ind['n']):,}; * p < .05)")
-    fig.tight_layout()
+        ax.text(0.5, 0.02, (f"Indirect a\u00b7b = {ind['estimate']:.3f}, 95% CI [{ind['ci_lo']:.3f}, "
+                            f"{ind['ci_hi']:.3f}]").replace("-", "\u2212") + "\n"
+                           f"({int(ind['n_boot']):,} bootstrap resamples)", ha="center",
+                fontsize=MIN_PT)
+        name = label(model, model_labels) if model_labels else model_label(model)
+        ax.set_title(f"{name} (n = {int(ind['n']):,}; * p < .05)")
     return fig
 
 
-def partial_regression_plot(points: Mapping[str, pd.DataFrame], regressions: pd.DataFrame, term: str) -> Any:
+def partial_regression_plot(points: Mapping[str, pd.DataFrame], regressions: pd.DataFrame, term: str,
+                            labels: Mapping[str, str] | None = None,
+                            model_labels: Mapping[str, str] | None = None) -> Any:
     """Added-variable plot of ``term`` for each OLS model: residualised outcome against the
     residualised predictor, with the least-squares line (its slope is the model's b)."""
     if not points:
-        return placeholder(f"no OLS outcome model with the term {term!r} in this study")
+        return NotDrawn("no OLS outcome model in which this predictor has an unconditional coefficient")
     plt, pal = pyplot()
     k = len(points)
     ncol = min(k, 3)
     nrow = int(np.ceil(k / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(PAGE_IN, 2.3 * nrow), squeeze=False)
+    width = COLUMN_IN if k == 1 else PAGE_IN
+    fig, axes = plt.subplots(nrow, ncol, figsize=(width, 2.4 * nrow), squeeze=False, layout="constrained")
+    tl = term_text(term, labels or {})
     for j, (ax, (model, d)) in enumerate(zip(axes.flat, points.items())):
         r = regressions[(regressions["model"] == model) & (regressions["term"] == term)].iloc[0]
         ax.scatter(d["x_resid"], d["y_resid"], s=3, alpha=0.3, color=pal[j % len(pal)], linewidths=0,
                    rasterized=rasterize(len(d)))
         xs = np.linspace(d["x_resid"].min(), d["x_resid"].max(), 2)
         ax.plot(xs, r["b"] * xs, color="black", lw=1)
-        ax.set_title(f"{model}\nb = {r['b']:.3f} [{r['ci_lo']:.3f}, {r['ci_hi']:.3f}]", fontsize=8)
-        ax.set_xlabel(f"{term} | others")
-        ax.set_ylabel(f"{r['outcome']} | others")
+        name = label(model, model_labels) if model_labels else model_label(model)
+        ax.set_title(f"{name}\nb = {_num(r['b'])} [{_num(r['ci_lo'])}, {_num(r['ci_hi'])}]")
+        ax.set_xlabel(f"{tl} | others")
+        ax.set_ylabel(f"{label(r['outcome'], labels)} | others")
     for ax in list(axes.flat)[k:]:
         ax.set_axis_off()
-    fig.tight_layout()
     return fig
 
 
-def coefficient_plot(regressions: pd.DataFrame) -> Any:
-    """Forest plot across outcomes: standardised coefficients (β, 95% CI) of the OLS models and,
-    in a second panel on a log scale, odds / incidence-rate ratios (exp b, 95% CI) of the
-    logit, Poisson and negative-binomial models."""
-    plt, pal = pyplot()
-    d = regressions[regressions["term"] != "(Intercept)"].copy()
+def coefficient_plot(regressions: pd.DataFrame, terms: Mapping[str, Sequence[str]],
+                     labels: Mapping[str, str] | None = None,
+                     model_labels: Mapping[str, str] | None = None) -> Any:
+    """The model terms of interest across outcome models: standardised coefficients (β, 95% CI)
+    of the OLS models and, in a second panel on a log scale, odds / incidence-rate ratios
+    (exp b, 95% CI) of the logit, Poisson and negative-binomial models.
+
+    ``terms`` maps each model to the design terms to show (the figures step passes the
+    predictors of a model without interactions and only the interaction terms of a model
+    with them, so neither covariates nor conditional effects are mixed in).
+    """
+    keep = regressions.apply(lambda r: r["term"] in set(terms.get(r["model"], ())), axis=1) \
+        if len(regressions) else pd.Series(dtype=bool)
+    d = regressions[keep.astype(bool)].copy() if len(regressions) else regressions
     if d.empty:
-        return placeholder("no outcome models in this study")
+        return NotDrawn("no outcome models in this study")
+    plt, pal = pyplot()
     family = d["family"] if "family" in d else pd.Series("ols", index=d.index)
     parts = [("ols", d[family == "ols"]), ("glm", d[family != "ols"])]
     parts = [(kind, g) for kind, g in parts if len(g)]
-    heights = [max(1.2, 0.2 * len(g) + 0.6) for _, g in parts]
-    fig, axes = plt.subplots(len(parts), 1, figsize=(COLUMN_IN * 1.3, sum(heights) + 0.4),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    heights = [0.17 * len(g) + 0.75 for _, g in parts]
+    fig, axes = plt.subplots(len(parts), 1, figsize=(COLUMN_IN, sum(heights) + 0.2),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False, layout="constrained")
     models = list(dict.fromkeys(d["model"]))
     for ax, (kind, g) in zip(axes[:, 0], parts):
         if kind == "ols":
@@ -153,24 +276,24 @@ def coefficient_plot(regressions: pd.DataFrame) -> Any:
             scale = np.where(g["b"] != 0, g["beta"] / g["b"], np.nan)
             est, lo, hi = g["beta"], g["ci_lo"] * scale, g["ci_hi"] * scale
             ax.axvline(0, color="grey", lw=0.5)
-            ax.set_xlabel("standardised coefficient (β) with 95% CI")
+            ax.set_xlabel("\u03b2 (95% CI)", loc="right")
         else:
             from matplotlib import ticker
 
             est, lo, hi = g["exp_b"], g["exp_ci_lo"], g["exp_ci_hi"]
             ax.set_xscale("log")
-            ax.xaxis.set_major_locator(ticker.FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]))
+            ax.xaxis.set_major_locator(ticker.FixedLocator([0.05, 0.1, 0.2, 0.5, 0.8, 1, 1.25, 1.5, 2, 3, 5, 10, 20]))
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
             ax.axvline(1, color="grey", lw=0.5)
-            ax.set_xlabel("odds ratio (logit) / incidence-rate ratio (count) with 95% CI, log scale")
+            ax.set_xlabel("OR or IRR (95% CI, log scale)", loc="right")
         ypos = np.arange(len(g))[::-1]
         for m in dict.fromkeys(g["model"]):
             sel = (g["model"] == m).to_numpy()
             j = models.index(m)
             ax.errorbar(est[sel], ypos[sel], xerr=[(est - lo)[sel], (hi - est)[sel]], fmt="o", ms=3, lw=0.8,
                         color=pal[j % len(pal)])
-        ax.set_yticks(ypos, [f"{m}: {t}" for m, t in zip(g["model"], g["term"])])
-    fig.tight_layout()
+        names = [label(m, model_labels) if model_labels else model_label(m) for m in g["model"]]
+        ax.set_yticks(ypos, [f"{n}: {term_text(t, labels or {})}" for n, t in zip(names, g["term"])])
+        ax.set_ylim(-0.6, len(g) - 0.4)
     return fig
-

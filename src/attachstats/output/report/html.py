@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import struct
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -32,11 +33,33 @@ TEMPLATE = RESOURCES[0]
 
 
 
+def png_width_in(png: bytes) -> float | None:
+    """The printed width (inches) of a PNG: its pixel width over its ``pHYs`` resolution
+    (None without a ``pHYs`` chunk in metres)."""
+    pos = png.find(b"pHYs")
+    if len(png) < 24 or pos < 0 or len(png) < pos + 13 or png[pos + 12] != 1:
+        return None
+    width = struct.unpack(">I", png[16:20])[0]
+    ppm = struct.unpack(">I", png[pos + 4:pos + 8])[0]
+    return width / (ppm * 0.0254) if ppm else None
+
+
+class _Figures(dict):
+    """Figure name -> HTML; a figure the study does not have renders as nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def embed_png(path: str | Path, name: str, caption: str) -> str:
-    """A ``<figure>`` with the PNG embedded as a base64 data URI and ``caption`` (plain text) below."""
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    """A ``<figure>`` with the PNG embedded as a base64 data URI, shown at its printed width
+    (:func:`png_width_in`), and ``caption`` (plain text) below."""
+    raw = Path(path).read_bytes()
+    data = base64.b64encode(raw).decode("ascii")
     cap = html.escape(caption)
-    return (f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+    w = png_width_in(raw)
+    style = f' style="width:{w:.2f}in;max-width:100%"' if w else ""
+    return (f'<figure><img alt="{html.escape(name)}"{style} src="data:image/png;base64,{data}">'
             f"<figcaption>Figure: {cap}</figcaption></figure>")
 
 
@@ -243,7 +266,8 @@ def render_report(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                if k in ("name", "title", "study_file")} | {"title": html.escape(str(study.get("title") or ""))},
         tables={name: to_html(display_table(df, name, cutoff=efa_cutoff), name) for name, df in tables.items()}
         | _apa_html(tables),
-        figures={name: embed_png(p, name, caption_text(captions.get(name, name))) for name, p in figures.items()},
+        figures=_Figures({name: embed_png(p, name, caption_text(captions.get(name, name)))
+                          for name, p in figures.items()}),
         text=esc,
         provenance=provenance,
         key_packages=[(k, provenance["packages"][k]) for k in KEY_PACKAGES if k in provenance["packages"]],
