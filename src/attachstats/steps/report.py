@@ -219,7 +219,9 @@ def study_interaction_lines(scores: pd.DataFrame, study: Mapping[str, Any], ci: 
         inter = next(term_label(t) for t in s.interactions if set(t) == {focal, moderator})
         b = res.coefficients.set_index("term")["b"]
         parts.append(interaction_lines(b, res.cov, res.frame.X, focal, moderator, res.frame.term_columns[inter][0],
-                                       res.df_resid, model=s.name, outcome=s.outcome, ci=ci))
+                                       res.df_resid, model=s.name, outcome=s.outcome, ci=ci,
+                                       focal_centre=res.frame.centres.get(focal, 0.0),
+                                       moderator_centre=res.frame.centres.get(moderator, 0.0)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
 
 

@@ -41,7 +41,8 @@ def _fmt(v: float) -> str:
 
 def interaction_lines(b: pd.Series, cov: pd.DataFrame, design: pd.DataFrame, focal: str, moderator: str,
                       inter: str, df_resid: int, model: str = "", outcome: str = "", ci: float = 0.95,
-                      points: int = 50, max_levels: int = 2) -> pd.DataFrame:
+                      points: int = 50, max_levels: int = 2, focal_centre: float = 0.0,
+                      moderator_centre: float = 0.0) -> pd.DataFrame:
     """Predicted outcome across the focal variable at each moderator level, with its interval.
 
     Parameters
@@ -65,6 +66,9 @@ def interaction_lines(b: pd.Series, cov: pd.DataFrame, design: pd.DataFrame, foc
         evaluated at each value only.
     max_levels : int
         A variable with at most this many distinct values is treated as categorical.
+    focal_centre, moderator_centre : float
+        The means subtracted from x and w when the model centred them
+        (``ModelFrame.centres``): added back, so the table is in the variables' own units.
 
     Returns
     -------
@@ -78,7 +82,7 @@ def interaction_lines(b: pd.Series, cov: pd.DataFrame, design: pd.DataFrame, foc
     w_levels = np.unique(wv)
     if len(w_levels) <= max_levels:
         at = w_levels
-        names = [f"{moderator} = {_fmt(v)}" for v in at]
+        names = [f"{moderator} = {_fmt(v + moderator_centre)}" for v in at]
     else:
         m, sd = wv.mean(), wv.std(ddof=1)
         at = np.array([m - sd, m, m + sd])
@@ -100,6 +104,7 @@ def interaction_lines(b: pd.Series, cov: pd.DataFrame, design: pd.DataFrame, foc
         fitted = C @ bb
         se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", C, V, C), 0.0))
         for x, f, s in zip(grid, fitted, se):
-            rows.append((model, outcome, focal, moderator, name, float(w), float(x), float(f), float(s),
+            rows.append((model, outcome, focal, moderator, name, float(w + moderator_centre),
+                         float(x + focal_centre), float(f), float(s),
                          float(f - q * s), float(f + q * s)))
     return pd.DataFrame(rows, columns=LINE_COLUMNS)
