@@ -136,7 +136,7 @@ def interaction_plot(lines: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame,
         ax.legend(title=ml, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(levels), frameon=False,
                   handlelength=1.8, columnspacing=1.0)
         ax = row[1]
-        if not levels[0] in ("-1 SD", "mean", "+1 SD"):
+        if levels[0] not in ("-1 SD", "mean", "+1 SD"):
             # a binary moderator: the focal slope at each of its two values (the ends of the
             # curve's grid, which spans the observed range), on a categorical axis; no J–N
             ends = c.iloc[[0, -1]]

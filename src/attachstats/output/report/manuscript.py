@@ -15,7 +15,6 @@ poor configural model) follow the stated rules of :mod:`.guardrails`.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,7 +267,7 @@ def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
         assoc = _join([f"{sign} with {_join(ts)}" for sign, ts in signs.items() if ts])
         verb = "were" if fam == "logit" else "was"
         items.append(f"{_cap(b.names.model(model))} model: {what} {verb} associated {assoc}.")
-    slopes, jn = b.get("simple_slopes"), b.get("johnson_neyman")
+    slopes = b.get("simple_slopes")
     for model, g in slopes.groupby("model", sort=False) if len(slopes) else []:
         g = g.set_index("at")
         f, w = b.names.var(g["focal"].iloc[0]), b.names.var(g["moderator"].iloc[0])
@@ -1059,8 +1058,9 @@ def _mediation(b: _Builder, sec: Section) -> None:
         fig = b.figure("mediation", f"Mediation of the effect of {x} on {y} through {m}: unstandardised paths a and "
                                     "b, the direct effect c′ and the total effect c, and the indirect effect a·b with "
                                     "its percentile bootstrap 95% CI.")
-        path = lambda p: (f"{num(d.loc[p, 'estimate'])}, 95% CI {_ci(d.loc[p, 'ci_lo'], d.loc[p, 'ci_hi'])}, "
-                          f"{_p(d.loc[p, 'p'])}")
+        def path(p: str, d: pd.DataFrame = d) -> str:
+            return f"{num(d.loc[p, 'estimate'])}, 95% CI {_ci(d.loc[p, 'ci_lo'], d.loc[p, 'ci_hi'])}, {_p(d.loc[p, 'p'])}"
+
         text = (f"In the {b.names.model(model)} model (" + (f"{fig}; " if fig else "") + f"n = {int(i['n']):,}), "
                 f"{x} predicted {m} (a = {path('a')}), and {m} predicted {y} controlling for {x} "
                 f"(b = {path('b')}). The total effect was c = {path('c')} and the direct effect c′ = {path('c_prime')}. "

@@ -593,8 +593,8 @@ def _start(model: LISRELModel, partable: ParTable, gdata: list[GroupData]) -> np
             for k, (v, _) in enumerate(obs):
                 lam[(f, v)] = pc[k] * scale
         common = np.zeros(len(oi))
-        for (f, v), l in lam.items():
-            common[oi[v]] += l ** 2 * lv_var.get(f, 1.0)
+        for (f, v), lam_fv in lam.items():
+            common[oi[v]] += lam_fv ** 2 * lv_var.get(f, 1.0)
         endo = set(grp.loc[grp["op"] == "~", "lhs"]) | set(grp.loc[(grp["op"] == "=~") & grp["rhs"].isin(lv), "rhs"])
         for f in lv:                      # higher-order factors: variance from their indicators
             if f not in lv_var:
