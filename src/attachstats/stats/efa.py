@@ -621,37 +621,47 @@ def gpa_oblique(a: np.ndarray, criterion: Callable[[np.ndarray], tuple[np.ndarra
         f, gq = criterion(lam)
         return lam, f, gq, inv
 
-    everyone = np.arange(nb)
+    # the state of the matrices still rotating is kept compact (one row per such matrix);
+    # finished ones are written out, so late iterations touch only the few that remain
+    going = np.arange(nb)
     converged = np.zeros(nb, dtype=bool)
-    lam, f, gq, inv = at(everyone, t)
+    lam_out, t_out = np.empty_like(a, dtype=float), t
+    t = t.copy()
+    lam, f, gq, inv = at(going, t)
     g = -(lam.transpose(0, 2, 1) @ gq @ inv).transpose(0, 2, 1)
     al = np.ones(nb)
-    going = everyone
     for _ in range(max_iter + 1):
-        gp = g[going] - t[going] * (t[going] * g[going]).sum(axis=1)[:, None, :]
+        gp = g - t * (t * g).sum(axis=1)[:, None, :]
         s = np.sqrt((gp * gp).sum(axis=(1, 2)))
         keep = s >= eps
-        converged[going[~keep]] = True
-        going, gp, s = going[keep], gp[keep], s[keep]
+        if not keep.all():
+            done = ~keep
+            converged[going[done]] = True
+            lam_out[going[done]], t_out[going[done]] = lam[done], t[done]
+            going, gp, s, t, lam, f, g, al = (x[keep] for x in (going, gp, s, t, lam, f, g, al))
         if not going.size:
             break
-        al[going] *= 2.0
-        t_now, f_now = t[going], f[going]
-        tt, lt, ft, gqt, invt = t_now.copy(), lam[going], f_now.copy(), gq[going], inv[going]
-        searching = np.ones(going.size, dtype=bool)
-        for _ in range(11):
-            sub = np.flatnonzero(searching)
-            xm = t_now[sub] - al[going[sub]][:, None, None] * gp[sub]
+        al *= 2.0
+        xm = t - al[:, None, None] * gp
+        tt = xm / np.sqrt((xm * xm).sum(axis=1))[:, None, :]
+        lt, ft, gqt, invt = at(going, tt)
+        failed = ~(f - ft > 0.5 * s ** 2 * al)
+        al[failed] /= 2.0
+        sub = np.flatnonzero(failed)
+        for _ in range(10):
+            if not sub.size:
+                break
+            xm = t[sub] - al[sub][:, None, None] * gp[sub]
             cand = xm / np.sqrt((xm * xm).sum(axis=1))[:, None, :]
             lc, fc, gqc, invc = at(going[sub], cand)
             tt[sub], lt[sub], ft[sub], gqt[sub], invt[sub] = cand, lc, fc, gqc, invc
-            failed = ~(f_now[sub] - fc > 0.5 * s[sub] ** 2 * al[going[sub]])
-            al[going[sub[failed]]] /= 2.0
-            searching[sub[~failed]] = False
-            if not searching.any():
-                break
-        t[going], lam[going], f[going], gq[going], inv[going] = tt, lt, ft, gqt, invt
-        g[going] = -(lt.transpose(0, 2, 1) @ gqt @ invt).transpose(0, 2, 1)
+            failed = ~(f[sub] - fc > 0.5 * s[sub] ** 2 * al[sub])
+            al[sub[failed]] /= 2.0
+            sub = sub[failed]
+        t, lam, f = tt, lt, ft
+        g = -(lt.transpose(0, 2, 1) @ gqt @ invt).transpose(0, 2, 1)
+    lam_out[going], t_out[going] = lam, t          # those that did not converge
+    lam, t = lam_out, t_out
     return lam, t.transpose(0, 2, 1) @ t, t, converged
 
 
