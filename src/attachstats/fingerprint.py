@@ -38,17 +38,33 @@ PACKAGE = "attachstats"
 
 
 @functools.lru_cache(maxsize=None)
+def _package_root() -> Path:
+    """The folder of the :mod:`attachstats` package (its ``__init__`` is light to import)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent
+
+
+@functools.lru_cache(maxsize=None)
 def _origin(module: str) -> Path | None:
-    """The source file of ``module`` (None when it is not a module of this package)."""
+    """The source file of ``module`` (None when it is not a module of this package).
+
+    Found on the file system below the package's folder: ``importlib.util.find_spec`` of a
+    dotted name imports its parent, and the names tried here include ``module.function``
+    (from ``from module import function``), which would import the library's modules (and
+    pandas) into Snakemake's parse of the workflow.
+    """
     if module != PACKAGE and not module.startswith(PACKAGE + "."):
         return None
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+    parts = module.split(".")[1:]
+    if not all(part.isidentifier() for part in parts):
         return None
-    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-        return None
-    return Path(spec.origin)
+    base = _package_root().joinpath(*parts)
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if parts and base.with_name(base.name + ".py").is_file():
+        return base.with_name(base.name + ".py")
+    return None
 
 
 @functools.lru_cache(maxsize=None)
