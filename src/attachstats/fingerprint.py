@@ -88,8 +88,10 @@ def _resolve(node: ast.ImportFrom, module: str) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+@functools.lru_cache(maxsize=None)
 def _imports(module: str) -> dict[str, str]:
-    """Local name → the package module it refers to, for every import anywhere in ``module``."""
+    """Local name → the package module it refers to, for every import anywhere in ``module``
+    (cached: every rule's fingerprint walks the same modules; callers must not modify it)."""
     path = _origin(module)
     if path is None:
         return {}
