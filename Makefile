@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 CORES  ?= 2
 SIZES  ?= 10000 100000 1000000
 
-.PHONY: run test test-fast install lock clean example-data power report bench
+.PHONY: run test test-fast install lock clean example-data power report bench bench-iterate
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --show-failed-logs
@@ -41,10 +41,19 @@ $(STAMP): requirements.lock pyproject.toml
 # Then the ordinal (WLSMV) CFA against lavaan on the same data: benchmarks/latest/ordinal.{json,md}.
 # Then the scale benchmark: the whole example pipeline on SIZES simulated respondents and on
 # the full open ECR data, per-stage time and memory; writes benchmarks/latest/scale.{json,md}.
+# Then the iteration benchmark (bench-iterate below).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_factor.py
 	$(BIN)/python benchmarks/bench_ordinal.py
 	$(BIN)/python benchmarks/bench_scale.py --cores $(CORES) --sizes $(SIZES)
+	$(BIN)/python benchmarks/bench_iterate.py --cores $(CORES) --base $(BASE)
+
+# The example study cold, no-op, after a screening change and after a model change, for the
+# working tree and for BASE (default main) side by side; writes benchmarks/latest/iterate.{json,md}.
+# BENCH_FLAGS=--make-test also times `make test`; BENCH_FLAGS="--repeat 3" takes medians of three.
+BASE ?= main
+bench-iterate: $(STAMP)
+	$(BIN)/python benchmarks/bench_iterate.py --cores $(CORES) --base $(BASE) $(BENCH_FLAGS)
 
 # Regenerate the embedded example data set byte for byte (see README, "The example data").
 example-data: $(STAMP)

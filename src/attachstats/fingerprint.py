@@ -44,7 +44,13 @@ SOURCE_ROOT = Path(__file__).resolve().parent
 
 @functools.lru_cache(maxsize=None)
 def _origin(module: str) -> Path | None:
-    """The source file of ``module`` (None when it is not a module of this package)."""
+    """The source file of ``module`` (None when it is not a module of this package).
+
+    Found on the file system below the package's folder: ``importlib.util.find_spec`` of a
+    dotted name imports its parent, and the names tried here include ``module.function``
+    (from ``from module import function``), which would import the library's modules (and
+    pandas) into Snakemake's parse of the workflow.
+    """
     if module != PACKAGE and not module.startswith(PACKAGE + "."):
         return None
     parts = module.split(".")[1:]
@@ -78,8 +84,10 @@ def _resolve(node: ast.ImportFrom, module: str) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+@functools.lru_cache(maxsize=None)
 def _imports(module: str) -> dict[str, str]:
-    """Local name → the package module it refers to, for every import anywhere in ``module``."""
+    """Local name → the package module it refers to, for every import anywhere in ``module``
+    (cached: every rule's fingerprint walks the same modules; callers must not modify it)."""
     path = _origin(module)
     if path is None:
         return {}

@@ -243,3 +243,110 @@ def test_reliability_table_notes_and_logs_the_omega_warnings(caplog):
     assert sum("under-identified" in r.getMessage() and "'six'" in r.getMessage() for r in caplog.records) == 1
     default = reliability_table({"eighteen": SETS[("synthetic", "anxiety")]})
     assert default["omega_note"].iloc[0] == "" and default["omega_nfactors"].iloc[0] == 3
+
+
+def _resample_corrs(x: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    rs = pairwise_moments([x], n_boot, np.random.default_rng(seed))[0].corr()
+    return rs[np.isfinite(rs).all(axis=(1, 2))]
+
+
+def test_minres_criterion_gradient_and_hessian_match_finite_differences():
+    from attachstats.stats.efa import minres_criterion
+
+    x = SETS[("synthetic", "avoidance")].dropna(how="all").to_numpy(float)
+    rs = _resample_corrs(x, 3, 41)
+    psi = 0.4 + 0.3 * np.random.default_rng(2).random((len(rs), rs.shape[1]))
+    f, g, h, gap = minres_criterion(rs, psi, 3)
+    assert (gap > 0).all()
+    step = 1e-6
+    for i in (0, 7, 17):
+        e = np.zeros(rs.shape[1])
+        e[i] = step
+        fp, gp, _, _ = minres_criterion(rs, psi + e, 3)
+        fm, gm, _, _ = minres_criterion(rs, psi - e, 3)
+        np.testing.assert_allclose((fp - fm) / (2 * step), g[:, i], atol=1e-8)
+        np.testing.assert_allclose((gp - gm) / (2 * step), h[:, :, i], atol=1e-7)
+
+
+EXAMPLE_SURVEY = Path(__file__).resolve().parents[2] / "data" / "example" / "survey.csv"
+
+
+def _items(scale: str) -> np.ndarray:
+    if scale == "example_phq9":      # 9 items, 3 group factors: many Heywood resamples
+        raw = pd.read_csv(EXAMPLE_SURVEY).filter(regex=r"^PHQ9_\d+$")
+        return raw.where(raw >= 0).dropna(how="all").to_numpy(float)
+    return SETS[("synthetic", scale)].dropna(how="all").to_numpy(float)
+
+
+@pytest.mark.parametrize("scale,nf", [("avoidance", 3), ("avoidance_7", 2), ("example_phq9", 3)])
+def test_minres_newton_finds_the_limit_of_the_fixed_point_iteration(scale, nf):
+    """Each resample's minres solution is the one the fixed-point iteration converges to
+    (run here to a step of 1e-15 without the decrease rule), not another local minimum."""
+    from attachstats.stats.efa import PSI_LOWER, minres, minres_criterion, smc
+
+    x = _items(scale)
+    rs = _resample_corrs(x, 150, 43)
+    new = minres(rs, nf)
+    limit = minres(rs, nf, newton=False, tol=1e-15, ftol=0.0, max_iter=300_000)
+    h_new, h_lim = (new ** 2).sum(axis=2), (limit ** 2).sum(axis=2)
+    diff = np.abs(h_new - h_lim).max(axis=1)
+    assert diff.max() < 1e-3                                  # never another local minimum
+    assert (diff < 1e-6).mean() >= 0.97
+    # where they differ by more, the Newton solution is the better-converged one
+    upper = np.maximum(1.0, smc(rs).max(axis=1))[:, None]
+    for lam, pgmax in ((new, 1e-9), (limit, None)):
+        psi = np.clip(np.diagonal(rs, axis1=1, axis2=2) - (lam ** 2).sum(axis=2), PSI_LOWER, upper)
+        f, g, _, _ = minres_criterion(rs, psi, nf, hessian=False)
+        if pgmax is not None:
+            pg = np.abs(psi - np.clip(psi - g, PSI_LOWER, upper)).max(axis=1)
+            assert np.median(pg) < pgmax
+            f_new = f
+    assert (f_new <= f + 1e-12).all()
+    # the old stopping rules alone (newton=False) stop short of the limit, by this much
+    old = minres(rs, nf, newton=False)
+    assert np.abs((old ** 2).sum(axis=2) - h_lim).max() < 0.2
+
+
+def _interval_mc_se(values: np.ndarray, p: float) -> float:
+    """Monte Carlo standard error of a bootstrap percentile (binomial order statistics)."""
+    v = np.sort(values[np.isfinite(values)])
+    b = len(v)
+    half = np.sqrt(p * (1 - p) / b)
+    return float((np.quantile(v, min(p + half, 1)) - np.quantile(v, max(p - half, 0))) / 2)
+
+
+def test_omega_bootstrap_intervals_unchanged_within_monte_carlo_error(monkeypatch):
+    """Known truth (the bifactor population above): the intervals with Newton-finished minres
+    equal those of the fixed-point iteration alone well within Monte Carlo error."""
+    import functools
+
+    import attachstats.stats.efa as efa
+    import attachstats.stats.omega as om
+
+    rng = np.random.default_rng(31)
+    g = np.array([0.7, 0.6, 0.5, 0.65] * 3)
+    s = np.zeros((12, 3))
+    for j in range(3):
+        s[4 * j:4 * j + 4, j] = [0.5, 0.4, 0.45, 0.35]
+    sigma = np.outer(g, g) + s @ s.T + np.diag(1 - g**2 - (s**2).sum(axis=1))
+    x = rng.multivariate_normal(np.zeros(12), sigma, size=600)
+    rs = _resample_corrs(x, 400, 9)
+    tot_new, hier_new = om.omega_bootstrap(rs, 3)
+    monkeypatch.setattr(om, "minres", functools.partial(efa.minres, newton=False))
+    tot_old, hier_old = om.omega_bootstrap(rs, 3)
+    for new, old in ((tot_new, tot_old), (hier_new, hier_old)):
+        assert np.nanmedian(np.abs(new - old)) < 1e-6
+        lo_new, hi_new = percentile_ci(new)
+        lo_old, hi_old = percentile_ci(old)
+        assert abs(lo_new - lo_old) < 0.25 * _interval_mc_se(old, 0.025)
+        assert abs(hi_new - hi_old) < 0.25 * _interval_mc_se(old, 0.975)
+
+
+def test_omega_bootstrap_is_deterministic():
+    from attachstats.stats.omega import omega_bootstrap
+
+    x = SETS[("synthetic", "anxiety")].dropna(how="all").to_numpy(float)
+    a = omega_bootstrap(_resample_corrs(x, 60, 5), 3)
+    b = omega_bootstrap(_resample_corrs(x, 60, 5), 3)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])

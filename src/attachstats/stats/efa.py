@@ -72,7 +72,7 @@ __all__ = ["EFAResult", "EFAFit", "ParallelResult", "correlation_matrix", "kmo",
            "fa_fit", "cor_smooth",
            "extract", "rotate", "fit_efa", "parallel_analysis", "ROTATIONS", "METHODS",
            "loading_table", "wishart_identity", "PSI_LOWER", "principal_loadings", "minres",
-           "quartimin", "geomin", "gpa_oblique", "oblimin", "varimax"]
+           "minres_criterion", "minres_newton", "MINRES_ROUND", "quartimin", "geomin", "gpa_oblique", "small_inverse", "oblimin", "varimax"]
 
 ROTATIONS = ("oblimin", "geomin", "promax", "varimax", "none")
 METHODS = ("minres", "ml")
@@ -227,7 +227,7 @@ def _minus_diag(r: np.ndarray, psi: np.ndarray) -> np.ndarray:
 
 
 def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float = 1e-10,
-           ftol: float = 1e-10, max_iter: int = 20000) -> np.ndarray:
+           ftol: float = 1e-10, max_iter: int = 20000, newton: bool = True) -> np.ndarray:
     """Unrotated minimum-residual (ULS) loadings of a stack of correlation matrices at once.
 
     The fast variant used by :mod:`attachstats.stats.omega` and its bootstrap (R:
@@ -237,17 +237,34 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float =
     ``[0.005, max(1, smc)]`` (psych's bounds), from ``1 − smc`` unless ``start`` is given.
     The minimum is the fixed point of iterated principal axes,
     ``ψ ← clip(diag(R) − diag(LL'))`` (the diagonal is fitted exactly and the gradient
-    ``−2 diag(R − Ψ − LL')`` vanishes or points out of the bounds), reached with SQUAREM
-    acceleration (Varadhan & Roland, 2008) until no uniqueness moves by more than ``tol``
-    or an acceleration cycle lowers the criterion by less than ``ftol`` (psych's L-BFGS-B
-    stops at a decrease of about 2e-9, so both rules are stricter). The two variants stop
-    at slightly different points (up to ~1e-4 in a loading); each caller keeps its own.
+    ``−2 diag(R − Ψ − LL')`` vanishes or points out of the bounds), approached with SQUAREM
+    acceleration (Varadhan & Roland, 2008).
+
+    With ``newton`` (the default) the iteration runs in rounds of :data:`MINRES_ROUND`
+    evaluations, and after each round every matrix not yet finished tries projected Newton
+    steps on the same criterion (:func:`minres_newton`: exact gradient and Hessian,
+    :func:`minres_criterion`). A matrix is finished when Newton reaches a Karush–Kuhn–Tucker
+    point (projected gradient below 1e-10) or when the fixed-point iteration meets one of
+    its stopping rules (no uniqueness moves by more than ``tol``, or an acceleration cycle
+    lowers the criterion by less than ``ftol``; psych's L-BFGS-B stops at a decrease of
+    about 2e-9) and Newton cannot improve on it; at most ``max_iter`` evaluations. Newton
+    starts only after a round of the fixed-point iteration: resample correlation matrices
+    often have several local minima (a Heywood solution with a uniqueness on its bound,
+    and one without), and Newton from the start values can land on another one than the
+    iteration's. Result: the limit of the fixed-point iteration from psych's start values,
+    to about 1e-10 in the projected gradient, at about a third of the cost. Where the
+    criterion is flat the stopping rules alone stop up to ~1e-2 (in a uniqueness) short
+    of that limit, which is what ``newton=False`` returns (the algorithm before Newton
+    steps were added, kept to compare with).
 
     Parameters
     ----------
     r : ndarray (k, k) or (B, k, k)
     nf : int
     start : ndarray (k,) or (B, k), optional
+    tol, ftol, max_iter
+        Stopping rules of the fixed-point iteration.
+    newton : bool, default True
 
     Returns
     -------
@@ -265,19 +282,42 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float =
     single = r.ndim == 2
     rs = r[None] if single else r
     diag = np.diagonal(rs, axis1=1, axis2=2)
-    upper = np.maximum(1.0, smc(rs).max(axis=1))[:, None]
-    psi0 = 1.0 - smc(rs) if start is None else np.broadcast_to(np.asarray(start, float), diag.shape)
+    s = smc(rs)
+    upper = np.maximum(1.0, s.max(axis=1))[:, None]
+    psi0 = 1.0 - s if start is None else np.broadcast_to(np.asarray(start, float), diag.shape)
     psi = np.clip(psi0, PSI_LOWER, upper)
+    f_prev = np.full(len(rs), np.inf)
+    going = np.arange(len(rs))
+    if not newton:
+        _squarem(rs, diag, upper, nf, psi, f_prev, going, tol, ftol, max_iter)
+    else:
+        evals = 0
+        while going.size and evals < max_iter:
+            moving = _squarem(rs, diag, upper, nf, psi, f_prev, going, tol, ftol, MINRES_ROUND)
+            evals += MINRES_ROUND
+            stopped = ~np.isin(going, moving)
+            solved = minres_newton(rs, upper, nf, psi, going)
+            going = going[~(solved | stopped)]
+    lam, _ = principal_loadings(_minus_diag(rs, psi), nf)
+    return lam[0] if single else lam
 
+
+#: Evaluations of the fixed-point iteration between two Newton attempts of :func:`minres`.
+MINRES_ROUND = 21
+
+
+def _squarem(rs: np.ndarray, diag: np.ndarray, upper: np.ndarray, nf: int, psi: np.ndarray,
+             f_prev: np.ndarray, active: np.ndarray, tol: float, ftol: float, max_evals: int) -> np.ndarray:
+    """SQUAREM-accelerated principal-axes iterations of :func:`minres` on the matrices
+    ``active`` for at most ``max_evals`` evaluations; updates ``psi`` and ``f_prev`` in place
+    and returns the matrices that have not met a stopping rule."""
     def step(idx: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lam, e = principal_loadings(_minus_diag(rs[idx], p), nf)
         new = np.clip(diag[idx] - (lam * lam).sum(axis=2), PSI_LOWER, upper[idx])
         return new, (e * e).sum(axis=(1, 2))
 
-    active = np.arange(len(rs))
-    f_prev = np.full(len(rs), np.inf)
     evals = 0
-    while active.size and evals < max_iter:
+    while active.size and evals < max_evals:
         p0 = psi[active]
         p1, f0 = step(active, p0)
         done = (np.abs(p1 - p0).max(axis=1) < tol) | (f_prev[active] - f0 < ftol)
@@ -295,8 +335,127 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, tol: float =
         cand, f_cand = step(active, np.clip(p0 - 2.0 * a * d1 + a * a * v, PSI_LOWER, upper[active]))
         psi[active] = np.where((f_cand <= f1)[:, None], cand, p2)
         evals += 3
-    lam, _ = principal_loadings(_minus_diag(rs, psi), nf)
-    return lam[0] if single else lam
+    return active
+
+
+def minres_criterion(r: np.ndarray, psi: np.ndarray, nf: int, hessian: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """The minres criterion of :func:`minres`, its gradient and Hessian for a stack.
+
+    ``f(ψ) = Σ_{k > nf} λ_k²`` over the eigenvalues of ``R − diag(ψ)`` below the ``nf``
+    largest; with ``v_k`` the eigenvectors, ``S`` the residual and ``K`` the kept ones,
+    ``∂f/∂ψ_i = −2 Σ_{k∈S} λ_k v_ik²`` and, from first-order eigenvector perturbation,
+    ``∂²f/∂ψ_i∂ψ_j = 2 (P_S)_ij² + 4 Σ_{k∈S, l∈K} λ_k/(λ_k − λ_l) v_ik v_jk v_il v_jl`` with
+    ``P_S = Σ_{k∈S} v_k v_k'`` (pairs within ``S`` sum to the first term, so equal residual
+    eigenvalues do no harm).
+
+    Parameters
+    ----------
+    r : ndarray (B, k, k)
+    psi : ndarray (B, k)
+    nf : int
+    hessian : bool, default True
+
+    Returns
+    -------
+    f (B,), gradient (B, k), Hessian (B, k, k) or None, gap (B,)
+        ``gap`` is the smallest kept eigenvalue minus the largest residual one (the
+        Hessian needs it positive; the loadings need the kept eigenvalues positive too).
+
+    Examples
+    --------
+    >>> r = np.array([[[1, .5, .4], [.5, 1, .3], [.4, .3, 1]]])
+    >>> f, g, h, gap = minres_criterion(r, np.full((1, 3), .6), 1)
+    >>> h.shape, bool(gap[0] > 0)
+    ((1, 3, 3), True)
+    """
+    w, v = np.linalg.eigh(_minus_diag(r, psi))          # ascending: the last nf are kept
+    ws, vs = w[:, :-nf], v[:, :, :-nf]
+    f = (ws * ws).sum(axis=1)
+    g = -2.0 * np.einsum("bis,bs->bi", vs * vs, ws)
+    gap = np.minimum(w[:, -nf], w[:, -nf] - w[:, -nf - 1])
+    if not hessian:
+        return f, g, None, gap
+    wk, vk = w[:, -nf:], v[:, :, -nf:]
+    proj = vs @ vs.transpose(0, 2, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = ws[:, :, None] / (ws[:, :, None] - wk[:, None, :])
+    m = vs[:, :, :, None] * vk[:, :, None, :]
+    h = 2.0 * proj * proj + 4.0 * np.einsum("bisk,bjsk,bsk->bij", m, m, c)
+    return f, g, h, gap
+
+
+def minres_newton(rs: np.ndarray, upper: np.ndarray, nf: int, psi: np.ndarray, idx: np.ndarray,
+                  gtol: float = 1e-10, max_steps: int = 30) -> np.ndarray:
+    """Projected Newton steps (Bertsekas 1982) for the minres criterion of the matrices
+    ``rs[idx]`` (:func:`minres_criterion`) from ``psi[idx]``; writes the solutions into
+    ``psi`` where they converge and returns, per matrix of ``idx``, whether it did.
+
+    Bound coordinates whose gradient points outwards are held; the Newton system of the
+    others is solved by Cholesky, and the step is halved along the projection arc until
+    the criterion falls (Armijo, with a slack at the rounding level of f). A matrix is
+    done when the projected gradient ``ψ − clip(ψ − ∇f)`` is below ``gtol`` in every
+    coordinate; it is given up (its ``psi`` left as it was) when its free Hessian is not
+    positive definite, its kept and residual eigenvalues are not separated, or a step
+    fails to lower the criterion.
+    """
+    lo, hi = PSI_LOWER, upper[idx]
+    x = psi[idx].copy()
+    r = rs[idx]
+    ok = np.zeros(len(idx), dtype=bool)
+    going = np.arange(len(idx))
+    eye = np.eye(x.shape[1])
+    for _ in range(max_steps):
+        if not going.size:
+            break
+        xg, hg = x[going], hi[going]
+        f, g, h, gap = minres_criterion(r[going], xg, nf)
+        pg = np.abs(xg - np.clip(xg - g, lo, hg)).max(axis=1)
+        conv = (gap > 1e-8) & (pg < gtol)
+        ok[going[conv]] = True
+        held = ((xg <= lo) & (g > 0)) | ((xg >= hg) & (g < 0))
+        free = ~held
+        hf = np.where(free[:, :, None] & free[:, None, :], h, eye)
+        chol, pd_ok = _cholesky_stack(hf)
+        sel = np.flatnonzero(~conv & (gap > 1e-8) & pd_ok)
+        if not sel.size:
+            break
+        going, xg, hg, f, g, c = going[sel], xg[sel], hg[sel], f[sel], g[sel], chol[sel]
+        gf = np.where(free[sel], g, 0.0)
+        step = np.linalg.solve(c.transpose(0, 2, 1), np.linalg.solve(c, -gf[:, :, None]))[:, :, 0]
+        t = np.ones(len(going))
+        moved = np.zeros(len(going), dtype=bool)
+        trying = np.arange(len(going))
+        for _ in range(30):
+            cand = np.clip(xg[trying] + t[trying, None] * step[trying], lo, hg[trying])
+            fc, *_ = minres_criterion(r[going[trying]], cand, nf, hessian=False)
+            decrease = (g[trying] * (xg[trying] - cand)).sum(axis=1)
+            accept = fc <= f[trying] - 1e-4 * np.maximum(decrease, 0.0) + 1e-14 * np.maximum(f[trying], 1.0)
+            xg[trying[accept]] = cand[accept]
+            moved[trying[accept]] = True
+            trying = trying[~accept]
+            if not trying.size:
+                break
+            t[trying] *= 0.5
+        x[going] = xg
+        going = going[moved]
+    psi[idx[ok]] = x[ok]
+    return ok
+
+
+def _cholesky_stack(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cholesky factors of a stack of symmetric matrices and which are positive definite
+    (the identity stands in for the factor of one that is not)."""
+    try:
+        return np.linalg.cholesky(h), np.ones(len(h), dtype=bool)
+    except np.linalg.LinAlgError:
+        out, ok = np.empty_like(h), np.ones(len(h), dtype=bool)
+        for j, m in enumerate(h):
+            try:
+                out[j] = np.linalg.cholesky(m)
+            except np.linalg.LinAlgError:
+                out[j], ok[j] = np.eye(len(m)), False
+        return out, ok
 
 
 def _minres_objective(r: np.ndarray, m: int) -> Callable:
@@ -394,6 +553,34 @@ def geomin(lam: np.ndarray, delta: float = 0.01) -> tuple[np.ndarray, np.ndarray
     return pro.sum(axis=-1), (2 / k) * (lam / l2) * pro[..., None]
 
 
+def small_inverse(t: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of 2 × 2 or 3 × 3 matrices by the adjugate (one vectorised
+    formula instead of a LAPACK call per matrix); other sizes by :func:`numpy.linalg.inv`.
+
+    Examples
+    --------
+    >>> t = np.array([[[2.0, 1.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]])
+    >>> bool(np.allclose(small_inverse(t)[0] @ t[0], np.eye(3)))
+    True
+    """
+    m = t.shape[-1]
+    if m == 2:
+        a, b, c, d = t[:, 0, 0], t[:, 0, 1], t[:, 1, 0], t[:, 1, 1]
+        det = a * d - b * c
+        adj = np.stack([np.stack([d, -b], axis=1), np.stack([-c, a], axis=1)], axis=1)
+        return adj / det[:, None, None]
+    if m != 3:
+        return np.linalg.inv(t)
+    (a, b, c), (d, e, f), (g, h, i) = \
+        [[t[:, j, k] for k in range(3)] for j in range(3)]
+    co = np.empty_like(t)                     # the adjugate (transposed cofactors)
+    co[:, 0, 0], co[:, 0, 1], co[:, 0, 2] = e * i - f * h, c * h - b * i, b * f - c * e
+    co[:, 1, 0], co[:, 1, 1], co[:, 1, 2] = f * g - d * i, a * i - c * g, c * d - a * f
+    co[:, 2, 0], co[:, 2, 1], co[:, 2, 2] = d * h - e * g, b * g - a * h, a * e - b * d
+    det = a * co[:, 0, 0] + b * co[:, 1, 0] + c * co[:, 2, 0]
+    return co / det[:, None, None]
+
+
 def gpa_oblique(a: np.ndarray, criterion: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
                 t0: np.ndarray | None = None, eps: float = 1e-5,
                 max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -429,42 +616,52 @@ def gpa_oblique(a: np.ndarray, criterion: Callable[[np.ndarray], tuple[np.ndarra
     t = np.broadcast_to(np.eye(nc), (nb, nc, nc)).copy() if t0 is None else t0.copy()
 
     def at(idx: np.ndarray, tm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        inv = np.linalg.inv(tm)
+        inv = small_inverse(tm)
         lam = a[idx] @ inv.transpose(0, 2, 1)
         f, gq = criterion(lam)
         return lam, f, gq, inv
 
-    everyone = np.arange(nb)
+    # the state of the matrices still rotating is kept compact (one row per such matrix);
+    # finished ones are written out, so late iterations touch only the few that remain
+    going = np.arange(nb)
     converged = np.zeros(nb, dtype=bool)
-    lam, f, gq, inv = at(everyone, t)
+    lam_out, t_out = np.empty_like(a, dtype=float), t
+    t = t.copy()
+    lam, f, gq, inv = at(going, t)
     g = -(lam.transpose(0, 2, 1) @ gq @ inv).transpose(0, 2, 1)
     al = np.ones(nb)
-    going = everyone
     for _ in range(max_iter + 1):
-        gp = g[going] - t[going] * (t[going] * g[going]).sum(axis=1)[:, None, :]
+        gp = g - t * (t * g).sum(axis=1)[:, None, :]
         s = np.sqrt((gp * gp).sum(axis=(1, 2)))
         keep = s >= eps
-        converged[going[~keep]] = True
-        going, gp, s = going[keep], gp[keep], s[keep]
+        if not keep.all():
+            done = ~keep
+            converged[going[done]] = True
+            lam_out[going[done]], t_out[going[done]] = lam[done], t[done]
+            going, gp, s, t, lam, f, g, al = (x[keep] for x in (going, gp, s, t, lam, f, g, al))
         if not going.size:
             break
-        al[going] *= 2.0
-        t_now, f_now = t[going], f[going]
-        tt, lt, ft, gqt, invt = t_now.copy(), lam[going], f_now.copy(), gq[going], inv[going]
-        searching = np.ones(going.size, dtype=bool)
-        for _ in range(11):
-            sub = np.flatnonzero(searching)
-            xm = t_now[sub] - al[going[sub]][:, None, None] * gp[sub]
+        al *= 2.0
+        xm = t - al[:, None, None] * gp
+        tt = xm / np.sqrt((xm * xm).sum(axis=1))[:, None, :]
+        lt, ft, gqt, invt = at(going, tt)
+        failed = ~(f - ft > 0.5 * s ** 2 * al)
+        al[failed] /= 2.0
+        sub = np.flatnonzero(failed)
+        for _ in range(10):
+            if not sub.size:
+                break
+            xm = t[sub] - al[sub][:, None, None] * gp[sub]
             cand = xm / np.sqrt((xm * xm).sum(axis=1))[:, None, :]
             lc, fc, gqc, invc = at(going[sub], cand)
             tt[sub], lt[sub], ft[sub], gqt[sub], invt[sub] = cand, lc, fc, gqc, invc
-            failed = ~(f_now[sub] - fc > 0.5 * s[sub] ** 2 * al[going[sub]])
-            al[going[sub[failed]]] /= 2.0
-            searching[sub[~failed]] = False
-            if not searching.any():
-                break
-        t[going], lam[going], f[going], gq[going], inv[going] = tt, lt, ft, gqt, invt
-        g[going] = -(lt.transpose(0, 2, 1) @ gqt @ invt).transpose(0, 2, 1)
+            failed = ~(f[sub] - fc > 0.5 * s[sub] ** 2 * al[sub])
+            al[sub[failed]] /= 2.0
+            sub = sub[failed]
+        t, lam, f = tt, lt, ft
+        g = -(lt.transpose(0, 2, 1) @ gqt @ invt).transpose(0, 2, 1)
+    lam_out[going], t_out[going] = lam, t          # those that did not converge
+    lam, t = lam_out, t_out
     return lam, t.transpose(0, 2, 1) @ t, t, converged
 
 

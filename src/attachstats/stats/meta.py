@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
 from attachstats.errors import ModelError
 
@@ -100,6 +99,8 @@ def random_effects(estimates: Sequence[float], ses: Sequence[float], method: str
     w = 1 / (v + tau2)
     mu = float(np.sum(w * y) / np.sum(w))
     se_mu = float(np.sqrt(1 / np.sum(w)))
+    from scipy import stats                     # heavy: imported where it is used
+
     zcrit = stats.norm.ppf(0.5 + level / 2)
     w0 = 1 / v
     mu0 = np.sum(w0 * y) / np.sum(w0)

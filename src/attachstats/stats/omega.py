@@ -10,7 +10,7 @@
    rank-``nf`` approximation, started at ``1 - smc`` (psych runs L-BFGS-B on the off-diagonal
    residuals; at the optimum both criteria coincide, and
    :func:`attachstats.stats.efa.minres` reaches it by accelerated iterated principal axes
-   to a tighter tolerance);
+   finished by projected Newton steps, to a projected gradient of 1e-10);
 3. varimax (``stats::varimax``) and then direct quartimin (``GPArotation::oblimin``, the
    gradient-projection algorithm) of the loadings, giving pattern ``F`` and factor
    correlations ``Phi``;

@@ -16,7 +16,6 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from attachstats.data.csvio import write_csv
 from attachstats.data.scoring import keyed_items
@@ -263,6 +262,8 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
     res = fit_cfa(half_b, build_model_syntax(factors), model, estimator=s["estimator"])
     lo = ex.loadings.abs()
     score = np.array([[lo.loc[its, f].mean() for f in ex.factors] for its in factors.values()])
+    from scipy.optimize import linear_sum_assignment   # heavy: only this rule needs it
+
     rows_i, cols_i = linear_sum_assignment(-score)
     match = {list(factors)[i]: ex.factors[j] for i, j in zip(rows_i, cols_i)}
     std = res.loadings.set_index(["factor", "item"])
