@@ -1,6 +1,7 @@
 """`attachstats init` on a Qualtrics-style SPSS export, then the workflow on the file as written.
 
-One small run (240 respondents): the study file init writes is run unedited, and the scores
+One small run (240 respondents, shared with test_wheel.py: the installed wheel's
+`attachstats init`, `check` and `run` from an empty folder): the study file init writes is run unedited, and the scores
 the workflow computes are checked against the ECR-R key applied by hand to the simulated
 export (tests/qualtrics_export.py), so a wrong column mapping, key or missing code fails.
 """
@@ -18,29 +19,17 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from qualtrics_export import ECR_REVERSE, qualtrics_frame, write_qualtrics_sav
+from qualtrics_export import ECR_REVERSE, qualtrics_frame
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def init_run(tmp_path_factory):
-    wd = tmp_path_factory.mktemp("init_run")
-    write_qualtrics_sav(wd / "export.sav")
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT / "src")}
-    init = subprocess.run([sys.executable, "-m", "attachstats", "init", "export.sav", "-o", "study.yaml"], cwd=wd,
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert init.returncode == 0, init.stderr
-    check = subprocess.run([sys.executable, "-m", "attachstats", "check", "study.yaml"], cwd=wd,
-                           capture_output=True, text=True, env=env, timeout=300)
-    assert check.returncode == 0, check.stderr
-    (wd / "config.yaml").write_text(yaml.safe_dump({"studies": ["study.yaml"], "seed": 1, "results_dir": "results"}))
-    run = subprocess.run([str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(wd),
-                          "--configfile", str(wd / "config.yaml"), "--cores", "2"],
-                         capture_output=True, text=True, env=env, timeout=900)
-    assert run.returncode == 0, run.stderr[-4000:]
-    return wd, check.stdout
+def init_run(wheel_init_run):
+    """(work folder, `attachstats check` output) of the shared run (tests/conftest.py:
+    init → check → run with only the wheel installed, from an empty folder)."""
+    return wheel_init_run["work"], wheel_init_run["check"].stdout
 
 
 def test_the_example_study_init_writes_is_accepted_by_the_workflow(tmp_path) -> None:
