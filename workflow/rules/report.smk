@@ -1,3 +1,6 @@
+from attachstats.steps.report import COMBINED_TABLES, LABEL_KEYS
+
+
 rule formatted_tables:
     """Every result table in APA style as Markdown, LaTeX (booktabs) and Word (CSV stays full precision)."""
     threads: 1
@@ -7,9 +10,10 @@ rule formatted_tables:
     input:
         unpack(table_inputs),
     output:
-        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
+        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=[*TABLES, COMBINED_TABLES],
+               ext=["md", "tex", "docx"]),
     params:
-        study=study_part("instruments", "factor_analysis"),
+        study=study_part(*LABEL_KEYS),
         code=code_of("report", "formatted_tables"),
     log:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",

@@ -210,10 +210,10 @@ def _text_width(s: str) -> float:
 def layout(m: TableModel) -> Layout:
     """Column widths, font size and orientation that make the table fit its page.
 
-    Each column gets the width of its longest cell (header included). In order of preference:
-    portrait at 10, 9 then 8 pt; portrait with the widest text columns wrapped (down to
-    18 characters); the same in landscape; last, landscape at 8 pt with every column scaled
-    down to the page (text wraps). Block headings (``spans``) wrap across the table and are
+    Each column gets the width of its longest cell (header included). In order of preference,
+    first on a portrait page, then on a landscape one: 10 pt, 9 pt, 10 then 9 pt with the widest
+    text columns wrapped (down to 18 characters), 8 pt, 8 pt wrapped; last, landscape at 8 pt
+    with every column scaled down to the page (text wraps). Block headings (``spans``) wrap across the table and are
     not measured.
 
     >>> m = TableModel("t", "T", ["Variable", "M"], [["Attachment anxiety", "3.71"]], [False, True])
@@ -231,25 +231,21 @@ def layout(m: TableModel) -> Layout:
             chars[j] = max(chars[j], w)
     text_cols = [j for j in range(k) if not (j < len(m.numeric) and m.numeric[j])]
     for orientation, page in (("portrait", PORTRAIT_WIDTH_IN), ("landscape", LANDSCAPE_WIDTH_IN)):
-        for pt in _FONTS_PT:
-            cw = _CHAR_IN_10PT * pt / 10
-            widths = [c * cw + _PAD_IN for c in chars]
-            if sum(widths) <= page:
-                return Layout(orientation, pt, tuple(widths), (False,) * k)
-        for pt in _FONTS_PT:
+        for pt, wrap in ((10, False), (9, False), (10, True), (9, True), (8, False), (8, True)):
             cw = _CHAR_IN_10PT * pt / 10
             widths = [c * cw + _PAD_IN for c in chars]
             wrapped = [False] * k
             excess = sum(widths) - page
-            for j in sorted(text_cols, key=lambda j: -chars[j]):
-                floor = _MIN_WRAP_CHARS * cw + _PAD_IN
-                if excess <= 0 or widths[j] <= floor:
-                    continue
-                cut = min(widths[j] - floor, excess)
-                widths[j] -= cut
-                excess -= cut
-                wrapped[j] = True
-            if excess <= 0:
+            if wrap:
+                for j in sorted(text_cols, key=lambda j: -chars[j]):
+                    floor = _MIN_WRAP_CHARS * cw + _PAD_IN
+                    if excess <= 0 or widths[j] <= floor:
+                        continue
+                    cut = min(widths[j] - floor, excess)
+                    widths[j] -= cut
+                    excess -= cut
+                    wrapped[j] = True
+            if excess <= 1e-9:
                 return Layout(orientation, pt, tuple(widths), tuple(wrapped))
     cw = _CHAR_IN_10PT * 0.8
     widths = [c * cw + _PAD_IN for c in chars]

@@ -36,7 +36,7 @@ from attachstats.spec.instrument import instrument_of
 
 __all__ = ["TITLES", "LABELS", "TABLE_LABELS", "NOTES", "APA_CORRELATION_NOTE", "title", "column_label",
            "model_label", "StudyLabels", "study_labels", "efa_factor_names", "LABEL_KEYS", "CFA_MODEL_LABELS",
-           "FACTOR_LABELS", "STAGE_LABELS", "PATH_LABELS", "family_column_label", "words"]
+           "FACTOR_LABELS", "STAGE_LABELS", "PATH_LABELS", "family_column_label", "words", "split_interaction"]
 
 # Table name -> title printed above the table.
 TITLES = {
@@ -47,7 +47,7 @@ TITLES = {
     "cfa_fit": "Confirmatory factor analysis: model fit",
     "cfa_loadings": "Confirmatory factor analysis: loadings",
     "cfa_factor_correlations": "Confirmatory factor analysis: latent correlations",
-    "regressions": "Outcome models: coefficients (OLS: HC3 robust SEs by default; GLMs: b on the link scale, exp_b = OR or IRR)",
+    "regressions": "Outcome models: coefficients (OLS: HC3 robust SEs by default; GLMs: b on the link scale, exp(b) = OR or IRR)",
     "regression_fit": "Outcome models: fit",
     "score_bands": "Severity bands (respondents per band)",
     "caseness": "Caseness and item flags",
@@ -96,22 +96,25 @@ LABELS = {
     "efa_factor": "EFA factor", "efa_loading": "EFA loading", "efa_max_other": "Largest other",
     "efa_h2": "EFA h²", "efa_primary_agrees": "Primary agrees", "cfa_std": "CFA std. loading",
     "congruence": "Congruence", "n_efa": "n (EFA)", "n_cfa": "n (CFA)", "cfa_model": "CFA model",
-    "ss_loadings": "SS loadings", "proportion_var": "Proportion var.", "r": "r",
+    "ss_loadings": "SS loadings", "proportion_var": "Proportion var.", "r": "r", "sr2": "sr²",
+    "exp_b": "exp(b)", "f2": "f²", "pseudo_r2": "Pseudo-R²", "delta_r2": "ΔR²", "delta_pseudo_r2": "Δ pseudo-R²",
+    "nagelkerke_r2": "Nagelkerke R²", "omega_total": "ω total", "omega_h": "ωh", "var1": "Variable 1",
+    "var2": "Variable 2", "variable": "Variable", "kind": "Kind", "min": "Min", "max": "Max",
 }
 # Labels that differ in one table (the test statistic is not always t; in "regressions" the note
 # says that GLM rows hold z).
 TABLE_LABELS = {"regression_blocks": {"stat": "F / χ²"}, "sem_parameters": {"stat": "z"}}
 # Table name -> note printed below the table.
 NOTES = {
-    "regressions": "b = unstandardised coefficient (GLMs: on the link scale; exp_b = odds or incidence-rate "
+    "regressions": "b = unstandardised coefficient (GLMs: on the link scale; exp(b) = odds or incidence-rate "
                    "ratio); SE = heteroscedasticity-consistent (HC3) standard error for OLS unless the model's "
                    "robust key says otherwise, model-based for GLMs; the t column holds z for GLMs; β = standardised "
-                   "coefficient; sr2 = squared semipartial correlation; p (BH) = Benjamini–Hochberg adjusted "
+                   "coefficient; sr² = squared semipartial correlation; p (BH) = Benjamini–Hochberg adjusted "
                    "within the model's test family; CI = confidence interval.",
     "regression_blocks": "Blocks entered in order on the same rows. OLS: ΔR² with its F test; logit, Poisson, "
                          "negative binomial: likelihood-ratio χ² and change in McFadden's pseudo-R². "
                          "f2 = ΔR² / (1 − R²).",
-    "mediation": "a: x → mediator; b: mediator → outcome given x; c: total effect; c_prime: direct effect; "
+    "mediation": "a: x → mediator; b: mediator → outcome given x; c: total effect; c′: direct effect; "
                  "indirect = a·b with a percentile bootstrap CI.",
     "cfa_fit": "Estimator as listed: ML on complete cases; MLR = ML with robust standard errors, "
                "Yuan–Bentler scaled χ² and robust CFI/TLI/RMSEA; FIML = ML using every answered item. "
@@ -120,8 +123,8 @@ NOTES = {
                "square residual.",
     "cfa_comparison": "Likelihood-ratio tests of nested models (MLR: Satorra–Bentler 2001 scaled difference); "
                       "Δ = restricted − general.",
-    "efa_loadings": "Pattern loadings after rotation; loadings below the study's cut-off are blank. h2 = "
-                    "communality; u2 = uniqueness; complexity = Hofmann's index; msa = KMO per item.",
+    "efa_loadings": "Pattern loadings after rotation; loadings below the study's cut-off are blank. h² = "
+                    "communality; u² = uniqueness; complexity = Hofmann's index; MSA = KMO per item.",
     "invariance": "Multiple-group ML with mean structure; each step is compared with the previous one "
                   "(Δ = this step − previous).",
     "reliability": "α = Cronbach's alpha with Feldt 95% CI; M and SD of the item mean.",
@@ -223,7 +226,10 @@ class StudyLabels:
     families : dict
         Outcome model -> family (``ols``, ``logit``, ``poisson``, ``negbin``).
     kinds : dict
-        Machine name -> what it is (``variable``, ``score``, ``item``, ``model``, ``factor``).
+        Machine name -> what it is (``variable``, ``score``, ``item``).
+    outcomes : dict
+        Outcome model -> its outcome in words (``Depressive symptoms ≥ 10`` for a logit model
+        with ``cutoff: 10``).
     """
 
     variables: dict[str, str] = field(default_factory=dict)
@@ -233,6 +239,7 @@ class StudyLabels:
     references: dict[str, str] = field(default_factory=dict)
     families: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)
 
     def variable(self, name: str) -> str:
         """The label of a variable, score or item (the name in words when unknown)."""
@@ -260,7 +267,7 @@ class StudyLabels:
             return "Intercept"
         if term in self.variables:
             return self.variables[term]
-        parts = _split_interaction(term)
+        parts = split_interaction(term)
         if len(parts) > 1:
             return " × ".join(self.term(p) for p in parts)
         m = _DUMMY.match(term)
@@ -293,7 +300,7 @@ class StudyLabels:
                 if n != lab}
 
 
-def _split_interaction(term: str) -> list[str]:
+def split_interaction(term: str) -> list[str]:
     """``a:b`` -> ``[a, b]``; a colon inside a dummy's brackets (``g[T.a:b]``) does not split."""
     parts, depth, cur = [], 0, ""
     for ch in term:
@@ -369,11 +376,16 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
         kinds.setdefault(score, "score")
     models: dict[str, str] = {}
     families: dict[str, str] = {}
+    outcomes: dict[str, str] = {}
     for group in ("outcome_models", "mediation_models", "sem_models"):
         for m in study.get(group) or []:
             models[m["name"]] = str(m.get("label") or words(m["name"]))
             if group == "outcome_models":
                 families[m["name"]] = m.get("family", "ols")
+                cut = m.get("cutoff")
+                outcome = variables.get(m["outcome"]) or score_labels.get(m["outcome"], (words(m["outcome"]),))[0]
+                outcomes[m["name"]] = (f"{outcome} ≥ {cut:g} (1) vs below (0)" if cut is not None and
+                                       m.get("family") == "logit" else outcome)
     factors: dict[str, str] = dict(FACTOR_LABELS)
     fa = study.get("factor_analysis") or {}
     if fa:
@@ -389,7 +401,7 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
     for k in CFA_MODEL_LABELS:
         models.setdefault(k, CFA_MODEL_LABELS[k])
     return StudyLabels(variables=variables, models=models, factors=factors, instruments=instruments,
-                       references=references, families=families, kinds=kinds)
+                       references=references, families=families, kinds=kinds, outcomes=outcomes)
 
 
 def efa_factor_names(efa_loadings: pd.DataFrame, study: Mapping[str, Any]) -> dict[str, str]:

@@ -16,40 +16,44 @@ import pandas as pd
 from attachstats.data.csvio import read_csv
 from attachstats.data.scoring import keyed_items
 from attachstats.data.variables import with_reference_levels
-from attachstats.output.apa import latex, markdown, table_model, write_docx
+from attachstats.output.labels import LABEL_KEYS, study_labels
 from attachstats.output.figures import data as data_figures
 from attachstats.output.figures import factor as factor_figures
 from attachstats.output.figures import models as model_figures
 from attachstats.output.figures.common import save_png
 from attachstats.output.provenance import collect_provenance, write_json
 from attachstats.output.report.html import render_report
-from attachstats.output.tables import display_table
+from attachstats.output.tables import write_formatted_tables
 from attachstats.spec.factor import efa_cutoff, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import outcome_specs
 from attachstats.spec.styles import style_spec
 from attachstats.stats.regression.outcomes import added_variable, model_frame
 
-__all__ = ["formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
+__all__ = ["COMBINED_TABLES", "LABEL_KEYS", "formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
            "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
            "study_partial_regression", "cell_findings"]
 
 
 def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mapping[str, Any]) -> None:
-    """Rule ``formatted_tables``: every result table in APA style as Markdown, LaTeX and Word.
+    """Rule ``formatted_tables``: the APA table set and every result table as Markdown, LaTeX and Word.
 
     ``tables`` maps table names to their CSV files; ``out`` lists the ``<name>.{md,tex,docx}``
-    files to write (tables are numbered in the order of their first output). The CSV files
-    keep full precision; only these formatted copies round. R equivalent: ``apaTables``/``papaja``.
+    files to write, and ``apa_tables.{md,tex,docx}`` (the numbered APA set in one document).
+    Labels come from the study and its instruments (:func:`attachstats.output.labels.study_labels`,
+    the study part declaring ``LABEL_KEYS``). The CSV files keep full precision and machine
+    names; only these formatted copies round and label. R equivalent: ``apaTables``/``papaja``.
     """
-    names = list(dict.fromkeys(Path(p).stem for p in out))
-    folder = Path(out[0]).parent
-    cutoff = efa_cutoff(study)
-    for number, name in enumerate(names, start=1):
-        model = table_model(display_table(read_csv(tables[name]), name, cutoff=cutoff), name, number)
-        (folder / f"{name}.md").write_text(markdown(model), encoding="utf-8")
-        (folder / f"{name}.tex").write_text(latex(model), encoding="utf-8")
-        write_docx(model, folder / f"{name}.docx")
+    stems = list(dict.fromkeys(Path(p).stem for p in out))
+    combined = COMBINED_TABLES if COMBINED_TABLES in stems else None
+    names = [n for n in stems if n != COMBINED_TABLES]
+    frames = {name: read_csv(path) for name, path in tables.items()}
+    labels = study_labels(study, frames.get("efa_loadings"))
+    write_formatted_tables(frames, names, Path(out[0]).parent, labels, cutoff=efa_cutoff(study), combined=combined)
+
+
+#: File stem of the numbered APA table set in one document (``tables/apa_tables.{md,tex,docx}``).
+COMBINED_TABLES = "apa_tables"
 
 
 #: The figures in three groups, one rule each, so that they are drawn in parallel: group → figures.
