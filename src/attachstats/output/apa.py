@@ -31,15 +31,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import pandas as pd
 
-from attachstats.output.labels import NOTES, column_label, title
+from attachstats.output.labels import NOTES, PATH_LABELS, STAGE_LABELS, StudyLabels, column_label, title
 from attachstats.output.numbers import ci_text, format_value
-
-if TYPE_CHECKING:   # labels at run time come in as an object; no import cycle either way
-    from attachstats.output.labels import StudyLabels
 
 __all__ = ["CI_PAIRS", "TableModel", "Layout", "table_model", "layout", "markdown", "latex", "html", "write_docx",
            "write_docx_tables", "LATEX_PACKAGES", "PORTRAIT_WIDTH_IN", "LANDSCAPE_WIDTH_IN"]
@@ -56,13 +53,14 @@ PORTRAIT_WIDTH_IN = 6.5
 LANDSCAPE_WIDTH_IN = 9.0
 #: Packages the LaTeX tables need (``\usepackage{...}`` in the preamble).
 LATEX_PACKAGES = ("booktabs", "tabularx", "rotating")
-# Average width of a character of a 10-pt serif font (Times: digits 0.5 em, lower case ~0.45 em),
-# and the left + right cell padding of Word's default table (0.08 in each side).
-_CHAR_IN_10PT = 0.068
-_PAD_IN = 0.16
+# Text is measured in em of Times New Roman (the font of the Word tables; Liberation Serif has the
+# same metrics): _text_width gives the width in em, a 10-pt em is 10/72 in. Cell padding: Word's
+# default 0.08 in each side, plus a small reserve.
+_PAD_IN = 0.2
+_FONT = "Times New Roman"
 _FONTS_PT = (10, 9, 8)
-# A text column wider than this many characters may wrap (numbers never do).
-_MIN_WRAP_CHARS = 18
+# A text column may wrap down to this width in em (numbers never wrap).
+_MIN_WRAP_EM = 9.0
 
 
 @dataclass
@@ -106,7 +104,7 @@ class Layout:
 
 
 def table_model(df: pd.DataFrame, name: str, number: int | None = None, note: str | None = None,
-                labels: "StudyLabels | None" = None) -> TableModel:
+                labels: StudyLabels | None = None) -> TableModel:
     """Build the :class:`TableModel` of a result table (every column, in CSV order).
 
     Parameters
@@ -165,9 +163,7 @@ _NAME_COLUMNS = {"model": "model", "restricted": "model", "general": "model", "c
                  "path": "path"}
 
 
-def _name_cell(labels: "StudyLabels", column: str, value: object) -> str:
-    from attachstats.output.labels import PATH_LABELS, STAGE_LABELS
-
+def _name_cell(labels: StudyLabels, column: str, value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     v = str(value)
@@ -197,13 +193,26 @@ def _heading(m: TableModel) -> str:
     return f"Table {m.number}" if m.number is not None else "Table"
 
 
+_NARROW = set(".,:;'!|ijlrtf()[]I ′")
+_WIDE = set("MWmw—×→←↔%@ΔΣΩω")
+
+
 def _text_width(s: str) -> float:
-    """Width of a text in average characters (wide symbols count more, combining marks nothing)."""
+    """Width of a text in em of Times New Roman (an upper bound per character class)."""
     w = 0.0
     for ch in s:
         if unicodedata.combining(ch):
             continue
-        w += 1.3 if ch in "MWmw—×→" or unicodedata.east_asian_width(ch) in "WF" else 1.0
+        if ch in _NARROW:
+            w += 0.33
+        elif ch in _WIDE or unicodedata.east_asian_width(ch) in "WF":
+            w += 0.95
+        elif ch.isdigit() or ch in "−-+<>=±≥≤*–":
+            w += 0.56
+        elif ch.isupper():
+            w += 0.72
+        else:
+            w += 0.5
     return w
 
 
@@ -232,13 +241,13 @@ def layout(m: TableModel) -> Layout:
     text_cols = [j for j in range(k) if not (j < len(m.numeric) and m.numeric[j])]
     for orientation, page in (("portrait", PORTRAIT_WIDTH_IN), ("landscape", LANDSCAPE_WIDTH_IN)):
         for pt, wrap in ((10, False), (9, False), (10, True), (9, True), (8, False), (8, True)):
-            cw = _CHAR_IN_10PT * pt / 10
+            cw = pt / 72
             widths = [c * cw + _PAD_IN for c in chars]
             wrapped = [False] * k
             excess = sum(widths) - page
             if wrap:
                 for j in sorted(text_cols, key=lambda j: -chars[j]):
-                    floor = _MIN_WRAP_CHARS * cw + _PAD_IN
+                    floor = _MIN_WRAP_EM * cw + _PAD_IN
                     if excess <= 0 or widths[j] <= floor:
                         continue
                     cut = min(widths[j] - floor, excess)
@@ -247,7 +256,7 @@ def layout(m: TableModel) -> Layout:
                     wrapped[j] = True
             if excess <= 1e-9:
                 return Layout(orientation, pt, tuple(widths), tuple(wrapped))
-    cw = _CHAR_IN_10PT * 0.8
+    cw = 8 / 72
     widths = [c * cw + _PAD_IN for c in chars]
     scale = LANDSCAPE_WIDTH_IN / sum(widths)
     return Layout("landscape", 8, tuple(w * scale for w in widths), (True,) * k)
@@ -378,6 +387,7 @@ def write_docx_tables(models: Sequence[TableModel], path: str | Path) -> None:
     from docx import Document
 
     doc = Document()
+    _base_style(doc)
     for k, m in enumerate(models):
         add_docx_table(doc, m, new_section=k > 0)
     fixed = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
@@ -387,6 +397,19 @@ def write_docx_tables(models: Sequence[TableModel], path: str | Path) -> None:
     props.author = props.last_modified_by = "attachstats"
     props.revision = 1
     _save_stable_zip(doc, path)
+
+
+def _base_style(doc) -> None:
+    """Times New Roman 12 pt for the document's Normal style (APA), no space after paragraphs."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    normal = doc.styles["Normal"]
+    normal.font.name = _FONT
+    normal.font.size = Pt(12)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
 
 
 def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
@@ -412,6 +435,8 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
     p.add_run(_heading(m)).bold = True
     p = doc.add_paragraph()
     p.add_run(m.title).italic = True
+    p.paragraph_format.space_before = Pt(12)
+    p.paragraph_format.space_after = Pt(12)
     k = max(1, len(m.columns))
     table = doc.add_table(rows=1 + len(m.rows), cols=k)
     table.style = None
@@ -437,6 +462,8 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
             cell.width = Inches(lay.widths[j])
             cell.text = value
             para = cell.paragraphs[0]
+            para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(1)
+            para.paragraph_format.line_spacing = 1.0
             if j < len(m.numeric) and m.numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT if i > 0 else WD_ALIGN_PARAGRAPH.CENTER
             for run in para.runs:
@@ -446,6 +473,7 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
             _repeat_header(tr)
     if m.note:
         p = doc.add_paragraph()
+        p.paragraph_format.space_before = Pt(6)
         r = p.add_run("Note. ")
         r.italic = True
         r.font.size = size
