@@ -38,7 +38,7 @@ import pandas as pd
 from attachstats.output.labels import NOTES, PATH_LABELS, STAGE_LABELS, StudyLabels, column_label, title
 from attachstats.output.numbers import ci_text, format_value
 
-__all__ = ["CI_PAIRS", "TableModel", "Layout", "table_model", "layout", "markdown", "latex", "html", "write_docx",
+__all__ = ["CI_PAIRS", "TableModel", "Layout", "table_model", "layout", "split_columns", "add_docx_table", "markdown", "latex", "html", "write_docx",
            "write_docx_tables", "LATEX_PACKAGES", "PORTRAIT_WIDTH_IN", "LANDSCAPE_WIDTH_IN"]
 
 # (low column, high column) -> label of the merged "[lo, hi]" column
@@ -91,6 +91,7 @@ class Layout:
     font_pt: int
     widths: tuple[float, ...]
     wrapped: tuple[bool, ...]
+    squeezed: bool = False
 
     @property
     def width(self) -> float:
@@ -259,7 +260,65 @@ def layout(m: TableModel) -> Layout:
     cw = 8 / 72
     widths = [c * cw + _PAD_IN for c in chars]
     scale = LANDSCAPE_WIDTH_IN / sum(widths)
-    return Layout("landscape", 8, tuple(w * scale for w in widths), (True,) * k)
+    return Layout("landscape", 8, tuple(w * scale for w in widths), (True,) * k, squeezed=True)
+
+
+def _natural_em(m: TableModel) -> list[float]:
+    k = max(1, len(m.columns))
+    chars = [0.0] * k
+    for i, row in enumerate([m.columns, *m.rows]):
+        if i - 1 in m.spans:
+            continue
+        for j, cell in enumerate(row[:k]):
+            w = max(_text_width(p) for p in str(cell).split(" ")) if i == 0 else _text_width(str(cell))
+            chars[j] = max(chars[j], w)
+    return chars
+
+
+def split_columns(m: TableModel) -> list[TableModel]:
+    """A table too wide for a landscape page as parts that fit, each repeating the leading text columns.
+
+    Tables that fit (:func:`layout` does not have to squeeze them) come back unchanged as
+    ``[m]``. Otherwise the leading non-numeric columns (at most two: the row names) start every
+    part, the other columns are dealt out in order to parts as wide as a landscape page at 8 pt,
+    and the titles say ``(part 1 of 2)``. Numbers are never squeezed into wrapping cells.
+
+    >>> wide = TableModel("w", "W", ["Model"] + [f"c{i}" for i in range(40)],
+    ...                   [["m"] + ["1,234.56"] * 40], [False] + [True] * 40)
+    >>> parts = split_columns(wide)
+    >>> len(parts) > 1 and all(not layout(p).squeezed for p in parts)
+    True
+    """
+    if not layout(m).squeezed:
+        return [m]
+    em = _natural_em(m)
+    k = len(m.columns)
+    lead = []
+    for j in range(min(2, k - 1)):
+        if j < len(m.numeric) and m.numeric[j]:
+            break
+        lead.append(j)
+    cw = 8 / 72
+    lead_w = sum(min(em[j], _MIN_WRAP_EM * 1.5) * cw + _PAD_IN for j in lead)
+    parts: list[list[int]] = [[]]
+    used = lead_w
+    for j in range(len(lead), k):
+        w = em[j] * cw + _PAD_IN
+        if parts[-1] and used + w > LANDSCAPE_WIDTH_IN:
+            parts.append([])
+            used = lead_w
+        parts[-1].append(j)
+        used += w
+    out = []
+    for i, cols in enumerate(parts, start=1):
+        keep = lead + cols
+        spans = dict(m.spans)
+        out.append(TableModel(name=m.name, title=f"{m.title} (part {i} of {len(parts)})",
+                              columns=[m.columns[j] for j in keep],
+                              rows=[[row[j] if j < len(row) else "" for j in keep] for row in m.rows],
+                              numeric=[m.numeric[j] for j in keep], note=m.note if i == len(parts) else "",
+                              number=m.number, extra=dict(m.extra), spans=spans))
+    return out
 
 
 def markdown(m: TableModel) -> str:

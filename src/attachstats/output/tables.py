@@ -33,7 +33,7 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from attachstats.output.apa import CI_PAIRS, TableModel, html, latex, markdown, table_model, write_docx_tables
+from attachstats.output.apa import CI_PAIRS, TableModel, split_columns, html, latex, markdown, table_model, write_docx_tables
 from attachstats.output.labels import LABELS, PATH_LABELS, STAGE_LABELS, StudyLabels, split_interaction, title, words
 from attachstats.output.numbers import MINUS, ci_text, format_value, is_missing, p_text, significance_marks
 from attachstats.spec.factor import EFA_DEFAULTS
@@ -809,8 +809,8 @@ def write_formatted_tables(tables: Mapping[str, pd.DataFrame], names: Sequence[s
         if not models:
             number += 1
             df = display_table(tables[name], name, cutoff=cutoff)
-            models = [labelled_table(df, name, labels, number)]
-            written.append(models[0])
+            models = split_columns(labelled_table(df, name, labels, number))
+            written.extend(models)
         (folder / f"{name}.md").write_text("\n".join(markdown(m) for m in models), encoding="utf-8")
         (folder / f"{name}.tex").write_text("\n".join(latex(m) for m in models), encoding="utf-8")
         write_docx_tables(models, folder / f"{name}.docx")
