@@ -285,6 +285,21 @@ def test_word_tables_fit_their_section(tmp_path: Path) -> None:
     assert widths[0][0] < 3      # columns as wide as their content, not spread over the page
 
 
+def test_a_table_too_wide_for_landscape_is_split_into_parts() -> None:
+    from attachstats.output.apa import split_columns
+
+    cols = ["Model", "Outcome"] + [f"Statistic {i}" for i in range(30)]
+    m = TableModel("w", "Wide", cols, [["Depressive symptoms (OLS)", "Depressive symptoms"] + ["12,345.67"] * 30] * 2,
+                   [False, False] + [True] * 30, note="A note.", number=3)
+    assert layout(m).squeezed
+    parts = split_columns(m)
+    assert len(parts) >= 2 and all(not layout(p).squeezed for p in parts)
+    assert all(p.columns[:2] == ["Model", "Outcome"] for p in parts)
+    assert [c for p in parts for c in p.columns[2:]] == cols[2:]          # every column once, in order
+    assert parts[0].title == f"Wide (part 1 of {len(parts)})" and parts[-1].note == "A note." and parts[0].note == ""
+    assert split_columns(TableModel("n", "N", ["A"], [["b"]], [False]))[0].title == "N"
+
+
 def test_latex_is_ascii_booktabs_and_balanced() -> None:
     for m in (_wide(), TableModel("n", "Δχ² and ω", ["Step", "ΔCFI"], [["x_1 → y", f"{MINUS}.010"]], [False, True])):
         tex = latex(m)
@@ -387,3 +402,16 @@ def test_machine_name_check_catches_machine_names() -> None:
     assert p_zero_in(m)
     ok = TableModel("t", "T", ["Term", "p"], [["Attachment anxiety", "< .001"]], [False, True], note="p = .012")
     assert not machine_names_in(ok, lab, set()) and not p_zero_in(ok)
+
+
+def test_docstring_examples_of_the_formatting_modules() -> None:
+    import doctest
+
+    import attachstats.output.apa as apa
+    import attachstats.output.labels as labels
+    import attachstats.output.numbers as numbers
+    import attachstats.output.tables as tables
+
+    for mod in (apa, labels, numbers, tables):
+        result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, mod.__name__

@@ -144,6 +144,7 @@ def _join(*parts: str) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 _TOKEN = re.compile(r"[A-Za-z0-9_.\[\]:()+\-]+")
 
 
@@ -765,7 +766,13 @@ def labelled_table(df: pd.DataFrame, name: str, labels: StudyLabels, number: int
 
     Name columns (model, term, variable, factor, ...) print as labels, machine names inside
     other text cells are replaced (:func:`relabel_text`), headers without a defined label are
-    put in words, EFA factor columns (``MR1``) are named after their factor.
+    put in words, EFA factor columns (``MR1``) are named after their factor, and a cell that is
+    a bare snake-case code (``outcome_model``, ``set_missing``) is put in words.
+
+    >>> df = pd.DataFrame({"model": ["dep"], "analysis": ["outcome_model"], "n_used": [3]})
+    >>> m = labelled_table(df, "model_samples", StudyLabels(models={"dep": "Depression"}))
+    >>> m.columns, m.rows
+    (['Model', 'Analysis', 'N used'], [['Depression', 'Outcome model', '3']])
     """
     m = table_model(df, name, number, labels=labels)
     cols = list(df.columns)
@@ -780,7 +787,9 @@ def labelled_table(df: pd.DataFrame, name: str, labels: StudyLabels, number: int
                 else (labels.variable(c) if c in labels.variables else words(c))
         if not m.numeric[j]:
             for row in m.rows:
-                row[j] = relabel_text(row[j], labels) if row[j] else row[j]
+                if row[j]:
+                    row[j] = relabel_text(row[j], labels)
+                    row[j] = words(row[j]) if _SNAKE.match(row[j]) else row[j]
     return m
 
 
