@@ -415,3 +415,14 @@ def test_docstring_examples_of_the_formatting_modules() -> None:
     for mod in (apa, labels, numbers, tables):
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, mod.__name__
+
+
+def test_labels_of_a_study_part_use_the_keys_it_declares() -> None:
+    from attachstats.spec.study import StudyPart
+
+    study = load_study("example")
+    part = StudyPart(study, ["instruments", "variables"])
+    lab = study_labels(part)
+    assert lab.variable("ecr_anxiety") == "Attachment anxiety" and lab.variable("loss").startswith("Relationship")
+    assert lab.model("depression") == "Depression"        # outcome_models not declared: the name in words
+    assert study_labels(StudyPart(study, ["outcome_models"])).model("depression") == "Depressive symptoms (OLS)"

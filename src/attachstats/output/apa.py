@@ -475,8 +475,11 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
     """Append one table (number, title, table, note) to a python-docx ``Document``.
 
     The current section is set to the orientation :func:`layout` asks for; with
-    ``new_section`` a new section starts (on a new page) first. Other writers of Word
-    documents (the report) call this to place a table among their paragraphs.
+    ``new_section``, or when the document already has content and the current section has the
+    other orientation, a new section starts (on a new page) first. Other writers of Word
+    documents (the report) call this to place a table among their paragraphs; after a
+    landscape table they start a portrait section again for their text
+    (``doc.add_section()`` and set its orientation).
     """
     from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -484,8 +487,12 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
     from docx.shared import Inches, Pt
 
     lay = layout(m)
-    section = doc.add_section(WD_SECTION.NEW_PAGE) if new_section else doc.sections[-1]
     landscape = lay.orientation == "landscape"
+    current = doc.sections[-1]
+    has_content = any(p.text for p in doc.paragraphs) or len(doc.tables) > 0
+    if has_content and (current.orientation == WD_ORIENT.LANDSCAPE) != landscape:
+        new_section = True
+    section = doc.add_section(WD_SECTION.NEW_PAGE) if new_section else current
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = (Inches(11), Inches(8.5)) if landscape else (Inches(8.5), Inches(11))
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):

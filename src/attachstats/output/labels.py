@@ -318,13 +318,23 @@ def _abbreviation(instrument_id: str) -> str:
     return instrument_id.upper()
 
 
+def _part(study: Mapping[str, Any], key: str) -> Any:
+    """``study[key]`` or None; a study part (``StudyPart``) that does not declare ``key`` gives None."""
+    declared = getattr(study, "declared", None)
+    if declared is not None and key not in declared:
+        return None
+    return study.get(key)
+
+
 def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = None) -> StudyLabels:
     """The labels of one study, built once and used by every table, figure and sentence.
 
     Parameters
     ----------
     study : mapping
-        The resolved study (or a study part declaring :data:`LABEL_KEYS`).
+        The resolved study, or a study part: a part labels what the keys it declares allow
+        (declare :data:`LABEL_KEYS` for every label; without ``variables``, for example,
+        variables are put in words).
     efa_loadings : pandas.DataFrame, optional
         ``tables/efa_loadings.csv``; when given, each EFA factor (``MR1``, ...) whose primary
         items are mostly one subscale's, and that subscale's mostly its, is named after it
@@ -349,7 +359,7 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
     variables: dict[str, str] = {}
     kinds: dict[str, str] = {}
     references: dict[str, str] = {}
-    for name, var in (study.get("variables") or {}).items():
+    for name, var in (_part(study, "variables") or {}).items():
         variables[name] = str(var.get("label") or words(name))
         kinds[name] = "variable"
         if var.get("reference") is not None:
@@ -357,7 +367,7 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
     instruments: dict[str, str] = {}
     score_labels: dict[str, tuple[str, str]] = {}      # score -> (label, abbreviation)
     subscale_labels: dict[str, dict[str, str]] = {}
-    for key in (study.get("instruments") or {}):
+    for key in (_part(study, "instruments") or {}):
         inst = instrument_of(study, key)
         abbr = _abbreviation(inst.id)
         instruments[key] = f"{inst.name} ({abbr})" if inst.name != inst.id else abbr
@@ -378,7 +388,7 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
     families: dict[str, str] = {}
     outcomes: dict[str, str] = {}
     for group in ("outcome_models", "mediation_models", "sem_models"):
-        for m in study.get(group) or []:
+        for m in _part(study, group) or []:
             models[m["name"]] = str(m.get("label") or words(m["name"]))
             if group == "outcome_models":
                 families[m["name"]] = m.get("family", "ols")
@@ -387,8 +397,8 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
                 outcomes[m["name"]] = (f"{outcome} ≥ {cut:g} (1) vs below (0)" if cut is not None and
                                        m.get("family") == "logit" else outcome)
     factors: dict[str, str] = dict(FACTOR_LABELS)
-    fa = study.get("factor_analysis") or {}
-    if fa:
+    fa = _part(study, "factor_analysis") or {}
+    if fa and _part(study, "instruments"):
         key = fa["instrument"]
         factors.update(subscale_labels.get(key, {}))
         for m in fa.get("models") or []:
@@ -424,7 +434,7 @@ def efa_factor_names(efa_loadings: pd.DataFrame, study: Mapping[str, Any]) -> di
     dict
         Factor name -> subscale label, for the factors that are identified.
     """
-    if efa_loadings is None or efa_loadings.empty or "primary" not in efa_loadings or not study.get("factor_analysis"):
+    if efa_loadings is None or efa_loadings.empty or "primary" not in efa_loadings or not _part(study, "factor_analysis"):
         return {}
     key, by_sub, _, _ = factor_structure(study)
     inst = instrument_of(study, key)
