@@ -354,6 +354,39 @@ _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "Ü": r"\"U", "ß": r"\ss{}", "\u00a0": "~", "✓": r"$\checkmark$"}
 
 
+#: Statistical symbols set in italics in column headers (APA; Greek letters and abbreviations such as
+#: CFI, OR stay upright).
+ITALIC_SYMBOLS = frozenset({"b", "B", "SE", "t", "z", "p", "M", "SD", "n", "k", "r", "F", "df", "R²", "sr²", "h²",
+                            "u²", "f²", "N"})
+
+
+def header_parts(header: str) -> list[tuple[str, bool]]:
+    """A column header as (text, italic) pieces: statistical symbols in italics.
+
+    >>> header_parts("p (BH)"), header_parts("95% CI")
+    ([('p', True), (' (BH)', False)], [('95% CI', False)])
+    """
+    out: list[tuple[str, bool]] = []
+    for k, word in enumerate(header.split(" ")):
+        sep = " " if k else ""
+        core = word.lstrip("Δ")
+        italic = core in ITALIC_SYMBOLS
+        if italic and core != word:
+            pieces = [(sep + word[:len(word) - len(core)], False), (core, True)]
+        else:
+            pieces = [(sep + word, italic)] if not italic or not sep else [(sep, False), (word, True)]
+        for text, it in pieces:
+            if out and out[-1][1] == it:
+                out[-1] = (out[-1][0] + text, it)
+            elif text:
+                out.append((text, it))
+    return out
+
+
+def _tex_header(header: str) -> str:
+    return "".join(rf"\textit{{{_tex(t)}}}" if it else _tex(t) for t, it in header_parts(header))
+
+
 def _tex(s: str) -> str:
     out = []
     for ch in s:
@@ -391,7 +424,7 @@ def latex(m: TableModel) -> str:
     if size:
         lines.append(size)
     lines += [rf"\caption{{\textit{{{_tex(m.title)}}}}}", rf"\label{{tab:{m.name}}}", tab_open, r"\toprule",
-              " & ".join(_tex(c) for c in m.columns) + r" \\", r"\midrule"]
+              " & ".join(_tex_header(c) for c in m.columns) + r" \\", r"\midrule"]
     for i, row in enumerate(m.rows):
         if i in m.spans:
             if i > 0:
@@ -526,8 +559,13 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
             continue
         for j, (cell, value) in enumerate(zip(cells, values)):
             cell.width = Inches(lay.widths[j])
-            cell.text = value
             para = cell.paragraphs[0]
+            if i == 0:
+                for text, italic in header_parts(value):
+                    para.add_run(text).italic = italic
+            else:
+                cell.text = value
+                para = cell.paragraphs[0]
             para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(1)
             para.paragraph_format.line_spacing = 1.0
             if j < len(m.numeric) and m.numeric[j]:
