@@ -65,6 +65,9 @@ def test_same_construct_in_two_instruments_gets_the_abbreviation() -> None:
     assert lab.variable("ecr_anxiety") == "Attachment anxiety (ECR-R)"
     assert lab.variable("ecrs_anxiety") == "Attachment anxiety (ECR-S)"
     assert lab.variable("ecr_avoidance") != lab.variable("ecrs_avoidance")
+    same = study_labels({"name": "s", "instruments": {"mother": {"instrument": "ecr-rs", "columns": "M{n}"},
+                                                      "partner": {"instrument": "ecr-rs", "columns": "P{n}"}}})
+    assert same.variable("mother_anxiety") == "Attachment anxiety (Mother)"
 
 
 def test_an_inline_instrument_without_labels_falls_back_to_its_abbreviation() -> None:

@@ -345,7 +345,8 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
     StudyLabels
         Scores: the subscale's ``label`` from the instrument file (``Attachment anxiety``),
         else ``<ABBREVIATION> <subscale>`` (``PHQ-9 total``); when two blocks give the same
-        label, each gets its instrument's abbreviation (``Attachment anxiety (ECR-S)``).
+        label, each gets its instrument's abbreviation (``Attachment anxiety (ECR-S)``), or its
+        block key in words when both blocks use the same instrument (``(Ecr mother)``).
         Items: ``<n>. <item label>`` with ``(R)`` for reverse-keyed items. Variables and
         models: their ``label:`` key, else the name in words. Factors:
         ``factor_analysis.factor_labels``, else the subscale label, ``General factor`` or
@@ -365,7 +366,7 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
         if var.get("reference") is not None:
             references[name] = str(var["reference"])
     instruments: dict[str, str] = {}
-    score_labels: dict[str, tuple[str, str]] = {}      # score -> (label, abbreviation)
+    score_labels: dict[str, tuple[str, str, str]] = {}      # score -> (label, abbreviation, block key)
     subscale_labels: dict[str, dict[str, str]] = {}
     for key in (_part(study, "instruments") or {}):
         inst = instrument_of(study, key)
@@ -374,15 +375,18 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
         subscale_labels[key] = {}
         for sub in inst.subscales.values():
             label = sub.label or f"{abbr} {sub.name.replace('_', ' ')}"
-            score_labels[f"{key}_{sub.name}"] = (label, abbr)
+            score_labels[f"{key}_{sub.name}"] = (label, abbr, key)
             subscale_labels[key][sub.name] = label
         for item in inst.items:
             col = f"{key}_{item.number}"
             variables[col] = f"{item.number}. {item.label}" + (" (R)" if item.keyed < 0 else "")
             kinds[col] = "item"
-    counts = pd.Series([lab for lab, _ in score_labels.values()]).value_counts()
-    for score, (label, abbr) in score_labels.items():
-        variables.setdefault(score, f"{label} ({abbr})" if counts.get(label, 0) > 1 else label)
+    counts = pd.Series([lab for lab, _, _ in score_labels.values()], dtype=object).value_counts()
+    with_abbr = pd.Series([f"{lab} ({abbr})" for lab, abbr, _ in score_labels.values()], dtype=object).value_counts()
+    for score, (label, abbr, key) in score_labels.items():
+        if counts.get(label, 0) > 1:      # two blocks measure the same construct: say which
+            label = f"{label} ({abbr})" if with_abbr.get(f"{label} ({abbr})", 0) == 1 else f"{label} ({words(key)})"
+        variables.setdefault(score, label)
         kinds.setdefault(score, "score")
     models: dict[str, str] = {}
     families: dict[str, str] = {}
