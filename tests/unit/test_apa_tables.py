@@ -429,3 +429,29 @@ def test_labels_of_a_study_part_use_the_keys_it_declares() -> None:
     assert lab.variable("ecr_anxiety") == "Attachment anxiety" and lab.variable("loss").startswith("Relationship")
     assert lab.model("depression") == "Depression"        # outcome_models not declared: the name in words
     assert study_labels(StudyPart(study, ["outcome_models"])).model("depression") == "Depressive symptoms (OLS)"
+
+
+def test_formatted_tables_step_writes_each_table_the_apa_set_and_the_labels(tmp_path: Path) -> None:
+    from attachstats.spec.study import StudyPart
+    from attachstats.steps.report import LABEL_KEYS, formatted_tables
+
+    flow = pd.DataFrame({"stage": ["raw", "speeding", "analysed"], "n_before": [10, 10, 9],
+                         "n_excluded": [0, 1, 0], "n_after": [10, 9, 9]})
+    fit = pd.DataFrame([{"model": "two_factor", "estimator": "ML", "n": 9, "chi2": 12.0, "df": 8.0, "p": 0.0,
+                         "cfi": 1.0, "tli": 0.99, "rmsea": 0.0, "rmsea_ci_lo": 0.0, "rmsea_ci_hi": 0.012,
+                         "srmr": 0.03}])
+    flow.to_csv(tmp_path / "flow.csv", index=False)
+    fit.to_csv(tmp_path / "cfa_fit.csv", index=False)
+    out_dir = tmp_path / "tables"
+    out_dir.mkdir()
+    out = [str(out_dir / f"{n}.{e}") for n in ("flow", "cfa_fit", "apa_tables") for e in ("md", "tex", "docx")]
+    out.append(str(out_dir / "labels.csv"))
+    formatted_tables({"flow": str(tmp_path / "flow.csv"), "cfa_fit": str(tmp_path / "cfa_fit.csv")}, out,
+                     StudyPart(load_study("example"), LABEL_KEYS))
+    assert all(Path(p).is_file() for p in out)
+    md = (out_dir / "cfa_fit.md").read_text(encoding="utf-8")
+    assert md.startswith("**Table 2**") and "| Two correlated factors | 12.00 | 8 | < .001 | 1.00 | .99 |" in md
+    assert "[.000, .012]" in md and "two_factor" not in md
+    labels = pd.read_csv(out_dir / "labels.csv")
+    assert list(labels.columns) == ["kind", "name", "label"]
+    assert labels.set_index("name").loc["ecr_anxiety", "label"] == "Attachment anxiety"

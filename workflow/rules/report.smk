@@ -1,4 +1,4 @@
-from attachstats.steps.report import COMBINED_TABLES, LABEL_KEYS
+from attachstats.steps.report import COMBINED_TABLES, LABELS_FILE, LABEL_KEYS
 
 
 rule formatted_tables:
@@ -12,6 +12,7 @@ rule formatted_tables:
     output:
         expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=[*TABLES, COMBINED_TABLES],
                ext=["md", "tex", "docx"]),
+        f"{RESULTS}/{{study}}/tables/{LABELS_FILE}",
     params:
         study=study_part(*LABEL_KEYS),
         code=code_of("report", "formatted_tables"),

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from attachstats.data.csvio import read_csv
+from attachstats.data.csvio import read_csv, write_csv
 from attachstats.data.scoring import keyed_items
 from attachstats.data.variables import with_reference_levels
 from attachstats.output.labels import LABEL_KEYS, study_labels
@@ -30,7 +30,7 @@ from attachstats.spec.models import outcome_specs
 from attachstats.spec.styles import style_spec
 from attachstats.stats.regression.outcomes import added_variable, model_frame
 
-__all__ = ["COMBINED_TABLES", "LABEL_KEYS", "formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
+__all__ = ["COMBINED_TABLES", "LABELS_FILE", "LABEL_KEYS", "formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
            "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
            "study_partial_regression", "cell_findings"]
 
@@ -39,21 +39,27 @@ def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mappi
     """Rule ``formatted_tables``: the APA table set and every result table as Markdown, LaTeX and Word.
 
     ``tables`` maps table names to their CSV files; ``out`` lists the ``<name>.{md,tex,docx}``
-    files to write, and ``apa_tables.{md,tex,docx}`` (the numbered APA set in one document).
+    files to write, ``apa_tables.{md,tex,docx}`` (the numbered APA set in one document) and
+    ``labels.csv`` (every machine name of the study with its label: ``kind, name, label``).
     Labels come from the study and its instruments (:func:`attachstats.output.labels.study_labels`,
     the study part declaring ``LABEL_KEYS``). The CSV files keep full precision and machine
     names; only these formatted copies round and label. R equivalent: ``apaTables``/``papaja``.
     """
-    stems = list(dict.fromkeys(Path(p).stem for p in out))
+    stems = list(dict.fromkeys(Path(p).stem for p in out if not str(p).endswith(".csv")))
     combined = COMBINED_TABLES if COMBINED_TABLES in stems else None
     names = [n for n in stems if n != COMBINED_TABLES]
     frames = {name: read_csv(path) for name, path in tables.items()}
     labels = study_labels(study, frames.get("efa_loadings"))
+    for path in out:
+        if Path(path).name == LABELS_FILE:
+            write_csv(labels.frame(), path)
     write_formatted_tables(frames, names, Path(out[0]).parent, labels, cutoff=efa_cutoff(study), combined=combined)
 
 
 #: File stem of the numbered APA table set in one document (``tables/apa_tables.{md,tex,docx}``).
 COMBINED_TABLES = "apa_tables"
+#: The study's labels list (``kind, name, label``), written beside the formatted tables.
+LABELS_FILE = "labels.csv"
 
 
 #: The figures in three groups, one rule each, so that they are drawn in parallel: group → figures.
