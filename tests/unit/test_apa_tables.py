@@ -152,8 +152,7 @@ def test_correlation_matrix_matches_r_cor_test() -> None:
     row_of = {r[0]: i for i, r in enumerate(m.rows) if r[0]}
     for r in ref.itertuples():
         i, j = cols.index(r.var2), cols.index(r.var1)
-        label = "1. Anxiety" if i == 0 else f"{i + 1}. {cols[i].upper() if False else cols[i].capitalize()}"
-        k = row_of[label]
+        k = row_of["1. Anxiety" if i == 0 else f"{i + 1}. {cols[i].capitalize()}"]   # unlabelled: the name in words
         stars = "***" if r.p < .001 else "**" if r.p < .01 else "*" if r.p < .05 else ""
         assert m.rows[k][4 + j] == format_value(r.r, "r") + stars
         assert m.rows[k + 1][4 + j] == f"[{format_value(r.ci_lo, 'r')}, {format_value(r.ci_hi, 'r')}]"
