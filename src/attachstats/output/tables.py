@@ -288,7 +288,10 @@ def reliability_table(rel: pd.DataFrame, labels: StudyLabels) -> TableModel:
                  "ωt = McDonald's omega total;",
                  f"ω CIs are percentile bootstrap intervals ({int(n_boot.iloc[0])} resamples of respondents);"
                  if boot and len(n_boot) else "",
-                 "M and SD of the mean item response.", " ".join(notes))
+                 "M and SD of the mean item response.",
+                 "A blank ωh: the scale has too few items for group factors (3 per factor), so only a one-factor "
+                 "omega is defined." if has_h and (rel["omega_h"].isna() & rel["omega_total"].notna()).any() else "",
+                 " ".join(notes))
     return _model(cols, rows, [False] + [True] * (len(cols) - 1), "reliability", "Internal consistency of the scales",
                   note)
 
