@@ -58,7 +58,8 @@ LATEX_PACKAGES = ("booktabs", "tabularx", "rotating")
 # default 0.08 in each side, plus a small reserve.
 _PAD_IN = 0.2
 _FONT = "Times New Roman"
-_FONTS_PT = (10, 9, 8)
+#: (font size, wrap text columns) in order of preference; 8 pt only when 10 and 9 pt fit no page.
+_TRIES = ((10, False), (9, False), (10, True), (9, True), (8, False), (8, True))
 # A text column may wrap down to this width in em (numbers never wrap).
 _MIN_WRAP_EM = 9.0
 
@@ -208,7 +209,9 @@ def _text_width(s: str) -> float:
             w += 0.33
         elif ch in _WIDE or unicodedata.east_asian_width(ch) in "WF":
             w += 0.95
-        elif ch.isdigit() or ch in "−-+<>=±≥≤*–":
+        elif ch.isdigit():
+            w += 0.5       # Times digits are exactly half an em
+        elif ch in "−-+<>=±≥≤*–":
             w += 0.56
         elif ch.isupper():
             w += 0.72
@@ -220,10 +223,11 @@ def _text_width(s: str) -> float:
 def layout(m: TableModel) -> Layout:
     """Column widths, font size and orientation that make the table fit its page.
 
-    Each column gets the width of its longest cell (header included). In order of preference,
-    first on a portrait page, then on a landscape one: 10 pt, 9 pt, 10 then 9 pt with the widest
-    text columns wrapped (down to 18 characters), 8 pt, 8 pt wrapped; last, landscape at 8 pt
-    with every column scaled down to the page (text wraps). Block headings (``spans``) wrap across the table and are
+    Each column gets the width of its longest cell (header included). In order of preference:
+    10 pt, 9 pt, 10 then 9 pt with the widest text columns wrapped (down to 9 em), first on a
+    portrait page, then on a landscape one; then 8 pt (unwrapped, wrapped) portrait, then
+    landscape; last, landscape at 8 pt with every column scaled down to the page (such a table
+    is ``squeezed``: :func:`split_columns` splits it into parts instead). Block headings (``spans``) wrap across the table and are
     not measured.
 
     >>> m = TableModel("t", "T", ["Variable", "M"], [["Attachment anxiety", "3.71"]], [False, True])
@@ -240,23 +244,25 @@ def layout(m: TableModel) -> Layout:
             w = max(_text_width(p) for p in str(cell).split(" ")) if i == 0 else _text_width(str(cell))
             chars[j] = max(chars[j], w)
     text_cols = [j for j in range(k) if not (j < len(m.numeric) and m.numeric[j])]
-    for orientation, page in (("portrait", PORTRAIT_WIDTH_IN), ("landscape", LANDSCAPE_WIDTH_IN)):
-        for pt, wrap in ((10, False), (9, False), (10, True), (9, True), (8, False), (8, True)):
-            cw = pt / 72
-            widths = [c * cw + _PAD_IN for c in chars]
-            wrapped = [False] * k
-            excess = sum(widths) - page
-            if wrap:
-                for j in sorted(text_cols, key=lambda j: -chars[j]):
-                    floor = _MIN_WRAP_EM * cw + _PAD_IN
-                    if excess <= 0 or widths[j] <= floor:
-                        continue
-                    cut = min(widths[j] - floor, excess)
-                    widths[j] -= cut
-                    excess -= cut
-                    wrapped[j] = True
-            if excess <= 1e-9:
-                return Layout(orientation, pt, tuple(widths), tuple(wrapped))
+    portrait, landscape = ("portrait", PORTRAIT_WIDTH_IN), ("landscape", LANDSCAPE_WIDTH_IN)
+    tries = [(page, pt, wrap) for page in (portrait, landscape) for pt, wrap in _TRIES[:4]]
+    tries += [(page, pt, wrap) for page in (portrait, landscape) for pt, wrap in _TRIES[4:]]
+    for (orientation, page), pt, wrap in tries:
+        cw = pt / 72
+        widths = [c * cw + _PAD_IN for c in chars]
+        wrapped = [False] * k
+        excess = sum(widths) - page
+        if wrap:
+            for j in sorted(text_cols, key=lambda j: -chars[j]):
+                floor = _MIN_WRAP_EM * cw + _PAD_IN
+                if excess <= 0 or widths[j] <= floor:
+                    continue
+                cut = min(widths[j] - floor, excess)
+                widths[j] -= cut
+                excess -= cut
+                wrapped[j] = True
+        if excess <= 1e-9:
+            return Layout(orientation, pt, tuple(widths), tuple(wrapped))
     cw = 8 / 72
     widths = [c * cw + _PAD_IN for c in chars]
     scale = LANDSCAPE_WIDTH_IN / sum(widths)
