@@ -578,6 +578,7 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT if i > 0 else WD_ALIGN_PARAGRAPH.CENTER
             for run in para.runs:
                 run.font.size = size
+            _mark_size(para, lay.font_pt)   # an empty cell is as tall as a filled one
             _cell_borders(cell, top=i == 0, bottom=i == 0 or i == n_rows - 1)
         if i == 0:
             _repeat_header(tr)
@@ -599,6 +600,22 @@ def _fixed_layout(table, widths: Sequence[float]) -> None:
     if tbl_w is not None:
         tbl_w.set(qn("w:type"), "dxa")
         tbl_w.set(qn("w:w"), str(int(round(sum(Inches(w) for w in widths) / 635))))
+
+
+def _mark_size(para, pt: int) -> None:
+    """The font size of a paragraph's mark (the height Word gives an empty paragraph)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p_pr = para._p.get_or_add_pPr()
+    r_pr = p_pr.find(qn("w:rPr"))
+    if r_pr is None:
+        r_pr = OxmlElement("w:rPr")
+        p_pr.append(r_pr)
+    for tag in ("w:sz", "w:szCs"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), str(2 * pt))
+        r_pr.append(el)
 
 
 def _repeat_header(row) -> None:
