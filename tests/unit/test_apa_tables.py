@@ -223,6 +223,17 @@ def test_moderation_table_and_johnson_neyman_within_the_observed_range() -> None
     assert "below 0.64" not in m.note.split("so within")[1]      # below the observed minimum: not reported
 
 
+def test_cfa_comparison_explains_an_undefined_scaled_difference() -> None:
+    from attachstats.output.tables import cfa_comparison_table
+
+    comp = pd.DataFrame([{"restricted": "one_factor", "general": "two_factor", "estimator": "MLR", "chi2_diff": None,
+                          "df_diff": 1, "p": None, "scaling_diff": -2.48, "delta_cfi": -0.316, "delta_rmsea": 0.046,
+                          "delta_aic": 16141.4, "delta_bic": 16135.5}])
+    m = cfa_comparison_table(comp, StudyLabels(models={"one_factor": "One factor", "two_factor": "Two factors"}))
+    assert m.rows[0][:4] == ["One factor vs Two factors", "", "1", ""]
+    assert "One factor vs Two factors: Δχ² and p are undefined" in m.note and f"({MINUS}2.48)" in m.note
+
+
 def test_mediation_table_labels_paths() -> None:
     med = pd.DataFrame({"model": "med", "path": ["a", "b", "c", "c_prime", "indirect"], "x": "sx", "mediator": "mx",
                         "outcome": "yx", "estimate": [0.04, 0.8, 0.14, 0.1, 0.03], "se": [0.004, 0.09, 0.01, 0.01, 0.005],

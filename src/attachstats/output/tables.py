@@ -396,7 +396,12 @@ def cfa_comparison_table(comp: pd.DataFrame, labels: StudyLabels) -> TableModel:
     est = sorted({str(e) for e in comp.get("estimator", pd.Series(dtype=str)).dropna()})
     note = _join("Likelihood-ratio tests of nested models; Δ = restricted − general model, so a negative ΔCFI "
                  "means the restricted model fits worse and a positive ΔAIC or ΔBIC favours the general model.",
-                 "Δχ² is the Satorra–Bentler (2001) scaled difference." if "MLR" in est else "")
+                 "Δχ² is the Satorra–Bentler (2001) scaled difference." if "MLR" in est else "",
+                 *[f"{labels.model(str(r['restricted']))} vs {labels.model(str(r['general']))}: Δχ² and p are "
+                   f"undefined because the scaled difference test's correction factor is negative "
+                   f"({_f(r['scaling_diff'], 'scaling_diff')}); compare these models by ΔCFI, ΔAIC and ΔBIC."
+                   for r in comp.to_dict("records") if is_missing(r.get("chi2_diff"))
+                   and not is_missing(r.get("scaling_diff")) and float(r["scaling_diff"]) < 0])
     return _model(["Comparison", "Δχ²", "Δdf", "p", "ΔCFI", "ΔRMSEA", "ΔAIC", "ΔBIC"], rows, [False] + [True] * 7,
                   "cfa_comparison", "Confirmatory factor analysis: nested model comparisons", note)
 
