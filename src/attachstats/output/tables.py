@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -498,7 +498,7 @@ def regression_tables(reg: pd.DataFrame, labels: StudyLabels, blocks: pd.DataFra
             key = None if str(r["term"]) in ("(Intercept)", "Intercept") else _block_of(str(r["term"]), steps)
             by_step.setdefault(key, []).append(r)
 
-        def cells(r: dict) -> list[str]:
+        def cells(r: dict, glm: bool = glm, bh: bool = bh) -> list[str]:
             if glm:
                 row = [labels.term(str(r["term"])), _f(r.get("b"), "b"), _f(r.get("se"), "se"),
                        _f(r.get("exp_b"), "exp_b"), _ci(r, "exp_ci_lo", "exp_ci_hi", "exp_b"), _f(r.get("stat"), "stat"),
