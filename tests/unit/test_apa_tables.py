@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from attachstats.output.apa import (LANDSCAPE_WIDTH_IN, PORTRAIT_WIDTH_IN, TableModel, latex, layout, markdown,
+from attachstats.output.apa import (LANDSCAPE_WIDTH_IN, PORTRAIT_WIDTH_IN, TableModel, latex, layout,
                                     write_docx_tables)
 from attachstats.output.labels import StudyLabels, efa_factor_names, study_labels
 from attachstats.output.numbers import MINUS, format_value
