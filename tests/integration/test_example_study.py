@@ -221,3 +221,22 @@ def test_manuscript_reports_the_loss_effect_at_mean_anxiety(example):
     assert f"loss, b = {loss['b']:.2f}" in text
     docx = example / "report.docx"
     assert docx.exists() and docx.stat().st_size > 20_000
+
+
+def test_formatted_tables_carry_labels_and_fit_the_page(example):
+    """The workflow's APA table set: labels instead of machine names, no p = 0, Word tables fit."""
+    import re
+
+    import docx
+
+    md = (example / "tables" / "apa_tables.md").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"^\*\*Table (\d+)\*\*$", md, flags=re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 10
+    for name in ("ecr_anxiety", "gender[T.Male]", "c_prime", "two_factor_method", "MR1", "exp_b", "sr2"):
+        assert name not in md, name
+    assert "Attachment anxiety × Relationship loss" in md and "Gender (male vs female)" in md
+    assert "Direct effect (c′)" in md and "| OR |" in md and "| IRR |" in md
+    assert not re.search(r"\bp = 0\b", md) and (example / "tables" / "apa_tables.tex").read_text().isascii()
+    doc = docx.Document(str(example / "tables" / "apa_tables.docx"))
+    widest = max(sum(c.width for c in t.columns) for t in doc.tables)
+    assert widest <= max(s.page_width - s.left_margin - s.right_margin for s in doc.sections) + 9144

@@ -12,7 +12,7 @@ def test_table_model_apa_style():
     m = table_model(DF, "regressions", number=2)
     assert m.columns == ["Model", "Term", "b", "SE", "95% CI", "β", "t", "p", "n"]
     assert m.rows[1] == ["dep", "ecr_anxiety", "1.36", "0.12", "[1.13, 1.60]", ".31", "11.40", "< .001", "1427"]
-    assert m.rows[0][5] == "" and m.rows[0][4] == "[-0.55, 2.07]"
+    assert m.rows[0][5] == "" and m.rows[0][4] == "[\u22120.55, 2.07]"
     assert m.numeric == [False, False, True, True, True, True, True, True, True]
     assert "HC3" in m.note
 
@@ -26,7 +26,7 @@ def test_markdown_latex_html_writers():
     assert r"\toprule" in tex and r"\bottomrule" in tex and "|" not in tex.split(r"\begin{tabular}")[1][:20]
     assert r"ecr\_anxiety" in tex and r"$<$ .001" in tex and r"$\beta$" in tex
     h = html(m)
-    assert "<caption>Outcome models" in h and "&lt; .001" in h and "<em>Note.</em>" in h
+    assert "<caption><strong>Table 2.</strong> Outcome models" in h and "&lt; .001" in h and "<em>Note.</em>" in h
 
 
 def test_docx_reads_back_with_apa_layout(tmp_path):

@@ -20,7 +20,7 @@ def test_missing_values(missing: object) -> None:
 
 def test_p_text_and_ci_text() -> None:
     assert [p_text(p) for p in (0.0004, np.float64(0.0234), 0.5)] == ["p < .001", "p = .023", "p = .500"]
-    assert ci_text(0.26, 0.36, "r") == "[.26, .36]" and ci_text(-0.5535, 2.0696, "b") == "[-0.55, 2.07]"
+    assert ci_text(0.26, 0.36, "r") == "[.26, .36]" and ci_text(-0.5535, 2.0696, "b") == "[\u22120.55, 2.07]"
     assert ci_text(0.26, None, "r") == "" and not is_missing("NA") and not is_missing(0.0)
 
 

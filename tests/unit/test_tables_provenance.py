@@ -13,9 +13,9 @@ def test_apa_number_style():
     assert format_value(0.0004, "p") == "< .001"
     assert format_value(0.0234, "p") == ".023"
     assert format_value(0.912345, "alpha") == ".91"
-    assert format_value(-0.25, "std") == "-.25"
+    assert format_value(-0.25, "std") == "\u2212.25"   # the minus sign U+2212
     assert format_value(12.3456, "b") == "12.35"
-    assert format_value(-0.001, "b") == "0.00"
+    assert format_value(-0.001, "b") == "\u22120.001"   # a small non-zero estimate gets a decimal more, not "0.00"
     assert format_value(-0.0001, "std") == ".00"
     assert format_value(0.0514, "rmsea") == ".051"
     assert format_value(3.0, "n") == "3"

@@ -21,7 +21,8 @@ try:
     from attachstats.errors import AttachstatsError, DataError
     from attachstats.fingerprint import code_fingerprint
     from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
-    from attachstats.steps.report import FIGURE_GROUPS, GROUP_TABLES
+    from attachstats.output.labels import LABEL_KEYS
+    from attachstats.steps.report import COMBINED_TABLES, FIGURE_GROUPS, GROUP_TABLES, LABELS_FILE
 
     LIBRARY = True
 except ModuleNotFoundError as exc:
@@ -67,6 +68,9 @@ if not LIBRARY:
     code_fingerprint = _fingerprint.code_fingerprint
     FIGURE_GROUPS = source_constant(SOURCE, "steps/report.py", "FIGURE_GROUPS")
     GROUP_TABLES = source_constant(SOURCE, "steps/report.py", "GROUP_TABLES")
+    COMBINED_TABLES = source_constant(SOURCE, "steps/report.py", "COMBINED_TABLES")
+    LABELS_FILE = source_constant(SOURCE, "steps/report.py", "LABELS_FILE")
+    LABEL_KEYS = source_constant(SOURCE, "output/labels.py", "LABEL_KEYS")
 
 
 def relative_if_possible(path):

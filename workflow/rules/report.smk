@@ -7,9 +7,14 @@ rule formatted_tables:
     input:
         unpack(table_inputs),
     output:
-        expand(f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex", "docx"]),
+        expand(
+            f"{RESULTS}/{{{{study}}}}/tables/{{name}}.{{ext}}",
+            name=[*TABLES, COMBINED_TABLES],
+            ext=["md", "tex", "docx"],
+        ),
+        f"{RESULTS}/{{study}}/tables/{LABELS_FILE}",
     params:
-        study=study_part("instruments", "factor_analysis"),
+        study=study_part(*LABEL_KEYS),
         code=code_of("report", "formatted_tables"),
     log:
         f"{RESULTS}/{{study}}/logs/formatted_tables.log",

@@ -2,14 +2,18 @@
 
 Every table writer and every result sentence formats numbers through this module: two
 decimals; no leading zero for quantities bounded by 1 (p, r, beta, alpha, loadings, fit
-indices); three decimals for p (``< .001`` below .001) and for small fit indices and effect
-sizes; thousands separators for large values; counts as integers. CSV files keep full
+indices); three decimals for p (``< .001`` below .001, never ``0``) and for small fit indices
+and effect sizes; more decimals (up to four) for a small non-zero estimate or SE that would
+print as ``0.00``; thousands separators for large values; counts as integers; the minus sign
+U+2212 (never ``-0.00``). CSV files keep full
 precision; nothing here computes a statistic.
 
 Example
 -------
 >>> format_value(0.0234, "p"), format_value(-0.25, "std"), format_value(1995.0, "n_excluded")
-('.023', '-.25', '1995')
+('.023', '−.25', '1995')
+>>> format_value(0.0004, "se"), format_value(-0.0001, "b"), format_value(-0.0004, "delta_cfi")
+('0.0004', '−0.0001', '.000')
 >>> p_text(0.0004), p_text(0.0234), p_text(float("nan"))
 ('p < .001', 'p = .023', 'p undefined')
 """
@@ -21,8 +25,11 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["BOUNDED", "P_COLUMNS", "THREE_DECIMALS", "INTEGER_COLUMNS", "is_missing", "format_value",
+__all__ = ["MINUS", "minus", "BOUNDED", "P_COLUMNS", "THREE_DECIMALS", "INTEGER_COLUMNS", "is_missing", "format_value",
            "ci_text", "p_text", "significance_marks"]
+
+#: The minus sign of formatted numbers (U+2212; LaTeX writers print it as ``$-$``). CSV files keep "-".
+MINUS = "\u2212"
 
 # Columns whose values cannot exceed 1 in absolute value: printed without a leading zero.
 BOUNDED = frozenset({
@@ -105,15 +112,35 @@ def format_value(value: object, column: str) -> str:
         value = float(value)        # a whole number in a column of quantities (e.g. RMSEA 0 read back as int)
     if isinstance(value, int) or (hasattr(value, "is_integer") and column in INTEGER_COLUMNS
                                    and float(value).is_integer()):
-        return f"{int(value)}"
+        return minus(f"{int(value)}")
     if isinstance(value, float):
+        if math.isinf(value):
+            return "∞" if value > 0 else f"{MINUS}∞"
         if column in P_COLUMNS:
             return "< .001" if value < 0.001 else f"{value:.3f}".replace("0.", ".", 1)
-        text = f"{value:,.3f}" if column in THREE_DECIMALS else f"{value:,.2f}"
+        decimals = 3 if column in THREE_DECIMALS else 2
+        if column not in BOUNDED:
+            # a small non-zero estimate or SE is not printed as 0.00: up to 4 decimals, then "< 0.0001"
+            while decimals < 4 and value != 0 and round(abs(value), decimals) == 0:
+                decimals += 1
+            if value != 0 and round(abs(value), decimals) == 0:
+                return f"< 0.{'0' * (decimals - 1)}1" if value > 0 else f"> {MINUS}0.{'0' * (decimals - 1)}1"
+        text = f"{value:,.{decimals}f}"
         if column in BOUNDED and abs(value) <= 1:
             text = text.replace("0.", ".", 1)
-        return text[1:] if text.startswith("-") and not text.strip("-.0") else text   # no "-.00"
+        if text.startswith("-"):
+            text = text[1:] if not text.strip("-.0,") else MINUS + text[1:]   # no "-.00"; a true minus sign
+        return text
     return str(value)
+
+
+def minus(text: str) -> str:
+    """``text`` with a leading hyphen-minus replaced by the minus sign (U+2212).
+
+    >>> minus("-0.25") == "\u22120.25", minus("12")
+    (True, '12')
+    """
+    return MINUS + text[1:] if text.startswith("-") else text
 
 
 def ci_text(lo: object, hi: object, column: str) -> str:

@@ -15,8 +15,10 @@ also define its own instrument inline with the same keys. The keys of a definiti
 ``min_answered``
     proration rule: the share of a subscale's items that must be answered for a score
     (default 0.8; at least ``ceil(share x k)`` items);
-``subscales: {name: {items, reverse}}``
-    item lists (``"1-18"``, ``[1, "3-5"]``) and the reverse-keyed items (the published key);
+``subscales: {name: {items, reverse, label}}``
+    item lists (``"1-18"``, ``[1, "3-5"]``), the reverse-keyed items (the published key) and
+    an optional label for readers (``Attachment anxiety``: the construct the score measures,
+    printed in tables, figures and sentences instead of the machine name ``ecr_anxiety``);
 ``items: {n: {label, keyed}}`` (optional)
     a short label (our own paraphrase, never the item text) and the keyed direction (``1`` or
     ``-1``) of each item; when given, every item must be listed and the directions must
@@ -57,11 +59,13 @@ from attachstats.errors import ConfigError
 
 @dataclass(frozen=True)
 class Subscale:
-    """One scored subscale: its item numbers (1-based) and which are reverse-keyed."""
+    """One scored subscale: its item numbers (1-based), which are reverse-keyed, and its label
+    for readers (e.g. ``"Attachment anxiety"``; empty when the definition gives none)."""
 
     name: str
     items: tuple[int, ...]
     reverse: tuple[int, ...] = ()
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -190,9 +194,13 @@ def instrument_from_dict(d: Mapping[str, Any], origin: str = "<inline>") -> Inst
         sw = f"{where}, subscale {name!r}"
         if not isinstance(spec, Mapping) or "items" not in spec:
             raise ConfigError(f"{sw}: needs an 'items' list")
-        extra = sorted(set(spec) - {"items", "reverse"})
+        extra = sorted(set(spec) - {"items", "reverse", "label"})
         if extra:
-            raise ConfigError(f"{sw}: unknown key(s) {', '.join(map(repr, extra))} (expected 'items', 'reverse')")
+            raise ConfigError(f"{sw}: unknown key(s) {', '.join(map(repr, extra))} (expected 'items', 'reverse', "
+                              "'label')")
+        label = spec.get("label", "")
+        if not isinstance(label, str):
+            raise ConfigError(f"{sw}: 'label' must be a text (e.g. \"Attachment anxiety\"), got {label!r}")
         items = _expand(spec["items"], sw)
         reverse = _expand(spec.get("reverse", []), sw + " reverse")
         seen: set[int] = set()
@@ -215,7 +223,7 @@ def instrument_from_dict(d: Mapping[str, Any], origin: str = "<inline>") -> Inst
                 raise ConfigError(f"{where}: item {i} is keyed {odir:+d} in subscale {other!r} but {direction:+d} in "
                                   f"subscale {name!r} (an item has one keyed direction)")
             keyed_in.setdefault(i, (str(name), direction))
-        subscales[str(name)] = Subscale(str(name), items, tuple(sorted(set(reverse))))
+        subscales[str(name)] = Subscale(str(name), items, tuple(sorted(set(reverse))), label.strip())
     unscored = set(_expand(d.get("unscored", []), where + ", unscored"))
     for i in sorted(unscored):
         if not 1 <= i <= n_items:

@@ -9,8 +9,9 @@ import pandas as pd
 
 from attachstats.data.csvio import read_csv, write_csv
 from attachstats.errors import ConfigError
-from attachstats.output.labels import APA_CORRELATION_NOTE
-from attachstats.output.tables import apa_correlations, to_markdown
+from attachstats.output.apa import markdown
+from attachstats.output.labels import study_labels
+from attachstats.output.tables import correlation_matrix_table
 from attachstats.spec.instrument import score_columns
 from attachstats.spec.styles import style_spec
 from attachstats.stats.descriptives import correlation_table, describe
@@ -34,13 +35,14 @@ def descriptives(scores: str | Path, reliability: str | Path, out: Mapping[str, 
     """Rule ``descriptives``: M, SD, alpha and pairwise correlations with 95% CIs.
 
     Writes ``out["descriptives"]``, ``out["correlations"]`` (CSV) and ``out["apa"]``, the APA
-    correlation matrix as Markdown. R equivalent: ``psych::describe`` and ``cor.test`` per pair
+    correlation matrix as Markdown (labelled, CIs beneath as ``apa.cor.table``; the numbered
+    copy in every format is written by ``formatted_tables``). R equivalent: ``psych::describe`` and ``cor.test`` per pair
     (``apaTables::apa.cor.table`` for the matrix).
     """
     desc, corr = study_descriptives(read_csv(scores), study, read_csv(reliability))
     write_csv(desc, out["descriptives"])
     write_csv(corr, out["correlations"])
-    text = to_markdown(apa_correlations(desc, corr), "correlations_apa") + f"\n*Note.* {APA_CORRELATION_NOTE}\n"
+    text = markdown(correlation_matrix_table(desc, corr, study_labels(study)))
     Path(out["apa"]).write_text(text, encoding="utf-8")
 
 

@@ -13,20 +13,19 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from attachstats.data.csvio import read_csv
+from attachstats.data.csvio import read_csv, write_csv
 from attachstats.data.scoring import keyed_items
 from attachstats.data.variables import with_reference_levels
-from attachstats.output.apa import latex, markdown, table_model, write_docx
+from attachstats.output.labels import LABEL_KEYS, figure_labels, model_label, study_labels
 from attachstats.output.figures import data as data_figures
 from attachstats.output.figures import factor as factor_figures
 from attachstats.output.figures import models as model_figures
 from attachstats.output.figures.common import NotDrawn, drawn_figures, save_all
-from attachstats.output.labels import model_label, study_labels
 from attachstats.output.provenance import collect_provenance, write_json
 from attachstats.output.report.manuscript import build_manuscript
 from attachstats.output.report.manuscript_docx import write_manuscript_docx
 from attachstats.output.report.manuscript_html import manuscript_html
-from attachstats.output.tables import display_table
+from attachstats.output.tables import write_formatted_tables
 from attachstats.spec.factor import efa_cutoff, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import outcome_specs, term_label
@@ -34,27 +33,37 @@ from attachstats.spec.styles import style_spec
 from attachstats.stats.regression.outcomes import added_variable, fit_outcome_model, model_frame
 from attachstats.stats.regression.prediction import LINE_COLUMNS, interaction_lines
 
-__all__ = ["formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
+__all__ = ["COMBINED_TABLES", "LABELS_FILE", "LABEL_KEYS", "formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
            "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
            "study_partial_regression", "study_interaction_lines", "coefficient_terms", "study_model_labels",
            "cell_findings"]
 
 
 def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mapping[str, Any]) -> None:
-    """Rule ``formatted_tables``: every result table in APA style as Markdown, LaTeX and Word.
+    """Rule ``formatted_tables``: the APA table set and every result table as Markdown, LaTeX and Word.
 
     ``tables`` maps table names to their CSV files; ``out`` lists the ``<name>.{md,tex,docx}``
-    files to write (tables are numbered in the order of their first output). The CSV files
-    keep full precision; only these formatted copies round. R equivalent: ``apaTables``/``papaja``.
+    files to write, ``apa_tables.{md,tex,docx}`` (the numbered APA set in one document) and
+    ``labels.csv`` (every machine name of the study with its label: ``kind, name, label``).
+    Labels come from the study and its instruments (:func:`attachstats.output.labels.study_labels`,
+    the study part declaring ``LABEL_KEYS``). The CSV files keep full precision and machine
+    names; only these formatted copies round and label. R equivalent: ``apaTables``/``papaja``.
     """
-    names = list(dict.fromkeys(Path(p).stem for p in out))
-    folder = Path(out[0]).parent
-    cutoff = efa_cutoff(study)
-    for number, name in enumerate(names, start=1):
-        model = table_model(display_table(read_csv(tables[name]), name, cutoff=cutoff), name, number)
-        (folder / f"{name}.md").write_text(markdown(model), encoding="utf-8")
-        (folder / f"{name}.tex").write_text(latex(model), encoding="utf-8")
-        write_docx(model, folder / f"{name}.docx")
+    stems = list(dict.fromkeys(Path(p).stem for p in out if not str(p).endswith(".csv")))
+    combined = COMBINED_TABLES if COMBINED_TABLES in stems else None
+    names = [n for n in stems if n != COMBINED_TABLES]
+    frames = {name: read_csv(path) for name, path in tables.items()}
+    labels = study_labels(study, frames.get("efa_loadings"))
+    for path in out:
+        if Path(path).name == LABELS_FILE:
+            write_csv(labels.frame(), path)
+    write_formatted_tables(frames, names, Path(out[0]).parent, labels, cutoff=efa_cutoff(study), combined=combined)
+
+
+#: File stem of the numbered APA table set in one document (``tables/apa_tables.{md,tex,docx}``).
+COMBINED_TABLES = "apa_tables"
+#: The study's labels list (``kind, name, label``), written beside the formatted tables.
+LABELS_FILE = "labels.csv"
 
 
 #: The figures in three groups, one rule each, so that they are drawn in parallel: group → figures.
@@ -130,7 +139,7 @@ def study_data_figures(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
             cuts = (cut[xy[0]], cut[xy[1]])
     key = (fa or {}).get("instrument") or next(iter(study["instruments"]))
     item_inst = instrument_of(study, key)
-    labels = study_labels(study)
+    labels = figure_labels(study)
     return {
         "flow": data_figures.flow_figure(tables["flow"]),
         "score_distributions": data_figures.score_distributions(scores, score_cols, labels),
@@ -150,7 +159,7 @@ def study_factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str,
     model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
                                                                            if len(loadings) else "")
     s = settings(study)
-    labels = study_labels(study)
+    labels = figure_labels(study)
     return {
         "cfa_loadings": factor_figures.loadings_figure(loadings, model, labels),
         "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
@@ -164,7 +173,7 @@ def study_model_figures(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame
                         study: Mapping[str, Any]) -> dict[str, Any]:
     """The outcome-model figures by output name (the partial regressions and the interaction
     lines from ``scores``)."""
-    labels, models = study_labels(study), study_model_labels(study)
+    labels, models = figure_labels(study), study_model_labels(study)
     term = partial_regression_term(study)
     return {
         "coefficients": model_figures.coefficient_plot(tables["regressions"], coefficient_terms(scores, study),

@@ -9,7 +9,7 @@ import pandas as pd
 from attachstats.data.csvio import read_csv, write_csv
 from attachstats.output.figures.common import save_all
 from attachstats.output.figures.summary import forest_plot
-from attachstats.output.labels import study_labels
+from attachstats.output.labels import figure_labels
 from attachstats.stats import crossstudy
 from attachstats.stats.meta import random_effects_weights
 
@@ -77,7 +77,7 @@ def summary_labels(studies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     where two differ), for the cross-study figures."""
     out: dict[str, str] = {}
     for study in studies:
-        for key, text in study_labels(study).items():
+        for key, text in figure_labels(study).items():
             out.setdefault(key, text)
     return out
 
