@@ -191,7 +191,7 @@ def test_results_paragraph_numbers_equal_the_csv_tables(example):
     assert f"leaving {flow['n_after'].iloc[-1]:,} respondents for analysis" in text
     reg = pd.read_csv(example / "tables" / "regressions.csv")
     ols = reg[(reg["family"] == "ols") & (reg["model"] == "depression")].set_index("term")
-    m = re.search(r"In the depression model .*? Focal predictors: ECR-R anxiety, b = (−?[\d.]+), 95% CI "
+    m = re.search(r"In the depressive symptoms \(OLS\) model .*? Focal predictors: attachment anxiety, b = (−?[\d.]+), 95% CI "
                   r"\[(−?[\d.]+), (−?[\d.]+)\]", text)
     assert m, "sentence for depression on anxiety not found"
     for got, col in zip(m.groups(), ["b", "ci_lo", "ci_hi"]):
@@ -216,8 +216,8 @@ def test_manuscript_reports_the_loss_effect_at_mean_anxiety(example):
     assert loss["b"] == pytest.approx(slopes.loc["mean", "slope"], rel=1e-9) and loss["b"] > 0 and loss["p"] < 0.001
     assert scores["ecr_anxiety"].min() >= 1                     # zero is off the scale
     text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
-    assert f"ECR-R anxiety was centred at its mean ({centre:.2f})" in text
-    assert f"the coefficient of loss is its effect at the mean of ECR-R anxiety" in text
+    assert f"Attachment anxiety was centred at its mean ({centre:.2f})" in text
+    assert "the coefficient of loss is its effect at the mean of attachment anxiety" in text
     assert f"loss, b = {loss['b']:.2f}" in text
     docx = example / "report.docx"
     assert docx.exists() and docx.stat().st_size > 20_000

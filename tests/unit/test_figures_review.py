@@ -432,9 +432,10 @@ def test_random_effects_weights_match_metafor():
 
 def test_flow_is_consort_style_with_plain_reasons(figures):
     texts = " ".join(t.get_text() for t in figures["flow"].axes[0].texts)
+    flat = " ".join(texts.split())               # the reasons wrap inside their box
     assert "Assessed\n(n = 500)" in texts and "Analysed\n(n = 470)" in texts
     assert "Excluded (n = 30)" in texts and "Duplicate respondent IDs (n = 4)" in texts
-    assert "Completed too fast (n = 16)" in texts and "Empty rows" not in texts    # zero stages left out
+    assert "Speeding (too few seconds per item) (n = 16)" in flat and "Empty rows" not in texts    # zero stages left out
     assert "_" not in texts
 
 
@@ -519,17 +520,19 @@ def test_interaction_lines_of_the_step_match_the_regress_rules_simple_slopes():
 
 
 def test_labels_for_figures():
-    from attachstats.output.labels import stage_label, study_labels, term_text
+    from attachstats.output.labels import figure_labels, stage_label, study_labels, term_text
     from attachstats.steps.summary import predictors_first
 
     study, _ = small_study()
     study["instruments"] = {"ecr": {"instrument": "ecr-r", "columns": "ECR_{n}"}}
-    labels = study_labels(study)
-    assert labels["ecr_anxiety"] == "ECR-R anxiety" and labels["ecr_7"] == "ECR-R 7"
-    assert labels["w"] == "Recent loss" and labels["age"] == "Age" and labels["anxiety"] == "Anxiety"
+    labels = figure_labels(study)
+    # the tables' labels (one source), with items short enough for a box in a path diagram
+    assert labels["ecr_anxiety"] == study_labels(study).variable("ecr_anxiety") == "Attachment anxiety"
+    assert labels["ecr_7"] == "ECR-R 7"
+    assert labels["w"] == "Recent loss" and labels["age"] == "Age"
     assert term_text("gender[T.Male]", labels) == "Gender: Male"
-    assert term_text("ecr_anxiety:w", labels) == "ECR-R anxiety × Recent loss"
-    assert stage_label("speeding") == "Completed too fast" and stage_label("odd_stage") == "Odd stage"
+    assert term_text("ecr_anxiety:w", labels) == "Attachment anxiety × Recent loss"
+    assert stage_label("speeding") == "Speeding (too few seconds per item)" and stage_label("odd_stage") == "Odd stage"
     m = pd.DataFrame({"model": ["d", "d", "d"], "term": ["age", "gender[T.M]", "anx:w"]})
     assert predictors_first(m, [["d", "anx"], ["d", "gender"]])["term"].tolist() == ["gender[T.M]", "anx:w", "age"]
 

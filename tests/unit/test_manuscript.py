@@ -153,9 +153,9 @@ def test_loss_effect_reported_at_mean_anxiety(example):
     assert loss["b"] == pytest.approx(slopes.loc["mean", "slope"], rel=1e-9)   # the coefficient is the mean slope
     assert loss["b"] > 0
     anx_mean = reg.loc[("depression_moderation", "ecr_anxiety"), "centre"]
-    assert f"ECR-R anxiety was centred at its mean ({anx_mean:.2f})" in text
+    assert f"Attachment anxiety was centred at its mean ({anx_mean:.2f})" in text
     assert f"loss, b = {loss['b']:.2f}" in text
-    assert "Mean-centred before fitting: ECR-R anxiety (M = 3.70)" in text
+    assert "Mean-centred before fitting: attachment anxiety (M = 3.70)" in text
     assert f"b = {slopes.loc['mean', 'slope']:.2f}, 95% CI [{slopes.loc['mean', 'ci_lo']:.2f}," in text
     assert f"at the mean ({slopes.loc['mean', 'moderator_value']:.2f})" in text
 
@@ -165,7 +165,7 @@ def test_johnson_neyman_region_clipped_and_said(example):
     jn = tables["johnson_neyman"].iloc[0]
     text = body(ms)
     assert jn["region_observed"] == "above" and jn["lower"] < jn["moderator_min"]
-    assert f"for ECR-R anxiety above {jn['upper']:.2f} (observed range 1.00 to 6.94)" in text
+    assert f"for attachment anxiety above {jn['upper']:.2f} (observed range 1.00 to 6.94)" in text
     assert f"The boundary at {jn['lower']:.2f} lies outside the observed range" in text
     assert f"below {jn['lower']:.2f}" not in text
 
@@ -201,7 +201,7 @@ def test_unstable_bootstrap_interval_flagged(example, ecr_open):
     rel = example[1]["reliability"].set_index("scale")
     lo, hi = rel.loc["ecr_anxiety", ["omega_h_ci_lo", "omega_h_ci_hi"]]
     assert unstable_interval(rel.loc["ecr_anxiety", "omega_h"], lo, hi)
-    assert f"ωₕ for ECR-R anxiety is unstable (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
+    assert f"ωₕ for attachment anxiety is unstable (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
     assert "is unstable" not in body(ecr_open[0])        # ωₕ .70 [.68, .72]
     table = [t for t in example[0].tables if t.key == "reliability"][0]
     assert any(r[7].endswith("ᵃ") for r in table.model.rows) and "Unstable bootstrap interval" in table.model.note

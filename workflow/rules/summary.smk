@@ -1,5 +1,3 @@
-from attachstats.steps.summary import summary_labels, summary_predictors
-
 SUMMARY = f"{RESULTS}/_summary"
 SUMMARY_TABLES = ["flow", "cfa_fit", "reliability", "regressions"]
 
@@ -12,6 +10,7 @@ rule cross_study_summary:
         runtime=10,
     input:
         **{f"{study}__{name}": f"{RESULTS}/{study}/{TABLES[name]}" for study in STUDIES for name in SUMMARY_TABLES},
+        **{f"{study}__labels": f"{RESULTS}/{study}/tables/{LABELS_FILE}" for study in STUDIES},
     output:
         studies=f"{SUMMARY}/studies.csv",
         reliability=f"{SUMMARY}/reliability.csv",
@@ -20,8 +19,7 @@ rule cross_study_summary:
         forest=report(f"{SUMMARY}/forest.png", caption="../report/forest.rst", category="Cross-study"),
     params:
         code=code_of("summary", "cross_study_summary"),
-        labels=summary_labels(STUDIES.values()),
-        predictors=summary_predictors(STUDIES.values()),
+        outcome_models={study: STUDIES[study].get("outcome_models") or [] for study in STUDIES},
     log:
         f"{SUMMARY}/logs/cross_study_summary.log",
     benchmark:

@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from attachstats.spec.instrument import instrument_of
+from attachstats.output.labels import CFA_MODEL_LABELS, study_labels
 
-__all__ = ["Names", "study_names", "CFA_MODEL_NAMES", "instrument_abbreviation"]
+__all__ = ["Names", "study_names", "in_text", "CFA_MODEL_NAMES", "instrument_abbreviation"]
 
 #: The built-in CFA models in words.
 CFA_MODEL_NAMES = {"one_factor": "one-factor model", "two_factor": "two-factor model",
@@ -90,38 +90,37 @@ class Names:
         return f"factor {m.group(1)}" if m else _words(str(name))
 
 
-def study_names(study: Mapping[str, Any]) -> Names:
-    """The :class:`Names` of a study: its instruments' scores, variables, models.
+def in_text(label: str) -> str:
+    """A label as it reads inside a sentence: the first letter lower-cased unless the first
+    word is an abbreviation (``Attachment anxiety`` → ``attachment anxiety``, ``PHQ-9 total``
+    stays).
 
-    A ``label`` key on a study variable or model, or on an instrument's subscale, is used
-    as given; otherwise scores are named by instrument abbreviation and subscale, and a
-    ``total`` subscale as ``<abbreviation> total score``.
+    >>> in_text("Attachment anxiety"), in_text("PHQ-9 total"), in_text("Age")
+    ('attachment anxiety', 'PHQ-9 total', 'age')
     """
-    scores: dict[str, str] = {}
-    factors: dict[str, str] = {}
-    items: dict[str, str] = {}
-    for key in study.get("instruments", {}) or {}:
-        inst = instrument_of(study, key)
-        abbr = instrument_abbreviation(inst.id)
-        for k, item in enumerate(inst.items, start=1):
-            number = getattr(item, "number", k)
-            label = getattr(item, "label", "")
-            items[f"{key}_{number}"] = f"{number}. {label}" if label else f"{abbr} item {number}"
-        for sub, spec in inst.subscales.items():
-            label = getattr(spec, "label", None)
-            scores[f"{key}_{sub}"] = label or (f"{abbr} total score" if sub == "total" else f"{abbr} {_words(sub)}")
-            factors.setdefault(sub, _words(sub))
-    variables, references = {}, {}
-    for name, spec in (study.get("variables") or {}).items():
-        if isinstance(spec, Mapping):
-            variables[name] = str(spec.get("label") or _words(name))
-            if spec.get("reference") is not None:
-                references[name] = str(spec["reference"])
-    models = {}
-    for key in ("outcome_models", "mediation_models", "sem_models"):
-        for m in study.get(key) or []:
-            if isinstance(m, Mapping) and m.get("name"):
-                models[m["name"]] = str(m.get("label") or _words(m["name"]))
-    factors.update({"general": "general factor", "method": "method factor"})
-    return Names(scores=scores, variables=variables, references=references, models=models, factors=factors,
-                 items=items)
+    first = label.split(" ", 1)[0]
+    if not label or sum(ch.isupper() for ch in first) > 1:
+        return label
+    return label[0].lower() + label[1:]
+
+
+def study_names(study: Mapping[str, Any]) -> Names:
+    """The :class:`Names` of a study: the labels of :func:`attachstats.output.labels.study_labels`
+    (the one source of labels for tables, figures and text) as they read inside a sentence.
+
+    A ``label`` key on a study variable or model, or on an instrument's subscale, is used as
+    given (first letter lower-cased, :func:`in_text`); otherwise scores are named by
+    instrument abbreviation and subscale, and variables and models by their name in words.
+    """
+    lab = study_labels(study)
+    kinds = lab.kinds
+    scores = {k: in_text(v) for k, v in lab.variables.items() if kinds.get(k) == "score"}
+    items = {k: v for k, v in lab.variables.items() if kinds.get(k) == "item"}
+    variables = {k: in_text(v) for k, v in lab.variables.items() if kinds.get(k, "variable") == "variable"}
+    cfa = set(CFA_MODEL_LABELS)
+    fa = study.get("factor_analysis") or {}
+    cfa |= {m if isinstance(m, str) else m.get("name") for m in fa.get("models") or []}
+    models = {k: in_text(v) for k, v in lab.models.items() if k not in cfa}
+    factors = {k: in_text(v) for k, v in lab.factors.items()}
+    return Names(scores=scores, variables=variables, references=dict(lab.references), models=models,
+                 factors=factors, items=items)
