@@ -121,13 +121,21 @@ def resolve_deferred(value: Any, schema: str | Path) -> Any:
 
 
 def _resolve_params(snakemake: Any) -> Any:
-    """``snakemake`` itself, or a view of it whose ``params.study`` is resolved (see
+    """``snakemake`` itself, or a view of it whose ``params.study`` (one study) or
+    ``params.studies`` (study name -> study part, rules across studies) is resolved (see
     :func:`resolve_deferred`; ``snakemake.params`` is rebuilt at each access, so it is read once)."""
     params = getattr(snakemake, "params", None)
     study = getattr(params, "study", None)
-    if type(study) is not dict or DEFERRED not in study:
+    studies = getattr(params, "studies", None)
+    one = type(study) is dict and DEFERRED in study
+    many = type(studies) is dict and any(type(v) is dict and DEFERRED in v for v in studies.values())
+    if not (one or many):
         return snakemake
-    params.study = resolve_deferred(study, Path(snakemake.scriptdir).parent / "schemas" / "study.schema.yaml")
+    schema = Path(snakemake.scriptdir).parent / "schemas" / "study.schema.yaml"
+    if one:
+        params.study = resolve_deferred(study, schema)
+    if many:
+        params.studies = {name: resolve_deferred(v, schema) for name, v in studies.items()}
     return _Job(snakemake, params)
 
 

@@ -217,8 +217,9 @@ def test_manuscript_reports_the_loss_effect_at_mean_anxiety(example):
     assert scores["ecr_anxiety"].min() >= 1                     # zero is off the scale
     text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
     assert f"Attachment anxiety was centred at its mean ({centre:.2f})" in text
-    assert "the coefficient of loss is its effect at the mean of attachment anxiety" in text
-    assert f"loss, b = {loss['b']:.2f}" in text
+    loss_label = "relationship loss (past 12 months)"             # the study's label, as it reads in a sentence
+    assert f"the coefficient of {loss_label} is its effect at the mean of attachment anxiety" in text
+    assert f"{loss_label}, b = {loss['b']:.2f}" in text
     docx = example / "report.docx"
     assert docx.exists() and docx.stat().st_size > 20_000
 

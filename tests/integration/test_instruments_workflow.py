@@ -77,7 +77,8 @@ def test_styles_descriptives_and_report(inline_run):
     assert len(corr) == 10
     r = corr.set_index(["var1", "var2"]).loc[("ecr_anxiety", "phq9_total"), "r"]
     assert r == pytest.approx(scores[["ecr_anxiety", "phq9_total"]].corr().iat[0, 1])
-    assert "| 1. ecr_anxiety |" in (out / "tables" / "correlations_apa.md").read_text()
+    apa = (out / "tables" / "correlations_apa.md").read_text()
+    assert "| 1. Attachment anxiety |" in apa and "ecr_anxiety" not in apa      # labelled, as apa.cor.table
     html = (out / "report.html").read_text()
     assert "The dimensional scores remain the primary analysis" in html
     assert "Means, standard deviations, reliabilities and correlations" in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import os
 import subprocess
@@ -80,7 +81,9 @@ def test_a_syntax_sem_model_gets_its_tables_and_report_paragraph(finished_run):
     par = par[par["model"] == "latent_mediation"].set_index(["lhs", "op"])
     a, b = par.loc[("avoidance", "~"), "est"], par.loc[("phq9_total", "~")].set_index("rhs").loc["avoidance", "est"]
     assert par.loc[("indirect", ":="), "est"] == pytest.approx(a * b)
-    assert "latent_mediation (ML" in (out / "report.html").read_text()
+    text = html_lib.unescape((out / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
+    assert "In the latent mediation latent regression (ML, n = " in text
+    assert f"Defined effects (delta-method standard errors): indirect = " in text
 
 
 def test_all_outputs_written(finished_run):

@@ -221,6 +221,13 @@ def study_part(*keys):
     return lambda wildcards: StudyPart(STUDIES[wildcards.study], keys)
 
 
+def studies_part(*keys):
+    """Params across studies (the summary): study name -> only the settings read (see study_part)."""
+    if not LIBRARY:
+        return {name: deferred(study, list(keys)) for name, study in STUDIES.items()}
+    return {name: StudyPart(study, keys) for name, study in STUDIES.items()}
+
+
 def code_of(stage, rule_name):
     """The code fingerprint of attachstats.steps.<stage>.<rule_name> (attachstats.fingerprint):
     editing library code or a template the step uses reruns the rule."""

@@ -10,7 +10,6 @@ rule cross_study_summary:
         runtime=10,
     input:
         **{f"{study}__{name}": f"{RESULTS}/{study}/{TABLES[name]}" for study in STUDIES for name in SUMMARY_TABLES},
-        **{f"{study}__labels": f"{RESULTS}/{study}/tables/{LABELS_FILE}" for study in STUDIES},
     output:
         studies=f"{SUMMARY}/studies.csv",
         reliability=f"{SUMMARY}/reliability.csv",
@@ -19,7 +18,7 @@ rule cross_study_summary:
         forest=report(f"{SUMMARY}/forest.png", caption="../report/forest.rst", category="Cross-study"),
     params:
         code=code_of("summary", "cross_study_summary"),
-        outcome_models={study: STUDIES[study].get("outcome_models") or [] for study in STUDIES},
+        studies=studies_part(*LABEL_KEYS),
     log:
         f"{SUMMARY}/logs/cross_study_summary.log",
     benchmark:

@@ -1,4 +1,4 @@
 from attachstats.runner import run_step
 from attachstats.steps.summary import cross_study_summary
 
-run_step(snakemake, lambda sm: cross_study_summary(sm.input, sm.output, sm.params.outcome_models))
+run_step(snakemake, lambda sm: cross_study_summary(sm.input, sm.output, sm.params.studies))

@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from attachstats.data.csvio import read_csv, write_csv
+from attachstats.output.labels import figure_labels
 from attachstats.output.figures.common import save_all
 from attachstats.output.figures.summary import forest_plot
 from attachstats.stats import crossstudy
@@ -16,24 +17,23 @@ __all__ = ["cross_study_summary", "forest_rows", "summary_labels", "summary_pred
 
 
 def cross_study_summary(tables: Mapping[str, str], out: Mapping[str, str],
-                        outcome_models: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> None:
+                        studies: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Rule ``cross_study_summary``: sample sizes, reliabilities, CFA fit and coefficients of all
     studies side by side, and every shared coefficient pooled by random-effects meta-analysis.
 
-    ``tables`` maps ``<study>__<table>`` to the CSV file of that study's table (``labels``:
-    the study's ``tables/labels.csv``, which names scores and variables in the forest plot,
-    :func:`summary_labels`). Writes ``out["studies"]``, ``reliability``, ``coefficients``,
-    ``meta`` and the ``forest`` plot. R equivalent of the pooling: ``metafor::rma(yi, sei = se,
-    method = "REML")``. ``outcome_models`` (study -> its ``outcome_models`` entries) puts the
-    pooled effects of predictors first in the plot, before those of covariates
-    (:func:`summary_predictors`).
+    ``tables`` maps ``<study>__<table>`` to the CSV file of that study's table. Writes
+    ``out["studies"]``, ``reliability``, ``coefficients``, ``meta`` and the ``forest`` plot.
+    R equivalent of the pooling: ``metafor::rma(yi, sei = se, method = "REML")``. ``studies``
+    (study name -> the study, or a part declaring the label keys) names scores and variables
+    in the forest plot (:func:`summary_labels`) and puts the pooled effects of predictors
+    first in it, before those of covariates (:func:`summary_predictors`).
     """
     by_study: dict[str, dict] = {}
     for key, path in tables.items():
         study, name = key.split("__", 1)
         by_study.setdefault(study, {})[name] = read_csv(path)
-    labels = summary_labels([t.pop("labels") for t in by_study.values() if "labels" in t])
-    predictors = summary_predictors([{"outcome_models": list(m)} for m in (outcome_models or {}).values()])
+    labels = summary_labels((studies or {}).values())
+    predictors = summary_predictors((studies or {}).values())
     coefficients = crossstudy.stacked(by_study, "regressions")
     meta = crossstudy.pool_coefficients(coefficients)
     write_csv(crossstudy.study_overview(by_study), out["studies"])
@@ -73,19 +73,17 @@ def predictors_first(meta: pd.DataFrame, predictors: Iterable[Sequence[str]]) ->
     return meta.iloc[order].reset_index(drop=True)
 
 
-def summary_labels(label_tables: Iterable[pd.DataFrame]) -> dict[str, str]:
-    """Human labels of the scores, variables and factors of all studies, from their labels
-    lists (``tables/labels.csv``: ``kind, name, label``; items left out; the first study's
-    label wins where two differ), for the cross-study figures.
+def summary_labels(studies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Human labels of the scores and variables of all studies (:func:`figure_labels`; the
+    first study's label wins where two differ), for the cross-study figures.
 
-    >>> summary_labels([pd.DataFrame({"kind": ["score"], "name": ["ecr_anxiety"], "label": ["Attachment anxiety"]})])
-    {'ecr_anxiety': 'Attachment anxiety'}
+    >>> summary_labels([{"instruments": {}, "variables": {"age": {"column": "Age"}}}])["age"]
+    'Age'
     """
     out: dict[str, str] = {}
-    for frame in label_tables:
-        for kind, name, text in frame[["kind", "name", "label"]].itertuples(index=False):
-            if kind != "item":
-                out.setdefault(str(name), str(text))
+    for study in studies:
+        for key, text in figure_labels(study).items():
+            out.setdefault(key, text)
     return out
 
 

@@ -1080,9 +1080,13 @@ def _sem(b: _Builder, sec: Section) -> None:
         reg = par[(par["model"] == r["model"]) & (par["op"] == "~")]
         paths = _join([f"{b.names.var(p.lhs)} on {b.names.factor(p.rhs)}, b = {num(p.est)} (standardised "
                        f"{num(float(p.std), 'std')}), {_p(p.p)}" for p in reg.itertuples()])
+        defined = par[(par["model"] == r["model"]) & (par["op"] == ":=")]
+        effects = _join([f"{b.names.var(p.lhs)} = {num(p.est)}, 95% CI {_ci(p.ci_lo, p.ci_hi)}, {_p(p.p)}"
+                         for p in defined.itertuples()])
         b.para(sec, f"In the {b.names.model(r['model'])} latent regression (ML, n = {int(r['n']):,} complete cases), "
                     f"χ²({int(r['df'])}) = {num(r['chi2'], 'chi2')}, {_p(r['p'])}, {_fit_numbers(r)}, which "
-                    f"{'meets' if j.fits else 'misses'} the fit criteria. Paths: {paths}.")
+                    f"{'meets' if j.fits else 'misses'} the fit criteria. Paths: {paths}."
+                    + (f" Defined effects (delta-method standard errors): {effects}." if effects else ""))
 
 
 def _styles(b: _Builder, sec: Section) -> None:
