@@ -132,10 +132,12 @@ def test_bad_input_messages():
         paired_change([1.0, np.nan], [2.0, 3.0])
     with pytest.raises(DataError, match="no variance"):
         paired_change([1.0, 2.0, 3.0], [2.0, 3.0, 4.0])
-    with pytest.raises(DataError, match="value 'x': pre scores must be numbers"):
+    with pytest.raises(DataError, match="almost. constant"):
+        paired_change([1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 3 + 1e-6, 4.0, 5 - 1e-6, 6.0])
+    with pytest.raises(DataError, match="value 'x': pre scores must be numbers .entry 1."):
         paired_change([1.0, "x", 3.0], [2.0, 3.0, 5.0])
-    with pytest.raises(DataError, match="finite"):
-        paired_change([1.0, np.inf, 3.0], [2.0, 3.0, 5.0])
+    with pytest.raises(DataError, match="post scores must be finite .entry 'b'"):
+        paired_change(pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"]), [2.0, -np.inf, 5.0])
     for r in (0.0, 1.0, 1.2, -0.1):
         with pytest.raises(DataError, match="strictly between 0 and 1"):
             reliable_change([1.0, 2.0], [2.0, 2.5], reliability=r)

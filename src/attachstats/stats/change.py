@@ -61,24 +61,26 @@ _DIRECTIONS = ("decrease", "increase")
 def _as_pairs(pre: Sequence[float] | pd.Series, post: Sequence[float] | pd.Series,
               ) -> tuple[pd.Series, pd.Series]:
     """Both sides as float Series on the index of ``pre`` (positional pairing), checked."""
-    names = ("pre", "post")
-    out = []
-    for name, values in zip(names, (pre, post)):
-        s = values if isinstance(values, pd.Series) else pd.Series(list(values))
-        try:
-            s = pd.to_numeric(s, errors="raise").astype("float64")
-        except (ValueError, TypeError):
-            bad = next((v for v in s if pd.notna(v) and pd.isna(pd.to_numeric(v, errors="coerce"))), None)
-            raise DataError(f"{name} scores must be numbers", value=bad) from None
-        if np.isinf(s.to_numpy()).any():
-            raise DataError(f"{name} scores must be finite", value=float(s[np.isinf(s)].iloc[0]))
-        out.append(s)
-    x, y = out
+    x = pre if isinstance(pre, pd.Series) else pd.Series(list(pre))
+    y = post if isinstance(post, pd.Series) else pd.Series(list(post))
     if len(x) != len(y):
         raise DataError(f"pre and post must have the same length (one entry per person); "
                         f"got {len(x)} pre and {len(y)} post scores")
     y = pd.Series(y.to_numpy(), index=x.index)
-    return x, y
+    out = []
+    for name, s in (("pre", x), ("post", y)):
+        try:
+            s = pd.to_numeric(s, errors="raise").astype("float64")
+        except (ValueError, TypeError):
+            bad = next(((k, v) for k, v in s.items()
+                        if pd.notna(v) and pd.isna(pd.to_numeric(v, errors="coerce"))), (None, None))
+            raise DataError(f"{name} scores must be numbers (entry {bad[0]!r})", value=bad[1]) from None
+        inf = np.isinf(s.to_numpy())
+        if inf.any():
+            raise DataError(f"{name} scores must be finite (entry {s.index[inf][0]!r})",
+                            value=float(s[inf].iloc[0]))
+        out.append(s)
+    return out[0], out[1]
 
 
 def _level_limits(t: float, df: float, level: float) -> tuple[float, float]:
@@ -89,11 +91,20 @@ def _level_limits(t: float, df: float, level: float) -> tuple[float, float]:
         return float(stats.nct.cdf(t, df, ncp)) - p
 
     w = 6 + abs(t) / 2
-    while f(t - w, 1 - a) < 0 or f(t + w, a) > 0:   # widen until the roots are bracketed
+    for _ in range(20):   # widen until the roots are bracketed
+        f_lo, f_hi = f(t - w, 1 - a), f(t + w, a)
+        if f_lo > 0 and f_hi < 0:
+            try:
+                lo = optimize.brentq(f, t - w, t + w, args=(1 - a,), xtol=1e-13)
+                hi = optimize.brentq(f, t - w, t + w, args=(a,), xtol=1e-13)
+            except ValueError:   # the noncentral t returned NaN inside the bracket
+                break
+            return lo, hi
+        if np.isnan(f_lo) or np.isnan(f_hi):
+            break
         w *= 2
-    lo = optimize.brentq(f, t - w, t + w, args=(1 - a,), xtol=1e-13)
-    hi = optimize.brentq(f, t - w, t + w, args=(a,), xtol=1e-13)
-    return lo, hi
+    raise DataError(f"the noncentral-t limits of d_z cannot be computed for t = {t:.6g} on "
+                    f"{df:g} df: the pre/post differences are (almost) constant")
 
 
 @dataclass(frozen=True)
