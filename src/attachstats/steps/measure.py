@@ -20,6 +20,7 @@ import pandas as pd
 from attachstats.data.csvio import write_csv
 from attachstats.data.scoring import keyed_items
 from attachstats.data.validate import in_file_terms
+from attachstats.errors import ModelError
 from attachstats.spec.factor import factor_structure, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
@@ -31,7 +32,7 @@ from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_t
 from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax, parse_syntax
 from attachstats.stats.rng import seeded_rng, stream_seed
 
-__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "study_efa",
+__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "check_estimator", "study_efa",
            "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
            "CROSS_VALIDATION_FIT_COLUMNS", "EFA_DIAGNOSTIC_COLUMNS"]
 
@@ -86,11 +87,45 @@ def _keyed(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
 # CFA and model comparison
 # ---------------------------------------------------------------------------------------
 
+def check_estimator(study: Mapping[str, Any]) -> None:
+    """Refuse an estimator the study's items or missing-data option cannot take.
+
+    ``estimator: WLSMV`` treats the items as ordered categories: the instrument must have
+    integer responses (not ``response.type: continuous``) and ``missing`` must be
+    ``listwise``.
+
+    Raises
+    ------
+    ModelError
+        Naming the ``factor_analysis`` key and the fix.
+    """
+    s = settings(study)
+    if s["estimator"] != "WLSMV":
+        return
+    key = s["instrument"]
+    if instrument_of(study, key).continuous:
+        raise ModelError(f"factor_analysis.estimator: WLSMV treats the items of instrument {key!r} as ordered "
+                         "categories, but its response type is continuous; set factor_analysis.estimator: ML "
+                         "or MLR")
+    if s["missing"] != "listwise":
+        raise ModelError(f"factor_analysis.missing: {s['missing']!r} is not available with estimator WLSMV "
+                         "(rows with a missing item are dropped and counted); set factor_analysis.missing: "
+                         "listwise, or estimator: ML for FIML")
+
+
 def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, ...]:
-    """Fit every model; return (fit, loadings, latent correlations, comparisons)."""
+    """Fit every model; return (fit, loadings, latent correlations, comparisons).
+
+    With ``estimator: WLSMV`` every model is fitted with its items treated as ordered
+    (see :func:`attachstats.stats.latent.cfa.fit_cfa` for the columns); the nested
+    comparisons then report df and the differences of the fit indices, while
+    ``chi2_diff``/``p`` are NaN (the DWLS difference test, lavaan's ``satorra.2000``, is
+    not implemented; a warning is logged).
+    """
     if not study.get("factor_analysis"):
         return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
                 pd.DataFrame(columns=FACTOR_CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
+    check_estimator(study)
     s = settings(study)
     keyed = _keyed(data, study)
     results = []
@@ -99,6 +134,9 @@ def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFram
         results.append(fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"]))
     fits = fit_table(results)
     comparison = compare_models([r.fit for r in results], [tuple(p) for p in s["comparisons"]])
+    if s["estimator"] == "WLSMV" and len(comparison):
+        log.warning("CFA comparisons with WLSMV: chi2_diff and p are not computed (the DWLS difference test, "
+                    "lavaan's satorra.2000, is not implemented); df_diff and the fit-index differences are given")
     return (fits, pd.concat([r.loadings for r in results], ignore_index=True),
             pd.concat([r.factor_correlations for r in results], ignore_index=True), comparison)
 
@@ -222,6 +260,10 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
         return not_tested(f"fewer than two groups of {group!r} with enough complete cases"
                           + (f"; {note}" if note else ""))
     table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
+    if s["estimator"] == "WLSMV":
+        ml = ("fitted by ML (items treated as continuous), not WLSMV: ordinal invariance "
+              "(attachstats.stats.latent.ordinal_invariance) is not wired into this step")
+        note = f"{ml}; {note}" if note else ml
     table["note"] = note
     return table[columns]
 
@@ -242,6 +284,7 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
     """
     if not study.get("factor_analysis"):
         return (pd.DataFrame(columns=CROSS_VALIDATION_COLUMNS), pd.DataFrame(columns=CROSS_VALIDATION_FIT_COLUMNS))
+    check_estimator(study)
     s = settings(study)
     e = s["efa"]
     _, by_sub, all_items, _ = factor_structure(study)

@@ -484,18 +484,26 @@ def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, An
         if est == "MLR":
             est_text = ("maximum likelihood with robust standard errors and the Yuan–Bentler scaled test "
                         f"statistic (MLR; {b.cite.names('yuan_bentler_2000')}) on complete cases")
+        elif est == "WLSMV":
+            est_text = ("WLSMV with the items treated as ordered categories, on complete cases: diagonally weighted "
+                        "least squares on polychoric correlations with robust standard errors and the mean- and "
+                        f"variance-adjusted (scaled-shifted) χ² test ({b.cite.names('muthen_1997')}; "
+                        f"{b.cite.names('flora_curran_2004')}); CFI, TLI and RMSEA were computed from the "
+                        "scaled-shifted statistics")
         else:
             est_text = {"ML": "maximum likelihood (ML) on complete cases",
                         "FIML": "full-information maximum likelihood, using every answered item"}.get(est, est)
         comp = b.get("cfa_comparison")
         comp_text = ""
-        if len(comp):
+        if len(comp) and est == "WLSMV":
+            comp_text = (" Nested models were compared by their differences in CFI, TLI, RMSEA and SRMR (a χ² "
+                         "difference test for WLSMV is not computed).")
+        elif len(comp):
             comp_text = (" Nested models were compared with likelihood-ratio tests" +
                          (f", scaled as {b.cite.narrative('satorra_bentler_2001')} proposed" if est == "MLR" else "")
                          + ", and with AIC and BIC.")
         crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
-        ordinal = (" Items were treated as continuous: an estimator for ordinal items (DWLS/WLSMV on polychoric "
-                   "correlations) is not implemented." if est in ("ML", "MLR", "FIML") else "")
+        ordinal = _ordinal_suggestion(study, est)
         b.para(s, f"Confirmatory factor models were estimated by {est_text}.{ordinal} Fit was judged against the "
                   f"criteria of {b.cite.narrative('hu_bentler_1999')}: {crit}." + comp_text)
     inv = b.get("invariance")
@@ -552,9 +560,48 @@ def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, An
     return s
 
 
+#: Items with at most this many response categories are better fitted as ordered (WLSMV).
+ORDINAL_MAX_CATEGORIES = 7
+
+
+def _categories(study: Mapping[str, Any]) -> int | None:
+    """Response categories of the factor-analysed instrument (None: continuous or unknown)."""
+    key = (study.get("factor_analysis") or {}).get("instrument")
+    if not key:
+        return None
+    try:
+        inst = instrument_of(study, key)
+    except Exception:          # the report never fails on an instrument it cannot resolve
+        return None
+    if inst.continuous:
+        return None
+    return int(inst.max) - int(inst.min) + 1
+
+
+def _ordinal_suggestion(study: Mapping[str, Any], est: str) -> str:
+    """The sentence on treating the items as continuous, with the WLSMV suggestion when it applies.
+
+    Given when the CFA used ML, MLR or FIML and the instrument's items have at most
+    :data:`ORDINAL_MAX_CATEGORIES` response categories (integer responses); empty for WLSMV
+    or continuous items.
+    """
+    k = _categories(study)
+    if est not in ("ML", "MLR", "FIML") or k is None:
+        return ""
+    if k > ORDINAL_MAX_CATEGORIES:
+        return f" The items ({k} response categories) were treated as continuous."
+    return (f" The items were treated as continuous although they have only {k} response categories; "
+            "estimation for ordered items (WLSMV on polychoric correlations) is available by setting "
+            "factor_analysis.estimator: WLSMV in the study file.")
+
+
 def _invariance_estimator(fa: Mapping[str, Any], inv: pd.DataFrame) -> str:
     asked = str(fa.get("estimator", "ML"))
     used = str(inv["estimator"].iloc[0]) if "estimator" in inv.columns else "ML"
+    if asked == "WLSMV" and used != asked:
+        return (f"The study asked for WLSMV, but ordinal invariance is not wired into the workflow's invariance "
+                f"step, so the invariance models were estimated by {used} with the items treated as continuous "
+                "(normal-theory χ² and fit indices).")
     if asked != used:
         return (f"The study asked for {asked}, but multiple-group {asked} is not implemented in attachstats, so the "
                 f"invariance models were estimated by {used} (normal-theory χ² and fit indices); their tests are not "
@@ -656,14 +703,19 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         return
     est = str(fit["estimator"].iloc[0])
     shown = fit.assign(model=[_cap(b.names.cfa_model(m)) for m in fit["model"]])
+    has_bic = "bic" in shown and shown["bic"].notna().any()
     cols = [c for c in ["model", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr",
-                        "bic"] if c in shown]
+                        "bic"] if c in shown and (c != "bic" or has_bic)]
     crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
+    chi_kind = {"MLR": "Yuan–Bentler scaled ", "WLSMV": "mean- and variance-adjusted (scaled-shifted) "}.get(est, "")
     model = _tm(shown[cols], "cfa_fit", f"Fit of the confirmatory factor models ({est}, n = {int(fit['n'].iloc[0]):,})",
-                note=(f"χ² = {'Yuan–Bentler scaled ' if est == 'MLR' else ''}chi-square test of exact fit; CFI = "
+                note=(f"χ² = {chi_kind}chi-square test of exact fit; CFI = "
                       "comparative fit index; TLI = Tucker–Lewis index; RMSEA = root mean square error of approximation "
-                      "with 90% CI; SRMR = standardised root mean square residual; BIC = Bayesian information criterion. "
-                      f"Criteria for good fit (Hu & Bentler, 1999): {crit}."))
+                      "with 90% CI; SRMR = standardised root mean square residual"
+                      + ("; BIC = Bayesian information criterion" if has_bic else "")
+                      + (". CFI, TLI and RMSEA are computed from the scaled-shifted statistics" if est == "WLSMV"
+                         else "")
+                      + f". Criteria for good fit (Hu & Bentler, 1999): {crit}."))
     ref = b.table("cfa_fit", model)
     bits = []
     for r in fit.to_dict("records"):
@@ -691,12 +743,17 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     cbits = []
     for r in comp.to_dict("records") if len(comp) else []:
         kind = "scaled Δχ²" if r.get("estimator") == "MLR" else "Δχ²"
-        test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p'])}"
-                if not is_missing(r.get("chi2_diff")) else f"{kind} undefined")
-        better = "the more general model" if float(r["delta_bic"]) > 0 else "the more restricted model"
+        if r.get("estimator") == "WLSMV":
+            test = f"Δdf = {int(r['df_diff'])}"
+        else:
+            test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p'])}"
+                    if not is_missing(r.get("chi2_diff")) else f"{kind} undefined")
+        bic = ""
+        if not is_missing(r.get("delta_bic")):
+            better = "the more general model" if float(r["delta_bic"]) > 0 else "the more restricted model"
+            bic = f", ΔBIC = {num(r['delta_bic'], 'bic')} (BIC favours {better})"
         cbits.append(f"the {b.names.cfa_model(r['general'])} against the {b.names.cfa_model(r['restricted'])}: "
-                     f"{test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}, ΔBIC = {num(r['delta_bic'], 'bic')} "
-                     f"(BIC favours {better})")
+                     f"{test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}{bic}")
     if cbits:
         text += " Nested comparisons: " + "; ".join(cbits) + "."
     b.para(sec, text)
@@ -820,7 +877,9 @@ def _invariance(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     cols = [c for c in ["step", "chi2", "df", "cfi", "rmsea", "srmr", "chi2_diff", "df_diff", "p_diff", "delta_cfi",
                         "delta_rmsea"] if c in shown]
     note = ("Each step is compared with the previous one (Δ = this step − previous). "
-            f"Estimator: {used}" + (f" (the study asked for {asked}; multiple-group {asked} is not implemented)"
+            f"Estimator: {used}" + ((" (the study asked for WLSMV; ordinal invariance is not wired into the "
+                                     "invariance step)" if asked == "WLSMV" else
+                                     f" (the study asked for {asked}; multiple-group {asked} is not implemented)")
                                     if asked != used else "") + ".")
     if not j.fits:
         note += " The configural model misses the fit criteria, so the Δ tests compare poorly fitting models."

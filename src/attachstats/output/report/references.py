@@ -59,6 +59,9 @@ WORKS: dict[str, tuple[str, str]] = {
                     "adult attachment styles categorical or dimensional? A taxometric analysis of general and "
                     "relationship-specific attachment orientations. *Journal of Personality and Social Psychology, "
                     "109*(2), 354–368. https://doi.org/10.1037/pspp0000027"),
+    "flora_curran_2004": ("Flora & Curran, 2004", "Flora, D. B., & Curran, P. J. (2004). An empirical evaluation of "
+                          "alternative methods of estimation for confirmatory factor analysis with ordinal data. "
+                          "*Psychological Methods, 9*(4), 466–491. https://doi.org/10.1037/1082-989X.9.4.466"),
     "horn_1965": ("Horn, 1965", "Horn, J. L. (1965). A rationale and test for the number of factors in factor "
                   "analysis. *Psychometrika, 30*(2), 179–185. https://doi.org/10.1007/BF02289447"),
     "hu_bentler_1999": ("Hu & Bentler, 1999", "Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in "
@@ -83,6 +86,9 @@ WORKS: dict[str, tuple[str, str]] = {
                           "2*(2), 57–64. https://doi.org/10.1027/1614-2241.2.2.57"),
     "mahalanobis_1936": ("Mahalanobis, 1936", "Mahalanobis, P. C. (1936). On the generalised distance in statistics. "
                          "*Proceedings of the National Institute of Sciences of India, 2*(1), 49–55."),
+    "muthen_1997": ("Muthén et al., 1997", "Muthén, B., du Toit, S. H. C., & Spisic, D. (1997). *Robust inference "
+                    "using weighted least squares and quadratic estimating equations in latent variable modeling with "
+                    "categorical and continuous outcomes* [Unpublished technical report]."),
     "mcdonald_1999": ("McDonald, 1999", "McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum."),
     "meade_craig_2012": ("Meade & Craig, 2012", "Meade, A. W., & Craig, S. B. (2012). Identifying careless responses "
                          "in survey data. *Psychological Methods, 17*(3), 437–455. https://doi.org/10.1037/a0028085"),
