@@ -81,6 +81,8 @@ from attachstats.stats.latent.engine import (Z_95, CFAModel, CovarianceModel, ch
 from attachstats.stats.latent.fiml import fit_fiml
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS, ml_fit_measures
 from attachstats.stats.latent.mlr import mlr_statistics, robust_indices
+from attachstats.stats.latent.ordinal import fit_ordinal_cfa
+from attachstats.stats.latent.polychoric import ordinal_moments
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se, std_all
 from attachstats.stats.latent.syntax import ParameterTable, fixed_variance_syntax, parse_syntax
 from attachstats.stats.threads import small_matrix_work
@@ -287,9 +289,6 @@ def _fit_wlsmv(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
     the same model (equal χ²); if it is not (e.g. loadings fixed by the user), ``std`` is the
     marker fit's ``std.all`` and its SE and interval are NaN, with a warning.
     """
-    from attachstats.stats.latent.ordinal import fit_ordinal_cfa
-    from attachstats.stats.latent.polychoric import ordinal_moments
-
     items = list(parse_syntax(syntax, name).observed)
     missing_items = [v for v in items if v not in data.columns]
     if missing_items:
