@@ -144,6 +144,15 @@ def test_invariance_says_it_used_ml() -> None:
 
 # --------------------------------------------------------------------------------------- report
 
+def test_html_report_sentences_name_wlsmv() -> None:
+    from attachstats.output.report.factor_text import factor_results_text
+    fit, _, _, comp = tables()
+    text = factor_results_text({"cfa_fit": fit, "cfa_comparison": comp})
+    assert text["ordinal"].startswith("Items are analysed as ordered categories (WLSMV")
+    assert text["cfa_estimator"].startswith("WLSMV: ordered items")
+    assert "Δdf = 1 (no Δχ² test for WLSMV)" in text["comparison"]
+
+
 def test_suggestion_only_for_ml_with_few_categories() -> None:
     five = study()
     assert "only 5 response categories" in _ordinal_suggestion(five, "ML")
