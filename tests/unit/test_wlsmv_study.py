@@ -153,6 +153,15 @@ def test_html_report_sentences_name_wlsmv() -> None:
     assert "Δdf = 1 (no Δχ² test for WLSMV)" in text["comparison"]
 
 
+def test_apa_tables_describe_wlsmv() -> None:
+    from attachstats.output.labels import study_labels
+    from attachstats.output.tables import cfa_comparison_table, cfa_fit_table
+    fit, _, _, comp = tables()
+    labels = study_labels(study())
+    assert "Estimator WLSMV: items treated as ordered" in cfa_fit_table(fit, labels).note
+    assert "With WLSMV no Δχ² test is computed" in cfa_comparison_table(comp, labels).note
+
+
 def test_suggestion_only_for_ml_with_few_categories() -> None:
     five = study()
     assert "only 5 response categories" in _ordinal_suggestion(five, "ML")
