@@ -114,10 +114,12 @@ def test_method_factor_and_custom_syntax_fit() -> None:
 
 
 def test_schema_accepts_wlsmv() -> None:
-    import yaml
-    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "workflow" / "schemas"
-                             / "study.schema.yaml").read_text())
-    assert "WLSMV" in schema["properties"]["factor_analysis"]["properties"]["estimator"]["enum"]
+    from attachstats.errors import ConfigError
+    from attachstats.spec.study import check_schema
+    schema = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "study.schema.yaml"
+    check_schema(study(estimator="WLSMV"), schema, "study.yaml")
+    with pytest.raises(ConfigError, match="factor_analysis.estimator"):
+        check_schema(study(estimator="WLS"), schema, "study.yaml")
 
 
 @pytest.mark.parametrize("fa,block,match", [
