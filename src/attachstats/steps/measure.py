@@ -32,8 +32,8 @@ from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_t
 from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax, parse_syntax
 from attachstats.stats.rng import seeded_rng, stream_seed
 
-__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "check_estimator", "study_efa",
-           "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
+__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "check_estimator",
+           "study_efa", "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
            "CROSS_VALIDATION_FIT_COLUMNS", "EFA_DIAGNOSTIC_COLUMNS"]
 
 log = logging.getLogger(__name__)

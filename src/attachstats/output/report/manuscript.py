@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from attachstats.errors import ConfigError
 from attachstats.output.apa import TableModel, table_model
 from attachstats.output.numbers import ci_text, format_value, is_missing, p_text
 from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstable_interval
@@ -571,7 +572,7 @@ def _categories(study: Mapping[str, Any]) -> int | None:
         return None
     try:
         inst = instrument_of(study, key)
-    except Exception:          # the report never fails on an instrument it cannot resolve
+    except ConfigError:        # the report does not fail on an instrument it cannot resolve
         return None
     if inst.continuous:
         return None

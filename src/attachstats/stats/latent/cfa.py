@@ -323,6 +323,9 @@ def _fit_wlsmv(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
                      "std": std, "std_se": std_se, "std_ci_lo": std - Z_95 * std_se,
                      "std_ci_hi": std + Z_95 * std_se})
     params = pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
+    if marker.n_dropped:
+        logging.getLogger(__name__).info("%s: %d row(s) with a missing item left out (listwise, WLSMV)", name,
+                                         marker.n_dropped)
     for note in marker.notes:
         warnings.warn(f"model {name!r}: {note}", stacklevel=3)
     spec = parse_syntax(marker.syntax, name)
