@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from attachstats.errors import ModelError
+from attachstats.errors import ConfigError, ModelError
 from attachstats.output.report.manuscript import _ordinal_suggestion, build_manuscript
+from attachstats.spec.factor import check_factor_config
 from attachstats.spec.instrument import load_instrument
 from attachstats.stats.latent.ordinal import fit_ordinal_cfa
 from attachstats.steps import measure
@@ -114,7 +115,6 @@ def test_method_factor_and_custom_syntax_fit() -> None:
 
 
 def test_schema_accepts_wlsmv() -> None:
-    from attachstats.errors import ConfigError
     from attachstats.spec.study import check_schema
     schema = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "study.schema.yaml"
     check_schema(study(estimator="WLSMV"), schema, "study.yaml")
@@ -135,6 +135,8 @@ def test_errors_name_the_key_and_the_fix(fa: dict, block: dict, match: str) -> N
         measure.study_cfa(clean(), s)
     with pytest.raises(ModelError, match=match):
         measure.study_cross_validation(clean(), s, 1)
+    with pytest.raises(ConfigError, match="study 't', " + match):      # `attachstats check`, before a run
+        check_factor_config(s)
 
 
 def test_invariance_says_it_used_ml() -> None:

@@ -21,7 +21,7 @@ from attachstats.data.csvio import write_csv
 from attachstats.data.scoring import keyed_items
 from attachstats.data.validate import in_file_terms
 from attachstats.errors import ModelError
-from attachstats.spec.factor import factor_structure, settings
+from attachstats.spec.factor import estimator_problem, factor_structure, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
 from attachstats.stats.latent.cfa import (FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified,
@@ -90,27 +90,14 @@ def _keyed(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
 def check_estimator(study: Mapping[str, Any]) -> None:
     """Refuse an estimator the study's items or missing-data option cannot take.
 
-    ``estimator: WLSMV`` treats the items as ordered categories: the instrument must have
-    integer responses (not ``response.type: continuous``) and ``missing`` must be
-    ``listwise``.
-
     Raises
     ------
     ModelError
-        Naming the ``factor_analysis`` key and the fix.
+        The message of :func:`attachstats.spec.factor.estimator_problem` (the key and the fix).
     """
-    s = settings(study)
-    if s["estimator"] != "WLSMV":
-        return
-    key = s["instrument"]
-    if instrument_of(study, key).continuous:
-        raise ModelError(f"factor_analysis.estimator: WLSMV treats the items of instrument {key!r} as ordered "
-                         "categories, but its response type is continuous; set factor_analysis.estimator: ML "
-                         "or MLR")
-    if s["missing"] != "listwise":
-        raise ModelError(f"factor_analysis.missing: {s['missing']!r} is not available with estimator WLSMV "
-                         "(rows with a missing item are dropped and counted); set factor_analysis.missing: "
-                         "listwise, or estimator: ML for FIML")
+    problem = estimator_problem(study)
+    if problem:
+        raise ModelError(problem)
 
 
 def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, ...]:
