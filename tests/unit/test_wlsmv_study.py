@@ -139,6 +139,12 @@ def test_errors_name_the_key_and_the_fix(fa: dict, block: dict, match: str) -> N
         check_factor_config(s)
 
 
+def test_cross_validation_fits_the_held_out_half_by_wlsmv() -> None:
+    items, fit = measure.study_cross_validation(clean().iloc[:800], study(estimator="WLSMV"), 3)
+    assert (fit["estimator"] == "WLSMV").all() and (fit["n_cfa"] == 400).all()
+    assert items["cfa_std"].between(0, 1).all() and (fit["congruence"] > 0.9).all()
+
+
 def test_invariance_says_it_used_ml() -> None:
     inv = measure.study_invariance(clean().iloc[:800], study(estimator="WLSMV", models=["two_factor"],
                                                             invariance={"min_group_n": 50}))
