@@ -208,5 +208,6 @@ def test_manuscript_names_wlsmv_when_used(tmp_path: Path) -> None:
     assert "response categories" not in text
     assert "Δdf = 1" in text and "BIC favours" not in text
     assert "The study asked for WLSMV, but ordinal invariance is not wired" in text
+    assert "the two-factor model had the highest CFI" in text and "lowest BIC" not in text
     note = [t for t in ms.tables if t.key == "cfa_fit"][0].model.note
     assert "scaled-shifted" in note and "BIC" not in note

@@ -217,10 +217,15 @@ def _text_table(name: str, title: str, columns: list[str], rows: list[list[str]]
 # summary
 # ---------------------------------------------------------------------------------------
 
-def _best_cfa(fit: pd.DataFrame) -> pd.Series | None:
+def _best_cfa(fit: pd.DataFrame) -> tuple[pd.Series, str] | None:
+    """The model with the lowest BIC, or (no likelihood, e.g. WLSMV) the highest CFI; and which."""
     if fit.empty:
         return None
-    return fit.loc[fit["bic"].astype(float).idxmin()] if "bic" in fit and fit["bic"].notna().any() else fit.iloc[0]
+    if "bic" in fit and fit["bic"].notna().any():
+        return fit.loc[fit["bic"].astype(float).idxmin()], "had the lowest BIC"
+    if "cfi" in fit and fit["cfi"].notna().any():
+        return fit.loc[fit["cfi"].astype(float).idxmax()], "had the highest CFI"
+    return fit.iloc[0], "was fitted"
 
 
 def _fit_numbers(r: Mapping[str, Any]) -> str:
@@ -237,11 +242,12 @@ def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
         raw, analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
         items.append(f"{analysed:,} of {raw:,} respondents were analysed; {raw - analysed:,} were excluded by the "
                      "screening rules described under Method.")
-    best = _best_cfa(b.get("cfa_fit"))
-    if best is not None:
+    found = _best_cfa(b.get("cfa_fit"))
+    if found is not None:
+        best, why = found
         j = judge_fit(best)
         verdict = ("fit well by the criteria of " if j.fits else "missed the fit criteria of ")
-        items.append(f"Of the factor models, the {b.names.cfa_model(best['model'])} had the lowest BIC and "
+        items.append(f"Of the factor models, the {b.names.cfa_model(best['model'])} {why} and "
                      f"{verdict}{b.cite.narrative('hu_bentler_1999')} ({_fit_numbers(best)}).")
     reg = b.get("regressions")
     fitt = b.get("regression_fit")
