@@ -145,11 +145,43 @@ def test_cross_validation_fits_the_held_out_half_by_wlsmv() -> None:
     assert items["cfa_std"].between(0, 1).all() and (fit["congruence"] > 0.9).all()
 
 
-def test_invariance_says_it_used_ml() -> None:
-    inv = measure.study_invariance(clean().iloc[:800], study(estimator="WLSMV", models=["two_factor"],
-                                                            invariance={"min_group_n": 50}))
-    assert inv["step"].iloc[0] == "configural"
-    assert inv["note"].str.startswith("fitted by ML (items treated as continuous), not WLSMV").all()
+SHORT = "avoidance =~ ecr_1 + ecr_3 + ecr_5 + ecr_7\nanxiety =~ ecr_2 + ecr_4 + ecr_6 + ecr_8"
+
+
+def test_invariance_steps_are_lavaans_ordinal_steps() -> None:
+    """The four semTools/lavaan steps by gender on 8 items (fixtures inv_*.json), through the step."""
+    s = study(estimator="WLSMV", models=[{"name": "short", "syntax": SHORT}],
+              invariance={"group": "gender", "groups": ["2", "1"], "steps": ["configural", "metric", "scalar", "strict"]})
+    inv = measure.study_invariance(clean(), s).set_index("step")
+    assert list(inv.index) == ["configural", "thresholds", "metric", "scalar"]
+    assert (inv["estimator"] == "WLSMV").all() and inv["chi2_diff"].isna().all()
+    assert "strict invariance is not defined for ordered items" in inv["note"].iloc[0]
+    prev = None
+    for st in inv.index:
+        ref = json.loads((FIX / f"inv_{st}.json").read_text())
+        f, r = ref["fit"], inv.loc[st]
+        assert r["n"] == sum(ref["n"]) and r["groups"] == ", ".join(ref["groups"]) and r["df"] == f["df"]
+        for col, key in [("chi2", "chisq.scaled"), ("cfi", "cfi.scaled"), ("tli", "tli.scaled"),
+                         ("rmsea", "rmsea.scaled"), ("srmr", "srmr")]:
+            assert float(r[col]) == pytest.approx(float(f[key]), rel=1e-5, abs=1e-7), (st, col)
+        if prev is not None:
+            assert r["df_diff"] == f["df"] - prev["df"]
+            assert r["delta_cfi"] == pytest.approx(f["cfi.scaled"] - prev["cfi.scaled"], abs=1e-6)
+        prev = f
+
+
+def test_invariance_text_for_wlsmv() -> None:
+    from attachstats.output.report.factor_text import factor_results_text
+    s = study(estimator="WLSMV", models=[{"name": "short", "syntax": SHORT}],
+              invariance={"group": "gender", "groups": ["2", "1"]})
+    inv = measure.study_invariance(clean(), s)
+    text = factor_results_text({"invariance": inv})["invariance"]
+    assert "WLSMV, ordered items" in text and "thresholds: Δdf = 16" in text and "nan" not in text.lower()
+
+
+def test_ml_invariance_says_ml() -> None:
+    inv = measure.study_invariance(clean().iloc[:800], study(models=["two_factor"], invariance={"min_group_n": 50}))
+    assert inv["step"].iloc[0] == "configural" and (inv["estimator"] == "ML").all()
 
 
 # --------------------------------------------------------------------------------------- report
@@ -170,6 +202,10 @@ def test_apa_tables_describe_wlsmv() -> None:
     labels = study_labels(study())
     assert "Estimator WLSMV: items treated as ordered" in cfa_fit_table(fit, labels).note
     assert "With WLSMV no Δχ² test is computed" in cfa_comparison_table(comp, labels).note
+    from attachstats.output.tables import invariance_table
+    inv = measure.study_invariance(clean(), study(estimator="WLSMV", models=[{"name": "short", "syntax": SHORT}],
+                                                  invariance={"group": "gender", "groups": ["2", "1"]}))
+    assert "Multiple-group CFA of ordered items by WLSMV" in invariance_table(inv, labels).note
 
 
 def test_suggestion_only_for_ml_with_few_categories() -> None:
@@ -198,7 +234,9 @@ def test_manuscript_names_wlsmv_when_used(tmp_path: Path) -> None:
     ml = _body(build_manuscript(st, tabs, {}, prov))
     assert "only 7 response categories" in ml and "factor_analysis.estimator: WLSMV" in ml
     fit, _, _, comp = tables()
-    tabs = dict(tabs, cfa_fit=fit, cfa_comparison=comp)
+    inv = measure.study_invariance(clean(), study(estimator="WLSMV", models=[{"name": "short", "syntax": SHORT}],
+                                                  invariance={"group": "gender", "groups": ["2", "1"]}))
+    tabs = dict(tabs, cfa_fit=fit, cfa_comparison=comp, invariance=inv)
     st["factor_analysis"] = dict(st["factor_analysis"], estimator="WLSMV")
     ms = build_manuscript(st, tabs, {}, prov)
     text = _body(ms)
@@ -207,7 +245,11 @@ def test_manuscript_names_wlsmv_when_used(tmp_path: Path) -> None:
     assert "Muthén et al., 1997" in text and "Flora & Curran, 2004" in text
     assert "response categories" not in text
     assert "Δdf = 1" in text and "BIC favours" not in text
-    assert "The study asked for WLSMV, but ordinal invariance is not wired" in text
     assert "the two-factor model had the highest CFI" in text and "lowest BIC" not in text
+    assert "identified as Wu and Estabrook (2016) proposed" in text
+    assert "The invariance models were estimated by WLSMV." in text and "thresholds: Δdf = 16" in text
+    assert "nan" not in text.lower().replace("nance", "")
+    inv_note = [t for t in ms.tables if t.key == "invariance"][0].model.note
+    assert "Estimator: WLSMV." in inv_note and "no χ² difference test" in inv_note
     note = [t for t in ms.tables if t.key == "cfa_fit"][0].model.note
     assert "scaled-shifted" in note and "BIC" not in note

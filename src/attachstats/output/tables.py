@@ -432,9 +432,15 @@ def invariance_table(inv: pd.DataFrame, labels: StudyLabels) -> TableModel:
     extra = sorted({str(n) for n in inv.get("note", pd.Series(dtype=str)).dropna() if str(n).strip()})
     note = _join(f"Groups by {group.lower() if group[:1].isupper() and group[1:2].islower() else group}"
                  f"{': ' + groups if groups else ''}." if group else "",
-                 "Multiple-group CFA with a mean structure; each step adds equality constraints (metric: loadings; "
-                 "scalar: and intercepts; strict: and residual variances) and is compared with the step before "
-                 "(Δ = this step − previous). Common criteria for invariance: ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 "
+                 ("Multiple-group CFA of ordered items by WLSMV (Wu & Estabrook, 2016, identification); each step "
+                  "adds equality constraints (thresholds; metric: and loadings; scalar: and latent-response "
+                  "intercepts) and is compared with the step before (Δ = this step − previous); χ² is the "
+                  "scaled-shifted statistic, no Δχ² test is computed."
+                  if "estimator" in inv.columns and (inv["estimator"] == "WLSMV").any() else
+                  "Multiple-group CFA with a mean structure; each step adds equality constraints (metric: loadings; "
+                  "scalar: and intercepts; strict: and residual variances) and is compared with the step before "
+                  "(Δ = this step − previous)."),
+                 "Common criteria for invariance: ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 "
                  "(Chen, 2007).", "; ".join(extra).capitalize() + "." if extra else "")
     return _model(["Step", "χ²", "df", "p", "CFI", "RMSEA [90% CI]", "SRMR", "Δχ²", "Δdf", "p (Δχ²)", "ΔCFI",
                    "ΔRMSEA"], rows, [False] + [True] * 11, "invariance", "Measurement invariance", note)

@@ -25,9 +25,10 @@ from attachstats.spec.factor import estimator_problem, factor_structure, setting
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
 from attachstats.stats.latent.cfa import (FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified,
-                                          fit_table)
+                                          fit_table, wlsmv_fit_row)
 from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
-from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS, FIT_STATISTICS
+from attachstats.stats.latent.ordinal_invariance import ordinal_invariance_steps
 from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
 from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax, parse_syntax
 from attachstats.stats.rng import seeded_rng, stream_seed
@@ -209,7 +210,7 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     ``not tested`` and the reason in ``note``; groups left out for size are named in
     ``note`` as well.
     """
-    columns = INVARIANCE_COLUMNS + ["note"]
+    columns = INVARIANCE_COLUMNS + ["estimator", "note"]
     if not study.get("factor_analysis"):
         return pd.DataFrame([{c: math.nan for c in columns} | {"step": "not tested", "group": "", "groups": "",
                               "note": "the study declares no factor_analysis"}], columns=columns)
@@ -246,13 +247,58 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     if len(levels) < 2:
         return not_tested(f"fewer than two groups of {group!r} with enough complete cases"
                           + (f"; {note}" if note else ""))
-    table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
     if s["estimator"] == "WLSMV":
-        ml = ("fitted by ML (items treated as continuous), not WLSMV: ordinal invariance "
-              "(attachstats.stats.latent.ordinal_invariance) is not wired into this step")
-        note = f"{ml}; {note}" if note else ml
+        table, extra = _ordinal_invariance(frame.loc[complete], model_syntax, group, levels, list(inv["steps"]))
+        note = "; ".join(x for x in (extra, note) if x)
+    else:
+        table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
+        table["estimator"] = "ML"
     table["note"] = note
     return table[columns]
+
+
+#: The ordinal invariance sequence (semTools ``measEq.syntax``, Wu & Estabrook 2016, delta).
+ORDINAL_STEPS = ("configural", "thresholds", "metric", "scalar")
+
+
+def _ordinal_invariance(data: pd.DataFrame, syntax: str, group: str, levels: list[str],
+                        steps: list[str]) -> tuple[pd.DataFrame, str]:
+    """The WLSMV invariance steps as rows of ``invariance.csv``, and a note.
+
+    The asked steps in the ordinal sequence, with ``thresholds`` (equal thresholds, Wu &
+    Estabrook 2016) before ``metric``; ``strict`` does not exist for ordered items (the
+    residual variances follow from the delta parameterisation) and is left out, said in the
+    note. Fit columns as the CFA's WLSMV mapping (:func:`attachstats.stats.latent.cfa.wlsmv_fit_row`);
+    ``df_diff`` and the Δ of the fit indices are given, ``chi2_diff``/``p_diff`` are NaN (the
+    DWLS difference test is not implemented). The groups are fitted in ``levels`` order.
+    """
+    want = [st for st in ORDINAL_STEPS
+            if st in steps or (st == "thresholds" and ("metric" in steps or "scalar" in steps))]
+    notes = []
+    if "strict" in steps:
+        notes.append("strict invariance is not defined for ordered items (delta parameterisation) and was "
+                     "left out")
+    rows_in = data[data[group].isin(levels)]
+    order = np.argsort(rows_in[group].map({g: i for i, g in enumerate(levels)}).to_numpy(), kind="stable")
+    rows_in = rows_in.iloc[order]
+    results = ordinal_invariance_steps(syntax, rows_in, group, steps=want, name="invariance")
+    rows, prev = [], None
+    for st in want:
+        res = results[st]
+        f = wlsmv_fit_row(st, res.fit, int(sum(res.n)))
+        row = {"step": st, "group": group, "groups": ", ".join(str(g) for g in res.groups),
+               **{k: f[k] for k in FIT_STATISTICS}, "estimator": "WLSMV",
+               "chi2_diff": math.nan, "p_diff": math.nan, "delta_aic": math.nan, "delta_bic": math.nan}
+        if prev is None:
+            row.update(df_diff=math.nan, delta_cfi=math.nan, delta_rmsea=math.nan, delta_srmr=math.nan)
+        else:
+            row.update(df_diff=f["df"] - prev["df"], delta_cfi=f["cfi"] - prev["cfi"],
+                       delta_rmsea=f["rmsea"] - prev["rmsea"], delta_srmr=f["srmr"] - prev["srmr"])
+        rows.append(row)
+        prev = f
+    notes.append("WLSMV: no chi-square difference test (not implemented); compare the steps by df_diff and "
+                 "the differences of CFI, RMSEA and SRMR")
+    return pd.DataFrame(rows, columns=INVARIANCE_COLUMNS + ["estimator"]), "; ".join(notes)
 
 
 # ---------------------------------------------------------------------------------------

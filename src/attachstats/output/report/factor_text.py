@@ -16,7 +16,7 @@ ORDINAL_NOTE = ("Items are analysed as continuous (normal-theory ML, or MLR when
                 "robust statistics); factor_analysis.estimator: WLSMV treats them as ordered categories "
                 "(DWLS on polychoric correlations).")
 WLSMV_NOTE = ("Items are analysed as ordered categories (WLSMV: DWLS on polychoric correlations, robust "
-              "standard errors, mean- and variance-adjusted χ²); the invariance models are ML.")
+              "standard errors, mean- and variance-adjusted χ²).")
 ESTIMATOR_TEXT = {"ML": "ML, complete cases", "MLR": "MLR: robust standard errors, Yuan–Bentler scaled "
                   "χ² and robust CFI/TLI/RMSEA, complete cases",
                   "FIML": "ML with full-information ML for missing answers",
@@ -101,13 +101,18 @@ def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     elif len(inv):
         bits = [f"{inv['step'].iloc[0]}: χ²({int(inv['df'].iloc[0])}) = {_f(inv['chi2'].iloc[0], 'chi2')}, "
                 f"CFI = {_f(inv['cfi'].iloc[0], 'cfi')}, RMSEA = {_f(inv['rmsea'].iloc[0], 'rmsea')}"]
+        ordered = "estimator" in inv.columns and inv["estimator"].iloc[0] == "WLSMV"
         for r in inv.iloc[1:].itertuples():
-            bits.append(f"{r.step}: Δχ²({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p_diff)}, "
-                        f"ΔCFI = {_f(r.delta_cfi, 'delta_cfi')}, ΔRMSEA = {_f(r.delta_rmsea, 'delta_rmsea')}")
+            test = (f"Δdf = {int(r.df_diff)}" if ordered else
+                    f"Δχ²({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p_diff)}")
+            bits.append(f"{r.step}: {test}, ΔCFI = {_f(r.delta_cfi, 'delta_cfi')}, "
+                        f"ΔRMSEA = {_f(r.delta_rmsea, 'delta_rmsea')}")
         note = inv["note"].iloc[0]
-        text["invariance"] = (f"Invariance across {inv['group'].iloc[0]} ({inv['groups'].iloc[0]}; ML with mean "
-                              "structure): " + "; ".join(bits) + "."
-                              + (f" Groups {note}." if isinstance(note, str) and note else ""))
+        how = ("WLSMV, ordered items, Wu & Estabrook's identification" if ordered else "ML with mean structure")
+        text["invariance"] = (f"Invariance across {inv['group'].iloc[0]} ({inv['groups'].iloc[0]}; {how}): "
+                              + "; ".join(bits) + "."
+                              + ((f" Note: {note}." if ordered else f" Groups {note}.")
+                                 if isinstance(note, str) and note else ""))
     else:
         text["invariance"] = "Measurement invariance was not tested."
     cv = tables.get("cross_validation_fit", pd.DataFrame())

@@ -515,10 +515,15 @@ def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, An
                   f"criteria of {b.cite.narrative('hu_bentler_1999')}: {crit}." + comp_text)
     inv = b.get("invariance")
     if len(inv) and str(inv["step"].iloc[0]) != "not tested":
+        ordered = "estimator" in inv.columns and str(inv["estimator"].iloc[0]) == "WLSMV"
+        sequence = (("configural, equal thresholds, metric (thresholds and loadings equal) and scalar (also the "
+                     "intercepts of the latent responses equal), identified as "
+                     f"{b.cite.narrative('wu_estabrook_2016')} proposed,") if ordered else
+                    "configural, metric (equal loadings) and scalar (equal loadings and intercepts)")
         b.para(s, f"Measurement invariance across {b.names.var(str(inv['group'].iloc[0]))} was tested in the "
-                  "sequence configural, metric (equal loadings) and scalar (equal loadings and intercepts) with "
-                  f"multiple-group models; a drop in CFI of more than .010 {b.cite.cite('chen_2007')} was taken as "
-                  f"evidence against the more restricted model. {_invariance_estimator(fa, inv)}")
+                  f"sequence {sequence} with multiple-group models; a drop in CFI of more than .010 "
+                  f"{b.cite.cite('chen_2007')} was taken as evidence against the more restricted model. "
+                  f"{_invariance_estimator(fa, inv)}")
     reg = b.get("regressions")
     if len(reg):
         fams = set(reg["family"])
@@ -605,10 +610,6 @@ def _ordinal_suggestion(study: Mapping[str, Any], est: str) -> str:
 def _invariance_estimator(fa: Mapping[str, Any], inv: pd.DataFrame) -> str:
     asked = str(fa.get("estimator", "ML"))
     used = str(inv["estimator"].iloc[0]) if "estimator" in inv.columns else "ML"
-    if asked == "WLSMV" and used != asked:
-        return (f"The study asked for WLSMV, but ordinal invariance is not wired into the workflow's invariance "
-                f"step, so the invariance models were estimated by {used} with the items treated as continuous "
-                "(normal-theory χ² and fit indices).")
     if asked != used:
         return (f"The study asked for {asked}, but multiple-group {asked} is not implemented in attachstats, so the "
                 f"invariance models were estimated by {used} (normal-theory χ² and fit indices); their tests are not "
@@ -884,18 +885,19 @@ def _invariance(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     cols = [c for c in ["step", "chi2", "df", "cfi", "rmsea", "srmr", "chi2_diff", "df_diff", "p_diff", "delta_cfi",
                         "delta_rmsea"] if c in shown]
     note = ("Each step is compared with the previous one (Δ = this step − previous). "
-            f"Estimator: {used}" + ((" (the study asked for WLSMV; ordinal invariance is not wired into the "
-                                     "invariance step)" if asked == "WLSMV" else
-                                     f" (the study asked for {asked}; multiple-group {asked} is not implemented)")
-                                    if asked != used else "") + ".")
+            f"Estimator: {used}" + (f" (the study asked for {asked}; multiple-group {asked} is not implemented)"
+                                    if asked != used else "") + "."
+            + (" With WLSMV no χ² difference test is computed; the steps are compared by ΔCFI and ΔRMSEA."
+               if used == "WLSMV" else ""))
     if not j.fits:
         note += " The configural model misses the fit criteria, so the Δ tests compare poorly fitting models."
     title = f"Measurement invariance across {group} ({conf['groups']}; n = {int(conf['n']):,})"
     ref = b.table("invariance", _tm(shown[cols], "invariance", title, note=note))
     bits = []
     for r in inv.iloc[1:].to_dict("records"):
-        bits.append(f"{r['step']}: Δχ²({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p_diff'])}, "
-                    f"ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}")
+        test = (f"Δdf = {int(r['df_diff'])}" if used == "WLSMV" else
+                f"Δχ²({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p_diff'])}")
+        bits.append(f"{r['step']}: {test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}")
     text = (f"{ref} gives the invariance sequence across {group} ({conf['groups']}). The configural model had "
             f"{_fit_numbers(conf)}, which {'meets' if j.fits else 'misses'} the fit criteria.")
     if bits:

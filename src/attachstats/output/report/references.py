@@ -104,6 +104,9 @@ WORKS: dict[str, tuple[str, str]] = {
                         "45*(3), 1–67. https://doi.org/10.18637/jss.v045.i03"),
     "venables_ripley_2002": ("Venables & Ripley, 2002", "Venables, W. N., & Ripley, B. D. (2002). *Modern applied "
                              "statistics with S* (4th ed.). Springer."),
+    "wu_estabrook_2016": ("Wu & Estabrook, 2016", "Wu, H., & Estabrook, R. (2016). Identification of confirmatory "
+                          "factor analysis models of different levels of invariance for ordered categorical outcomes. "
+                          "*Psychometrika, 81*(4), 1014–1045. https://doi.org/10.1007/s11336-016-9506-0"),
     "yuan_bentler_2000": ("Yuan & Bentler, 2000", "Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based "
                           "methods for mean and covariance structure analysis with nonnormal missing data. "
                           "*Sociological Methodology, 30*(1), 165–200. https://doi.org/10.1111/0081-1750.00078"),
