@@ -179,6 +179,18 @@ def test_invariance_text_for_wlsmv() -> None:
     assert "WLSMV, ordered items" in text and "thresholds: Δdf = 16" in text and "nan" not in text.lower()
 
 
+def test_invariance_that_cannot_be_fitted_says_why() -> None:
+    s = study(estimator="WLSMV", models=[{"name": "short", "syntax": SHORT}],
+              invariance={"group": "gender", "groups": ["2", "1"]})
+    d = clean().copy()
+    d.loc[d["gender"] == "1", "ecr_2"] = d.loc[d["gender"] == "1", "ecr_2"].clip(lower=2)   # no 1 in group 1
+    inv = measure.study_invariance(d, s)
+    assert inv["step"].tolist() == ["not tested"]
+    assert inv["note"].iloc[0].startswith("the WLSMV invariance models cannot be fitted (model 'invariance': the "
+                                          "items have other observed categories")
+    assert "set factor_analysis.estimator: ML or MLR" in inv["note"].iloc[0]
+
+
 def test_ml_invariance_says_ml() -> None:
     inv = measure.study_invariance(clean().iloc[:800], study(models=["two_factor"], invariance={"min_group_n": 50}))
     assert inv["step"].iloc[0] == "configural" and (inv["estimator"] == "ML").all()

@@ -248,7 +248,12 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
         return not_tested(f"fewer than two groups of {group!r} with enough complete cases"
                           + (f"; {note}" if note else ""))
     if s["estimator"] == "WLSMV":
-        table, extra = _ordinal_invariance(frame.loc[complete], model_syntax, group, levels, list(inv["steps"]))
+        try:
+            table, extra = _ordinal_invariance(frame.loc[complete], model_syntax, group, levels, list(inv["steps"]))
+        except ModelError as exc:      # e.g. a category nobody in one group chose: stated, not hidden
+            return not_tested(f"the WLSMV invariance models cannot be fitted ({exc}); merge sparse categories "
+                              "in the data, or set factor_analysis.estimator: ML or MLR"
+                              + (f"; {note}" if note else ""))
         note = "; ".join(x for x in (extra, note) if x)
     else:
         table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
