@@ -121,7 +121,7 @@ def test_factor_analysis_outputs(finished_run):
     cv = pd.read_csv(out / "cross_validation_fit.csv")
     assert cv["n_efa"].iloc[0] + cv["n_cfa"].iloc[0] == pd.read_csv(out / "efa_diagnostics.csv")["n"].iloc[0]
     html = (finished_run / "results" / "mini" / "report.html").read_text()
-    assert "Measurement invariance was not tested" in html and "DWLS/WLSMV" in html
+    assert "Measurement invariance was not tested" in html and "factor_analysis.estimator: WLSMV" in html
 
 
 def test_flow_reconciles_and_identifiers_absent(finished_run):

@@ -277,7 +277,7 @@ def test_report_sentences_use_the_table_numbers() -> None:
     assert "RMSEA" not in factor_results_text(old)["efa"]
     assert f"Δχ²(1) = {comp['chi2_diff'].iloc[0]:,.2f}" in text["comparison"]
     assert f"on {int(cvfit['n_efa'].iloc[0]):,} respondents" in text["cross_validation"]
-    assert "DWLS/WLSMV" in text["ordinal"] and "not implemented" in text["ordinal"]
+    assert "as continuous" in text["ordinal"] and "factor_analysis.estimator: WLSMV" in text["ordinal"]
     undefined = comp.assign(chi2_diff=math.nan, p=math.nan, estimator="MLR")
     assert "undefined (negative scaling correction" in factor_results_text({"cfa_comparison": undefined})["comparison"]
 

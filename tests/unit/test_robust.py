@@ -180,8 +180,10 @@ def test_method_factor_syntax_and_identification_checks() -> None:
 def test_bad_estimator_options() -> None:
     d = data("sim")
     syn = SYNTAX[("sim", "two_factor")]
-    with pytest.raises(ModelError, match="unknown estimator 'WLSMV'.*DWLS/WLSMV is not implemented"):
-        fit_cfa(d, syn, "m", estimator="WLSMV")
+    with pytest.raises(ModelError, match="unknown estimator 'DWLS'; implemented: ML, MLR, WLSMV"):
+        fit_cfa(d, syn, "m", estimator="DWLS")
+    with pytest.raises(ModelError, match="WLSMV is implemented with listwise deletion only"):
+        fit_cfa(d, syn, "m", estimator="WLSMV", missing="fiml")
     with pytest.raises(ModelError, match="FIML is implemented with estimator ML only"):
         fit_cfa(d, syn, "m", estimator="MLR", missing="fiml")
     with pytest.raises(ModelError, match="unknown missing-data option 'pairwise'"):

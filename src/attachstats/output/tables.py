@@ -363,6 +363,10 @@ def _estimator_note(est: str) -> str:
     if est == "MLR":
         return ("Estimator MLR: maximum likelihood with robust (sandwich) standard errors; χ² is the "
                 "Yuan–Bentler scaled statistic and CFI, TLI and RMSEA are the robust versions.")
+    if est == "WLSMV":
+        return ("Estimator WLSMV: items treated as ordered, diagonally weighted least squares on polychoric "
+                "correlations with robust standard errors; χ² is the mean- and variance-adjusted (scaled-shifted) "
+                "statistic and CFI, TLI and RMSEA are computed from it; AIC and BIC do not exist for WLSMV.")
     if est:
         return f"Estimator {est} (maximum likelihood)."
     return ""
@@ -397,6 +401,8 @@ def cfa_comparison_table(comp: pd.DataFrame, labels: StudyLabels) -> TableModel:
     note = _join("Likelihood-ratio tests of nested models; Δ = restricted − general model, so a negative ΔCFI "
                  "means the restricted model fits worse and a positive ΔAIC or ΔBIC favours the general model.",
                  "Δχ² is the Satorra–Bentler (2001) scaled difference." if "MLR" in est else "",
+                 "With WLSMV no Δχ² test is computed (the DWLS difference test is not implemented in attachstats); "
+                 "compare these models by ΔCFI and ΔRMSEA." if "WLSMV" in est else "",
                  *[f"{labels.model(str(r['restricted']))} vs {labels.model(str(r['general']))}: Δχ² and p are "
                    f"undefined because the scaled difference test's correction factor is negative "
                    f"({_f(r['scaling_diff'], 'scaling_diff')}); compare these models by ΔCFI, ΔAIC and ΔBIC."
@@ -426,9 +432,15 @@ def invariance_table(inv: pd.DataFrame, labels: StudyLabels) -> TableModel:
     extra = sorted({str(n) for n in inv.get("note", pd.Series(dtype=str)).dropna() if str(n).strip()})
     note = _join(f"Groups by {group.lower() if group[:1].isupper() and group[1:2].islower() else group}"
                  f"{': ' + groups if groups else ''}." if group else "",
-                 "Multiple-group CFA with a mean structure; each step adds equality constraints (metric: loadings; "
-                 "scalar: and intercepts; strict: and residual variances) and is compared with the step before "
-                 "(Δ = this step − previous). Common criteria for invariance: ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 "
+                 ("Multiple-group CFA of ordered items by WLSMV (Wu & Estabrook, 2016, identification); each step "
+                  "adds equality constraints (thresholds; metric: and loadings; scalar: and latent-response "
+                  "intercepts) and is compared with the step before (Δ = this step − previous); χ² is the "
+                  "scaled-shifted statistic, no Δχ² test is computed."
+                  if "estimator" in inv.columns and (inv["estimator"] == "WLSMV").any() else
+                  "Multiple-group CFA with a mean structure; each step adds equality constraints (metric: loadings; "
+                  "scalar: and intercepts; strict: and residual variances) and is compared with the step before "
+                  "(Δ = this step − previous)."),
+                 "Common criteria for invariance: ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 "
                  "(Chen, 2007).", "; ".join(extra).capitalize() + "." if extra else "")
     return _model(["Step", "χ²", "df", "p", "CFI", "RMSEA [90% CI]", "SRMR", "Δχ²", "Δdf", "p (Δχ²)", "ΔCFI",
                    "ΔRMSEA"], rows, [False] + [True] * 11, "invariance", "Measurement invariance", note)

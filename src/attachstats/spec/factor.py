@@ -20,6 +20,7 @@ from attachstats.errors import ConfigError
 from attachstats.spec.instrument import instrument_of
 
 __all__ = ["BUILTIN_MODELS", "EFA_DEFAULTS", "INVARIANCE_DEFAULTS", "factor_structure", "settings",
+           "estimator_problem",
            "check_factor_config", "efa_cutoff"]
 
 BUILTIN_MODELS = ("one_factor", "two_factor", "two_factor_method")
@@ -98,10 +99,39 @@ def check_factor_config(study: Mapping[str, Any]) -> None:
     if inv["explicit"] and inv["group"] not in study.get("variables", {}):
         raise ConfigError(f"{where}.invariance.group: {inv['group']!r} is not a declared variable "
                           f"(declared: {', '.join(study.get('variables', {})) or 'none'})")
+    problem = estimator_problem(study)
+    if problem:
+        raise ConfigError(f"study {name!r}, {problem}")
     n_f = s["efa"]["n_factors"]
     if not (n_f in ("subscales", "parallel") or (isinstance(n_f, int) and n_f >= 1)):
         raise ConfigError(f"{where}.efa.n_factors: expected a positive integer, 'subscales' or 'parallel', "
                           f"got {n_f!r}")
+
+
+def estimator_problem(study: Mapping[str, Any]) -> str | None:
+    """Why the study's ``factor_analysis.estimator`` cannot be used, naming the key and the fix.
+
+    ``estimator: WLSMV`` treats the items as ordered categories: the instrument must have
+    integer responses (not ``response.type: continuous``) and ``missing`` must be
+    ``listwise``. None when the estimator can be used (or there is no factor analysis).
+
+    >>> estimator_problem({"name": "s"}) is None
+    True
+    """
+    if not study.get("factor_analysis"):
+        return None
+    s = settings(study)
+    if s["estimator"] != "WLSMV":
+        return None
+    key = s["instrument"]
+    if instrument_of(study, key).continuous:
+        return (f"factor_analysis.estimator: WLSMV treats the items of instrument {key!r} as ordered "
+                "categories, but its response type is continuous; set factor_analysis.estimator: ML or MLR")
+    if s["missing"] != "listwise":
+        return (f"factor_analysis.missing: {s['missing']!r} is not available with estimator WLSMV (rows with a "
+                "missing item are dropped and counted); set factor_analysis.missing: listwise, or estimator: ML "
+                "for FIML")
+    return None
 
 
 def efa_cutoff(study: Mapping[str, Any]) -> float:

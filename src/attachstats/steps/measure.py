@@ -20,19 +20,21 @@ import pandas as pd
 from attachstats.data.csvio import write_csv
 from attachstats.data.scoring import keyed_items
 from attachstats.data.validate import in_file_terms
-from attachstats.spec.factor import factor_structure, settings
+from attachstats.errors import ModelError
+from attachstats.spec.factor import estimator_problem, factor_structure, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
 from attachstats.stats.latent.cfa import (FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified,
-                                          fit_table)
+                                          fit_table, wlsmv_fit_row)
 from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
-from attachstats.stats.latent.fit_indices import FIT_COLUMNS
+from attachstats.stats.latent.fit_indices import FIT_COLUMNS, FIT_STATISTICS
+from attachstats.stats.latent.ordinal_invariance import ordinal_invariance_steps
 from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
 from attachstats.stats.latent.syntax import build_model_syntax, method_factor_syntax, parse_syntax
 from attachstats.stats.rng import seeded_rng, stream_seed
 
-__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "study_efa",
-           "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
+__all__ = ["cfa", "efa", "invariance", "cross_validation", "study_models", "study_cfa", "check_estimator",
+           "study_efa", "study_invariance", "study_cross_validation", "CROSS_VALIDATION_COLUMNS",
            "CROSS_VALIDATION_FIT_COLUMNS", "EFA_DIAGNOSTIC_COLUMNS"]
 
 log = logging.getLogger(__name__)
@@ -86,11 +88,32 @@ def _keyed(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
 # CFA and model comparison
 # ---------------------------------------------------------------------------------------
 
+def check_estimator(study: Mapping[str, Any]) -> None:
+    """Refuse an estimator the study's items or missing-data option cannot take.
+
+    Raises
+    ------
+    ModelError
+        The message of :func:`attachstats.spec.factor.estimator_problem` (the key and the fix).
+    """
+    problem = estimator_problem(study)
+    if problem:
+        raise ModelError(problem)
+
+
 def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFrame, ...]:
-    """Fit every model; return (fit, loadings, latent correlations, comparisons)."""
+    """Fit every model; return (fit, loadings, latent correlations, comparisons).
+
+    With ``estimator: WLSMV`` every model is fitted with its items treated as ordered
+    (see :func:`attachstats.stats.latent.cfa.fit_cfa` for the columns); the nested
+    comparisons then report df and the differences of the fit indices, while
+    ``chi2_diff``/``p`` are NaN (the DWLS difference test, lavaan's ``satorra.2000``, is
+    not implemented; a warning is logged).
+    """
     if not study.get("factor_analysis"):
         return (pd.DataFrame(columns=FIT_COLUMNS), pd.DataFrame(columns=LOADING_COLUMNS),
                 pd.DataFrame(columns=FACTOR_CORRELATION_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
+    check_estimator(study)
     s = settings(study)
     keyed = _keyed(data, study)
     results = []
@@ -99,6 +122,9 @@ def study_cfa(data: pd.DataFrame, study: Mapping[str, Any]) -> tuple[pd.DataFram
         results.append(fit_identified(keyed, syntax, name, estimator=s["estimator"], missing=s["missing"]))
     fits = fit_table(results)
     comparison = compare_models([r.fit for r in results], [tuple(p) for p in s["comparisons"]])
+    if s["estimator"] == "WLSMV" and len(comparison):
+        log.warning("CFA comparisons with WLSMV: chi2_diff and p are not computed (the DWLS difference test, "
+                    "lavaan's satorra.2000, is not implemented); df_diff and the fit-index differences are given")
     return (fits, pd.concat([r.loadings for r in results], ignore_index=True),
             pd.concat([r.factor_correlations for r in results], ignore_index=True), comparison)
 
@@ -184,7 +210,7 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     ``not tested`` and the reason in ``note``; groups left out for size are named in
     ``note`` as well.
     """
-    columns = INVARIANCE_COLUMNS + ["note"]
+    columns = INVARIANCE_COLUMNS + ["estimator", "note"]
     if not study.get("factor_analysis"):
         return pd.DataFrame([{c: math.nan for c in columns} | {"step": "not tested", "group": "", "groups": "",
                               "note": "the study declares no factor_analysis"}], columns=columns)
@@ -221,9 +247,63 @@ def study_invariance(data: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     if len(levels) < 2:
         return not_tested(f"fewer than two groups of {group!r} with enough complete cases"
                           + (f"; {note}" if note else ""))
-    table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
+    if s["estimator"] == "WLSMV":
+        try:
+            table, extra = _ordinal_invariance(frame.loc[complete], model_syntax, group, levels, list(inv["steps"]))
+        except ModelError as exc:      # e.g. a category nobody in one group chose: stated, not hidden
+            return not_tested(f"the WLSMV invariance models cannot be fitted ({exc}); merge sparse categories "
+                              "in the data, or set factor_analysis.estimator: ML or MLR"
+                              + (f"; {note}" if note else ""))
+        note = "; ".join(x for x in (extra, note) if x)
+    else:
+        table, _ = invariance_table(frame, model_syntax, group, steps=tuple(inv["steps"]), groups=levels)
+        table["estimator"] = "ML"
     table["note"] = note
     return table[columns]
+
+
+#: The ordinal invariance sequence (semTools ``measEq.syntax``, Wu & Estabrook 2016, delta).
+ORDINAL_STEPS = ("configural", "thresholds", "metric", "scalar")
+
+
+def _ordinal_invariance(data: pd.DataFrame, syntax: str, group: str, levels: list[str],
+                        steps: list[str]) -> tuple[pd.DataFrame, str]:
+    """The WLSMV invariance steps as rows of ``invariance.csv``, and a note.
+
+    The asked steps in the ordinal sequence, with ``thresholds`` (equal thresholds, Wu &
+    Estabrook 2016) before ``metric``; ``strict`` does not exist for ordered items (the
+    residual variances follow from the delta parameterisation) and is left out, said in the
+    note. Fit columns as the CFA's WLSMV mapping (:func:`attachstats.stats.latent.cfa.wlsmv_fit_row`);
+    ``df_diff`` and the Δ of the fit indices are given, ``chi2_diff``/``p_diff`` are NaN (the
+    DWLS difference test is not implemented). The groups are fitted in ``levels`` order.
+    """
+    want = [st for st in ORDINAL_STEPS
+            if st in steps or (st == "thresholds" and ("metric" in steps or "scalar" in steps))]
+    notes = []
+    if "strict" in steps:
+        notes.append("strict invariance is not defined for ordered items (delta parameterisation) and was "
+                     "left out")
+    rows_in = data[data[group].isin(levels)]
+    order = np.argsort(rows_in[group].map({g: i for i, g in enumerate(levels)}).to_numpy(), kind="stable")
+    rows_in = rows_in.iloc[order]
+    results = ordinal_invariance_steps(syntax, rows_in, group, steps=want, name="invariance")
+    rows, prev = [], None
+    for st in want:
+        res = results[st]
+        f = wlsmv_fit_row(st, res.fit, int(sum(res.n)))
+        row = {"step": st, "group": group, "groups": ", ".join(str(g) for g in res.groups),
+               **{k: f[k] for k in FIT_STATISTICS}, "estimator": "WLSMV",
+               "chi2_diff": math.nan, "p_diff": math.nan, "delta_aic": math.nan, "delta_bic": math.nan}
+        if prev is None:
+            row.update(df_diff=math.nan, delta_cfi=math.nan, delta_rmsea=math.nan, delta_srmr=math.nan)
+        else:
+            row.update(df_diff=f["df"] - prev["df"], delta_cfi=f["cfi"] - prev["cfi"],
+                       delta_rmsea=f["rmsea"] - prev["rmsea"], delta_srmr=f["srmr"] - prev["srmr"])
+        rows.append(row)
+        prev = f
+    notes.append("WLSMV: no chi-square difference test (not implemented); compare the steps by df_diff and "
+                 "the differences of CFI, RMSEA and SRMR")
+    return pd.DataFrame(rows, columns=INVARIANCE_COLUMNS + ["estimator"]), "; ".join(notes)
 
 
 # ---------------------------------------------------------------------------------------
@@ -242,6 +322,7 @@ def study_cross_validation(data: pd.DataFrame, study: Mapping[str, Any],
     """
     if not study.get("factor_analysis"):
         return (pd.DataFrame(columns=CROSS_VALIDATION_COLUMNS), pd.DataFrame(columns=CROSS_VALIDATION_FIT_COLUMNS))
+    check_estimator(study)
     s = settings(study)
     e = s["efa"]
     _, by_sub, all_items, _ = factor_structure(study)

@@ -13,11 +13,15 @@ from attachstats.output.labels import model_label
 from attachstats.output.numbers import ci_text, format_value, p_text
 
 ORDINAL_NOTE = ("Items are analysed as continuous (normal-theory ML, or MLR when the study asks for "
-                "robust statistics); a DWLS/WLSMV estimator on polychoric correlations for ordinal "
-                "items is not implemented.")
+                "robust statistics); factor_analysis.estimator: WLSMV treats them as ordered categories "
+                "(DWLS on polychoric correlations).")
+WLSMV_NOTE = ("Items are analysed as ordered categories (WLSMV: DWLS on polychoric correlations, robust "
+              "standard errors, mean- and variance-adjusted χ²).")
 ESTIMATOR_TEXT = {"ML": "ML, complete cases", "MLR": "MLR: robust standard errors, Yuan–Bentler scaled "
                   "χ² and robust CFI/TLI/RMSEA, complete cases",
-                  "FIML": "ML with full-information ML for missing answers"}
+                  "FIML": "ML with full-information ML for missing answers",
+                  "WLSMV": "WLSMV: ordered items, DWLS on polychoric correlations, robust standard errors, "
+                           "scaled-shifted χ² and the CFI/TLI/RMSEA computed from it, complete cases"}
 
 
 def _f(v: object, col: str) -> str:
@@ -51,17 +55,21 @@ def _heywood_text(d: pd.Series) -> str:
 
 def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """Sentences ``cfa_estimator``, ``comparison``, ``efa``, ``invariance``, ``cross_validation``."""
-    text = {"ordinal": ORDINAL_NOTE}
     fit = tables.get("cfa_fit", pd.DataFrame())
     est = str(fit["estimator"].iloc[0]) if len(fit) and "estimator" in fit.columns else "ML"
+    text = {"ordinal": WLSMV_NOTE if est == "WLSMV" else ORDINAL_NOTE}
     text["cfa_estimator"] = ESTIMATOR_TEXT.get(est, est)
     comp = tables.get("cfa_comparison", pd.DataFrame())
     if len(comp):
         bits = []
         for r in comp.itertuples():
             kind = "scaled Δχ²" if r.estimator == "MLR" else "Δχ²"
-            test = (f"{kind}({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p)}" if pd.notna(r.chi2_diff)
-                    else f"{kind}({int(r.df_diff)}) undefined (negative scaling correction c_d)")
+            if r.estimator == "WLSMV":
+                test = f"Δdf = {int(r.df_diff)} (no Δχ² test for WLSMV)"
+            else:
+                test = (f"{kind}({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p)}"
+                        if pd.notna(r.chi2_diff) else f"{kind}({int(r.df_diff)}) undefined (negative scaling "
+                                                      "correction c_d)")
             bits.append(f"{model_label(r.restricted)} vs {model_label(r.general)}: {test}, "
                         f"ΔCFI = {_f(r.delta_cfi, 'delta_cfi')}, ΔAIC = {_f(r.delta_aic, 'aic')}, "
                         f"ΔBIC = {_f(r.delta_bic, 'bic')}")
@@ -93,13 +101,18 @@ def factor_results_text(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     elif len(inv):
         bits = [f"{inv['step'].iloc[0]}: χ²({int(inv['df'].iloc[0])}) = {_f(inv['chi2'].iloc[0], 'chi2')}, "
                 f"CFI = {_f(inv['cfi'].iloc[0], 'cfi')}, RMSEA = {_f(inv['rmsea'].iloc[0], 'rmsea')}"]
+        ordered = "estimator" in inv.columns and inv["estimator"].iloc[0] == "WLSMV"
         for r in inv.iloc[1:].itertuples():
-            bits.append(f"{r.step}: Δχ²({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p_diff)}, "
-                        f"ΔCFI = {_f(r.delta_cfi, 'delta_cfi')}, ΔRMSEA = {_f(r.delta_rmsea, 'delta_rmsea')}")
+            test = (f"Δdf = {int(r.df_diff)}" if ordered else
+                    f"Δχ²({int(r.df_diff)}) = {_f(r.chi2_diff, 'chi2')}, {p_text(r.p_diff)}")
+            bits.append(f"{r.step}: {test}, ΔCFI = {_f(r.delta_cfi, 'delta_cfi')}, "
+                        f"ΔRMSEA = {_f(r.delta_rmsea, 'delta_rmsea')}")
         note = inv["note"].iloc[0]
-        text["invariance"] = (f"Invariance across {inv['group'].iloc[0]} ({inv['groups'].iloc[0]}; ML with mean "
-                              "structure): " + "; ".join(bits) + "."
-                              + (f" Groups {note}." if isinstance(note, str) and note else ""))
+        how = ("WLSMV, ordered items, Wu & Estabrook's identification" if ordered else "ML with mean structure")
+        text["invariance"] = (f"Invariance across {inv['group'].iloc[0]} ({inv['groups'].iloc[0]}; {how}): "
+                              + "; ".join(bits) + "."
+                              + ((f" Note: {note}." if ordered else f" Groups {note}.")
+                                 if isinstance(note, str) and note else ""))
     else:
         text["invariance"] = "Measurement invariance was not tested."
     cv = tables.get("cross_validation_fit", pd.DataFrame())

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from attachstats.errors import ConfigError
 from attachstats.output.apa import TableModel, table_model
 from attachstats.output.numbers import ci_text, format_value, is_missing, p_text
 from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstable_interval
@@ -216,10 +217,15 @@ def _text_table(name: str, title: str, columns: list[str], rows: list[list[str]]
 # summary
 # ---------------------------------------------------------------------------------------
 
-def _best_cfa(fit: pd.DataFrame) -> pd.Series | None:
+def _best_cfa(fit: pd.DataFrame) -> tuple[pd.Series, str] | None:
+    """The model with the lowest BIC, or (no likelihood, e.g. WLSMV) the highest CFI; and which."""
     if fit.empty:
         return None
-    return fit.loc[fit["bic"].astype(float).idxmin()] if "bic" in fit and fit["bic"].notna().any() else fit.iloc[0]
+    if "bic" in fit and fit["bic"].notna().any():
+        return fit.loc[fit["bic"].astype(float).idxmin()], "had the lowest BIC"
+    if "cfi" in fit and fit["cfi"].notna().any():
+        return fit.loc[fit["cfi"].astype(float).idxmax()], "had the highest CFI"
+    return fit.iloc[0], "was fitted"
 
 
 def _fit_numbers(r: Mapping[str, Any]) -> str:
@@ -236,11 +242,12 @@ def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
         raw, analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
         items.append(f"{analysed:,} of {raw:,} respondents were analysed; {raw - analysed:,} were excluded by the "
                      "screening rules described under Method.")
-    best = _best_cfa(b.get("cfa_fit"))
-    if best is not None:
+    found = _best_cfa(b.get("cfa_fit"))
+    if found is not None:
+        best, why = found
         j = judge_fit(best)
         verdict = ("fit well by the criteria of " if j.fits else "missed the fit criteria of ")
-        items.append(f"Of the factor models, the {b.names.cfa_model(best['model'])} had the lowest BIC and "
+        items.append(f"Of the factor models, the {b.names.cfa_model(best['model'])} {why} and "
                      f"{verdict}{b.cite.narrative('hu_bentler_1999')} ({_fit_numbers(best)}).")
     reg = b.get("regressions")
     fitt = b.get("regression_fit")
@@ -484,26 +491,39 @@ def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, An
         if est == "MLR":
             est_text = ("maximum likelihood with robust standard errors and the Yuan–Bentler scaled test "
                         f"statistic (MLR; {b.cite.names('yuan_bentler_2000')}) on complete cases")
+        elif est == "WLSMV":
+            est_text = ("WLSMV with the items treated as ordered categories, on complete cases: diagonally weighted "
+                        "least squares on polychoric correlations with robust standard errors and the mean- and "
+                        f"variance-adjusted (scaled-shifted) χ² test ({b.cite.names('muthen_1997')}; "
+                        f"{b.cite.names('flora_curran_2004')}); CFI, TLI and RMSEA were computed from the "
+                        "scaled-shifted statistics")
         else:
             est_text = {"ML": "maximum likelihood (ML) on complete cases",
                         "FIML": "full-information maximum likelihood, using every answered item"}.get(est, est)
         comp = b.get("cfa_comparison")
         comp_text = ""
-        if len(comp):
+        if len(comp) and est == "WLSMV":
+            comp_text = (" Nested models were compared by their differences in CFI, TLI, RMSEA and SRMR (a χ² "
+                         "difference test for WLSMV is not computed).")
+        elif len(comp):
             comp_text = (" Nested models were compared with likelihood-ratio tests" +
                          (f", scaled as {b.cite.narrative('satorra_bentler_2001')} proposed" if est == "MLR" else "")
                          + ", and with AIC and BIC.")
         crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
-        ordinal = (" Items were treated as continuous: an estimator for ordinal items (DWLS/WLSMV on polychoric "
-                   "correlations) is not implemented." if est in ("ML", "MLR", "FIML") else "")
+        ordinal = _ordinal_suggestion(study, est)
         b.para(s, f"Confirmatory factor models were estimated by {est_text}.{ordinal} Fit was judged against the "
                   f"criteria of {b.cite.narrative('hu_bentler_1999')}: {crit}." + comp_text)
     inv = b.get("invariance")
     if len(inv) and str(inv["step"].iloc[0]) != "not tested":
+        ordered = "estimator" in inv.columns and str(inv["estimator"].iloc[0]) == "WLSMV"
+        sequence = (("configural, equal thresholds, metric (thresholds and loadings equal) and scalar (also the "
+                     "intercepts of the latent responses equal), identified as "
+                     f"{b.cite.narrative('wu_estabrook_2016')} proposed,") if ordered else
+                    "configural, metric (equal loadings) and scalar (equal loadings and intercepts)")
         b.para(s, f"Measurement invariance across {b.names.var(str(inv['group'].iloc[0]))} was tested in the "
-                  "sequence configural, metric (equal loadings) and scalar (equal loadings and intercepts) with "
-                  f"multiple-group models; a drop in CFI of more than .010 {b.cite.cite('chen_2007')} was taken as "
-                  f"evidence against the more restricted model. {_invariance_estimator(fa, inv)}")
+                  f"sequence {sequence} with multiple-group models; a drop in CFI of more than .010 "
+                  f"{b.cite.cite('chen_2007')} was taken as evidence against the more restricted model. "
+                  f"{_invariance_estimator(fa, inv)}")
     reg = b.get("regressions")
     if len(reg):
         fams = set(reg["family"])
@@ -550,6 +570,41 @@ def _strategy(b: _Builder, study: Mapping[str, Any], provenance: Mapping[str, An
                   "estimated by maximum likelihood on complete cases and judged by the same fit criteria.")
     b.para(s, _software(provenance))
     return s
+
+
+#: Items with at most this many response categories are better fitted as ordered (WLSMV).
+ORDINAL_MAX_CATEGORIES = 7
+
+
+def _categories(study: Mapping[str, Any]) -> int | None:
+    """Response categories of the factor-analysed instrument (None: continuous or unknown)."""
+    key = (study.get("factor_analysis") or {}).get("instrument")
+    if not key:
+        return None
+    try:
+        inst = instrument_of(study, key)
+    except ConfigError:        # the report does not fail on an instrument it cannot resolve
+        return None
+    if inst.continuous:
+        return None
+    return int(inst.max) - int(inst.min) + 1
+
+
+def _ordinal_suggestion(study: Mapping[str, Any], est: str) -> str:
+    """The sentence on treating the items as continuous, with the WLSMV suggestion when it applies.
+
+    Given when the CFA used ML, MLR or FIML and the instrument's items have at most
+    :data:`ORDINAL_MAX_CATEGORIES` response categories (integer responses); empty for WLSMV
+    or continuous items.
+    """
+    k = _categories(study)
+    if est not in ("ML", "MLR", "FIML") or k is None:
+        return ""
+    if k > ORDINAL_MAX_CATEGORIES:
+        return f" The items ({k} response categories) were treated as continuous."
+    return (f" The items were treated as continuous although they have only {k} response categories; "
+            "estimation for ordered items (WLSMV on polychoric correlations) is available by setting "
+            "factor_analysis.estimator: WLSMV in the study file.")
 
 
 def _invariance_estimator(fa: Mapping[str, Any], inv: pd.DataFrame) -> str:
@@ -656,14 +711,19 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         return
     est = str(fit["estimator"].iloc[0])
     shown = fit.assign(model=[_cap(b.names.cfa_model(m)) for m in fit["model"]])
+    has_bic = "bic" in shown and shown["bic"].notna().any()
     cols = [c for c in ["model", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr",
-                        "bic"] if c in shown]
+                        "bic"] if c in shown and (c != "bic" or has_bic)]
     crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
+    chi_kind = {"MLR": "Yuan–Bentler scaled ", "WLSMV": "mean- and variance-adjusted (scaled-shifted) "}.get(est, "")
     model = _tm(shown[cols], "cfa_fit", f"Fit of the confirmatory factor models ({est}, n = {int(fit['n'].iloc[0]):,})",
-                note=(f"χ² = {'Yuan–Bentler scaled ' if est == 'MLR' else ''}chi-square test of exact fit; CFI = "
+                note=(f"χ² = {chi_kind}chi-square test of exact fit; CFI = "
                       "comparative fit index; TLI = Tucker–Lewis index; RMSEA = root mean square error of approximation "
-                      "with 90% CI; SRMR = standardised root mean square residual; BIC = Bayesian information criterion. "
-                      f"Criteria for good fit (Hu & Bentler, 1999): {crit}."))
+                      "with 90% CI; SRMR = standardised root mean square residual"
+                      + ("; BIC = Bayesian information criterion" if has_bic else "")
+                      + (". CFI, TLI and RMSEA are computed from the scaled-shifted statistics" if est == "WLSMV"
+                         else "")
+                      + f". Criteria for good fit (Hu & Bentler, 1999): {crit}."))
     ref = b.table("cfa_fit", model)
     bits = []
     for r in fit.to_dict("records"):
@@ -691,12 +751,17 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     cbits = []
     for r in comp.to_dict("records") if len(comp) else []:
         kind = "scaled Δχ²" if r.get("estimator") == "MLR" else "Δχ²"
-        test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p'])}"
-                if not is_missing(r.get("chi2_diff")) else f"{kind} undefined")
-        better = "the more general model" if float(r["delta_bic"]) > 0 else "the more restricted model"
+        if r.get("estimator") == "WLSMV":
+            test = f"Δdf = {int(r['df_diff'])}"
+        else:
+            test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p'])}"
+                    if not is_missing(r.get("chi2_diff")) else f"{kind} undefined")
+        bic = ""
+        if not is_missing(r.get("delta_bic")):
+            better = "the more general model" if float(r["delta_bic"]) > 0 else "the more restricted model"
+            bic = f", ΔBIC = {num(r['delta_bic'], 'bic')} (BIC favours {better})"
         cbits.append(f"the {b.names.cfa_model(r['general'])} against the {b.names.cfa_model(r['restricted'])}: "
-                     f"{test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}, ΔBIC = {num(r['delta_bic'], 'bic')} "
-                     f"(BIC favours {better})")
+                     f"{test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}{bic}")
     if cbits:
         text += " Nested comparisons: " + "; ".join(cbits) + "."
     b.para(sec, text)
@@ -821,15 +886,18 @@ def _invariance(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
                         "delta_rmsea"] if c in shown]
     note = ("Each step is compared with the previous one (Δ = this step − previous). "
             f"Estimator: {used}" + (f" (the study asked for {asked}; multiple-group {asked} is not implemented)"
-                                    if asked != used else "") + ".")
+                                    if asked != used else "") + "."
+            + (" With WLSMV no χ² difference test is computed; the steps are compared by ΔCFI and ΔRMSEA."
+               if used == "WLSMV" else ""))
     if not j.fits:
         note += " The configural model misses the fit criteria, so the Δ tests compare poorly fitting models."
     title = f"Measurement invariance across {group} ({conf['groups']}; n = {int(conf['n']):,})"
     ref = b.table("invariance", _tm(shown[cols], "invariance", title, note=note))
     bits = []
     for r in inv.iloc[1:].to_dict("records"):
-        bits.append(f"{r['step']}: Δχ²({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p_diff'])}, "
-                    f"ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}")
+        test = (f"Δdf = {int(r['df_diff'])}" if used == "WLSMV" else
+                f"Δχ²({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p_diff'])}")
+        bits.append(f"{r['step']}: {test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}")
     text = (f"{ref} gives the invariance sequence across {group} ({conf['groups']}). The configural model had "
             f"{_fit_numbers(conf)}, which {'meets' if j.fits else 'misses'} the fit criteria.")
     if bits:

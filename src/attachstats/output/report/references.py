@@ -59,6 +59,9 @@ WORKS: dict[str, tuple[str, str]] = {
                     "adult attachment styles categorical or dimensional? A taxometric analysis of general and "
                     "relationship-specific attachment orientations. *Journal of Personality and Social Psychology, "
                     "109*(2), 354–368. https://doi.org/10.1037/pspp0000027"),
+    "flora_curran_2004": ("Flora & Curran, 2004", "Flora, D. B., & Curran, P. J. (2004). An empirical evaluation of "
+                          "alternative methods of estimation for confirmatory factor analysis with ordinal data. "
+                          "*Psychological Methods, 9*(4), 466–491. https://doi.org/10.1037/1082-989X.9.4.466"),
     "horn_1965": ("Horn, 1965", "Horn, J. L. (1965). A rationale and test for the number of factors in factor "
                   "analysis. *Psychometrika, 30*(2), 179–185. https://doi.org/10.1007/BF02289447"),
     "hu_bentler_1999": ("Hu & Bentler, 1999", "Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in "
@@ -83,6 +86,9 @@ WORKS: dict[str, tuple[str, str]] = {
                           "2*(2), 57–64. https://doi.org/10.1027/1614-2241.2.2.57"),
     "mahalanobis_1936": ("Mahalanobis, 1936", "Mahalanobis, P. C. (1936). On the generalised distance in statistics. "
                          "*Proceedings of the National Institute of Sciences of India, 2*(1), 49–55."),
+    "muthen_1997": ("Muthén et al., 1997", "Muthén, B., du Toit, S. H. C., & Spisic, D. (1997). *Robust inference "
+                    "using weighted least squares and quadratic estimating equations in latent variable modeling with "
+                    "categorical and continuous outcomes* [Unpublished technical report]."),
     "mcdonald_1999": ("McDonald, 1999", "McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum."),
     "meade_craig_2012": ("Meade & Craig, 2012", "Meade, A. W., & Craig, S. B. (2012). Identifying careless responses "
                          "in survey data. *Psychological Methods, 17*(3), 437–455. https://doi.org/10.1037/a0028085"),
@@ -98,6 +104,9 @@ WORKS: dict[str, tuple[str, str]] = {
                         "45*(3), 1–67. https://doi.org/10.18637/jss.v045.i03"),
     "venables_ripley_2002": ("Venables & Ripley, 2002", "Venables, W. N., & Ripley, B. D. (2002). *Modern applied "
                              "statistics with S* (4th ed.). Springer."),
+    "wu_estabrook_2016": ("Wu & Estabrook, 2016", "Wu, H., & Estabrook, R. (2016). Identification of confirmatory "
+                          "factor analysis models of different levels of invariance for ordered categorical outcomes. "
+                          "*Psychometrika, 81*(4), 1014–1045. https://doi.org/10.1007/s11336-016-9506-0"),
     "yuan_bentler_2000": ("Yuan & Bentler, 2000", "Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based "
                           "methods for mean and covariance structure analysis with nonnormal missing data. "
                           "*Sociological Methodology, 30*(1), 165–200. https://doi.org/10.1111/0081-1750.00078"),

@@ -81,11 +81,13 @@ from attachstats.stats.latent.engine import (Z_95, CFAModel, CovarianceModel, ch
 from attachstats.stats.latent.fiml import fit_fiml
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS, ml_fit_measures
 from attachstats.stats.latent.mlr import mlr_statistics, robust_indices
+from attachstats.stats.latent.ordinal import fit_ordinal_cfa
+from attachstats.stats.latent.polychoric import ordinal_moments
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se, std_all
 from attachstats.stats.latent.syntax import ParameterTable, fixed_variance_syntax, parse_syntax
 from attachstats.stats.threads import small_matrix_work
 
-__all__ = ["CFAResult", "fit_cfa", "fit_table", "fit_identified", "ESTIMATORS", "MISSING",
+__all__ = ["CFAResult", "fit_cfa", "wlsmv_fit_row", "fit_table", "fit_identified", "ESTIMATORS", "MISSING",
            "LOADING_COLUMNS", "FACTOR_CORRELATION_COLUMNS", "PARAMETER_COLUMNS"]
 
 #: Columns of :attr:`CFAResult.loadings`.
@@ -96,7 +98,7 @@ FACTOR_CORRELATION_COLUMNS = ["model", "factor1", "factor2", "est", "se", "ci_lo
 PARAMETER_COLUMNS = ["model", "lhs", "op", "rhs", "free", "est", "se", "std", "std_se",
                      "std_ci_lo", "std_ci_hi"]
 
-ESTIMATORS = ("ML", "MLR")
+ESTIMATORS = ("ML", "MLR", "WLSMV")
 MISSING = ("listwise", "fiml")
 
 @dataclass
@@ -153,11 +155,14 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str, estimator: str = "ML",
         Model in lavaan syntax, e.g. from :func:`build_model_syntax`.
     name : str
         Model name, used in the result tables and in error messages.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV"}
         ``"ML"``: lavaan's defaults (expected-information standard errors, normal-theory
         χ²). ``"MLR"``: the same estimates with sandwich standard errors, the
         Yuan–Bentler (Mplus) scaled χ² and robust CFI/TLI/RMSEA, as lavaan's
         ``estimator = "MLR"`` (see :mod:`attachstats.stats.latent.mlr`); complete cases only.
+        ``"WLSMV"``: every indicator treated as ordered, lavaan's ``cfa(..., ordered = TRUE,
+        estimator = "WLSMV")`` (:func:`attachstats.stats.latent.ordinal.fit_ordinal_cfa`),
+        mapped onto the same columns by :func:`wlsmv_fit_row`; complete cases only.
     missing : {"listwise", "fiml"}
         ``"listwise"`` drops rows with a missing value in any of the model's items (lavaan's
         default); ``"fiml"`` uses every row with at least one answered item (full-information
@@ -195,10 +200,15 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str, estimator: str = "ML",
     """
     if estimator not in ESTIMATORS:
         raise ModelError(f"model {name!r}: unknown estimator {estimator!r}; implemented: "
-                         f"{', '.join(ESTIMATORS)} (ordinal DWLS/WLSMV is not implemented)")
+                         f"{', '.join(ESTIMATORS)}")
     if missing not in MISSING:
         raise ModelError(f"model {name!r}: unknown missing-data option {missing!r}; "
                          f"implemented: {', '.join(MISSING)}")
+    if estimator == "WLSMV":
+        if missing != "listwise":
+            raise ModelError(f"model {name!r}: estimator WLSMV is implemented with listwise deletion only "
+                             f"(not missing = {missing!r}); use missing: listwise")
+        return _fit_wlsmv(data, syntax, name)
     if missing == "fiml" and estimator != "ML":
         raise ModelError(f"model {name!r}: FIML is implemented with estimator ML only "
                          f"(not {estimator}); use missing: listwise for {estimator}")
@@ -231,6 +241,96 @@ def fit_cfa(data: pd.DataFrame, syntax: str, name: str, estimator: str = "ML",
     params = _parameter_table(model, theta, vcov, name)
     _warn_heywood(params, name)
     return _result(name, n, fit, params, spec, syntax, s, model.sigma(theta))
+
+
+def wlsmv_fit_row(name: str, fit: dict[str, float], n: int) -> dict:
+    """lavaan's WLSMV ``fitMeasures()`` mapped onto :data:`FIT_COLUMNS`.
+
+    As lavaan's ``summary(fit, fit.measures = TRUE)`` ("Scaled" column) and Mplus report
+    them for WLSMV: ``chi2``/``p`` = the mean-and-variance-adjusted (scaled-shifted) test
+    (``chisq.scaled``, ``pvalue.scaled``) on ``df``; ``cfi``, ``tli``, ``rmsea`` and its
+    interval = the ``.scaled`` versions (computed from the scaled-shifted statistics of the
+    model and the baseline); ``baseline_chi2`` = ``baseline.chisq.scaled``; ``chi2_ml`` =
+    the unscaled DWLS statistic (``chisq``); ``scaling_factor`` and
+    ``baseline_scaling_factor`` = lavaan's ``chisq.scaling.factor`` (a) and
+    ``baseline.chisq.scaling.factor``; ``srmr`` = lavaan's ``srmr`` (residual
+    polychoric correlations); ``aic``, ``bic``, ``loglik`` = NaN (no likelihood); ``npar``
+    counts the thresholds, as lavaan's.
+
+    Examples
+    --------
+    >>> f = {"chisq.scaled": 12.0, "df": 5.0, "pvalue.scaled": .03, "cfi.scaled": .98, "tli.scaled": .97,
+    ...      "rmsea.scaled": .05, "rmsea.ci.lower.scaled": .01, "rmsea.ci.upper.scaled": .08, "srmr": .04,
+    ...      "npar": 30.0, "baseline.chisq.scaled": 900.0, "baseline.df": 10.0, "chisq": 15.0,
+    ...      "chisq.scaling.factor": .8, "baseline.chisq.scaling.factor": .9}
+    >>> wlsmv_fit_row("m", f, 200)["chi2"], wlsmv_fit_row("m", f, 200)["estimator"]
+    (12.0, 'WLSMV')
+    """
+    return {"model": name, "estimator": "WLSMV", "n": int(n), "chi2": fit["chisq.scaled"], "df": int(fit["df"]),
+            "p": fit["pvalue.scaled"], "cfi": fit["cfi.scaled"], "tli": fit["tli.scaled"],
+            "rmsea": fit["rmsea.scaled"], "rmsea_ci_lo": fit["rmsea.ci.lower.scaled"],
+            "rmsea_ci_hi": fit["rmsea.ci.upper.scaled"], "srmr": fit["srmr"], "aic": math.nan, "bic": math.nan,
+            "loglik": math.nan, "npar": int(fit["npar"]), "baseline_chi2": fit["baseline.chisq.scaled"],
+            "baseline_df": int(fit["baseline.df"]), "chi2_ml": fit["chisq"],
+            "scaling_factor": fit["chisq.scaling.factor"],
+            "baseline_scaling_factor": fit["baseline.chisq.scaling.factor"]}
+
+
+def _fit_wlsmv(data: pd.DataFrame, syntax: str, name: str) -> CFAResult:
+    """WLSMV fit of ordered items as a :class:`CFAResult` (see :func:`fit_cfa`).
+
+    ``est``/``se`` come from the model as written (marker identification, lavaan's default;
+    if the marker item does not identify the model, from the ``std.lv`` fit). The
+    standardised values (``std.all``) and their SEs come from the same model refitted with
+    the latent variances fixed to 1 (same sample statistics): in the delta
+    parameterisation the latent responses have unit variance, so there the loadings and
+    factor covariances *are* ``std.all`` and their robust SEs are the delta-method SEs of
+    ``standardizedSolution()`` (invariant to the identification). The refit is checked to be
+    the same model (equal χ²); if it is not (e.g. loadings fixed by the user), ``std`` is the
+    marker fit's ``std.all`` and its SE and interval are NaN, with a warning.
+    """
+    items = list(parse_syntax(syntax, name).observed)
+    missing_items = [v for v in items if v not in data.columns]
+    if missing_items:
+        raise ModelError(f"model {name!r}: item(s) {', '.join(missing_items)} not in the data")
+    moments = ordinal_moments(data[items], items, name)
+    stdlv = fit_ordinal_cfa(syntax, data, name=name, std_lv=True, moments=moments)
+    try:
+        marker = fit_ordinal_cfa(syntax, data, name=name, moments=moments)
+    except ModelError as exc:
+        if "not identified" not in str(exc) and "singular" not in str(exc):
+            raise
+        logging.getLogger(__name__).warning("%s: marker identification failed (%s); reporting the fit with "
+                                            "latent variances fixed to 1", name, exc)
+        marker = stdlv
+    same = math.isclose(marker.fit["chisq"], stdlv.fit["chisq"], rel_tol=1e-6, abs_tol=1e-8)
+    if not same:
+        warnings.warn(f"model {name!r}: the model with latent variances fixed to 1 is not the same model "
+                      "(fixed loadings?); standardised SEs and intervals are not reported", stacklevel=3)
+    pm, ps = marker.parameters(), stdlv.parameters()
+    key = ["lhs", "op", "rhs"]
+    ps = ps.set_index(key)
+    rows = []
+    for r in pm[pm["op"].isin(["=~", "~~", "|"])].to_dict("records"):
+        k = (r["lhs"], r["op"], r["rhs"])
+        std, std_se = float(r["std.all"]), math.nan
+        if same and k in ps.index and r["op"] != "|":
+            q = ps.loc[k]
+            if float(q["se"]) > 0:
+                std, std_se = float(q["est"]), float(q["se"])
+        rows.append({"model": name, "lhs": r["lhs"], "op": r["op"], "rhs": r["rhs"], "free": bool(r["se"] > 0),
+                     "est": float(r["est"]), "se": float(r["se"]) if r["se"] > 0 else math.nan,
+                     "std": std, "std_se": std_se, "std_ci_lo": std - Z_95 * std_se,
+                     "std_ci_hi": std + Z_95 * std_se})
+    params = pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
+    if marker.n_dropped:
+        logging.getLogger(__name__).info("%s: %d row(s) with a missing item left out (listwise, WLSMV)", name,
+                                         marker.n_dropped)
+    for note in marker.notes:
+        warnings.warn(f"model {name!r}: {note}", stacklevel=3)
+    spec = parse_syntax(marker.syntax, name)
+    return _result(name, marker.n, wlsmv_fit_row(name, marker.fit, marker.n), params, spec, marker.syntax,
+                   moments.cor, marker.implied)
 
 
 def _parameter_table(model: CovarianceModel, theta: np.ndarray, vcov: np.ndarray, name: str,

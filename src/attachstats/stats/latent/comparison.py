@@ -11,6 +11,9 @@ estimator, :func:`compare_models` reports lavaan's ``lavTestLRT(G, R)``:
   scaling factors; ``scaling_diff`` reports c_d (a negative c_d, possible in small samples,
   makes the test undefined: NaN);
 
+WLSMV: no test (``chi2_diff``, ``p`` NaN; lavaan's ``satorra.2000`` difference test is not
+implemented), the df and fit-index differences only;
+
 and the differences of AIC, BIC, CFI, TLI, RMSEA and SRMR, each Δ = R − G (negative ΔCFI
 or positive ΔAIC mean the restricted model fits worse). The p value of Δχ² is a
 conventional reference only when R lies on the boundary of G (a correlation of 1, a method
@@ -86,6 +89,8 @@ def compare_models(fits: Sequence[dict], pairs: Sequence[tuple[str, str]]) -> pd
         if r["estimator"] == "MLR":
             cd = (r["df"] * r["scaling_factor"] - g["df"] * g["scaling_factor"]) / ddf
             dx = (r["chi2_ml"] - g["chi2_ml"]) / cd if cd > 0 else math.nan
+        elif r["estimator"] == "WLSMV":
+            dx = math.nan          # the DWLS difference test (Satorra 2000) is not implemented
         else:
             dx = r["chi2_ml"] - g["chi2_ml"]
         rows.append({"restricted": restricted, "general": general, "estimator": r["estimator"],
