@@ -37,7 +37,7 @@ from attachstats.spec.instrument import instrument_of
 __all__ = ["TITLES", "LABELS", "TABLE_LABELS", "NOTES", "APA_CORRELATION_NOTE", "title", "column_label",
            "model_label", "StudyLabels", "study_labels", "efa_factor_names", "LABEL_KEYS", "CFA_MODEL_LABELS",
            "FACTOR_LABELS", "STAGE_LABELS", "PATH_LABELS", "family_column_label", "words", "split_interaction",
-           "figure_labels", "term_text", "stage_label"]
+           "figure_labels", "term_text", "stage_label", "in_text"]
 
 # Table name -> title printed above the table.
 TITLES = {
@@ -501,3 +501,17 @@ def stage_label(stage: str) -> str:
     ('Duplicate respondent IDs', 'Attention check')
     """
     return STAGE_LABELS.get(stage, words(stage))
+
+
+def in_text(label: str) -> str:
+    """A label as it reads inside a sentence: the first letter lower-cased unless the first
+    word is an abbreviation (``Attachment anxiety`` → ``attachment anxiety``, ``PHQ-9 total``
+    stays).
+
+    >>> in_text("Attachment anxiety"), in_text("PHQ-9 total"), in_text("Age")
+    ('attachment anxiety', 'PHQ-9 total', 'age')
+    """
+    first = label.split(" ", 1)[0]
+    if not label or sum(ch.isupper() for ch in first) > 1:
+        return label
+    return label[0].lower() + label[1:]

@@ -10,6 +10,8 @@ Figure code never fits a model.
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +27,7 @@ from attachstats.output.figures.common import (
     pyplot,
     rasterize,
 )
-from attachstats.output.labels import model_label, term_text
+from attachstats.output.labels import in_text, model_label, term_text
 from attachstats.output.numbers import format_value
 
 __all__ = [
@@ -130,10 +132,10 @@ def interaction_plot(lines: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame,
         if categorical:
             ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
             ax.set_xlim(-0.5, len(xs) - 0.5)
-        ax.set_xlabel(fl)
-        ax.set_ylabel(f"Predicted {ol} (95% CI)")
-        ax.set_title(f"{name}:\n{fl} by {ml}")
-        ax.legend(title=ml, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(levels), frameon=False,
+        ax.set_xlabel(_wrap(fl, 40))
+        ax.set_ylabel(_wrap(f"Predicted {in_text(ol)} (95% CI)", 34))
+        ax.set_title(_wrap(f"{name}: {in_text(fl)} by {in_text(ml)}", 46))
+        ax.legend(title=_wrap(ml, 40), loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False,
                   handlelength=1.8, columnspacing=1.0)
         ax = row[1]
         if levels[0] not in ("-1 SD", "mean", "+1 SD"):
@@ -141,18 +143,18 @@ def interaction_plot(lines: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame,
             # curve's grid, which spans the observed range), on a categorical axis; no J–N
             ends = c.iloc[[0, -1]]
             ax.errorbar([0, 1], ends["slope"], yerr=[ends["slope"] - ends["ci_lo"], ends["ci_hi"] - ends["slope"]],
-                        fmt="o", ms=3.5, lw=0.9, capsize=2, color=pal[0], label=f"Slope of {fl} (95% CI)")
+                        fmt="o", ms=3.5, lw=0.9, capsize=2, color=pal[0], label=f"Slope of {in_text(fl)} (95% CI)")
             ax.axhline(0, color="grey", lw=0.5)
             ax.set_xticks([0, 1], [f"{v:g}" for v in ends["moderator_value"]])
             ax.set_xlim(-0.5, 1.5)
-            ax.set_xlabel(ml)
-            ax.set_ylabel(f"Slope of {fl} (95% CI)")
-            ax.set_title(f"Slope of {fl} at each value of {ml}")
+            ax.set_xlabel(_wrap(ml, 40))
+            ax.set_ylabel(_wrap(f"Slope of {in_text(fl)} (95% CI)", 34))
+            ax.set_title(_wrap(f"Slope of {in_text(fl)} at each value of {in_text(ml)}", 46))
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
             continue
         ax.fill_between(c["moderator_value"], c["ci_lo"], c["ci_hi"], color=pal[0], alpha=0.25, lw=0,
                         label="95% CI")
-        ax.plot(c["moderator_value"], c["slope"], color=pal[0], lw=1.2, label=f"Slope of {fl}")
+        ax.plot(c["moderator_value"], c["slope"], color=pal[0], lw=1.2, label=f"Slope of {in_text(fl)}")
         sig = c["significant"].astype(bool).to_numpy()
         ax.errorbar(s["moderator_value"], s["slope"], yerr=[s["slope"] - s["ci_lo"], s["ci_hi"] - s["slope"]],
                     fmt="o", ms=3, lw=0.8, color=pal[3], label="Simple slopes (\u22121 SD, mean, +1 SD)")
@@ -167,11 +169,18 @@ def interaction_plot(lines: pd.DataFrame, curve: pd.DataFrame, jn: pd.DataFrame,
         for bound in (j["lower"], j["upper"]):
             if np.isfinite(bound) and w_lo < bound < w_hi:
                 ax.axvline(bound, color="black", lw=0.7, ls="--")
-        ax.set_xlabel(f"{ml} (observed range)")
-        ax.set_ylabel(f"Slope of {fl} (95% CI)")
-        ax.set_title(f"Johnson\u2013Neyman: slope of {fl} significant\n{jn_region_text(j, ml)}")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+        ax.set_xlabel(_wrap(f"{ml} (observed range)", 40))
+        ax.set_ylabel(_wrap(f"Slope of {in_text(fl)} (95% CI)", 34))
+        ax.set_title(_wrap(f"Johnson\u2013Neyman: slope of {in_text(fl)} significant "
+                           f"{jn_region_text(j, in_text(ml))}", 46))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
     return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    """A title or axis label broken into lines of at most ``width`` characters (long study
+    labels must not run off a figure at its printed size)."""
+    return textwrap.fill(text, width, break_long_words=False)
 
 
 def mediation_diagram(mediation: pd.DataFrame, labels: Mapping[str, str] | None = None,
@@ -197,13 +206,16 @@ def mediation_diagram(mediation: pd.DataFrame, labels: Mapping[str, str] | None 
         ax.set_axis_off()
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        pos = {x: (0.15, 0.3), m: (0.5, 0.85), y: (0.85, 0.3)}
-        for name, (px, py) in pos.items():
-            ax.text(px, py, label(name, labels), ha="center", va="center", bbox=box, fontsize=MIN_PT)
-        arrow = {"arrowstyle": "->", "lw": 0.9}
-        ax.annotate("", xy=(0.42, 0.78), xytext=(0.2, 0.38), arrowprops=arrow)
-        ax.annotate("", xy=(0.8, 0.38), xytext=(0.58, 0.78), arrowprops=arrow)
-        ax.annotate("", xy=(0.7, 0.3), xytext=(0.3, 0.3), arrowprops=arrow)
+        pos = {x: (0.17, 0.3), m: (0.5, 0.85), y: (0.83, 0.3)}
+        boxes = {name: ax.text(px, py, textwrap.fill(label(name, labels), 18), ha="center", va="center", bbox=box,
+                               fontsize=MIN_PT, multialignment="center")
+                 for name, (px, py) in pos.items()}
+        # arrows run between the boxes' edges (coordinates relative to each label's box), so a
+        # long label is never struck through
+        arrow = {"arrowstyle": "->", "lw": 0.9, "shrinkA": 3, "shrinkB": 3}
+        ax.annotate("", xy=(0.25, 0), xycoords=boxes[m], xytext=(0.5, 1), textcoords=boxes[x], arrowprops=arrow)
+        ax.annotate("", xy=(0.5, 1), xycoords=boxes[y], xytext=(0.75, 0), textcoords=boxes[m], arrowprops=arrow)
+        ax.annotate("", xy=(0, 0.5), xycoords=boxes[y], xytext=(1, 0.5), textcoords=boxes[x], arrowprops=arrow)
         ax.text(0.22, 0.62, f"a = {lab('a')}", ha="center", fontsize=MIN_PT)
         ax.text(0.78, 0.62, f"b = {lab('b')}", ha="center", fontsize=MIN_PT)
         ax.text(0.5, 0.17, f"c\u2032 = {lab('c_prime')}  (c = {lab('c')})", ha="center", fontsize=MIN_PT)
@@ -213,7 +225,7 @@ def mediation_diagram(mediation: pd.DataFrame, labels: Mapping[str, str] | None 
                            f"({int(ind['n_boot']):,} bootstrap resamples)", ha="center",
                 fontsize=MIN_PT)
         name = label(model, model_labels) if model_labels else model_label(model)
-        ax.set_title(f"{name} (n = {int(ind['n']):,}; * p < .05)")
+        ax.set_title(textwrap.fill(f"{name} (n = {int(ind['n']):,}; * p < .05)", 48))
     return fig
 
 

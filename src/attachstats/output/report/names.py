@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from attachstats.output.labels import CFA_MODEL_LABELS, study_labels
+from attachstats.output.labels import CFA_MODEL_LABELS, in_text, study_labels
 
 __all__ = ["Names", "study_names", "in_text", "CFA_MODEL_NAMES", "instrument_abbreviation"]
 
@@ -88,20 +88,6 @@ class Names:
             return self.factors[name]
         m = re.fullmatch(r"(?:MR|PA|ML|F|RC)(\d+)", str(name))
         return f"factor {m.group(1)}" if m else _words(str(name))
-
-
-def in_text(label: str) -> str:
-    """A label as it reads inside a sentence: the first letter lower-cased unless the first
-    word is an abbreviation (``Attachment anxiety`` → ``attachment anxiety``, ``PHQ-9 total``
-    stays).
-
-    >>> in_text("Attachment anxiety"), in_text("PHQ-9 total"), in_text("Age")
-    ('attachment anxiety', 'PHQ-9 total', 'age')
-    """
-    first = label.split(" ", 1)[0]
-    if not label or sum(ch.isupper() for ch in first) > 1:
-        return label
-    return label[0].lower() + label[1:]
 
 
 def study_names(study: Mapping[str, Any]) -> Names:
