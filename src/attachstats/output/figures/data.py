@@ -5,6 +5,7 @@ correlations. Each function takes tables and returns a matplotlib Figure (or
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,6 @@ def flow_figure(flow: pd.DataFrame) -> Any:
     Stages that excluded nobody are not listed; reasons are wrapped to the box. R
     equivalent: ``consort::consort_plot``.
     """
-    import textwrap
 
     plt, _ = pyplot()
     raw = int(flow["n_after"].iloc[0])
@@ -181,12 +181,16 @@ def correlation_heatmap(correlations: pd.DataFrame, labels: Mapping[str, str] | 
         m[i, j] = r.r
     # rows 2..k, columns 1..k-1: the strict lower triangle
     sub = m[1:, :-1]
-    width = COLUMN_IN if k <= 8 else PAGE_IN
-    fig, ax = plt.subplots(figsize=(width, width * 0.85), layout="constrained")
+    text = {n: textwrap.fill(label(n, labels), 22, break_long_words=False) for n in names}
+    # a column is wide enough for its cells' r values only when the labels leave room: long
+    # labels or many variables take the page width
+    longest = max(len(line) for t in text.values() for line in t.split("\n"))
+    width = COLUMN_IN if k <= 6 and longest <= 16 else PAGE_IN
+    fig, ax = plt.subplots(figsize=(width, min(width * 0.75, 6.5)), layout="constrained")
     im = ax.imshow(np.ma.masked_invalid(sub), cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(range(k - 1), [label(n, labels) for n in names[:-1]], rotation=45, ha="right",
+    ax.set_xticks(range(k - 1), [text[n] for n in names[:-1]], rotation=45, ha="right",
                   rotation_mode="anchor")
-    ax.set_yticks(range(k - 1), [label(n, labels) for n in names[1:]])
+    ax.set_yticks(range(k - 1), [text[n] for n in names[1:]])
     for s in ax.spines.values():
         s.set_visible(False)
     ax.tick_params(length=0)

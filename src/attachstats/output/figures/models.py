@@ -278,8 +278,14 @@ def coefficient_plot(regressions: pd.DataFrame, terms: Mapping[str, Sequence[str
     family = d["family"] if "family" in d else pd.Series("ols", index=d.index)
     parts = [("ols", d[family == "ols"]), ("glm", d[family != "ols"])]
     parts = [(kind, g) for kind, g in parts if len(g)]
-    heights = [0.17 * len(g) + 0.75 for _, g in parts]
-    fig, axes = plt.subplots(len(parts), 1, figsize=(COLUMN_IN, sum(heights) + 0.2),
+
+    def tick_labels(g: pd.DataFrame) -> list[str]:
+        names = [label(m, model_labels) if model_labels else model_label(m) for m in g["model"]]
+        return [_wrap(f"{n}: {term_text(t, labels or {})}", 52) for n, t in zip(names, g["term"])]
+
+    # a row per term, as tall as its (wrapped) label; page width, so model and term labels fit
+    heights = [0.16 * sum(t.count("\n") + 1 for t in tick_labels(g)) + 0.8 for _, g in parts]
+    fig, axes = plt.subplots(len(parts), 1, figsize=(PAGE_IN, sum(heights) + 0.2),
                              gridspec_kw={"height_ratios": heights}, squeeze=False, layout="constrained")
     models = list(dict.fromkeys(d["model"]))
     for ax, (kind, g) in zip(axes[:, 0], parts):
@@ -305,7 +311,6 @@ def coefficient_plot(regressions: pd.DataFrame, terms: Mapping[str, Sequence[str
             j = models.index(m)
             ax.errorbar(est[sel], ypos[sel], xerr=[(est - lo)[sel], (hi - est)[sel]], fmt="o", ms=3, lw=0.8,
                         color=pal[j % len(pal)])
-        names = [label(m, model_labels) if model_labels else model_label(m) for m in g["model"]]
-        ax.set_yticks(ypos, [f"{n}: {term_text(t, labels or {})}" for n, t in zip(names, g["term"])])
+        ax.set_yticks(ypos, tick_labels(g))
         ax.set_ylim(-0.6, len(g) - 0.4)
     return fig
