@@ -235,14 +235,7 @@ def layout(m: TableModel) -> Layout:
     ('portrait', 10, True)
     """
     k = max(1, len(m.columns))
-    chars = [0.0] * k
-    for i, row in enumerate([m.columns, *m.rows]):
-        if i - 1 in m.spans:
-            continue
-        for j, cell in enumerate(row[:k]):
-            # a header may wrap at its spaces; a cell is measured whole
-            w = max(_text_width(p) for p in str(cell).split(" ")) if i == 0 else _text_width(str(cell))
-            chars[j] = max(chars[j], w)
+    chars = _natural_em(m)
     text_cols = [j for j in range(k) if not (j < len(m.numeric) and m.numeric[j])]
     portrait, landscape = ("portrait", PORTRAIT_WIDTH_IN), ("landscape", LANDSCAPE_WIDTH_IN)
     tries = [(page, pt, wrap) for page in (portrait, landscape) for pt, wrap in _TRIES[:4]]
@@ -270,6 +263,8 @@ def layout(m: TableModel) -> Layout:
 
 
 def _natural_em(m: TableModel) -> list[float]:
+    """Each column's width in em: its widest cell (a header may wrap at its spaces; a cell is
+    measured whole); block-heading rows (``spans``) do not count."""
     k = max(1, len(m.columns))
     chars = [0.0] * k
     for i, row in enumerate([m.columns, *m.rows]):

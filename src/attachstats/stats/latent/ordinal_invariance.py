@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -49,12 +49,12 @@ from attachstats.errors import ModelError
 from attachstats.stats.latent.engine import (
     Z_95,
     CFAModel,
-    Tolerances,
     checked_information,
     fisher_scoring,
     start_values,
 )
 from attachstats.stats.latent.ordinal import (
+    DWLS_TOLERANCES,
     catml_weight,
     delta_spec,
     ordinal_fit_measures,
@@ -71,7 +71,8 @@ INVARIANCE_STEPS: dict[str, tuple[str, ...]] = {
     "configural": (), "thresholds": ("thresholds",), "metric": ("thresholds", "loadings"),
     "scalar": ("thresholds", "loadings", "intercepts")}
 
-_TOL = Tolerances(gradient=1e-11, decrement=1e-20, progress=1e-15, max_iter=2000)
+#: The single-group DWLS stopping rule, with room for the larger multigroup models.
+_TOL = replace(DWLS_TOLERANCES, max_iter=2000)
 
 
 @dataclass
