@@ -171,7 +171,7 @@ TABLES = {
 }
 # Figures in the report's order (the template places them); drawn by the rules of FIGURE_GROUPS.
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients"]
-FIGURES += ["interaction", "mediation", "partial_regression"]
+FIGURES += ["interaction", "mediation", "sem_diagram", "partial_regression"]
 FIGURES += ["scree", "efa_loadings", "path_diagram"]
 FIGURES += ["item_distributions", "correlation_heatmap"]
 assert sorted(FIGURES) == sorted(f for group in FIGURE_GROUPS.values() for f in group)

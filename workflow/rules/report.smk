@@ -90,7 +90,7 @@ rule figures_factor:
 
 
 rule figures_models:
-    """Figures of the outcome models: coefficients, interactions, mediation, partial regressions."""
+    """Figures of the outcome models: coefficients, interactions, mediation, partial regressions, SEM path diagrams."""
     threads: 1
     resources:
         mem_mb=4000,
@@ -108,7 +108,7 @@ rule figures_models:
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_models"]},
         manifest=f"{RESULTS}/{{study}}/figures/figures_models_manifest.csv",
     params:
-        study=study_part("variables", "instruments", "outcome_models", "mediation_models", "figures"),
+        study=study_part("variables", "instruments", "outcome_models", "mediation_models", "sem_models", "figures"),
         code=code_of("report", "figures_models"),
     log:
         f"{RESULTS}/{{study}}/logs/figures_models.log",

@@ -75,6 +75,9 @@ __all__ = ["ModelSpec", "MediationSpec", "SEMSpec", "parse_outcome_model", "pars
 FAMILIES = ("ols", "logit", "poisson", "negbin")
 ROBUST_TYPES = ("HC0", "HC1", "HC2", "HC3", "nonrobust")
 MISSING_METHODS = ("listwise", "mice")
+#: Estimators and missing-data methods of a ``sem_models`` syntax entry.
+SEM_ESTIMATORS = ("ML", "MLR", "WLSMV")
+SEM_MISSING = ("listwise", "fiml")
 
 def term_label(term: str | tuple[str, ...]) -> str:
     """The name of a term as written in tables: ``x`` or ``a:b`` (variable names only)."""
@@ -141,6 +144,9 @@ class SEMSpec:
     outcomes: tuple[str, ...]
     syntax: str = ""
     std_lv: bool = False
+    estimator: str = "ML"
+    missing: str = "listwise"
+    ordered: tuple[str, ...] | bool = ()
 
     @property
     def variables(self) -> list[str]:
@@ -404,7 +410,8 @@ def parse_mediation_model(m: Mapping[str, Any], known: set[str] | None = None,
 
 def parse_sem_model(m: Mapping[str, Any], instruments: Sequence[str], known: set[str] | None = None,
                     where: str | None = None) -> SEMSpec:
-    """Check one ``sem_models`` entry (keys ``name, instrument, outcomes``, or ``name, syntax[, std_lv]``).
+    """Check one ``sem_models`` entry (keys ``name, instrument, outcomes``, or ``name, syntax[, std_lv,
+    estimator, missing, ordered]``).
 
     A ``syntax`` entry is checked for form here; its variables and model are checked when it
     is fitted (:func:`attachstats.stats.latent.syntax.lavaanify`), naming the model.
@@ -412,7 +419,8 @@ def parse_sem_model(m: Mapping[str, Any], instruments: Sequence[str], known: set
     Raises
     ------
     attachstats.errors.ConfigError
-        The instrument is not a block of the study, or an outcome is unknown or repeated.
+        The instrument is not a block of the study, or an outcome is unknown or repeated; an
+        impossible estimator / missing / ordered combination (see :func:`_sem_options`).
     """
     name = m.get("name")
     where = where or f"SEM {name!r}"
@@ -428,7 +436,13 @@ def parse_sem_model(m: Mapping[str, Any], instruments: Sequence[str], known: set
                          "given with syntax)")
         if not isinstance(std_lv, bool):
             _fail(where, f"std_lv must be true or false, got {std_lv!r}")
-        return SEMSpec(name=name, instrument="", outcomes=(), syntax=syntax, std_lv=std_lv)
+        estimator, missing, ordered = _sem_options(m, where)
+        return SEMSpec(name=name, instrument="", outcomes=(), syntax=syntax, std_lv=std_lv,
+                       estimator=estimator, missing=missing, ordered=ordered)
+    for key in ("estimator", "missing", "ordered"):
+        if key in m:
+            _fail(where, f"{key} applies to syntax models only (the instrument + outcomes latent regression "
+                         "is fitted by ML with listwise deletion)")
     if m.get("std_lv"):
         _fail(where, "std_lv applies to syntax models only")
     if "instrument" not in m and "outcomes" not in m:
@@ -440,6 +454,42 @@ def parse_sem_model(m: Mapping[str, Any], instruments: Sequence[str], known: set
     outcomes = _names(m.get("outcomes"), where, "outcomes", allow_empty=False)
     _check_known(outcomes, known, where, "outcomes")
     return SEMSpec(name=name, instrument=inst, outcomes=outcomes)
+
+
+def _sem_options(m: Mapping[str, Any], where: str) -> tuple[str, str, tuple[str, ...] | bool]:
+    """``estimator``, ``missing`` and ``ordered`` of a syntax entry, checked together.
+
+    ``ordered`` without an ``estimator`` means WLSMV (lavaan's default for ordered items);
+    ordered items with ML or MLR, WLSMV with FIML and WLSMV without ordered items are refused.
+    """
+    est = m.get("estimator")
+    missing = m.get("missing", "listwise")
+    ordered = m.get("ordered", ())
+    if est is not None and (not isinstance(est, str) or est.upper() not in SEM_ESTIMATORS):
+        _fail(where, f"estimator must be one of {', '.join(SEM_ESTIMATORS)}, got {est!r}")
+    if not isinstance(missing, str) or missing.lower() not in SEM_MISSING:
+        _fail(where, f"missing must be one of {', '.join(SEM_MISSING)}, got {missing!r}")
+    missing = missing.lower()
+    if ordered is True:
+        pass
+    elif ordered is False or ordered is None:
+        ordered = ()
+    else:
+        ordered = _names(ordered, where, "ordered")
+    if est is None:
+        est = "WLSMV" if ordered else "ML"
+    est = est.upper()
+    if ordered and est != "WLSMV":
+        _fail(where, f"ordered items are fitted by WLSMV (polychoric correlations), not {est}: set "
+                     "estimator: WLSMV or remove ordered")
+    if est == "WLSMV" and not ordered:
+        _fail(where, "estimator WLSMV needs ordered: the ordered items (a list of item columns, or true "
+                     "for every indicator)")
+    if est == "WLSMV" and missing == "fiml":
+        _fail(where, "WLSMV cannot be combined with missing: fiml (full-information ML needs a likelihood; "
+                     "WLSMV drops rows with a missing item): use missing: listwise, or estimator ML/MLR "
+                     "with fiml")
+    return est, missing, ordered
 
 
 def unique_names(specs: Sequence[Any], where: str) -> None:

@@ -21,7 +21,7 @@ from attachstats.data.variables import with_reference_levels
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS
-from attachstats.stats.latent.api import sem as sem_syntax_fit
+from attachstats.stats.latent.api import pipeline_tables, sem as sem_syntax_fit
 from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
 from attachstats.stats.latent.syntax import lavaanify
 from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, fit_mediation
@@ -126,7 +126,7 @@ def study_model_samples(clean: pd.DataFrame, scores: pd.DataFrame, study: Mappin
         parts.append(complete_rows(scores, s.variables, s.name, "mediation")[1])
     for s in sem:
         if s.syntax:
-            parts.append(complete_rows(syntax_data(clean, scores, study), syntax_columns(s), s.name, "sem")[1])
+            parts.append(syntax_samples(syntax_data(clean, scores, study), s))
             continue
         data, factors = sem_data(clean, scores, s, study)
         cols = [c for items in factors.values() for c in items] + list(s.outcomes)
@@ -165,21 +165,59 @@ def syntax_columns(spec: Any) -> list[str]:
     return list(lavaanify(spec.syntax, spec.name, std_lv=spec.std_lv).ov)
 
 
+def syntax_samples(data: pd.DataFrame, spec: Any) -> pd.DataFrame:
+    """Rows a ``syntax`` entry uses and why the others are not (:data:`SAMPLE_COLUMNS`).
+
+    Listwise (ML, MLR, WLSMV): rows complete on the model's observed variables. FIML: every
+    row with at least one observed model variable and its fixed exogenous covariates present
+    (as lavaan's ``missing = "ml"``) is ``used``; the others are ``missing`` (variable: the
+    first missing covariate, else ``all model variables``); the used rows with missing
+    values are listed again as ``fiml`` (kept, their missing values integrated out), per first
+    missing variable, so ``used`` + ``missing`` add up to the rows of the data.
+    """
+    cols = syntax_columns(spec)
+    if spec.missing != "fiml":
+        return complete_rows(data, cols, spec.name, "sem")[1]
+    pt = lavaanify(spec.syntax, spec.name, std_lv=spec.std_lv, missing="fiml")
+    _, samples = complete_rows(data, cols, spec.name, "sem")       # checks the columns exist
+    obs = data[cols].notna()
+    xs = [v for v in pt.ov_x if v in cols]
+    x_ok = obs[xs].all(axis=1) if xs else pd.Series(True, index=data.index)
+    used = obs.any(axis=1) & x_ok
+    rows = [{"model": spec.name, "analysis": "sem", "reason": "used", "variable": "", "n": int(used.sum())}]
+    why = pd.Series("all model variables", index=data.index)
+    for v in reversed(xs):
+        why[~obs[v]] = v
+    for v, n in why[~used].value_counts(sort=False).items():
+        rows.append({"model": spec.name, "analysis": "sem", "reason": "missing", "variable": v, "n": int(n)})
+    partial = used & ~obs.all(axis=1)
+    first = obs[partial].idxmin(axis=1)
+    for v in cols:
+        n = int((first == v).sum())
+        if n:
+            rows.append({"model": spec.name, "analysis": "sem", "reason": "fiml", "variable": v, "n": n})
+    return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
 def fit_sem_models(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[Any],
                    study: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`).
 
     A preset entry (``instrument`` + ``outcomes``) is the latent regression of
     :mod:`attachstats.stats.latent.sem`; a ``syntax`` entry is fitted by
-    :func:`attachstats.stats.latent.api.sem` (ML, listwise) on :func:`syntax_data`, its rows in
-    the same tables (``op`` also ``:=`` for defined parameters)."""
+    :func:`attachstats.stats.latent.api.sem` on :func:`syntax_data` with the entry's
+    ``estimator`` (ML, MLR, WLSMV with ``ordered``) and ``missing`` (listwise, fiml), its rows
+    in the same tables (``op`` also ``:=`` for defined parameters; the fit table's
+    ``estimator`` says how it was fitted, e.g. ``MLR/FIML``)."""
     fits, params = [], []
     for spec in specs:
         if spec.syntax:
-            res = sem_syntax_fit(spec.syntax, syntax_data(items, scores, study), std_lv=spec.std_lv,
+            res = sem_syntax_fit(spec.syntax, syntax_data(items, scores, study), estimator=spec.estimator,
+                                 ordered=spec.ordered or None, missing=spec.missing, std_lv=spec.std_lv,
                                  name=spec.name)
-            fits.append(res.fit_row())
-            params.append(res.sem_table()[SEM_PARAMETER_COLUMNS])
+            row, table = pipeline_tables(res, spec.name)
+            fits.append(row)
+            params.append(table[SEM_PARAMETER_COLUMNS])
             continue
         data, factors = sem_data(items, scores, spec, study)
         res = fit_sem(data, factors, list(spec.outcomes), spec.name)

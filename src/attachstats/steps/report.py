@@ -20,6 +20,7 @@ from attachstats.output.labels import LABEL_KEYS, figure_labels, model_label, st
 from attachstats.output.figures import data as data_figures
 from attachstats.output.figures import factor as factor_figures
 from attachstats.output.figures import models as model_figures
+from attachstats.output.figures import sem as sem_figures
 from attachstats.output.figures.common import NotDrawn, drawn_figures, save_all
 from attachstats.output.provenance import collect_provenance, write_json
 from attachstats.output.report.manuscript import build_manuscript
@@ -28,14 +29,16 @@ from attachstats.output.report.manuscript_html import manuscript_html
 from attachstats.output.tables import write_formatted_tables
 from attachstats.spec.factor import efa_cutoff, settings
 from attachstats.spec.instrument import instrument_of
-from attachstats.spec.models import outcome_specs, term_label
+from attachstats.spec.models import outcome_specs, sem_specs, term_label
 from attachstats.spec.styles import style_spec
 from attachstats.stats.regression.outcomes import added_variable, fit_outcome_model, model_frame
+from attachstats.stats.latent.syntax import lavaanify
 from attachstats.stats.regression.prediction import LINE_COLUMNS, interaction_lines
 
 __all__ = ["COMBINED_TABLES", "LABELS_FILE", "LABEL_KEYS", "formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
            "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
            "study_partial_regression", "study_interaction_lines", "coefficient_terms", "study_model_labels",
+           "sem_parameter_labels",
            "cell_findings"]
 
 
@@ -70,14 +73,15 @@ LABELS_FILE = "labels.csv"
 FIGURE_GROUPS = {
     "figures_data": ("flow", "score_distributions", "dimensions", "item_distributions", "correlation_heatmap"),
     "figures_factor": ("cfa_loadings", "scree", "efa_loadings", "path_diagram"),
-    "figures_models": ("coefficients", "interaction", "mediation", "partial_regression"),
+    "figures_models": ("coefficients", "interaction", "mediation", "partial_regression", "sem_diagram"),
 }
 #: The result tables each group reads (input names of its rule, beside the row-level files).
 GROUP_TABLES = {
     "figures_data": ("flow", "score_summary", "attachment_styles", "correlations"),
     "figures_factor": ("cfa_loadings", "cfa_factor_correlations", "parallel_analysis", "efa_diagnostics",
                        "efa_loadings"),
-    "figures_models": ("regressions", "simple_slopes", "slope_curve", "johnson_neyman", "mediation"),
+    "figures_models": ("regressions", "simple_slopes", "slope_curve", "johnson_neyman", "mediation", "sem_fit",
+                       "sem_parameters"),
 }
 
 
@@ -107,8 +111,8 @@ def figures_factor(inputs: Mapping[str, str], out: Mapping[str, str], study: Map
 
 
 def figures_models(inputs: Mapping[str, str], out: Mapping[str, str], study: Mapping[str, Any]) -> None:
-    """Rule ``figures_models``: coefficients, probed interactions, mediation, partial regressions
-    (the tables and, for the added-variable plots, ``scores``)."""
+    """Rule ``figures_models``: coefficients, probed interactions, mediation, partial regressions,
+    the SEM path diagrams (the tables and, for the added-variable plots, ``scores``)."""
     _save(study_model_figures(_tables(inputs, "figures_models"), read_csv(inputs["scores"]), study), out)
 
 
@@ -185,14 +189,30 @@ def study_model_figures(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame
         "partial_regression": (model_figures.partial_regression_plot(study_partial_regression(scores, study),
                                                                      tables["regressions"], term, labels, models)
                                if term else NotDrawn("no outcome models in this study")),
+        "sem_diagram": sem_figures.sem_diagram(tables["sem_parameters"], tables["sem_fit"], labels, models,
+                                               sem_parameter_labels(study)),
     }
+
+
+def sem_parameter_labels(study: Mapping[str, Any]) -> dict[tuple[str, str, str, str], str]:
+    """``(model, lhs, op, rhs)`` -> the label a ``sem_models`` syntax gives the parameter
+    (``a`` in ``m ~ a*x``), for the path diagram; parsed by :func:`attachstats.stats.latent.syntax.lavaanify`."""
+    out = {}
+    for s in sem_specs(study):
+        if not s.syntax:
+            continue
+        pt = lavaanify(s.syntax, s.name, std_lv=s.std_lv).params
+        for r in pt[pt["label"].astype(str) != ""].itertuples():
+            out[(s.name, r.lhs, r.op, r.rhs)] = str(r.label)
+    return out
 
 
 def study_model_labels(study: Mapping[str, Any]) -> dict[str, str]:
     """Model name -> printed name: the model's ``label:`` if given, else ``model_label``
-    (for outcome and mediation models)."""
+    (for outcome, mediation and SEM models)."""
     out = {}
-    for m in [*(study.get("outcome_models") or []), *(study.get("mediation_models") or [])]:
+    for m in [*(study.get("outcome_models") or []), *(study.get("mediation_models") or []),
+              *(study.get("sem_models") or [])]:
         out[m["name"]] = str(m.get("label") or model_label(m["name"]).replace("-", " ").capitalize())
     return out
 

@@ -1139,22 +1139,46 @@ def _mediation(b: _Builder, sec: Section) -> None:
         b.para(sec, text)
 
 
+#: How a ``sem_fit`` estimator reads in the SEM paragraph, and what its sample is.
+SEM_ESTIMATOR_TEXT = {"ML": "ML", "MLR": "MLR: robust standard errors, Yuan–Bentler scaled χ²",
+                      "WLSMV": "WLSMV: ordered items, polychoric correlations, scaled-shifted χ²"}
+
+
+def _sem_estimator(est: str, n: int) -> str:
+    """``(MLR: ..., n = 944 complete cases)``: the estimator and sample of a SEM paragraph."""
+    base, _, miss = str(est).partition("/")
+    text = SEM_ESTIMATOR_TEXT.get(base, base)
+    if miss == "FIML":
+        return f"{text}, full-information ML with missing values, n = {n:,} cases"
+    return f"{text}, n = {n:,} complete cases"
+
+
 def _sem(b: _Builder, sec: Section) -> None:
     fit, par = b.get("sem_fit"), b.get("sem_parameters")
     if fit.empty:
         return
+    fig = b.figure("sem_diagram", "Path diagram of the structural equation model" + ("s" if len(fit) > 1 else "")
+                   + ": factors as ellipses, observed variables as boxes, standardised estimates at the arrows "
+                   "(* p < .05), covariances as curved arrows; defined effects are listed under each diagram.")
     for r in fit.to_dict("records"):
         j = judge_fit(r)
-        reg = par[(par["model"] == r["model"]) & (par["op"] == "~")]
-        paths = _join([f"{b.names.var(p.lhs)} on {b.names.factor(p.rhs)}, b = {num(p.est)} (standardised "
+        mp = par[par["model"] == r["model"]]
+        latent = set(mp.loc[mp["op"] == "=~", "lhs"])
+        name = lambda v: b.names.factor(v) if v in latent else b.names.var(v)    # noqa: E731
+        reg = mp[mp["op"] == "~"]
+        paths = _join([f"{name(p.lhs)} on {name(p.rhs)}, b = {num(p.est)} (standardised "
                        f"{num(float(p.std), 'std')}), {_p(p.p)}" for p in reg.itertuples()])
-        defined = par[(par["model"] == r["model"]) & (par["op"] == ":=")]
+        defined = mp[mp["op"] == ":="]
         effects = _join([f"{b.names.var(p.lhs)} = {num(p.est)}, 95% CI {_ci(p.ci_lo, p.ci_hi)}, {_p(p.p)}"
                          for p in defined.itertuples()])
-        b.para(sec, f"In the {b.names.model(r['model'])} latent regression (ML, n = {int(r['n']):,} complete cases), "
+        kind = "latent regression" if len(reg) else "measurement model"
+        b.para(sec, f"In the {b.names.model(r['model'])} {kind} ({_sem_estimator(r['estimator'], int(r['n']))}"
+                    + (f"; {fig}" if fig else "") + f"), "
                     f"χ²({int(r['df'])}) = {num(r['chi2'], 'chi2')}, {_p(r['p'])}, {_fit_numbers(r)}, which "
-                    f"{'meets' if j.fits else 'misses'} the fit criteria. Paths: {paths}."
+                    f"{'meets' if j.fits else 'misses'} the fit criteria."
+                    + (f" Paths: {paths}." if paths else "")
                     + (f" Defined effects (delta-method standard errors): {effects}." if effects else ""))
+        fig = None                                   # the figure is cited once, with the first model
 
 
 def _styles(b: _Builder, sec: Section) -> None:

@@ -29,6 +29,7 @@ import pandas as pd
 from attachstats.errors import ModelError
 from attachstats.stats.latent.engine import Z_95
 from attachstats.stats.bootstrap import percentile_ci
+from attachstats.stats.latent.cfa import wlsmv_fit_row
 from attachstats.stats.latent.estimation import ModelFit, bootstrap_estimates, fit_partable
 from attachstats.stats.latent.modindices import modification_indices
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
@@ -37,7 +38,8 @@ from attachstats.stats.latent.wlsmv import sem_fitter as wlsmv_fitter
 from attachstats.stats.rng import named_rng
 from attachstats.stats.threads import small_matrix_work
 
-__all__ = ["SEM_PARAMETERS_COLUMNS", "FIT_MEASURE_NAMES", "ESTIMATORS", "register_estimator", "SEMFit", "sem"]
+__all__ = ["SEM_PARAMETERS_COLUMNS", "FIT_MEASURE_NAMES", "ESTIMATORS", "register_estimator", "SEMFit", "sem",
+           "pipeline_tables"]
 
 #: Columns of :meth:`SEMFit.parameters` (lavaan ``parameterEstimates()`` + ``std.all``).
 SEM_PARAMETERS_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue", "ci.lower",
@@ -339,3 +341,35 @@ def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequenc
     fitted = fit_partable(pt, data, group=group, groups=levels if group is not None else None,
                           estimator=est, missing=miss)
     return SEMFit(name=name, fitted=fitted)
+
+
+#: Parameter rows of an ordinal (WLSMV) fit kept in the pipeline's ``sem_parameters`` table:
+#: thresholds (``|``), scale factors (``~*~``, fixed) and intercepts (``~1``, fixed) are left out.
+_ORDINAL_TABLE_OPS = ("=~", "~", "~~", ":=")
+
+
+def pipeline_tables(result: Any, name: str) -> tuple[dict, pd.DataFrame]:
+    """A fitted :func:`sem` result as one row of the pipeline's fit table and its
+    ``sem_parameters`` rows (ML/MLR: :meth:`SEMFit.fit_row`, :meth:`SEMFit.sem_table`;
+    WLSMV: the scaled-shifted fit of :func:`attachstats.stats.latent.cfa.wlsmv_fit_row` and
+    the loadings and (co)variances with their robust SEs and ``std.all``; thresholds are not
+    rows of that table).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> f = rng.normal(size=(300, 1))
+    >>> d = pd.DataFrame(f @ np.ones((1, 3)) + rng.normal(size=(300, 3)), columns=["x1", "x2", "x3"])
+    >>> row, tab = pipeline_tables(sem("f =~ x1 + x2 + x3", d, name="m"), "m")
+    >>> row["estimator"], row["df"], tab["op"].tolist()[:3]
+    ('ML', 0, ['=~', '=~', '=~'])
+    """
+    if isinstance(result, SEMFit):
+        return result.fit_row(), result.sem_table()
+    p = result.parameters()
+    p = p[p["op"].isin(_ORDINAL_TABLE_OPS)].reset_index(drop=True)
+    free = p["se"].fillna(0) > 0
+    tab = pd.DataFrame({"model": name, "lhs": p["lhs"], "op": p["op"], "rhs": p["rhs"], "free": free,
+                        "est": p["est"], "se": p["se"].where(free), "stat": p["z"], "p": p["pvalue"],
+                        "ci_lo": p["ci.lower"], "ci_hi": p["ci.upper"], "std": p["std.all"]})
+    return wlsmv_fit_row(name, result.fit_measures(), int(result.n)), tab
