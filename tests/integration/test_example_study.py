@@ -160,6 +160,35 @@ def test_mediation_and_sem_of_the_example(example):
     lo, hi = par.loc[("pdss_total", "~", "avoidance"), ["ci_lo", "ci_hi"]]
     assert lo < 0 < hi                                 # avoidance has no path to panic in the population
 
+
+def test_latent_mediation_of_the_example_matches_lavaan(example):
+    """The shipped syntax model through the whole pipeline (screening, keyed items, MLR) against
+    lavaan's fit of the same syntax to the exported sample (tests/fixtures/sem_mediation)."""
+    fix = ROOT / "tests" / "fixtures" / "sem_mediation"
+    ref = pd.read_csv(fix / "estimates.csv", keep_default_na=False, na_values=[""])
+    ref = ref[ref["estimator"] == "MLR"].set_index(["lhs", "op", "rhs"])
+    fm = pd.read_csv(fix / "fit_measures.csv")
+    fm = fm[fm["estimator"] == "MLR"].set_index("measure")["value"]
+    par = pd.read_csv(example / "tables" / "sem_parameters.csv")
+    par = par[(par["model"] == "latent_mediation") & (par["op"] != "r2")].set_index(["lhs", "op", "rhs"])
+    assert len(par) == len(ref)
+    m = par.join(ref.add_suffix("_r"))
+    for ours, theirs in [("est", "est"), ("se", "se"), ("ci_lo", "ci.lower"), ("ci_hi", "ci.upper"),
+                         ("std", "std.all")]:
+        diff = (m[ours] - m[theirs + "_r"]).abs()
+        assert (diff.fillna(0) < 1e-4).all(), ours
+    fit = pd.read_csv(example / "tables" / "sem_fit.csv").set_index("model").loc["latent_mediation"]
+    assert fit["estimator"] == "MLR" and fit["n"] == fm["ntotal"]
+    assert fit["chi2"] == pytest.approx(fm["chisq.scaled"], rel=1e-4)
+    assert fit["cfi"] == pytest.approx(fm["cfi.robust"], abs=1e-4)
+    figs = pd.read_csv(example / "figures" / "figures_models_manifest.csv").set_index("figure")
+    assert figs.loc["sem_diagram", "drawn"]
+    import html as html_lib
+
+    text = html_lib.unescape((example / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
+    assert "latent regression (MLR: robust standard errors" in text
+    assert "Defined effects (delta-method standard errors): indirect = " in text
+
 def test_factor_analysis_recovers_the_population_structure(example):
     """The simulator's measurement model: two factors, the same in every gender group."""
     t = example / "tables"

@@ -84,6 +84,8 @@ def test_a_syntax_sem_model_gets_its_tables_and_report_paragraph(finished_run):
     text = html_lib.unescape((out / "report.html").read_text(encoding="utf-8")).replace("\u00a0", " ")
     assert "In the latent mediation latent regression (ML, n = " in text
     assert f"Defined effects (delta-method standard errors): indirect = " in text
+    figs = pd.read_csv(out / "figures" / "figures_models_manifest.csv").set_index("figure")
+    assert figs.loc["sem_diagram", "drawn"]                  # the syntax model's path diagram
 
 
 def test_all_outputs_written(finished_run):

@@ -413,6 +413,9 @@ def study_labels(study: Mapping[str, Any], efa_loadings: pd.DataFrame | None = N
         if efa_loadings is not None:
             factors.update(efa_factor_names(efa_loadings, study))
         factors.update({str(k): str(v) for k, v in (fa.get("factor_labels") or {}).items()})
+    for m in _part(study, "sem_models") or []:          # a preset SEM's factors: its instrument's subscales
+        for k, v in subscale_labels.get(m.get("instrument"), {}).items():
+            factors.setdefault(k, v)
     for k in CFA_MODEL_LABELS:
         models.setdefault(k, CFA_MODEL_LABELS[k])
     return StudyLabels(variables=variables, models=models, factors=factors, instruments=instruments,
