@@ -161,6 +161,32 @@ def test_mediation_and_sem_of_the_example(example):
     assert lo < 0 < hi                                 # avoidance has no path to panic in the population
 
 
+def test_the_preset_sem_routed_as_syntax_equals_the_direct_fit(example):
+    """The preset latent regression is fitted as lavaan syntax by the one driver; on the example
+    data its table equals the direct latent regression's (stats.latent.sem.fit_sem) to 1e-8."""
+    import yaml
+
+    from attachstats.spec.models import sem_specs
+    from attachstats.stats.latent.sem import fit_sem
+    from attachstats.steps.model import sem_data
+
+    study = yaml.safe_load((ROOT / "config" / "studies" / "example.yaml").read_text(encoding="utf-8"))
+    spec = next(s for s in sem_specs(study) if not s.syntax)
+    data, factors = sem_data(pd.read_parquet(example / "interim" / "clean.parquet"),
+                             pd.read_csv(example / "scores" / "scores.csv"), spec, study)
+    direct = fit_sem(data, factors, list(spec.outcomes), spec.name)
+    par = pd.read_csv(example / "tables" / "sem_parameters.csv")
+    par = par[par["model"] == spec.name].reset_index(drop=True)
+    ref = direct.parameters
+    assert par[["lhs", "op", "rhs"]].astype(str).equals(ref[["lhs", "op", "rhs"]].astype(str))
+    for c in ["est", "se", "stat", "p", "ci_lo", "ci_hi", "std"]:
+        diff = (par[c] - ref[c]).abs() / ref[c].abs().clip(lower=1)
+        assert (diff.fillna(0) < 1e-8).all(), c
+    fit = pd.read_csv(example / "tables" / "sem_fit.csv").set_index("model").loc[spec.name]
+    for k in ["chi2", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic", "loglik", "npar", "n"]:
+        assert fit[k] == pytest.approx(direct.fit[k], rel=1e-8, abs=1e-10), k
+
+
 def test_latent_mediation_of_the_example_matches_lavaan(example):
     """The shipped syntax model through the whole pipeline (screening, keyed items, MLR) against
     lavaan's fit of the same syntax to the exported sample (tests/fixtures/sem_mediation)."""

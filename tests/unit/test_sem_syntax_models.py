@@ -91,3 +91,29 @@ def test_a_syntax_model_in_the_study_gets_the_sem_tables(frames) -> None:
 def test_bad_syntax_entries_are_refused_naming_the_model(entry, message) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_sem_model(entry, ["ecr"], where="study 't', sem_models[0] (m)")
+
+
+def test_the_pipeline_fits_a_preset_as_syntax_with_todays_numbers(frames) -> None:
+    """The routed preset (lavaan syntax → the one driver) against the direct latent regression:
+    same rows in the same order, every number within 1e-8 (in fact ~1e-14)."""
+    from attachstats.stats.latent.sem import fit_sem_as_syntax
+
+    clean, scores = frames
+    preset = parse_sem_model({"name": "p", "instrument": "ecr", "outcomes": ["pdss_total", "sasi_total"]}, ["ecr"])
+    data, factors = sem_data(clean, scores, preset, STUDY)
+    a = fit_sem(data, factors, list(preset.outcomes), "p")
+    b = fit_sem_as_syntax(data, factors, list(preset.outcomes), "p")
+    pa, pb = a.parameters, b.parameters
+    assert list(pb.columns) == SEM_PARAMETER_COLUMNS
+    assert pa[["model", "lhs", "op", "rhs", "free"]].equals(pb[["model", "lhs", "op", "rhs", "free"]])
+    for c in ["est", "se", "stat", "p", "ci_lo", "ci_hi", "std"]:
+        x, y = pa[c].to_numpy(float), pb[c].to_numpy(float)
+        assert (np.isnan(x) == np.isnan(y)).all(), c
+        np.testing.assert_allclose(y, x, rtol=1e-8, atol=1e-10, err_msg=c)
+    for k in FIT_COLUMNS:
+        if isinstance(a.fit[k], str):
+            assert a.fit[k] == b.fit[k], k
+        elif not (np.isnan(a.fit[k]) and np.isnan(b.fit[k])):
+            assert b.fit[k] == pytest.approx(a.fit[k], rel=1e-8, abs=1e-10), k
+    fit, par = fit_sem_models(clean, scores, [preset], STUDY)             # what the sem rule writes
+    assert par.equals(pb) and fit.iloc[0]["chi2"] == b.fit["chi2"]

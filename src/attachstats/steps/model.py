@@ -22,7 +22,7 @@ from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import mediation_specs, outcome_specs, sem_specs
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS
 from attachstats.stats.latent.api import pipeline_tables, sem as sem_syntax_fit
-from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem
+from attachstats.stats.latent.sem import SEM_PARAMETER_COLUMNS, fit_sem_as_syntax
 from attachstats.stats.latent.syntax import lavaanify
 from attachstats.stats.regression.mediation import MEDIATION_COLUMNS, fit_mediation
 from attachstats.stats.regression.design import SAMPLE_COLUMNS, complete_rows
@@ -204,7 +204,9 @@ def fit_sem_models(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[An
     """Fit every ``sem_models`` entry; returns (fit table, parameter table) (see :func:`sem_data`).
 
     A preset entry (``instrument`` + ``outcomes``) is the latent regression of
-    :mod:`attachstats.stats.latent.sem`; a ``syntax`` entry is fitted by
+    :mod:`attachstats.stats.latent.sem`, written as lavaan syntax and fitted by the same driver
+    (:func:`attachstats.stats.latent.sem.fit_sem_as_syntax`; equal to the direct
+    :func:`~attachstats.stats.latent.sem.fit_sem` to 1e-14); a ``syntax`` entry is fitted by
     :func:`attachstats.stats.latent.api.sem` on :func:`syntax_data` with the entry's
     ``estimator`` (ML, MLR, WLSMV with ``ordered``) and ``missing`` (listwise, fiml), its rows
     in the same tables (``op`` also ``:=`` for defined parameters; the fit table's
@@ -220,7 +222,7 @@ def fit_sem_models(items: pd.DataFrame, scores: pd.DataFrame, specs: Sequence[An
             params.append(table[SEM_PARAMETER_COLUMNS])
             continue
         data, factors = sem_data(items, scores, spec, study)
-        res = fit_sem(data, factors, list(spec.outcomes), spec.name)
+        res = fit_sem_as_syntax(data, factors, list(spec.outcomes), spec.name)
         fits.append({k: res.fit[k] for k in FIT_COLUMNS})
         params.append(res.parameters)
     fit_tab = pd.DataFrame(fits, columns=FIT_COLUMNS)

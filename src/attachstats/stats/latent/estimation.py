@@ -671,7 +671,7 @@ def _checked_inverse(info: np.ndarray, failure: str | None, name: str) -> np.nda
 @small_matrix_work
 def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = None,
                  groups: Sequence[str] | None = None, estimator: str = "ML",
-                 missing: str = "listwise") -> ModelFit:
+                 missing: str = "listwise", tolerances: Tolerances | None = None) -> ModelFit:
     """Fit a parameter table to data (lavaan ``lavaan(partable, data, ...)``).
 
     Parameters
@@ -685,6 +685,10 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
         Grouping column; ``groups`` chooses and orders its values (default: sorted).
     estimator : {"ML", "MLR"}
     missing : {"listwise", "fiml"}
+    tolerances : Tolerances, optional
+        Stopping rule of the complete-data optimiser (default :data:`ESTIMATION_TOLERANCES`);
+        the preset latent regression passes the engine's ``ML_TOLERANCES`` so that it stops
+        where :func:`attachstats.stats.latent.sem.fit_sem` stops.
 
     Returns
     -------
@@ -754,7 +758,7 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
         info = h / 2
         vcov_phi = _checked_inverse(info, failure, name) / ntot
     else:
-        phi, failure = _optimise(fun, grad, lambda ph, g: hess(ph), phi0)
+        phi, failure = _optimise(fun, grad, lambda ph, g: hess(ph), phi0, tolerances or ESTIMATION_TOLERANCES)
         info = hess(phi) / 2
         inv = _checked_inverse(info, failure, name)
         vcov_phi = inv / ntot
