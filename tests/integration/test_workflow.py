@@ -31,7 +31,7 @@ TABLES = ["validation/flow.csv", "validation/exclusions.csv", "validation/issues
           "tables/invariance.csv", "tables/cross_validation.csv", "tables/cross_validation_fit.csv"]
 FIGURES = ["flow", "score_distributions", "dimensions", "cfa_loadings", "coefficients", "interaction", "mediation",
            "partial_regression", "scree", "efa_loadings", "path_diagram", "item_distributions",
-           "correlation_heatmap"]
+           "correlation_heatmap", "sem_diagram"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
