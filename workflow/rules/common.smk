@@ -144,6 +144,20 @@ def resolve_wave_files(study, path):
         study["data"]["path"] = str(Path(study["data"]["path"]).resolve())
 
 
+def waves_report_inputs(wildcards):
+    """The waves tables the report reads (a longitudinal study only; output/report/waves.py)."""
+    if not wave_names(STUDIES[wildcards.study]):
+        return {}
+    return {f"waves_{f}": f"{RESULTS}/{wildcards.study}/waves/{f}.csv" for f in ("flow", "attrition")}
+
+
+def wave_file_inputs(wildcards):
+    """The later waves' own data files (the provenance record hashes every input file)."""
+    study = STUDIES[wildcards.study]
+    files = data_files(study) if isinstance(study.get("waves"), list) else []
+    return {f"data_{w}": wave_data_file(study, w) for w in wave_names(study)[1:] if files}
+
+
 def wave_targets():
     """The waves outputs of every longitudinal study (part of rule all)."""
     out = []
