@@ -118,6 +118,15 @@ def test_column_collision_is_an_error() -> None:
         linked_columns(waves, {"w1": ["present"], "w2": []})
 
 
+def test_a_colliding_variable_is_refused_when_the_study_is_read(tmp_path: Path) -> None:
+    raw = study_dict()
+    del raw["data"]
+    raw["waves"] = [{"name": "w1", "label": "a", "path": "a.csv"}, {"name": "w2", "label": "b", "path": "b.csv"}]
+    raw["variables"]["present"] = {"column": "Present"}
+    with pytest.raises(ConfigError, match="study 'mini': linked waves: column name 'present_w1' is produced twice"):
+        _study(tmp_path, raw)
+
+
 # ----------------------------------------------------------------------------- linking
 
 def test_linking_accounts_for_every_id(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from attachstats.errors import ConfigError
+from attachstats.spec.instrument import instrument_of, item_columns, score_columns
 
 __all__ = ["Wave", "waves_of", "wave_column", "wave_study", "resolve_waves", "is_longitudinal",
            "linked_columns", "WAVE_KEYS", "WAVE_ROWS"]
@@ -179,6 +180,14 @@ def resolve_waves(study: dict[str, Any], study_path: str | Path, relative: Any) 
     waves = waves_of(study)
     if len(waves) < 2:
         raise ConfigError(f"study {name!r}, waves: a longitudinal study needs at least two waves, got {len(waves)}")
+    per_wave = list(study.get("variables", {}))
+    for key in study.get("instruments", {}):
+        per_wave += item_columns(key, instrument_of(study, key))
+    per_wave += score_columns(study)
+    try:                                     # the linked file's columns must be unique: say so now
+        linked_columns(waves, {w.name: per_wave for w in waves})
+    except ConfigError as exc:
+        raise ConfigError(f"study {name!r}: {exc}") from None
     if waves[0].column is not None:
         study["data"][WAVE_ROWS] = _rows_spec(study, waves[0])
 
