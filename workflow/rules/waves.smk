@@ -14,7 +14,9 @@ WAVE_KEYS_VALIDATE = ("data", "waves", "id_column", "duration_column", "variable
 
 def wave_inputs(kind):
     """The per-wave files of one kind, in wave order (an input function of link_waves)."""
-    return lambda w: [f"{RESULTS}/{w.study}/{WAVE_FILES[kind].format(wave=name)}" for name in wave_names(STUDIES[w.study])]
+    return lambda w: [
+        f"{RESULTS}/{w.study}/{WAVE_FILES[kind].format(wave=name)}" for name in wave_names(STUDIES[w.study])
+    ]
 
 
 WAVE_FILES = {

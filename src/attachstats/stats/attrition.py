@@ -34,14 +34,14 @@ from attachstats.errors import DataError
 from attachstats.stats.regression.design import build_design
 from attachstats.stats.regression.glm import fit_glm
 
-__all__ = ["compare_dropouts", "dropout_logistic", "COMPARISON_COLUMNS", "LOGISTIC_COLUMNS"]
+__all__ = ["compare_dropouts", "dropout_logistic", "DROPOUT_COMPARISON_COLUMNS", "DROPOUT_LOGISTIC_COLUMNS"]
 
 #: columns of :func:`compare_dropouts`
-COMPARISON_COLUMNS = ["variable", "type", "level", "n_completers", "n_dropouts", "m_completers", "sd_completers",
+DROPOUT_COMPARISON_COLUMNS = ["variable", "type", "level", "n_completers", "n_dropouts", "m_completers", "sd_completers",
                       "m_dropouts", "sd_dropouts", "pct_completers", "pct_dropouts", "test", "statistic", "df",
                       "p", "effect", "effect_size"]
 #: columns of :func:`dropout_logistic`
-LOGISTIC_COLUMNS = ["term", "b", "se", "z", "p", "odds_ratio", "or_ci_low", "or_ci_high", "n", "n_dropouts"]
+DROPOUT_LOGISTIC_COLUMNS = ["term", "b", "se", "z", "p", "odds_ratio", "or_ci_low", "or_ci_high", "n", "n_dropouts"]
 
 
 def _group(dropout: pd.Series) -> np.ndarray:
@@ -65,7 +65,7 @@ def compare_dropouts(data: pd.DataFrame, dropout: pd.Series, variables: Mapping[
 
     Returns
     -------
-    DataFrame with :data:`COMPARISON_COLUMNS`: one row per numeric variable (``level``
+    DataFrame with :data:`DROPOUT_COMPARISON_COLUMNS`: one row per numeric variable (``level``
     empty, ``test`` ``"Welch t"``, ``effect`` ``"d"``) and one row per level of a
     categorical variable (``pct_*`` in percent, ``test`` ``"chi2"``, ``effect``
     ``"Cramer's V"``, the test repeated on each level row). A test that cannot be computed
@@ -114,7 +114,7 @@ def compare_dropouts(data: pd.DataFrame, dropout: pd.Series, variables: Mapping[
                         "sd_dropouts": np.nan, "pct_completers": 100 * a / n_c if n_c else np.nan,
                         "pct_dropouts": 100 * b / n_d if n_d else np.nan, "test": "chi2", "statistic": chi2,
                         "df": dfc, "p": p, "effect": "Cramer's V", "effect_size": v_eff})
-    return pd.DataFrame(out, columns=COMPARISON_COLUMNS)
+    return pd.DataFrame(out, columns=DROPOUT_COMPARISON_COLUMNS)
 
 
 def dropout_logistic(data: pd.DataFrame, dropout: pd.Series, predictors: list[str], name: str = "dropout",
@@ -126,7 +126,7 @@ def dropout_logistic(data: pd.DataFrame, dropout: pd.Series, predictors: list[st
 
     Returns
     -------
-    DataFrame with :data:`LOGISTIC_COLUMNS`, one row per term (``(Intercept)`` first).
+    DataFrame with :data:`DROPOUT_LOGISTIC_COLUMNS`, one row per term (``(Intercept)`` first).
 
     Raises
     ------
@@ -146,4 +146,4 @@ def dropout_logistic(data: pd.DataFrame, dropout: pd.Series, predictors: list[st
     return pd.DataFrame({"term": res.terms, "b": res.b, "se": res.se, "z": res.stat, "p": res.p,
                          "odds_ratio": np.exp(res.b), "or_ci_low": np.exp(res.b - zc * res.se),
                          "or_ci_high": np.exp(res.b + zc * res.se), "n": len(y), "n_dropouts": int(y.sum())},
-                        columns=LOGISTIC_COLUMNS)
+                        columns=DROPOUT_LOGISTIC_COLUMNS)

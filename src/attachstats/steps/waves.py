@@ -18,7 +18,7 @@ from attachstats.data.csvio import read_csv, write_csv
 from attachstats.data.waves import WaveData, link_waves as link
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.waves import waves_of, wave_column, wave_study
-from attachstats.stats.attrition import COMPARISON_COLUMNS, LOGISTIC_COLUMNS, compare_dropouts, dropout_logistic
+from attachstats.stats.attrition import DROPOUT_COMPARISON_COLUMNS, DROPOUT_LOGISTIC_COLUMNS, compare_dropouts, dropout_logistic
 from attachstats.errors import ModelError
 from attachstats.steps.ingest import ingest
 from attachstats.steps.score import score
@@ -30,8 +30,8 @@ __all__ = ["ingest_wave", "validate_wave", "score_wave", "link_waves", "attritio
 #: columns of ``waves/attrition.csv``: ``wave`` and ``analysis`` (``comparison`` or
 #: ``logistic``), the comparison columns, then those of the logistic model it lacks (``p`` and
 #: ``n_dropouts`` are shared: a logistic row's p of its term, dropouts in the model)
-ATTRITION_COLUMNS = ["wave", "analysis", *COMPARISON_COLUMNS, *[c for c in LOGISTIC_COLUMNS
-                                                                if c not in COMPARISON_COLUMNS]]
+ATTRITION_COLUMNS = ["wave", "analysis", *DROPOUT_COMPARISON_COLUMNS, *[c for c in DROPOUT_LOGISTIC_COLUMNS
+                                                                if c not in DROPOUT_COMPARISON_COLUMNS]]
 
 
 def ingest_wave(out: str | Path, study: Mapping[str, Any], wave: str) -> None:
@@ -115,7 +115,7 @@ def study_attrition(linked: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFr
         try:
             lg = dropout_logistic(data, dropout, usable, name=f"dropout at {w.name}")
         except ModelError as exc:
-            lg = pd.DataFrame([{"term": f"not estimated: {exc}"}], columns=LOGISTIC_COLUMNS)
+            lg = pd.DataFrame([{"term": f"not estimated: {exc}"}], columns=DROPOUT_LOGISTIC_COLUMNS)
         lg.insert(0, "analysis", "logistic")
         lg.insert(0, "wave", w.name)
         rows.append(lg)
