@@ -249,6 +249,8 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{res.n_analysed} rows would be analysed")
     for note in res.notes:
         print(f"  note: {note}")
+    for wave in res.waves:               # a longitudinal study: the later waves
+        print(f"  {wave}")
     return 0
 
 

@@ -260,3 +260,24 @@ def test_attrition_logistic_matches_r_glm() -> None:
     assert len(got) == len(want)
     for col in ("b", "se", "z", "p", "odds_ratio", "or_ci_low", "or_ci_high"):
         np.testing.assert_allclose(got[col].to_numpy(), want[col].to_numpy(), rtol=1e-5, err_msg=col)   # R glm stops at a 1e-8 deviance change
+
+
+def test_check_reads_the_baseline_rows_and_every_wave(tmp_path: Path) -> None:
+    import yaml
+
+    from attachstats.steps.studyfile import check_study
+
+    long = pd.concat([make_survey(30, 1).assign(Wave=1), make_survey(25, 2).assign(Wave=2)], ignore_index=True)
+    long.to_csv(tmp_path / "long.csv", index=False)
+    raw = study_dict(data_file="long.csv")
+    raw["waves"] = {"column": "Wave", "levels": [{"name": "w1", "value": 1, "label": "Wave 1"},
+                                                 {"name": "w2", "value": 2, "label": "Wave 2"}]}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    res = check_study(tmp_path / "s.yaml")
+    assert res.n_rows == 30
+    assert len(res.waves) == 1 and "wave w2 (Wave 2" in res.waves[0] and "25 rows" in res.waves[0]
+    del raw["data"]
+    raw["waves"] = [{"name": "w1", "label": "a", "path": "long.csv"}, {"name": "w2", "label": "b", "path": "no.csv"}]
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(DataError, match="no.csv"):
+        check_study(tmp_path / "t.yaml")
