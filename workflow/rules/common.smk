@@ -158,6 +158,21 @@ def wave_file_inputs(wildcards):
     return {f"data_{w}": wave_data_file(study, w) for w in wave_names(study)[1:] if files}
 
 
+def wave_inputs(kind):
+    """The per-wave files of one kind, in wave order (an input function of link_waves)."""
+    return lambda w: [
+        f"{RESULTS}/{w.study}/{WAVE_FILES[kind].format(wave=name)}" for name in wave_names(STUDIES[w.study])
+    ]
+
+
+WAVE_FILES = {
+    "clean": "interim/waves/{wave}/clean.parquet",
+    "scores": "waves/{wave}/scores/scores.csv",
+    "exclusions": "waves/{wave}/validation/exclusions.csv",
+    "flow": "waves/{wave}/validation/flow.csv",
+}
+
+
 def wave_targets():
     """The waves outputs of every longitudinal study (part of rule all)."""
     out = []

@@ -12,21 +12,6 @@ WAVE_KEYS_INGEST = ("data", "waves", "id_column", "duration_column", "identifyin
 WAVE_KEYS_VALIDATE = ("data", "waves", "id_column", "duration_column", "variables", "instruments", "screening")
 
 
-def wave_inputs(kind):
-    """The per-wave files of one kind, in wave order (an input function of link_waves)."""
-    return lambda w: [
-        f"{RESULTS}/{w.study}/{WAVE_FILES[kind].format(wave=name)}" for name in wave_names(STUDIES[w.study])
-    ]
-
-
-WAVE_FILES = {
-    "clean": "interim/waves/{wave}/clean.parquet",
-    "scores": "waves/{wave}/scores/scores.csv",
-    "exclusions": "waves/{wave}/validation/exclusions.csv",
-    "flow": "waves/{wave}/validation/flow.csv",
-}
-
-
 rule ingest_wave:
     """Read one wave's raw file (or its rows of the long file); identifiers never pass."""
     threads: 1
