@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from attachstats.sim.panel import PanelConfig, PanelMess, make_panel, panel_population, panel_truth
+from attachstats.sim.panel import PanelConfig, PanelMess, make_panel, panel_population, panel_truth, write_panel
 from attachstats.sim.simulate import SimulationConfig, simulate_population
 from attachstats.stats.regression.glm import fit_glm
 from attachstats.stats.rng import named_rng
@@ -135,10 +135,8 @@ def test_committed_example_panel_is_the_simulators_output(tmp_path) -> None:
     folder = ROOT / "data" / "example-panel"
     cfg = PanelConfig.from_yaml(ROOT / "config" / "simulation" / "panel.yaml")
     assert cfg == PanelConfig()
-    files, manifest = make_panel(cfg)
-    from attachstats.sim.simulate import write_text_csv
-
-    for w, raw in files.items():
-        write_text_csv(raw, tmp_path / f"{w}.csv")
-        assert hashlib.sha256((tmp_path / f"{w}.csv").read_bytes()).hexdigest() == \
-            hashlib.sha256((folder / f"{w}.csv").read_bytes()).hexdigest(), w
+    written = write_panel(cfg, tmp_path)
+    assert sorted(p.name for p in written.values()) == sorted(p.name for p in folder.iterdir())
+    for path in written.values():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == \
+            hashlib.sha256((folder / path.name).read_bytes()).hexdigest(), path.name
