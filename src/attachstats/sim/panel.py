@@ -40,12 +40,10 @@ Example
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -53,9 +51,9 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import ConfigError
-from attachstats.sim.simulate import (MANIFEST_COLUMNS, SimulationConfig, rounded_for_json, write_text_csv, block_items,
-                                      export_columns, item_parameters, make_export, population_truth, score_scales,
-                                      simulate_population)
+from attachstats.sim.simulate import (MANIFEST_COLUMNS, SimulationConfig, block_items, export_columns,
+                                      item_parameters, make_export, population_truth, recorded_dates,
+                                      rounded_for_json, score_scales, simulate_population, write_text_csv)
 from attachstats.spec.study import read_yaml
 from attachstats.stats.rng import named_rng, stream_rng
 
@@ -326,12 +324,6 @@ def _ids(n: int, used: set[str], length: int, rng: np.random.Generator) -> list[
     return out
 
 
-def _dates(n: int, month: str, rng: np.random.Generator) -> list[str]:
-    y, m = (int(p) for p in month.split("-"))
-    offsets = np.sort(rng.integers(0, calendar.monthrange(y, m)[1] * 86400, size=n))
-    return [(datetime(y, m, 1) + timedelta(seconds=int(s))).isoformat() for s in offsets]
-
-
 def _wave_export(cfg: PanelConfig, w: PanelWave, people: pd.DataFrame, ids: list[str], new_people: pd.DataFrame,
                  used: set[str], rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The raw export of one later wave and its manifest rows."""
@@ -383,7 +375,7 @@ def _wave_export(cfg: PanelConfig, w: PanelWave, people: pd.DataFrame, ids: list
         i, j = int(attentive[c // len(items)]), int(c % len(items))
         text[i, j] = code
         notes.setdefault(i, []).append(("missing_code", items[j][1], code, ""))
-    dates = _dates(n, w.month, rng)
+    dates = recorded_dates(n, w.month, rng)
     order = rng.permutation(n)          # the export is in order of completion
     person_rows = {i: [ids[i], "", str(int(duration[i])), str(int(data["age"].iat[i])), str(data["gender"].iat[i]),
                        *text[i].tolist(), str(int(data["loss"].iat[i])), str(int(data["panic_attacks_month"].iat[i]))]

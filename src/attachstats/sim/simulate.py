@@ -744,7 +744,7 @@ def _response_ids(n: int, length: int, rng: np.random.Generator) -> list[str]:
     return ids
 
 
-def _recorded_dates(n: int, month: str, rng: np.random.Generator) -> list[str]:
+def recorded_dates(n: int, month: str, rng: np.random.Generator) -> list[str]:
     y, m = (int(p) for p in month.split("-"))
     seconds = calendar.monthrange(y, m)[1] * 86400
     offsets = np.sort(rng.integers(0, seconds, size=n))
@@ -785,7 +785,7 @@ def make_export(cfg: SimulationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     X = pop[canon].to_numpy(dtype=np.int64).copy()
     duration = pop["duration"].to_numpy().copy()
     ids = _response_ids(n, cfg.id_length, rng)
-    dates = _recorded_dates(n, cfg.month, rng)
+    dates = recorded_dates(n, cfg.month, rng)
 
     # disjoint respondent sets, drawn from one permutation
     n_sl = round(mess.straight_liner_share * n)
