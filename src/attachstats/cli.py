@@ -196,6 +196,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     import dataclasses
 
+    if args.panel:                     # several waves of the same people (attachstats.sim.panel)
+        from attachstats.sim.panel import PanelConfig, write_panel
+
+        panel = PanelConfig.from_yaml(args.config or "config/simulation/panel.yaml")
+        if args.seed is not None or args.n is not None:
+            wave1 = dataclasses.replace(panel.wave1, **{k: v for k, v in (("seed", args.seed), ("n_rows", args.n))
+                                                        if v is not None})
+            panel = dataclasses.replace(panel, wave1=wave1, seed=args.seed if args.seed is not None else panel.seed)
+        for label, path in write_panel(panel, Path(args.out or "data/example-panel")).items():
+            print(f"{label}: {path}")
+        return 0
+    args.config = args.config or "config/simulation/example.yaml"
+    args.out = args.out or "data/example"
     cfg = SimulationConfig.from_yaml(args.config)
     overrides = {k: v for k, v in (("seed", args.seed), ("n_rows", args.n)) if v is not None}
     if overrides:
@@ -236,6 +249,8 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{res.n_analysed} rows would be analysed")
     for note in res.notes:
         print(f"  note: {note}")
+    for wave in res.waves:               # a longitudinal study: the later waves
+        print(f"  {wave}")
     return 0
 
 
@@ -268,9 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--results", help="results folder (default: results/ in the working directory)")
     r.add_argument("--directory", help="Snakemake working directory (default: the current directory)")
     s = sub.add_parser("simulate", help="simulate a survey export from the population model",
-                       description="Write survey.csv, truth.json and manifest.csv to --out.")
-    s.add_argument("--config", default="config/simulation/example.yaml", help="simulation YAML")
-    s.add_argument("--out", default="data/example", help="output folder")
+                       description="Write survey.csv, truth.json and manifest.csv to --out (with --panel: "
+                                   "one file per wave, e.g. w1.csv, w2.csv, w3.csv).")
+    s.add_argument("--config", help="simulation YAML (default config/simulation/example.yaml, with --panel "
+                                     "config/simulation/panel.yaml)")
+    s.add_argument("--out", help="output folder (default data/example, with --panel data/example-panel)")
+    s.add_argument("--panel", action="store_true", help="simulate panel data: several waves of the same people")
     s.add_argument("--seed", type=int, help="override the seed in the config")
     s.add_argument("--n", type=int, help="override the number of respondents")
     add_study_commands(sub)

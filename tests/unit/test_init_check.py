@@ -424,7 +424,9 @@ def test_attention_checks_and_unfinished_qualtrics_responses_are_pointed_out(tmp
 @pytest.mark.parametrize("study", sorted((ROOT / "config" / "studies").glob("*.yaml")), ids=lambda p: p.stem)
 def test_check_passes_the_shipped_studies(study: Path) -> None:
     res = check_study(study)
-    raw = pd.read_csv(ROOT / "config" / "studies" / yaml.safe_load(study.read_text())["data"]["path"], dtype=str)
+    spec = yaml.safe_load(study.read_text())
+    data = spec["data"]["path"] if "data" in spec else spec["waves"][0]["path"]   # a panel: its baseline wave
+    raw = pd.read_csv(ROOT / "config" / "studies" / data, dtype=str)
     assert res.name == study.stem and res.n_rows == len(raw) and 0 < res.n_analysed <= res.n_rows
 
 

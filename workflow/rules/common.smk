@@ -93,6 +93,7 @@ def load_study(path):
     validate(study, STUDY_SCHEMA)
     # the paths as attachstats.spec.study.resolve_study sets them; the rest is checked by the jobs
     study.setdefault("name", Path(path).stem)
+    resolve_wave_files(study, path)  # longitudinal studies (waves.smk)
     data = Path(study["data"]["path"])
     if not data.is_absolute():
         data = Path(path).parent / data
@@ -101,12 +102,84 @@ def load_study(path):
     return study
 
 
-def missing_data_message(study):
+def missing_data_message(study, key="data.path", file=None):
     return (
-        f"study file {study['study_file']}: data.path: the raw data file does not exist: "
-        f"{study['data']['path']} (a relative data.path is read from the study file's folder; "
-        "fix data.path or move the file there)"
+        f"study file {study['study_file']}: {key}: the raw data file does not exist: "
+        f"{file or study['data']['path']} (a relative {key} is read from the study file's folder; "
+        f"fix {key} or move the file there)"
     )
+
+
+# --- longitudinal studies: the waves' files (rules in waves.smk) ----------------------------
+def wave_names(study):
+    """The study's wave names in order (none for a cross-sectional study)."""
+    waves = study.get("waves") or []
+    return [w["name"] for w in (waves["levels"] if isinstance(waves, dict) else waves)]
+
+
+def wave_data_file(study, wave):
+    """The raw file of one wave: its own file, or the long file."""
+    waves = study["waves"]
+    if isinstance(waves, dict):
+        return study["data"]["path"]
+    return next(w["path"] for w in waves if w["name"] == wave)
+
+
+def data_files(study):
+    """(study-file key, path) of every raw data file of the study."""
+    waves = study.get("waves")
+    if isinstance(waves, list):
+        return [(f"waves[{k}].path ({w['name']})", w["path"]) for k, w in enumerate(waves)]
+    return [("data.path", study["data"]["path"])]
+
+
+def resolve_wave_files(study, path):
+    """Without the library: wave paths relative to the study file, data = the first wave
+    (as attachstats.spec.waves.resolve_waves does)."""
+    if isinstance(study.get("waves"), list):
+        for w in study["waves"]:
+            p = Path(w["path"])
+            w["path"] = relative_if_possible(p if p.is_absolute() else Path(path).parent / p)
+        study["data"] = {k: v for k, v in study["waves"][0].items() if k not in ("name", "label")}
+        study["data"]["path"] = str(Path(study["data"]["path"]).resolve())
+
+
+def waves_report_inputs(wildcards):
+    """The waves tables the report reads (a longitudinal study only; output/report/waves.py)."""
+    if not wave_names(STUDIES[wildcards.study]):
+        return {}
+    return {f"waves_{f}": f"{RESULTS}/{wildcards.study}/waves/{f}.csv" for f in ("flow", "attrition")}
+
+
+def wave_file_inputs(wildcards):
+    """The later waves' own data files (the provenance record hashes every input file)."""
+    study = STUDIES[wildcards.study]
+    files = data_files(study) if isinstance(study.get("waves"), list) else []
+    return {f"data_{w}": wave_data_file(study, w) for w in wave_names(study)[1:] if files}
+
+
+def wave_inputs(kind):
+    """The per-wave files of one kind, in wave order (an input function of link_waves)."""
+    return lambda w: [
+        f"{RESULTS}/{w.study}/{WAVE_FILES[kind].format(wave=name)}" for name in wave_names(STUDIES[w.study])
+    ]
+
+
+WAVE_FILES = {
+    "clean": "interim/waves/{wave}/clean.parquet",
+    "scores": "waves/{wave}/scores/scores.csv",
+    "exclusions": "waves/{wave}/validation/exclusions.csv",
+    "flow": "waves/{wave}/validation/flow.csv",
+}
+
+
+def wave_targets():
+    """The waves outputs of every longitudinal study (part of rule all)."""
+    out = []
+    for name, study in STUDIES.items():
+        if wave_names(study):
+            out += [f"{RESULTS}/{name}/waves/{f}.csv" for f in ("linked", "flow", "unmatched_ids", "attrition")]
+    return out
 
 
 def load_studies(paths):
@@ -117,10 +190,12 @@ def load_studies(paths):
         if study["name"] in studies:
             first = studies[study["name"]]["study_file"]
             raise ValueError(f"two study files use the name {study['name']!r}: {path} and {first}")
-        if not Path(study["data"]["path"]).is_file():
-            if LIBRARY:
-                raise DataError(missing_data_message(study))
-            sys.exit(f"attachstats: DataError: {missing_data_message(study)}")
+        for key, file in data_files(study):
+            if not Path(file).is_file():
+                message = missing_data_message(study, key, file)
+                if LIBRARY:
+                    raise DataError(message)
+                sys.exit(f"attachstats: DataError: {message}")
         studies[study["name"]] = study
     return studies
 

@@ -127,6 +127,7 @@ rule provenance:
         mem_mb=1000,
         runtime=10,
     input:
+        unpack(wave_file_inputs),  # longitudinal studies: the later waves' files
         data=lambda w: study_of(w)["data"]["path"],
         study_file=lambda w: study_of(w)["study_file"],
     output:
@@ -151,6 +152,7 @@ rule report:
         runtime=10,
     input:
         unpack(table_inputs),
+        unpack(waves_report_inputs),  # longitudinal studies only
         formatted=rules.formatted_tables.output,
         figures=lambda w: [f"{RESULTS}/{w.study}/figures/{name}.png" for name in FIGURES],
         manifests=lambda w: [f"{RESULTS}/{w.study}/figures/{group}_manifest.csv" for group in FIGURE_GROUPS],

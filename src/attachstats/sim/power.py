@@ -31,10 +31,15 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import ConfigError
+from attachstats.sim.panel import PanelConfig, panel_population
 from attachstats.sim.simulate import SimulationConfig, score_scales, simulate_population
 from attachstats.stats.regression.ols import fit_ols
 from attachstats.stats.rng import replication_rng, truth_rng
 
+#: ``design`` of a power analysis: one survey, or a panel (``simulation`` is then a panel config,
+#: :mod:`attachstats.sim.panel`, ``n`` the number of baseline respondents and the models use the
+#: linked file's ``<v>_<w>`` names; later-wave rows are missing by ``attrition``)
+DESIGNS = ("cross_sectional", "panel")
 REPLICATION_COLUMNS = ["n", "replication", "model", "term", "b", "se", "ci_lo", "ci_hi", "p"]
 POWER_COLUMNS = ["model", "term", "n", "replications", "true_b", "power", "power_mcse", "mean_b", "bias",
                  "coverage", "coverage_mcse"]
@@ -53,11 +58,13 @@ class PowerSpec:
     truth_n: int = 200_000
     seed: int = 20261128
     terms: tuple[str, ...] = field(default=())
+    design: str = "cross_sectional"
+    attrition: Any = "model"
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], seed: int, origin: str = "power config") -> "PowerSpec":
         allowed = {"simulation", "sample_sizes", "replications", "models", "alpha", "chunk_size", "truth_n",
-                   "terms"}
+                   "terms", "design", "attrition"}
         unknown = sorted(set(d) - allowed)
         if unknown:
             raise ConfigError(f"{origin}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
@@ -77,9 +84,17 @@ class PowerSpec:
         for i, m in enumerate(d["models"]):
             if not {"name", "outcome", "predictors"} <= set(m):
                 raise ConfigError(f"{origin}: models[{i}] needs name, outcome and predictors")
+        design = str(d.get("design", "cross_sectional"))
+        if design not in DESIGNS:
+            raise ConfigError(f"{origin}: design must be one of {', '.join(DESIGNS)}, got {design!r}")
+        attrition = d.get("attrition", "model")
+        if attrition not in ("model", "none") and not (isinstance(attrition, (int, float))
+                                                         and not isinstance(attrition, bool) and 0 <= attrition < 1):
+            raise ConfigError(f"{origin}: attrition must be model, none or a share in [0, 1), got {attrition!r}")
         return cls(simulation=str(d["simulation"]), sample_sizes=sizes, replications=reps,
                    models=tuple(dict(m) for m in d["models"]), alpha=alpha, chunk_size=chunk,
-                   truth_n=int(d.get("truth_n", 200_000)), seed=int(seed), terms=tuple(d.get("terms", ())))
+                   truth_n=int(d.get("truth_n", 200_000)), seed=int(seed), terms=tuple(d.get("terms", ())),
+                   design=design, attrition=attrition)
 
     def chunks(self) -> list[int]:
         """Chunk indices: chunk ``c`` holds replications ``c*chunk_size … (c+1)*chunk_size − 1``."""
@@ -107,7 +122,53 @@ def _simulation_config(spec: PowerSpec):
     path = Path(spec.simulation)
     if not path.is_file():
         raise ConfigError(f"power config: simulation file {path} does not exist")
-    return SimulationConfig.from_yaml(path)
+    return PanelConfig.from_yaml(path) if spec.design == "panel" else SimulationConfig.from_yaml(path)
+
+
+def simulated_panel(n: int, cfg: PanelConfig, rng: np.random.Generator, attrition: Any = "model") -> pd.DataFrame:
+    """One clean simulated panel of ``n`` baseline respondents in the linked file's layout.
+
+    Columns ``<v>_<w>`` for the scale scores, ``age``, ``loss`` and ``gender`` of every wave
+    (:func:`attachstats.sim.panel.panel_population`) and ``missing_<w>`` (1/0) for each later
+    wave: the panel config's MAR attrition model (``attrition="model"``), nobody
+    (``"none"``), or a share missing completely at random (a number).
+    """
+    pop = simulate_population(n, cfg.wave1, rng)
+    panel = panel_population(cfg, pop, rng)
+    cols: dict[str, Any] = {}
+    for k, (w, df) in enumerate(panel.items()):
+        for c in ("ecr_anxiety", "ecr_avoidance", "phq9_total", "pdss_total", "sasi_total", "age", "loss"):
+            cols[f"{c}_{w}"] = df[c].to_numpy(dtype=float)
+        cols[f"gender_{w}"] = pd.Categorical(df["gender"], categories=sorted(df["gender"].unique()))
+        if k:
+            if attrition == "model":
+                cols[f"missing_{w}"] = df["missing"].to_numpy()
+            elif attrition == "none":
+                cols[f"missing_{w}"] = np.zeros(n, dtype=np.int64)
+            else:
+                cols[f"missing_{w}"] = (rng.random(n) < float(attrition)).astype(np.int64)
+    return pd.DataFrame(cols)
+
+
+def _model_data(data: pd.DataFrame, m: Mapping[str, Any], design: str) -> tuple[pd.DataFrame, list[str]]:
+    """The model's rows and predictors: product columns ``a:b`` for ``interactions``; in a panel,
+    the rows present at every wave the model's variables come from (complete cases)."""
+    preds = list(m["predictors"])
+    extra = {}
+    for pair in m.get("interactions", []) or []:
+        name = ":".join(pair)
+        extra[name] = np.prod([data[v].to_numpy(dtype=float) for v in pair], axis=0)
+        preds.append(name)
+    d = data.assign(**extra) if extra else data
+    if design == "panel":
+        used = [m["outcome"], *m["predictors"], *(v for pair in m.get("interactions", []) or [] for v in pair)]
+        waves = {v.rsplit("_", 1)[1] for v in used if "_" in v}
+        keep = np.ones(len(d), dtype=bool)
+        for w in waves:
+            if f"missing_{w}" in d.columns:
+                keep &= d[f"missing_{w}"].to_numpy() == 0
+        d = d[keep]
+    return d, preds
 
 
 def simulated_scores(n: int, cfg: Any, rng: np.random.Generator) -> pd.DataFrame:
@@ -125,9 +186,10 @@ def run_chunk(spec: PowerSpec, n: int, chunk: int) -> pd.DataFrame:
     cfg = _simulation_config(spec)
     rows = []
     for r in spec.replications_of(chunk):
-        data = simulated_scores(n, cfg, replication_rng(spec.seed, n, r))
+        data = _sample(spec, n, cfg, replication_rng(spec.seed, n, r))
         for m in spec.models:
-            res = fit_ols(data, m["outcome"], list(m["predictors"]), m["name"], robust=m.get("robust", "HC3"))
+            d, preds = _model_data(data, m, spec.design)
+            res = fit_ols(d, m["outcome"], preds, m["name"], robust=m.get("robust", "HC3"))
             c = res.coefficients
             c = c[c["term"] != "(Intercept)"]
             if spec.terms:
@@ -138,13 +200,20 @@ def run_chunk(spec: PowerSpec, n: int, chunk: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=REPLICATION_COLUMNS)
 
 
+def _sample(spec: PowerSpec, n: int, cfg: Any, rng: np.random.Generator, attrition: Any = None) -> pd.DataFrame:
+    if spec.design == "panel":
+        return simulated_panel(n, cfg, rng, spec.attrition if attrition is None else attrition)
+    return simulated_scores(n, cfg, rng)
+
+
 def true_coefficients(spec: PowerSpec) -> dict[tuple[str, str], float]:
     """Population values of every (model, term) from a large clean sample (OLS point estimates)."""
     cfg = _simulation_config(spec)
-    data = simulated_scores(spec.truth_n, cfg, truth_rng(spec.seed))
+    data = _sample(spec, spec.truth_n, cfg, truth_rng(spec.seed), attrition="none")
     out = {}
     for m in spec.models:
-        res = fit_ols(data, m["outcome"], list(m["predictors"]), m["name"], robust="nonrobust")
+        d, preds = _model_data(data, m, spec.design)
+        res = fit_ols(d, m["outcome"], preds, m["name"], robust="nonrobust")
         out.update({(m["name"], t): b for t, b in zip(res.coefficients["term"], res.coefficients["b"])})
     return out
 

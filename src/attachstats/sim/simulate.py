@@ -687,15 +687,29 @@ def simulate_population(n: int, cfg: SimulationConfig, rng: np.random.Generator)
     cols["duration"] = np.round(spi * cfg.n_items).astype(np.int64)
 
     for key, params in item_parameters(cfg).items():
-        inst = cfg.items[key].load()
-        lam = params["loading"].to_numpy()
-        eps = rng.standard_normal((n, len(params)))
-        for j, row in enumerate(params.itertuples(index=False)):
-            ystar = lam[j] * theta[row.latent] + math.sqrt(1 - lam[j] ** 2) * eps[:, j]
-            tau = np.asarray(row.thresholds) + row.location
-            keyed = inst.min + np.searchsorted(tau, ystar, side="left")
-            cols[row.column] = (inst.reverse_value(keyed) if row.reverse else keyed).astype(np.int64)
+        cols.update(block_items(params, cfg.items[key].load(), theta, rng))
     return pd.DataFrame(cols)
+
+
+def block_items(params: pd.DataFrame, inst: Instrument, theta: Mapping[str, np.ndarray],
+                rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Item responses of one block under the threshold model, given the latent scores.
+
+    ``params`` is the block's table of :func:`item_parameters`; ``theta`` maps latent names
+    (``anxiety``, ``depression``…) to arrays of one length. Reverse-keyed items are returned
+    as answered (``inst.reverse_value`` of the keyed response). One ``standard_normal``
+    draw of shape (n, items) is taken from ``rng``.
+    """
+    n = len(next(iter(theta.values())))
+    lam = params["loading"].to_numpy()
+    eps = rng.standard_normal((n, len(params)))
+    out = {}
+    for j, row in enumerate(params.itertuples(index=False)):
+        ystar = lam[j] * theta[row.latent] + math.sqrt(1 - lam[j] ** 2) * eps[:, j]
+        tau = np.asarray(row.thresholds) + row.location
+        keyed = inst.min + np.searchsorted(tau, ystar, side="left")
+        out[row.column] = (inst.reverse_value(keyed) if row.reverse else keyed).astype(np.int64)
+    return out
 
 
 # --------------------------------------------------------------------------------- export
@@ -730,7 +744,7 @@ def _response_ids(n: int, length: int, rng: np.random.Generator) -> list[str]:
     return ids
 
 
-def _recorded_dates(n: int, month: str, rng: np.random.Generator) -> list[str]:
+def recorded_dates(n: int, month: str, rng: np.random.Generator) -> list[str]:
     y, m = (int(p) for p in month.split("-"))
     seconds = calendar.monthrange(y, m)[1] * 86400
     offsets = np.sort(rng.integers(0, seconds, size=n))
@@ -771,7 +785,7 @@ def make_export(cfg: SimulationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     X = pop[canon].to_numpy(dtype=np.int64).copy()
     duration = pop["duration"].to_numpy().copy()
     ids = _response_ids(n, cfg.id_length, rng)
-    dates = _recorded_dates(n, cfg.month, rng)
+    dates = recorded_dates(n, cfg.month, rng)
 
     # disjoint respondent sets, drawn from one permutation
     n_sl = round(mess.straight_liner_share * n)
@@ -1074,11 +1088,11 @@ PUBLISHED_TARGETS: dict[str, float] = {
 # -------------------------------------------------------------------------------- writing
 
 
-def _rounded(x: Any, digits: int = 6) -> Any:
+def rounded_for_json(x: Any, digits: int = 6) -> Any:
     if isinstance(x, Mapping):
-        return {str(k): _rounded(v, digits) for k, v in x.items()}
+        return {str(k): rounded_for_json(v, digits) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_rounded(v, digits) for v in x]
+        return [rounded_for_json(v, digits) for v in x]
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, (int, np.integer)):
@@ -1089,7 +1103,7 @@ def _rounded(x: Any, digits: int = 6) -> Any:
     return x
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
+def write_text_csv(df: pd.DataFrame, path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow([str(c) for c in df.columns])
@@ -1115,8 +1129,8 @@ def write_example(cfg: SimulationConfig, out_dir: Path) -> dict[str, Path]:
     raw, manifest = make_export(cfg)
     paths = {"survey": out_dir / "survey.csv", "truth": out_dir / "truth.json",
              "manifest": out_dir / "manifest.csv"}
-    _write_csv(raw, paths["survey"])
-    _write_csv(manifest, paths["manifest"])
+    write_text_csv(raw, paths["survey"])
+    write_text_csv(manifest, paths["manifest"])
     truth = population_truth(cfg, n=cfg.truth_n)
     counts = manifest["kind"].value_counts()
     truth["example"] = {
@@ -1129,6 +1143,6 @@ def write_example(cfg: SimulationConfig, out_dir: Path) -> dict[str, Path]:
                                                  in {b.prefix for b in cfg.items.values()}]].to_numpy()
                                             == str(cfg.mess.missing_code))),
     }
-    text = json.dumps(_rounded(truth), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(rounded_for_json(truth), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     paths["truth"].write_text(text, encoding="utf-8", newline="\n")
     return paths

@@ -16,6 +16,7 @@ from attachstats.errors import ConfigError
 from attachstats.spec.factor import check_factor_config
 from attachstats.spec.instrument import instrument_of, load_yaml_strict, score_columns, shipped_checksum
 from attachstats.spec.models import study_specs
+from attachstats.spec.waves import resolve_waves
 
 
 def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
@@ -97,10 +98,13 @@ def resolve_study(study: Mapping[str, Any], study_path: str | Path) -> dict[str,
     s = copy.deepcopy(dict(study))
     study_path = Path(study_path)
     s.setdefault("name", study_path.stem)
-    data_path = Path(s["data"]["path"])
-    if not data_path.is_absolute():
-        data_path = study_path.parent / data_path
-    s["data"]["path"] = _relative_if_possible(data_path)
+    per_wave_files = isinstance(s.get("waves"), list)
+    resolve_waves(s, study_path, _relative_if_possible)   # longitudinal: data = the baseline wave
+    if not per_wave_files:
+        data_path = Path(s["data"]["path"])
+        if not data_path.is_absolute():
+            data_path = study_path.parent / data_path
+        s["data"]["path"] = _relative_if_possible(data_path)
     s["study_file"] = _relative_if_possible(study_path)
     for key, block in s.get("instruments", {}).items():
         inst = instrument_of(s, key)  # checks the definition now, not mid-run

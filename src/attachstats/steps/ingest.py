@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from attachstats.data.readers import ingest as read_export
+from attachstats.data.waves import read_wave
 
 __all__ = ["ingest"]
 
@@ -15,6 +15,8 @@ def ingest(out: str | Path, study: Mapping[str, Any]) -> None:
     columns, every cell as text, plus ``_row`` (the file's data row) to ``out`` (parquet).
 
     Columns the study does not declare, identifying ones included, are never read further.
+    For one wave of a long file (``data.wave_rows``) only that wave's rows are kept
+    (:func:`attachstats.data.waves.read_wave`).
     R equivalent: ``read.csv(path, colClasses = "character")[, declared]``.
     """
-    read_export(study).to_parquet(out, index=False)
+    read_wave(study).to_parquet(out, index=False)

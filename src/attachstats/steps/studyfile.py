@@ -20,13 +20,15 @@ from pathlib import Path
 import yaml
 
 from attachstats.data.detect import draft_study, read_export
-from attachstats.data.readers import declared_columns, ingest
+from attachstats.data.readers import declared_columns
+from attachstats.data.waves import read_wave
 from attachstats.data.scoring import score_study
 from attachstats.data.validate import validate_and_screen
 from attachstats.errors import ConfigError, DataError
 from attachstats.output.study_yaml import render_draft
 from attachstats.spec.draft import StudyDraft
 from attachstats.spec.study import check_schema, fill_defaults, read_yaml, resolve_study
+from attachstats.spec.waves import wave_study, waves_of
 
 __all__ = ["CheckResult", "study_schema", "init_study", "check_study"]
 
@@ -124,6 +126,7 @@ class CheckResult:
     n_flagged : respondents flagged but kept by a screen (``validation/careless.csv``).
     notes : what the reader decided against the study file, and screen-level findings.
     issue_rules : issue count per validation rule.
+    waves : a longitudinal study: one line per later wave (its file, rows, excluded, analysed).
     """
 
     name: str
@@ -137,6 +140,7 @@ class CheckResult:
     n_flagged: int
     notes: list[str] = field(default_factory=list)
     issue_rules: dict[str, int] = field(default_factory=dict)
+    waves: list[str] = field(default_factory=list)
 
     @property
     def n_findings(self) -> int:
@@ -167,7 +171,7 @@ def check_study(study_file: str | Path) -> CheckResult:
     raw = read_yaml(path)
     check_schema(raw, study_schema(), str(path))
     study = resolve_study(fill_defaults(raw, study_schema()), path)
-    ingested = ingest(study)
+    ingested = read_wave(study)          # a long file of waves: its baseline rows
     res = validate_and_screen(ingested, study)
     score_study(res.data, study)
     flagged = 0
@@ -176,6 +180,14 @@ def check_study(study_file: str | Path) -> CheckResult:
     notes = [str(n) for n in ingested.attrs.get("read_notes", [])]
     if not res.notes.empty:
         notes += [f"{r.screen}: {r.finding}" for r in res.notes.itertuples()]
+    waves: list[str] = []
+    for w in waves_of(study)[1:]:        # a longitudinal study: every later wave is read and screened too
+        ws = wave_study(study, w.name)
+        wave_rows = read_wave(ws)
+        wres = validate_and_screen(wave_rows, ws)
+        score_study(wres.data, ws)
+        waves.append(f"wave {w.name} ({w.label}, {ws['data']['path']}): {len(wave_rows)} rows, "
+                     f"{len(wres.exclusions)} excluded, {len(wres.data)} would be analysed")
     rules = res.issues["rule"].astype(str).str.split(" (", regex=False).str[0].value_counts().to_dict() \
         if not res.issues.empty else {}
     return CheckResult(name=study["name"], data_path=study["data"]["path"], n_rows=len(ingested),
@@ -183,4 +195,4 @@ def check_study(study_file: str | Path) -> CheckResult:
                        instruments={k: b["instrument"] if b.get("instrument") else b["resolved"]["id"]
                                     for k, b in study["instruments"].items()},
                        n_issues=len(res.issues), n_excluded=len(res.exclusions), n_flagged=flagged, notes=notes,
-                       issue_rules={str(k): int(v) for k, v in rules.items()})
+                       issue_rules={str(k): int(v) for k, v in rules.items()}, waves=waves)

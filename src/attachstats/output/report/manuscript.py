@@ -29,6 +29,7 @@ from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstab
 from attachstats.output.report.names import Names, instrument_abbreviation, study_names
 from attachstats.output.report.references import Citations, instrument_work
 from attachstats.output.tables import apa_correlations, display_table
+from attachstats.output.report.waves import TABLE_KEY as WAVES_TABLE, waves_participants
 from attachstats.spec.instrument import instrument_of
 
 __all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num", "tidy_cell",
@@ -1256,7 +1257,11 @@ def build_manuscript(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
     b = _Builder(tables, figures, names, cite)
     summary = _summary(b, study)
     method = Section("Method")
-    for part in (_participants(b, study, findings), _measures(b, study), _screening(b, study),
+    participants = _participants(b, study, findings)
+    waves_text, waves_table = waves_participants(b.get("waves_flow"), b.get("waves_attrition"), names.term)
+    if waves_text:   # a longitudinal study: retention, unmatched ids and attrition (output/report/waves.py)
+        b.para(participants, waves_text.replace("{table}", f"({b.table(WAVES_TABLE, waves_table)})"))
+    for part in (participants, _measures(b, study), _screening(b, study),
                  _strategy(b, study, provenance)):
         if part.blocks:
             method.blocks.append(part)
