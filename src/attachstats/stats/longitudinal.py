@@ -46,6 +46,7 @@ from attachstats.spec.waves import wave_column
 from attachstats.stats.change import RCI_CRITERION, paired_change, reliable_change
 from attachstats.stats.omega import omega
 from attachstats.stats.regression.outcomes import fit_outcome_model, probe_tables
+from attachstats.stats.regression.prediction import interaction_lines
 from attachstats.stats.reliability import cronbach_alpha
 
 __all__ = ["TRAJECTORY_COLUMNS", "CHANGE_COLUMNS", "RELIABLE_CHANGE_COLUMNS", "RELIABLE_PERSON_COLUMNS",
@@ -195,6 +196,7 @@ class LaggedModeration:
     simple_slopes: pd.DataFrame
     johnson_neyman: pd.DataFrame
     slope_curve: pd.DataFrame
+    lines: pd.DataFrame
     samples: pd.DataFrame
     columns: dict[str, str]
 
@@ -237,8 +239,9 @@ def lagged_moderation(data: pd.DataFrame, outcome: str, focal: str, moderator: s
     -------
     LaggedModeration
         Tables with the columns of ``tables/regressions.csv``, ``regression_fit.csv``,
-        ``simple_slopes.csv``, ``johnson_neyman.csv``, ``slope_curve.csv`` and the rows used
-        (``samples``: ``reason``, ``n``); terms are the linked column names.
+        ``simple_slopes.csv``, ``johnson_neyman.csv``, ``slope_curve.csv``, the interaction
+        figure's lines (:data:`attachstats.stats.regression.prediction.LINE_COLUMNS`) and the
+        rows used (``samples``: ``reason``, ``n``); terms are the linked column names.
 
     Examples
     --------
@@ -256,6 +259,11 @@ def lagged_moderation(data: pd.DataFrame, outcome: str, focal: str, moderator: s
     res = fit_outcome_model(d, spec, ci=ci)
     probes = probe_tables(res, ci=ci)
     samples = res.extra.get("samples", pd.DataFrame())
+    frame, inter = res.frame, f"{cols['focal']}:{cols['moderator']}"
+    lines = interaction_lines(res.coefficients.set_index("term")["b"], res.cov, frame.X, cols["focal"],
+                              cols["moderator"], frame.term_columns[inter][0], res.df_resid, model=name,
+                              outcome=cols["outcome"], ci=ci, focal_centre=frame.centres.get(cols["focal"], 0.0),
+                              moderator_centre=frame.centres.get(cols["moderator"], 0.0))
     return LaggedModeration(coefficients=res.coefficients, fit=pd.DataFrame([res.fit]),
                             simple_slopes=probes["simple_slopes"], johnson_neyman=probes["johnson_neyman"],
-                            slope_curve=probes["slope_curve"], samples=samples, columns=cols)
+                            slope_curve=probes["slope_curve"], lines=lines, samples=samples, columns=cols)

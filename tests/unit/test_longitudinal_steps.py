@@ -1,0 +1,186 @@
+"""The longitudinal rules' steps on a small linked.csv written here (3 waves, ECR-R items keyed,
+scale scores, depression, a breakup at wave 2, attrition at wave 3), and the longitudinal:
+block's checks. The numbers themselves are checked in test_longitudinal_sem.py and
+test_longitudinal_change.py; here: every output file, its columns, what is read from the study."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attachstats.errors import ConfigError, DataError
+from attachstats.sim.panel_truth import simulate_measurement_waves
+from attachstats.spec.longitudinal import parse_longitudinal, score_items
+from attachstats.spec.waves import waves_of
+from attachstats.stats.latent.longitudinal import LATENT_CHANGE_COLUMNS, LONG_INVARIANCE_COLUMNS, RICLPM_COLUMNS
+from attachstats.stats.longitudinal import CHANGE_COLUMNS, RELIABLE_CHANGE_COLUMNS, TRAJECTORY_COLUMNS
+from attachstats.steps import longitudinal as steps
+from attachstats.output.report.longitudinal import longitudinal_paragraphs, manuscript_section
+
+WAVES = ["w1", "w2", "w3"]
+
+
+def make_linked(n: int = 300, seed: int = 5) -> pd.DataFrame:
+    d = simulate_measurement_waves(n, waves=3, items=18, factors=2, seed=seed,
+                                   intercepts=(3.5, 3.8, 3.2, 3.6, 3.4, 3.9), loadings=(1.0, 0.9, 0.8, 0.95, 0.85, 0.9))
+    rng = np.random.default_rng(seed)
+    loss = rng.binomial(1, 0.3, n).astype(float)
+    for w in WAVES:
+        d[f"ecr_anxiety_{w}"] = d[[f"ecr_{j}_{w}" for j in range(1, 19)]].mean(axis=1)
+        d[f"ecr_avoidance_{w}"] = d[[f"ecr_{j}_{w}" for j in range(19, 37)]].mean(axis=1)
+    d["phq9_total_w1"] = 6 + 1.5 * d["ecr_anxiety_w1"] + rng.normal(0, 3, n)
+    d["phq9_total_w2"] = 2 + 0.5 * d["phq9_total_w1"] + loss * (1 + 0.8 * (d["ecr_anxiety_w1"] - 3.5)) + rng.normal(0, 2, n)
+    d["phq9_total_w3"] = 2 + 0.5 * d["phq9_total_w2"] + 0.3 * d["ecr_anxiety_w2"] + rng.normal(0, 2, n)
+    d["loss_w2"] = loss
+    d["age_w1"] = rng.normal(35, 9, n).round()
+    gone = rng.random(n) < 0.15
+    d.loc[gone, "present_w3"] = 0
+    d.loc[gone, [c for c in d.columns if c.endswith("_w3") and not c.startswith("present_")]] = np.nan
+    return d
+
+
+STUDY = {
+    "name": "panel_test",
+    "instruments": {"ecr": {"instrument": "ecr-r", "columns": "ECR_{n}"}},
+    "variables": {"loss": {"column": "breakup", "label": "Breakup since the last wave"},
+                  "age": {"column": "age"}, "phq9_total": {"column": "phq", "label": "Depressive symptoms"}},
+    "waves": [{"name": "w1", "label": "Wave 1"}, {"name": "w2", "label": "Wave 2"}, {"name": "w3", "label": "Wave 3"}],
+    "longitudinal": {
+        "estimator": "ML", "missing": "fiml",
+        "invariance": {"instrument": "ecr", "indicators": "parcels", "parcels": 3},
+        "change": {"score": "ecr_anxiety", "pre": "w1", "post": "w2", "reliability": "alpha",
+                   "cutoff": {"criterion": "c", "mean_clinical": 4.5, "sd_clinical": 1.0, "mean_functional": 3.0,
+                              "sd_functional": 1.0}},
+        "latent_change": [{"score": "ecr_anxiety", "pre": "w1", "post": "w2"}],
+        "lagged_moderation": {"outcome": "phq9_total", "focal": "loss", "moderator": "ecr_anxiety",
+                              "from": "w1", "to": "w2", "covariates": ["age"]},
+        "riclpm": {"variables": ["ecr_anxiety", "phq9_total"]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results") / "panel_test"
+    (root / "waves").mkdir(parents=True)
+    (root / "longitudinal" / "figures").mkdir(parents=True)
+    linked = root / "waves" / "linked.csv"
+    make_linked().to_csv(linked, index=False)
+    L = root / "longitudinal"
+    tables = {k: str(L / f) for k, f in {
+        "invariance": "invariance.csv", "invariance_loadings": "invariance_loadings.csv", "change": "change.csv",
+        "reliable_change": "reliable_change.csv", "reliable_change_persons": "reliable_change_persons.csv",
+        "trajectory": "trajectory.csv", "latent_change": "latent_change.csv",
+        "latent_change_fit": "latent_change_fit.csv", "lagged_coefficients": "lagged_moderation.csv",
+        "lagged_fit": "lagged_fit.csv", "lagged_simple_slopes": "lagged_simple_slopes.csv",
+        "lagged_johnson_neyman": "lagged_johnson_neyman.csv", "lagged_slope_curve": "lagged_slope_curve.csv",
+        "lagged_lines": "lagged_lines.csv", "riclpm": "riclpm.csv", "riclpm_fit": "riclpm_fit.csv"}.items()}
+    steps.longitudinal_invariance(linked, {"table": tables["invariance"], "loadings": tables["invariance_loadings"]},
+                                  STUDY)
+    steps.longitudinal_change(linked, {k: tables[k] for k in ("change", "reliable_change", "reliable_change_persons",
+                                                                 "trajectory")}, STUDY)
+    steps.latent_change(linked, {"table": tables["latent_change"], "fit": tables["latent_change_fit"]}, STUDY)
+    steps.lagged_moderation(linked, {"coefficients": tables["lagged_coefficients"], "fit": tables["lagged_fit"],
+                                     "simple_slopes": tables["lagged_simple_slopes"],
+                                     "johnson_neyman": tables["lagged_johnson_neyman"],
+                                     "slope_curve": tables["lagged_slope_curve"], "lines": tables["lagged_lines"]},
+                            STUDY)
+    steps.riclpm(linked, {"table": tables["riclpm"], "fit": tables["riclpm_fit"]}, STUDY)
+    figs = {n: str(L / "figures" / f"{n}.png") for n in ("spaghetti", "jacobson_truax", "lagged_interaction")}
+    figs.update({f"{n}_pdf": str(L / "figures" / f"{n}.pdf") for n in ("spaghetti", "jacobson_truax", "lagged_interaction")})
+    figs["manifest"] = str(L / "figures" / "manifest.csv")
+    steps.longitudinal_figures(linked, tables, figs, STUDY, seed=1)
+    steps.longitudinal_text(tables, L / "results.md", STUDY)
+    return root, tables, figs
+
+
+def test_every_table_is_written_with_its_columns(outputs):
+    _, tables, _ = outputs
+    read = {k: pd.read_csv(v) for k, v in tables.items()}
+    assert list(read["invariance"].columns) == LONG_INVARIANCE_COLUMNS
+    assert list(read["invariance"]["step"]) == ["configural", "metric", "scalar"]
+    assert (read["invariance"]["indicators"] == "3 parcels per factor").all()
+    assert (read["invariance"]["estimator"] == "ML/FIML").all()
+    assert read["invariance"]["n"].iloc[0] == 300           # FIML keeps the people lost at wave 3
+    assert list(read["change"].columns) == CHANGE_COLUMNS
+    row = read["change"].iloc[0]
+    assert row["reliability_method"] == "alpha at w1" and 0.8 < row["reliability"] < 1
+    assert row["cutoff"] == pytest.approx(3.75)            # criterion c of the stated populations
+    assert list(read["reliable_change"].columns) == RELIABLE_CHANGE_COLUMNS
+    assert set(read["reliable_change"]["classification"]) == {"reliable", "clinical"}
+    assert list(read["trajectory"].columns) == TRAJECTORY_COLUMNS
+    t = read["trajectory"][read["trajectory"]["score"] == "ecr_anxiety"]
+    assert list(t["wave"]) == WAVES and list(t["n"])[:2] == [300, 300] and t["n"].iloc[2] < 300
+    assert list(read["latent_change"].columns) == LATENT_CHANGE_COLUMNS
+    assert list(read["riclpm"].columns) == RICLPM_COLUMNS
+    assert read["riclpm_fit"]["df"].iloc[0] == 1
+    c = read["lagged_coefficients"].set_index("term")
+    assert "loss_w2:ecr_anxiety_w1" in c.index and c.loc["loss_w2:ecr_anxiety_w1", "p"] < 0.05
+    assert list(read["lagged_simple_slopes"]["at"]) == ["-1 SD", "mean", "+1 SD"]
+    assert len(read["lagged_lines"]) > 0
+
+
+def test_figures_are_drawn(outputs):
+    _, _, figs = outputs
+    manifest = pd.read_csv(figs["manifest"])
+    assert manifest["drawn"].all(), manifest
+    for n in ("spaghetti", "jacobson_truax", "lagged_interaction"):
+        with open(figs[n], "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_paragraphs(outputs):
+    root, tables, _ = outputs
+    text = (root / "longitudinal" / "results.md").read_text()
+    assert text.startswith("## Change across waves")
+    for phrase in ("Measurement invariance", "d_z =", "reliably improved", "latent change score model",
+                   "breakup since the last wave", "Johnson–Neyman", "random-intercept cross-lagged", "Wave 1"):
+        assert phrase in text, phrase
+    paras = manuscript_section(root)
+    assert len(paras) == 5 and not any(p.startswith("#") for p in paras)
+    assert manuscript_section(root / "nowhere") == []
+    assert longitudinal_paragraphs({}) == []
+
+
+def test_analyses_not_requested_give_header_only_tables(tmp_path):
+    linked = tmp_path / "linked.csv"
+    make_linked(80).to_csv(linked, index=False)
+    study = {**STUDY, "longitudinal": {"change": {"score": "ecr_anxiety", "pre": "w1", "post": "w3",
+                                                  "reliability": 0.85}}}
+    out = {"table": tmp_path / "i.csv", "loadings": tmp_path / "l.csv"}
+    steps.longitudinal_invariance(linked, out, study)
+    assert pd.read_csv(out["table"]).empty and list(pd.read_csv(out["table"]).columns) == LONG_INVARIANCE_COLUMNS
+    d, waves = steps.read_linked(linked)
+    ch = steps.study_change(d, waves, study)["change"].iloc[0]
+    assert ch["reliability_method"] == "stated" and ch["n_dropped"] > 0
+
+
+def test_longitudinal_block_errors_are_clear(tmp_path):
+    bad = {**STUDY, "longitudinal": {"change": {"score": "ecr_anxiety", "pre": "w1", "post": "w9"}}}
+    with pytest.raises(ConfigError, match="wave 'w9' is not one of the study's waves"):
+        parse_longitudinal(bad)
+    bad = {**STUDY, "longitudinal": {"lagged_moderation": {"outcome": "phq9_total", "focal": "loss",
+                                                          "moderator": "ecr_anxiety", "from": "w2", "to": "w1"}}}
+    with pytest.raises(ConfigError, match="comes after"):
+        parse_longitudinal(bad)
+    bad = {**STUDY, "waves": STUDY["waves"][:2], "longitudinal": {"riclpm": {"variables": ["a", "b"]}}}
+    with pytest.raises(ConfigError, match="at least three waves"):
+        parse_longitudinal(bad)
+    with pytest.raises(ConfigError, match="no instrument block"):
+        parse_longitudinal({**STUDY, "longitudinal": {"invariance": {"instrument": "nope"}}})
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_longitudinal({**STUDY, "longitudinal": {"growth": {}}})
+    assert parse_longitudinal({"name": "x"}) is None
+    # the linked data's waves must be the study's
+    d = make_linked(30).drop(columns=["present_w3"])
+    with pytest.raises(DataError, match="not the study's waves"):
+        steps.study_change(d, steps.linked_waves(d), STUDY)
+    with pytest.raises(DataError, match="first column must be 'id'"):
+        steps.linked_waves(d.drop(columns=["id"]))
+
+
+def test_score_items_and_waves_of():
+    assert score_items(STUDY, "ecr_anxiety") == [f"ecr_{j}" for j in range(1, 19)]
+    assert score_items(STUDY, "phq9_total") == []
+    assert [w.label for w in waves_of({"waves": {"column": "wave", "levels": [{"name": "t0", "label": "Pre"}]}})] == ["Pre"]
