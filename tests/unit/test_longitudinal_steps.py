@@ -184,3 +184,36 @@ def test_score_items_and_waves_of():
     assert score_items(STUDY, "ecr_anxiety") == [f"ecr_{j}" for j in range(1, 19)]
     assert score_items(STUDY, "phq9_total") == []
     assert [w.label for w in waves_of({"waves": {"column": "wave", "levels": [{"name": "t0", "label": "Pre"}]}})] == ["Pre"]
+
+
+def test_manuscript_hook(outputs):
+    from attachstats.output.report.longitudinal import HEADING, add_to_manuscript
+    from attachstats.output.report.manuscript import Manuscript, Paragraph, Section
+    from attachstats.output.report.manuscript_html import manuscript_html
+
+    root, _, _ = outputs
+    ms = Manuscript(title="t", sections=[Section("Results", blocks=[Paragraph("x")])], references=[],
+                    appendix=Section("Appendix"))
+    add_to_manuscript(ms, [str(root / "longitudinal" / "results.md")])
+    sub = ms.sections[0].blocks[-1]
+    assert sub.title == HEADING and sub.level == 2 and len(sub.blocks) == 5
+    assert "Change across waves" in manuscript_html(ms, "sub")
+    before = len(ms.sections[0].blocks)
+    add_to_manuscript(ms, [])                      # a study without longitudinal analyses
+    assert len(ms.sections[0].blocks) == before
+
+
+def test_figure_text_is_at_least_7_pt(outputs):
+    from attachstats.output.figures.common import MIN_PT, text_sizes
+
+    root, tables, _ = outputs
+    d, waves = steps.read_linked(root / "waves" / "linked.csv")
+    figs = steps.study_longitudinal_figures(d, waves, {k: pd.read_csv(v) for k, v in tables.items()}, STUDY, seed=1)
+    for name, fig in figs.items():
+        sizes = text_sizes(fig)
+        assert sizes and min(s for _, s in sizes) >= MIN_PT, (name, sizes)
+        labels = [t for t, _ in sizes]
+        if name == "spaghetti":
+            assert any("Attachment anxiety" in t for t in labels)
+        if name == "lagged_interaction":
+            assert any("Wave 2" in t for t in labels)

@@ -308,7 +308,8 @@ def study_longitudinal_figures(linked: pd.DataFrame, waves: list[str], tables: M
         first = change.iloc[0]
         p = persons[(persons["score"] == first["score"]) & (persons["pre"] == first["pre"])
                     & (persons["post"] == first["post"])]
-        figs["jacobson_truax"] = jacobson_truax_plot(p, first.to_dict(), labels)
+        figs["jacobson_truax"] = jacobson_truax_plot(p, first.to_dict(), labels,
+                                                     {w.name: w.label for w in waves_of(study)})
     else:
         figs["jacobson_truax"] = NotDrawn("no change: entry in longitudinal:")
     slopes = tables["lagged_simple_slopes"]

@@ -70,7 +70,7 @@ def spaghetti_plot(lines: pd.DataFrame, trajectory: pd.DataFrame, score: str, wa
 
 
 def jacobson_truax_plot(persons: pd.DataFrame, change: Mapping[str, Any],
-                        labels: Mapping[str, str] | None = None) -> Any:
+                        labels: Mapping[str, str] | None = None, wave_names: Mapping[str, str] | None = None) -> Any:
     """Pre against post scores: identity line, the reliable-change band (|RCI| ≤ 1.96 between
     the dotted lines ``post = pre ± 1.96·SE_diff``), the cut-off (if stated) on both axes,
     points coloured reliably improved / unchanged / deteriorated.
@@ -110,8 +110,8 @@ def jacobson_truax_plot(persons: pd.DataFrame, change: Mapping[str, Any],
     ax.set_ylim(lo, hi)
     ax.set_aspect("equal")
     sl = label(change["score"], labels)
-    ax.set_xlabel(f"{sl}, {change['pre']}")
-    ax.set_ylabel(f"{sl}, {change['post']}")
+    ax.set_xlabel(f"{sl}, {label(change['pre'], wave_names)}")
+    ax.set_ylabel(f"{sl}, {label(change['post'], wave_names)}")
     ax.set_title(f"Reliable change in {in_text(sl)}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     return fig

@@ -20,8 +20,10 @@ import pandas as pd
 from attachstats.output.figures.longitudinal import wave_labels
 from attachstats.output.labels import in_text
 from attachstats.output.numbers import ci_text, format_value, is_missing, minus, p_text
+from attachstats.output.report.manuscript import Manuscript, Paragraph, Section
 
-__all__ = ["longitudinal_paragraphs", "longitudinal_markdown", "manuscript_section", "HEADING"]
+__all__ = ["longitudinal_paragraphs", "longitudinal_markdown", "manuscript_section", "add_to_manuscript",
+           "HEADING"]
 
 HEADING = "Change across waves"
 
@@ -199,10 +201,29 @@ def longitudinal_markdown(tables: Mapping[str, pd.DataFrame], labels: Mapping[st
 
 
 def manuscript_section(results_dir: str | Path) -> list[str]:
-    """The manuscript's hook: the paragraphs of ``<results_dir>/longitudinal/results.md`` (without
-    its heading), or none when the study has no longitudinal analyses."""
+    """The paragraphs of ``<results_dir>/longitudinal/results.md`` (without its heading), or none
+    when the study has no longitudinal analyses."""
     path = Path(results_dir) / "longitudinal" / "results.md"
     if not path.is_file():
         return []
     text = path.read_text(encoding="utf-8").strip()
     return [p for p in text.split("\n\n") if p and not p.startswith("## ")]
+
+
+def add_to_manuscript(ms: Manuscript, results_md: str | Path | list | tuple | None) -> Manuscript:
+    """The hook of the ``report`` rule: the paragraphs of ``longitudinal/results.md`` as a
+    subsection :data:`HEADING` at the end of the Results (nothing without the file)."""
+    if isinstance(results_md, (list, tuple)):
+        results_md = results_md[0] if results_md else None
+    if not results_md or not Path(results_md).is_file():
+        return ms
+    text = Path(results_md).read_text(encoding="utf-8").strip()
+    paras = [p for p in text.split("\n\n") if p and not p.startswith("## ")]
+    if not paras:
+        return ms
+    results = next((s for s in ms.sections if s.title == "Results"), None)
+    if results is None:
+        results = Section("Results")
+        ms.sections.append(results)
+    results.blocks.append(Section(HEADING, blocks=[Paragraph(p) for p in paras], level=2))
+    return ms
