@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from attachstats.errors import ConfigError, DataError
-from attachstats.sim.panel_truth import simulate_measurement_waves
+from attachstats.sim.panel_truth import simulate_linked_study as make_linked
 from attachstats.spec.longitudinal import parse_longitudinal, score_items
 from attachstats.spec.waves import waves_of
 from attachstats.stats.latent.longitudinal import LATENT_CHANGE_COLUMNS, LONG_INVARIANCE_COLUMNS, RICLPM_COLUMNS
@@ -19,25 +19,6 @@ from attachstats.steps import longitudinal as steps
 from attachstats.output.report.longitudinal import longitudinal_paragraphs, manuscript_section
 
 WAVES = ["w1", "w2", "w3"]
-
-
-def make_linked(n: int = 300, seed: int = 5) -> pd.DataFrame:
-    d = simulate_measurement_waves(n, waves=3, items=18, factors=2, seed=seed,
-                                   intercepts=(3.5, 3.8, 3.2, 3.6, 3.4, 3.9), loadings=(1.0, 0.9, 0.8, 0.95, 0.85, 0.9))
-    rng = np.random.default_rng(seed)
-    loss = rng.binomial(1, 0.3, n).astype(float)
-    for w in WAVES:
-        d[f"ecr_anxiety_{w}"] = d[[f"ecr_{j}_{w}" for j in range(1, 19)]].mean(axis=1)
-        d[f"ecr_avoidance_{w}"] = d[[f"ecr_{j}_{w}" for j in range(19, 37)]].mean(axis=1)
-    d["phq9_total_w1"] = 6 + 1.5 * d["ecr_anxiety_w1"] + rng.normal(0, 3, n)
-    d["phq9_total_w2"] = 2 + 0.5 * d["phq9_total_w1"] + loss * (1 + 0.8 * (d["ecr_anxiety_w1"] - 3.5)) + rng.normal(0, 2, n)
-    d["phq9_total_w3"] = 2 + 0.5 * d["phq9_total_w2"] + 0.3 * d["ecr_anxiety_w2"] + rng.normal(0, 2, n)
-    d["loss_w2"] = loss
-    d["age_w1"] = rng.normal(35, 9, n).round()
-    gone = rng.random(n) < 0.15
-    d.loc[gone, "present_w3"] = 0
-    d.loc[gone, [c for c in d.columns if c.endswith("_w3") and not c.startswith("present_")]] = np.nan
-    return d
 
 
 STUDY = {

@@ -5,8 +5,8 @@
 
 LONGITUDINAL = f"{RESULTS}/{{study}}/longitudinal"
 LINKED = f"{RESULTS}/{{study}}/waves/linked.csv"
-#: Study keys every longitudinal rule reads (labels need variables and instruments).
-LONGITUDINAL_KEYS = ("variables", "instruments", "waves", "longitudinal")
+#: Study keys every longitudinal rule reads (labels need variables and instruments; messages the file).
+LONGITUDINAL_KEYS = ("study_file", "variables", "instruments", "waves", "longitudinal")
 #: Output name -> file of the longitudinal tables (the text and figures rules read them all).
 LONGITUDINAL_TABLES = {
     "invariance": "invariance.csv",
