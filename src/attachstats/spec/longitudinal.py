@@ -112,8 +112,11 @@ def _need(e: Mapping[str, Any], keys: Sequence[str], where: str) -> None:
         raise ConfigError(f"{where}: needs {', '.join(absent)} (a name), got {dict(e)!r}")
 
 
-def parse_longitudinal(study: Mapping[str, Any]) -> LongitudinalSpec | None:
+def parse_longitudinal(study: Mapping[str, Any], known: set[str] | None = None) -> LongitudinalSpec | None:
     """The study's ``longitudinal:`` settings, checked; None when the study has none.
+
+    ``known``: every score and variable the study produces; a name outside it is an error
+    (not checked when None).
 
     Raises
     ------
@@ -236,6 +239,19 @@ def parse_longitudinal(study: Mapping[str, Any]) -> LongitudinalSpec | None:
         if (ws or waves) and n_waves < 3:
             raise ConfigError(f"{where}.{w}: the RI-CLPM needs at least three waves, the study has {n_waves}")
         ri.append(RICLPMSpec(x=v[0], y=v[1], waves=ws, constrained=bool(e.get("constrained", False))))
+    if known is not None:
+        named = [(f"change[{k}].score", c.score) for k, c in enumerate(changes)]
+        named += [(f"latent_change[{k}].score", c.score) for k, c in enumerate(lcs)]
+        for k, m in enumerate(lagged):
+            named += [(f"lagged_moderation[{k}].{role}", v) for role, v in
+                      (("outcome", m.outcome), ("focal", m.focal), ("moderator", m.moderator))]
+            named += [(f"lagged_moderation[{k}].covariates", c) for c in m.covariates]
+        named += [(f"riclpm[{k}].variables", v) for k, r in enumerate(ri) for v in (r.x, r.y)]
+        for key, v in named:
+            written_out = key.endswith("covariates") and any(v.startswith(k + "_") for k in known)
+            if v not in known and not written_out:
+                raise ConfigError(f"{where}.{key}: {v!r} is not a score or declared variable of the study "
+                                  f"(known: {', '.join(sorted(known))})")
     return LongitudinalSpec(estimator=estimator, missing=missing, invariance=inv, change=tuple(changes),
                             latent_change=tuple(lcs), lagged_moderation=tuple(lagged), riclpm=tuple(ri),
                             wave_names=waves)
