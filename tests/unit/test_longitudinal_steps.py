@@ -5,7 +5,6 @@ test_longitudinal_change.py; here: every output file, its columns, what is read 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

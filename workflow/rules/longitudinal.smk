@@ -176,7 +176,6 @@ rule longitudinal_figures:
         mem_mb=3000,
         runtime=10,
     input:
-        linked=LINKED,
         **longitudinal_tables(
             "trajectory",
             "change",
@@ -186,6 +185,7 @@ rule longitudinal_figures:
             "lagged_johnson_neyman",
             "lagged_lines",
         ),
+        linked=LINKED,
     output:
         **{name: f"{LONGITUDINAL}/figures/{name}.png" for name in LONGITUDINAL_FIGURES},
         **{f"{name}_pdf": f"{LONGITUDINAL}/figures/{name}.pdf" for name in LONGITUDINAL_FIGURES},

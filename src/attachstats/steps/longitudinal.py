@@ -315,7 +315,10 @@ def study_longitudinal_figures(linked: pd.DataFrame, waves: list[str], tables: M
     slopes = tables["lagged_simple_slopes"]
     if len(slopes) and spec.lagged_moderation:
         name = spec.lagged_moderation[0].name
-        sel = (lambda t: t[t["model"] == name])
+
+        def sel(t: pd.DataFrame) -> pd.DataFrame:
+            return t[t["model"] == name]
+
         figs["lagged_interaction"] = lagged_interaction_plot(
             sel(tables["lagged_lines"]), sel(tables["lagged_slope_curve"]), sel(tables["lagged_johnson_neyman"]),
             sel(slopes), labels, {name: spec.lagged_moderation[0].label or "Lagged moderation"})
