@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TABLES = ["invariance", "invariance_loadings", "change", "reliable_change", "reliable_change_persons", "trajectory",
           "latent_change", "latent_change_fit", "lagged_moderation", "lagged_fit", "lagged_simple_slopes",
-          "lagged_johnson_neyman", "lagged_slope_curve", "lagged_lines", "riclpm", "riclpm_fit"]
+          "lagged_johnson_neyman", "lagged_slope_curve", "lagged_lines", "lagged_samples", "riclpm", "riclpm_fit"]
 
 
 def test_longitudinal_targets_run_and_rerun_clean(tmp_path):

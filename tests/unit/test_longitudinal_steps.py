@@ -55,7 +55,8 @@ def outputs(tmp_path_factory):
         "latent_change_fit": "latent_change_fit.csv", "lagged_coefficients": "lagged_moderation.csv",
         "lagged_fit": "lagged_fit.csv", "lagged_simple_slopes": "lagged_simple_slopes.csv",
         "lagged_johnson_neyman": "lagged_johnson_neyman.csv", "lagged_slope_curve": "lagged_slope_curve.csv",
-        "lagged_lines": "lagged_lines.csv", "riclpm": "riclpm.csv", "riclpm_fit": "riclpm_fit.csv"}.items()}
+        "lagged_lines": "lagged_lines.csv", "lagged_samples": "lagged_samples.csv", "riclpm": "riclpm.csv",
+        "riclpm_fit": "riclpm_fit.csv"}.items()}
     steps.longitudinal_invariance(linked, {"table": tables["invariance"], "loadings": tables["invariance_loadings"]},
                                   STUDY)
     steps.longitudinal_change(linked, {k: tables[k] for k in ("change", "reliable_change", "reliable_change_persons",
@@ -64,7 +65,8 @@ def outputs(tmp_path_factory):
     steps.lagged_moderation(linked, {"coefficients": tables["lagged_coefficients"], "fit": tables["lagged_fit"],
                                      "simple_slopes": tables["lagged_simple_slopes"],
                                      "johnson_neyman": tables["lagged_johnson_neyman"],
-                                     "slope_curve": tables["lagged_slope_curve"], "lines": tables["lagged_lines"]},
+                                     "slope_curve": tables["lagged_slope_curve"], "lines": tables["lagged_lines"],
+                                     "samples": tables["lagged_samples"]},
                             STUDY)
     steps.riclpm(linked, {"table": tables["riclpm"], "fit": tables["riclpm_fit"]}, STUDY)
     figs = {n: str(L / "figures" / f"{n}.png") for n in ("spaghetti", "jacobson_truax", "lagged_interaction")}
@@ -99,6 +101,8 @@ def test_every_table_is_written_with_its_columns(outputs):
     assert "loss_w2:ecr_anxiety_w1" in c.index and c.loc["loss_w2:ecr_anxiety_w1", "p"] < 0.05
     assert list(read["lagged_simple_slopes"]["at"]) == ["-1 SD", "mean", "+1 SD"]
     assert len(read["lagged_lines"]) > 0
+    samples = read["lagged_samples"]
+    assert samples.loc[samples["reason"] == "used", "n"].sum() == 300 and samples["n"].sum() == 300
 
 
 def test_figures_are_drawn(outputs):
@@ -117,6 +121,7 @@ def test_report_paragraphs(outputs):
     for phrase in ("Measurement invariance", "d_z =", "reliably improved", "latent change score model",
                    "breakup since the last wave", "Johnson–Neyman", "random-intercept cross-lagged", "Wave 1"):
         assert phrase in text, phrase
+    assert "Heywood case" in text          # the test data have no stable person differences
     paras = manuscript_section(root)
     assert len(paras) == 5 and not any(p.startswith("#") for p in paras)
     assert manuscript_section(root / "nowhere") == []
@@ -197,3 +202,15 @@ def test_figure_text_is_at_least_7_pt(outputs):
             assert any("Attachment anxiety" in t for t in labels)
         if name == "lagged_interaction":
             assert any("Wave 2" in t for t in labels)
+
+
+def test_names_must_be_scores_or_variables():
+    known = {"ecr_anxiety", "ecr_avoidance", "phq9_total", "loss", "age"}
+    assert parse_longitudinal(STUDY, known) is not None
+    bad = {**STUDY, "longitudinal": {"riclpm": {"variables": ["ecr_anxiety", "gad7_total"]}}}
+    with pytest.raises(ConfigError, match="'gad7_total' is not a score or declared variable"):
+        parse_longitudinal(bad, known)
+    ok = {**STUDY, "longitudinal": {"lagged_moderation": {"outcome": "phq9_total", "focal": "loss",
+                                                         "moderator": "ecr_anxiety", "from": "w1", "to": "w2",
+                                                         "covariates": ["age_w2"]}}}
+    assert parse_longitudinal(ok, known).lagged_moderation[0].covariates == ("age_w2",)

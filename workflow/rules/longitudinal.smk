@@ -23,6 +23,7 @@ LONGITUDINAL_TABLES = {
     "lagged_johnson_neyman": "lagged_johnson_neyman.csv",
     "lagged_slope_curve": "lagged_slope_curve.csv",
     "lagged_lines": "lagged_lines.csv",
+    "lagged_samples": "lagged_samples.csv",
     "riclpm": "riclpm.csv",
     "riclpm_fit": "riclpm_fit.csv",
 }
@@ -132,6 +133,7 @@ rule lagged_moderation:
         johnson_neyman=f"{LONGITUDINAL}/lagged_johnson_neyman.csv",
         slope_curve=f"{LONGITUDINAL}/lagged_slope_curve.csv",
         lines=f"{LONGITUDINAL}/lagged_lines.csv",
+        samples=f"{LONGITUDINAL}/lagged_samples.csv",
     params:
         study=study_part(*LONGITUDINAL_KEYS),
         code=code_of("longitudinal", "lagged_moderation"),

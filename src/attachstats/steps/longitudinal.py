@@ -36,6 +36,7 @@ from attachstats.stats.latent.longitudinal import riclpm as fit_riclpm
 from attachstats.stats.longitudinal import (CHANGE_COLUMNS, RELIABLE_CHANGE_COLUMNS, RELIABLE_PERSON_COLUMNS,
                                             TRAJECTORY_COLUMNS, score_change, wave_means)
 from attachstats.stats.longitudinal import lagged_moderation as fit_lagged_moderation
+from attachstats.stats.regression.design import SAMPLE_COLUMNS
 from attachstats.stats.regression.moderation import CURVE_COLUMNS, JN_COLUMNS, SLOPE_COLUMNS
 from attachstats.stats.regression.outcomes import REGRESSION_COLUMNS, REGRESSION_FIT_COLUMNS
 from attachstats.stats.regression.prediction import LINE_COLUMNS
@@ -50,7 +51,8 @@ log = logging.getLogger(__name__)
 
 #: Output name of the ``lagged_moderation`` rule → columns of its table.
 LAGGED_TABLES = {"coefficients": REGRESSION_COLUMNS, "fit": REGRESSION_FIT_COLUMNS, "simple_slopes": SLOPE_COLUMNS,
-                 "johnson_neyman": JN_COLUMNS, "slope_curve": CURVE_COLUMNS, "lines": LINE_COLUMNS}
+                 "johnson_neyman": JN_COLUMNS, "slope_curve": CURVE_COLUMNS, "lines": LINE_COLUMNS,
+                 "samples": SAMPLE_COLUMNS}
 #: Columns of ``longitudinal/riclpm_fit.csv`` and ``latent_change_fit.csv`` (one row per model).
 RICLPM_FIT_COLUMNS = ["model", "estimator", "n", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lo",
                       "rmsea_ci_hi", "srmr", "aic", "bic"]
