@@ -24,14 +24,16 @@ TABLES = ["invariance", "invariance_loadings", "change", "reliable_change", "rel
 
 def test_longitudinal_targets_run_and_rerun_clean(tmp_path):
     make_survey().to_csv(tmp_path / "survey.csv", index=False)
-    study = study_dict(name="panel", longitudinal={
+    study = study_dict(name="panel")
+    study["variables"]["loss"] = {"column": "Breakup", "label": "Breakup since the last wave"}
+    study["longitudinal"] = {
         "estimator": "MLR", "missing": "fiml",
         "invariance": {"instrument": "ecr", "indicators": "parcels"},
         "change": {"score": "ecr_anxiety", "pre": "w1", "post": "w2", "reliability": "omega", "cutoff": 3.5},
         "latent_change": {"score": "ecr_anxiety", "pre": "w1", "post": "w2"},
         "lagged_moderation": {"outcome": "phq9_total", "focal": "loss", "moderator": "ecr_anxiety",
                               "from": "w1", "to": "w2", "covariates": ["age"]},
-        "riclpm": {"variables": ["ecr_anxiety", "phq9_total"]}})
+        "riclpm": {"variables": ["ecr_anxiety", "phq9_total"]}}
     (tmp_path / "panel.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"studies": [str(tmp_path / "panel.yaml")], "seed": 2}))
     linked = tmp_path / "results" / "panel" / "waves" / "linked.csv"
