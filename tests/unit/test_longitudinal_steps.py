@@ -179,10 +179,21 @@ def test_manuscript_hook(outputs):
     root, _, _ = outputs
     ms = Manuscript(title="t", sections=[Section("Results", blocks=[Paragraph("x")])], references=[],
                     appendix=Section("Appendix"))
-    add_to_manuscript(ms, [str(root / "longitudinal" / "results.md")])
+    L = root / "longitudinal"
+    files = [L / "results.md", L / "invariance.csv", L / "change.csv", L / "reliable_change.csv",
+             L / "figures" / "manifest.csv", *(L / "figures" / f"{n}.png" for n in ("spaghetti", "jacobson_truax",
+                                                                                   "lagged_interaction"))]
+    add_to_manuscript(ms, [str(f) for f in files])
     sub = ms.sections[0].blocks[-1]
-    assert sub.title == HEADING and sub.level == 2 and len(sub.blocks) == 5
-    assert "Change across waves" in manuscript_html(ms, "sub")
+    assert sub.title == HEADING and sub.level == 2
+    assert [b.text[:11] for b in sub.blocks if isinstance(b, Paragraph)][5:] == ["Table 1 lis", "Table 2 lis"]
+    assert [t.number for t in ms.tables] == [1, 2] and [f.number for f in ms.figures] == [1, 2, 3]
+    assert ms.tables[0].model.rows[0][0] == "Configural" and ms.tables[1].model.rows[0][0] == "Attachment anxiety"
+    page = manuscript_html(ms, "sub")
+    assert "Change across waves" in page and "Measurement invariance across waves" in page and "<img" in page
+    from attachstats.output.report.manuscript_docx import write_manuscript_docx
+    write_manuscript_docx(ms, root / "ms.docx", "sub")
+    assert (root / "ms.docx").stat().st_size > 10_000
     before = len(ms.sections[0].blocks)
     add_to_manuscript(ms, [])                      # a study without longitudinal analyses
     assert len(ms.sections[0].blocks) == before

@@ -44,6 +44,15 @@ def longitudinal_targets(study):
     return out + [f"{base}/results.md"]
 
 
+def longitudinal_report_inputs(study):
+    """What the report adds for a panel study: the paragraphs, two tables, the figures; [] otherwise."""
+    if not STUDIES[study].get("longitudinal"):
+        return []
+    base = f"{RESULTS}/{study}/longitudinal"
+    out = [f"{base}/results.md", f"{base}/invariance.csv", f"{base}/change.csv", f"{base}/reliable_change.csv"]
+    return out + [f"{base}/figures/manifest.csv"] + [f"{base}/figures/{name}.png" for name in LONGITUDINAL_FIGURES]
+
+
 rule longitudinal_invariance:
     """Measurement invariance of the instrument across waves (configural, metric, scalar; same-item
     residuals correlated across waves), compared as between-group invariance (delta chi2, CFI, RMSEA)."""

@@ -157,9 +157,7 @@ rule report:
         provenance=f"{RESULTS}/{{study}}/provenance.json",
         issues=f"{RESULTS}/{{study}}/validation/issues.csv",
         # panel studies: the longitudinal paragraphs (workflow/rules/longitudinal.smk)
-        longitudinal=lambda w: (
-            [f"{RESULTS}/{w.study}/longitudinal/results.md"] if STUDIES[w.study].get("longitudinal") else []
-        ),
+        longitudinal=lambda w: longitudinal_report_inputs(w.study),
     output:
         html=f"{RESULTS}/{{study}}/report.html",
         docx=f"{RESULTS}/{{study}}/report.docx",

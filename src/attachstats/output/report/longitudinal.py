@@ -20,10 +20,24 @@ import pandas as pd
 from attachstats.output.figures.longitudinal import wave_labels
 from attachstats.output.labels import in_text
 from attachstats.output.numbers import ci_text, format_value, is_missing, minus, p_text
-from attachstats.output.report.manuscript import Manuscript, Paragraph, Section
+from attachstats.output.apa import TableModel
+from attachstats.output.report.manuscript import Figure, Manuscript, Paragraph, Section, Table
 
 __all__ = ["longitudinal_paragraphs", "longitudinal_markdown", "manuscript_section", "add_to_manuscript",
-           "HEADING"]
+           "invariance_table", "change_table", "HEADING", "FIGURE_CAPTIONS"]
+
+#: Captions of the longitudinal figures in the manuscript (file stem → caption).
+FIGURE_CAPTIONS = {
+    "spaghetti": "Individual trajectories of a random sample of respondents (grey) and the mean with its 95% "
+                 "confidence interval at each wave.",
+    "jacobson_truax": "Scores at the two waves of the first change analysis: the identity line (no change), the "
+                      "limits of reliable change (|RCI| = 1.96) and the cut-off, each respondent coloured by the "
+                      "reliable change category.",
+    "lagged_interaction": "The lagged interaction: the predicted outcome at the later wave by the focal predictor "
+                          "at the moderator's mean and 1 SD below and above it (left) and the slope of the focal "
+                          "predictor across the observed range of the moderator with the Johnson–Neyman region "
+                          "(right).",
+}
 
 HEADING = "Change across waves"
 
@@ -210,14 +224,61 @@ def manuscript_section(results_dir: str | Path) -> list[str]:
     return [p for p in text.split("\n\n") if p and not p.startswith("## ")]
 
 
-def add_to_manuscript(ms: Manuscript, results_md: str | Path | list | tuple | None) -> Manuscript:
-    """The hook of the ``report`` rule: the paragraphs of ``longitudinal/results.md`` as a
-    subsection :data:`HEADING` at the end of the Results (nothing without the file)."""
-    if isinstance(results_md, (list, tuple)):
-        results_md = results_md[0] if results_md else None
-    if not results_md or not Path(results_md).is_file():
+def invariance_table(t: pd.DataFrame, waves: Mapping[str, str] | None = None) -> TableModel:
+    """The invariance steps across waves as an APA table (fit and the comparison with the previous step)."""
+    rows = []
+    for r in t.itertuples():
+        first = is_missing(r.chi2_diff)
+        rows.append([str(r.step).capitalize(), _f(r.chi2, "chi2"), str(int(r.df)), _f(r.cfi, "cfi"),
+                     _f(r.rmsea, "rmsea"), _f(r.srmr, "srmr"), "" if first else _f(r.chi2_diff, "chi2"),
+                     "" if first else str(int(r.df_diff)), "" if first else _f(r.p_diff, "p"),
+                     "" if first else _f(r.delta_cfi, "delta_cfi"), "" if first else _f(r.delta_rmsea, "delta_rmsea")])
+    names = ", ".join(_wave(w.strip(), waves or {}) for w in str(t["waves"].iloc[0]).split(",")) if len(t) else ""
+    note = (f"Waves: {names}; indicators: {t['indicators'].iloc[0]}; estimator {t['estimator'].iloc[0]}. "
+            "The same indicator's residuals correlate across waves. Δ: against the previous step."
+            if len(t) else "")
+    return TableModel(name="longitudinal_invariance", title="Measurement invariance across waves",
+                      columns=["Model", "χ²", "df", "CFI", "RMSEA", "SRMR", "Δχ²", "Δdf", "p", "ΔCFI", "ΔRMSEA"],
+                      rows=rows, numeric=[False] + [True] * 10, note=note)
+
+
+def change_table(c: pd.DataFrame, shares: pd.DataFrame, labels: Mapping[str, str] | None = None,
+                 waves: Mapping[str, str] | None = None) -> TableModel:
+    """Change between waves as an APA table: means, mean change, d_z, d_av, reliable change shares."""
+    labels, waves = dict(labels or {}), dict(waves or {})
+    rows = []
+    for r in c.itertuples():
+        sh = shares[(shares["score"] == r.score) & (shares["pre"] == r.pre) & (shares["post"] == r.post)
+                    & (shares["classification"] == "reliable")].set_index("category")
+        pct = [f"{100 * float(sh.loc[k, 'share']):.1f}" if k in sh.index else "" for k in
+               ("improved", "unchanged", "deteriorated")]
+        rows.append([r.label or labels.get(r.score, r.score), f"{_wave(r.pre, waves)} → {_wave(r.post, waves)}",
+                     str(int(r.n)), _f(r.mean_pre, "mean"), _f(r.mean_post, "mean"),
+                     f"{_f(r.mean_diff, 'b')} {ci_text(r.diff_ci_lo, r.diff_ci_hi, 'b')}",
+                     f"{_f(r.d_z, 'd')} {ci_text(r.d_z_ci_lo, r.d_z_ci_hi, 'd')}",
+                     f"{_f(r.d_av, 'd')} {ci_text(r.d_av_ci_lo, r.d_av_ci_hi, 'd')}", _f(r.reliability, "alpha"),
+                     *pct])
+    return TableModel(name="longitudinal_change", title="Change between waves",
+                      columns=["Score", "Waves", "n", "M before", "M after", "Change [95% CI]", "d_z [95% CI]",
+                               "d_av [95% CI]", "r_xx", "Improved %", "Unchanged %", "Deteriorated %"],
+                      rows=rows, numeric=[False, False] + [True] * 10,
+                      note="Change = later − earlier wave. Reliable change: |RCI| > 1.96 (Jacobson & Truax, 1991), "
+                           "with the reliability r_xx shown; shares of the people with both scores.")
+
+
+def add_to_manuscript(ms: Manuscript, files: str | Path | list | tuple | None,
+                      labels: Mapping[str, str] | None = None) -> Manuscript:
+    """The hook of the ``report`` rule: the longitudinal results as a subsection :data:`HEADING`
+    at the end of the Results — the paragraphs of ``longitudinal/results.md``, the invariance and
+    change tables (from ``invariance.csv``, ``change.csv``, ``reliable_change.csv`` among
+    ``files``) and the drawn figures (PNG files whose ``manifest.csv`` row says drawn).
+    Nothing without ``results.md``."""
+    files = [Path(f) for f in ([files] if isinstance(files, (str, Path)) else (files or []))]
+    by_name = {f.name: f for f in files}
+    md = by_name.get("results.md")
+    if md is None or not md.is_file():
         return ms
-    text = Path(results_md).read_text(encoding="utf-8").strip()
+    text = md.read_text(encoding="utf-8").strip()
     paras = [p for p in text.split("\n\n") if p and not p.startswith("## ")]
     if not paras:
         return ms
@@ -225,5 +286,28 @@ def add_to_manuscript(ms: Manuscript, results_md: str | Path | list | tuple | No
     if results is None:
         results = Section("Results")
         ms.sections.append(results)
-    results.blocks.append(Section(HEADING, blocks=[Paragraph(p) for p in paras], level=2))
+    sub = Section(HEADING, level=2)
+    sub.blocks = [Paragraph(p) for p in paras]
+    results.blocks.append(sub)           # attached first: the numbering below counts its blocks
+
+    def read(name: str) -> pd.DataFrame:
+        f = by_name.get(name)
+        return pd.read_csv(f, keep_default_na=False, na_values=[""]) if f is not None and f.is_file() else pd.DataFrame()
+
+    models = []
+    if len(read("invariance.csv")):
+        models.append(invariance_table(read("invariance.csv")))
+    if len(read("change.csv")):
+        models.append(change_table(read("change.csv"), read("reliable_change.csv"), labels))
+    for m in models:
+        m.number = len(ms.tables) + 1
+        sub.blocks.append(Paragraph(f"Table {m.number} lists the {m.title[0].lower() + m.title[1:]}."))
+        sub.blocks.append(Table(key=m.name, number=m.number, model=m))
+    manifest = read("manifest.csv")
+    drawn = set(manifest.loc[manifest["drawn"].astype(str).str.lower() == "true", "figure"]) if len(manifest) else set()
+    for stem, caption in FIGURE_CAPTIONS.items():
+        f = by_name.get(f"{stem}.png")
+        if f is not None and f.is_file() and stem in drawn:
+            n = len(ms.figures) + 1
+            sub.blocks.append(Figure(key=f"longitudinal_{stem}", number=n, path=str(f), caption=caption))
     return ms
