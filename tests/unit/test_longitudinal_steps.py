@@ -5,6 +5,8 @@ test_longitudinal_change.py; here: every output file, its columns, what is read 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -225,3 +227,18 @@ def test_names_must_be_scores_or_variables():
                                                          "moderator": "ecr_anxiety", "from": "w1", "to": "w2",
                                                          "covariates": ["age_w2"]}}}
     assert parse_longitudinal(ok, known).lagged_moderation[0].covariates == ("age_w2",)
+
+
+def test_same_inputs_give_identical_files(outputs, tmp_path):
+    root, tables, figs = outputs
+    linked = root / "waves" / "linked.csv"
+    again = {k: str(tmp_path / Path(v).name) for k, v in tables.items()}
+    steps.longitudinal_change(linked, {k: again[k] for k in ("change", "reliable_change", "reliable_change_persons",
+                                                              "trajectory")}, STUDY)
+    steps.riclpm(linked, {"table": again["riclpm"], "fit": again["riclpm_fit"]}, STUDY)
+    for k in ("change", "reliable_change", "reliable_change_persons", "trajectory", "riclpm", "riclpm_fit"):
+        assert Path(again[k]).read_bytes() == Path(tables[k]).read_bytes(), k
+    figs2 = {k: str(tmp_path / ("f_" + Path(v).name)) for k, v in figs.items()}
+    steps.longitudinal_figures(linked, tables, figs2, STUDY, seed=1)
+    for k in ("spaghetti", "spaghetti_pdf", "jacobson_truax"):
+        assert Path(figs2[k]).read_bytes() == Path(figs[k]).read_bytes(), k
