@@ -117,3 +117,18 @@ def test_score_change_needs_items_for_estimated_reliability():
     d = simulate_prepost(30, seed=7)
     with pytest.raises(ModelError, match="no column"):
         score_change(d, "ecr_anxiety", "w1", "w2", "omega", items=["nope"])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from attachstats.output.figures import longitudinal as figs
+    from attachstats.output.report import longitudinal as report
+    from attachstats.sim import panel_truth
+    from attachstats.spec import longitudinal as spec, waves
+    from attachstats.stats import longitudinal as obs
+    from attachstats.stats.latent import longitudinal as sem_models
+
+    for mod in (figs, report, panel_truth, spec, waves, obs, sem_models):
+        result = doctest.testmod(mod)
+        assert result.attempted > 0 and result.failed == 0, mod.__name__
