@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from attachstats.errors import ConfigError, DataError
+from attachstats.errors import ConfigError, DataError, ModelError
 from attachstats.sim.panel_truth import simulate_linked_study as make_linked
 from attachstats.spec.longitudinal import parse_longitudinal, score_items
 from attachstats.spec.waves import waves_of
@@ -163,6 +163,9 @@ def test_longitudinal_block_errors_are_clear(tmp_path):
     d = make_linked(30).drop(columns=["present_w3"])
     with pytest.raises(DataError, match="not the study's waves"):
         steps.study_change(d, steps.linked_waves(d), STUDY)
+    gone = make_linked(30).drop(columns=["phq9_total_w2"])
+    with pytest.raises(ModelError, match=r"panel\.csv: lagged moderation: the linked data have no column"):
+        steps.study_lagged(gone, WAVES, STUDY, "panel.csv")
     with pytest.raises(DataError, match="first column must be 'id'"):
         steps.linked_waves(d.drop(columns=["id"]))
 

@@ -12,13 +12,14 @@ functions beside the rules do the same on DataFrames.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
 from attachstats.data.csvio import read_csv, write_csv
-from attachstats.errors import ConfigError, DataError
+from attachstats.errors import ConfigError, DataError, ModelError
 from attachstats.output.figures.common import NotDrawn, save_all
 from attachstats.output.figures.longitudinal import (jacobson_truax_plot, lagged_interaction_plot, spaghetti_plot,
                                                      wave_labels)
@@ -94,6 +95,15 @@ def _spec(study: Mapping[str, Any], waves: list[str], source: str) -> Longitudin
     return spec
 
 
+@contextmanager
+def _about(source: str) -> Iterator[None]:
+    """Model errors name the linked file they were fitted to."""
+    try:
+        yield
+    except ModelError as exc:
+        raise ModelError(f"{source}: {exc}") from None
+
+
 def _models_options(spec: LongitudinalSpec) -> dict[str, str]:
     return {"estimator": spec.estimator, "missing": spec.missing}
 
@@ -113,8 +123,9 @@ def study_invariance(linked: pd.DataFrame, waves: list[str], study: Mapping[str,
     if inv.indicators == "parcels":
         data, factors = parcel_items(linked, factors, use, inv.parcels)
         desc = f"{inv.parcels} parcels per factor"
-    res = fit_longitudinal_invariance(data, factors, use, identification=inv.identification, indicators=desc,
-                                  **_models_options(spec))
+    with _about(source):
+        res = fit_longitudinal_invariance(data, factors, use, identification=inv.identification, indicators=desc,
+                                          **_models_options(spec))
     return res.table, res.loadings
 
 
@@ -146,9 +157,10 @@ def study_change(linked: pd.DataFrame, waves: list[str], study: Mapping[str, Any
     changes, shares, persons = [], [], []
     labels = study_labels(study).variables
     for c in spec.change:
-        res = score_change(linked, c.score, c.pre, c.post, c.reliability, items=score_items(study, c.score),
-                           cutoff=_cutoff(c.cutoff, c.direction), direction=c.direction,
-                           label=c.label or labels.get(c.score, c.score), ids=linked["id"])
+        with _about(source):
+            res = score_change(linked, c.score, c.pre, c.post, c.reliability, items=score_items(study, c.score),
+                               cutoff=_cutoff(c.cutoff, c.direction), direction=c.direction,
+                               label=c.label or labels.get(c.score, c.score), ids=linked["id"])
         changes.append(res.change)
         shares.append(res.shares)
         persons.append(res.persons)
@@ -199,8 +211,9 @@ def study_latent_change(linked: pd.DataFrame, waves: list[str], study: Mapping[s
             pre, post = [wave_column(i, c.pre) for i in items], [wave_column(i, c.post) for i in items]
         else:
             pre, post = [wave_column(c.score, c.pre)], [wave_column(c.score, c.post)]
-        table, fit, _ = fit_latent_change(linked, pre, post, score=c.score, pre_wave=c.pre, post_wave=c.post,
-                                      **_models_options(spec))
+        with _about(source):
+            table, fit, _ = fit_latent_change(linked, pre, post, score=c.score, pre_wave=c.pre, post_wave=c.post,
+                                              **_models_options(spec))
         tables.append(table)
         fits.append(_fit_row(fit, f"{c.score} {c.pre}-{c.post}"))
     return (pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=LATENT_CHANGE_COLUMNS),
@@ -231,8 +244,9 @@ def study_lagged(linked: pd.DataFrame, waves: list[str], study: Mapping[str, Any
     spec = _spec(study, waves, source)
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in LAGGED_TABLES}
     for m in spec.lagged_moderation:
-        res = fit_lagged_moderation(linked, m.outcome, m.focal, m.moderator, m.from_wave, m.to_wave, m.covariates,
-                                m.focal_wave, name=m.name)
+        with _about(source):
+            res = fit_lagged_moderation(linked, m.outcome, m.focal, m.moderator, m.from_wave, m.to_wave,
+                                        m.covariates, m.focal_wave, name=m.name)
         for key in LAGGED_TABLES:
             parts[key].append(getattr(res, key))
     return {k: (pd.concat(v, ignore_index=True)[LAGGED_TABLES[k]] if v else pd.DataFrame(columns=LAGGED_TABLES[k]))
@@ -262,7 +276,8 @@ def study_riclpm(linked: pd.DataFrame, waves: list[str], study: Mapping[str, Any
         if len(use) < 3:
             raise DataError(f"{source}: the RI-CLPM of {r.x} and {r.y} needs at least three waves; the linked "
                             f"data have {len(use)} ({', '.join(use)})")
-        table, fit, _ = fit_riclpm(linked, r.x, r.y, use, r.constrained, **_models_options(spec))
+        with _about(source):
+            table, fit, _ = fit_riclpm(linked, r.x, r.y, use, r.constrained, **_models_options(spec))
         tables.append(table)
         fits.append(_fit_row(fit, f"{r.x} {r.y}"))
     return (pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=RICLPM_COLUMNS),
