@@ -158,6 +158,8 @@ rule report:
         manifests=lambda w: [f"{RESULTS}/{w.study}/figures/{group}_manifest.csv" for group in FIGURE_GROUPS],
         provenance=f"{RESULTS}/{{study}}/provenance.json",
         issues=f"{RESULTS}/{{study}}/validation/issues.csv",
+        # panel studies: the longitudinal paragraphs (workflow/rules/longitudinal.smk)
+        longitudinal=lambda w: longitudinal_report_inputs(w.study),
     output:
         html=f"{RESULTS}/{{study}}/report.html",
         docx=f"{RESULTS}/{{study}}/report.docx",

@@ -17,6 +17,7 @@ from attachstats.spec.factor import check_factor_config
 from attachstats.spec.instrument import instrument_of, load_yaml_strict, score_columns, shipped_checksum
 from attachstats.spec.models import study_specs
 from attachstats.spec.waves import resolve_waves
+from attachstats.spec.longitudinal import parse_longitudinal
 
 
 def read_yaml(path: str | Path, what: str = "study file", allow_empty: bool = False) -> dict[str, Any]:
@@ -129,6 +130,7 @@ def _check_references(s: Mapping[str, Any]) -> None:
     known = set(score_columns(s)) | set(s.get("variables", {}))
     name = s.get("name")
     study_specs(s, known)   # outcome, mediation and SEM models: names, roles, options
+    parse_longitudinal(s, known)   # the longitudinal: block (panel studies)
     fa = s.get("factor_analysis")
     if fa and fa["instrument"] not in s.get("instruments", {}):
         raise ConfigError(f"study {name!r}, factor_analysis.instrument: {fa['instrument']!r} is not one of "

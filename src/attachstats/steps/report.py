@@ -23,6 +23,7 @@ from attachstats.output.figures import models as model_figures
 from attachstats.output.figures import sem as sem_figures
 from attachstats.output.figures.common import NotDrawn, drawn_figures, save_all
 from attachstats.output.provenance import collect_provenance, write_json
+from attachstats.output.report.longitudinal import add_to_manuscript as add_longitudinal
 from attachstats.output.report.manuscript import build_manuscript
 from attachstats.output.report.manuscript_docx import write_manuscript_docx
 from attachstats.output.report.manuscript_html import manuscript_html
@@ -304,13 +305,14 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     figures = {name: p for name, p in zip(figure_names, inputs["figures"]) if not inputs.get("manifests")
                or name in drawn}
     ms = build_manuscript(study, tables, figures, record, findings=cell_findings(read_csv(inputs["issues"])))
+    add_longitudinal(ms, inputs.get("longitudinal"))       # panel studies: longitudinal/results.md
     subtitle = f"Draft results of study {study.get('name')}, produced by attachstats from {study.get('study_file', '')}"
     Path(html_path).write_text(manuscript_html(ms, subtitle), encoding="utf-8")
     write_manuscript_docx(ms, docx_path, subtitle)
 
 
 #: Inputs of the ``report`` rule that are not result tables.
-NOT_TABLES = ("formatted", "figures", "manifests", "provenance", "issues")
+NOT_TABLES = ("formatted", "figures", "manifests", "provenance", "issues", "longitudinal")
 
 
 def cell_findings(issues: pd.DataFrame) -> pd.DataFrame:
