@@ -65,6 +65,7 @@ from attachstats.stats.latent.syntax import (
 from attachstats.stats.threads import small_matrix_work
 
 __all__ = [
+    "DWLSInformation",
     "OrdinalCFAResult",
     "catml_weight",
     "delta_spec",
@@ -75,6 +76,37 @@ __all__ = [
 
 #: Stopping rule of the DWLS fit (gradient norm; F is a sum of squares of order 1e-2..1e2).
 DWLS_TOLERANCES = Tolerances(gradient=1e-11, decrement=1e-20, progress=1e-15, max_iter=1000)
+
+
+@dataclass
+class DWLSInformation:
+    """What a DWLS fit keeps for nested-model tests (lavaan's ``lavTech`` Delta, WLS.V, Gamma).
+
+    Attributes
+    ----------
+    statistics : tuple
+        Identifies the sample statistics (items, threshold names, group labels, group sizes):
+        two fits can be compared only if these are equal.
+    deltas : list of ndarray
+        Per group, ∂(thresholds, correlations)/∂(free parameters) at the estimates.
+    fg : ndarray
+        Group shares N_g / N.
+    e_inv : ndarray
+        Inverse of the unit information E = Σ_g f_g Δ_g′W_gΔ_g (lavaan's ``information``).
+    meat : ndarray
+        Σ_g f_g Δ_g′W_gΓ_gW_gΔ_g.
+    chisq : float
+        The DWLS χ² (lavaan's ``test[[1]]$stat``, not the scaled one).
+    df : int
+    """
+
+    statistics: tuple
+    deltas: list[np.ndarray]
+    fg: np.ndarray
+    e_inv: np.ndarray
+    meat: np.ndarray
+    chisq: float
+    df: int
 
 
 @dataclass
@@ -118,6 +150,7 @@ class OrdinalCFAResult:
     free_names: list[str]
     implied: np.ndarray
     notes: list[str] = field(default_factory=list)
+    dwls: DWLSInformation | None = None
 
     def parameters(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit)`` (plus ``std.all``), a copy."""
@@ -463,8 +496,10 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
     if (resvar < 0).any():
         notes.append("negative residual variance(s) of the latent responses: "
                      + ", ".join(v for v, rv in zip(items, resvar) if rv < 0))
+    info = DWLSInformation((tuple(items), tuple(moments.threshold_names), (), (n,)), [delta],
+                           np.ones(1), e_inv, meat, chisq, df)
     return OrdinalCFAResult(name, syntax, "WLSMV", n, moments.n_dropped, est, fit, moments, vcov,
-                            free_names, implied, notes)
+                            free_names, implied, notes, info)
 
 
 def ordinal_fit_measures(n: int, npar: int, fmin: float, chisq: float, df: int, ss: dict, x2n: float,

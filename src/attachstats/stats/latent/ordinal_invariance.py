@@ -55,6 +55,7 @@ from attachstats.stats.latent.engine import (
 )
 from attachstats.stats.latent.ordinal import (
     DWLS_TOLERANCES,
+    DWLSInformation,
     catml_weight,
     delta_spec,
     ordinal_fit_measures,
@@ -102,6 +103,7 @@ class OrdinalInvarianceResult:
     estimates: pd.DataFrame
     fit: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    dwls: DWLSInformation | None = None
 
     def parameters(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit)``, a copy."""
@@ -450,7 +452,9 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     fit["rmr"] = fit["srmr_bentler"] = float(sum(f * math.sqrt((v + t) / (p * (p + 1) / 2 + nth))
                                                  for f, v, t in zip(fg, ssr, sst)))
     est = _estimates(lay, x, se, mom, pairs)
-    return OrdinalInvarianceResult(step, equal, labels, [int(v) for v in n_g], est, fit, notes)
+    info = DWLSInformation((tuple(base.spec.observed), tuple(mom[0].threshold_names), tuple(str(v) for v in labels),
+                            tuple(int(v) for v in n_g)), deltas, fg, e_inv, meat, chisq, int(df))
+    return OrdinalInvarianceResult(step, equal, labels, [int(v) for v in n_g], est, fit, notes, info)
 
 
 def _robust(lay: _Layout, x: np.ndarray, mom: list[OrdinalMoments], deltas: list[np.ndarray],
