@@ -157,8 +157,9 @@ def test_ordered_items_are_fitted_by_wlsmv_through_sem() -> None:
     fm = res.fit_measures()
     for key in ("chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled"):
         assert fm[key] == pytest.approx(ref["fit"][key], rel=1e-5, abs=1e-8), key
-    with pytest.raises(ModelError, match="group_partial"):
-        sem(ref["model"], data, ordered=ref["items"], group="gender", group_partial=["f1=~q2"])
+    with pytest.raises(ModelError, match="group_partial 'f1=~q2': the model has no loading"):
+        sem(ref["model"], data[data["gender"].isin([1, 2])], ordered=ref["items"], group="gender",
+            group_equal=["thresholds", "loadings"], group_partial=["f1=~q2"])
     with pytest.raises(ModelError, match="missing='fiml' is not implemented for ordered items"):
         sem(ref["model"], data, ordered=ref["items"], missing="fiml")
     with pytest.raises(ModelError, match="DWLS.*not implemented"):

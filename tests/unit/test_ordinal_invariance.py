@@ -77,10 +77,9 @@ def test_errors(data):
         fit_ordinal_invariance(ref["model"], data, "sex")
     with pytest.raises(ModelError, match="fewer than two groups"):
         fit_ordinal_invariance(ref["model"], data[data["gender"] == 1], "gender")
-    d = data.copy()
-    d["Q1"] = (d["Q1"] > 3).astype(int)
-    with pytest.raises(ModelError, match="binary item"):
-        fit_ordinal_invariance(ref["model"], d, "gender")
+    for bad, what in [("avoidance =~ Q2", "no loading"), ("Q1 | t9", "no threshold"), ("Q9 ~ 1", "not a loading")]:
+        with pytest.raises(ModelError, match=what):
+            fit_ordinal_invariance(ref["model"], data, "gender", "metric", group_partial=[bad])
     with pytest.raises(ModelError, match="fixed values"):
         fit_ordinal_invariance(ref["model"] + "\navoidance ~~ 0*anxiety", data, "gender")
 

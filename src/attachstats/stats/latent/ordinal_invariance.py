@@ -24,9 +24,18 @@ thresholds δᵢ(τᵢₖ − νᵢ − (Λα)ᵢ), correlations δᵢδⱼ(ΛΨ
 versions are computed for the configural step only: lavaan 0.6-14 reports NA for them once
 scale factors are free, and so do we.
 
-Not implemented: binary items (Wu & Estabrook's rules differ for two categories), partial
-invariance (``group.partial``), residual-variance ("strict") invariance, the theta
-parameterisation, models with fixed values other than the identification above.
+**Partial invariance** (``group_partial``, lavaan's ``group.partial``: ``"f =~ x"``,
+``"x | t2"``, ``"x ~ 1"``) frees the named parameters per group, and the identification
+follows semTools' rules item by item (groups 2..G): an item's intercept is free when at
+least one of its thresholds is equal and its intercept is not; its scale factor is free when
+at least two thresholds are equal, or one and the intercept; a factor's variance is free
+when one of its loadings is equal; its mean when an item measuring only that factor has an
+equal intercept. The same rules cover **binary items** (one threshold: intercept free at the
+thresholds step, traded for the scale factor at the scalar step).
+
+Not implemented: residual-variance ("strict") invariance, the theta parameterisation,
+models with fixed values other than the identification above, partial equality of other
+parameters (factor variances, means, residual covariances).
 
 Example
 -------
@@ -94,6 +103,10 @@ class OrdinalInvarianceResult:
         ``standardizedSolution``).
     fit : dict
         lavaan ``fitMeasures()`` names.
+    dwls : DWLSInformation
+        What the χ² difference tests need (:mod:`attachstats.stats.latent.comparison`).
+    group_partial : tuple
+        The freed parameters, as keys ``("=~", f, x)``, ``("|", x, "tk")``, ``("~1", x)``.
     """
 
     step: str
@@ -104,6 +117,7 @@ class OrdinalInvarianceResult:
     fit: dict[str, float]
     notes: list[str] = field(default_factory=list)
     dwls: DWLSInformation | None = None
+    group_partial: tuple = ()
 
     def parameters(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit)``, a copy."""
@@ -117,7 +131,8 @@ class OrdinalInvarianceResult:
 class _Layout:
     """Where every model quantity of every group sits, and which free parameter it is."""
 
-    def __init__(self, base: CFAModel, nth_i: list[int], ngroups: int, equal: tuple[str, ...]) -> None:
+    def __init__(self, base: CFAModel, nth_i: list[int], ngroups: int, equal: tuple[str, ...],
+                 partial: frozenset = frozenset()) -> None:
         self.base = base
         p, m, q = base.p, base.m, base.npar
         self.p, self.m, self.q = p, m, q
@@ -137,31 +152,53 @@ class _Layout:
                 names.append((key, slot))
             self.index[g, slot] = shared[k]
 
-        th_eq, ld_eq, int_eq = ("thresholds" in equal), ("loadings" in equal), ("intercepts" in equal)
+        # which parameters are equal across groups: group.equal minus group.partial
+        obs, lat = base.spec.observed, base.spec.latent
+        ld_eq = {s: "loadings" in equal and ("=~", lat[j], obs[i]) not in partial
+                 for s, (mat, i, j) in enumerate(base.free) if mat == "lambda"}
+        th_item = np.concatenate([np.full(n, i) for i, n in enumerate(nth_i)]).astype(int)
+        th_k = np.concatenate([np.arange(1, n + 1) for n in nth_i]).astype(int)
+        th_eq = ["thresholds" in equal and ("|", obs[i], f"t{k}") not in partial for i, k in zip(th_item, th_k)]
+        int_eq = ["intercepts" in equal and ("~1", obs[i]) not in partial for i in range(p)]
+        n_eq = np.bincount(th_item[np.asarray(th_eq, dtype=bool)], minlength=p) if self.nth else np.zeros(p, int)
+        # semTools (ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", delta), groups 2..G: an
+        # intercept is free with ≥ 1 equal threshold unless intercepts are equal (then 0); a
+        # scale factor is free with ≥ 2 equal thresholds, or 1 and an equal intercept; a factor
+        # variance is free with an equal loading; a factor mean with an equal intercept of an
+        # item that measures that factor only
+        lam_pattern = np.zeros((p, m), dtype=bool)
+        for mat, i, j in base.free:
+            if mat == "lambda":
+                lam_pattern[i, j] = True
+        var_free = [any(ld_eq[s] for s, (mat, i, j) in enumerate(base.free) if mat == "lambda" and j == f)
+                    for f in range(m)]
+        mean_free = [any(int_eq[i] and lam_pattern[i, f] and lam_pattern[i].sum() == 1 for i in range(p))
+                     for f in range(m)]
         for g in range(ngroups):
             for s, (mat, i, j) in enumerate(base.free):
                 if mat == "lambda":
-                    free(g, s, "lambda", ld_eq)
+                    free(g, s, "lambda", ld_eq[s])
                 elif mat == "psi" and i == j:
-                    if g > 0 and ld_eq:
+                    if g > 0 and var_free[i]:
                         free(g, s, "psi", False)
                     else:
                         self.fixed[g, s] = 1.0
                 else:
                     free(g, s, mat, False)
             for t in range(self.nth):
-                free(g, q + t, "tau", th_eq)
+                free(g, q + t, "tau", th_eq[t])
             for i in range(p):
                 s_nu, s_delta = q + self.nth + i, q + self.nth + p + i
-                if g > 0 and th_eq and not int_eq:
+                if g > 0 and n_eq[i] >= 1 and not int_eq[i]:
                     free(g, s_nu, "nu", False)
-                if g > 0 and th_eq:
+                if g > 0 and (n_eq[i] >= 2 or (n_eq[i] >= 1 and int_eq[i])):
                     free(g, s_delta, "delta", False)
                 else:
                     self.fixed[g, s_delta] = 1.0
             for f in range(m):
-                if g > 0 and int_eq:
+                if g > 0 and mean_free[f]:
                     free(g, q + self.nth + 2 * p + f, "alpha", False)
+        self.any_delta_free = bool((self.index[:, q + self.nth + p:q + self.nth + 2 * p] >= 0).any())
         self.npar = len(names)
         self.th_item = np.concatenate([np.full(n, i) for i, n in enumerate(nth_i)])
 
@@ -230,7 +267,8 @@ class _Layout:
 
 
 def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, step: str = "configural",
-                           ordered: Sequence[str] | None = None, name: str = "model") -> OrdinalInvarianceResult:
+                           ordered: Sequence[str] | None = None, name: str = "model",
+                           group_partial: Sequence[str] = ()) -> OrdinalInvarianceResult:
     """Fit one invariance step of a CFA for ordered items across groups (lavaan WLSMV).
 
     Parameters
@@ -247,6 +285,10 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     ordered : list of str, optional
         Default: all indicators (every indicator must be ordered).
     name : str
+    group_partial : sequence of str
+        lavaan's ``group.partial``: parameters the step would hold equal that stay free per
+        group — ``"f =~ x"`` (a loading), ``"x | t2"`` (a threshold), ``"x ~ 1"`` (an
+        intercept). The identification follows semTools' rules (module docstring).
 
     Returns
     -------
@@ -255,23 +297,24 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     Raises
     ------
     ModelError
-        Unknown step or group column, fewer than two groups, a binary item, an item with
-        other categories in one group than in another, or see
-        :func:`attachstats.stats.latent.ordinal.fit_ordinal_cfa`.
+        Unknown step or group column, fewer than two groups, an item with other categories
+        in one group than in another, a ``group_partial`` entry that names no parameter of
+        the model, or see :func:`attachstats.stats.latent.ordinal.fit_ordinal_cfa`.
 
     Notes
     -----
     R: ``semTools::measEq.syntax(model, data, ordered = items, parameterization = "delta",
-    ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group, group.equal = ...)``
-    fitted with ``cfa(as.character(syntax), data, ordered = items, group = group,
+    ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group, group.equal = ...,
+    group.partial = ...)`` fitted with ``cfa(as.character(syntax), data, ordered = items, group = group,
     parameterization = "delta", estimator = "WLSMV")``.
     """
-    return ordinal_invariance_steps(model_syntax, data, group, [step], ordered, name)[step]
+    return ordinal_invariance_steps(model_syntax, data, group, [step], ordered, name, group_partial)[step]
 
 
 def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
                              steps: Sequence[str] | None = None, ordered: Sequence[str] | None = None,
-                             name: str = "model") -> dict[str, OrdinalInvarianceResult]:
+                             name: str = "model", group_partial: Sequence[str] = ()
+                             ) -> dict[str, OrdinalInvarianceResult]:
     """Several invariance steps on the same sample statistics (computed once per group).
 
     Parameters and errors as :func:`fit_ordinal_invariance`; ``steps`` default: all four,
@@ -281,7 +324,8 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
     -------
     dict
         Step name → :class:`OrdinalInvarianceResult`. Compare nested steps with the
-        scaled χ² difference test (lavaan ``lavTestLRT``), which is not part of this module.
+        scaled-shifted χ² difference test (lavaan ``lavTestLRT``):
+        :func:`attachstats.stats.latent.comparison.wlsmv_lrt`.
     """
     steps = list(INVARIANCE_STEPS) if steps is None else list(steps)
     bad = [st for st in steps if st not in INVARIANCE_STEPS]
@@ -314,26 +358,59 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
         mg = ordinal_moments(data.loc[keep & (data[group] == lab)], items, f"{name} ({group} = {lab})")
         mom.append(mg)
     for mg, lab in zip(mom, labels):
-        nc = np.bincount(mg.threshold_item, minlength=len(items)) + 1
-        if (nc < 3).any():
-            raise ModelError(f"model {name!r}: binary item(s) {', '.join(v for v, c in zip(items, nc) if c < 3)}: "
-                             "ordinal invariance is implemented for items with three or more categories")
         if mg.threshold_names != mom[0].threshold_names:
             raise ModelError(f"model {name!r}: the items have other observed categories in group "
-                             f"{lab!r} than in group {labels[0]!r}")
+                             f"{str(lab)!r} than in group {str(labels[0])!r}")
     notes = []
     dropped = int((~keep).sum())
     if dropped:
         notes.append(f"{dropped} row(s) without a {group} value dropped")
-    return {st: _fit(base, mom, labels, st, INVARIANCE_STEPS[st], name, list(notes)) for st in steps}
+    partial = _partial_keys(group_partial, base, mom[0].threshold_names, name)
+    return {st: _fit(base, mom, labels, st, INVARIANCE_STEPS[st], name, list(notes), partial) for st in steps}
+
+
+def _partial_keys(group_partial: Sequence[str], base: CFAModel, threshold_names: list[str],
+                  name: str) -> frozenset:
+    """lavaan ``group.partial`` entries → keys ``("=~", f, x)``, ``("|", x, "tk")``, ``("~1", x)``.
+
+    Examples
+    --------
+    >>> m = CFAModel(parse_syntax("f =~ a + b + c", "m"))
+    >>> sorted(_partial_keys(["f=~b", "a | t2", "c ~ 1"], m, ["a|t1", "a|t2"], "m"))
+    [('=~', 'f', 'b'), ('|', 'a', 't2'), ('~1', 'c')]
+    """
+    if isinstance(group_partial, str):
+        group_partial = [group_partial]
+    obs, lat = base.spec.observed, base.spec.latent
+    loadings = {(lat[j], obs[i]) for mat, i, j in base.free if mat == "lambda"}
+    keys = set()
+    for entry in group_partial:
+        e = "".join(str(entry).split())
+        if "=~" in e:
+            f, x = e.split("=~", 1)
+            if (f, x) not in loadings:
+                raise ModelError(f"model {name!r}: group_partial {entry!r}: the model has no loading {f} =~ {x}")
+            keys.add(("=~", f, x))
+        elif "|" in e:
+            x, t = e.split("|", 1)
+            if f"{x}|{t}" not in threshold_names:
+                raise ModelError(f"model {name!r}: group_partial {entry!r}: no threshold {x}|{t} (the item's "
+                                 "thresholds are t1, t2, … one fewer than its observed categories)")
+            keys.add(("|", x, t))
+        elif e.endswith("~1") and e[:-2] in obs:
+            keys.add(("~1", e[:-2]))
+        else:
+            raise ModelError(f"model {name!r}: group_partial {entry!r} is not a loading (f =~ x), threshold "
+                             "(x | t2) or intercept (x ~ 1) of an item of the model")
+    return frozenset(keys)
 
 
 @small_matrix_work
 def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equal: tuple[str, ...],
-         name: str, notes: list[str]) -> OrdinalInvarianceResult:
+         name: str, notes: list[str], partial: frozenset = frozenset()) -> OrdinalInvarianceResult:
     ngroups = len(mom)
     nth_i = list(np.bincount(mom[0].threshold_item, minlength=base.p))
-    lay = _Layout(base, nth_i, ngroups, equal)
+    lay = _Layout(base, nth_i, ngroups, equal, partial)
     pairs = mom[0].pairs
     nth, ncor = lay.nth, len(pairs)
     n_g = np.array([mg.n for mg in mom], dtype=float)
@@ -454,7 +531,8 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     est = _estimates(lay, x, se, mom, pairs)
     info = DWLSInformation((tuple(base.spec.observed), tuple(mom[0].threshold_names), tuple(str(v) for v in labels),
                             tuple(int(v) for v in n_g)), deltas, fg, e_inv, meat, chisq, int(df))
-    return OrdinalInvarianceResult(step, equal, labels, [int(v) for v in n_g], est, fit, notes, info)
+    return OrdinalInvarianceResult(step, equal, labels, [int(v) for v in n_g], est, fit, notes, info,
+                                   tuple(sorted(partial)))
 
 
 def _robust(lay: _Layout, x: np.ndarray, mom: list[OrdinalMoments], deltas: list[np.ndarray],
