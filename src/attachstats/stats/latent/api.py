@@ -29,6 +29,7 @@ import pandas as pd
 from attachstats.errors import ModelError
 from attachstats.stats.latent.engine import Z_95
 from attachstats.stats.bootstrap import percentile_ci
+from attachstats.stats.latent.comparison import LRT_COLUMNS, compare_models, wlsmv_lrt
 from attachstats.stats.latent.estimation import ModelFit, bootstrap_estimates, fit_partable
 from attachstats.stats.latent.modindices import modification_indices
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
@@ -379,8 +380,6 @@ def lrt(*fits: Any, names: Sequence[str] | None = None) -> pd.DataFrame:
     >>> t["model"].tolist(), int(t.loc[1, "df_diff"])
     (['free', 'equal'], 3)
     """
-    from attachstats.stats.latent.comparison import LRT_COLUMNS, compare_models, wlsmv_lrt
-
     if len(fits) < 2:
         raise ModelError("lrt: give at least two fitted models")
     labels = list(names) if names is not None else [f"model{k + 1}" for k in range(len(fits))]

@@ -52,6 +52,7 @@ from attachstats.stats.latent.engine import (LISRELModel, Tolerances, check_samp
                                              numeric_hessian, numeric_matrix, unit_diagonal)
 from attachstats.stats.latent.fiml import Patterns, em_moments, loglik, missing_patterns
 from attachstats.stats.latent.fit_indices import chi2_pvalue, cfi_tli, rmsea, rmsea_ci
+from attachstats.stats.latent.ordinal import rmsea_pvalue
 from attachstats.stats.latent.standardise import complex_step_jacobian
 from attachstats.stats.latent.syntax import ParTable
 from attachstats.stats.threads import small_matrix_work
@@ -999,8 +1000,6 @@ def _fiml_corrected_measures(fit: dict, model: LISRELModel, con: Constraints, gd
     of the complete-data formulas with XX3 and ĉ.
     """
     from scipy.linalg import block_diag
-
-    from attachstats.stats.latent.ordinal import rmsea_pvalue
 
     ntot = sum(d.n for d in gdata)
     ng = len(gdata)
