@@ -202,7 +202,7 @@ def test_registry_hook():
 
 def test_bad_input_messages():
     ref, data = _case("ecr_small")
-    with pytest.raises(ModelError, match="not declared ordered"):
+    with pytest.raises(ModelError, match="only one continuous variable is implemented"):
         fit_ordinal_cfa(ref["model"], data, ordered=["Q1", "Q2"])
     with pytest.raises(ModelError, match="delta parameterisation"):
         fit_ordinal_cfa(ref["model"] + "\nQ1 ~~ 1*Q1", data)
