@@ -20,14 +20,15 @@ lavaan's default for ``cfa(model, data, ordered = items)``, in one group:
   DWLS solution to the polychoric matrix, rescaled by tr(U′VUΓ)/df;
   ``srmr`` (residual correlations) and ``wrmr``.
 
-One **continuous variable** beside the ordered items (``ordered`` naming a subset): its
-mean and variance join the statistics and its polyserial correlations the off-diagonal
-ones (:func:`attachstats.stats.latent.polychoric.mixed_moments`), its intercept and residual variance are
-free, the ``.robust`` indices are NaN (as lavaan); ``y ~ f`` regresses it on factors.
+**Continuous variables** beside the ordered items (``ordered`` naming a subset): their
+means and variances join the statistics and their polyserial correlations (and covariances)
+the off-diagonal ones (:func:`attachstats.stats.latent.polychoric.mixed_moments`), their
+intercepts and residual variances are free, the ``.robust`` indices are NaN (as lavaan);
+``y ~ f`` regresses one on factors (several such outcomes: residuals covary, as lavaan).
 
-Not implemented (raise :class:`attachstats.errors.ModelError`): two or more continuous
-variables, the theta parameterisation, missing = "pairwise", covariates, regressions between
-factors; several groups are :mod:`attachstats.stats.latent.ordinal_invariance` (ordered items only).
+Not implemented (raise :class:`attachstats.errors.ModelError`): the theta parameterisation,
+missing = "pairwise", covariates, regressions between factors or on observed variables;
+several groups are :mod:`attachstats.stats.latent.ordinal_invariance` (ordered items only).
 
 Example
 -------
@@ -332,7 +333,7 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
         counted in ``n_dropped``).
     ordered : list of str or True, optional
         The ordered items; default (or True, as lavaan's ``ordered = TRUE``): all
-        indicators. Other indicators are continuous (one is implemented): polyserial
+        indicators. Other indicators are continuous: polyserial
         correlations (:func:`attachstats.stats.latent.polychoric.mixed_moments`), the continuous
         variable's mean and variance among the statistics, its intercept and residual
         variance free, as lavaan. A line ``y ~ f`` regressing an observed continuous ``y``
@@ -398,7 +399,8 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
 
 
 def _regressions_as_loadings(syntax: str, name: str) -> tuple[str, list[tuple[str, str]]]:
-    """Rewrite ``y ~ f1 + f2`` (an observed y on factors) as ``f1 =~ y`` and ``f2 =~ y``.
+    """Rewrite ``y ~ f1 + f2`` (an observed y on factors) as ``f1 =~ y`` and ``f2 =~ y``, and
+    let the residuals of several such outcomes covary (lavaan's ``auto.cov.y``).
 
     Examples
     --------
@@ -422,6 +424,9 @@ def _regressions_as_loadings(syntax: str, name: str) -> tuple[str, list[tuple[st
                 regs.append((lhs, t))
         else:
             out.append(ln)
+    ys = list(dict.fromkeys(y for y, _ in regs))
+    # lavaan's auto.cov.y: the residuals of the regressions' outcomes covary
+    out += [f"{a} ~~ {b}" for k, a in enumerate(ys) for b in ys[k + 1:]]
     return ("\n".join(out), regs) if regs else (syntax, [])
 
 

@@ -39,8 +39,7 @@ continuous (``estimator = "WLSMV"``), in its ``muthen1984()`` two-step layout:
 The statistics (lavaan's ``WLS.obs`` order): thresholds and means variable by variable
 (lavaan stores −μ, we store μ, so Γ's mean rows carry the opposite sign of lavaan's), the
 variances of the continuous variables, then the off-diagonal entries (polychorics,
-polyserial covariances) column by column. Two or more continuous variables (their
-Pearson covariance and its scores) are not implemented.
+polyserial covariances, covariances of two continuous variables) column by column.
 
 Example
 -------
@@ -609,7 +608,7 @@ def mixed_moments(data: pd.DataFrame, items: Sequence[str], ordered: Sequence[st
     items : list of str
         All variables, in the model's order.
     ordered : list of str
-        The ordered ones; the others are continuous (exactly one of them is implemented).
+        The ordered ones; the others are continuous.
     name : str
     block_rows : int
         Rows per block of the pass over the cases.
@@ -624,7 +623,7 @@ def mixed_moments(data: pd.DataFrame, items: Sequence[str], ordered: Sequence[st
     ------
     ModelError
         As :func:`attachstats.stats.latent.polychoric.ordinal_moments`; a continuous
-        variable that is not numeric or constant; two or more continuous variables.
+        variable that is not numeric or constant.
 
     Examples
     --------
@@ -634,10 +633,6 @@ def mixed_moments(data: pd.DataFrame, items: Sequence[str], ordered: Sequence[st
     items = list(items)
     ordered = [v for v in items if v in set(ordered)]
     numeric = [v for v in items if v not in set(ordered)]
-    if len(numeric) > 1:
-        raise ModelError(f"model {name!r}: {len(numeric)} continuous variables ({', '.join(numeric)}) with ordered "
-                         "items: only one continuous variable is implemented (the Pearson covariances between "
-                         "continuous variables and their scores are not)")
     if not ordered:
         raise ModelError(f"model {name!r}: no ordered item among {', '.join(items)}")
     missing = [c for c in items if c not in data.columns]
@@ -686,9 +681,14 @@ def mixed_moments(data: pd.DataFrame, items: Sequence[str], ordered: Sequence[st
     cmax = int(od.ncat.max())
     tpad = _padded_thresholds(th_o, cmax)
     mixed = []                                       # (pair index, numeric k, ordered index o)
+    both = []                                        # (pair index, numeric k of item i, of item j)
     for q, (i, j) in enumerate(pairs):
         vi, vj = items[i], items[j]
-        if (vi in ordered) != (vj in ordered):
+        if vi in numeric and vj in numeric:          # Pearson (the ML ρ given the ML means, variances)
+            ki, kj = numeric.index(vi), numeric.index(vj)
+            cor[i, j] = cor[j, i] = float(np.mean(z[:, ki] * z[:, kj]))
+            both.append((q, ki, kj))
+        elif (vi in ordered) != (vj in ordered):
             num_v, ord_v = (vi, vj) if vi in numeric else (vj, vi)
             k, o = numeric.index(num_v), ordered.index(ord_v)
             codes = od.codes[:, o]
@@ -699,12 +699,12 @@ def mixed_moments(data: pd.DataFrame, items: Sequence[str], ordered: Sequence[st
                          zero_cell_pairs=list(base.zero_cell_pairs) if base is not None else [],
                          n_dropped=n_dropped, numeric=numeric, variances=var)
     out.gamma = _mixed_nacov(od, th_o, tpad, ordered, numeric, items, xnum, mean, var, z, cor, pairs, mixed,
-                             start, nth, kdim, block_rows)
+                             both, start, nth, kdim, block_rows)
     return out
 
 
-def _mixed_nacov(od, th_o, tpad, ordered, numeric, items, xnum, mean, var, z, cor, pairs, mixed, start, nth,
-                 kdim, block_rows) -> np.ndarray:
+def _mixed_nacov(od, th_o, tpad, ordered, numeric, items, xnum, mean, var, z, cor, pairs, mixed, both, start,
+                 nth, kdim, block_rows) -> np.ndarray:
     """lavaan's ``muthen1984()`` with continuous variables: B⁻¹ (Σ sᵢsᵢ′) B⁻ᵀ, then H."""
     n = len(xnum)
     npairs = len(pairs)
@@ -774,6 +774,18 @@ def _mixed_nacov(od, th_o, tpad, ordered, numeric, items, xnum, mean, var, z, co
             a21[q, start[i_num]] += float(d_rho @ dmu)
             a21[q, var_col[k]] += float(d_rho @ dvar)
             a21[q, start[i_ord]:start[i_ord] + nth_o[o]] += d_rho @ dth
+        for q, ki, kj in both:               # lavaan's lav_bvreg_cor_scores
+            rho = cor[pairs[q, 0], pairs[q, 1]]
+            u, v = z[sl, ki], z[sl, kj]
+            rr = 1 - rho * rho
+            quad = u * u - 2 * rho * u * v + v * v
+            d_rho = rho / rr + u * v / rr - quad * rho / (rr * rr)
+            sc[:, nth + nv + q] = d_rho
+            for k, a, b in ((ki, u, v), (kj, v, u)):
+                dmu = (a - rho * b) / (rr * sd[k])
+                dvar = -(0.5 - (a * a - rho * a * b) / (2 * rr)) / var[k]
+                a21[q, start[pos[numeric[k]]]] += float(d_rho @ dmu)
+                a21[q, var_col[k]] += float(d_rho @ dvar)
         inner += sc.T @ sc
     k1 = nth + nv
     a11 = np.zeros((k1, k1))
@@ -795,4 +807,9 @@ def _mixed_nacov(od, th_o, tpad, ordered, numeric, items, xnum, mean, var, z, co
         rho = cor[pairs[q, 0], pairs[q, 1]]
         h[k1 + q, k1 + q] = sd[k]
         h[k1 + q, var_col[k]] = rho / (2 * sd[k])
+    for q, ki, kj in both:
+        rho = cor[pairs[q, 0], pairs[q, 1]]
+        h[k1 + q, k1 + q] = sd[ki] * sd[kj]
+        h[k1 + q, var_col[ki]] = sd[kj] * rho / (2 * sd[ki])
+        h[k1 + q, var_col[kj]] = sd[ki] * rho / (2 * sd[kj])
     return h @ gam @ h.T
