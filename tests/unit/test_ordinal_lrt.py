@@ -94,6 +94,8 @@ def test_lrt_refuses_what_it_cannot_test(sample, steps):
         wlsmv_difference_test(steps["metric"], g)
     with pytest.raises(ModelError, match="not more restricted"):
         wlsmv_difference_test(steps["configural"], steps["metric"])
+    same = wlsmv_difference_test(steps["metric"], steps["metric"])      # equal df: lavaan's no-test branch
+    assert same["df_diff"] == 0 and same["chisq_diff"] == 0 and math.isnan(same["pvalue"])
     r_other_rows = fit_ordinal_cfa(ref["restricted"], sample.iloc[:1500])
     with pytest.raises(ModelError, match="different items, groups or rows"):
         wlsmv_difference_test(r_other_rows, g)
@@ -117,3 +119,16 @@ def test_ml_and_mlr_lrt_equal_compare_models():
         else:
             cd = (fr["df"] * fr["chisq.scaling.factor"] - fg["df"] * fg["chisq.scaling.factor"]) / 1
             assert t.loc[1, "chisq_diff"] == pytest.approx((fr["chisq"] - fg["chisq"]) / cd, rel=1e-12)
+
+
+def test_equivalent_thresholds_step_of_three_category_items(sample):
+    """Three categories: the thresholds step only re-identifies the configural model (Δdf = 0,
+    same χ²); lavaan's lavTestLRT reports the difference on 0 df without a p value."""
+    ref = json.loads((FIX / "lrt_invariance.json").read_text())
+    d = sample[sample["gender"].isin([1, 2])].copy()
+    for v in ref["items"]:
+        d[v] = np.digitize(d[v], [2.5, 3.5])
+    t = wlsmv_lrt(ordinal_invariance_steps(ref["model"], d, "gender", steps=["configural", "thresholds", "metric"]))
+    assert t["df"].tolist()[0] == t["df"].tolist()[1] and t.loc[1, "df_diff"] == 0
+    assert abs(t.loc[1, "chisq_diff"]) < 1e-6 and math.isnan(t.loc[1, "pvalue"])
+    assert t.loc[2, "df_diff"] == 6 and np.isfinite(t.loc[2, "pvalue"])

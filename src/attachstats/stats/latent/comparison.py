@@ -149,7 +149,9 @@ def wlsmv_difference_test(restricted: Any, general: Any, names: tuple[str, str] 
     Raises
     ------
     ModelError
-        Not WLSMV fits, fitted to other sample statistics, or ``restricted`` without more df.
+        Not WLSMV fits, fitted to other sample statistics, or ``restricted`` with fewer df.
+        Equal df (e.g. the thresholds step when every item has three categories): as lavaan,
+        the difference of the DWLS statistics on 0 df and no p value.
 
     Examples
     --------
@@ -161,9 +163,12 @@ def wlsmv_difference_test(restricted: Any, general: Any, names: tuple[str, str] 
         raise ModelError(f"model comparison {names[0]} vs {names[1]}: the models were fitted to different "
                          "items, groups or rows; a difference test needs the same sample statistics")
     m = r.df - g.df
-    if m <= 0:
+    if m < 0:
         raise ModelError(f"model comparison: {names[0]!r} (df = {r.df}) is not more restricted than "
                          f"{names[1]!r} (df = {g.df})")
+    if m == 0:          # lavaan: the plain difference, no test (e.g. the thresholds step of 3-category items)
+        return {"chisq_diff": r.chisq - g.chisq, "df_diff": 0, "pvalue": math.nan, "a": math.nan, "b": math.nan,
+                "trace_ug": math.nan, "trace_ug2": math.nan}
     d1, d0 = np.vstack(g.deltas), np.vstack(r.deltas)
     h = np.linalg.pinv(d1) @ d0                                   # q1 x q0
     u, sv, _ = np.linalg.svd(h, full_matrices=True)
