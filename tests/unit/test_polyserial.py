@@ -80,6 +80,11 @@ def test_regression_on_a_factor_through_sem(data):
     assert p.loc[("tot", "~", "anxiety"), "std.all"] == pytest.approx(
         e.loc[("tot", "~", "anxiety"), "std.all"], abs=1e-6)
     assert res.fit_measures()["chisq.scaled"] == pytest.approx(ref["fit"]["chisq.scaled"], rel=1e-6)
+    lines = ref["model"].split("\n")             # the regression written first: the markers stay Q1, Q2
+    first = attachstats.sem("\n".join(lines[::-1]), data, ordered=ref["ordered"])
+    assert first.fit_measures()["chisq"] == pytest.approx(ref["fit"]["chisq"], rel=1e-6)
+    q = first.parameters().set_index(["lhs", "op", "rhs"])
+    assert q.loc[("anxiety", "=~", "Q2"), "est"] == 1.0 and q.loc[("anxiety", "=~", "Q2"), "se"] == 0.0
 
 
 def test_polyserial_recovers_a_known_correlation():

@@ -409,7 +409,7 @@ def _regressions_as_loadings(syntax: str, name: str) -> tuple[str, list[tuple[st
     """
     lines = [ln.split("#")[0].strip() for ln in syntax.replace(";", "\n").splitlines()]
     latent = {ln.split("=~")[0].strip() for ln in lines if "=~" in ln}
-    out, regs = [], []
+    out, regs, loads = [], [], []
     for ln in lines:
         if not ln:
             continue
@@ -419,14 +419,14 @@ def _regressions_as_loadings(syntax: str, name: str) -> tuple[str, list[tuple[st
             if lhs in latent or not all(t in latent for t in terms):
                 raise ModelError(f"model {name!r}: {ln!r}: with ordered items, regressions are implemented for an "
                                  "observed continuous variable on factors (y ~ f) only")
-            for t in terms:
-                out.append(f"{t} =~ {lhs}")
+            for t in terms:                  # after the factors' own lines: their markers stay first
+                loads.append(f"{t} =~ {lhs}")
                 regs.append((lhs, t))
         else:
             out.append(ln)
     ys = list(dict.fromkeys(y for y, _ in regs))
     # lavaan's auto.cov.y: the residuals of the regressions' outcomes covary
-    out += [f"{a} ~~ {b}" for k, a in enumerate(ys) for b in ys[k + 1:]]
+    out += loads + [f"{a} ~~ {b}" for k, a in enumerate(ys) for b in ys[k + 1:]]
     return ("\n".join(out), regs) if regs else (syntax, [])
 
 
