@@ -18,7 +18,9 @@ from test_ordinal import FIT_KEYS
 
 import attachstats
 from attachstats.errors import ModelError
+from attachstats.stats.latent.comparison import wlsmv_lrt
 from attachstats.stats.latent.ordinal import fit_ordinal_cfa
+from attachstats.stats.latent.ordinal_invariance import ordinal_invariance_steps
 from attachstats.stats.latent.polychoric import mixed_moments, polyserial
 
 FIX = ROOT / "tests" / "fixtures" / "ordinal"
@@ -96,8 +98,27 @@ def test_polyserial_recovers_a_known_correlation():
 
 
 def test_what_is_not_implemented_says_so(data):
-    ref = _ref("poly_one")
     with pytest.raises(ModelError, match="regressions are implemented for an observed continuous"):
         fit_ordinal_cfa("f =~ Q2 + Q4 + Q6\ng =~ Q1 + Q3 + Q5\ng ~ f", data, ordered=True)
-    with pytest.raises(ModelError, match="not declared ordered"):
-        attachstats.sem(ref["model"], data[data["gender"].isin([1, 2])], ordered=ref["ordered"], group="gender")
+    with pytest.raises(ModelError, match="regression on factors is implemented for a continuous variable"):
+        fit_ordinal_cfa("f =~ Q2 + Q4 + Q6\nQ8 ~ f", data, ordered=True)      # an ordered outcome
+
+
+def test_invariance_steps_with_a_continuous_variable_match_lavaan(data):
+    """The four semTools steps with `tot` continuous (its intercept free in every group and equal
+    at the scalar step, residual variances free, no scale factor), and their lavTestLRT."""
+    from test_ordinal_partial import _check
+
+    ref = json.loads((FIX / "poly_inv.json").read_text())
+    d = data[data["gender"].isin([1, 2])]
+    res = ordinal_invariance_steps(ref["model"], d, "gender", ordered=ref["ordered"])
+    for st, r in res.items():
+        want = dict(ref["steps"][st], groups=["2", "1"], n=[int(v) for v in r.n])
+        _check(r, want)
+        assert r.fit_measures()["rmr"] == pytest.approx(ref["steps"][st]["fit"]["rmr"], rel=1e-5)
+    t = wlsmv_lrt(res)
+    np.testing.assert_allclose(t["chisq_diff"].to_numpy()[1:], [float(v) for v in ref["lrt"]["chisq_diff"][1:]],
+                               rtol=1e-6)
+    metric = attachstats.sem(ref["model"], d, ordered=ref["ordered"], group="gender",
+                             group_equal=["thresholds", "loadings"])
+    assert metric.fit_measures()["chisq"] == pytest.approx(ref["steps"]["metric"]["fit"]["chisq"], rel=1e-6)

@@ -33,6 +33,11 @@ when one of its loadings is equal; its mean when an item measuring only that fac
 equal intercept. The same rules cover **binary items** (one threshold: intercept free at the
 thresholds step, traded for the scale factor at the scalar step).
 
+**Continuous variables** among the indicators (``ordered`` naming the others; statistics
+of :func:`attachstats.stats.latent.polychoric.mixed_moments`): as semTools writes them, a
+continuous variable's intercept is free in every group (equal across groups once intercepts
+are), its residual variance free per group, and it has no scale factor.
+
 Not implemented: residual-variance ("strict") invariance, the theta parameterisation,
 models with fixed values other than the identification above, partial equality of other
 parameters (factor variances, means, residual covariances).
@@ -70,7 +75,7 @@ from attachstats.stats.latent.ordinal import (
     ordinal_fit_measures,
     rmsea_pvalue,
 )
-from attachstats.stats.latent.polychoric import OrdinalMoments, ordinal_moments
+from attachstats.stats.latent.polychoric import OrdinalMoments, mixed_moments, ordinal_moments
 from attachstats.stats.latent.syntax import parse_syntax
 from attachstats.stats.threads import small_matrix_work
 
@@ -132,7 +137,7 @@ class _Layout:
     """Where every model quantity of every group sits, and which free parameter it is."""
 
     def __init__(self, base: CFAModel, nth_i: list[int], ngroups: int, equal: tuple[str, ...],
-                 partial: frozenset = frozenset()) -> None:
+                 partial: frozenset = frozenset(), continuous: frozenset = frozenset()) -> None:
         self.base = base
         p, m, q = base.p, base.m, base.npar
         self.p, self.m, self.q = p, m, q
@@ -158,7 +163,11 @@ class _Layout:
                  for s, (mat, i, j) in enumerate(base.free) if mat == "lambda"}
         th_item = np.concatenate([np.full(n, i) for i, n in enumerate(nth_i)]).astype(int)
         th_k = np.concatenate([np.arange(1, n + 1) for n in nth_i]).astype(int)
-        th_eq = ["thresholds" in equal and ("|", obs[i], f"t{k}") not in partial for i, k in zip(th_item, th_k)]
+        # a continuous variable has one entry among the thresholds: its mean ν + (Λα), no τ, no δ
+        self.num_th = np.array([obs[i] in continuous for i in th_item], dtype=bool)
+        self.is_num = np.array([v in continuous for v in obs], dtype=bool)
+        th_eq = ["thresholds" in equal and ("|", obs[i], f"t{k}") not in partial and obs[i] not in continuous
+                 for i, k in zip(th_item, th_k)]
         int_eq = ["intercepts" in equal and ("~1", obs[i]) not in partial for i in range(p)]
         n_eq = np.bincount(th_item[np.asarray(th_eq, dtype=bool)], minlength=p) if self.nth else np.zeros(p, int)
         # semTools (ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", delta), groups 2..G: an
@@ -186,9 +195,14 @@ class _Layout:
                 else:
                     free(g, s, mat, False)
             for t in range(self.nth):
-                free(g, q + t, "tau", th_eq[t])
+                if not self.num_th[t]:
+                    free(g, q + t, "tau", th_eq[t])
             for i in range(p):
                 s_nu, s_delta = q + self.nth + i, q + self.nth + p + i
+                if obs[i] in continuous:         # intercept free in every group (equal if asked), no δ
+                    free(g, s_nu, "nu", int_eq[i])
+                    self.fixed[g, s_delta] = 1.0
+                    continue
                 if g > 0 and n_eq[i] >= 1 and not int_eq[i]:
                     free(g, s_nu, "nu", False)
                 if g > 0 and (n_eq[i] >= 2 or (n_eq[i] >= 1 and int_eq[i])):
@@ -219,7 +233,8 @@ class _Layout:
     def moments(self, x: np.ndarray, g: int, pairs: np.ndarray) -> np.ndarray:
         a = self.parts(x, g)
         lam, d = a["lambda"], a["delta"]
-        th = d[self.th_item] * (a["tau"] - a["nu"][self.th_item] - (lam @ a["alpha"])[self.th_item])
+        mu = a["nu"][self.th_item] + (lam @ a["alpha"])[self.th_item]
+        th = np.where(self.num_th, mu, d[self.th_item] * (a["tau"] - mu))
         cov = lam @ a["psi"] @ lam.T + a["theta"]
         i, j = pairs[:, 0], pairs[:, 1]
         return np.concatenate([th, d[i] * d[j] * cov[i, j]])
@@ -237,18 +252,19 @@ class _Layout:
         # structure: correlations δᵢδⱼ ∂C/∂θ; loadings also move the thresholds by −δᵢ α_f
         dsig = self.base.dsigma(self.values(x, g)[:q])
         slots[nth:, :q] = (d[i] * d[j])[:, None] * dsig[:, i, j].T
+        sgn = np.where(self.num_th, 1.0, -d[ti])           # ∂ threshold (mean) / ∂(ν + Λα)
         for s, (mat, r, c) in enumerate(self.base.free):
             if mat == "lambda":
                 rows = np.where(ti == r)[0]
-                slots[rows, s] = -d[r] * alpha[c]
+                slots[rows, s] = sgn[rows] * alpha[c]
         t = np.arange(nth)
-        slots[t, q + t] = d[ti]                                           # thresholds
-        slots[t, q + nth + ti] = -d[ti]                                   # intercepts
-        slots[t, q + nth + p + ti] = a["tau"] - a["nu"][ti] - (lam @ alpha)[ti]   # scale factors
+        slots[t, q + t] = np.where(self.num_th, 0.0, d[ti])              # thresholds
+        slots[t, q + nth + ti] = sgn                                      # intercepts
+        slots[t, q + nth + p + ti] = np.where(self.num_th, 0.0, a["tau"] - a["nu"][ti] - (lam @ alpha)[ti])
         qq = np.arange(len(pairs))
         slots[nth + qq, q + nth + p + i] += d[j] * cov[i, j]
         slots[nth + qq, q + nth + p + j] += d[i] * cov[i, j]
-        slots[:nth, q + nth + 2 * p:q + nth + 2 * p + m] = -d[ti][:, None] * lam[ti]   # latent means
+        slots[:nth, q + nth + 2 * p:q + nth + 2 * p + m] = sgn[:, None] * lam[ti]    # latent means
         idx = self.index[g]
         on = np.where(idx >= 0)[0]
         out = np.zeros((k, self.npar))
@@ -283,7 +299,7 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     step : {"configural", "thresholds", "metric", "scalar"}
         See the module docstring (:data:`INVARIANCE_STEPS`).
     ordered : list of str, optional
-        Default: all indicators (every indicator must be ordered).
+        Default: all indicators; the indicators not named are continuous.
     name : str
     group_partial : sequence of str
         lavaan's ``group.partial``: parameters the step would hold equal that stay free per
@@ -336,10 +352,7 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
         raise ModelError(f"model {name!r}: group column {group!r} is not in the data")
     spec = parse_syntax(model_syntax, name)
     items = list(spec.observed)
-    if ordered is not None:
-        cont = [v for v in items if v not in list(ordered)]
-        if cont:
-            raise ModelError(f"model {name!r}: indicator(s) {', '.join(cont)} are not declared ordered")
+    cont = [v for v in items if v not in list(ordered)] if ordered is not None else []
     for r in spec.rows:
         if r[3] != "theta" and r[6] is not None and not (r[3] == "lambda" and r[6] == 1.0):
             raise ModelError(f"model {name!r}: fixed values ({r[0]} {r[1]} {r[2]}) are not supported in "
@@ -347,7 +360,7 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
     # std.lv: all loadings free; factor variances are set per step by the layout
     rows = [(a, o, b, mat, i, j, None) if mat in ("lambda", "psi") else (a, o, b, mat, i, j, v)
             for (a, o, b, mat, i, j, v) in spec.rows]
-    spec = delta_spec(type(spec)(spec.observed, spec.latent, rows), name)
+    spec = delta_spec(type(spec)(spec.observed, spec.latent, rows), name, cont)
     base = CFAModel(spec)
     keep = data[group].notna()
     labels = list(pd.unique(data.loc[keep, group]))
@@ -355,7 +368,10 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
         raise ModelError(f"model {name!r}: group column {group!r} has fewer than two groups")
     mom: list[OrdinalMoments] = []
     for lab in labels:
-        mg = ordinal_moments(data.loc[keep & (data[group] == lab)], items, f"{name} ({group} = {lab})")
+        part = data.loc[keep & (data[group] == lab)]
+        where = f"{name} ({group} = {lab})"
+        mg = (mixed_moments(part, items, [v for v in items if v not in cont], where) if cont
+              else ordinal_moments(part, items, where))
         mom.append(mg)
     for mg, lab in zip(mom, labels):
         if mg.threshold_names != mom[0].threshold_names:
@@ -366,7 +382,8 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
     if dropped:
         notes.append(f"{dropped} row(s) without a {group} value dropped")
     partial = _partial_keys(group_partial, base, mom[0].threshold_names, name)
-    return {st: _fit(base, mom, labels, st, INVARIANCE_STEPS[st], name, list(notes), partial) for st in steps}
+    return {st: _fit(base, mom, labels, st, INVARIANCE_STEPS[st], name, list(notes), partial, frozenset(cont))
+            for st in steps}
 
 
 def _partial_keys(group_partial: Sequence[str], base: CFAModel, threshold_names: list[str],
@@ -407,11 +424,15 @@ def _partial_keys(group_partial: Sequence[str], base: CFAModel, threshold_names:
 
 @small_matrix_work
 def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equal: tuple[str, ...],
-         name: str, notes: list[str], partial: frozenset = frozenset()) -> OrdinalInvarianceResult:
+         name: str, notes: list[str], partial: frozenset = frozenset(),
+         continuous: frozenset = frozenset()) -> OrdinalInvarianceResult:
     ngroups = len(mom)
     nth_i = list(np.bincount(mom[0].threshold_item, minlength=base.p))
-    lay = _Layout(base, nth_i, ngroups, equal, partial)
-    pairs = mom[0].pairs
+    lay = _Layout(base, nth_i, ngroups, equal, partial, continuous)
+    num = mom[0].numeric_index
+    nv = len(num)
+    # the structured statistics: variances of continuous variables (i, i), then the pairs
+    pairs = np.vstack([np.column_stack([num, num]), mom[0].pairs]).astype(np.int64)
     nth, ncor = lay.nth, len(pairs)
     n_g = np.array([mg.n for mg in mom], dtype=float)
     n_tot = float(n_g.sum())
@@ -443,7 +464,8 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     unit = CFAModel(type(base.spec)(base.spec.observed, base.spec.latent,
                                     [(a, o, b, mat, i, j, 1.0) if (mat == "psi" and i == j) else (a, o, b, mat, i, j, v)
                                      for (a, o, b, mat, i, j, v) in base.spec.rows]))
-    sv = dict(zip(unit.free, start_values(unit, mom[0].cor, name)))
+    sv = dict(zip(unit.free, start_values(unit, mom[0].cov if nv else mom[0].cor, name)))
+    th_of = {int(i): t for t, i in enumerate(mom[0].threshold_item)}      # a continuous variable's mean
     st = np.array([sv.get(f, 1.0) for f in base.free])
     for g in range(ngroups):
         for slot in range(lay.size):
@@ -454,6 +476,8 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
                 x0[c] = st[slot] if base.free[slot][0] != "psi" or base.free[slot][1] != base.free[slot][2] else 1.0
             elif slot < lay.q + nth:
                 x0[c] = mom[g].thresholds[slot - lay.q] if g == 0 or x0[c] == 0 else x0[c]
+            elif slot < lay.q + nth + lay.p and lay.base.spec.observed[slot - lay.q - nth] in continuous:
+                x0[c] = mom[g].thresholds[th_of[slot - lay.q - nth]] if g == 0 or x0[c] == 0 else x0[c]
             elif slot >= lay.q + nth + lay.p and slot < lay.q + nth + 2 * lay.p:
                 x0[c] = 1.0
     with warnings.catch_warnings():
@@ -491,17 +515,18 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     a = math.sqrt(df / tr2)
     ss = {"stat": chisq * a + df - a * tr1, "scaling": 1 / a, "shift": df - a * tr1}
     ss["pvalue"] = float(stats.chi2.sf(ss["stat"], df))
-    x2n = float(sum((ng - 1) * (s[nth:] @ (w[nth:] * s[nth:])) for ng, s, w in zip(n_g, s_g, w_g)))
-    dfn = float(ngroups * ncor)
+    b0 = nth + nv                          # baseline: thresholds, means and variances free
+    x2n = float(sum((ng - 1) * (s[b0:] @ (w[b0:] * s[b0:])) for ng, s, w in zip(n_g, s_g, w_g)))
+    dfn = float(ngroups * (ncor - nv))
     t1n = t2n = 0.0
     for mg, w in zip(mom, w_g):
-        ugn = w[nth:, None] * mg.gamma[nth:, nth:]
+        ugn = w[b0:, None] * mg.gamma[b0:, b0:]
         t1n += float(np.trace(ugn))
         t2n += float(np.sum(ugn * ugn.T))
     an = math.sqrt(dfn / t2n)
     ssn = {"stat": x2n * an + dfn - an * t1n, "scaling": 1 / an, "shift": dfn - an * t1n}
     ssn["pvalue"] = float(stats.chi2.sf(ssn["stat"], dfn))
-    robust = _robust(lay, x, mom, deltas, e_inv, fg, w_g, df, dfn) if step == "configural" else {}
+    robust = _robust(lay, x, mom, deltas, e_inv, fg, w_g, df, dfn) if step == "configural" and not nv else {}
     fit = ordinal_fit_measures(int(nn), lay.npar, chisq / (2 * n_tot), chisq, df, ss, x2n, dfn, ssn, robust, k)
     # several groups: RMSEA and its interval × √G, the non-centrality of its p-values / G (lavaan)
     root_g = math.sqrt(ngroups)
@@ -517,17 +542,25 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
         c = robust["c3"]
         fit["rmsea.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n_pg, 0.05, c)
         fit["rmsea.notclose.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n_pg, 0.08, c, close=False)
+    elif nv:
+        notes.append("cfi.robust, tli.robust and rmsea.robust are not computed with continuous variables "
+                     "(lavaan reports NA for them too)")
     else:
         notes.append("cfi.robust, tli.robust and rmsea.robust are not computed once scale factors are "
                      "free (lavaan 0.6-14 reports NA for them too)")
     p = lay.p
-    ssr = [float(e[nth:] @ e[nth:]) for e in resid]          # residual correlations
-    sst = [float(e[:nth] @ e[:nth]) for e in resid]          # residual thresholds
+    # residual correlations: continuous variables standardised by their sample SDs
+    sds = [np.sqrt(np.diag(mg.cov)) for mg in mom]
+    ssr = [float(np.sum((e[nth:] / (sd[pairs[:, 0]] * sd[pairs[:, 1]])) ** 2)) for e, sd in zip(resid, sds)]
+    sst = [float(e[:nth][~lay.num_th] @ e[:nth][~lay.num_th]) for e in resid]          # residual thresholds
+    nth = nth - nv                          # lavaan counts the thresholds, not the means
     # lavaan: each group's value, weighted by the group's share of the cases
     fit["srmr"] = float(sum(f * math.sqrt(v / (p * (p + 1) / 2)) for f, v in zip(fg, ssr)))
     fit["crmr"] = float(sum(f * math.sqrt((v + t) / (p * (p - 1) / 2 + nth)) for f, v, t in zip(fg, ssr, sst)))
-    fit["rmr"] = fit["srmr_bentler"] = float(sum(f * math.sqrt((v + t) / (p * (p + 1) / 2 + nth))
-                                                 for f, v, t in zip(fg, ssr, sst)))
+    fit["srmr_bentler"] = float(sum(f * math.sqrt((v + t) / (p * (p + 1) / 2 + nth))
+                                    for f, v, t in zip(fg, ssr, sst)))
+    raw = [float(e[lay.nth:] @ e[lay.nth:]) for e in resid]       # rmr: unstandardised residuals
+    fit["rmr"] = float(sum(f * math.sqrt((v + t) / (p * (p + 1) / 2 + nth)) for f, v, t in zip(fg, raw, sst)))
     est = _estimates(lay, x, se, mom, pairs)
     info = DWLSInformation((tuple(base.spec.observed), tuple(mom[0].threshold_names), tuple(str(v) for v in labels),
                             tuple(int(v) for v in n_g)), deltas, fg, e_inv, meat, chisq, int(df))
@@ -583,25 +616,34 @@ def _estimates(lay: _Layout, x: np.ndarray, se: np.ndarray, mom: list[OrdinalMom
         def sev(slot: int, idx: np.ndarray = idx) -> float:
             return float(se[idx[slot]]) if idx[slot] >= 0 else 0.0
 
-        # std.all: Var(y*ᵢ) = 1/δᵢ² (delta parameterisation), factor SDs √ψ_ff
+        # std.all: Var(y*ᵢ) = 1/δᵢ² (delta parameterisation), a continuous variable's implied
+        # variance; factor SDs √ψ_ff
         d = a["delta"]
         sd_f = np.sqrt(np.abs(np.diag(a["psi"])))
         common = np.diag(a["lambda"] @ a["psi"] @ a["lambda"].T)
-        resvar = 1 / d ** 2 - common
+        theta_d = np.diag(a["theta"])
+        resvar = np.where(lay.is_num, theta_d, 1 / d ** 2 - common)
+        sd_y = np.where(lay.is_num, np.sqrt(np.abs(common + theta_d)), 1 / d)
+        diag_slot = {i: s for s, (mat, i, j) in enumerate(base.free) if mat == "theta" and i == j}
         for s, (mat, i, j) in enumerate(base.free):
             r = spec.rows[base.row_of_free[s]]
             if mat == "lambda":
-                rows.append((r[0], "=~", r[2], g + 1, val[s], sev(s), val[s] * sd_f[j] * d[i]))
+                rows.append((r[0], "=~", r[2], g + 1, val[s], sev(s), val[s] * sd_f[j] / sd_y[i]))
         for t, nm in enumerate(mom[g].threshold_names):
+            if lay.num_th[t]:
+                continue
             it, tk = nm.split("|")
             v = val[lay.q + t]
             rows.append((it, "|", tk, g + 1, v, sev(lay.q + t), v * d[lay.th_item[t]]))
         for i, v in enumerate(spec.observed):
-            rows.append((v, "~~", v, g + 1, resvar[i], 0.0, resvar[i] * d[i] ** 2))
+            se_r = sev(diag_slot[i]) if lay.is_num[i] else 0.0
+            rows.append((v, "~~", v, g + 1, resvar[i], se_r, resvar[i] / sd_y[i] ** 2))
         for s, (mat, i, j) in enumerate(base.free):
             r = spec.rows[base.row_of_free[s]]
             if mat == "psi":
                 den = sd_f[i] * sd_f[j]
+            elif mat == "theta" and i == j:
+                continue
             elif mat == "theta":
                 den = math.sqrt(resvar[i] * resvar[j]) if resvar[i] * resvar[j] > 0 else math.nan
             else:
@@ -612,7 +654,7 @@ def _estimates(lay: _Layout, x: np.ndarray, se: np.ndarray, mom: list[OrdinalMom
             rows.append((v, "~*~", v, g + 1, val[s], sev(s), 1.0))
         for i, v in enumerate(spec.observed):
             s = lay.q + lay.nth + i
-            rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] * d[i]))
+            rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] / sd_y[i]))
         for f, v in enumerate(spec.latent):
             s = lay.q + lay.nth + 2 * lay.p + f
             rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] / sd_f[f] if sd_f[f] > 0 else math.nan))
