@@ -106,12 +106,14 @@ def test_lrt_refuses_what_it_cannot_test(sample, steps):
         attachstats.lrt(g, attachstats.sem("f =~ Q1 + Q3 + Q5 + Q7", cont))
 
 
-def test_ml_and_mlr_lrt_equal_compare_models():
-    hs = pd.read_csv(ROOT / "tests" / "fixtures" / "lavaan_syntax" / "holzinger_swineford.csv")
+@pytest.mark.parametrize("missing", ["listwise", "fiml"])
+def test_ml_and_mlr_lrt_equal_compare_models(missing):
+    name = "holzinger_swineford.csv" if missing == "listwise" else "hs_missing.csv"
+    hs = pd.read_csv(ROOT / "tests" / "fixtures" / "lavaan_syntax" / name)
     m2 = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6"
     for est in ("ML", "MLR"):
-        g = attachstats.sem(m2, hs, estimator=est)
-        r = attachstats.sem(m2 + "\nvisual ~~ 0*textual", hs, estimator=est)
+        g = attachstats.sem(m2, hs, estimator=est, missing=missing)
+        r = attachstats.sem(m2 + "\nvisual ~~ 0*textual", hs, estimator=est, missing=missing)
         t = attachstats.lrt(g, r)
         fg, fr = g.fit_measures(), r.fit_measures()
         if est == "ML":
@@ -132,3 +134,20 @@ def test_equivalent_thresholds_step_of_three_category_items(sample):
     assert t["df"].tolist()[0] == t["df"].tolist()[1] and t.loc[1, "df_diff"] == 0
     assert abs(t.loc[1, "chisq_diff"]) < 1e-6 and math.isnan(t.loc[1, "pvalue"])
     assert t.loc[2, "df_diff"] == 6 and np.isfinite(t.loc[2, "pvalue"])
+
+
+@pytest.mark.parametrize("case", ["holzinger_swineford", "hs_missing"])
+def test_mlr_lrt_matches_lavaan(case):
+    """MLR (complete data; FIML on the data with missing values): lavTestLRT's Satorra–Bentler (2001)."""
+    ref = json.loads((FIX / "lrt_mlr.json").read_text())
+    d = pd.read_csv(ROOT / "tests" / "fixtures" / "lavaan_syntax" / f"{case}.csv")
+    miss = "fiml" if case == "hs_missing" else "listwise"
+    g = attachstats.sem(ref["model"], d, estimator="MLR", missing=miss)
+    r = attachstats.sem(ref["model"] + "\n" + ref["restricted"], d, estimator="MLR", missing=miss)
+    t = attachstats.lrt(g, r).iloc[1]
+    want = ref["cases"][case]
+    assert t["df_diff"] == want["df_diff"]
+    # FIML: the h1 traces come from a numerical Hessian (about 1e-7), which the difference of
+    # the scaling factors (times df) amplifies to about 2e-6 of Δχ²
+    assert t["chisq_diff"] == pytest.approx(want["chisq_diff"], rel=1e-6 if miss == "listwise" else 1e-5)
+    assert t["pvalue"] == pytest.approx(want["pvalue"], rel=2e-5)

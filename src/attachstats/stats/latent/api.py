@@ -256,8 +256,10 @@ def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequenc
     estimator : {"ML", "MLR"} or a registered name
         ``"MLR"``: robust (Huber–White) standard errors and the Yuan–Bentler scaled test.
     ordered : list of str or True, optional
-        Ordinal indicators: needs an ordinal estimator (WLSMV) registered by the ordinal
-        module; raises :class:`ModelError` until then.
+        Ordered indicators (True: all), fitted by WLSMV
+        (:func:`attachstats.stats.latent.wlsmv.sem_fitter`); the model's other variables are
+        continuous. With ``group``, ``group_equal`` is one of the semTools invariance steps
+        and ``group_partial`` frees loadings, thresholds (``"x | t2"``) or intercepts.
     group : str, optional
         Grouping column (multiple-group model); ``groups`` picks and orders its values
         (default: order of first appearance, as lavaan; the first is the reference group).
@@ -389,7 +391,8 @@ def lrt(*fits: Any, names: Sequence[str] | None = None) -> pd.DataFrame:
         return wlsmv_lrt(dict(zip(labels, fits)))
     if not all(isinstance(f, SEMFit) for f in fits):
         raise ModelError("lrt: the models mix ordinal (WLSMV) and continuous (ML/MLR) fits")
-    rows = [dict(f.fit_row(), model=nm) for nm, f in zip(labels, fits)]
+    # MLR with FIML too: the Satorra–Bentler (2001) difference (lavaan's default for MLR)
+    rows = [dict(f.fit_row(), model=nm, estimator=f.fitted.estimator) for nm, f in zip(labels, fits)]
     order = sorted(range(len(rows)), key=lambda k: rows[k]["df"])
     out = []
     for pos, k in enumerate(order):
