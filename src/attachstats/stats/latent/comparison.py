@@ -31,10 +31,12 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 
 from attachstats.errors import ModelError
 from attachstats.stats.latent.fit_indices import chi2_pvalue
 from attachstats.stats.latent.ordinal import DWLSInformation
+from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["COMPARISON_COLUMNS", "LRT_COLUMNS", "compare_models", "wlsmv_difference_test", "wlsmv_lrt"]
 
@@ -118,6 +120,7 @@ def _dwls(fit: Any, label: str) -> DWLSInformation:
     return info
 
 
+@small_matrix_work
 def wlsmv_difference_test(restricted: Any, general: Any, names: tuple[str, str] = ("restricted", "general")
                           ) -> dict[str, float]:
     """Scaled-shifted χ² difference test of two nested WLSMV fits (lavaan ``lavTestLRT`` default).
@@ -170,10 +173,12 @@ def wlsmv_difference_test(restricted: Any, general: Any, names: tuple[str, str] 
         return {"chisq_diff": r.chisq - g.chisq, "df_diff": 0, "pvalue": math.nan, "a": math.nan, "b": math.nan,
                 "trace_ug": math.nan, "trace_ug2": math.nan}
     d1, d0 = np.vstack(g.deltas), np.vstack(r.deltas)
-    h = np.linalg.pinv(d1) @ d0                                   # q1 x q0
-    u, sv, _ = np.linalg.svd(h, full_matrices=True)
-    rank = int(np.sum(sv > 1e-7 * max(sv[0] if sv.size else 0.0, 1.0)))
-    a_mat = u[:, rank:].T                                         # (q1 - rank) x q1, orthonormal rows
+    h = scipy.linalg.lstsq(d1, d0, lapack_driver="gelsy")[0]      # Δ₁⁺Δ₀, q1 x q0 (Δ₁ has full column rank)
+    # orthogonal complement of the columns of H: pivoted QR, rank by lavaan's qr() tolerance
+    qm, rm, _ = scipy.linalg.qr(h, mode="full", pivoting=True)
+    dr = np.abs(np.diag(rm))
+    rank = int(np.sum(dr > 1e-7 * dr[0])) if dr.size and dr[0] > 0 else 0
+    a_mat = qm[:, rank:].T                                        # (q1 - rank) x q1, orthonormal rows
     p_inv = g.e_inv
     apa = a_mat @ p_inv @ a_mat.T
     eps = math.sqrt(np.finfo(float).eps)
