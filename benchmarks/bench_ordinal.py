@@ -11,10 +11,11 @@ every item declared ordered:
   ``fitMeasures(cfa(model, data, ordered = TRUE, estimator = "WLSMV"))`` (its defaults:
   robust.sem SEs, scaled.shifted test), also from the data frame on;
 - the four ordinal invariance steps by gender (1 and 2; the 604 complete rows with gender 0
-  or 3 are left out): ``ordinal_invariance_steps`` (polychorics per group once, then
-  configural, thresholds, metric, scalar) against, with semTools, ``measEq.syntax`` +
-  ``cfa(..., group = "gender", estimator = "WLSMV")`` per step (timed once, no warm-up:
-  about ten minutes).
+  or 3 are left out) with their χ² difference tests: ``ordinal_invariance_steps``
+  (polychorics per group once, then configural, thresholds, metric, scalar) and
+  ``wlsmv_lrt`` of the four against, with semTools, ``measEq.syntax`` + ``cfa(..., group =
+  "gender", estimator = "WLSMV")`` per step and ``lavTestLRT`` of the four (lavaan's
+  satorra.2000 default; timed once, no warm-up: about ten minutes).
 
 Each is timed ``--repeat`` times after one warm-up call (imports and first-call costs
 excluded); the median is reported, with the ratio lavaan / attachstats from the same run.
@@ -57,14 +58,19 @@ if (as.integer(args[3]) > 0) {
   steps <- list(configural = "configural", thresholds = "thresholds",
                 metric = c("thresholds", "loadings"), scalar = c("thresholds", "loadings", "intercepts"))
   chis <- c()
-  t_inv <- system.time(for (st in names(steps)) {
-    s <- measEq.syntax(m, data = xg, ordered = q, parameterization = "delta", ID.fac = "std.lv",
-                       ID.cat = "Wu.Estabrook.2016", group = "gender", group.equal = steps[[st]])
-    f <- cfa(as.character(s), data = xg, ordered = q, group = "gender", parameterization = "delta",
-             estimator = "WLSMV")
-    chis[st] <- fitMeasures(f, "chisq.scaled")
+  fits <- list()
+  t_inv <- system.time({
+    for (st in names(steps)) {
+      s <- measEq.syntax(m, data = xg, ordered = q, parameterization = "delta", ID.fac = "std.lv",
+                         ID.cat = "Wu.Estabrook.2016", group = "gender", group.equal = steps[[st]])
+      fits[[st]] <- cfa(as.character(s), data = xg, ordered = q, group = "gender",
+                        parameterization = "delta", estimator = "WLSMV")
+      chis[st] <- fitMeasures(fits[[st]], "chisq.scaled")
+    }
+    lrt <- lavTestLRT(fits$configural, fits$thresholds, fits$metric, fits$scalar)
   })[["elapsed"]]
-  inv <- list(times = t_inv, chisq_scaled = as.list(chis), n = nrow(xg))
+  inv <- list(times = t_inv, chisq_scaled = as.list(chis), n = nrow(xg),
+              chisq_diff = lrt[["Chisq diff"]][-1])
 }
 cat(jsonlite::toJSON(list(times = times, chisq = unname(fm["chisq"]),
     chisq_scaled = unname(fm["chisq.scaled"]), cfi_robust = unname(fm["cfi.robust"]), n = nrow(x),
@@ -87,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import pandas as pd
 
+    from attachstats.stats.latent.comparison import wlsmv_lrt
     from attachstats.stats.latent.ordinal import fit_ordinal_cfa
     from attachstats.stats.latent.ordinal_invariance import ordinal_invariance_steps
 
@@ -107,11 +114,17 @@ def main(argv: list[str] | None = None) -> int:
                      "chisq_scaled": fit["chisq.scaled"], "cfi_robust": fit["cfi.robust"]}
     print(f"bench_ordinal: attachstats WLSMV {med:8.3f} s (median of {args.repeat})")
     if not args.no_invariance:
-        med_i, times_i = median_time(lambda: ordinal_invariance_steps(syntax, xg, "gender"), args.repeat)
-        steps = ordinal_invariance_steps(syntax, xg, "gender")
+        def invariance() -> tuple[dict, object]:
+            fitted = ordinal_invariance_steps(syntax, xg, "gender")
+            return fitted, wlsmv_lrt(fitted)
+
+        med_i, times_i = median_time(invariance, args.repeat)
+        steps, lrt = invariance()
         res["python"]["invariance"] = {"median_s": med_i, "times_s": times_i, "n": len(xg),
-                                       "chisq_scaled": {k: v.fit["chisq.scaled"] for k, v in steps.items()}}
-        print(f"bench_ordinal: attachstats invariance (4 steps) {med_i:8.3f} s (median of {args.repeat})")
+                                       "chisq_scaled": {k: v.fit["chisq.scaled"] for k, v in steps.items()},
+                                       "chisq_diff": [float(v) for v in lrt["chisq_diff"].iloc[1:]]}
+        print(f"bench_ordinal: attachstats invariance (4 steps + difference tests) {med_i:8.3f} s "
+              f"(median of {args.repeat})")
 
     if not args.no_r and shutil.which("Rscript"):
         ok = subprocess.run(["Rscript", "-e", "library(lavaan); library(jsonlite)"],
@@ -138,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                 if r["invariance"].get("times") is not None and "invariance" in res["python"]:
                     ti = float(r["invariance"]["times"])
                     res["r"]["invariance"] = {"time_s": ti, "chisq_scaled": r["invariance"]["chisq_scaled"],
-                                              "n": r["invariance"]["n"]}
+                                              "n": r["invariance"]["n"],
+                                              "chisq_diff": r["invariance"].get("chisq_diff")}
                     res["ratio_invariance"] = ti / res["python"]["invariance"]["median_s"]
                     print(f"bench_ordinal: lavaan invariance (4 steps) {ti:8.3f} s   ratio "
                           f"{res['ratio_invariance']:6.1f}")
@@ -175,12 +189,18 @@ def markdown(res: dict) -> str:
     if inv:
         ri = (r or {}).get("invariance")
         lines.append(f"| ordinal invariance by gender ({inv['n']:,} rows, 2 groups): configural, thresholds, "
-                     f"metric, scalar (semTools measEq.syntax conventions; lavaan: one measEq.syntax + cfa per "
-                     f"step, timed once) | {inv['median_s']:.2f} | "
+                     f"metric, scalar (semTools measEq.syntax conventions) and the scaled-shifted χ² difference "
+                     f"tests (lavaan: one measEq.syntax + cfa per step, then lavTestLRT; timed once) | "
+                     f"{inv['median_s']:.2f} | "
                      + (f"{ri['time_s']:.2f} | {res['ratio_invariance']:.1f} |" if ri else "n/a | n/a |"))
         lines += ["", "Scaled-shifted χ² per step: " + "; ".join(
             f"{k} {v:.2f}" + (f" (lavaan {ri['chisq_scaled'][k]:.2f})" if ri else "")
             for k, v in inv["chisq_scaled"].items()) + "."]
+        if inv.get("chisq_diff"):
+            rd = (ri or {}).get("chisq_diff") or []
+            lines += ["", "Δχ² (satorra.2000) of thresholds, metric, scalar against the step before: " + ", ".join(
+                f"{v:.3f}" + (f" (lavaan {rd[k]:.3f})" if k < len(rd) else "")
+                for k, v in enumerate(inv["chisq_diff"])) + "."]
     lines += ["",
               f"χ² (DWLS) attachstats {py['chisq']:.2f}" + (f", lavaan {r['chisq']:.2f}" if r else "")
               + f"; scaled-shifted χ² {py['chisq_scaled']:.2f}" + (f", lavaan {r['chisq_scaled']:.2f}" if r else "")

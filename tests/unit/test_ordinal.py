@@ -202,8 +202,8 @@ def test_registry_hook():
 
 def test_bad_input_messages():
     ref, data = _case("ecr_small")
-    with pytest.raises(ModelError, match="not declared ordered"):
-        fit_ordinal_cfa(ref["model"], data, ordered=["Q1", "Q2"])
+    with pytest.raises(ModelError, match="no ordered item"):
+        fit_ordinal_cfa(ref["model"], data, ordered=["Q99"])
     with pytest.raises(ModelError, match="delta parameterisation"):
         fit_ordinal_cfa(ref["model"] + "\nQ1 ~~ 1*Q1", data)
     with pytest.raises(ModelError, match="not implemented"):

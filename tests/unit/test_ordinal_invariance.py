@@ -77,10 +77,9 @@ def test_errors(data):
         fit_ordinal_invariance(ref["model"], data, "sex")
     with pytest.raises(ModelError, match="fewer than two groups"):
         fit_ordinal_invariance(ref["model"], data[data["gender"] == 1], "gender")
-    d = data.copy()
-    d["Q1"] = (d["Q1"] > 3).astype(int)
-    with pytest.raises(ModelError, match="binary item"):
-        fit_ordinal_invariance(ref["model"], d, "gender")
+    for bad, what in [("avoidance =~ Q2", "no loading"), ("Q1 | t9", "no threshold"), ("Q9 ~ 1", "not a loading")]:
+        with pytest.raises(ModelError, match=what):
+            fit_ordinal_invariance(ref["model"], data, "gender", "metric", group_partial=[bad])
     with pytest.raises(ModelError, match="fixed values"):
         fit_ordinal_invariance(ref["model"] + "\navoidance ~~ 0*anxiety", data, "gender")
 
@@ -102,9 +101,12 @@ def test_analytic_jacobian_equals_numeric():
             for (x1, o, x2, mat, i, j, v) in spec.rows]
     base = CFAModel(delta_spec(type(spec)(spec.observed, spec.latent, rows), "m"))
     rng = np.random.default_rng(2)
+    # with partial invariance: a freed loading, all but one threshold of c, an intercept; a binary item
+    partial = frozenset({("=~", "f", "b"), ("|", "c", "t1"), ("|", "c", "t2"), ("|", "c", "t3"), ("~1", "e")})
     for eq in INVARIANCE_STEPS.values():
-        lay = _Layout(base, [3, 2, 4, 3, 2, 3], 3, eq)
-        x = rng.uniform(0.3, 1.2, lay.npar)
-        for g in range(3):
-            np.testing.assert_allclose(lay.jacobian(x, g, _pairs(6)), lay.numeric_jacobian(x, g, _pairs(6)),
-                                       atol=1e-8)
+        for part, nth in ((frozenset(), [3, 2, 4, 3, 2, 3]), (partial, [3, 2, 4, 1, 2, 3])):
+            lay = _Layout(base, nth, 3, eq, part)
+            x = rng.uniform(0.3, 1.2, lay.npar)
+            for g in range(3):
+                np.testing.assert_allclose(lay.jacobian(x, g, _pairs(6)), lay.numeric_jacobian(x, g, _pairs(6)),
+                                           atol=1e-8)

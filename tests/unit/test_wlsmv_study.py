@@ -154,7 +154,11 @@ def test_invariance_steps_are_lavaans_ordinal_steps() -> None:
               invariance={"group": "gender", "groups": ["2", "1"], "steps": ["configural", "metric", "scalar", "strict"]})
     inv = measure.study_invariance(clean(), s).set_index("step")
     assert list(inv.index) == ["configural", "thresholds", "metric", "scalar"]
-    assert (inv["estimator"] == "WLSMV").all() and inv["chi2_diff"].isna().all()
+    assert (inv["estimator"] == "WLSMV").all() and math.isnan(inv["chi2_diff"].iloc[0])
+    lrt = pd.DataFrame(json.loads((FIX / "lrt_invariance.json").read_text())["sequence"]).set_index("model")
+    for st in inv.index[1:]:            # lavTestLRT (satorra.2000, scaled-shifted) of each step vs the one before
+        assert inv.loc[st, "chi2_diff"] == pytest.approx(float(lrt.loc[st, "chisq_diff"]), rel=1e-6), st
+        assert inv.loc[st, "p_diff"] == pytest.approx(float(lrt.loc[st, "pvalue"]), rel=1e-5), st
     assert "strict invariance is not defined for ordered items" in inv["note"].iloc[0]
     prev = None
     for st in inv.index:

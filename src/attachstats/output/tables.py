@@ -435,7 +435,7 @@ def invariance_table(inv: pd.DataFrame, labels: StudyLabels) -> TableModel:
                  ("Multiple-group CFA of ordered items by WLSMV (Wu & Estabrook, 2016, identification); each step "
                   "adds equality constraints (thresholds; metric: and loadings; scalar: and latent-response "
                   "intercepts) and is compared with the step before (Δ = this step − previous); χ² is the "
-                  "scaled-shifted statistic, no Δχ² test is computed."
+                  "scaled-shifted statistic, Δχ² the scaled-shifted difference test (lavaan's lavTestLRT)."
                   if "estimator" in inv.columns and (inv["estimator"] == "WLSMV").any() else
                   "Multiple-group CFA with a mean structure; each step adds equality constraints (metric: loadings; "
                   "scalar: and intercepts; strict: and residual variances) and is compared with the step before "

@@ -26,7 +26,7 @@ from attachstats.spec.instrument import instrument_of
 from attachstats.stats import efa as efa_stats
 from attachstats.stats.latent.cfa import (FACTOR_CORRELATION_COLUMNS, LOADING_COLUMNS, fit_cfa, fit_identified,
                                           fit_table, wlsmv_fit_row)
-from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models
+from attachstats.stats.latent.comparison import COMPARISON_COLUMNS, compare_models, wlsmv_lrt
 from attachstats.stats.latent.fit_indices import FIT_COLUMNS, FIT_STATISTICS
 from attachstats.stats.latent.ordinal_invariance import ordinal_invariance_steps
 from attachstats.stats.latent.invariance import INVARIANCE_COLUMNS, invariance_table
@@ -274,8 +274,9 @@ def _ordinal_invariance(data: pd.DataFrame, syntax: str, group: str, levels: lis
     Estabrook 2016) before ``metric``; ``strict`` does not exist for ordered items (the
     residual variances follow from the delta parameterisation) and is left out, said in the
     note. Fit columns as the CFA's WLSMV mapping (:func:`attachstats.stats.latent.cfa.wlsmv_fit_row`);
-    ``df_diff`` and the Δ of the fit indices are given, ``chi2_diff``/``p_diff`` are NaN (the
-    DWLS difference test is not implemented). The groups are fitted in ``levels`` order.
+    ``chi2_diff``/``df_diff``/``p_diff`` are lavaan's ``lavTestLRT`` of each step against the
+    one before (scaled-shifted, :func:`attachstats.stats.latent.comparison.wlsmv_lrt`), with the
+    Δ of the fit indices. The groups are fitted in ``levels`` order.
     """
     want = [st for st in ORDINAL_STEPS
             if st in steps or (st == "thresholds" and ("metric" in steps or "scalar" in steps))]
@@ -287,13 +288,15 @@ def _ordinal_invariance(data: pd.DataFrame, syntax: str, group: str, levels: lis
     order = np.argsort(rows_in[group].map({g: i for i, g in enumerate(levels)}).to_numpy(), kind="stable")
     rows_in = rows_in.iloc[order]
     results = ordinal_invariance_steps(syntax, rows_in, group, steps=want, name="invariance")
+    lrt = wlsmv_lrt({st: results[st] for st in want}).set_index("model")
     rows, prev = [], None
     for st in want:
         res = results[st]
         f = wlsmv_fit_row(st, res.fit, int(sum(res.n)))
         row = {"step": st, "group": group, "groups": ", ".join(str(g) for g in res.groups),
                **{k: f[k] for k in FIT_STATISTICS}, "estimator": "WLSMV",
-               "chi2_diff": math.nan, "p_diff": math.nan, "delta_aic": math.nan, "delta_bic": math.nan}
+               "chi2_diff": lrt.loc[st, "chisq_diff"], "p_diff": lrt.loc[st, "pvalue"],
+               "delta_aic": math.nan, "delta_bic": math.nan}
         if prev is None:
             row.update(df_diff=math.nan, delta_cfi=math.nan, delta_rmsea=math.nan, delta_srmr=math.nan)
         else:
@@ -301,8 +304,6 @@ def _ordinal_invariance(data: pd.DataFrame, syntax: str, group: str, levels: lis
                        delta_rmsea=f["rmsea"] - prev["rmsea"], delta_srmr=f["srmr"] - prev["srmr"])
         rows.append(row)
         prev = f
-    notes.append("WLSMV: no chi-square difference test (not implemented); compare the steps by df_diff and "
-                 "the differences of CFI, RMSEA and SRMR")
     return pd.DataFrame(rows, columns=INVARIANCE_COLUMNS + ["estimator"]), "; ".join(notes)
 
 

@@ -14,9 +14,8 @@
 - :mod:`.mlr`, :mod:`.fiml` — robust ML and full-information ML variants
 - :mod:`.cfa` — ``fit_cfa`` (ML, MLR, FIML), ``fit_table``, ``fit_identified``
 - :mod:`.invariance`, :mod:`.sem`, :mod:`.comparison` — multiple groups, latent
-  regression, nested-model tests
-- :mod:`.polychoric`, :mod:`.ordinal`, :mod:`.ordinal_invariance`, :mod:`.wlsmv` —
-  thresholds, polychoric correlations and their NACOV; ``fit_ordinal_cfa`` (lavaan's WLSMV
-  for ordered items); ordinal invariance steps; ``ORDINAL_ESTIMATORS`` (the hook of
-  ``attachstats.sem``)
+  regression, nested-model tests (also the WLSMV scaled-shifted difference test)
+- :mod:`.polychoric`, :mod:`.ordinal`, :mod:`.ordinal_invariance`, :mod:`.wlsmv` — thresholds, polychoric (and polyserial) correlations and their NACOV;
+  ``fit_ordinal_cfa`` (lavaan's WLSMV for ordered items); ordinal invariance steps, also
+  partial; ``ORDINAL_ESTIMATORS`` (the hook of ``attachstats.sem``)
 """

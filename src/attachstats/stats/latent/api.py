@@ -30,6 +30,7 @@ from attachstats.errors import ModelError
 from attachstats.stats.latent.engine import Z_95
 from attachstats.stats.bootstrap import percentile_ci
 from attachstats.stats.latent.cfa import wlsmv_fit_row
+from attachstats.stats.latent.comparison import LRT_COLUMNS, compare_models, wlsmv_lrt
 from attachstats.stats.latent.estimation import ModelFit, bootstrap_estimates, fit_partable
 from attachstats.stats.latent.modindices import modification_indices
 from attachstats.stats.latent.standardise import complex_step_jacobian, delta_method_se
@@ -39,7 +40,7 @@ from attachstats.stats.rng import named_rng
 from attachstats.stats.threads import small_matrix_work
 
 __all__ = ["SEM_PARAMETERS_COLUMNS", "FIT_MEASURE_NAMES", "ESTIMATORS", "register_estimator", "SEMFit", "sem",
-           "pipeline_tables"]
+           "pipeline_tables", "lrt"]
 
 #: Columns of :meth:`SEMFit.parameters` (lavaan ``parameterEstimates()`` + ``std.all``).
 SEM_PARAMETERS_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue", "ci.lower",
@@ -257,8 +258,10 @@ def sem(syntax: str, data: pd.DataFrame, estimator: str = "ML", ordered: Sequenc
     estimator : {"ML", "MLR"} or a registered name
         ``"MLR"``: robust (Huber–White) standard errors and the Yuan–Bentler scaled test.
     ordered : list of str or True, optional
-        Ordinal indicators: needs an ordinal estimator (WLSMV) registered by the ordinal
-        module; raises :class:`ModelError` until then.
+        Ordered indicators (True: all), fitted by WLSMV
+        (:func:`attachstats.stats.latent.wlsmv.sem_fitter`); the model's other variables are
+        continuous. With ``group``, ``group_equal`` is one of the semTools invariance steps
+        and ``group_partial`` frees loadings, thresholds (``"x | t2"``) or intercepts.
     group : str, optional
         Grouping column (multiple-group model); ``groups`` picks and orders its values
         (default: order of first appearance, as lavaan; the first is the reference group).
@@ -373,3 +376,65 @@ def pipeline_tables(result: Any, name: str) -> tuple[dict, pd.DataFrame]:
                         "est": p["est"], "se": p["se"].where(free), "stat": p["z"], "p": p["pvalue"],
                         "ci_lo": p["ci.lower"], "ci_hi": p["ci.upper"], "std": p["std.all"]})
     return wlsmv_fit_row(name, result.fit_measures(), int(result.n)), tab
+
+
+def lrt(*fits: Any, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Nested-model χ² difference tests of fitted models, as lavaan's ``lavTestLRT(m1, m2, ...)``.
+
+    The models (results of :func:`sem`, fitted to the same rows) are ordered by df and each
+    is tested against the next less restricted one, with lavaan's default method for their
+    estimator: WLSMV (ordered items, also the invariance steps) the scaled-shifted
+    ``satorra.2000`` test (:func:`attachstats.stats.latent.comparison.wlsmv_lrt`); MLR the
+    Satorra–Bentler (2001) scaled difference; ML the difference of the χ² statistics.
+
+    Parameters
+    ----------
+    *fits : results of :func:`sem`
+    names : sequence of str, optional
+        Row names (default ``model1``, ``model2``, … in the given order).
+
+    Returns
+    -------
+    DataFrame
+        :data:`attachstats.stats.latent.comparison.LRT_COLUMNS`: ``model, df, chisq`` (the
+        unscaled statistic, lavaan's ``Chisq``), ``chisq_diff, df_diff, pvalue`` (lavaan's
+        ``Chisq diff``, ``Df diff``, ``Pr(>Chisq)``), and for WLSMV the shift parameters ``a, b``.
+
+    Raises
+    ------
+    ModelError
+        Fewer than two models, mixed estimators, models fitted to other rows, equal df.
+
+    Examples
+    --------
+    R: ``lavTestLRT(fit_configural, fit_metric)``.
+
+    >>> rng = np.random.default_rng(2)
+    >>> f = rng.normal(size=(300, 1))
+    >>> d = pd.DataFrame(f @ np.ones((1, 4)) + rng.normal(size=(300, 4)), columns=["a", "b", "c", "d"])
+    >>> t = lrt(sem("f =~ a + b + c + d", d), sem("f =~ 1*a + 1*b + 1*c + 1*d", d), names=["free", "equal"])
+    >>> t["model"].tolist(), int(t.loc[1, "df_diff"])
+    (['free', 'equal'], 3)
+    """
+    if len(fits) < 2:
+        raise ModelError("lrt: give at least two fitted models")
+    labels = list(names) if names is not None else [f"model{k + 1}" for k in range(len(fits))]
+    if len(labels) != len(fits) or len(set(labels)) != len(labels):
+        raise ModelError(f"lrt: names must be {len(fits)} distinct names, got {labels}")
+    if all(getattr(f, "dwls", None) is not None for f in fits):
+        return wlsmv_lrt(dict(zip(labels, fits)))
+    if not all(isinstance(f, SEMFit) for f in fits):
+        raise ModelError("lrt: the models mix ordinal (WLSMV) and continuous (ML/MLR) fits")
+    # MLR with FIML too: the Satorra–Bentler (2001) difference (lavaan's default for MLR)
+    rows = [dict(f.fit_row(), model=nm, estimator=f.fitted.estimator) for nm, f in zip(labels, fits)]
+    order = sorted(range(len(rows)), key=lambda k: rows[k]["df"])
+    out = []
+    for pos, k in enumerate(order):
+        r = rows[k]
+        row = {"model": r["model"], "df": r["df"], "chisq": r["chi2_ml"], "chisq_diff": math.nan,
+               "df_diff": math.nan, "pvalue": math.nan, "a": math.nan, "b": math.nan}
+        if pos > 0:
+            c = compare_models([r, rows[order[pos - 1]]], [(r["model"], rows[order[pos - 1]]["model"])]).iloc[0]
+            row.update(chisq_diff=c["chi2_diff"], df_diff=c["df_diff"], pvalue=c["p"])
+        out.append(row)
+    return pd.DataFrame(out, columns=LRT_COLUMNS)

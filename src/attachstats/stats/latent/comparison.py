@@ -11,8 +11,11 @@ estimator, :func:`compare_models` reports lavaan's ``lavTestLRT(G, R)``:
   scaling factors; ``scaling_diff`` reports c_d (a negative c_d, possible in small samples,
   makes the test undefined: NaN);
 
-WLSMV: no test (``chi2_diff``, ``p`` NaN; lavaan's ``satorra.2000`` difference test is not
-implemented), the df and fit-index differences only;
+WLSMV: from fit dictionaries no test (``chi2_diff``, ``p`` NaN), the df and fit-index
+differences only; the test needs the fitted models themselves:
+:func:`wlsmv_difference_test` (one pair) and :func:`wlsmv_lrt` (a sequence) are lavaan's
+``lavTestLRT`` default for DWLS/WLSMV fits (``method = "satorra.2000"``, ``A.method =
+"delta"``, scaled-shifted, Satorra 2000; Asparouhov & Muthén 2006);
 
 and the differences of AIC, BIC, CFI, TLI, RMSEA and SRMR, each Δ = R − G (negative ΔCFI
 or positive ΔAIC mean the restricted model fits worse). The p value of Δχ² is a
@@ -23,14 +26,22 @@ factor variance of 0): such tests are conservative (Stoel et al., 2006).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Mapping
+from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
+import scipy.linalg
 
 from attachstats.errors import ModelError
 from attachstats.stats.latent.fit_indices import chi2_pvalue
+from attachstats.stats.latent.ordinal import DWLSInformation
+from attachstats.stats.threads import small_matrix_work
 
-__all__ = ["COMPARISON_COLUMNS", "compare_models"]
+__all__ = ["COMPARISON_COLUMNS", "LRT_COLUMNS", "compare_models", "wlsmv_difference_test", "wlsmv_lrt"]
+
+#: Columns of :func:`wlsmv_lrt` (lavaan ``lavTestLRT``: ``Df, Chisq, Chisq diff, Df diff, Pr(>Chisq)``).
+LRT_COLUMNS = ["model", "df", "chisq", "chisq_diff", "df_diff", "pvalue", "a", "b"]
 
 #: Columns of :func:`compare_models` (``tables/cfa_comparison.csv``).
 COMPARISON_COLUMNS = ["restricted", "general", "estimator", "n", "chi2_diff", "df_diff", "p",
@@ -99,3 +110,113 @@ def compare_models(fits: Sequence[dict], pairs: Sequence[tuple[str, str]]) -> pd
                      "scaling_diff": cd,
                      **{f"delta_{k}": r[k] - g[k] for k in ("aic", "bic", "cfi", "tli", "rmsea", "srmr")}})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def _dwls(fit: Any, label: str) -> DWLSInformation:
+    info = getattr(fit, "dwls", None)
+    if not isinstance(info, DWLSInformation):
+        raise ModelError(f"model comparison: {label} is not a WLSMV fit of ordered items "
+                         "(the DWLS difference test needs fit_ordinal_cfa / ordinal invariance results)")
+    return info
+
+
+@small_matrix_work
+def wlsmv_difference_test(restricted: Any, general: Any, names: tuple[str, str] = ("restricted", "general")
+                          ) -> dict[str, float]:
+    """Scaled-shifted χ² difference test of two nested WLSMV fits (lavaan ``lavTestLRT`` default).
+
+    lavaan's ``lav_test_diff_Satorra2000(general, restricted, A.method = "delta",
+    scaled.shifted = TRUE)``: with Δ₁, Δ₀ the models' Jacobians of the sample statistics
+    (thresholds, polychorics of every group) at their own estimates, A spans the orthogonal
+    complement of the columns of Δ₁⁺Δ₀ (the directions of the general model's parameter
+    space that the restricted model gives up); with P = E⁻¹ the general model's inverse
+    information and M = Σ_g f_g Δ_g′W_gΓ_gW_gΔ_g, the matrix UΓ has the traces
+    t₁ = tr(P A′(APA′)⁺AP M) and t₂ = tr((P A′(APA′)⁺AP M)²), and with Δdf = df₀ − df₁,
+    a = √(Δdf/t₂), b = Δdf − a·t₁, Δχ² = a·(T₀ − T₁) + b on Δdf degrees of freedom
+    (T the DWLS statistics, not the scaled ones). Nothing is assumed about how the
+    restricted model is written: constraints, fixed values or fewer parameters.
+
+    Parameters
+    ----------
+    restricted, general : OrdinalCFAResult or OrdinalInvarianceResult
+        Fitted to the same rows (same items, groups and group sizes); ``restricted`` has
+        more degrees of freedom.
+    names : (str, str)
+        The two models' names for messages.
+
+    Returns
+    -------
+    dict
+        ``chisq_diff, df_diff, pvalue, a, b, trace_ug, trace_ug2``.
+
+    Raises
+    ------
+    ModelError
+        Not WLSMV fits, fitted to other sample statistics, or ``restricted`` with fewer df.
+        Equal df (e.g. the thresholds step when every item has three categories): as lavaan,
+        the difference of the DWLS statistics on 0 df and no p value.
+
+    Examples
+    --------
+    R: ``lavTestLRT(general, restricted)`` for WLSMV fits (``method = "satorra.2000"``).
+    See ``tests/unit/test_ordinal_lrt.py``.
+    """
+    r, g = _dwls(restricted, names[0]), _dwls(general, names[1])
+    if r.statistics != g.statistics:
+        raise ModelError(f"model comparison {names[0]} vs {names[1]}: the models were fitted to different "
+                         "items, groups or rows; a difference test needs the same sample statistics")
+    m = r.df - g.df
+    if m < 0:
+        raise ModelError(f"model comparison: {names[0]!r} (df = {r.df}) is not more restricted than "
+                         f"{names[1]!r} (df = {g.df})")
+    if m == 0:          # lavaan: the plain difference, no test (e.g. the thresholds step of 3-category items)
+        return {"chisq_diff": r.chisq - g.chisq, "df_diff": 0, "pvalue": math.nan, "a": math.nan, "b": math.nan,
+                "trace_ug": math.nan, "trace_ug2": math.nan}
+    d1, d0 = np.vstack(g.deltas), np.vstack(r.deltas)
+    h = scipy.linalg.lstsq(d1, d0, lapack_driver="gelsy")[0]      # Δ₁⁺Δ₀, q1 x q0 (Δ₁ has full column rank)
+    # orthogonal complement of the columns of H: pivoted QR, rank by lavaan's qr() tolerance
+    qm, rm, _ = scipy.linalg.qr(h, mode="full", pivoting=True)
+    dr = np.abs(np.diag(rm))
+    rank = int(np.sum(dr > 1e-7 * dr[0])) if dr.size and dr[0] > 0 else 0
+    a_mat = qm[:, rank:].T                                        # (q1 - rank) x q1, orthonormal rows
+    p_inv = g.e_inv
+    apa = a_mat @ p_inv @ a_mat.T
+    eps = math.sqrt(np.finfo(float).eps)
+    keep = ~((np.abs(apa.sum(axis=0)) < eps) & (np.abs(apa.sum(axis=1)) < eps))
+    a_mat = a_mat[keep]
+    paap = p_inv @ a_mat.T @ np.linalg.pinv(a_mat @ p_inv @ a_mat.T) @ a_mat @ p_inv
+    ug = paap @ g.meat
+    t1 = float(np.trace(ug))
+    t2 = float(np.sum(ug * ug.T))
+    a = math.sqrt(m / t2)
+    b = m - a * t1
+    stat = (r.chisq - g.chisq) * a + b
+    return {"chisq_diff": stat, "df_diff": m, "pvalue": chi2_pvalue(max(stat, 0.0), m), "a": a, "b": b,
+            "trace_ug": t1, "trace_ug2": t2}
+
+
+def wlsmv_lrt(fits: Mapping[str, Any]) -> pd.DataFrame:
+    """lavaan ``lavTestLRT(m1, m2, ...)`` of WLSMV fits: each model against the next less restricted.
+
+    The models are ordered by df (ties keep their given order), as lavaan; the first row
+    has no test. Columns :data:`LRT_COLUMNS` (``chisq`` is the DWLS statistic of the model,
+    lavaan's ``Chisq`` column; ``a``, ``b`` the scaling and shift of the difference).
+
+    Examples
+    --------
+    R: ``lavTestLRT(configural, thresholds, metric, scalar)``; see
+    :func:`wlsmv_difference_test`.
+    """
+    named = [(k, _dwls(v, k)) for k, v in fits.items()]
+    order = sorted(range(len(named)), key=lambda i: named[i][1].df)
+    rows = []
+    for pos, i in enumerate(order):
+        name, info = named[i]
+        row = {"model": name, "df": info.df, "chisq": info.chisq, "chisq_diff": math.nan, "df_diff": math.nan,
+               "pvalue": math.nan, "a": math.nan, "b": math.nan}
+        if pos > 0:
+            prev = named[order[pos - 1]][0]
+            t = wlsmv_difference_test(fits[name], fits[prev], (name, prev))
+            row.update({k: t[k] for k in ("chisq_diff", "df_diff", "pvalue", "a", "b")})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=LRT_COLUMNS)

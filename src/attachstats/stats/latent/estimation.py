@@ -11,9 +11,10 @@ module, whose variants are options:
   of :mod:`attachstats.stats.latent.fiml`, observed information, h1 by EM); with MLR the
   sandwich uses the casewise scores of the observed-data likelihood and the scaled test the
   saturated model's observed information and scores at the EM estimates (lavaan's
-  ``estimator = "MLR", missing = "ml"``; its missing-data-corrected robust CFI/RMSEA are not
-  computed); MLR with fixed exogenous covariates drops their moments from the h1 trace
-  (lavaan's ``x.idx``);
+  ``estimator = "MLR", missing = "ml"``); with FIML (ML or MLR) also lavaan's FIML-corrected
+  ``cfi.robust``/``tli.robust``/``rmsea.robust`` (Zhang & Savalei; lavaan's
+  ``lav_fit_fiml_corrected``), not with fixed exogenous covariates; MLR with fixed exogenous
+  covariates drops their moments from the h1 trace (lavaan's ``x.idx``);
 - **groups**: F = Σ_g (N_g/N) F_g with parameters shared where the table's equality
   constraints join them;
 - **constraints**: a shared label and ``==`` between two parameters make one parameter;
@@ -51,6 +52,7 @@ from attachstats.stats.latent.engine import (LISRELModel, Tolerances, check_samp
                                              numeric_hessian, numeric_matrix, unit_diagonal)
 from attachstats.stats.latent.fiml import Patterns, em_moments, loglik, missing_patterns
 from attachstats.stats.latent.fit_indices import chi2_pvalue, cfi_tli, rmsea, rmsea_ci
+from attachstats.stats.latent.ordinal import rmsea_pvalue
 from attachstats.stats.latent.standardise import complex_step_jacobian
 from attachstats.stats.latent.syntax import ParTable
 from attachstats.stats.threads import small_matrix_work
@@ -787,10 +789,8 @@ def fit_partable(partable: ParTable, data: pd.DataFrame, *, group: str | None = 
         fit = _robust_measures(fit, c, cb, len(gdata), tr_h1, tr_h0)
         fit["scaling.factor.h1"] = tr_h1 / ndat
         fit["scaling.factor.h0"] = tr_h0 / model.K           # lavaan: per free parameter before constraints
-        if missing == "fiml":        # lavaan's robust indices for FIML use a correction not implemented here
-            for k in ("cfi.robust", "tli.robust", "nnfi.robust", "rmsea.robust", "rmsea.ci.lower.robust",
-                      "rmsea.ci.upper.robust"):
-                fit.pop(k, None)
+    if missing == "fiml" and not partable.ov_x:   # lavaan's FIML-corrected robust CFI/TLI/RMSEA
+        fit = _fiml_corrected_measures(fit, model, con, gdata, x, df, scaled=estimator == "MLR")
     vcov_x = con.Z @ vcov_phi @ con.Z.T
     out = ModelFit(partable=partable, model=model, constraints=con, data=gdata, estimator=estimator,
                    missing=missing, phi=phi, x=x, vcov_phi=vcov_phi, vcov_x=vcov_x, fit=fit,
@@ -947,6 +947,134 @@ def _fiml_h1_trace(d: GroupData) -> float:
     sc = np.concatenate(scores)
     b1 = sc.T @ sc / n
     return float(np.sum(np.linalg.inv(a1) * b1.T))
+
+
+def _fiml_h1_information(d: GroupData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The saturated model of one group under missing data, in (μ, vech Σ) (lavaan's order):
+    observed information W_m and first-order information J_m (both per case, at the EM
+    estimates), the complete-data information W_c at the EM moments, and the vech indices."""
+    p = d.cov.shape[0]
+    pairs = [(a, b) for b in range(p) for a in range(b, p)]
+    ia = np.array([a for a, _ in pairs], dtype=int)
+    ib = np.array([b for _, b in pairs], dtype=int)
+    half = np.where(ia == ib, 0.5, 1.0)
+    n = d.n
+
+    def unpack(par: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sig = np.zeros((p, p))
+        sig[ia, ib] = par[p:]
+        sig[ib, ia] = par[p:]
+        return par[:p], sig
+
+    def grad(par: np.ndarray) -> np.ndarray:
+        mu, sig = unpack(par)
+        _, g_sig, g_mu = loglik(d.patterns, mu, sig, gradient=True)
+        gv = np.where(ia == ib, g_sig[ia, ib], g_sig[ia, ib] + g_sig[ib, ia])
+        return -np.concatenate([g_mu, gv]) / n
+
+    wm = numeric_hessian(grad, np.concatenate([d.mean, d.cov[ia, ib]]))
+    wm = (wm + wm.T) / 2
+    scores = []
+    for o, rows in _pattern_rows(d.x):
+        inv = np.linalg.inv(d.cov[np.ix_(o, o)])
+        wf = np.zeros((len(rows), p))
+        wf[:, o] = (rows - d.mean[o]) @ inv
+        invf = np.zeros((p, p))
+        invf[np.ix_(o, o)] = inv
+        scores.append(np.concatenate([wf, half * (wf[:, ia] * wf[:, ib] - invf[ia, ib])], axis=1))
+    sc = np.concatenate(scores)
+    jm = sc.T @ sc / n
+    inv = np.linalg.inv(d.cov)
+    wc = np.zeros_like(wm)
+    wc[:p, :p] = inv
+    wc[p:, p:] = half[:, None] * half[None, :] * (inv[np.ix_(ia, ia)] * inv[np.ix_(ib, ib)]
+                                                  + inv[np.ix_(ia, ib)] * inv[np.ix_(ib, ia)])
+    return wm, jm, wc, ia, ib
+
+
+def _fiml_corrected_measures(fit: dict, model: LISRELModel, con: Constraints, gdata: list[GroupData],
+                             x: np.ndarray, df: int, scaled: bool) -> dict:
+    """lavaan's ``cfi.robust``, ``tli.robust``, ``rmsea.robust`` … for FIML (``lav_fit_fiml_corrected``).
+
+    The FIML-corrected statistics of Zhang & Savalei (2023): the complete-data ML χ² of the
+    fitted model (and of the independence model fitted by FIML) against the EM moments, XX3,
+    with the correction ĉ = k/df, k = tr(U W_m⁻¹ W_c W_m⁻¹ U Γ) (MLR, lavaan's "V3",
+    Γ = W_m⁻¹ J_m W_m⁻¹) or tr(W_c W_m⁻¹ U W_m⁻¹) (ML, "V6"), U = W_m − W_mΔE⁻¹Δ′W_m,
+    E = Δ′W_mΔ, all blocks weighted by the group shares as lavaan; then the robust indices
+    of the complete-data formulas with XX3 and ĉ.
+    """
+    from scipy.linalg import block_diag
+
+    ntot = sum(d.n for d in gdata)
+    ng = len(gdata)
+    fg = np.array([d.n / ntot for d in gdata])
+    wm_b, wmi_b, wc_b, gam_b, deltas, deltas_b = [], [], [], [], [], []
+    xx3 = xx3n = 0.0
+    nb_cols = 0
+    for g, d in enumerate(gdata):
+        p = d.cov.shape[0]
+        wm, jm, wc, ia, ib = _fiml_h1_information(d)
+        wmi = np.linalg.inv(wm)
+        wm_b.append(fg[g] * wm)
+        wmi_b.append(wmi / fg[g])
+        wc_b.append(fg[g] * wc)
+        gam_b.append(wmi @ jm @ wmi / fg[g])
+        sig, mu = model.implied(x, g)
+        ds, dm = model.derivatives(x, g)
+        dsz = np.tensordot(con.Z.T, ds, axes=1)                  # (k, p, p)
+        dmz = con.Z.T @ dm
+        deltas.append(np.concatenate([dmz.T, dsz[:, ia, ib].T], axis=0))
+        inv = np.linalg.inv(sig)
+        dv = d.mean - mu
+        xx3 += d.n * float(np.linalg.slogdet(sig)[1] + np.sum(d.cov * inv) - d.logdet - p + dv @ inv @ dv)
+        # independence model by FIML: each variable's available-case mean and ML variance
+        mb = np.array([np.nanmean(d.x[:, j]) for j in range(p)])
+        vb = np.array([np.nanvar(d.x[:, j]) for j in range(p)])
+        xx3n += d.n * float(np.sum(np.log(vb)) + np.sum(np.diag(d.cov) / vb) - d.logdet - p
+                            + np.sum((d.mean - mb) ** 2 / vb))
+        db = np.zeros((p + len(ia), 2 * p))
+        db[np.arange(p), np.arange(p)] = 1.0
+        diag_rows = p + np.flatnonzero(ia == ib)
+        db[diag_rows, p + ia[ia == ib]] = 1.0
+        deltas_b.append((nb_cols, db))
+        nb_cols += 2 * p
+    wm_all, wmi_all, wc_all, gam_all = (block_diag(*b) for b in (wm_b, wmi_b, wc_b, gam_b))
+    d_all = np.vstack(deltas)
+    db_all = np.zeros((d_all.shape[0], nb_cols))
+    r0 = 0
+    for c0, db in deltas_b:
+        db_all[r0:r0 + db.shape[0], c0:c0 + db.shape[1]] = db
+        r0 += db.shape[0]
+
+    def k_of(delta: np.ndarray) -> float:
+        wd = wm_all @ delta
+        u = wm_all - wd @ np.linalg.solve(delta.T @ wd, wd.T)
+        if scaled:
+            left = u @ wmi_all @ wc_all @ wmi_all @ u
+            return float(np.sum(left * gam_all.T))
+        return float(np.sum((wc_all @ wmi_all) * (u @ wmi_all).T))
+
+    out = dict(fit)
+    dfb = fit["baseline.df"]
+    c3 = k_of(d_all) / df if df > 0 else math.nan
+    c3n = k_of(db_all) / dfb
+    n = fit["ntotal"]
+    gs = math.sqrt(ng)
+    if df > 0:
+        cfi_r, tli_r = cfi_tli(xx3, df, xx3n, dfb, c3, c3n)
+        rni_r = 1 - (xx3 - c3 * df) / (xx3n - c3n * dfb)
+        xs = xx3 / c3
+        lo, hi = rmsea_ci(xs, df, n)
+        out.update({"rmsea.robust": rmsea(xx3, df, n, c3) * gs,
+                    "rmsea.ci.lower.robust": lo * math.sqrt(c3) * gs, "rmsea.ci.upper.robust": hi * math.sqrt(c3) * gs,
+                    "rmsea.pvalue.robust": rmsea_pvalue(xs, df, n / ng, 0.05, c3),
+                    "rmsea.notclose.pvalue.robust": rmsea_pvalue(xs, df, n / ng, 0.08, c3, close=False)})
+    else:
+        cfi_r = tli_r = rni_r = 1.0
+        out.update({"rmsea.robust": 0.0, "rmsea.ci.lower.robust": 0.0, "rmsea.ci.upper.robust": 0.0,
+                    "rmsea.pvalue.robust": math.nan, "rmsea.notclose.pvalue.robust": math.nan})
+    out.update({"cfi.robust": cfi_r, "tli.robust": tli_r, "nnfi.robust": tli_r, "rni.robust": rni_r})
+    return out
 
 
 def _robust_measures(fit: dict, c: float, cb: float, groups: int, tr_h1: float, tr_h0: float) -> dict:

@@ -20,9 +20,15 @@ lavaan's default for ``cfa(model, data, ordered = items)``, in one group:
   DWLS solution to the polychoric matrix, rescaled by tr(U′VUΓ)/df;
   ``srmr`` (residual correlations) and ``wrmr``.
 
-Not implemented (raise :class:`attachstats.errors.ModelError`): continuous indicators
-mixed with ordered ones (polyserial), several groups (ordinal invariance), the theta
-parameterisation, missing = "pairwise", covariates, regressions between factors.
+**Continuous variables** beside the ordered items (``ordered`` naming a subset): their
+means and variances join the statistics and their polyserial correlations (and covariances)
+the off-diagonal ones (:func:`attachstats.stats.latent.polychoric.mixed_moments`), their
+intercepts and residual variances are free, the ``.robust`` indices are NaN (as lavaan);
+``y ~ f`` regresses one on factors (several such outcomes: residuals covary, as lavaan).
+
+Not implemented (raise :class:`attachstats.errors.ModelError`): the theta parameterisation,
+missing = "pairwise", covariates, regressions between factors or on observed variables;
+several groups are :mod:`attachstats.stats.latent.ordinal_invariance` (ordered items only).
 
 Example
 -------
@@ -56,7 +62,7 @@ from attachstats.stats.latent.engine import (
     fisher_scoring,
     start_values,
 )
-from attachstats.stats.latent.polychoric import OrdinalMoments, ordinal_moments
+from attachstats.stats.latent.polychoric import OrdinalMoments, mixed_moments, ordinal_moments
 from attachstats.stats.latent.syntax import (
     ParameterTable,
     fixed_variance_syntax,
@@ -65,6 +71,7 @@ from attachstats.stats.latent.syntax import (
 from attachstats.stats.threads import small_matrix_work
 
 __all__ = [
+    "DWLSInformation",
     "OrdinalCFAResult",
     "catml_weight",
     "delta_spec",
@@ -75,6 +82,37 @@ __all__ = [
 
 #: Stopping rule of the DWLS fit (gradient norm; F is a sum of squares of order 1e-2..1e2).
 DWLS_TOLERANCES = Tolerances(gradient=1e-11, decrement=1e-20, progress=1e-15, max_iter=1000)
+
+
+@dataclass
+class DWLSInformation:
+    """What a DWLS fit keeps for nested-model tests (lavaan's ``lavTech`` Delta, WLS.V, Gamma).
+
+    Attributes
+    ----------
+    statistics : tuple
+        Identifies the sample statistics (items, threshold names, group labels, group sizes):
+        two fits can be compared only if these are equal.
+    deltas : list of ndarray
+        Per group, ∂(thresholds, correlations)/∂(free parameters) at the estimates.
+    fg : ndarray
+        Group shares N_g / N.
+    e_inv : ndarray
+        Inverse of the unit information E = Σ_g f_g Δ_g′W_gΔ_g (lavaan's ``information``).
+    meat : ndarray
+        Σ_g f_g Δ_g′W_gΓ_gW_gΔ_g.
+    chisq : float
+        The DWLS χ² (lavaan's ``test[[1]]$stat``, not the scaled one).
+    df : int
+    """
+
+    statistics: tuple
+    deltas: list[np.ndarray]
+    fg: np.ndarray
+    e_inv: np.ndarray
+    meat: np.ndarray
+    chisq: float
+    df: int
 
 
 @dataclass
@@ -118,6 +156,7 @@ class OrdinalCFAResult:
     free_names: list[str]
     implied: np.ndarray
     notes: list[str] = field(default_factory=list)
+    dwls: DWLSInformation | None = None
 
     def parameters(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit)`` (plus ``std.all``), a copy."""
@@ -128,7 +167,7 @@ class OrdinalCFAResult:
         return dict(self.fit)
 
 
-def delta_spec(spec: ParameterTable, name: str) -> ParameterTable:
+def delta_spec(spec: ParameterTable, name: str, continuous: Sequence[str] = ()) -> ParameterTable:
     """The table with the item residual variances taken out of the free parameters.
 
     In the delta parameterisation they follow from the other parameters (lavaan's
@@ -148,7 +187,7 @@ def delta_spec(spec: ParameterTable, name: str) -> ParameterTable:
     rows = []
     for r in spec.rows:
         lhs, op, rhs, mat, i, j, val = r
-        if mat == "theta" and i == j:
+        if mat == "theta" and i == j and lhs not in continuous:
             if val is not None:
                 raise ModelError(f"model {name!r}: {lhs} ~~ {val:g}*{rhs}: the residual variance of an "
                                  "ordered item is not a parameter in the delta parameterisation "
@@ -294,7 +333,11 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
         counted in ``n_dropped``).
     ordered : list of str or True, optional
         The ordered items; default (or True, as lavaan's ``ordered = TRUE``): all
-        indicators. Every indicator must be ordered.
+        indicators. Other indicators are continuous: polyserial
+        correlations (:func:`attachstats.stats.latent.polychoric.mixed_moments`), the continuous
+        variable's mean and variance among the statistics, its intercept and residual
+        variance free, as lavaan. A line ``y ~ f`` regressing an observed continuous ``y``
+        on factors is the loading ``f =~ y`` (the same model), reported with op ``~``.
     name : str
         Model name for messages.
     std_lv : bool, default False
@@ -322,25 +365,69 @@ def fit_ordinal_cfa(model_syntax: str, data: pd.DataFrame, ordered: Sequence[str
     if estimator.upper() not in ("WLSMV",):
         raise ModelError(f"model {name!r}: ordinal estimator {estimator!r} is not implemented "
                          "(available: WLSMV)")
+    model_syntax, regressions = _regressions_as_loadings(model_syntax, name)
     syntax = fixed_variance_syntax(model_syntax) if std_lv else model_syntax
     spec = parse_syntax(syntax, name)
     items = list(spec.observed)
+    cont: list[str] = []
     if ordered is not None and ordered is not True:
         if ordered is False or isinstance(ordered, str):
             raise ModelError(f"model {name!r}: ordered must be a list of item names or True (all), "
                              f"not {ordered!r}")
         ordered = list(ordered)
         cont = [v for v in items if v not in ordered]
-        if cont:
-            raise ModelError(f"model {name!r}: indicator(s) {', '.join(cont)} are not declared ordered; "
-                             "mixing continuous and ordered indicators (polyserial correlations) "
-                             "is not implemented")
-    model = CFAModel(delta_spec(spec, name))
+    bad = sorted({y for y, _ in regressions} - set(cont))
+    if bad:
+        raise ModelError(f"model {name!r}: {', '.join(bad)} ~ …: a regression on factors is implemented for a "
+                         "continuous variable (not declared ordered) only")
+    model = CFAModel(delta_spec(spec, name, cont))
     if moments is None:
-        moments = ordinal_moments(data, items, name)
+        moments = (mixed_moments(data, items, [v for v in items if v not in cont], name) if cont
+                   else ordinal_moments(data, items, name))
     elif list(moments.items) != items:
         raise ModelError(f"model {name!r}: the precomputed moments are for other items")
-    return _fit_dwls(model, moments, syntax, name)
+    res = _fit_dwls(model, moments, syntax, name)
+    if regressions:
+        e = res.estimates
+        for y, f in regressions:
+            hit = (e["op"] == "=~") & (e["lhs"] == f) & (e["rhs"] == y)
+            e.loc[hit, ["lhs", "op", "rhs"]] = [y, "~", f]
+        # lavaan lists regressions after the loadings
+        order = np.argsort(np.where(e["op"] == "=~", 0, np.where(e["op"] == "~", 1, 2)), kind="stable")
+        res.estimates = e.iloc[order].reset_index(drop=True)
+    return res
+
+
+def _regressions_as_loadings(syntax: str, name: str) -> tuple[str, list[tuple[str, str]]]:
+    """Rewrite ``y ~ f1 + f2`` (an observed y on factors) as ``f1 =~ y`` and ``f2 =~ y``, and
+    let the residuals of several such outcomes covary (lavaan's ``auto.cov.y``).
+
+    Examples
+    --------
+    >>> _regressions_as_loadings("f =~ a + b + c\\ny ~ f", "m")
+    ('f =~ a + b + c\\nf =~ y', [('y', 'f')])
+    """
+    lines = [ln.split("#")[0].strip() for ln in syntax.replace(";", "\n").splitlines()]
+    latent = {ln.split("=~")[0].strip() for ln in lines if "=~" in ln}
+    out, regs, loads = [], [], []
+    for ln in lines:
+        if not ln:
+            continue
+        if "~" in ln and not any(op in ln for op in ("=~", "~~", "~1", "~*~")):
+            lhs, rhs = (t.strip() for t in ln.split("~", 1))
+            terms = [t.strip() for t in rhs.split("+")]
+            if lhs in latent or not all(t in latent for t in terms):
+                raise ModelError(f"model {name!r}: {ln!r}: with ordered items, regressions are implemented for an "
+                                 "observed continuous variable on factors (y ~ f) only")
+            for t in terms:                  # after the factors' own lines: their markers stay first
+                loads.append(f"{t} =~ {lhs}")
+                regs.append((lhs, t))
+        else:
+            out.append(ln)
+    ys = list(dict.fromkeys(y for y, _ in regs))
+    # lavaan's auto.cov.y: the residuals of the regressions' outcomes covary
+    out += loads + [f"{a} ~~ {b}" for k, a in enumerate(ys) for b in ys[k + 1:]]
+    return ("\n".join(out), regs) if regs else (syntax, [])
 
 
 @small_matrix_work
@@ -352,21 +439,25 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
     pairs = moments.pairs
     pi, pj = pairs[:, 0], pairs[:, 1]
     nth, ncor = len(moments.thresholds), len(pairs)
-    k = nth + ncor
+    num = moments.numeric_index                        # continuous variables: variances are statistics
+    nv = len(num)
+    si, sj = np.concatenate([num, pi]), np.concatenate([num, pj])
+    nstat = nv + ncor
+    k = nth + nstat
     w = 1.0 / np.diag(gamma)
     wc = w[nth:]
-    r = moments.rho
+    r = np.concatenate([moments.variances, moments.rho])
     q = model.npar
-    df = ncor - q
+    df = nstat - q
     if df < 0:
-        raise ModelError(f"model {name!r} is not identified: {q} free parameters but only {ncor} "
+        raise ModelError(f"model {name!r} is not identified: {q} free parameters but only {nstat} "
                          f"polychoric correlations (df = {df})")
 
     def resid(theta: np.ndarray) -> np.ndarray:
-        return r - model.sigma(theta)[pi, pj]
+        return r - model.sigma(theta)[si, sj]
 
     def jac(theta: np.ndarray) -> np.ndarray:
-        return model.dsigma(theta)[:, pi, pj].T              # ncor x q
+        return model.dsigma(theta)[:, si, sj].T              # nstat x q
 
     def fun(theta: np.ndarray) -> float:
         e = resid(theta)
@@ -379,7 +470,7 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
         d = jac(theta)
         return 2 * d.T @ (wc[:, None] * d)
 
-    x0 = start_values(model, moments.cor, name)
+    x0 = start_values(model, moments.cov if nv else moments.cor, name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = fisher_scoring(fun, grad, metric, x0, DWLS_TOLERANCES)
@@ -414,24 +505,29 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
     tr2 = (float(np.sum(a_mat * a_mat.T)) - 2 * float(np.sum(e_inv * (cg.T @ (w[:, None] * cg))))
            + float(np.sum(ed * ed.T)))
     ss = _scaled_shifted(chisq, df, tr1, tr2)
-    # baseline: correlations 0, thresholds free
-    gcc = gamma[nth:, nth:]
-    x2n = nn * float(r @ (wc * r))
+    # baseline: correlations 0, thresholds (means, variances) free
+    gcc = gamma[nth + nv:, nth + nv:]
+    rc, wcc = r[nv:], wc[nv:]
+    x2n = nn * float(rc @ (wcc * rc))
     dfn = float(ncor)
-    ugn = wc[:, None] * gcc
+    ugn = wcc[:, None] * gcc
     ssn = _scaled_shifted(x2n, dfn, float(np.trace(ugn)), float(np.sum(ugn * ugn.T)))
 
     mats = model.matrices(theta)
     lam, psi, th_off = mats["lambda"], mats["psi"], mats["theta"]
     common = lam @ psi @ lam.T
     implied = common + th_off
-    resvar = 1.0 - np.diag(implied)
-    np.fill_diagonal(implied, 1.0)
+    is_num = np.zeros(len(items), dtype=bool)
+    is_num[num] = True
+    resvar = np.where(is_num, np.diag(th_off), 1.0 - np.diag(implied))
+    np.fill_diagonal(implied, np.where(is_num, np.diag(implied), 1.0))
 
     # robust CFI/TLI/RMSEA (lavaan's catML route, Savalei 2021)
     robust: dict[str, float] = {}
     p = len(items)
     try:
+        if nv:                          # lavaan: no catML route with continuous variables
+            raise np.linalg.LinAlgError("continuous variables")
         evs = np.linalg.eigvalsh(moments.cor)
         if evs[0] < np.sqrt(np.finfo(float).eps):
             raise np.linalg.LinAlgError("polychoric matrix not positive definite")
@@ -450,21 +546,29 @@ def _fit_dwls(model: CFAModel, moments: OrdinalMoments, syntax: str, name: str) 
         robust = {}
 
     fit = ordinal_fit_measures(nn, q + nth, fmin, chisq, df, ss, x2n, dfn, ssn, robust, k)
-    # residual correlations (the thresholds are reproduced exactly, their residuals are 0)
-    ssr = float(np.sum((moments.rho - implied[pi, pj]) ** 2))
+    # residual correlations (the thresholds are reproduced exactly, their residuals are 0);
+    # continuous variables: residuals standardised by the sample SDs (rmr: raw), and lavaan
+    # counts the thresholds only, not the means
+    sd = np.sqrt(np.diag(moments.cov)) if nv else np.ones(p)
+    raw = moments.rho - implied[pi, pj]
+    ssr = float(np.sum((raw / (sd[pi] * sd[pj])) ** 2))
+    n_thr = nth - nv
     fit["srmr"] = math.sqrt(ssr / (p * (p + 1) / 2))
-    fit["crmr"] = math.sqrt(ssr / (p * (p - 1) / 2 + nth))
-    fit["rmr"] = fit["srmr_bentler"] = math.sqrt(ssr / (p * (p + 1) / 2 + nth))
+    fit["crmr"] = math.sqrt(ssr / (p * (p - 1) / 2 + n_thr))
+    fit["srmr_bentler"] = math.sqrt(ssr / (p * (p + 1) / 2 + n_thr))
+    fit["rmr"] = math.sqrt(float(np.sum(raw ** 2)) / (p * (p + 1) / 2 + n_thr))
     est = _estimates(model, theta, se[:q], moments, se[q:], resvar, common)
     free_names = [f"{model.spec.rows[rw][0]} {model.spec.rows[rw][1]} {model.spec.rows[rw][2]}"
-                  for rw in model.row_of_free] + [f"{t.split('|')[0]} | {t.split('|')[1]}"
-                                                  for t in moments.threshold_names]
+                  for rw in model.row_of_free] + [f"{t.split('|')[0]} | {t.split('|')[1]}" if "|" in t
+                                                  else t.replace("~1", " ~1") for t in moments.threshold_names]
     notes = []
     if (resvar < 0).any():
         notes.append("negative residual variance(s) of the latent responses: "
                      + ", ".join(v for v, rv in zip(items, resvar) if rv < 0))
+    info = DWLSInformation((tuple(items), tuple(moments.threshold_names), (), (n,)), [delta],
+                           np.ones(1), e_inv, meat, chisq, df)
     return OrdinalCFAResult(name, syntax, "WLSMV", n, moments.n_dropped, est, fit, moments, vcov,
-                            free_names, implied, notes)
+                            free_names, implied, notes, info)
 
 
 def ordinal_fit_measures(n: int, npar: int, fmin: float, chisq: float, df: int, ss: dict, x2n: float,
@@ -547,31 +651,42 @@ def ordinal_fit_measures(n: int, npar: int, fmin: float, chisq: float, df: int, 
 
 def _estimates(model: CFAModel, theta: np.ndarray, se_free: np.ndarray, moments: OrdinalMoments,
                se_th: np.ndarray, resvar: np.ndarray, common: np.ndarray) -> pd.DataFrame:
-    """parameterEstimates()-style rows (lavaan's order: =~, |, ~~, ~*~, ~1)."""
+    """parameterEstimates()-style rows (lavaan's order: =~, |, ~~, ~*~, ~1).
+
+    A continuous variable has its residual variance (free) and intercept (its mean) and no
+    scale factor; its ``std.all`` divides by its model-implied SD.
+    """
     mats = model.matrices(theta)
     lam, psi = mats["lambda"], mats["psi"]
     sd_f = np.sqrt(np.abs(np.diag(psi)))
     free_se = {rw: s for rw, s in zip(model.row_of_free, se_free)}
     spec = model.spec
+    items, lat = spec.observed, spec.latent
+    cont = set(moments.numeric)
+    sd_y = np.array([math.sqrt(max(common[i, i] + resvar[i], 0.0)) if v in cont else 1.0
+                     for i, v in enumerate(items)])
     load, cov, resid_rows = [], [], []
     for rw, (lhs, op, rhs, mat, i, j, val) in enumerate(spec.rows):
         if mat == "lambda":
             est = lam[i, j]
-            load.append((lhs, op, rhs, est, free_se.get(rw, 0.0), est * sd_f[j]))
+            load.append((lhs, op, rhs, est, free_se.get(rw, 0.0), est * sd_f[j] / sd_y[i]))
         elif mat == "psi":
             est = psi[i, j]
             den = sd_f[i] * sd_f[j]
             cov.append((lhs, op, rhs, est, free_se.get(rw, 0.0), est / den if den > 0 else math.nan))
         elif i == j:
-            resid_rows.append((lhs, op, rhs, resvar[i], 0.0, resvar[i]))
+            resid_rows.append((lhs, op, rhs, resvar[i], free_se.get(rw, 0.0), resvar[i] / sd_y[i] ** 2))
         else:
             est = mats["theta"][i, j]          # std.all: the residual correlation, as lavaan
             den = math.sqrt(resvar[i] * resvar[j]) if resvar[i] * resvar[j] > 0 else math.nan
             cov.append((lhs, op, rhs, est, free_se.get(rw, 0.0), est / den))
     ths = [(nm.split("|")[0], "|", nm.split("|")[1], t, s, t)
-           for nm, t, s in zip(moments.threshold_names, moments.thresholds, se_th)]
-    items, lat = spec.observed, spec.latent
-    tail = ([(v, "~*~", v, 1.0, 0.0, 1.0) for v in items] + [(v, "~1", "", 0.0, 0.0, 0.0) for v in items]
+           for nm, t, s in zip(moments.threshold_names, moments.thresholds, se_th) if "|" in nm]
+    means = {nm[:-2]: (t, s) for nm, t, s in zip(moments.threshold_names, moments.thresholds, se_th)
+             if nm.endswith("~1")}
+    tail = ([(v, "~*~", v, 1.0, 0.0, 1.0) for v in items if v not in cont]
+            + [(v, "~1", "", means[v][0], means[v][1], means[v][0] / sd_y[i]) if v in cont
+               else (v, "~1", "", 0.0, 0.0, 0.0) for i, v in enumerate(items)]
             + [(f, "~1", "", 0.0, 0.0, 0.0) for f in lat])
     # lavaan lists the item residual variances before the user's and the latent (co)variances
     rows = load + ths + resid_rows + cov + tail

@@ -24,9 +24,23 @@ thresholds δᵢ(τᵢₖ − νᵢ − (Λα)ᵢ), correlations δᵢδⱼ(ΛΨ
 versions are computed for the configural step only: lavaan 0.6-14 reports NA for them once
 scale factors are free, and so do we.
 
-Not implemented: binary items (Wu & Estabrook's rules differ for two categories), partial
-invariance (``group.partial``), residual-variance ("strict") invariance, the theta
-parameterisation, models with fixed values other than the identification above.
+**Partial invariance** (``group_partial``, lavaan's ``group.partial``: ``"f =~ x"``,
+``"x | t2"``, ``"x ~ 1"``) frees the named parameters per group, and the identification
+follows semTools' rules item by item (groups 2..G): an item's intercept is free when at
+least one of its thresholds is equal and its intercept is not; its scale factor is free when
+at least two thresholds are equal, or one and the intercept; a factor's variance is free
+when one of its loadings is equal; its mean when an item measuring only that factor has an
+equal intercept. The same rules cover **binary items** (one threshold: intercept free at the
+thresholds step, traded for the scale factor at the scalar step).
+
+**Continuous variables** among the indicators (``ordered`` naming the others; statistics
+of :func:`attachstats.stats.latent.polychoric.mixed_moments`): as semTools writes them, a
+continuous variable's intercept is free in every group (equal across groups once intercepts
+are), its residual variance free per group, and it has no scale factor.
+
+Not implemented: residual-variance ("strict") invariance, the theta parameterisation,
+models with fixed values other than the identification above, partial equality of other
+parameters (factor variances, means, residual covariances).
 
 Example
 -------
@@ -55,12 +69,13 @@ from attachstats.stats.latent.engine import (
 )
 from attachstats.stats.latent.ordinal import (
     DWLS_TOLERANCES,
+    DWLSInformation,
     catml_weight,
     delta_spec,
     ordinal_fit_measures,
     rmsea_pvalue,
 )
-from attachstats.stats.latent.polychoric import OrdinalMoments, ordinal_moments
+from attachstats.stats.latent.polychoric import OrdinalMoments, mixed_moments, ordinal_moments
 from attachstats.stats.latent.syntax import parse_syntax
 from attachstats.stats.threads import small_matrix_work
 
@@ -93,6 +108,10 @@ class OrdinalInvarianceResult:
         ``standardizedSolution``).
     fit : dict
         lavaan ``fitMeasures()`` names.
+    dwls : DWLSInformation
+        What the χ² difference tests need (:mod:`attachstats.stats.latent.comparison`).
+    group_partial : tuple
+        The freed parameters, as keys ``("=~", f, x)``, ``("|", x, "tk")``, ``("~1", x)``.
     """
 
     step: str
@@ -102,6 +121,8 @@ class OrdinalInvarianceResult:
     estimates: pd.DataFrame
     fit: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    dwls: DWLSInformation | None = None
+    group_partial: tuple = ()
 
     def parameters(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit)``, a copy."""
@@ -115,7 +136,8 @@ class OrdinalInvarianceResult:
 class _Layout:
     """Where every model quantity of every group sits, and which free parameter it is."""
 
-    def __init__(self, base: CFAModel, nth_i: list[int], ngroups: int, equal: tuple[str, ...]) -> None:
+    def __init__(self, base: CFAModel, nth_i: list[int], ngroups: int, equal: tuple[str, ...],
+                 partial: frozenset = frozenset(), continuous: frozenset = frozenset()) -> None:
         self.base = base
         p, m, q = base.p, base.m, base.npar
         self.p, self.m, self.q = p, m, q
@@ -135,31 +157,62 @@ class _Layout:
                 names.append((key, slot))
             self.index[g, slot] = shared[k]
 
-        th_eq, ld_eq, int_eq = ("thresholds" in equal), ("loadings" in equal), ("intercepts" in equal)
+        # which parameters are equal across groups: group.equal minus group.partial
+        obs, lat = base.spec.observed, base.spec.latent
+        ld_eq = {s: "loadings" in equal and ("=~", lat[j], obs[i]) not in partial
+                 for s, (mat, i, j) in enumerate(base.free) if mat == "lambda"}
+        th_item = np.concatenate([np.full(n, i) for i, n in enumerate(nth_i)]).astype(int)
+        th_k = np.concatenate([np.arange(1, n + 1) for n in nth_i]).astype(int)
+        # a continuous variable has one entry among the thresholds: its mean ν + (Λα), no τ, no δ
+        self.num_th = np.array([obs[i] in continuous for i in th_item], dtype=bool)
+        self.is_num = np.array([v in continuous for v in obs], dtype=bool)
+        th_eq = ["thresholds" in equal and ("|", obs[i], f"t{k}") not in partial and obs[i] not in continuous
+                 for i, k in zip(th_item, th_k)]
+        int_eq = ["intercepts" in equal and ("~1", obs[i]) not in partial for i in range(p)]
+        n_eq = np.bincount(th_item[np.asarray(th_eq, dtype=bool)], minlength=p) if self.nth else np.zeros(p, int)
+        # semTools (ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", delta), groups 2..G: an
+        # intercept is free with ≥ 1 equal threshold unless intercepts are equal (then 0); a
+        # scale factor is free with ≥ 2 equal thresholds, or 1 and an equal intercept; a factor
+        # variance is free with an equal loading; a factor mean with an equal intercept of an
+        # item that measures that factor only
+        lam_pattern = np.zeros((p, m), dtype=bool)
+        for mat, i, j in base.free:
+            if mat == "lambda":
+                lam_pattern[i, j] = True
+        var_free = [any(ld_eq[s] for s, (mat, i, j) in enumerate(base.free) if mat == "lambda" and j == f)
+                    for f in range(m)]
+        mean_free = [any(int_eq[i] and lam_pattern[i, f] and lam_pattern[i].sum() == 1 for i in range(p))
+                     for f in range(m)]
         for g in range(ngroups):
             for s, (mat, i, j) in enumerate(base.free):
                 if mat == "lambda":
-                    free(g, s, "lambda", ld_eq)
+                    free(g, s, "lambda", ld_eq[s])
                 elif mat == "psi" and i == j:
-                    if g > 0 and ld_eq:
+                    if g > 0 and var_free[i]:
                         free(g, s, "psi", False)
                     else:
                         self.fixed[g, s] = 1.0
                 else:
                     free(g, s, mat, False)
             for t in range(self.nth):
-                free(g, q + t, "tau", th_eq)
+                if not self.num_th[t]:
+                    free(g, q + t, "tau", th_eq[t])
             for i in range(p):
                 s_nu, s_delta = q + self.nth + i, q + self.nth + p + i
-                if g > 0 and th_eq and not int_eq:
+                if obs[i] in continuous:         # intercept free in every group (equal if asked), no δ
+                    free(g, s_nu, "nu", int_eq[i])
+                    self.fixed[g, s_delta] = 1.0
+                    continue
+                if g > 0 and n_eq[i] >= 1 and not int_eq[i]:
                     free(g, s_nu, "nu", False)
-                if g > 0 and th_eq:
+                if g > 0 and (n_eq[i] >= 2 or (n_eq[i] >= 1 and int_eq[i])):
                     free(g, s_delta, "delta", False)
                 else:
                     self.fixed[g, s_delta] = 1.0
             for f in range(m):
-                if g > 0 and int_eq:
+                if g > 0 and mean_free[f]:
                     free(g, q + self.nth + 2 * p + f, "alpha", False)
+        self.any_delta_free = bool((self.index[:, q + self.nth + p:q + self.nth + 2 * p] >= 0).any())
         self.npar = len(names)
         self.th_item = np.concatenate([np.full(n, i) for i, n in enumerate(nth_i)])
 
@@ -180,7 +233,8 @@ class _Layout:
     def moments(self, x: np.ndarray, g: int, pairs: np.ndarray) -> np.ndarray:
         a = self.parts(x, g)
         lam, d = a["lambda"], a["delta"]
-        th = d[self.th_item] * (a["tau"] - a["nu"][self.th_item] - (lam @ a["alpha"])[self.th_item])
+        mu = a["nu"][self.th_item] + (lam @ a["alpha"])[self.th_item]
+        th = np.where(self.num_th, mu, d[self.th_item] * (a["tau"] - mu))
         cov = lam @ a["psi"] @ lam.T + a["theta"]
         i, j = pairs[:, 0], pairs[:, 1]
         return np.concatenate([th, d[i] * d[j] * cov[i, j]])
@@ -198,18 +252,19 @@ class _Layout:
         # structure: correlations δᵢδⱼ ∂C/∂θ; loadings also move the thresholds by −δᵢ α_f
         dsig = self.base.dsigma(self.values(x, g)[:q])
         slots[nth:, :q] = (d[i] * d[j])[:, None] * dsig[:, i, j].T
+        sgn = np.where(self.num_th, 1.0, -d[ti])           # ∂ threshold (mean) / ∂(ν + Λα)
         for s, (mat, r, c) in enumerate(self.base.free):
             if mat == "lambda":
                 rows = np.where(ti == r)[0]
-                slots[rows, s] = -d[r] * alpha[c]
+                slots[rows, s] = sgn[rows] * alpha[c]
         t = np.arange(nth)
-        slots[t, q + t] = d[ti]                                           # thresholds
-        slots[t, q + nth + ti] = -d[ti]                                   # intercepts
-        slots[t, q + nth + p + ti] = a["tau"] - a["nu"][ti] - (lam @ alpha)[ti]   # scale factors
+        slots[t, q + t] = np.where(self.num_th, 0.0, d[ti])              # thresholds
+        slots[t, q + nth + ti] = sgn                                      # intercepts
+        slots[t, q + nth + p + ti] = np.where(self.num_th, 0.0, a["tau"] - a["nu"][ti] - (lam @ alpha)[ti])
         qq = np.arange(len(pairs))
         slots[nth + qq, q + nth + p + i] += d[j] * cov[i, j]
         slots[nth + qq, q + nth + p + j] += d[i] * cov[i, j]
-        slots[:nth, q + nth + 2 * p:q + nth + 2 * p + m] = -d[ti][:, None] * lam[ti]   # latent means
+        slots[:nth, q + nth + 2 * p:q + nth + 2 * p + m] = sgn[:, None] * lam[ti]    # latent means
         idx = self.index[g]
         on = np.where(idx >= 0)[0]
         out = np.zeros((k, self.npar))
@@ -228,7 +283,8 @@ class _Layout:
 
 
 def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, step: str = "configural",
-                           ordered: Sequence[str] | None = None, name: str = "model") -> OrdinalInvarianceResult:
+                           ordered: Sequence[str] | None = None, name: str = "model",
+                           group_partial: Sequence[str] = ()) -> OrdinalInvarianceResult:
     """Fit one invariance step of a CFA for ordered items across groups (lavaan WLSMV).
 
     Parameters
@@ -243,8 +299,12 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     step : {"configural", "thresholds", "metric", "scalar"}
         See the module docstring (:data:`INVARIANCE_STEPS`).
     ordered : list of str, optional
-        Default: all indicators (every indicator must be ordered).
+        Default: all indicators; the indicators not named are continuous.
     name : str
+    group_partial : sequence of str
+        lavaan's ``group.partial``: parameters the step would hold equal that stay free per
+        group — ``"f =~ x"`` (a loading), ``"x | t2"`` (a threshold), ``"x ~ 1"`` (an
+        intercept). The identification follows semTools' rules (module docstring).
 
     Returns
     -------
@@ -253,23 +313,24 @@ def fit_ordinal_invariance(model_syntax: str, data: pd.DataFrame, group: str, st
     Raises
     ------
     ModelError
-        Unknown step or group column, fewer than two groups, a binary item, an item with
-        other categories in one group than in another, or see
-        :func:`attachstats.stats.latent.ordinal.fit_ordinal_cfa`.
+        Unknown step or group column, fewer than two groups, an item with other categories
+        in one group than in another, a ``group_partial`` entry that names no parameter of
+        the model, or see :func:`attachstats.stats.latent.ordinal.fit_ordinal_cfa`.
 
     Notes
     -----
     R: ``semTools::measEq.syntax(model, data, ordered = items, parameterization = "delta",
-    ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group, group.equal = ...)``
-    fitted with ``cfa(as.character(syntax), data, ordered = items, group = group,
+    ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group, group.equal = ...,
+    group.partial = ...)`` fitted with ``cfa(as.character(syntax), data, ordered = items, group = group,
     parameterization = "delta", estimator = "WLSMV")``.
     """
-    return ordinal_invariance_steps(model_syntax, data, group, [step], ordered, name)[step]
+    return ordinal_invariance_steps(model_syntax, data, group, [step], ordered, name, group_partial)[step]
 
 
 def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
                              steps: Sequence[str] | None = None, ordered: Sequence[str] | None = None,
-                             name: str = "model") -> dict[str, OrdinalInvarianceResult]:
+                             name: str = "model", group_partial: Sequence[str] = ()
+                             ) -> dict[str, OrdinalInvarianceResult]:
     """Several invariance steps on the same sample statistics (computed once per group).
 
     Parameters and errors as :func:`fit_ordinal_invariance`; ``steps`` default: all four,
@@ -279,7 +340,8 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
     -------
     dict
         Step name → :class:`OrdinalInvarianceResult`. Compare nested steps with the
-        scaled χ² difference test (lavaan ``lavTestLRT``), which is not part of this module.
+        scaled-shifted χ² difference test (lavaan ``lavTestLRT``):
+        :func:`attachstats.stats.latent.comparison.wlsmv_lrt`.
     """
     steps = list(INVARIANCE_STEPS) if steps is None else list(steps)
     bad = [st for st in steps if st not in INVARIANCE_STEPS]
@@ -290,10 +352,7 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
         raise ModelError(f"model {name!r}: group column {group!r} is not in the data")
     spec = parse_syntax(model_syntax, name)
     items = list(spec.observed)
-    if ordered is not None:
-        cont = [v for v in items if v not in list(ordered)]
-        if cont:
-            raise ModelError(f"model {name!r}: indicator(s) {', '.join(cont)} are not declared ordered")
+    cont = [v for v in items if v not in list(ordered)] if ordered is not None else []
     for r in spec.rows:
         if r[3] != "theta" and r[6] is not None and not (r[3] == "lambda" and r[6] == 1.0):
             raise ModelError(f"model {name!r}: fixed values ({r[0]} {r[1]} {r[2]}) are not supported in "
@@ -301,7 +360,7 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
     # std.lv: all loadings free; factor variances are set per step by the layout
     rows = [(a, o, b, mat, i, j, None) if mat in ("lambda", "psi") else (a, o, b, mat, i, j, v)
             for (a, o, b, mat, i, j, v) in spec.rows]
-    spec = delta_spec(type(spec)(spec.observed, spec.latent, rows), name)
+    spec = delta_spec(type(spec)(spec.observed, spec.latent, rows), name, cont)
     base = CFAModel(spec)
     keep = data[group].notna()
     labels = list(pd.unique(data.loc[keep, group]))
@@ -309,30 +368,71 @@ def ordinal_invariance_steps(model_syntax: str, data: pd.DataFrame, group: str,
         raise ModelError(f"model {name!r}: group column {group!r} has fewer than two groups")
     mom: list[OrdinalMoments] = []
     for lab in labels:
-        mg = ordinal_moments(data.loc[keep & (data[group] == lab)], items, f"{name} ({group} = {lab})")
+        part = data.loc[keep & (data[group] == lab)]
+        where = f"{name} ({group} = {lab})"
+        mg = (mixed_moments(part, items, [v for v in items if v not in cont], where) if cont
+              else ordinal_moments(part, items, where))
         mom.append(mg)
     for mg, lab in zip(mom, labels):
-        nc = np.bincount(mg.threshold_item, minlength=len(items)) + 1
-        if (nc < 3).any():
-            raise ModelError(f"model {name!r}: binary item(s) {', '.join(v for v, c in zip(items, nc) if c < 3)}: "
-                             "ordinal invariance is implemented for items with three or more categories")
         if mg.threshold_names != mom[0].threshold_names:
             raise ModelError(f"model {name!r}: the items have other observed categories in group "
-                             f"{lab!r} than in group {labels[0]!r}")
+                             f"{str(lab)!r} than in group {str(labels[0])!r}")
     notes = []
     dropped = int((~keep).sum())
     if dropped:
         notes.append(f"{dropped} row(s) without a {group} value dropped")
-    return {st: _fit(base, mom, labels, st, INVARIANCE_STEPS[st], name, list(notes)) for st in steps}
+    partial = _partial_keys(group_partial, base, mom[0].threshold_names, name)
+    return {st: _fit(base, mom, labels, st, INVARIANCE_STEPS[st], name, list(notes), partial, frozenset(cont))
+            for st in steps}
+
+
+def _partial_keys(group_partial: Sequence[str], base: CFAModel, threshold_names: list[str],
+                  name: str) -> frozenset:
+    """lavaan ``group.partial`` entries → keys ``("=~", f, x)``, ``("|", x, "tk")``, ``("~1", x)``.
+
+    Examples
+    --------
+    >>> m = CFAModel(parse_syntax("f =~ a + b + c", "m"))
+    >>> sorted(_partial_keys(["f=~b", "a | t2", "c ~ 1"], m, ["a|t1", "a|t2"], "m"))
+    [('=~', 'f', 'b'), ('|', 'a', 't2'), ('~1', 'c')]
+    """
+    if isinstance(group_partial, str):
+        group_partial = [group_partial]
+    obs, lat = base.spec.observed, base.spec.latent
+    loadings = {(lat[j], obs[i]) for mat, i, j in base.free if mat == "lambda"}
+    keys = set()
+    for entry in group_partial:
+        e = "".join(str(entry).split())
+        if "=~" in e:
+            f, x = e.split("=~", 1)
+            if (f, x) not in loadings:
+                raise ModelError(f"model {name!r}: group_partial {entry!r}: the model has no loading {f} =~ {x}")
+            keys.add(("=~", f, x))
+        elif "|" in e:
+            x, t = e.split("|", 1)
+            if f"{x}|{t}" not in threshold_names:
+                raise ModelError(f"model {name!r}: group_partial {entry!r}: no threshold {x}|{t} (the item's "
+                                 "thresholds are t1, t2, … one fewer than its observed categories)")
+            keys.add(("|", x, t))
+        elif e.endswith("~1") and e[:-2] in obs:
+            keys.add(("~1", e[:-2]))
+        else:
+            raise ModelError(f"model {name!r}: group_partial {entry!r} is not a loading (f =~ x), threshold "
+                             "(x | t2) or intercept (x ~ 1) of an item of the model")
+    return frozenset(keys)
 
 
 @small_matrix_work
 def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equal: tuple[str, ...],
-         name: str, notes: list[str]) -> OrdinalInvarianceResult:
+         name: str, notes: list[str], partial: frozenset = frozenset(),
+         continuous: frozenset = frozenset()) -> OrdinalInvarianceResult:
     ngroups = len(mom)
     nth_i = list(np.bincount(mom[0].threshold_item, minlength=base.p))
-    lay = _Layout(base, nth_i, ngroups, equal)
-    pairs = mom[0].pairs
+    lay = _Layout(base, nth_i, ngroups, equal, partial, continuous)
+    num = mom[0].numeric_index
+    nv = len(num)
+    # the structured statistics: variances of continuous variables (i, i), then the pairs
+    pairs = np.vstack([np.column_stack([num, num]), mom[0].pairs]).astype(np.int64)
     nth, ncor = lay.nth, len(pairs)
     n_g = np.array([mg.n for mg in mom], dtype=float)
     n_tot = float(n_g.sum())
@@ -364,7 +464,8 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     unit = CFAModel(type(base.spec)(base.spec.observed, base.spec.latent,
                                     [(a, o, b, mat, i, j, 1.0) if (mat == "psi" and i == j) else (a, o, b, mat, i, j, v)
                                      for (a, o, b, mat, i, j, v) in base.spec.rows]))
-    sv = dict(zip(unit.free, start_values(unit, mom[0].cor, name)))
+    sv = dict(zip(unit.free, start_values(unit, mom[0].cov if nv else mom[0].cor, name)))
+    th_of = {int(i): t for t, i in enumerate(mom[0].threshold_item)}      # a continuous variable's mean
     st = np.array([sv.get(f, 1.0) for f in base.free])
     for g in range(ngroups):
         for slot in range(lay.size):
@@ -375,6 +476,8 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
                 x0[c] = st[slot] if base.free[slot][0] != "psi" or base.free[slot][1] != base.free[slot][2] else 1.0
             elif slot < lay.q + nth:
                 x0[c] = mom[g].thresholds[slot - lay.q] if g == 0 or x0[c] == 0 else x0[c]
+            elif slot < lay.q + nth + lay.p and lay.base.spec.observed[slot - lay.q - nth] in continuous:
+                x0[c] = mom[g].thresholds[th_of[slot - lay.q - nth]] if g == 0 or x0[c] == 0 else x0[c]
             elif slot >= lay.q + nth + lay.p and slot < lay.q + nth + 2 * lay.p:
                 x0[c] = 1.0
     with warnings.catch_warnings():
@@ -412,17 +515,18 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     a = math.sqrt(df / tr2)
     ss = {"stat": chisq * a + df - a * tr1, "scaling": 1 / a, "shift": df - a * tr1}
     ss["pvalue"] = float(stats.chi2.sf(ss["stat"], df))
-    x2n = float(sum((ng - 1) * (s[nth:] @ (w[nth:] * s[nth:])) for ng, s, w in zip(n_g, s_g, w_g)))
-    dfn = float(ngroups * ncor)
+    b0 = nth + nv                          # baseline: thresholds, means and variances free
+    x2n = float(sum((ng - 1) * (s[b0:] @ (w[b0:] * s[b0:])) for ng, s, w in zip(n_g, s_g, w_g)))
+    dfn = float(ngroups * (ncor - nv))
     t1n = t2n = 0.0
     for mg, w in zip(mom, w_g):
-        ugn = w[nth:, None] * mg.gamma[nth:, nth:]
+        ugn = w[b0:, None] * mg.gamma[b0:, b0:]
         t1n += float(np.trace(ugn))
         t2n += float(np.sum(ugn * ugn.T))
     an = math.sqrt(dfn / t2n)
     ssn = {"stat": x2n * an + dfn - an * t1n, "scaling": 1 / an, "shift": dfn - an * t1n}
     ssn["pvalue"] = float(stats.chi2.sf(ssn["stat"], dfn))
-    robust = _robust(lay, x, mom, deltas, e_inv, fg, w_g, df, dfn) if step == "configural" else {}
+    robust = _robust(lay, x, mom, deltas, e_inv, fg, w_g, df, dfn) if step == "configural" and not nv else {}
     fit = ordinal_fit_measures(int(nn), lay.npar, chisq / (2 * n_tot), chisq, df, ss, x2n, dfn, ssn, robust, k)
     # several groups: RMSEA and its interval × √G, the non-centrality of its p-values / G (lavaan)
     root_g = math.sqrt(ngroups)
@@ -438,19 +542,30 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
         c = robust["c3"]
         fit["rmsea.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n_pg, 0.05, c)
         fit["rmsea.notclose.pvalue.robust"] = rmsea_pvalue(robust["xx3_scaled"], df, n_pg, 0.08, c, close=False)
+    elif nv:
+        notes.append("cfi.robust, tli.robust and rmsea.robust are not computed with continuous variables "
+                     "(lavaan reports NA for them too)")
     else:
         notes.append("cfi.robust, tli.robust and rmsea.robust are not computed once scale factors are "
                      "free (lavaan 0.6-14 reports NA for them too)")
     p = lay.p
-    ssr = [float(e[nth:] @ e[nth:]) for e in resid]          # residual correlations
-    sst = [float(e[:nth] @ e[:nth]) for e in resid]          # residual thresholds
+    # residual correlations: continuous variables standardised by their sample SDs
+    sds = [np.sqrt(np.diag(mg.cov)) for mg in mom]
+    ssr = [float(np.sum((e[nth:] / (sd[pairs[:, 0]] * sd[pairs[:, 1]])) ** 2)) for e, sd in zip(resid, sds)]
+    sst = [float(e[:nth][~lay.num_th] @ e[:nth][~lay.num_th]) for e in resid]          # residual thresholds
+    nth = nth - nv                          # lavaan counts the thresholds, not the means
     # lavaan: each group's value, weighted by the group's share of the cases
     fit["srmr"] = float(sum(f * math.sqrt(v / (p * (p + 1) / 2)) for f, v in zip(fg, ssr)))
     fit["crmr"] = float(sum(f * math.sqrt((v + t) / (p * (p - 1) / 2 + nth)) for f, v, t in zip(fg, ssr, sst)))
-    fit["rmr"] = fit["srmr_bentler"] = float(sum(f * math.sqrt((v + t) / (p * (p + 1) / 2 + nth))
-                                                 for f, v, t in zip(fg, ssr, sst)))
+    fit["srmr_bentler"] = float(sum(f * math.sqrt((v + t) / (p * (p + 1) / 2 + nth))
+                                    for f, v, t in zip(fg, ssr, sst)))
+    raw = [float(e[lay.nth:] @ e[lay.nth:]) for e in resid]       # rmr: unstandardised residuals
+    fit["rmr"] = float(sum(f * math.sqrt((v + t) / (p * (p + 1) / 2 + nth)) for f, v, t in zip(fg, raw, sst)))
     est = _estimates(lay, x, se, mom, pairs)
-    return OrdinalInvarianceResult(step, equal, labels, [int(v) for v in n_g], est, fit, notes)
+    info = DWLSInformation((tuple(base.spec.observed), tuple(mom[0].threshold_names), tuple(str(v) for v in labels),
+                            tuple(int(v) for v in n_g)), deltas, fg, e_inv, meat, chisq, int(df))
+    return OrdinalInvarianceResult(step, equal, labels, [int(v) for v in n_g], est, fit, notes, info,
+                                   tuple(sorted(partial)))
 
 
 def _robust(lay: _Layout, x: np.ndarray, mom: list[OrdinalMoments], deltas: list[np.ndarray],
@@ -501,25 +616,34 @@ def _estimates(lay: _Layout, x: np.ndarray, se: np.ndarray, mom: list[OrdinalMom
         def sev(slot: int, idx: np.ndarray = idx) -> float:
             return float(se[idx[slot]]) if idx[slot] >= 0 else 0.0
 
-        # std.all: Var(y*ᵢ) = 1/δᵢ² (delta parameterisation), factor SDs √ψ_ff
+        # std.all: Var(y*ᵢ) = 1/δᵢ² (delta parameterisation), a continuous variable's implied
+        # variance; factor SDs √ψ_ff
         d = a["delta"]
         sd_f = np.sqrt(np.abs(np.diag(a["psi"])))
         common = np.diag(a["lambda"] @ a["psi"] @ a["lambda"].T)
-        resvar = 1 / d ** 2 - common
+        theta_d = np.diag(a["theta"])
+        resvar = np.where(lay.is_num, theta_d, 1 / d ** 2 - common)
+        sd_y = np.where(lay.is_num, np.sqrt(np.abs(common + theta_d)), 1 / d)
+        diag_slot = {i: s for s, (mat, i, j) in enumerate(base.free) if mat == "theta" and i == j}
         for s, (mat, i, j) in enumerate(base.free):
             r = spec.rows[base.row_of_free[s]]
             if mat == "lambda":
-                rows.append((r[0], "=~", r[2], g + 1, val[s], sev(s), val[s] * sd_f[j] * d[i]))
+                rows.append((r[0], "=~", r[2], g + 1, val[s], sev(s), val[s] * sd_f[j] / sd_y[i]))
         for t, nm in enumerate(mom[g].threshold_names):
+            if lay.num_th[t]:
+                continue
             it, tk = nm.split("|")
             v = val[lay.q + t]
             rows.append((it, "|", tk, g + 1, v, sev(lay.q + t), v * d[lay.th_item[t]]))
         for i, v in enumerate(spec.observed):
-            rows.append((v, "~~", v, g + 1, resvar[i], 0.0, resvar[i] * d[i] ** 2))
+            se_r = sev(diag_slot[i]) if lay.is_num[i] else 0.0
+            rows.append((v, "~~", v, g + 1, resvar[i], se_r, resvar[i] / sd_y[i] ** 2))
         for s, (mat, i, j) in enumerate(base.free):
             r = spec.rows[base.row_of_free[s]]
             if mat == "psi":
                 den = sd_f[i] * sd_f[j]
+            elif mat == "theta" and i == j:
+                continue
             elif mat == "theta":
                 den = math.sqrt(resvar[i] * resvar[j]) if resvar[i] * resvar[j] > 0 else math.nan
             else:
@@ -530,7 +654,7 @@ def _estimates(lay: _Layout, x: np.ndarray, se: np.ndarray, mom: list[OrdinalMom
             rows.append((v, "~*~", v, g + 1, val[s], sev(s), 1.0))
         for i, v in enumerate(spec.observed):
             s = lay.q + lay.nth + i
-            rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] * d[i]))
+            rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] / sd_y[i]))
         for f, v in enumerate(spec.latent):
             s = lay.q + lay.nth + 2 * lay.p + f
             rows.append((v, "~1", "", g + 1, val[s], sev(s), val[s] / sd_f[f] if sd_f[f] > 0 else math.nan))

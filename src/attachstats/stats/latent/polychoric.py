@@ -19,7 +19,27 @@ looping over respondents:
 The bivariate normal distribution function uses the identity ∂Φ₂/∂ρ = φ₂ integrated over
 ρ = sin θ with 40-point Gauss–Legendre quadrature (error below 1e-13 for |ρ| ≤ 0.95 and
 1e-10 at |ρ| = 0.999, the bound of the estimates).
-Polyserial correlations (ordered with continuous variables) are not implemented.
+
+**Ordered items together with a continuous variable** (:func:`mixed_moments`): lavaan's
+sample statistics when ``ordered=`` names some of a model's variables and the others are
+continuous (``estimator = "WLSMV"``), in its ``muthen1984()`` two-step layout:
+
+1. **univariate**: thresholds of each ordered item (marginal proportions); mean and ML
+   variance (divisor N) of each continuous variable;
+2. **bivariate**: polychoric correlations between ordered items (as above); the
+   **polyserial** correlation of a
+   continuous x with an ordered y, the ML estimate of ρ given the univariate estimates: with
+   z = (x − μ)/σ and R = √(1 − ρ²), P(y = c | x) = Φ((τ_c − ρz)/R) − Φ((τ_{c−1} − ρz)/R)
+   (one root of the score in [−0.995, 0.995], lavaan's bounds);
+3. **Γ**: per-case scores of every univariate and bivariate log-likelihood (the bivariate
+   ones with respect to ρ and to the univariate parameters of both variables), the two-step
+   sandwich B⁻¹(Σᵢ sᵢsᵢ′)B⁻ᵀ, then the delta method from the correlations to lavaan's
+   statistics: a polyserial pair enters as the covariance ρσ (∂/∂σ² = ρ/(2σ), ∂/∂ρ = σ).
+
+The statistics (lavaan's ``WLS.obs`` order): thresholds and means variable by variable
+(lavaan stores −μ, we store μ, so Γ's mean rows carry the opposite sign of lavaan's), the
+variances of the continuous variables, then the off-diagonal entries (polychorics,
+polyserial covariances, covariances of two continuous variables) column by column.
 
 Example
 -------
@@ -28,6 +48,15 @@ Example
 >>> m = ordinal_moments(d, ["a", "b"], "m", gamma=False)
 >>> m.thresholds.round(4).tolist()
 [-0.3186, 0.6745, -0.3186, 0.6745]
+>>> import numpy as np
+>>> rng = np.random.default_rng(3)
+>>> f = rng.standard_normal(400)
+>>> d = pd.DataFrame({"y1": np.digitize(f + rng.standard_normal(400), [-0.5, 0.5]),
+...                   "y2": np.digitize(f + rng.standard_normal(400), [0.0]),
+...                   "x": 2 * f + rng.standard_normal(400)})
+>>> m = mixed_moments(d, ["y1", "y2", "x"], ["y1", "y2"], "m")
+>>> m.numeric, m.gamma.shape
+(['x'], (8, 8))
 """
 
 from __future__ import annotations
@@ -37,6 +66,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 from scipy.special import ndtr, ndtri
 
 from attachstats.errors import ModelError
@@ -47,8 +77,10 @@ __all__ = [
     "OrdinalMoments",
     "bvn_cdf",
     "encode_ordinal",
+    "mixed_moments",
     "ordinal_moments",
     "polychoric_matrix",
+    "polyserial",
 ]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(40)
@@ -206,16 +238,34 @@ class OrdinalMoments:
     gamma: np.ndarray | None = None
     zero_cell_pairs: list[tuple[str, str]] = field(default_factory=list)
     n_dropped: int = 0
+    numeric: list[str] = field(default_factory=list)
+    variances: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def numeric_index(self) -> np.ndarray:
+        """Positions of the continuous variables among :attr:`items` (empty: all ordered)."""
+        return np.array([self.items.index(v) for v in self.numeric], dtype=np.int64)
+
+    @property
+    def cov(self) -> np.ndarray:
+        """The correlations rescaled by the continuous variables' SDs (ordered items: 1),
+        their variances on the diagonal: lavaan's ``sampstat`` ``cov``."""
+        sd = np.ones(len(self.items))
+        sd[self.numeric_index] = np.sqrt(self.variances)
+        return self.cor * np.outer(sd, sd)
 
     @property
     def rho(self) -> np.ndarray:
-        """The polychorics as a vector, in the order of :attr:`pairs`."""
-        return self.cor[self.pairs[:, 0], self.pairs[:, 1]]
+        """The off-diagonal statistics in the order of :attr:`pairs`: polychorics, and with
+        continuous variables their polyserial covariances (ρ·SD) and covariances."""
+        c = self.cov if self.numeric else self.cor
+        return c[self.pairs[:, 0], self.pairs[:, 1]]
 
     @property
     def moments(self) -> np.ndarray:
-        """(thresholds, polychorics): lavaan's ``WLS.obs``."""
-        return np.concatenate([self.thresholds, self.rho])
+        """(thresholds and means, variances of continuous variables, off-diagonal): lavaan's
+        ``WLS.obs`` (which stores a continuous variable's mean with a minus sign)."""
+        return np.concatenate([self.thresholds, self.variances, self.rho])
 
 
 def _pairs(p: int) -> np.ndarray:
@@ -389,14 +439,18 @@ def ordinal_moments(data: pd.DataFrame, items: Sequence[str], name: str = "model
     return out
 
 
-def _nacov(od: OrdinalData, th: list[np.ndarray], tpad: np.ndarray, pairs: np.ndarray,
-           tables: np.ndarray, rho: np.ndarray, cmax: int, block_rows: int = 4096) -> np.ndarray:
-    """N × ACOV of (thresholds, polychorics): lavaan's ``muthen1984()`` from cell scores."""
-    n, p = od.codes.shape
-    nth_i = np.array([len(t) for t in th])
+def _ordinal_parts(od: OrdinalData, nth_i: np.ndarray, tpad: np.ndarray, pairs: np.ndarray,
+                   tables: np.ndarray, rho: np.ndarray
+                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cell scores and the two-step blocks of lavaan's ``muthen1984()`` for ordered items.
+
+    Returns the univariate cell scores (per item, categories × thresholds), A₁₁ (block
+    diagonal), the pair cell scores ∂log π/∂ρ (npairs, C, C), A₂₁ (npairs × thresholds) and
+    the diagonal of A₂₂.
+    """
+    p = od.codes.shape[1]
     start = np.concatenate([[0], np.cumsum(nth_i)])
     nth, npairs = int(start[-1]), len(pairs)
-    kdim = nth + npairs
     # univariate cell scores: s[i][c, k] = ∂ log P(y_i = c) / ∂τ_ik
     uni = []
     a11 = np.zeros((nth, nth))
@@ -436,12 +490,21 @@ def _nacov(od: OrdinalData, th: list[np.ndarray], tpad: np.ndarray, pairs: np.nd
     a21 = np.zeros((npairs, nth))
     a22 = (tables * s_rho * s_rho).sum(axis=(1, 2))
     for q, (i, j) in enumerate(pairs):
-        ci, cj = nth_i[i] + 1, nth_i[j] + 1
-        wq = w[q, :ci, :cj]
-        g_i = gh[q, 1:ci, :cj]                     # threshold m of i: +g in row m-1, −g in row m
-        a21[q, start[i]:start[i + 1]] = (wq[:-1] * g_i).sum(axis=1) - (wq[1:] * g_i).sum(axis=1)
-        g_j = gk[q, :ci, 1:cj]
-        a21[q, start[j]:start[j + 1]] = (wq[:, :-1] * g_j).sum(axis=0) - (wq[:, 1:] * g_j).sum(axis=0)
+        r_i, r_j = _a21_pair(w[q], gh[q], gk[q], nth_i[i] + 1, nth_i[j] + 1)
+        a21[q, start[i]:start[i + 1]] = r_i
+        a21[q, start[j]:start[j + 1]] = r_j
+    return uni, a11, s_rho, a21, a22
+
+
+def _nacov(od: OrdinalData, th: list[np.ndarray], tpad: np.ndarray, pairs: np.ndarray,
+           tables: np.ndarray, rho: np.ndarray, cmax: int, block_rows: int = 4096) -> np.ndarray:
+    """N × ACOV of (thresholds, polychorics): lavaan's ``muthen1984()`` from cell scores."""
+    n, p = od.codes.shape
+    nth_i = np.array([len(t) for t in th])
+    start = np.concatenate([[0], np.cumsum(nth_i)])
+    nth, npairs = int(start[-1]), len(pairs)
+    kdim = nth + npairs
+    uni, a11, s_rho, a21, a22 = _ordinal_parts(od, nth_i, tpad, pairs, tables, rho)
     # one pass over the cases: INNER = Σ sᵢ sᵢᵀ, scores looked up from the cells
     uni_flat = [s for s in uni]
     srho_flat = s_rho.reshape(npairs, cmax * cmax).T.ravel()       # index: cell * npairs + q
@@ -464,6 +527,15 @@ def _nacov(od: OrdinalData, th: list[np.ndarray], tpad: np.ndarray, pairs: np.nd
     return n * (b_inv @ inner @ b_inv.T)
 
 
+def _a21_pair(w: np.ndarray, gh: np.ndarray, gk: np.ndarray, ci: int, cj: int) -> tuple[np.ndarray, np.ndarray]:
+    """Σᵢ s_ρ,ᵢ ∂log πᵢ/∂τ for the thresholds of both items of one pair (from its cells)."""
+    wq = w[:ci, :cj]
+    g_i = gh[1:ci, :cj]                     # threshold m of i: +g in row m-1, −g in row m
+    g_j = gk[:ci, 1:cj]
+    return ((wq[:-1] * g_i).sum(axis=1) - (wq[1:] * g_i).sum(axis=1),
+            (wq[:, :-1] * g_j).sum(axis=0) - (wq[:, 1:] * g_j).sum(axis=0))
+
+
 def polychoric_matrix(data: pd.DataFrame, items: Sequence[str], name: str = "polychoric") -> pd.DataFrame:
     """The polychoric correlation matrix of ordered items (complete rows), as a DataFrame.
 
@@ -477,3 +549,267 @@ def polychoric_matrix(data: pd.DataFrame, items: Sequence[str], name: str = "pol
     """
     m = ordinal_moments(data, items, name, gamma=False)
     return pd.DataFrame(m.cor, index=m.items, columns=m.items)
+
+
+#: lavaan's bounds of a polyserial correlation.
+BOUND = 0.995
+
+
+def _scores(rho: float, z: np.ndarray, up: np.ndarray, lo: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-case bivariate scores of the polyserial log-likelihood: ∂/∂ρ, the two normal
+    densities at the category bounds, P(y | x) and R (lavaan's ``lav_bvmix_cor_scores``)."""
+    r = np.sqrt(1 - rho * rho)
+    a = np.where(np.isfinite(up), (up - rho * z) / r, np.inf)
+    b = np.where(np.isfinite(lo), (lo - rho * z) / r, -np.inf)
+    pa, pb = _npdf(a), _npdf(b)
+    py = np.maximum(ndtr(a) - ndtr(b), np.finfo(float).eps)
+    ta = np.where(np.isfinite(up), pa * (np.where(np.isfinite(up), up, 0.0) * rho - z), 0.0)
+    tb = np.where(np.isfinite(lo), pb * (np.where(np.isfinite(lo), lo, 0.0) * rho - z), 0.0)
+    return (ta - tb) / (py * r ** 3), pa, pb, py, np.full_like(z, r)
+
+
+def polyserial(x: np.ndarray, codes: np.ndarray, tau: np.ndarray) -> float:
+    """Two-step ML polyserial correlation of a continuous ``x`` and category codes 0..C−1.
+
+    ``tau``: the C − 1 thresholds of the ordered variable; μ and σ² of x are its mean and
+    ML variance. R: ``lavaan::lavCor(data, ordered = y)`` (``lav_bvmix_cor_twostep_fit``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> u = rng.multivariate_normal([0, 0], [[1, .6], [.6, 1]], 20000)
+    >>> round(polyserial(u[:, 0], (u[:, 1] > 0.3).astype(int), np.array([0.3])), 2)
+    0.6
+    """
+    z = (x - x.mean()) / x.std()
+    tpad = np.concatenate([[-np.inf], tau, [np.inf]])
+    up, lo = tpad[codes + 1], tpad[codes]
+
+    def score(rho: float) -> float:
+        return float(np.sum(_scores(rho, z, up, lo)[0]))
+
+    s_lo, s_hi = score(-BOUND), score(BOUND)
+    if s_lo <= 0:
+        return -BOUND
+    if s_hi >= 0:
+        return BOUND
+    return float(optimize.brentq(score, -BOUND, BOUND, xtol=1e-14, rtol=4 * np.finfo(float).eps))
+
+
+@small_matrix_work
+def mixed_moments(data: pd.DataFrame, items: Sequence[str], ordered: Sequence[str], name: str = "model",
+                  block_rows: int = 4096) -> OrdinalMoments:
+    """Thresholds, means, variances, polychoric and polyserial correlations, and their Γ.
+
+    Parameters
+    ----------
+    data : DataFrame
+    items : list of str
+        All variables, in the model's order.
+    ordered : list of str
+        The ordered ones; the others are continuous.
+    name : str
+    block_rows : int
+        Rows per block of the pass over the cases.
+
+    Returns
+    -------
+    OrdinalMoments
+        With ``numeric`` (the continuous variables) and ``variances``; ``thresholds`` holds
+        each continuous variable's mean at its place (``threshold_names`` ``"x~1"``).
+
+    Raises
+    ------
+    ModelError
+        As :func:`attachstats.stats.latent.polychoric.ordinal_moments`; a continuous
+        variable that is not numeric or constant.
+
+    Examples
+    --------
+    See the module docstring. R: ``lavInspect(cfa(..., ordered = ordered, estimator =
+    "WLSMV"), "sampstat")`` and ``lavInspect(fit, "gamma")``.
+    """
+    items = list(items)
+    ordered = [v for v in items if v in set(ordered)]
+    numeric = [v for v in items if v not in set(ordered)]
+    if not ordered:
+        raise ModelError(f"model {name!r}: no ordered item among {', '.join(items)}")
+    missing = [c for c in items if c not in data.columns]
+    if missing:
+        raise ModelError(f"model {name!r}: variable(s) not in the data: {', '.join(missing)}")
+    xnum = np.empty((len(data), len(numeric)))
+    for k, c in enumerate(numeric):
+        try:
+            xnum[:, k] = pd.to_numeric(data[c]).to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise ModelError(f"model {name!r}: continuous variable {c!r} is not numeric") from None
+    ok = ~np.isnan(xnum).any(axis=1)
+    for c in ordered:
+        ok &= pd.to_numeric(data[c], errors="coerce").notna().to_numpy()
+    n_dropped = int((~ok).sum())
+    sub = data.loc[ok]
+    xnum = xnum[ok]
+    base = ordinal_moments(sub, ordered, name, gamma=False) if len(ordered) > 1 else None
+    od = encode_ordinal(sub, ordered, name)
+    n = len(xnum)
+    mean = xnum.mean(axis=0)
+    var = xnum.var(axis=0)
+    if (var <= 0).any():
+        raise ModelError(f"model {name!r}: continuous variable {numeric[int(np.argmin(var))]!r} is constant")
+    th_o = _thresholds(od)
+    pos = {v: k for k, v in enumerate(items)}
+    p = len(items)
+    # layout of the statistics: per variable its thresholds (ordered) or mean (continuous)
+    nth_v = [len(th_o[ordered.index(v)]) if v in ordered else 1 for v in items]
+    start = np.concatenate([[0], np.cumsum(nth_v)]).astype(int)
+    nth = int(start[-1])
+    pairs = _pairs(p)
+    npairs = len(pairs)
+    nv = len(numeric)
+    kdim = nth + nv + npairs
+    thresholds = np.concatenate([th_o[ordered.index(v)] if v in ordered else mean[[numeric.index(v)]]
+                                 for v in items])
+    th_item = np.concatenate([np.full(nth_v[i], i) for i in range(p)])
+    th_names = [f"{v}|t{k + 1}" if v in ordered else f"{v}~1" for v in items for k in range(nth_v[pos[v]])]
+    cor = np.eye(p)
+    oi = [pos[v] for v in ordered]
+    if base is not None:
+        cor[np.ix_(oi, oi)] = base.cor
+    # polyserial correlations, per case scores
+    z = (xnum - mean) / np.sqrt(var)
+    cmax = int(od.ncat.max())
+    tpad = _padded_thresholds(th_o, cmax)
+    mixed = []                                       # (pair index, numeric k, ordered index o)
+    both = []                                        # (pair index, numeric k of item i, of item j)
+    for q, (i, j) in enumerate(pairs):
+        vi, vj = items[i], items[j]
+        if vi in numeric and vj in numeric:          # Pearson (the ML ρ given the ML means, variances)
+            ki, kj = numeric.index(vi), numeric.index(vj)
+            cor[i, j] = cor[j, i] = float(np.mean(z[:, ki] * z[:, kj]))
+            both.append((q, ki, kj))
+        elif (vi in ordered) != (vj in ordered):
+            num_v, ord_v = (vi, vj) if vi in numeric else (vj, vi)
+            k, o = numeric.index(num_v), ordered.index(ord_v)
+            codes = od.codes[:, o]
+            r = polyserial(xnum[:, k], codes, th_o[o])
+            cor[i, j] = cor[j, i] = r
+            mixed.append((q, k, o))
+    out = OrdinalMoments(items, n, thresholds, th_item, th_names, cor, pairs,
+                         zero_cell_pairs=list(base.zero_cell_pairs) if base is not None else [],
+                         n_dropped=n_dropped, numeric=numeric, variances=var)
+    out.gamma = _mixed_nacov(od, th_o, tpad, ordered, numeric, items, xnum, mean, var, z, cor, pairs, mixed,
+                             both, start, nth, kdim, block_rows)
+    return out
+
+
+def _mixed_nacov(od, th_o, tpad, ordered, numeric, items, xnum, mean, var, z, cor, pairs, mixed, both, start,
+                 nth, kdim, block_rows) -> np.ndarray:
+    """lavaan's ``muthen1984()`` with continuous variables: B⁻¹ (Σ sᵢsᵢ′) B⁻ᵀ, then H."""
+    n = len(xnum)
+    npairs = len(pairs)
+    nv = len(numeric)
+    pos = {v: k for k, v in enumerate(items)}
+    oi = np.array([pos[v] for v in ordered])
+    nth_o = np.array([len(t) for t in th_o])
+    # ordinal pairs among the ordered items (their own order), mapped to the global pairs
+    pairs_o = _pairs(len(ordered))
+    glob = {(int(i), int(j)): q for q, (i, j) in enumerate(pairs)}
+    oo = [glob[(int(oi[a]), int(oi[b]))] for a, b in pairs_o]
+    cmax = int(od.ncat.max())
+    tables = _tables(od, cmax, pairs_o) if len(pairs_o) else np.zeros((0, cmax, cmax))
+    rho_o = cor[oi[pairs_o[:, 0]], oi[pairs_o[:, 1]]] if len(pairs_o) else np.zeros(0)
+    if len(pairs_o):
+        uni, _, s_rho, a21_o, _ = _ordinal_parts(od, nth_o, tpad, pairs_o, tables, rho_o)
+    else:
+        uni = _ordinal_parts(od, nth_o, tpad, pairs_o, tables, rho_o)[0]
+        s_rho = np.zeros((0, cmax, cmax))
+    start_o = np.concatenate([[0], np.cumsum(nth_o)]).astype(int)
+    var_col = {k: nth + k for k in range(nv)}
+    # A21 of the ordinal pairs (analytic, from the cells), mapped to the global threshold columns
+    a21 = np.zeros((npairs, nth + nv))
+    for qo, q in enumerate(oo):
+        a, b = pairs_o[qo]
+        a21[q, start[oi[a]]:start[oi[a]] + nth_o[a]] = a21_o[qo, start_o[a]:start_o[a + 1]]
+        a21[q, start[oi[b]]:start[oi[b]] + nth_o[b]] = a21_o[qo, start_o[b]:start_o[b + 1]]
+    inner = np.zeros((kdim, kdim))
+    sd = np.sqrt(var)
+    mixed_up = {}
+    for q, k, o in mixed:
+        tp = np.concatenate([[-np.inf], th_o[o], [np.inf]])
+        mixed_up[q] = (tp[od.codes[:, o] + 1], tp[od.codes[:, o]])
+    for r0 in range(0, n, block_rows):
+        sl = slice(r0, r0 + block_rows)
+        codes = od.codes[sl]
+        m = len(codes)
+        sc = np.zeros((m, kdim))
+        for a, v in enumerate(ordered):
+            i = pos[v]
+            sc[:, start[i]:start[i] + nth_o[a]] = uni[a][codes[:, a]]
+        for k, v in enumerate(numeric):
+            i = pos[v]
+            zk = z[sl, k]
+            sc[:, start[i]] = zk / sd[k]                                   # ∂/∂μ
+            sc[:, var_col[k]] = (zk * zk - 1) / (2 * var[k])               # ∂/∂σ²
+        for qo, q in enumerate(oo):
+            a, b = pairs_o[qo]
+            sc[:, nth + nv + q] = s_rho[qo][codes[:, a], codes[:, b]]
+        for q, k, o in mixed:
+            up, lo = mixed_up[q][0][sl], mixed_up[q][1][sl]
+            rho = cor[pairs[q, 0], pairs[q, 1]]
+            zk = z[sl, k]
+            d_rho, pa, pb, py, r = _scores(rho, zk, up, lo)
+            sc[:, nth + nv + q] = d_rho
+            dmu = (zk + (rho / r) * (pa - pb) / py) / sd[k]
+            dvar = ((zk * zk - 1) + (rho * zk / r) * (pa - pb) / py) / (2 * var[k])
+            c = codes[:, o]
+            dth = np.zeros((m, nth_o[o]))
+            rows = np.arange(m)
+            top = c < nth_o[o]
+            dth[rows[top], c[top]] += pa[top] / (r[top] * py[top])
+            bot = c > 0
+            dth[rows[bot], c[bot] - 1] -= pb[bot] / (r[bot] * py[bot])
+            i_num = pos[numeric[k]]
+            i_ord = pos[ordered[o]]
+            a21[q, start[i_num]] += float(d_rho @ dmu)
+            a21[q, var_col[k]] += float(d_rho @ dvar)
+            a21[q, start[i_ord]:start[i_ord] + nth_o[o]] += d_rho @ dth
+        for q, ki, kj in both:               # lavaan's lav_bvreg_cor_scores
+            rho = cor[pairs[q, 0], pairs[q, 1]]
+            u, v = z[sl, ki], z[sl, kj]
+            rr = 1 - rho * rho
+            quad = u * u - 2 * rho * u * v + v * v
+            d_rho = rho / rr + u * v / rr - quad * rho / (rr * rr)
+            sc[:, nth + nv + q] = d_rho
+            for k, a, b in ((ki, u, v), (kj, v, u)):
+                dmu = (a - rho * b) / (rr * sd[k])
+                dvar = -(0.5 - (a * a - rho * a * b) / (2 * rr)) / var[k]
+                a21[q, start[pos[numeric[k]]]] += float(d_rho @ dmu)
+                a21[q, var_col[k]] += float(d_rho @ dvar)
+        inner += sc.T @ sc
+    k1 = nth + nv
+    a11 = np.zeros((k1, k1))
+    for i, v in enumerate(items):
+        idx = list(range(start[i], start[i + 1]))
+        if v in numeric:
+            idx.append(var_col[numeric.index(v)])
+        a11[np.ix_(idx, idx)] = inner[np.ix_(idx, idx)]
+    a22 = np.diag(inner)[k1:]
+    a11_inv = np.linalg.inv(a11)
+    b_inv = np.zeros((kdim, kdim))
+    b_inv[:k1, :k1] = a11_inv
+    b_inv[k1:, k1:] = np.diag(1.0 / np.maximum(a22, _SQRT_EPS))
+    b_inv[k1:, :k1] = -(b_inv[k1:, k1:] @ a21) @ a11_inv
+    gam = n * (b_inv @ inner @ b_inv.T)
+    # correlations → covariances for the polyserial pairs (delta method, lavaan's H)
+    h = np.eye(kdim)
+    for q, k, _ in mixed:
+        rho = cor[pairs[q, 0], pairs[q, 1]]
+        h[k1 + q, k1 + q] = sd[k]
+        h[k1 + q, var_col[k]] = rho / (2 * sd[k])
+    for q, ki, kj in both:
+        rho = cor[pairs[q, 0], pairs[q, 1]]
+        h[k1 + q, k1 + q] = sd[ki] * sd[kj]
+        h[k1 + q, var_col[ki]] = sd[kj] * rho / (2 * sd[ki])
+        h[k1 + q, var_col[kj]] = sd[ki] * rho / (2 * sd[kj])
+    return h @ gam @ h.T
