@@ -28,12 +28,12 @@ RELIABLE_ORDER = ("improved", "unchanged", "deteriorated")
 
 
 def wave_labels(variables: Mapping[str, str], waves: Mapping[str, str]) -> dict[str, str]:
-    """Labels of the linked columns ``{v}_{w}``: ``"<label of v>, <label of w>"``.
+    """Labels of the linked columns ``{v}_{w}``: ``"<label of v> at <label of w>"``.
 
-    >>> wave_labels({"ecr_anxiety": "Attachment anxiety"}, {"w1": "Baseline"})["ecr_anxiety_w1"]
-    'Attachment anxiety, Baseline'
+    >>> wave_labels({"ecr_anxiety": "Attachment anxiety"}, {"w1": "Wave 1"})["ecr_anxiety_w1"]
+    'Attachment anxiety at Wave 1'
     """
-    return {f"{v}_{w}": f"{lab}, {wl}" for v, lab in variables.items() for w, wl in waves.items()}
+    return {f"{v}_{w}": f"{lab} at {wl}" for v, lab in variables.items() for w, wl in waves.items()}
 
 
 def spaghetti_plot(lines: pd.DataFrame, trajectory: pd.DataFrame, score: str, waves: Sequence[str],
