@@ -155,7 +155,7 @@ def test_loss_effect_reported_at_mean_anxiety(example):
     anx_mean = reg.loc[("depression_moderation", "ecr_anxiety"), "centre"]
     assert f"Attachment anxiety was centred at its mean ({anx_mean:.2f})" in text
     assert f"loss, b = {loss['b']:.2f}" in text
-    assert "Mean-centred before fitting: attachment anxiety (M = 3.70)" in text
+    assert "Mean-centred before fitting: Attachment anxiety (M = 3.70)" in text
     assert f"b = {slopes.loc['mean', 'slope']:.2f}, 95% CI [{slopes.loc['mean', 'ci_lo']:.2f}," in text
     assert f"at the mean ({slopes.loc['mean', 'moderator_value']:.2f})" in text
 
@@ -191,7 +191,7 @@ def test_invariance_flags_poor_configural_fit_and_the_estimator(ecr_open, exampl
     assert "the configural model fits poorly" in eo.lower() or "Because the configural model fits poorly" in eo
     assert "The study asked for MLR, but multiple-group MLR is not implemented" in eo
     inv = [t for t in ecr_open[0].tables if t.key == "invariance"][0]
-    assert "the study asked for MLR; multiple-group MLR is not implemented" in inv.model.note
+    assert "The study asked for MLR; multiple-group MLR is not implemented, so ML was used" in inv.model.note
     assert "misses the fit criteria, so the Δ tests compare poorly fitting models" in inv.model.note
     assert "configural model fits poorly" not in ex and "consistent with invariance up to the scalar level" in ex
 
@@ -204,7 +204,9 @@ def test_unstable_bootstrap_interval_flagged(example, ecr_open):
     assert f"ωₕ for attachment anxiety is unstable (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
     assert "is unstable" not in body(ecr_open[0])        # ωₕ .70 [.68, .72]
     table = [t for t in example[0].tables if t.key == "reliability"][0]
-    assert any(r[7].endswith("ᵃ") for r in table.model.rows) and "Unstable bootstrap interval" in table.model.note
+    omega_h = table.model.columns.index("ωh [95% CI]")
+    flagged = [r[0] for r in table.model.rows if r[omega_h].split(" [")[0].endswith("ᵃ")]
+    assert flagged == ["Attachment anxiety", "Attachment avoidance"] and "Unstable bootstrap interval" in table.model.note
 
 
 def test_study_without_outcome_models_says_so_once(ecr_open):

@@ -534,10 +534,13 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
     section.page_width, section.page_height = (Inches(11), Inches(8.5)) if landscape else (Inches(8.5), Inches(11))
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Inches(1))
-    p = doc.add_paragraph()
-    p.add_run(_heading(m)).bold = True
+    if m.number is not None:
+        p = doc.add_paragraph()
+        p.add_run(_heading(m)).bold = True
+        p.paragraph_format.keep_with_next = True
     p = doc.add_paragraph()
     p.add_run(m.title).italic = True
+    p.paragraph_format.keep_with_next = True
     p.paragraph_format.space_before = Pt(12)
     p.paragraph_format.space_after = Pt(12)
     k = max(1, len(m.columns))

@@ -38,6 +38,7 @@ table.apa thead th { border-top: 1.5px solid #000; border-bottom: 1px solid #000
 table.apa tbody tr:last-child td { border-bottom: 1.5px solid #000; }
 table.apa td.num { text-align: right; white-space: nowrap; }
 table.apa td.txt { text-align: left; }
+table.apa td.span { text-align: left; padding-top: .3em; }
 div.table { margin: 1.2em 0; page-break-inside: avoid; }
 div.table .label { font-weight: bold; margin: 0; }
 div.table .title { font-style: italic; margin: 0 0 .3em 0; }
@@ -80,8 +81,12 @@ def _table(t: Table | TableModel, number: int | None = None) -> str:
     n = t.number if isinstance(t, Table) else number
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in m.columns)
-    body = "".join("<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(tidy_cell(v)).replace(chr(10), '<br>')}</td>"
-                                     for v, k in zip(row, m.numeric)) + "</tr>" for row in m.rows)
+    body = "".join(
+        (f'<tr><td class="span" colspan="{len(m.columns)}"><em>{esc(tidy_cell(m.spans[i]))}</em></td></tr>'
+         if i in m.spans else
+         "<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(tidy_cell(v)).replace(chr(10), '<br>')}</td>"
+                          for v, k in zip(row, m.numeric)) + "</tr>")
+        for i, row in enumerate(m.rows))
     wide = " wide" if len(m.columns) > 8 else ""
     label = f'<p class="label">Table {n}</p>' if n else ""
     note = f'<p class="note"><em>Note.</em> {esc(m.note)}</p>' if m.note else ""
