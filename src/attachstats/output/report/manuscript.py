@@ -24,7 +24,7 @@ import pandas as pd
 
 from attachstats.errors import ConfigError
 from attachstats.output.apa import TableModel
-from attachstats.output.labels import StudyLabels, study_labels
+from attachstats.output.labels import study_labels
 from attachstats.output.numbers import ci_text, format_value, is_missing, p_text
 from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstable_interval
 from attachstats.output.report.names import Names, instrument_abbreviation, study_names
@@ -257,7 +257,9 @@ def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
     if len(flow):
         raw, analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
         items.append(f"{analysed:,} of {raw:,} respondents were analysed; {raw - analysed:,} were excluded by the "
-                     "screening rules described under Method.")
+                     "screening rules described under Method." if raw > analysed else
+                     f"All {analysed:,} respondents were analysed; the screening rules described under Method "
+                     "excluded none.")
     found = _best_cfa(b.get("cfa_fit"))
     if found is not None:
         best, why = found
@@ -391,12 +393,85 @@ def _participants(b: _Builder, study: Mapping[str, Any], findings: pd.DataFrame 
                  f"{format_value(float(a['min']), 'n')}–{format_value(float(a['max']), 'n')}; n = {int(a['n']):,} "
                  "reporting).")
     if findings is not None and len(findings):
-        cells = int(findings["cells"].sum())
-        text += (f" Within the analysed rows, {cells:,} individual answers were set missing or noted by the "
-                 "validation rules (invalid codes, out-of-range values); every exclusion and every altered cell is "
-                 "listed with its reason in the validation files (see the Appendix).")
+        text += " " + findings_text(findings)
     b.para(s, text)
     return s
+
+
+#: Validation's cell rules in words, (one, several), and its actions (others: the name in words).
+FINDING_RULES = {"missing_code": ("missing-value code", "missing-value codes"),
+                 "out_of_range": ("value out of range", "values out of range"),
+                 "unlisted_code": ("code not in the codebook", "codes not in the codebook"),
+                 "na_like_text": ("NA-like text", "NA-like texts")}
+FINDING_ACTIONS = {"set_missing": "set missing", "keep": "kept as data", "ignore": "left as found"}
+
+
+def findings_text(findings: pd.DataFrame) -> str:
+    """The sentence on validation's cell-level findings (``rule, action, cells, respondents,
+    columns`` as :func:`attachstats.steps.report.cell_findings` counts them), naming each rule.
+
+    >>> findings_text(pd.DataFrame({"rule": ["missing_code"], "action": ["set_missing"], "cells": [966],
+    ...                             "respondents": [412], "columns": [40]}))
+    'Within the analysed data, validation found 966 missing-value codes, set missing (412 respondents, 40 columns); every altered or noted cell is listed with its rule in validation/issues.csv.'
+    """
+    parts = [f"{int(r.cells):,} {FINDING_RULES.get(r.rule, (str(r.rule).replace('_', ' '),) * 2)[r.cells != 1]}, "
+             f"{FINDING_ACTIONS.get(r.action, str(r.action).replace('_', ' '))} "
+             f"({_count(int(r.respondents), 'respondent')}, {_count(int(r.columns), 'column')})"
+             for r in findings.itertuples(index=False)]
+    return ("Within the analysed data, validation found " + "; ".join(parts)
+            + "; every altered or noted cell is listed with its rule in validation/issues.csv.")
+
+
+def _sample_text(b: _Builder, model: str) -> str:
+    """Rows a model did not use, and why (``model_samples``): ``; 7 rows left out (5 without
+    PHQ-9 total, 2 without age)``; "" when it used every row or the table is absent."""
+    samples = b.get("model_samples")
+    if samples.empty or "model" not in samples:
+        return ""
+    g = samples[(samples["model"] == model) & (samples["reason"] != "used")]
+    if g.empty:
+        return ""
+    by = {"missing": [], "imputed": []}
+    for r in g.itertuples():
+        by.setdefault(str(r.reason), []).append((int(r.n), b.names.var(str(r.variable))))
+    out = []
+    if by["missing"]:
+        n = sum(k for k, _ in by["missing"])
+        out.append(f"{_count(n, 'row')} without {by['missing'][0][1]} left out" if len(by["missing"]) == 1 else
+                   f"{_count(n, 'row')} left out ({_join([f'{k:,} without {v}' for k, v in by['missing']])})")
+    if by["imputed"]:
+        out.append("values imputed for " + _join([f"{k:,} rows without {v}" for k, v in by["imputed"]]))
+    for reason, rows in by.items():
+        if reason not in ("missing", "imputed") and rows:
+            out.append(f"{sum(k for k, _ in rows):,} rows {reason.replace('_', ' ')}")
+    return "; " + "; ".join(out)
+
+
+def _item_names(b: _Builder, study: Mapping[str, Any], items: str) -> str:
+    """A list of item columns (``ecr_1, ecr_2``) as a reader names them (``ECR-R items 1 and 2``)."""
+    cols = [c.strip() for c in items.split(",") if c.strip()]
+    fa = study.get("factor_analysis") or {}
+    key = fa.get("instrument")
+    if key and all(re.fullmatch(rf"{re.escape(key)}_\d+", c) for c in cols):
+        abbr = instrument_abbreviation(instrument_of(study, key).id)
+        numbers = [c[len(key) + 1:] for c in cols]
+        return f"{abbr} item{'s' if len(numbers) > 1 else ''} {_join(numbers)}"
+    return _join([b.names.var(c) for c in cols])
+
+
+def _efa_fit_text(d: Mapping[str, Any]) -> str:
+    """The EFA solution's fit as ``psych::fa`` reports it ("" for diagnostics made before it was kept)."""
+    if is_missing(d.get("chi2")) or is_missing(d.get("df")):
+        return ""
+    bits = [f"χ²({int(d['df'])}) = {num(d['chi2'], 'chi2')}" + (f", {_p(d['p'])}" if not is_missing(d.get("p")) else "")]
+    if not is_missing(d.get("tli")):
+        bits.append(f"TLI = {num(d['tli'], 'tli')}")
+    if not is_missing(d.get("rmsea")):
+        ci = _ci(d.get("rmsea_ci_lo"), d.get("rmsea_ci_hi"), "rmsea")
+        bits.append(f"RMSEA = {num(d['rmsea'], 'rmsea')}" + (f", 90% CI {ci}" if ci else ""))
+    if not is_missing(d.get("bic")):
+        bits.append(f"BIC = {num(d['bic'], 'bic')}")
+    return " The retained solution's fit, as psych::fa reports it: " + ", ".join(bits) + "."
 
 
 def _measures(b: _Builder, study: Mapping[str, Any]) -> Section:
@@ -725,7 +800,8 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
             test = f"Δdf = {int(r['df_diff'])}"
         else:
             test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p'])}"
-                    if not is_missing(r.get("chi2_diff")) else f"{kind} undefined")
+                    if not is_missing(r.get("chi2_diff")) else
+                    f"{kind} undefined (negative scaling correction of the difference test)")
         bic = ""
         if not is_missing(r.get("delta_bic")):
             better = "the more general model" if float(r["delta_bic"]) > 0 else "the more restricted model"
@@ -767,8 +843,12 @@ def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         text += (f"{pa_text} suggested {_count(pa, 'factor')}; the {k}-factor solution was retained on theoretical "
                  f"grounds ({why}), not on the parallel analysis.")
         if pa > k:
+            fit = b.get("cfa_fit")
+            misfit = len(fit) and not any(judge_fit(r).fits for r in fit.to_dict("records"))
             text += (" The further factors it suggests may reflect method variance (e.g., of reverse-keyed items) "
-                     "or narrow item clusters, and the misfit of the confirmatory models points the same way.")
+                     "or narrow item clusters" + (", and the misfit of the confirmatory models points the same way."
+                                                  if misfit else "."))
+    text += _efa_fit_text(d)
     if tref:
         text += f" {tref} gives the rotated loadings."
     cors = b.get("efa_factor_correlations")
@@ -778,8 +858,8 @@ def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     if not bool(d["converged"]):
         text += " Warning: the extraction or rotation did not converge."
     if isinstance(d.get("heywood"), str) and d["heywood"].strip():
-        text += (f" Warning: an ultra-Heywood case (communality of 1 or more) for {d['heywood']}; the solution is "
-                 "improper.")
+        text += (f" Warning: an ultra-Heywood case (communality of 1 or more) for {_item_names(b, study, d['heywood'])}"
+                 "; the solution is improper and should be examined, e.g. with fewer factors or another extraction.")
     b.para(sec, text)
     cv = b.get("cross_validation_fit")
     if len(cv):
@@ -842,9 +922,11 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     reg = b.get("regressions")
     fitt = b.get("regression_fit")
     fit_by = {r["model"]: r for r in fitt.to_dict("records")} if len(fitt) else {}
-    fig = b.figure("coefficients", "Coefficients of the outcome models with 95% confidence intervals: standardised "
-                                   "coefficients (β) of the OLS models, odds and incidence-rate ratios of the "
-                                   "logistic and count models (log scale).")
+    fig = b.figure("coefficients", "Coefficients of the predictors of each outcome model with 95% confidence "
+                                   "intervals: standardised coefficients (β) of the OLS models, odds and incidence-rate "
+                                   "ratios of the logistic and count models (log scale). Covariates are not shown; a "
+                                   "model with an interaction shows only its interaction term (its lower-order "
+                                   "coefficients are conditional effects, given with the probed interaction).")
     if fig:
         k = reg["model"].nunique()
         which = "the outcome model" if k == 1 else ("both outcome models" if k == 2 else f"all {k} outcome models")
@@ -862,7 +944,7 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         inters = [b.names.term(t) for t in preds if ":" in t]
         head = (f"In the {b.names.model(model)} model ({ref}), {outcome} was regressed on "
                 f"{_join([b.names.var(v) for v in mains] + (['the interaction ' + _join(inters)] if inters else []))}"
-                + f" by {fam_word} (n = {int(g['n'].iloc[0]):,}")
+                + f" by {fam_word} (n = {int(g['n'].iloc[0]):,}{_sample_text(b, model)}")
         if str(f.get("missing")) == "mice":
             head += f"; missing values multiply imputed, {int(f['imputations'])} imputations, pooled"
         head += ")."
@@ -989,7 +1071,7 @@ def _mediation(b: _Builder, sec: Section) -> None:
 
         tref = b.apa_table(f"mediation_{model}", "mediation", model)
         refs = "; ".join(r for r in (tref, fig) if r)
-        text = (f"In the {b.names.model(model)} model (" + (f"{refs}; " if refs else "") + f"n = {int(i['n']):,}), "
+        text = (f"In the {b.names.model(model)} model (" + (f"{refs}; " if refs else "") + f"n = {int(i['n']):,}{_sample_text(b, model)}), "
                 f"{x} predicted {m} (a = {path('a')}), and {m} predicted {y} controlling for {x} "
                 f"(b = {path('b')}). The total effect was c = {path('c')} and the direct effect c′ = {path('c_prime')}. "
                 f"The indirect effect was a·b = {num(i['estimate'])}, 95% percentile bootstrap CI "
@@ -1011,7 +1093,8 @@ def _sem(b: _Builder, sec: Section) -> None:
         defined = par[(par["model"] == r["model"]) & (par["op"] == ":=")]
         effects = _join([f"{b.names.var(p.lhs)} = {num(p.est)}, 95% CI {_ci(p.ci_lo, p.ci_hi)}, {_p(p.p)}"
                          for p in defined.itertuples()])
-        b.para(sec, f"In the {b.names.model(r['model'])} latent regression (ML, n = {int(r['n']):,} complete cases), "
+        b.para(sec, f"In the {b.names.model(r['model'])} latent regression (ML, n = {int(r['n']):,} complete cases"
+                    f"{_sample_text(b, r['model'])}), "
                     f"χ²({int(r['df'])}) = {num(r['chi2'], 'chi2')}, {_p(r['p'])}, {_fit_numbers(r)}, which "
                     f"{'meets' if j.fits else 'misses'} the fit criteria. Paths: {paths}."
                     + (f" Defined effects (delta-method standard errors): {effects}." if effects else ""))
