@@ -319,3 +319,22 @@ def test_efa_fit_sentence_reads_a_csv_round_trip(tmp_path) -> None:
     back = pd.read_csv(tmp_path / "efa_diagnostics.csv")
     text = manuscript_text({"efa_diagnostics": back})
     assert "RMSEA = .000, 90% CI [.000, .009]" in text and "Heywood" not in text
+
+
+def test_efa_heat_map_names_the_factors_its_loadings_identify() -> None:
+    """The EFA heat map says "Attachment anxiety", not "Factor 1", where the loadings identify the
+    subscale (labels.efa_factor_names), and "Factor k" (psych's number) where they do not."""
+    import matplotlib.pyplot as plt
+
+    from attachstats.output.labels import figure_labels
+
+    lo = efa_tables()["efa_loadings"]
+    fig = loading_heatmap(lo, 0.3, figure_labels(study(), lo))
+    ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
+    assert sorted(ticks) == ["Attachment anxiety", "Attachment avoidance"]
+    factors = list(lo.columns[1:list(lo.columns).index("h2")])
+    mixed = lo.assign(primary=factors[0])                   # every item on one factor: nothing identified
+    fig2 = loading_heatmap(mixed, 0.3, figure_labels(study(), mixed))
+    assert [t.get_text() for t in fig2.axes[0].get_xticklabels()] == [f"Factor {f[-1]}" for f in factors]
+    plt.close(fig)
+    plt.close(fig2)

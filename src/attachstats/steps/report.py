@@ -159,7 +159,7 @@ def study_factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str,
     model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
                                                                            if len(loadings) else "")
     s = settings(study)
-    labels = figure_labels(study)
+    labels = figure_labels(study, tables["efa_loadings"])     # EFA factors named by the subscale they identify
     return {
         "cfa_loadings": factor_figures.loadings_figure(loadings, model, labels),
         "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
