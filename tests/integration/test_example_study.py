@@ -306,3 +306,5 @@ def test_manuscript_of_the_run_reads_as_the_reader_checks_ask(example):
     drawn = drawn_figures(sorted((example / "figures").glob("*_manifest.csv")))
     placed = set(re.findall(r'<figure id="figure-(\w+)"', page))
     assert placed and placed <= drawn
+    # snakemake --report lists the figures of figures/drawn: the drawn ones, no note file
+    assert {p.stem for p in (example / "figures" / "drawn").glob("*.png")} == drawn

@@ -37,3 +37,18 @@ def test_manuscript_captions_say_what_is_shown(tmp_path: Path) -> None:
     assert "Covariates are not shown" in (REPORT / "coefficients.rst").read_text(encoding="utf-8")
     assert "only its interaction term" in captions["coefficients"]
     assert captions["flow"].startswith(f"Participant flow: the {int(tables['flow']['n_after'].iloc[0]):,} raw")
+
+
+def test_snakemake_report_lists_drawn_figures_only(tmp_path: Path) -> None:
+    """The report rule links the drawn figures into figures/drawn, the one folder marked for
+    ``snakemake --report`` (report/figure.rst picks each figure's caption by its name)."""
+    from attachstats.steps.report import link_figures
+
+    drawn = {"flow": tiny_png(tmp_path / "flow.png"), "scree": tiny_png(tmp_path / "scree.png")}
+    link_figures(drawn, tmp_path / "drawn")
+    link_figures(drawn, tmp_path / "drawn")                       # a rerun replaces the links
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["flow.png", "scree.png"]
+    assert (tmp_path / "drawn" / "flow.png").read_bytes() == drawn["flow"].read_bytes()
+    rules = (Path(__file__).parents[2] / "workflow" / "rules" / "report.smk").read_text(encoding="utf-8")
+    assert rules.count("report(") == 1 and 'patterns=["{figure}.png"]' in rules
+    assert "snakemake.params.captions[snakemake.wildcards.figure]" in (REPORT / "figure.rst").read_text()

@@ -38,7 +38,7 @@ import pandas as pd
 from attachstats.output.labels import NOTES, PATH_LABELS, STAGE_LABELS, StudyLabels, column_label, title
 from attachstats.output.numbers import ci_text, format_value
 
-__all__ = ["CI_PAIRS", "TableModel", "Layout", "table_model", "layout", "split_columns", "add_docx_table", "markdown", "latex", "html", "write_docx",
+__all__ = ["CI_PAIRS", "TableModel", "Layout", "table_model", "layout", "split_columns", "add_docx_table", "save_stable_docx", "markdown", "latex", "html", "write_docx",
            "write_docx_tables", "LATEX_PACKAGES", "PORTRAIT_WIDTH_IN", "LANDSCAPE_WIDTH_IN"]
 
 # (low column, high column) -> label of the merged "[lo, hi]" column
@@ -492,7 +492,7 @@ def write_docx_tables(models: Sequence[TableModel], path: str | Path) -> None:
     props.last_printed = fixed
     props.author = props.last_modified_by = "attachstats"
     props.revision = 1
-    _save_stable_zip(doc, path)
+    save_stable_docx(doc, path)
 
 
 def _base_style(doc) -> None:
@@ -630,7 +630,7 @@ def _repeat_header(row) -> None:
     tr_pr.append(el)
 
 
-def _save_stable_zip(doc, path: str | Path) -> None:
+def save_stable_docx(doc, path: str | Path) -> None:
     """Save a python-docx document with fixed zip-entry times (byte-identical reruns)."""
     buf = io.BytesIO()
     doc.save(buf)

@@ -36,7 +36,7 @@ from attachstats.stats.regression.prediction import LINE_COLUMNS, interaction_li
 __all__ = ["COMBINED_TABLES", "LABELS_FILE", "LABEL_KEYS", "formatted_tables", "figures_data", "figures_factor", "figures_models", "provenance", "report",
            "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
            "study_partial_regression", "study_interaction_lines", "coefficient_terms", "study_model_labels",
-           "cell_findings"]
+           "cell_findings", "link_figures"]
 
 
 def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mapping[str, Any]) -> None:
@@ -272,9 +272,12 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     order of ``figure_names``), ``manifests`` (the figure rules' manifests: a figure they mark
     as not drawn is left out of the report), ``provenance`` (the JSON record), ``issues`` (the cell-level
     findings of validation, summarised by :func:`cell_findings`) and ``formatted`` (only
-    ordered before the report, not read). ``out`` is ``(report.html, report.docx)``. The
-    manuscript (:func:`attachstats.output.report.manuscript.build_manuscript`) is built once
-    and laid out by both writers, so the two say the same.
+    ordered before the report, not read). ``out`` is ``(report.html, report.docx)``, or a
+    mapping with ``html``, ``docx`` and optionally ``drawn``: a folder that receives a link to
+    (else a copy of) each drawn figure's PNG, so that ``snakemake --report`` lists the figures
+    that were drawn and no note file of one that was not. The manuscript
+    (:func:`attachstats.output.report.manuscript.build_manuscript`) is built once and laid out
+    by both writers, so the two say the same.
     """
     html_path, docx_path = (out["html"], out["docx"]) if isinstance(out, Mapping) else tuple(out)
     tables = {name: read_csv(p) for name, p in inputs.items() if name not in NOT_TABLES}
@@ -287,6 +290,24 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     subtitle = f"Draft results of study {study.get('name')}, produced by attachstats from {study.get('study_file', '')}"
     Path(html_path).write_text(manuscript_html(ms, subtitle), encoding="utf-8")
     write_manuscript_docx(ms, docx_path, subtitle)
+    if isinstance(out, Mapping) and out.get("drawn"):
+        link_figures(figures, out["drawn"])
+
+
+def link_figures(figures: Mapping[str, str | Path], folder: str | Path) -> None:
+    """``folder/<name>.png`` for each figure: a hard link to its file, a copy where links fail."""
+    import os
+    import shutil
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, path in figures.items():
+        target = folder / f"{name}.png"
+        target.unlink(missing_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
 
 
 #: Inputs of the ``report`` rule that are not result tables.

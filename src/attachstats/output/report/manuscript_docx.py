@@ -11,12 +11,10 @@ Core properties and zip-entry times are fixed, so the same manuscript gives the 
 from __future__ import annotations
 
 import datetime
-import io
 import re
-import zipfile
 from pathlib import Path
 
-from attachstats.output.apa import PORTRAIT_WIDTH_IN, TableModel, add_docx_table
+from attachstats.output.apa import PORTRAIT_WIDTH_IN, TableModel, add_docx_table, save_stable_docx
 from attachstats.output.report.manuscript import Bullets, Figure, Manuscript, Paragraph, Section, Table, tidy_cell
 from attachstats.output.report.manuscript_html import png_size
 
@@ -165,11 +163,4 @@ def write_manuscript_docx(ms: Manuscript, path: str | Path, subtitle: str = "") 
     props.author = props.last_modified_by = "attachstats"
     props.title = ms.title
     props.revision = 1
-    buf = io.BytesIO()
-    doc.save(buf)
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, src.read(info.filename))
+    save_stable_docx(doc, path)
