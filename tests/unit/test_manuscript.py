@@ -201,8 +201,9 @@ def test_unstable_bootstrap_interval_flagged(example, ecr_open):
     rel = example[1]["reliability"].set_index("scale")
     lo, hi = rel.loc["ecr_anxiety", ["omega_h_ci_lo", "omega_h_ci_hi"]]
     assert unstable_interval(rel.loc["ecr_anxiety", "omega_h"], lo, hi)
-    assert f"ωₕ for attachment anxiety is unstable (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
-    assert "is unstable" not in body(ecr_open[0])        # ωₕ .70 [.68, .72]
+    assert f"intervals of ωₕ for attachment anxiety (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
+    assert "and attachment avoidance (ωₕ = .93, 95% CI [.10, .93]) are unstable" in ex.replace("\u00a0", " ")
+    assert "unstable" not in body(ecr_open[0])           # ωₕ .70 [.68, .72]
     table = [t for t in example[0].tables if t.key == "reliability"][0]
     omega_h = table.model.columns.index("ωh [95% CI]")
     flagged = [r[0] for r in table.model.rows if r[omega_h].split(" [")[0].endswith("ᵃ")]

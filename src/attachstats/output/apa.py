@@ -559,9 +559,13 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
         if i - 1 in m.spans:
             merged = cells[0].merge(cells[-1]) if k > 1 else cells[0]
             merged.text = ""
-            run = merged.paragraphs[0].add_run(m.spans[i - 1])
+            para = merged.paragraphs[0]
+            run = para.add_run(m.spans[i - 1])
             run.italic = True
             run.font.size = size
+            para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(1)
+            para.paragraph_format.line_spacing = 1.0
+            _mark_size(para, lay.font_pt)   # as tall as a row of cells, whatever the document's Normal style
             _cell_borders(merged, top=False, bottom=i == n_rows - 1)
             continue
         for j, (cell, value) in enumerate(zip(cells, values)):

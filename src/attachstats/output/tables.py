@@ -352,7 +352,8 @@ def efa_loadings_table(loadings: pd.DataFrame, labels: StudyLabels, *, cutoff: f
                      f"KMO = {_f(g.get('kmo'), 'kmo')}; Bartlett's χ²({_f(g.get('bartlett_df'), 'bartlett_df')}) = "
                      f"{_f(g.get('bartlett_chi2'), 'bartlett_chi2')}, {p_text(g.get('bartlett_p'))};"
                      if not is_missing(g.get("kmo")) else "",
-                     f"parallel analysis suggests {_f(g.get('parallel_factors'), 'parallel_factors')} factor(s); "
+                     f"parallel analysis suggests {_f(g.get('parallel_factors'), 'parallel_factors')} "
+                     f"factor{'' if _f(g.get('parallel_factors'), 'parallel_factors') == '1' else 's'}; "
                      f"{_f(g.get('n_factors'), 'n_factors')} retained."
                      if not is_missing(g.get("parallel_factors")) else "")
     note = _join("Pattern loadings after rotation; items sorted by the factor they load on most; loadings below "
@@ -459,7 +460,7 @@ def invariance_table(inv: pd.DataFrame, labels: StudyLabels) -> TableModel:
     extra = sorted({str(n) for n in inv.get("note", pd.Series(dtype=str)).dropna() if str(n).strip()})
     used = str(first.get("estimator", "")) if not is_missing(first.get("estimator")) else ""
     note = _join(f"Groups by {group.lower() if group[:1].isupper() and group[1:2].islower() else group}"
-                 f"{': ' + groups if groups else ''}." if group else "",
+                 "." if group and not groups else "",
                  ("Multiple-group CFA of ordered items by WLSMV (Wu & Estabrook, 2016, identification); each step "
                   "adds equality constraints (thresholds; metric: and loadings; scalar: and latent-response "
                   "intercepts) and is compared with the step before (Δ = this step − previous); χ² is the "

@@ -24,7 +24,7 @@ import pandas as pd
 
 from attachstats.errors import ConfigError
 from attachstats.output.apa import TableModel
-from attachstats.output.labels import study_labels
+from attachstats.output.labels import study_labels, words
 from attachstats.output.numbers import ci_text, format_value, is_missing, p_text
 from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstable_interval
 from attachstats.output.report.names import Names, instrument_abbreviation, study_names
@@ -286,7 +286,9 @@ def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
                 stat = f"b = {num(r['b'])}, β = {num(r['beta'], 'beta')}, {_p(r['p'])}"
             else:
                 stat = f"{'OR' if fam == 'logit' else 'IRR'} = {num(r['exp_b'])}, {_p(r['p'])}"
-            signs["positively" if float(r["b"]) > 0 else "negatively"].append(f"{b.names.term(t)} ({stat})")
+            where = _conditional_at(b, g, _model_spec(study, model), t)
+            signs["positively" if float(r["b"]) > 0 else "negatively"].append(
+                f"{b.names.term(t)} ({where + '; ' if where else ''}{stat})")
         what = {"ols": outcome, "logit": f"the odds of {outcome}", "negbin": f"the rate of {outcome}",
                 "poisson": f"the rate of {outcome}"}[fam]
         assoc = _join([f"{sign} with {_join(ts)}" for sign, ts in signs.items() if ts])
@@ -438,7 +440,7 @@ def _sample_text(b: _Builder, model: str) -> str:
     if by["missing"]:
         n = sum(k for k, _ in by["missing"])
         out.append(f"{_count(n, 'row')} without {by['missing'][0][1]} left out" if len(by["missing"]) == 1 else
-                   f"{_count(n, 'row')} left out ({_join([f'{k:,} without {v}' for k, v in by['missing']])})")
+                   f"{_count(n, 'row')} left out: {_join([f'{k:,} without {v}' for k, v in by['missing']])}")
     if by["imputed"]:
         out.append("values imputed for " + _join([f"{k:,} rows without {v}" for k, v in by["imputed"]]))
     for reason, rows in by.items():
@@ -758,10 +760,13 @@ def _reliability(b: _Builder, sec: Section) -> None:
     lo_a = rel["alpha"].astype(float).idxmin()
     text = (f"Internal consistency ({ref}) ranged from α = {num(rel['alpha'].min(), 'alpha')} "
             f"({b.names.var(rel.loc[lo_a, 'scale'])}) to α = {num(rel['alpha'].max(), 'alpha')}.")
-    for scale, est, lo, hi in flagged:
-        text += (f" The bootstrap interval of ωₕ for {b.names.var(scale)} is unstable (ωₕ = {num(est, 'omega_h')}, "
-                 f"95% CI {_ci(lo, hi, 'omega_h')}): in many resamples the general factor was not recovered, so the "
-                 "point estimate should not be read on its own.")
+    if flagged:
+        which = _join([f"{b.names.var(scale)} (ωₕ = {num(est, 'omega_h')}, 95% CI {_ci(lo, hi, 'omega_h')})"
+                       for scale, est, lo, hi in flagged])
+        one = len(flagged) == 1
+        text += (f" The bootstrap interval{'' if one else 's'} of ωₕ for {which} {'is' if one else 'are'} unstable: "
+                 "in many resamples the general factor was not recovered, so the point estimate"
+                 f"{'' if one else 's'} should not be read on {'its' if one else 'their'} own.")
     b.para(sec, text)
 
 
@@ -946,7 +951,7 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
                 f"{_join([b.names.var(v) for v in mains] + (['the interaction ' + _join(inters)] if inters else []))}"
                 + f" by {fam_word} (n = {int(g['n'].iloc[0]):,}{_sample_text(b, model)}")
         if str(f.get("missing")) == "mice":
-            head += f"; missing values multiply imputed, {int(f['imputations'])} imputations, pooled"
+            head += f"; {int(f['imputations'])} multiple imputations, pooled"
         head += ")."
         if fam == "ols" and not is_missing(f.get("r2")):
             head += f" The predictors explained R² = {num(f['r2'], 'r2')} of the variance"
@@ -999,6 +1004,26 @@ def _conditional_text(b: _Builder, g: pd.DataFrame, spec: Mapping[str, Any]) -> 
     lead = (" " + _cap(_join([f"{b.names.var(v)} was centred at its mean ({num(c, 'mean')})"
                               for v, c in centres.items()])) + ":") if centres else " Without centring,"
     return f"{lead} {'; '.join(bits)}."
+
+
+def _conditional_at(b: _Builder, g: pd.DataFrame, spec: Mapping[str, Any], term: str) -> str:
+    """Where a lower-order coefficient of an interaction holds (``at the mean of attachment
+    anxiety``); "" for a term in no interaction."""
+    centres = {t for t, c in zip(g["term"], g["centre"]) if not is_missing(c)} if "centre" in g else set()
+    where = []
+    for inter in spec.get("interactions") or []:
+        if term not in inter:
+            continue
+        for y in inter:
+            if y == term:
+                continue
+            if y in centres:
+                where.append(f"at the mean of {b.names.var(y)}")
+            elif y in (b.names.references or {}):
+                where.append(f"in the reference group of {b.names.var(y)}")
+            else:
+                where.append(f"at {b.names.var(y)} = 0")
+    return _join(where)
 
 
 def _variable_of(term: str) -> str:
@@ -1125,7 +1150,7 @@ def _appendix(provenance: Mapping[str, Any], study: Mapping[str, Any]) -> Sectio
                               f"attachstats {pk.get('attachstats', '')} at commit {provenance.get('git_commit', '')}, "
                               f"Python {provenance.get('python', '')} on {provenance.get('platform', '')}, master seed "
                               f"{provenance.get('seed')}. The same inputs and seed give byte-identical results."))
-    rows = [[label, str(info.get("path", "")), f"{int(info.get('bytes', 0)):,}",
+    rows = [[words(label), str(info.get("path", "")), f"{int(info.get('bytes', 0)):,}",
              f"{str(info.get('sha256', ''))[:32]} {str(info.get('sha256', ''))[32:]}"]
             for label, info in (provenance.get("inputs") or {}).items()]
     if rows:

@@ -15,7 +15,7 @@ import re
 import struct
 from pathlib import Path
 
-from attachstats.output.apa import TableModel
+from attachstats.output.apa import TableModel, header_parts
 from attachstats.output.report.manuscript import Bullets, Figure, Manuscript, Paragraph, Section, Table, tidy_cell
 
 __all__ = ["manuscript_html", "png_size"]
@@ -80,7 +80,8 @@ def _table(t: Table | TableModel, number: int | None = None) -> str:
     m = t.model if isinstance(t, Table) else t
     n = t.number if isinstance(t, Table) else number
     esc = html.escape
-    head = "".join(f"<th>{esc(c)}</th>" for c in m.columns)
+    head = "".join("<th>" + "".join(f"<em>{esc(t)}</em>" if it else esc(t) for t, it in header_parts(c)) + "</th>"
+                   for c in m.columns)
     body = "".join(
         (f'<tr><td class="span" colspan="{len(m.columns)}"><em>{esc(tidy_cell(m.spans[i]))}</em></td></tr>'
          if i in m.spans else
