@@ -236,3 +236,29 @@ def test_instrument_sources_become_apa_references():
     with pytest.raises(KeyError):
         c.cite("no_such_work")
     assert c.narrative("hu_bentler_1999") == "Hu and Bentler (1999)" and len(c.reference_list()) == 1
+
+
+@pytest.mark.parametrize("which", ["example", "ecr_open"])
+def test_no_empty_section_and_every_table_is_an_apa_set_table(which, request):
+    """A section holds text (no heading over nothing), and every numbered table is one of the
+    APA table set's (one source for each formatted table), with labels in its first column."""
+    from attachstats.output.labels import study_labels
+    from attachstats.output.tables import apa_table_set
+
+    ms, tables, study = request.getfixturevalue(which)
+
+    def check(s: Section) -> None:
+        assert any(isinstance(b, (Paragraph, Bullets)) for b in s.blocks) or any(
+            isinstance(b, Section) for b in s.blocks), s.title
+        for b in s.blocks:
+            if isinstance(b, Section):
+                check(b)
+
+    for s in ms.sections:
+        check(s)
+    apa = {(m.title, tuple(m.columns)) for m in apa_table_set(tables, study_labels(study, tables.get("efa_loadings")))}
+    for t in ms.tables:
+        assert (t.model.title, tuple(t.model.columns)) in apa, t.model.title
+        firsts = [r[0] for i, r in enumerate(t.model.rows) if r and r[0] and i not in t.model.spans]
+        lower = [f for f in firsts if f[:1].islower() and len(f.split(" ")[0]) > 2]   # a, b: path symbols
+        assert not lower, (t.model.title, lower)

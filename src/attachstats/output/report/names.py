@@ -4,9 +4,10 @@ The manuscript never prints a machine name (``ecr_anxiety``, ``gender[T.Male]``,
 ``depression_moderation``). :class:`Names` builds the label of each from the study and the
 instrument files: a ``label:`` key where the study or instrument gives one, else the
 instrument's abbreviation and the subscale (``ECR-R anxiety``, ``PHQ-9 total score``), else
-the name in words (``panic_attacks`` → ``panic attacks``). The label helper of
-:mod:`attachstats.output.labels` covers tables; this class covers running text and is the
-one place the report asks for a name.
+the name in words (``panic_attacks`` → ``panic attacks``). The labels are those of
+:func:`attachstats.output.labels.study_labels` (tables and figures use them as they are);
+this class gives them as they read inside a sentence, and words model terms with
+:meth:`attachstats.output.labels.StudyLabels.term` (one wording of a term for tables and text).
 
 Example
 -------
@@ -88,6 +89,9 @@ def study_names(study: Mapping[str, Any], labels: StudyLabels | None = None) -> 
     A ``label`` key on a study variable or model, or on an instrument's subscale, is used as
     given (first letter lower-cased, :func:`in_text`); otherwise scores are named by
     instrument abbreviation and subscale, and variables and models by their name in words.
+    ``labels`` is the study's :class:`~attachstats.output.labels.StudyLabels` when the caller
+    has built it already (with the EFA loadings, so that EFA factors are named); otherwise it
+    is built from ``study``.
     """
     lab = labels if labels is not None else study_labels(study)
     kinds = lab.kinds
