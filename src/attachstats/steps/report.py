@@ -279,7 +279,12 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     (:func:`attachstats.output.report.manuscript.build_manuscript`) is built once and laid out
     by both writers, so the two say the same.
     """
-    html_path, docx_path = (out["html"], out["docx"]) if isinstance(out, Mapping) else tuple(out)
+    def named(key: str, position: int | None) -> Any:
+        """An output by name (a mapping, or Snakemake's named list), else by position."""
+        value = out.get(key) if isinstance(out, Mapping) else getattr(out, key, None)
+        return value if value is not None or position is None else list(out)[position]
+
+    html_path, docx_path, drawn_folder = named("html", 0), named("docx", 1), named("drawn", None)
     tables = {name: read_csv(p) for name, p in inputs.items() if name not in NOT_TABLES}
     with open(inputs["provenance"], encoding="utf-8") as fh:
         record = json.load(fh)
@@ -290,8 +295,8 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     subtitle = f"Draft results of study {study.get('name')}, produced by attachstats from {study.get('study_file', '')}"
     Path(html_path).write_text(manuscript_html(ms, subtitle), encoding="utf-8")
     write_manuscript_docx(ms, docx_path, subtitle)
-    if isinstance(out, Mapping) and out.get("drawn"):
-        link_figures(figures, out["drawn"])
+    if drawn_folder:
+        link_figures(figures, drawn_folder)
 
 
 def link_figures(figures: Mapping[str, str | Path], folder: str | Path) -> None:
