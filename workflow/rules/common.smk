@@ -176,9 +176,13 @@ FIGURES += ["interaction", "mediation", "partial_regression"]
 FIGURES += ["scree", "efa_loadings", "path_diagram"]
 FIGURES += ["item_distributions", "correlation_heatmap"]
 assert sorted(FIGURES) == sorted(f for group in FIGURE_GROUPS.values() for f in group)
-# Caption of each figure in `snakemake --report` (workflow/report/<figure>.rst; report/figure.rst picks one).
+# Caption of each figure in `snakemake --report` (workflow/report/<figure>.rst; report/figure.rst picks one;
+# a workflow read from a URL has no local caption files, and its report shows the figures without).
+CAPTION_FOLDER = Path(str(workflow.current_basedir)).parent / "report"
 FIGURE_CAPTIONS = {
-    name: (Path(workflow.basedir) / "report" / f"{name}.rst").read_text(encoding="utf-8") for name in FIGURES
+    name: (CAPTION_FOLDER / f"{name}.rst").read_text(encoding="utf-8") if (CAPTION_FOLDER / f"{name}.rst").is_file()
+    else ""
+    for name in FIGURES
 }
 
 
