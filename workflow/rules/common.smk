@@ -180,8 +180,11 @@ assert sorted(FIGURES) == sorted(f for group in FIGURE_GROUPS.values() for f in 
 # a workflow read from a URL has no local caption files, and its report shows the figures without).
 CAPTION_FOLDER = Path(str(workflow.current_basedir)).parent / "report"
 FIGURE_CAPTIONS = {
-    name: (CAPTION_FOLDER / f"{name}.rst").read_text(encoding="utf-8") if (CAPTION_FOLDER / f"{name}.rst").is_file()
-    else ""
+    name: (
+        (CAPTION_FOLDER / f"{name}.rst").read_text(encoding="utf-8")
+        if (CAPTION_FOLDER / f"{name}.rst").is_file()
+        else ""
+    )
     for name in FIGURES
 }
 
