@@ -52,3 +52,29 @@ def test_snakemake_report_lists_drawn_figures_only(tmp_path: Path) -> None:
     rules = (Path(__file__).parents[2] / "workflow" / "rules" / "report.smk").read_text(encoding="utf-8")
     assert rules.count("report(") == 1 and 'patterns=["{figure}.png"]' in rules
     assert "snakemake.params.captions[snakemake.wildcards.figure]" in (REPORT / "figure.rst").read_text()
+
+
+def test_report_step_takes_snakemakes_named_outputs_and_links_the_drawn_figures(tmp_path: Path) -> None:
+    """The report rule's outputs come as Snakemake's named list (html, docx, drawn), not a dict:
+    the step found them by position once and failed with a third output."""
+    import pandas as pd
+    from snakemake.iocontainers import Namedlist
+
+    from attachstats.steps.report import report
+
+    fix = Path(__file__).parents[1] / "fixtures" / "report" / "example"
+    inputs = {p.stem: str(p) for p in fix.glob("*.csv")}
+    pd.DataFrame(columns=["row", "id", "column", "value", "rule", "action"]).to_csv(tmp_path / "issues.csv", index=False)
+    manifest = tmp_path / "figures_data_manifest.csv"
+    manifest.write_text("figure,drawn,reason\nflow,true,\ndimensions,false,no styles\n", encoding="utf-8")
+    figs = [tiny_png(tmp_path / "flow.png"), tiny_png(tmp_path / "dimensions.png")]
+    inputs |= {"figures": [str(p) for p in figs], "manifests": [str(manifest)],
+               "provenance": str(fix / "provenance.json"), "issues": str(tmp_path / "issues.csv"), "formatted": []}
+    out = Namedlist(fromdict={"html": str(tmp_path / "report.html"), "docx": str(tmp_path / "report.docx"),
+                              "drawn": str(tmp_path / "drawn")})
+    study, _, _ = load("example")
+    report(inputs, ["flow", "dimensions"], out, study)
+    assert (tmp_path / "report.html").stat().st_size > 10_000 and (tmp_path / "report.docx").is_file()
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["flow.png"]      # not the undrawn one
+    assert 'id="figure-flow"' in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="figure-dimensions"' not in (tmp_path / "report.html").read_text(encoding="utf-8")
