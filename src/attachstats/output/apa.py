@@ -508,6 +508,10 @@ def _base_style(doc) -> None:
     normal.paragraph_format.line_spacing = 1.0
 
 
+#: Tables with at most this many rows (header included) are kept on one page in Word.
+KEEP_TOGETHER_ROWS = 26
+
+
 def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
     """Append one table (number, title, table, note) to a python-docx ``Document``.
 
@@ -553,9 +557,11 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
         col.width = Inches(w)
     size = Pt(lay.font_pt)
     n_rows = len(table.rows)
+    together = n_rows <= KEEP_TOGETHER_ROWS    # a short table is not split across pages; a long one repeats its header
     # row by row: table.cell(i, j) rebuilds the whole cell grid on every call (quadratic time)
     for i, (tr, values) in enumerate(zip(table.rows, [m.columns, *m.rows])):
         cells = tr.cells
+        _no_split(tr)
         if i - 1 in m.spans:
             merged = cells[0].merge(cells[-1]) if k > 1 else cells[0]
             merged.text = ""
@@ -565,6 +571,7 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
             run.font.size = size
             para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(1)
             para.paragraph_format.line_spacing = 1.0
+            para.paragraph_format.keep_with_next = together and i < n_rows - 1
             _mark_size(para, lay.font_pt)   # as tall as a row of cells, whatever the document's Normal style
             _cell_borders(merged, top=False, bottom=i == n_rows - 1)
             continue
@@ -579,6 +586,7 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
                 para = cell.paragraphs[0]
             para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(1)
             para.paragraph_format.line_spacing = 1.0
+            para.paragraph_format.keep_with_next = together and i < n_rows - 1
             if j < len(m.numeric) and m.numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT if i > 0 else WD_ALIGN_PARAGRAPH.CENTER
             for run in para.runs:
@@ -621,6 +629,13 @@ def _mark_size(para, pt: int) -> None:
         el = OxmlElement(tag)
         el.set(qn("w:val"), str(2 * pt))
         r_pr.append(el)
+
+
+def _no_split(row) -> None:
+    """A row is never broken across two pages."""
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def _repeat_header(row) -> None:
