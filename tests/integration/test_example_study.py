@@ -324,3 +324,70 @@ def test_formatted_tables_carry_labels_and_fit_the_page(example):
     doc = docx.Document(str(example / "tables" / "apa_tables.docx"))
     widest = max(sum(c.width for c in t.columns) for t in doc.tables)
     assert widest <= max(s.page_width - s.left_margin - s.right_margin for s in doc.sections) + 9144
+
+
+def test_every_formatted_table_of_the_run_has_labels_only_and_fits_its_page(example, tmp_path):
+    """Every formatted table of the example run, APA set and full tables: no machine name, no
+    p = 0, each fits its page (layout), the APA set numbered 1..n with one regression table per
+    model, its Word tables within the page and its LaTeX ASCII. (Moved here from the unit tests,
+    where it read results/ and so never ran in CI.)"""
+    sys.path.insert(0, str(ROOT / "tests" / "unit"))
+    from test_apa_tables import _docx_table_widths, load_study, machine_names_in, p_zero_in
+
+    from attachstats.output.apa import layout
+    from attachstats.output.labels import study_labels
+    from attachstats.output.tables import apa_table_set, write_formatted_tables
+
+    tables = {p.stem: pd.read_csv(p) for p in sorted((example / "tables").glob("*.csv")) if p.stem != "labels"}
+    tables["flow"] = pd.read_csv(example / "validation" / "flow.csv")
+    lab = study_labels(load_study("example"), tables.get("efa_loadings"))
+    columns = {c for df in tables.values() for c in df.columns}
+    models = write_formatted_tables(tables, sorted(tables), tmp_path, lab, combined="apa_tables")
+    assert len(models) > 20
+    bad = {m.name: machine_names_in(m, lab, columns) for m in models}
+    assert not {k: v for k, v in bad.items() if v}
+    assert not [m.name for m in models if p_zero_in(m)]
+    for m in models:
+        lay = layout(m)
+        assert lay.width <= lay.page_width + 1e-9, m.name
+    apa = apa_table_set(tables, lab)
+    assert [m.number for m in apa] == list(range(1, len(apa) + 1))
+    assert {"flow", "correlations", "reliability", "cfa_fit", "mediation"} <= {m.extra["source"] for m in apa}
+    assert {m.extra["model"] for m in apa if m.extra["source"] == "regressions"} == set(tables["regressions"]["model"])
+    for w, page in _docx_table_widths(tmp_path / "apa_tables.docx"):
+        assert w <= page + 0.01
+    assert (tmp_path / "apa_tables.tex").read_text(encoding="utf-8").isascii()
+
+
+def test_manuscript_of_the_run_reads_as_the_reader_checks_ask(example):
+    """report.html of the run: no machine name and no p = 0 before the appendix, every table and
+    figure numbered in order and cited in a sentence, and its tables are the APA set's (their
+    titles), with the figures the run drew and no other."""
+    import html as html_lib
+    import re
+
+    sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    sys.path.insert(0, str(ROOT / "tests" / "unit"))
+    from test_apa_tables import load_study
+    from test_manuscript_render import reader_checks
+
+    from attachstats.output.figures.common import drawn_figures
+    from attachstats.output.labels import study_labels
+    from attachstats.output.tables import apa_table_set
+
+    page = (example / "report.html").read_text(encoding="utf-8")
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)[^>]*>.*?</\1>", "", page, flags=re.S)))
+    tables = {p.stem: pd.read_csv(p) for p in sorted((example / "tables").glob("*.csv")) if p.stem != "labels"}
+    tables["flow"] = pd.read_csv(example / "validation" / "flow.csv")
+    reader_checks(text, tables, load_study("example"))
+    apa = apa_table_set(tables, study_labels(load_study("example"), tables.get("efa_loadings")))
+    shown = [html_lib.unescape(t) for t in re.findall(r'<p class="title">(.*?)</p>', page)]
+    for m in apa:
+        if m.extra["source"] in ("regressions", "simple_slopes", "mediation", "correlations", "reliability",
+                                 "cfa_fit", "invariance"):
+            assert m.title in shown, m.title
+    drawn = drawn_figures(sorted((example / "figures").glob("*_manifest.csv")))
+    placed = set(re.findall(r'<figure id="figure-(\w+)"', page))
+    assert placed and placed <= drawn
+    # snakemake --report lists the figures of figures/drawn: the drawn ones, no note file
+    assert {p.stem for p in (example / "figures" / "drawn").glob("*.png")} == drawn

@@ -27,8 +27,7 @@ def test_the_wheel_carries_the_workflow_and_the_instruments(wheel_install) -> No
     for path in ("attachstats/workflow/Snakefile", "attachstats/workflow/rules/common.smk",
                  "attachstats/workflow/scripts/report.py", "attachstats/workflow/schemas/study.schema.yaml",
                  "attachstats/workflow/report/flow.rst", "attachstats/workflow/envs/attachstats.yaml",
-                 "attachstats/workflow/profiles/slurm/config.yaml", "attachstats/spec/instruments/ecr-r.yaml",
-                 "attachstats/output/report/templates/report.html"):
+                 "attachstats/workflow/profiles/slurm/config.yaml", "attachstats/spec/instruments/ecr-r.yaml"):
         assert path in names, path
     shipped = {n for n in names if n.startswith("attachstats/workflow/")}
     in_repo = {"attachstats/workflow/" + p.relative_to(ROOT / "workflow").as_posix()

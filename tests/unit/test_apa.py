@@ -48,3 +48,44 @@ def test_docx_reads_back_with_apa_layout(tmp_path):
     time.sleep(2.1)   # zip entries store times with 2-second resolution
     write_docx(table_model(DF, "regressions", number=2), second)
     assert path.read_bytes() == second.read_bytes()
+
+
+def test_a_block_heading_row_is_as_tall_as_a_row_of_cells_in_any_document() -> None:
+    """In the manuscript (Normal style 12 pt with Word's spacing) a step heading of a regression
+    table printed as a blank line and a half; its paragraph is set like the cells' now."""
+    import docx
+    from docx.shared import Pt
+
+    from attachstats.output.apa import TableModel, add_docx_table
+
+    doc = docx.Document()
+    doc.styles["Normal"].font.size = Pt(12)
+    doc.styles["Normal"].paragraph_format.space_after = Pt(10)
+    m = TableModel("t", "T", ["Predictor", "b"], [["", ""], ["Age", "0.10"]], [False, True], number=1,
+                   spans={0: "Step 1"})
+    add_docx_table(doc, m)
+    span = doc.tables[0].rows[1].cells[0].paragraphs[0]
+    cell = doc.tables[0].rows[2].cells[0].paragraphs[0]
+    assert span.text == "Step 1"
+    assert span.paragraph_format.space_after == cell.paragraph_format.space_after == Pt(1)
+    assert span.paragraph_format.line_spacing == 1.0
+    sizes = span._p.pPr.xpath("./w:rPr/w:sz/@w:val")
+    assert sizes and sizes == cell._p.pPr.xpath("./w:rPr/w:sz/@w:val")
+
+
+def test_a_short_word_table_stays_on_one_page_and_no_row_splits() -> None:
+    """In the ecr-open manuscript a 2-row correlation table broke after its first row."""
+    import docx
+
+    from attachstats.output.apa import KEEP_TOGETHER_ROWS, TableModel, add_docx_table
+
+    doc = docx.Document()
+    short = TableModel("s", "S", ["Variable", "M"], [["A", "1.00"], ["B", "2.00"]], [False, True], number=1)
+    long = TableModel("l", "L", ["Variable", "M"], [[f"V{i}", "1.00"] for i in range(KEEP_TOGETHER_ROWS + 5)],
+                      [False, True], number=2)
+    add_docx_table(doc, short)
+    add_docx_table(doc, long)
+    keep = [[c.paragraphs[0].paragraph_format.keep_with_next for c in r.cells] for r in doc.tables[0].rows]
+    assert keep == [[True, True], [True, True], [False, False]]
+    assert not any(c.paragraphs[0].paragraph_format.keep_with_next for r in doc.tables[1].rows for c in r.cells)
+    assert all(r._tr.trPr.xpath("./w:cantSplit") for t in doc.tables for r in t.rows)

@@ -21,7 +21,6 @@ from attachstats.stats.descriptives import correlation_table
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "apa_tables"
-STUDIES = ("example", "replication", "ecr-open")
 
 
 def load_study(name: str) -> dict:
@@ -369,45 +368,9 @@ def p_zero_in(m: TableModel) -> bool:
         if j < len(row))
 
 
-def _result_tables(folder: Path) -> dict[str, pd.DataFrame]:
-    tables = {p.stem: pd.read_csv(p) for p in sorted((folder / "tables").glob("*.csv"))}
-    tables["flow"] = pd.read_csv(folder / "validation" / "flow.csv")
-    return tables
-
-
-@pytest.mark.parametrize("study", STUDIES)
-def test_formatted_tables_of_shipped_studies_have_labels_only(study: str, tmp_path: Path) -> None:
-    """Every formatted table of a shipped study: no machine name, no p = 0, fits its page.
-
-    Reads ``results/<study>`` (made by ``make run``); skipped where it has not been run.
-    """
-    folder = ROOT / "results" / study
-    if not (folder / "report.html").exists() or not (folder / "tables" / "regressions.csv").exists():
-        pytest.skip(f"results/{study} not present (run `make run` first)")
-    tables = _result_tables(folder)
-    lab = study_labels(load_study(study), tables.get("efa_loadings"))
-    columns = {c for df in tables.values() for c in df.columns}
-    models = write_formatted_tables(tables, sorted(tables), tmp_path, lab, combined="apa_tables")
-    assert models
-    bad = {m.name: machine_names_in(m, lab, columns) for m in models}
-    assert not {k: v for k, v in bad.items() if v}
-    assert not [m.name for m in models if p_zero_in(m)]
-    for m in models:
-        lay = layout(m)
-        assert lay.width <= lay.page_width + 1e-9, m.name
-    apa = apa_table_set(tables, lab)
-    assert [m.number for m in apa] == list(range(1, len(apa) + 1))
-    assert {"flow", "correlations", "reliability", "cfa_fit"} <= {m.extra["source"] for m in apa}
-    if len(tables["regressions"]):
-        assert {m.extra["model"] for m in apa if m.extra["source"] == "regressions"} == set(
-            tables["regressions"]["model"])
-    for w, page in _docx_table_widths(tmp_path / "apa_tables.docx"):
-        assert w <= page + 0.01
-    assert (tmp_path / "apa_tables.tex").read_text(encoding="utf-8").isascii()
-
-
 def test_machine_name_check_catches_machine_names() -> None:
-    """The check above can fail: a table printing raw names is caught."""
+    """The check of the example run's tables (tests/integration/test_example_study.py) can fail:
+    a table printing raw names is caught."""
     lab = StudyLabels(variables={"ecr_anxiety": "Attachment anxiety"}, models={"two_factor": "Two factors"})
     m = TableModel("t", "T", ["Term", "b", "p"], [["ecr_anxiety", "1.0", "0"], ["gender[T.Male]", "MR1", ".2"]],
                    [False, True, True])

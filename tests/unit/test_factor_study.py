@@ -14,7 +14,6 @@ from attachstats.spec import factor as factor_spec
 from attachstats.steps import measure as fs
 from attachstats.errors import ConfigError
 from attachstats.output.figures.factor import loading_heatmap, path_diagram, scree_figure
-from attachstats.output.report.factor_text import factor_results_text
 from attachstats.spec.instrument import load_instrument
 from attachstats.spec.study import resolve_study
 from attachstats.output.tables import display_table
@@ -43,6 +42,15 @@ def study(**fa) -> dict:
          "variables": {"gender": {"column": "Gender", "type": "categorical", "reference": "Female"}},
          "factor_analysis": {"instrument": "ecr", **fa}}
     return s
+
+
+def manuscript_text(tables: dict, s: dict | None = None) -> str:
+    """The manuscript's paragraphs for these result tables (no-break spaces as spaces)."""
+    from attachstats.output.report.manuscript import build_manuscript
+
+    ms = build_manuscript(s or study(), tables, {}, {"packages": {}, "seed": 1})
+    return "\n".join(str(getattr(b, "text", "")) for sec in ms._all_sections() for b in sec.blocks
+                     ).replace("\u00a0", " ")
 
 
 @lru_cache(maxsize=None)
@@ -171,11 +179,11 @@ def test_heywood_items_reach_the_table_the_log_and_the_report(monkeypatch, caplo
         t = fs.study_efa(clean_data(300), study(), 1)
     assert t["efa_diagnostics"]["heywood"].iloc[0] == "ecr_1, ecr_2"
     assert any("ultra-Heywood" in r.getMessage() and "ecr_1, ecr_2" in r.getMessage() for r in caplog.records)
-    text = factor_results_text(t)["efa"]
-    assert "Warning: ultra-Heywood case — the communality of ecr_1, ecr_2 is 1 or more" in text
-    assert "improper" in text
-    clean = factor_results_text(efa_tables())["efa"]
-    assert "Heywood" not in clean
+    text = manuscript_text(t)
+    assert "Warning: an ultra-Heywood case (communality of 1 or more) for ECR-R items 1 and 2" in text
+    assert "improper" in text and "ecr_1" not in text
+    monkeypatch.undo()                               # the clean tables come from the real fit
+    assert "Heywood" not in manuscript_text(efa_tables())
 
 
 def test_efa_n_factors_settings() -> None:
@@ -237,8 +245,7 @@ def test_invariance_not_tested_says_why() -> None:
     tab = fs.study_invariance(clean_data(300), study(invariance={"min_group_n": 500}))
     assert tab["step"].tolist() == ["not tested"]
     assert "fewer than two groups" in tab["note"].iloc[0] and "Female (n = " in tab["note"].iloc[0]
-    text = factor_results_text({"invariance": tab})["invariance"]
-    assert text.startswith("Measurement invariance was not tested: fewer than two groups")
+    assert "Measurement invariance was not tested: fewer than two groups" in manuscript_text({"invariance": tab})
 
 
 def test_no_factor_analysis_block_gives_empty_tables() -> None:
@@ -265,21 +272,24 @@ def test_report_sentences_use_the_table_numbers() -> None:
     fit, _, _, comp = cfa_tables()
     t = efa_tables()
     items, cvfit = fs.study_cross_validation(clean_data(), study(), 5)
-    text = factor_results_text({"cfa_fit": fit, "cfa_comparison": comp, **t, "cross_validation_fit": cvfit})
+    text = manuscript_text({"cfa_fit": fit, "cfa_comparison": comp, **t, "cross_validation_fit": cvfit})
     d = t["efa_diagnostics"].iloc[0]
-    assert f"KMO = {d['kmo']:.3f}".replace("0.", ".") in text["efa"]
-    assert "suggests 2 factor(s)" in text["efa"]
-    assert f"χ²({int(d['df'])}) = {d['chi2']:,.2f}" in text["efa"]
+    assert f"KMO = {d['kmo']:.2f}".replace("0.", ".") in text
+    assert "suggested 2 factors, the number retained" in text
+    fit_text = f"fit, as psych::fa reports it: χ²({int(d['df'])}) = {d['chi2']:,.2f}"
+    assert fit_text in text
     rmsea = f"{d['rmsea']:.3f}".replace("0.", ".")
     ci = "[" + ", ".join(f"{d[c]:.3f}".replace("0.", ".") for c in ("rmsea_ci_lo", "rmsea_ci_hi")) + "]"
-    assert f"RMSEA = {rmsea}, 90% CI {ci}" in text["efa"] and "TLI = " in text["efa"]
+    assert f"RMSEA = {rmsea}, 90% CI {ci}" in text and "TLI = " in text
     old = {**t, "efa_diagnostics": t["efa_diagnostics"].iloc[:, :16]}           # tables made before the fit
-    assert "RMSEA" not in factor_results_text(old)["efa"]
-    assert f"Δχ²(1) = {comp['chi2_diff'].iloc[0]:,.2f}" in text["comparison"]
-    assert f"on {int(cvfit['n_efa'].iloc[0]):,} respondents" in text["cross_validation"]
-    assert "as continuous" in text["ordinal"] and "factor_analysis.estimator: WLSMV" in text["ordinal"]
+    assert "psych::fa reports" not in manuscript_text(old)
+    assert f"Δχ²(1) = {comp['chi2_diff'].iloc[0]:,.2f}" in text
+    assert f"exploratory loadings of one half (n = {int(cvfit['n_efa'].iloc[0]):,})" in text
+    assert "treated as continuous although they have only 7 response categories" in text
+    assert "factor_analysis.estimator: WLSMV" in text
     undefined = comp.assign(chi2_diff=math.nan, p=math.nan, estimator="MLR")
-    assert "undefined (negative scaling correction" in factor_results_text({"cfa_comparison": undefined})["comparison"]
+    assert "scaled Δχ² undefined (negative scaling correction" in manuscript_text({"cfa_fit": fit,
+                                                                                   "cfa_comparison": undefined})
 
 
 def test_factor_figures_are_drawn() -> None:
@@ -307,5 +317,24 @@ def test_efa_fit_sentence_reads_a_csv_round_trip(tmp_path) -> None:
     d = efa_tables()["efa_diagnostics"].assign(rmsea=0.0, rmsea_ci_lo=0.0, rmsea_ci_hi=0.0087)
     write_csv(d, tmp_path / "efa_diagnostics.csv")
     back = pd.read_csv(tmp_path / "efa_diagnostics.csv")
-    text = factor_results_text({"efa_diagnostics": back})["efa"]
+    text = manuscript_text({"efa_diagnostics": back})
     assert "RMSEA = .000, 90% CI [.000, .009]" in text and "Heywood" not in text
+
+
+def test_efa_heat_map_names_the_factors_its_loadings_identify() -> None:
+    """The EFA heat map says "Attachment anxiety", not "Factor 1", where the loadings identify the
+    subscale (labels.efa_factor_names), and "Factor k" (psych's number) where they do not."""
+    import matplotlib.pyplot as plt
+
+    from attachstats.output.labels import figure_labels
+
+    lo = efa_tables()["efa_loadings"]
+    fig = loading_heatmap(lo, 0.3, figure_labels(study(), lo))
+    ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
+    assert sorted(ticks) == ["Attachment anxiety", "Attachment avoidance"]
+    factors = list(lo.columns[1:list(lo.columns).index("h2")])
+    mixed = lo.assign(primary=factors[0])                   # every item on one factor: nothing identified
+    fig2 = loading_heatmap(mixed, 0.3, figure_labels(study(), mixed))
+    assert [t.get_text() for t in fig2.axes[0].get_xticklabels()] == [f"Factor {f[-1]}" for f in factors]
+    plt.close(fig)
+    plt.close(fig2)

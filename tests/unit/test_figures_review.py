@@ -459,16 +459,17 @@ def test_a_figure_without_its_analysis_is_not_drawn_and_the_report_leaves_it_out
     manifest = pd.read_csv(tmp_path / "m.csv")
     assert manifest.set_index("figure")["drawn"].to_dict() == {"flow": True, "mediation": False}
     assert drawn_figures([tmp_path / "m.csv"]) == {"flow"}
-    from attachstats.output.report.html import _Figures, embed_png, png_width_in
+    from attachstats.output.report.manuscript import Figure, build_manuscript
+    from attachstats.output.report.manuscript_html import _figure, png_size
 
-    html = embed_png(out["flow"], "flow", "Participant flow.")
-    assert 'style="width:3.50in' in html
-    assert png_width_in((tmp_path / "flow.png").read_bytes()) == pytest.approx(COLUMN_IN, abs=0.01)
-    import jinja2
-
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    page = env.from_string("{{ figures.flow }}|{{ figures.mediation }}").render(figures=_Figures({"flow": html}))
-    assert page.startswith("<figure>") and page.endswith("|")
+    html = _figure(Figure("flow", 1, out["flow"], "Participant flow."))
+    assert 'style="width: 3.50in"' in html
+    w, _, dpi = png_size(out["flow"])
+    assert w / dpi == pytest.approx(COLUMN_IN, abs=0.01)
+    # the manuscript places a drawn figure and leaves out one that was not drawn (no file, no placeholder)
+    drawn = {name: out[name] for name in drawn_figures([tmp_path / "m.csv"])}
+    ms = build_manuscript({"name": "s", "instruments": {}}, {"flow": flow_table()}, drawn, {"packages": {}, "seed": 1})
+    assert [f.key for f in ms.figures] == ["flow"]
 
 
 # ---------------------------------------------------------------- the figures step

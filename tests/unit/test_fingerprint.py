@@ -28,8 +28,20 @@ def test_the_manuscript_modules_are_part_of_the_report_step() -> None:
     report = {f"attachstats.output.report.{m}" for m in ("manuscript", "manuscript_html", "manuscript_docx",
                                                          "references", "guardrails", "names")}
     assert report <= set(modules)
+
+
+def test_a_modules_declared_data_files_are_its_resources(tmp_path, monkeypatch) -> None:
     # a module's data files (package resources) are part of its fingerprint
-    assert [p.name for p in _resources("attachstats.output.report.html")] == ["report.html"]
+    import attachstats.fingerprint as fp
+
+    pkg = tmp_path / "attachstats" / "output"          # a package tree of its own, read from the files only
+    (pkg / "templates").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "page.py").write_text('RESOURCES = ["templates/b.html", "templates/a.html"]\n')
+    (pkg / "plain.py").write_text("X = 1\n")
+    monkeypatch.setattr(fp, "SOURCE_ROOT", tmp_path / "attachstats")
+    assert [p.name for p in _resources("attachstats.output.page")] == ["a.html", "b.html"]
+    assert _resources("attachstats.output.plain") == []
 
 
 def test_unknown_steps_are_refused() -> None:

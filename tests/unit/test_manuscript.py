@@ -155,7 +155,7 @@ def test_loss_effect_reported_at_mean_anxiety(example):
     anx_mean = reg.loc[("depression_moderation", "ecr_anxiety"), "centre"]
     assert f"Attachment anxiety was centred at its mean ({anx_mean:.2f})" in text
     assert f"loss, b = {loss['b']:.2f}" in text
-    assert "Mean-centred before fitting: attachment anxiety (M = 3.70)" in text
+    assert "Mean-centred before fitting: Attachment anxiety (M = 3.70)" in text
     assert f"b = {slopes.loc['mean', 'slope']:.2f}, 95% CI [{slopes.loc['mean', 'ci_lo']:.2f}," in text
     assert f"at the mean ({slopes.loc['mean', 'moderator_value']:.2f})" in text
 
@@ -191,7 +191,7 @@ def test_invariance_flags_poor_configural_fit_and_the_estimator(ecr_open, exampl
     assert "the configural model fits poorly" in eo.lower() or "Because the configural model fits poorly" in eo
     assert "The study asked for MLR, but multiple-group MLR is not implemented" in eo
     inv = [t for t in ecr_open[0].tables if t.key == "invariance"][0]
-    assert "the study asked for MLR; multiple-group MLR is not implemented" in inv.model.note
+    assert "The study asked for MLR; multiple-group MLR is not implemented, so ML was used" in inv.model.note
     assert "misses the fit criteria, so the Δ tests compare poorly fitting models" in inv.model.note
     assert "configural model fits poorly" not in ex and "consistent with invariance up to the scalar level" in ex
 
@@ -201,10 +201,13 @@ def test_unstable_bootstrap_interval_flagged(example, ecr_open):
     rel = example[1]["reliability"].set_index("scale")
     lo, hi = rel.loc["ecr_anxiety", ["omega_h_ci_lo", "omega_h_ci_hi"]]
     assert unstable_interval(rel.loc["ecr_anxiety", "omega_h"], lo, hi)
-    assert f"ωₕ for attachment anxiety is unstable (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
-    assert "is unstable" not in body(ecr_open[0])        # ωₕ .70 [.68, .72]
+    assert f"intervals of ωₕ for attachment anxiety (ωₕ = .90, 95% CI [.{round(lo * 100):02d}," in ex
+    assert "and attachment avoidance (ωₕ = .93, 95% CI [.10, .93]) are unstable" in ex.replace("\u00a0", " ")
+    assert "unstable" not in body(ecr_open[0])           # ωₕ .70 [.68, .72]
     table = [t for t in example[0].tables if t.key == "reliability"][0]
-    assert any(r[7].endswith("ᵃ") for r in table.model.rows) and "Unstable bootstrap interval" in table.model.note
+    omega_h = table.model.columns.index("ωh [95% CI]")
+    flagged = [r[0] for r in table.model.rows if r[omega_h].split(" [")[0].endswith("ᵃ")]
+    assert flagged == ["Attachment anxiety", "Attachment avoidance"] and "Unstable bootstrap interval" in table.model.note
 
 
 def test_study_without_outcome_models_says_so_once(ecr_open):
@@ -233,3 +236,29 @@ def test_instrument_sources_become_apa_references():
     with pytest.raises(KeyError):
         c.cite("no_such_work")
     assert c.narrative("hu_bentler_1999") == "Hu and Bentler (1999)" and len(c.reference_list()) == 1
+
+
+@pytest.mark.parametrize("which", ["example", "ecr_open"])
+def test_no_empty_section_and_every_table_is_an_apa_set_table(which, request):
+    """A section holds text (no heading over nothing), and every numbered table is one of the
+    APA table set's (one source for each formatted table), with labels in its first column."""
+    from attachstats.output.labels import study_labels
+    from attachstats.output.tables import apa_table_set
+
+    ms, tables, study = request.getfixturevalue(which)
+
+    def check(s: Section) -> None:
+        assert any(isinstance(b, (Paragraph, Bullets)) for b in s.blocks) or any(
+            isinstance(b, Section) for b in s.blocks), s.title
+        for b in s.blocks:
+            if isinstance(b, Section):
+                check(b)
+
+    for s in ms.sections:
+        check(s)
+    apa = {(m.title, tuple(m.columns)) for m in apa_table_set(tables, study_labels(study, tables.get("efa_loadings")))}
+    for t in ms.tables:
+        assert (t.model.title, tuple(t.model.columns)) in apa, t.model.title
+        firsts = [r[0] for i, r in enumerate(t.model.rows) if r and r[0] and i not in t.model.spans]
+        lower = [f for f in firsts if f[:1].islower() and len(f.split(" ")[0]) > 2]   # a, b: path symbols
+        assert not lower, (t.model.title, lower)

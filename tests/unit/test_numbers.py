@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from attachstats.output.apa import table_model
 from attachstats.output.numbers import ci_text, format_value, is_missing, p_text, significance_marks
-from attachstats.output.report.factor_text import factor_results_text
-from attachstats.output.report.html import results_text
 
 
 @pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA])
@@ -29,20 +29,28 @@ def _flow() -> pd.DataFrame:
                          "n_after": [10, 10]})
 
 
-def test_both_report_modules_print_a_missing_p_alike() -> None:
-    """The HTML sentences printed ``p = `` for a missing p, the factor sentences ``p undefined``."""
-    fit = pd.DataFrame([{"model": "one_factor", "df": 5, "chi2": 12.0, "p": float("nan"), "cfi": 0.9, "tli": 0.9,
-                         "rmsea": 0.05, "rmsea_ci_lo": 0.04, "rmsea_ci_hi": 0.06, "srmr": 0.04}])
-    reg = pd.DataFrame([{"model": "m", "outcome": "y", "term": "x", "b": 1.0, "ci_lo": 0.5, "ci_hi": 1.5,
-                         "beta": 0.2, "p": float("nan")}])
-    text = results_text({"flow": _flow(), "cfa_fit": fit, "regressions": reg})
-    assert "one-factor: χ²(5) = 12.00, p undefined, CFI = .90" in text["cfa"]
-    assert "y on x: b = 1.000, 95% CI [0.500, 1.500], β = .20, p undefined." in text["models"]
+def test_the_manuscript_prints_a_missing_p_as_undefined() -> None:
+    """A missing p once printed as ``p = `` in one sentence builder and ``p undefined`` in another."""
+    from attachstats.output.report.manuscript import build_manuscript
+
+    fit = pd.DataFrame([{"model": "one_factor", "estimator": "ML", "n": 10, "df": 5, "chi2": 12.0, "p": float("nan"),
+                         "cfi": 0.9, "tli": 0.9, "rmsea": 0.05, "rmsea_ci_lo": 0.04, "rmsea_ci_hi": 0.06,
+                         "srmr": 0.04, "aic": 1.0, "bic": 2.0}])
+    reg = pd.DataFrame([{"model": "m", "outcome": "y", "family": "ols", "term": "x", "b": 1.0, "se": 0.25,
+                         "ci_lo": 0.5, "ci_hi": 1.5, "beta": 0.2, "sr2": 0.04, "stat": 4.0, "p": float("nan"),
+                         "p_adj": float("nan"), "n": 10, "exp_b": float("nan"), "exp_ci_lo": float("nan"),
+                         "exp_ci_hi": float("nan"), "centre": float("nan")}])
     comp = pd.DataFrame([{"restricted": "one_factor", "general": "two_factor", "estimator": "ML", "df_diff": 1,
-                          "chi2_diff": 3.0, "p": float("nan"), "delta_cfi": -0.01, "delta_aic": 1.0,
-                          "delta_bic": 2.0}])
-    assert "one-factor vs two-factor: Δχ²(1) = 3.00, p undefined" in factor_results_text(
-        {"cfa_comparison": comp})["comparison"]
+                          "chi2_diff": 3.0, "p": float("nan"), "delta_cfi": -0.01, "delta_rmsea": 0.01,
+                          "delta_aic": 1.0, "delta_bic": 2.0}])
+    study = {"name": "s", "instruments": {}, "outcome_models": [{"name": "m", "outcome": "y", "predictors": ["x"]}]}
+    ms = build_manuscript(study, {"flow": _flow(), "cfa_fit": fit, "regressions": reg, "cfa_comparison": comp}, {},
+                          {"packages": {}, "seed": 1})
+    text = "\n".join(str(getattr(b, "text", "")) for s in ms._all_sections() for b in s.blocks).replace("\u00a0", " ")
+    assert "the one-factor model, χ²(5) = 12.00, p undefined, CFI = .90" in text
+    assert "Focal predictors: x, b = 1.00, 95% CI [0.50, 1.50], β = .20, p undefined." in text
+    assert "the two-factor model against the one-factor model: Δχ²(1) = 3.00, p undefined" in text
+    assert not re.search(r"p = (?![.\d])", text)            # no p printed without its value
 
 
 @pytest.mark.parametrize("column", ["n_excluded", "count", "n_boot", "imputations", "block", "df1", "df2",

@@ -1,58 +1,80 @@
-"""Figure captions have one source, workflow/report/<figure>.rst, shared by both reports."""
+"""Figure captions: ``snakemake --report`` reads workflow/report/<figure>.rst, the manuscript
+writes its own captions beside the sentence that cites the figure; both say what is shown."""
 
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from attachstats.output.report import html as report_html
-from attachstats.output.report.captions import caption_text
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_manuscript import load, tiny_png  # noqa: E402
 
-CAPTION_FILES = sorted((Path(__file__).parents[2] / "workflow" / "report").glob("*.rst"))
-TEMPLATE = (Path(report_html.__file__).parent / "templates" / "report.html").read_text(encoding="utf-8")
+from attachstats.output.report.manuscript import build_manuscript  # noqa: E402
+from attachstats.steps.report import FIGURE_GROUPS  # noqa: E402
 
-
-def test_inline_markup_is_removed() -> None:
-    assert caption_text("Reasons: ``validation/exclusions.csv``.\n") == "Reasons: validation/exclusions.csv."
-    assert caption_text("a *b* **c** `d` :math:`e` `f <https://x.org>`_ ``g*h*``") == "a b c d e f g*h*"
-    assert caption_text("one\n  two\n\n") == "one two" and caption_text("2 * 3 * 4") == "2 * 3 * 4"
+REPORT = Path(__file__).parents[2] / "workflow" / "report"
+FIGURES = [name for group in FIGURE_GROUPS.values() for name in group]
 
 
-def test_no_caption_dict_left_in_the_library() -> None:
-    assert not hasattr(report_html, "CAPTIONS")
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_has_a_caption_file_for_snakemake_report(name: str) -> None:
+    text = (REPORT / f"{name}.rst").read_text(encoding="utf-8").strip()
+    assert len(text.split()) >= 8, name
 
 
-def _minimal_report(tmp_path: Path, captions: dict[str, str]) -> str:
-    figures = sorted(set(re.findall(r"figures\.(\w+)", TEMPLATE)))
-    png = tmp_path / "f.png"
-    png.write_bytes(b"\x89PNG\r\n\x1a\n")
-    flow = pd.DataFrame({"stage": ["raw", "analysed"], "n_before": [3, 3], "n_excluded": [0, 0],
-                         "n_after": [3, 3]})
-    tables = {name: pd.DataFrame() for name in set(re.findall(r"tables\.(\w+)", TEMPLATE))}
-    tables |= {"flow": flow}
-    provenance = {"git_commit": "c", "inputs": {"data": {"path": "d.csv", "sha256": "0" * 64}},
-                  "packages": {"attachstats": "0"}, "platform": "p", "python": "3", "seed": 1}
-    return report_html.render_report({"name": "s", "title": "S", "study_file": "s.yaml"}, tables,
-                                     {name: png for name in figures}, provenance, captions)
+def test_manuscript_captions_say_what_is_shown(tmp_path: Path) -> None:
+    study, tables, prov = load("example")
+    figures = {name: str(tiny_png(tmp_path / f"{name}.png")) for name in FIGURES}
+    ms = build_manuscript(study, tables, figures, prov)
+    captions = {f.key: f.caption for f in ms.figures}
+    assert {"flow", "coefficients", "interaction", "mediation", "path_diagram"} <= set(captions)
+    for key, caption in captions.items():
+        assert caption.endswith(".") and len(caption.split()) >= 8 and "_" not in caption, key
+    # the coefficient figure leaves out covariates and the lower-order terms of an interaction (as the .rst says)
+    assert "Covariates are not shown" in captions["coefficients"]
+    assert "Covariates are not shown" in (REPORT / "coefficients.rst").read_text(encoding="utf-8")
+    assert "only its interaction term" in captions["coefficients"]
+    assert captions["flow"].startswith(f"Participant flow: the {int(tables['flow']['n_after'].iloc[0]):,} raw")
 
 
-def test_report_captions_are_the_rst_caption_files(tmp_path: Path) -> None:
-    rst = {p.stem: p.read_text(encoding="utf-8") for p in CAPTION_FILES}
-    assert "flow" in rst and "``" in rst["flow"]
-    page = _minimal_report(tmp_path, rst)
-    shown = dict(re.findall(r'<img alt="(\w+)"[^>]*><figcaption>Figure: (.*?)</figcaption>', page))
-    assert shown and set(shown) <= set(rst)
-    for name, caption in shown.items():
-        assert caption == report_html.html.escape(caption_text(rst[name])), name
-    assert shown["flow"].endswith("Reasons per respondent: validation/exclusions.csv.")
-    assert shown["coefficients"].startswith("Coefficients of the predictors")   # the .rst, not a stale copy
-    assert "Covariates are not shown" in shown["coefficients"]
+def test_snakemake_report_lists_drawn_figures_only(tmp_path: Path) -> None:
+    """The report rule links the drawn figures into figures/drawn, the one folder marked for
+    ``snakemake --report`` (report/figure.rst picks each figure's caption by its name)."""
+    from attachstats.steps.report import link_figures
+
+    drawn = {"flow": tiny_png(tmp_path / "flow.png"), "scree": tiny_png(tmp_path / "scree.png")}
+    link_figures(drawn, tmp_path / "drawn")
+    link_figures(drawn, tmp_path / "drawn")                       # a rerun replaces the links
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["flow.png", "scree.png"]
+    assert (tmp_path / "drawn" / "flow.png").read_bytes() == drawn["flow"].read_bytes()
+    rules = (Path(__file__).parents[2] / "workflow" / "rules" / "report.smk").read_text(encoding="utf-8")
+    assert rules.count("report(") == 1 and 'patterns=["{figure}.png"]' in rules
+    assert "snakemake.params.captions[snakemake.wildcards.figure]" in (REPORT / "figure.rst").read_text()
 
 
-@pytest.mark.parametrize("path", CAPTION_FILES, ids=lambda p: p.stem)
-def test_every_caption_file_is_plain_after_stripping(path: Path) -> None:
-    text = caption_text(path.read_text(encoding="utf-8"))
-    assert text and "``" not in text and "\n" not in text
+def test_report_step_takes_snakemakes_named_outputs_and_links_the_drawn_figures(tmp_path: Path) -> None:
+    """The report rule's outputs come as Snakemake's named list (html, docx, drawn), not a dict:
+    the step found them by position once and failed with a third output."""
+    import pandas as pd
+    from snakemake.iocontainers import Namedlist
+
+    from attachstats.steps.report import report
+
+    fix = Path(__file__).parents[1] / "fixtures" / "report" / "example"
+    inputs = {p.stem: str(p) for p in fix.glob("*.csv")}
+    pd.DataFrame(columns=["row", "id", "column", "value", "rule", "action"]).to_csv(tmp_path / "issues.csv", index=False)
+    manifest = tmp_path / "figures_data_manifest.csv"
+    manifest.write_text("figure,drawn,reason\nflow,true,\ndimensions,false,no styles\n", encoding="utf-8")
+    figs = [tiny_png(tmp_path / "flow.png"), tiny_png(tmp_path / "dimensions.png")]
+    inputs |= {"figures": [str(p) for p in figs], "manifests": [str(manifest)],
+               "provenance": str(fix / "provenance.json"), "issues": str(tmp_path / "issues.csv"), "formatted": []}
+    out = Namedlist(fromdict={"html": str(tmp_path / "report.html"), "docx": str(tmp_path / "report.docx"),
+                              "drawn": str(tmp_path / "drawn")})
+    study, _, _ = load("example")
+    report(inputs, ["flow", "dimensions"], out, study)
+    assert (tmp_path / "report.html").stat().st_size > 10_000 and (tmp_path / "report.docx").is_file()
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["flow.png"]      # not the undrawn one
+    assert 'id="figure-flow"' in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="figure-dimensions"' not in (tmp_path / "report.html").read_text(encoding="utf-8")

@@ -2,26 +2,41 @@ import pandas as pd
 import pytest
 
 from attachstats.cli import build_parser, main
-from attachstats.output.report.html import results_text
 
 
 def tables(with_models: bool = True) -> dict:
     flow = pd.DataFrame({"stage": ["raw", "speeding", "analysed"], "n_before": [10, 10, 8],
                          "n_excluded": [0, 2, 0], "n_after": [10, 8, 8]})
-    fit = pd.DataFrame([{"model": "two_factor", "df": 593, "chi2": 1234.5678, "p": 0.0001, "cfi": 0.95,
-                         "tli": 0.94, "rmsea": 0.051, "rmsea_ci_lo": 0.049, "rmsea_ci_hi": 0.053,
-                         "srmr": 0.04}])
-    reg = pd.DataFrame([{"model": "m", "outcome": "phq9_total", "term": "ecr_anxiety", "b": 2.5, "ci_lo": 2.0,
-                         "ci_hi": 3.0, "beta": 0.41, "p": 0.0002}])
+    fit = pd.DataFrame([{"model": "two_factor", "estimator": "ML", "n": 8, "df": 593, "chi2": 1234.5678, "p": 0.0001,
+                         "cfi": 0.95, "tli": 0.94, "rmsea": 0.051, "rmsea_ci_lo": 0.049, "rmsea_ci_hi": 0.053,
+                         "srmr": 0.04, "aic": 100.0, "bic": 120.0}])
+    reg = pd.DataFrame([{"model": "m", "outcome": "phq9_total", "family": "ols", "term": "ecr_anxiety", "b": 2.5,
+                         "se": 0.25, "ci_lo": 2.0, "ci_hi": 3.0, "beta": 0.41, "sr2": 0.1, "stat": 10.0, "p": 0.0002,
+                         "p_adj": float("nan"), "n": 8, "exp_b": float("nan"), "exp_ci_lo": float("nan"),
+                         "exp_ci_hi": float("nan"), "centre": float("nan")}])
     return {"flow": flow, "cfa_fit": fit, "regressions": reg if with_models else reg.iloc[:0]}
 
 
-def test_results_text_numbers_come_from_tables():
-    t = results_text(tables())
-    assert t["flow"].startswith("Of 10 raw responses, 8 were analysed; excluded: speeding (n = 2).")
-    assert "two-factor: χ²(593) = 1,234.57, p < .001, CFI = .95, TLI = .94, RMSEA = .051 [.049, .053]" in t["cfa"]
-    assert "phq9_total on ecr_anxiety: b = 2.500, 95% CI [2.000, 3.000], β = .41, p < .001" in t["models"]
-    assert "declares no outcome models" in results_text(tables(False))["models"]
+STUDY = {"name": "s", "title": "S", "instruments": {},
+         "outcome_models": [{"name": "m", "outcome": "phq9_total", "predictors": ["ecr_anxiety"]}]}
+
+
+def text(tabs: dict, study: dict = STUDY) -> str:
+    from attachstats.output.report.manuscript import build_manuscript
+
+    ms = build_manuscript(study, tabs, {}, {"packages": {}, "seed": 1})
+    return "\n".join(str(getattr(b, "text", "")) for s in ms._all_sections() for b in s.blocks
+                     ).replace("\u00a0", " ")
+
+
+def test_manuscript_numbers_come_from_tables():
+    t = text(tables())
+    assert ("The data file held 10 responses. Screening excluded 2: 2 respondents completing the survey too fast, "
+            "leaving 8 respondents for analysis (10 − 2 = 8).") in t
+    assert ("the two-factor model, χ²(593) = 1,234.57, p < .001, CFI = .95, TLI = .94, RMSEA = .051 [.049, .053], "
+            "SRMR = .040") in t
+    assert "Focal predictors: ecr anxiety, b = 2.50, 95% CI [2.00, 3.00], β = .41, p < .001" in t
+    assert "declares no outcome models" in text(tables(False)) and "declares no outcome models" not in t
 
 
 def test_cli_parser_and_missing_study(capsys):
@@ -34,15 +49,14 @@ def test_cli_parser_and_missing_study(capsys):
 
 
 def test_styles_sentence_says_dimensions_are_primary():
-    from attachstats.output.report.html import results_text
-
     styles = pd.DataFrame({"style": ["secure", "preoccupied", "dismissing", "fearful", "not classified"],
                            "n": [10, 0, 2, 1, 1], "share": [10 / 14, 0, 2 / 14, 1 / 14, 1 / 14],
                            "rule": ["above the scale midpoint (4)"] * 5})
-    t = results_text({**tables(), "attachment_styles": styles})["styles"]
-    assert t.startswith("Dimensional anxiety and avoidance scores are the primary analysis")
-    assert "secure 10 (71.4%), dismissing 2 (14.3%), fearful 1 (7.1%), not classified 1 (7.1%)." in t
-    assert "no instrument with anxiety and avoidance" in results_text(tables())["styles"]
+    t = text({**tables(), "attachment_styles": styles})
+    assert "respondents were also classified into attachment categories, high meaning above the scale midpoint" in t
+    assert "secure 10 (71.4%), dismissing 2 (14.3%), fearful 1 (7.1%), and not classified 1 (7.1%)." in t
+    assert "The dimensional scores remain the primary analysis" in t and "preoccupied" not in t
+    assert "attachment categories" not in text(tables())        # no categories: no section, no placeholder
 
 
 def test_version(capsys):

@@ -10,6 +10,8 @@ the error cases; the report's WLSMV sentence and the suggestion for few categori
 
 from __future__ import annotations
 
+import re
+
 import json
 import math
 from functools import lru_cache
@@ -174,13 +176,20 @@ def test_invariance_steps_are_lavaans_ordinal_steps() -> None:
         prev = f
 
 
+def _manuscript_text(tables: dict, s: dict) -> str:
+    ms = build_manuscript(s, tables, {}, {"packages": {}, "seed": 1})
+    return "\n".join(str(getattr(b, "text", "")) for sec in ms._all_sections() for b in sec.blocks
+                     ).replace("\u00a0", " ")
+
+
 def test_invariance_text_for_wlsmv() -> None:
-    from attachstats.output.report.factor_text import factor_results_text
     s = study(estimator="WLSMV", models=[{"name": "short", "syntax": SHORT}],
               invariance={"group": "gender", "groups": ["2", "1"]})
     inv = measure.study_invariance(clean(), s)
-    text = factor_results_text({"invariance": inv})["invariance"]
-    assert "WLSMV, ordered items" in text and "thresholds: Δdf = 16" in text and "nan" not in text.lower()
+    text = _manuscript_text({"invariance": inv}, s)
+    assert "identified as Wu and Estabrook (2016) proposed" in text and "thresholds: Δdf = 16" in text
+    assert "The invariance models were estimated by WLSMV." in text and "Δχ²" not in text
+    assert not re.search(r"\bnan\b", text.lower())
 
 
 def test_invariance_that_cannot_be_fitted_says_why() -> None:
@@ -202,13 +211,13 @@ def test_ml_invariance_says_ml() -> None:
 
 # --------------------------------------------------------------------------------------- report
 
-def test_html_report_sentences_name_wlsmv() -> None:
-    from attachstats.output.report.factor_text import factor_results_text
+def test_manuscript_sentences_name_wlsmv() -> None:
     fit, _, _, comp = tables()
-    text = factor_results_text({"cfa_fit": fit, "cfa_comparison": comp})
-    assert text["ordinal"].startswith("Items are analysed as ordered categories (WLSMV")
-    assert text["cfa_estimator"].startswith("WLSMV: ordered items")
-    assert "Δdf = 1 (no Δχ² test for WLSMV)" in text["comparison"]
+    s = study(estimator="WLSMV")
+    text = _manuscript_text({"cfa_fit": fit, "cfa_comparison": comp}, s)
+    assert "Confirmatory factor models were estimated by WLSMV with the items treated as ordered categories" in text
+    assert "(a χ² difference test for WLSMV is not computed)" in text
+    assert ": Δdf = 1, ΔCFI = " in text and "Δχ²(" not in text
 
 
 def test_apa_tables_describe_wlsmv() -> None:
@@ -264,7 +273,7 @@ def test_manuscript_names_wlsmv_when_used(tmp_path: Path) -> None:
     assert "the two-factor model had the highest CFI" in text and "lowest BIC" not in text
     assert "identified as Wu and Estabrook (2016) proposed" in text
     assert "The invariance models were estimated by WLSMV." in text and "thresholds: Δdf = 16" in text
-    assert "nan" not in text.lower().replace("nance", "")
+    assert not re.search(r"\bnan\b", text.lower())
     inv_note = [t for t in ms.tables if t.key == "invariance"][0].model.note
     assert "Estimator: WLSMV." in inv_note and "no χ² difference test" in inv_note
     note = [t for t in ms.tables if t.key == "cfa_fit"][0].model.note

@@ -38,12 +38,7 @@ rule figures_data:
         styles=f"{RESULTS}/{{study}}/scores/attachment_styles.csv",
         clean=f"{RESULTS}/{{study}}/interim/clean.parquet",
     output:
-        **{
-            name: report(
-                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
-            )
-            for name in FIGURE_GROUPS["figures_data"]
-        },
+        **{name: f"{RESULTS}/{{study}}/figures/{name}.png" for name in FIGURE_GROUPS["figures_data"]},
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_data"]},
         manifest=f"{RESULTS}/{{study}}/figures/figures_data_manifest.csv",
     params:
@@ -68,12 +63,7 @@ rule figures_factor:
     input:
         **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_factor"]},
     output:
-        **{
-            name: report(
-                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
-            )
-            for name in FIGURE_GROUPS["figures_factor"]
-        },
+        **{name: f"{RESULTS}/{{study}}/figures/{name}.png" for name in FIGURE_GROUPS["figures_factor"]},
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_factor"]},
         manifest=f"{RESULTS}/{{study}}/figures/figures_factor_manifest.csv",
     params:
@@ -99,12 +89,7 @@ rule figures_models:
         **{name: f"{RESULTS}/{{study}}/{TABLES[name]}" for name in GROUP_TABLES["figures_models"]},
         scores=f"{RESULTS}/{{study}}/scores/scores.csv",
     output:
-        **{
-            name: report(
-                f"{RESULTS}/{{study}}/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures"
-            )
-            for name in FIGURE_GROUPS["figures_models"]
-        },
+        **{name: f"{RESULTS}/{{study}}/figures/{name}.png" for name in FIGURE_GROUPS["figures_models"]},
         **{f"{name}_pdf": f"{RESULTS}/{{study}}/figures/{name}.pdf" for name in FIGURE_GROUPS["figures_models"]},
         manifest=f"{RESULTS}/{{study}}/figures/figures_models_manifest.csv",
     params:
@@ -163,6 +148,13 @@ rule report:
     output:
         html=f"{RESULTS}/{{study}}/report.html",
         docx=f"{RESULTS}/{{study}}/report.docx",
+        # the drawn figures only (links to figures/<name>.png), for `snakemake --report`
+        drawn=report(
+            directory(f"{RESULTS}/{{study}}/figures/drawn"),
+            patterns=["{figure}.png"],
+            caption="../report/figure.rst",
+            category="Figures",
+        ),
     params:
         study=study_part(
             "title",
@@ -177,6 +169,7 @@ rule report:
         ),
         code=code_of("report", "report"),
         figures=FIGURES,
+        captions=FIGURE_CAPTIONS,
     log:
         f"{RESULTS}/{{study}}/logs/report.log",
     benchmark:

@@ -38,7 +38,7 @@ import pandas as pd
 from attachstats.output.labels import NOTES, PATH_LABELS, STAGE_LABELS, StudyLabels, column_label, title
 from attachstats.output.numbers import ci_text, format_value
 
-__all__ = ["CI_PAIRS", "TableModel", "Layout", "table_model", "layout", "split_columns", "add_docx_table", "markdown", "latex", "html", "write_docx",
+__all__ = ["CI_PAIRS", "TableModel", "Layout", "table_model", "layout", "split_columns", "add_docx_table", "save_stable_docx", "markdown", "latex", "html", "write_docx",
            "write_docx_tables", "LATEX_PACKAGES", "PORTRAIT_WIDTH_IN", "LANDSCAPE_WIDTH_IN"]
 
 # (low column, high column) -> label of the merged "[lo, hi]" column
@@ -492,7 +492,7 @@ def write_docx_tables(models: Sequence[TableModel], path: str | Path) -> None:
     props.last_printed = fixed
     props.author = props.last_modified_by = "attachstats"
     props.revision = 1
-    _save_stable_zip(doc, path)
+    save_stable_docx(doc, path)
 
 
 def _base_style(doc) -> None:
@@ -506,6 +506,10 @@ def _base_style(doc) -> None:
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.line_spacing = 1.0
+
+
+#: Tables with at most this many rows (header included) are kept on one page in Word.
+KEEP_TOGETHER_ROWS = 26
 
 
 def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
@@ -534,10 +538,13 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
     section.page_width, section.page_height = (Inches(11), Inches(8.5)) if landscape else (Inches(8.5), Inches(11))
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Inches(1))
-    p = doc.add_paragraph()
-    p.add_run(_heading(m)).bold = True
+    if m.number is not None:
+        p = doc.add_paragraph()
+        p.add_run(_heading(m)).bold = True
+        p.paragraph_format.keep_with_next = True
     p = doc.add_paragraph()
     p.add_run(m.title).italic = True
+    p.paragraph_format.keep_with_next = True
     p.paragraph_format.space_before = Pt(12)
     p.paragraph_format.space_after = Pt(12)
     k = max(1, len(m.columns))
@@ -550,15 +557,22 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
         col.width = Inches(w)
     size = Pt(lay.font_pt)
     n_rows = len(table.rows)
+    together = n_rows <= KEEP_TOGETHER_ROWS    # a short table is not split across pages; a long one repeats its header
     # row by row: table.cell(i, j) rebuilds the whole cell grid on every call (quadratic time)
     for i, (tr, values) in enumerate(zip(table.rows, [m.columns, *m.rows])):
         cells = tr.cells
+        _no_split(tr)
         if i - 1 in m.spans:
             merged = cells[0].merge(cells[-1]) if k > 1 else cells[0]
             merged.text = ""
-            run = merged.paragraphs[0].add_run(m.spans[i - 1])
+            para = merged.paragraphs[0]
+            run = para.add_run(m.spans[i - 1])
             run.italic = True
             run.font.size = size
+            para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(1)
+            para.paragraph_format.line_spacing = 1.0
+            para.paragraph_format.keep_with_next = together and i < n_rows - 1
+            _mark_size(para, lay.font_pt)   # as tall as a row of cells, whatever the document's Normal style
             _cell_borders(merged, top=False, bottom=i == n_rows - 1)
             continue
         for j, (cell, value) in enumerate(zip(cells, values)):
@@ -572,6 +586,7 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
                 para = cell.paragraphs[0]
             para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(1)
             para.paragraph_format.line_spacing = 1.0
+            para.paragraph_format.keep_with_next = together and i < n_rows - 1
             if j < len(m.numeric) and m.numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT if i > 0 else WD_ALIGN_PARAGRAPH.CENTER
             for run in para.runs:
@@ -616,6 +631,13 @@ def _mark_size(para, pt: int) -> None:
         r_pr.append(el)
 
 
+def _no_split(row) -> None:
+    """A row is never broken across two pages."""
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def _repeat_header(row) -> None:
     """Repeat the header row on every page a long table runs over."""
     from docx.oxml import OxmlElement
@@ -627,7 +649,7 @@ def _repeat_header(row) -> None:
     tr_pr.append(el)
 
 
-def _save_stable_zip(doc, path: str | Path) -> None:
+def save_stable_docx(doc, path: str | Path) -> None:
     """Save a python-docx document with fixed zip-entry times (byte-identical reruns)."""
     buf = io.BytesIO()
     doc.save(buf)

@@ -36,6 +36,7 @@ import pandas as pd
 from attachstats.output.apa import CI_PAIRS, TableModel, split_columns, html, latex, markdown, table_model, write_docx_tables
 from attachstats.output.labels import LABELS, PATH_LABELS, STAGE_LABELS, StudyLabels, split_interaction, title, words
 from attachstats.output.numbers import MINUS, ci_text, format_value, is_missing, p_text, significance_marks
+from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstable_interval
 from attachstats.spec.factor import EFA_DEFAULTS
 
 __all__ = ["display_table", "to_markdown", "to_html", "apa_correlations", "apa_table_set", "write_formatted_tables",
@@ -258,12 +259,18 @@ def correlation_matrix_table(descriptives: pd.DataFrame, correlations: pd.DataFr
                   source="correlations")
 
 
+#: Marks an estimate whose bootstrap interval :func:`~attachstats.output.report.guardrails.unstable_interval` flags.
+UNSTABLE_MARK = "ᵃ"
+UNSTABLE_NOTE = (f"{UNSTABLE_MARK} Unstable bootstrap interval (wider than .20, or the estimate within the outer 10% "
+                 "of it): do not interpret the point estimate alone.")
+
+
 def reliability_table(rel: pd.DataFrame, labels: StudyLabels) -> TableModel:
     """Internal consistency per scale: k, n, α [95% CI], ωt [95% CI], ωh [95% CI], M, SD.
 
     R equivalent: ``psych::alpha`` (Feldt CI via ``psych::alpha.ci``) and ``psych::omega``.
     """
-    rows, notes = [], []
+    rows, notes, unstable = [], [], []
     boot = False
     has_h = "omega_h" in rel and rel["omega_h"].notna().any()
     for r in rel.to_dict("records"):
@@ -273,6 +280,13 @@ def reliability_table(rel: pd.DataFrame, labels: StudyLabels) -> TableModel:
         om_ci = _ci(r, "omega_total_ci_lo", "omega_total_ci_hi", "omega_total")
         oh = _f(r.get("omega_h"), "omega_h")
         oh_ci = _ci(r, "omega_h_ci_lo", "omega_h_ci_hi", "omega_h")
+        for col in ("omega_total", "omega_h"):
+            if unstable_interval(r.get(col), r.get(f"{col}_ci_lo"), r.get(f"{col}_ci_hi")):
+                unstable.append(col)
+                if col == "omega_total":
+                    om += UNSTABLE_MARK
+                else:
+                    oh += UNSTABLE_MARK
         boot = boot or bool(om_ci)
         row = [labels.variable(str(r["scale"])), _f(r.get("k"), "k"), _f(r.get("n"), "n"),
                _join(alpha, alpha_ci), _join(om, om_ci)]
@@ -291,6 +305,7 @@ def reliability_table(rel: pd.DataFrame, labels: StudyLabels) -> TableModel:
                  "M and SD of the mean item response.",
                  "A blank ωh: the scale has too few items for group factors (3 per factor), so only a one-factor "
                  "omega is defined." if has_h and (rel["omega_h"].isna() & rel["omega_total"].notna()).any() else "",
+                 UNSTABLE_NOTE if unstable else "",
                  " ".join(notes))
     return _model(cols, rows, [False] + [True] * (len(cols) - 1), "reliability", "Internal consistency of the scales",
                   note)
@@ -337,7 +352,8 @@ def efa_loadings_table(loadings: pd.DataFrame, labels: StudyLabels, *, cutoff: f
                      f"KMO = {_f(g.get('kmo'), 'kmo')}; Bartlett's χ²({_f(g.get('bartlett_df'), 'bartlett_df')}) = "
                      f"{_f(g.get('bartlett_chi2'), 'bartlett_chi2')}, {p_text(g.get('bartlett_p'))};"
                      if not is_missing(g.get("kmo")) else "",
-                     f"parallel analysis suggests {_f(g.get('parallel_factors'), 'parallel_factors')} factor(s); "
+                     f"parallel analysis suggests {_f(g.get('parallel_factors'), 'parallel_factors')} "
+                     f"factor{'' if _f(g.get('parallel_factors'), 'parallel_factors') == '1' else 's'}; "
                      f"{_f(g.get('n_factors'), 'n_factors')} retained."
                      if not is_missing(g.get("parallel_factors")) else "")
     note = _join("Pattern loadings after rotation; items sorted by the factor they load on most; loadings below "
@@ -355,8 +371,11 @@ def _fit_cells(r: Mapping) -> list[str]:
 
 _FIT_COLUMNS = ["χ²", "df", "p", "CFI", "TLI", "RMSEA [90% CI]", "SRMR"]
 _FIT_NOTE = ("CFI = comparative fit index; TLI = Tucker–Lewis index; RMSEA = root mean square error of "
-             "approximation with its 90% CI; SRMR = standardised root mean square residual; AIC, BIC = Akaike and "
-             "Bayesian information criteria (smaller is better).")
+             "approximation with its 90% CI; SRMR = standardised root mean square residual.")
+_IC_NOTE = "AIC, BIC = Akaike and Bayesian information criteria (smaller is better)."
+
+
+_CRITERIA_NOTE = "Criteria for good fit (Hu & Bentler, 1999): " + ", ".join(c[2] for c in FIT_CRITERIA.values()) + "."
 
 
 def _estimator_note(est: str) -> str:
@@ -366,7 +385,8 @@ def _estimator_note(est: str) -> str:
     if est == "WLSMV":
         return ("Estimator WLSMV: items treated as ordered, diagonally weighted least squares on polychoric "
                 "correlations with robust standard errors; χ² is the mean- and variance-adjusted (scaled-shifted) "
-                "statistic and CFI, TLI and RMSEA are computed from it; AIC and BIC do not exist for WLSMV.")
+                "statistic and CFI, TLI and RMSEA are computed from it; WLSMV has no likelihood, so no information "
+                "criteria are given.")
     if est:
         return f"Estimator {est} (maximum likelihood)."
     return ""
@@ -382,9 +402,13 @@ def cfa_fit_table(fit: pd.DataFrame, labels: StudyLabels) -> TableModel:
             for r in fit.to_dict("records")]
     est = sorted({str(e) for e in fit.get("estimator", pd.Series(dtype=str)).dropna()})
     ns = sorted({int(n) for n in fit.get("n", pd.Series(dtype=float)).dropna()})
-    note = _join(f"n = {ns[0]}." if len(ns) == 1 else "", " ".join(_estimator_note(e) for e in est), _FIT_NOTE)
-    return _model(["Model", *_FIT_COLUMNS, "AIC", "BIC"], rows, [False] + [True] * 9, "cfa_fit",
-                  "Confirmatory factor analysis: model fit", note)
+    cols, numeric = ["Model", *_FIT_COLUMNS, "AIC", "BIC"], [False] + [True] * 9
+    has_ic = not all(r[-1] == "" and r[-2] == "" for r in rows)
+    if not has_ic:                                            # no likelihood (WLSMV): no AIC, BIC columns
+        cols, numeric, rows = cols[:-2], numeric[:-2], [r[:-2] for r in rows]
+    note = _join(f"n = {ns[0]}." if len(ns) == 1 else "", " ".join(_estimator_note(e) for e in est), _FIT_NOTE,
+                 _IC_NOTE if has_ic else "", _CRITERIA_NOTE)
+    return _model(cols, rows, numeric, "cfa_fit", "Confirmatory factor analysis: model fit", note)
 
 
 def cfa_comparison_table(comp: pd.DataFrame, labels: StudyLabels) -> TableModel:
@@ -398,8 +422,13 @@ def cfa_comparison_table(comp: pd.DataFrame, labels: StudyLabels) -> TableModel:
              _f(r.get("delta_aic"), "delta_aic"), _f(r.get("delta_bic"), "delta_bic")]
             for r in comp.to_dict("records")]
     est = sorted({str(e) for e in comp.get("estimator", pd.Series(dtype=str)).dropna()})
-    note = _join("Likelihood-ratio tests of nested models; Δ = restricted − general model, so a negative ΔCFI "
-                 "means the restricted model fits worse and a positive ΔAIC or ΔBIC favours the general model.",
+    cols = ["Comparison", "Δχ²", "Δdf", "p", "ΔCFI", "ΔRMSEA", "ΔAIC", "ΔBIC"]
+    has_ic = not all(r[-1] == "" and r[-2] == "" for r in rows)
+    if not has_ic:                                            # no likelihood (WLSMV): no ΔAIC, ΔBIC columns
+        cols, rows = cols[:-2], [r[:-2] for r in rows]
+    note = _join(("Likelihood-ratio tests of nested models; " if "WLSMV" not in est else "Nested models; ")
+                 + "Δ = restricted − general model, so a negative ΔCFI means the restricted model fits worse"
+                 + ("; a positive ΔAIC or ΔBIC favours the general model." if has_ic else "."),
                  "Δχ² is the Satorra–Bentler (2001) scaled difference." if "MLR" in est else "",
                  "With WLSMV no Δχ² test is computed (the DWLS difference test is not implemented in attachstats); "
                  "compare these models by ΔCFI and ΔRMSEA." if "WLSMV" in est else "",
@@ -408,8 +437,7 @@ def cfa_comparison_table(comp: pd.DataFrame, labels: StudyLabels) -> TableModel:
                    f"({_f(r['scaling_diff'], 'scaling_diff')}); compare these models by ΔCFI, ΔAIC and ΔBIC."
                    for r in comp.to_dict("records") if is_missing(r.get("chi2_diff"))
                    and not is_missing(r.get("scaling_diff")) and float(r["scaling_diff"]) < 0])
-    return _model(["Comparison", "Δχ²", "Δdf", "p", "ΔCFI", "ΔRMSEA", "ΔAIC", "ΔBIC"], rows, [False] + [True] * 7,
-                  "cfa_comparison", "Confirmatory factor analysis: nested model comparisons", note)
+    return _model(cols, rows, [False] + [True] * (len(cols) - 1), "cfa_comparison", "Confirmatory factor analysis: nested model comparisons", note)
 
 
 def invariance_table(inv: pd.DataFrame, labels: StudyLabels) -> TableModel:
@@ -430,8 +458,9 @@ def invariance_table(inv: pd.DataFrame, labels: StudyLabels) -> TableModel:
     group = labels.variable(str(first.get("group", ""))) if first.get("group") else ""
     groups = str(first.get("groups", "")) if not is_missing(first.get("groups")) else ""
     extra = sorted({str(n) for n in inv.get("note", pd.Series(dtype=str)).dropna() if str(n).strip()})
+    used = str(first.get("estimator", "")) if not is_missing(first.get("estimator")) else ""
     note = _join(f"Groups by {group.lower() if group[:1].isupper() and group[1:2].islower() else group}"
-                 f"{': ' + groups if groups else ''}." if group else "",
+                 "." if group and not groups else "",
                  ("Multiple-group CFA of ordered items by WLSMV (Wu & Estabrook, 2016, identification); each step "
                   "adds equality constraints (thresholds; metric: and loadings; scalar: and latent-response "
                   "intercepts) and is compared with the step before (Δ = this step − previous); χ² is the "
@@ -441,9 +470,16 @@ def invariance_table(inv: pd.DataFrame, labels: StudyLabels) -> TableModel:
                   "scalar: and intercepts; strict: and residual variances) and is compared with the step before "
                   "(Δ = this step − previous)."),
                  "Common criteria for invariance: ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 "
-                 "(Chen, 2007).", "; ".join(extra).capitalize() + "." if extra else "")
+                 "(Chen, 2007).",
+                 "The configural model misses the fit criteria, so the Δ tests compare poorly fitting models "
+                 "(criteria of Hu & Bentler, 1999)." if first and not judge_fit(first).fits else "",
+                 f"Estimator: {used}." if used else "",
+                 "; ".join(extra).capitalize() + "." if extra else "")
+    n = f"; n = {_f(first.get('n'), 'n')}" if not is_missing(first.get("n")) else ""
+    title_ = (f"Measurement invariance across {_lower(group)} ({groups}{n})" if group and groups else
+              "Measurement invariance")
     return _model(["Step", "χ²", "df", "p", "CFI", "RMSEA [90% CI]", "SRMR", "Δχ²", "Δdf", "p (Δχ²)", "ΔCFI",
-                   "ΔRMSEA"], rows, [False] + [True] * 11, "invariance", "Measurement invariance", note)
+                   "ΔRMSEA"], rows, [False] + [True] * 11, "invariance", title_, note)
 
 
 def _term_vars(term: str) -> frozenset[str]:
@@ -599,13 +635,20 @@ def _regression_note(name: str, family: str, d: pd.DataFrame, fit: pd.DataFrame 
     inter = any(len(_term_vars(t)) > 1 for t in terms)
     dummies = any("[T." in t for t in terms)
     outcome = labels.outcomes.get(name) or labels.variable(str(d["outcome"].iloc[0]))
+    centres = ({str(t): c for t, c in zip(d["term"], d["centre"]) if not is_missing(c)} if "centre" in d else {})
+    centred = ("Mean-centred before fitting: " + "; ".join(f"{labels.term(t)} (M = {_f(c, 'mean')})"
+                                                          for t, c in centres.items())
+               + "; in a product term (×) the coefficient of each variable is its effect at the mean of a centred "
+                 "partner (at zero, or the reference level, of an uncentred one); the simple slopes give the "
+                 "effect at other values." if centres else "")
     return _join(f"Outcome: {_lower(outcome)}.", what + ";", se, _P_NOTE,
                  "p (BH) = Benjamini–Hochberg adjusted across the models of the same test family." if bh else "",
                  "Coefficients are from the final model; each step line gives the change when that step's terms "
                  "were added." if stepped else "",
                  "Categorical predictors are dummy-coded (level vs reference level)." if dummies else "",
+                 centred if inter and centred else
                  "With a product term (×), the coefficient of each variable in it is its effect where the other "
-                 "variable equals zero; the simple slopes give the effect at meaningful values." if inter else "",
+                 "variable equals zero; the simple slopes give the effect at meaningful values." if inter else centred,
                  f"Estimates pooled over {int(float(imputations))} multiply imputed data sets (Rubin's rules)."
                  if mice else "", fit_text)
 

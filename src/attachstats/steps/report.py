@@ -40,7 +40,7 @@ __all__ = ["COMBINED_TABLES", "LABELS_FILE", "LABEL_KEYS", "formatted_tables", "
            "study_data_figures", "study_factor_figures", "study_model_figures", "partial_regression_term",
            "study_partial_regression", "study_interaction_lines", "coefficient_terms", "study_model_labels",
            "sem_parameter_labels",
-           "cell_findings"]
+           "cell_findings", "link_figures"]
 
 
 def formatted_tables(tables: Mapping[str, str], out: Sequence[str], study: Mapping[str, Any]) -> None:
@@ -164,7 +164,7 @@ def study_factor_figures(tables: Mapping[str, pd.DataFrame], study: Mapping[str,
     model = "two_factor" if (loadings["model"] == "two_factor").any() else (loadings["model"].iloc[0]
                                                                            if len(loadings) else "")
     s = settings(study)
-    labels = figure_labels(study)
+    labels = figure_labels(study, tables["efa_loadings"])     # EFA factors named by the subscale they identify
     return {
         "cfa_loadings": factor_figures.loadings_figure(loadings, model, labels),
         "scree": factor_figures.scree_figure(tables["parallel_analysis"], tables["efa_diagnostics"]),
@@ -293,11 +293,19 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     order of ``figure_names``), ``manifests`` (the figure rules' manifests: a figure they mark
     as not drawn is left out of the report), ``provenance`` (the JSON record), ``issues`` (the cell-level
     findings of validation, summarised by :func:`cell_findings`) and ``formatted`` (only
-    ordered before the report, not read). ``out`` is ``(report.html, report.docx)``. The
-    manuscript (:func:`attachstats.output.report.manuscript.build_manuscript`) is built once
-    and laid out by both writers, so the two say the same.
+    ordered before the report, not read). ``out`` is ``(report.html, report.docx)``, or a
+    mapping with ``html``, ``docx`` and optionally ``drawn``: a folder that receives a link to
+    (else a copy of) each drawn figure's PNG, so that ``snakemake --report`` lists the figures
+    that were drawn and no note file of one that was not. The manuscript
+    (:func:`attachstats.output.report.manuscript.build_manuscript`) is built once and laid out
+    by both writers, so the two say the same.
     """
-    html_path, docx_path = (out["html"], out["docx"]) if isinstance(out, Mapping) else tuple(out)
+    def named(key: str, position: int | None) -> Any:
+        """An output by name (a mapping, or Snakemake's named list), else by position."""
+        value = out.get(key) if isinstance(out, Mapping) else getattr(out, key, None)
+        return value if value is not None or position is None else list(out)[position]
+
+    html_path, docx_path, drawn_folder = named("html", 0), named("docx", 1), named("drawn", None)
     tables = {name: read_csv(p) for name, p in inputs.items() if name not in NOT_TABLES}
     with open(inputs["provenance"], encoding="utf-8") as fh:
         record = json.load(fh)
@@ -309,6 +317,24 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     subtitle = f"Draft results of study {study.get('name')}, produced by attachstats from {study.get('study_file', '')}"
     Path(html_path).write_text(manuscript_html(ms, subtitle), encoding="utf-8")
     write_manuscript_docx(ms, docx_path, subtitle)
+    if drawn_folder:
+        link_figures(figures, drawn_folder)
+
+
+def link_figures(figures: Mapping[str, str | Path], folder: str | Path) -> None:
+    """``folder/<name>.png`` for each figure: a hard link to its file, a copy where links fail."""
+    import os
+    import shutil
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, path in figures.items():
+        target = folder / f"{name}.png"
+        target.unlink(missing_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
 
 
 #: Inputs of the ``report`` rule that are not result tables.

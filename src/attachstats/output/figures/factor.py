@@ -6,6 +6,8 @@ takes result tables and returns a Figure (or
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,8 +57,25 @@ def scree_figure(parallel: pd.DataFrame, diagnostics: pd.DataFrame) -> Any:
     return fig
 
 
+def efa_factor_tick(factor: str, position: int, labels: Mapping[str, str] | None = None) -> str:
+    """The name of an EFA factor on an axis: its label when the loadings identify a subscale
+    (``labels[factor]``, from :func:`attachstats.output.labels.figure_labels` with the EFA
+    loadings), else ``Factor k`` with psych's number (``MR2`` -> ``Factor 2``), wrapped to fit.
+
+    >>> efa_factor_tick("MR2", 0, {"MR2": "Anxiety"}), efa_factor_tick("MR2", 0), efa_factor_tick("x", 2)
+    ('Anxiety', 'Factor 2', 'Factor 3')
+    """
+    import textwrap
+
+    if labels and factor in labels and labels[factor] != factor:
+        return textwrap.fill(str(labels[factor]), 14)
+    m = re.fullmatch(r"(?:MR|ML|PA|PC|RC|TC|F)(\d+)", str(factor))
+    return f"Factor {m.group(1) if m else position + 1}"
+
+
 def loading_heatmap(loadings: pd.DataFrame, cutoff: float, labels: Mapping[str, str] | None = None) -> Any:
-    """Heat map of the rotated EFA loadings (items × factors); values ≥ cutoff annotated."""
+    """Heat map of the rotated EFA loadings (items × factors); values ≥ cutoff annotated; each
+    factor named after the subscale its loadings identify, else ``Factor k`` (:func:`efa_factor_tick`)."""
     if loadings.empty:
         return NotDrawn("no exploratory factor analysis in this study")
     plt, _ = pyplot()
@@ -69,7 +88,7 @@ def loading_heatmap(loadings: pd.DataFrame, cutoff: float, labels: Mapping[str, 
             if abs(m[i, j]) >= cutoff:
                 ax.text(j, i, _num(m[i, j], "std"), ha="center", va="center", fontsize=MIN_PT,
                         color="white" if abs(m[i, j]) > 0.6 else "black")
-    ax.set_xticks(range(len(factors)), [f"Factor {j + 1}" for j in range(len(factors))])
+    ax.set_xticks(range(len(factors)), [efa_factor_tick(f, j, labels) for j, f in enumerate(factors)])
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(m)), [label(it, labels) for it in loadings["item"]])
     ax.tick_params(length=0)

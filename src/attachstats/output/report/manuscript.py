@@ -23,17 +23,18 @@ from typing import Any, Mapping
 import pandas as pd
 
 from attachstats.errors import ConfigError
-from attachstats.output.apa import TableModel, table_model
+from attachstats.output.apa import TableModel
+from attachstats.output.labels import study_labels, words
 from attachstats.output.numbers import ci_text, format_value, is_missing, p_text
 from attachstats.output.report.guardrails import FIT_CRITERIA, judge_fit, unstable_interval
 from attachstats.output.report.names import Names, instrument_abbreviation, study_names
 from attachstats.output.report.references import Citations, instrument_work
-from attachstats.output.tables import apa_correlations, display_table
+from attachstats.output.tables import apa_table_set
 from attachstats.output.report.waves import TABLE_KEY as WAVES_TABLE, waves_participants
+from attachstats.spec.factor import efa_cutoff
 from attachstats.spec.instrument import instrument_of
 
-__all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num", "tidy_cell",
-           "efa_factor_names"]
+__all__ = ["Paragraph", "Table", "Figure", "Section", "Manuscript", "build_manuscript", "num", "tidy_cell"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,14 +165,36 @@ class _Builder:
     """Collects sections, numbers tables and figures in order of first reference."""
 
     def __init__(self, tables: Mapping[str, pd.DataFrame], figures: Mapping[str, str | Path],
-                 names: Names, cite: Citations) -> None:
+                 names: Names, cite: Citations, apa: list[TableModel] | None = None) -> None:
         self.t = tables
         self.fig_files = {k: str(v) for k, v in figures.items()}
         self.names = names
         self.cite = cite
+        self._apa = list(apa or [])
         self._tables: dict[str, Table] = {}
         self._figures: dict[str, Figure] = {}
         self._pending: list[Any] = []
+
+    def apa(self, name: str, model: str | None = None) -> TableModel | None:
+        """The APA table (:func:`attachstats.output.tables.apa_table_set`) of result table
+        ``name`` (for the per-model tables, the one of ``model``); None when there is none."""
+        for m in self._apa:
+            if model is None and m.name == name:
+                return m
+            if model is not None and m.extra.get("source") == name and m.extra.get("model") == model:
+                return m
+        return None
+
+    def apa_table(self, key: str, name: str, model: str | None = None, note: str = "") -> str:
+        """Register the APA table ``name`` (of ``model``) under ``key``, with ``note`` appended to
+        its note; returns ``Table N`` ("" when the study has no such table)."""
+        m = self.apa(name, model)
+        if m is None:
+            return ""
+        if note and key not in self._tables:
+            m = TableModel(name=m.name, title=m.title, columns=m.columns, rows=m.rows, numeric=m.numeric,
+                           note=f"{m.note} {note}".strip(), extra=dict(m.extra), spans=dict(m.spans))
+        return self.table(key, m)
 
     def table(self, key: str, model: TableModel) -> str:
         """Register a table (first reference numbers it) and return ``Table N``."""
@@ -200,13 +223,6 @@ class _Builder:
 
     def get(self, name: str) -> pd.DataFrame:
         return self.t.get(name, pd.DataFrame())
-
-
-def _tm(df: pd.DataFrame, name: str, title: str | None = None, note: str | None = None) -> TableModel:
-    m = table_model(df, name, None, note)
-    if title:
-        m.title = title
-    return m
 
 
 def _text_table(name: str, title: str, columns: list[str], rows: list[list[str]], numeric: list[bool],
@@ -242,7 +258,9 @@ def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
     if len(flow):
         raw, analysed = int(flow["n_after"].iloc[0]), int(flow["n_after"].iloc[-1])
         items.append(f"{analysed:,} of {raw:,} respondents were analysed; {raw - analysed:,} were excluded by the "
-                     "screening rules described under Method.")
+                     "screening rules described under Method." if raw > analysed else
+                     f"All {analysed:,} respondents were analysed; the screening rules described under Method "
+                     "excluded none.")
     found = _best_cfa(b.get("cfa_fit"))
     if found is not None:
         best, why = found
@@ -269,7 +287,9 @@ def _summary(b: _Builder, study: Mapping[str, Any]) -> Section:
                 stat = f"b = {num(r['b'])}, β = {num(r['beta'], 'beta')}, {_p(r['p'])}"
             else:
                 stat = f"{'OR' if fam == 'logit' else 'IRR'} = {num(r['exp_b'])}, {_p(r['p'])}"
-            signs["positively" if float(r["b"]) > 0 else "negatively"].append(f"{b.names.term(t)} ({stat})")
+            where = _conditional_at(b, g, _model_spec(study, model), t)
+            signs["positively" if float(r["b"]) > 0 else "negatively"].append(
+                f"{b.names.term(t)} ({where + '; ' if where else ''}{stat})")
         what = {"ols": outcome, "logit": f"the odds of {outcome}", "negbin": f"the rate of {outcome}",
                 "poisson": f"the rate of {outcome}"}[fam]
         assoc = _join([f"{sign} with {_join(ts)}" for sign, ts in signs.items() if ts])
@@ -376,12 +396,85 @@ def _participants(b: _Builder, study: Mapping[str, Any], findings: pd.DataFrame 
                  f"{format_value(float(a['min']), 'n')}–{format_value(float(a['max']), 'n')}; n = {int(a['n']):,} "
                  "reporting).")
     if findings is not None and len(findings):
-        cells = int(findings["cells"].sum())
-        text += (f" Within the analysed rows, {cells:,} individual answers were set missing or noted by the "
-                 "validation rules (invalid codes, out-of-range values); every exclusion and every altered cell is "
-                 "listed with its reason in the validation files (see the Appendix).")
+        text += " " + findings_text(findings)
     b.para(s, text)
     return s
+
+
+#: Validation's cell rules in words, (one, several), and its actions (others: the name in words).
+FINDING_RULES = {"missing_code": ("missing-value code", "missing-value codes"),
+                 "out_of_range": ("value out of range", "values out of range"),
+                 "unlisted_code": ("code not in the codebook", "codes not in the codebook"),
+                 "na_like_text": ("NA-like text", "NA-like texts")}
+FINDING_ACTIONS = {"set_missing": "set missing", "keep": "kept as data", "ignore": "left as found"}
+
+
+def findings_text(findings: pd.DataFrame) -> str:
+    """The sentence on validation's cell-level findings (``rule, action, cells, respondents,
+    columns`` as :func:`attachstats.steps.report.cell_findings` counts them), naming each rule.
+
+    >>> findings_text(pd.DataFrame({"rule": ["missing_code"], "action": ["set_missing"], "cells": [966],
+    ...                             "respondents": [412], "columns": [40]}))
+    'Within the analysed data, validation found 966 missing-value codes, set missing (412 respondents, 40 columns); every altered or noted cell is listed with its rule in validation/issues.csv.'
+    """
+    parts = [f"{int(r.cells):,} {FINDING_RULES.get(r.rule, (str(r.rule).replace('_', ' '),) * 2)[r.cells != 1]}, "
+             f"{FINDING_ACTIONS.get(r.action, str(r.action).replace('_', ' '))} "
+             f"({_count(int(r.respondents), 'respondent')}, {_count(int(r.columns), 'column')})"
+             for r in findings.itertuples(index=False)]
+    return ("Within the analysed data, validation found " + "; ".join(parts)
+            + "; every altered or noted cell is listed with its rule in validation/issues.csv.")
+
+
+def _sample_text(b: _Builder, model: str) -> str:
+    """Rows a model did not use, and why (``model_samples``): ``; 7 rows left out (5 without
+    PHQ-9 total, 2 without age)``; "" when it used every row or the table is absent."""
+    samples = b.get("model_samples")
+    if samples.empty or "model" not in samples:
+        return ""
+    g = samples[(samples["model"] == model) & (samples["reason"] != "used")]
+    if g.empty:
+        return ""
+    by = {"missing": [], "imputed": []}
+    for r in g.itertuples():
+        by.setdefault(str(r.reason), []).append((int(r.n), b.names.var(str(r.variable))))
+    out = []
+    if by["missing"]:
+        n = sum(k for k, _ in by["missing"])
+        out.append(f"{_count(n, 'row')} without {by['missing'][0][1]} left out" if len(by["missing"]) == 1 else
+                   f"{_count(n, 'row')} left out: {_join([f'{k:,} without {v}' for k, v in by['missing']])}")
+    if by["imputed"]:
+        out.append("values imputed for " + _join([f"{k:,} rows without {v}" for k, v in by["imputed"]]))
+    for reason, rows in by.items():
+        if reason not in ("missing", "imputed") and rows:
+            out.append(f"{sum(k for k, _ in rows):,} rows {reason.replace('_', ' ')}")
+    return "; " + "; ".join(out)
+
+
+def _item_names(b: _Builder, study: Mapping[str, Any], items: str) -> str:
+    """A list of item columns (``ecr_1, ecr_2``) as a reader names them (``ECR-R items 1 and 2``)."""
+    cols = [c.strip() for c in items.split(",") if c.strip()]
+    fa = study.get("factor_analysis") or {}
+    key = fa.get("instrument")
+    if key and all(re.fullmatch(rf"{re.escape(key)}_\d+", c) for c in cols):
+        abbr = instrument_abbreviation(instrument_of(study, key).id)
+        numbers = [c[len(key) + 1:] for c in cols]
+        return f"{abbr} item{'s' if len(numbers) > 1 else ''} {_join(numbers)}"
+    return _join([b.names.var(c) for c in cols])
+
+
+def _efa_fit_text(d: Mapping[str, Any]) -> str:
+    """The EFA solution's fit as ``psych::fa`` reports it ("" for diagnostics made before it was kept)."""
+    if is_missing(d.get("chi2")) or is_missing(d.get("df")):
+        return ""
+    bits = [f"χ²({int(d['df'])}) = {num(d['chi2'], 'chi2')}" + (f", {_p(d['p'])}" if not is_missing(d.get("p")) else "")]
+    if not is_missing(d.get("tli")):
+        bits.append(f"TLI = {num(d['tli'], 'tli')}")
+    if not is_missing(d.get("rmsea")):
+        ci = _ci(d.get("rmsea_ci_lo"), d.get("rmsea_ci_hi"), "rmsea")
+        bits.append(f"RMSEA = {num(d['rmsea'], 'rmsea')}" + (f", 90% CI {ci}" if ci else ""))
+    if not is_missing(d.get("bic")):
+        bits.append(f"BIC = {num(d['bic'], 'bic')}")
+    return " The retained solution's fit, as psych::fa reports it: " + ", ".join(bits) + "."
 
 
 def _measures(b: _Builder, study: Mapping[str, Any]) -> Section:
@@ -636,20 +729,7 @@ def _descriptives(b: _Builder, sec: Section) -> None:
     desc, cor = b.get("descriptives"), b.get("correlations")
     if desc.empty or cor.empty:
         return
-    d = desc.assign(variable=[b.names.var(v) for v in desc["variable"]])
-    c = cor.assign(var1=[b.names.var(v) for v in cor["var1"]], var2=[b.names.var(v) for v in cor["var2"]])
-    cells = apa_correlations(d, c)
-    last = str(len(d))
-    if last in cells.columns and (cells[last].iloc[:-1] == "").all():
-        cells = cells.drop(columns=last)          # the last column holds only the diagonal
-    cells = cells.map(lambda v: _tidy_cell(str(v)).replace(" [", "\n["))   # r above its CI
-    model = _text_table("correlations_apa", "Means, standard deviations, reliabilities and correlations",
-                        list(cells.columns), cells.astype(str).values.tolist(),
-                        [False] + [True] * (cells.shape[1] - 1),
-                        note=("M and SD of each variable; Cronbach's α on the diagonal in parentheses (scale scores "
-                              "only); below it Pearson's r with its 95% CI (Fisher z) in brackets, pairwise n. "
-                              "* p < .05, ** p < .01, *** p < .001."))
-    ref = b.table("correlations_apa", model)
+    ref = b.apa_table("correlations_apa", "correlations")
     fig = b.figure("score_distributions", "Distributions of the scale scores in the analysed sample (histograms).")
     first = cor.iloc[0]
     b.para(sec, f"{ref} gives the means, standard deviations, reliabilities and correlations of the scores and "
@@ -669,40 +749,25 @@ def tidy_cell(text: str) -> str:
     return re.sub(r"\[([^\]]*?), ", lambda m: f"[{m.group(1)},\u00a0", text)
 
 
-_tidy_cell = tidy_cell
 
 
 def _reliability(b: _Builder, sec: Section) -> None:
     rel = b.get("reliability")
     if rel.empty:
         return
-    rows, flagged = [], []
-    for r in rel.itertuples():
-        boot = _ci(r.omega_h_ci_lo, r.omega_h_ci_hi, "omega_h") if not is_missing(r.omega_h) else ""
-        unstable = unstable_interval(r.omega_h, r.omega_h_ci_lo, r.omega_h_ci_hi)
-        if unstable:
-            flagged.append((r.scale, r.omega_h, r.omega_h_ci_lo, r.omega_h_ci_hi))
-        rows.append([b.names.var(r.scale), f"{int(r.n):,}", str(int(r.k)), num(r.alpha, "alpha"),
-                     _ci(r.alpha_ci_lo, r.alpha_ci_hi, "alpha"), num(r.omega_total, "omega_total"),
-                     _ci(r.omega_total_ci_lo, r.omega_total_ci_hi, "omega_total"),
-                     (num(r.omega_h, "omega_h") + ("ᵃ" if unstable else "")) if not is_missing(r.omega_h) else "—",
-                     boot or "—"])
-    note = ("α = Cronbach's alpha with Feldt 95% CI; ω = McDonald's omega total; ωₕ = omega hierarchical, both "
-            "with percentile bootstrap 95% CIs. — = not defined (a scale with one factor has no ωₕ).")
-    if flagged:
-        note += (" ᵃ Unstable bootstrap interval (wider than .20, or the estimate within the outer 10% of it): "
-                 "do not interpret the point estimate alone.")
-    model = _text_table("reliability", "Internal consistency of the scale scores",
-                        ["Scale", "n", "k", "α", "95% CI", "ω", "95% CI", "ωₕ", "95% CI"], rows,
-                        [False] + [True] * 8, note)
-    ref = b.table("reliability", model)
+    flagged = [(r.scale, r.omega_h, r.omega_h_ci_lo, r.omega_h_ci_hi) for r in rel.itertuples()
+               if "omega_h" in rel and unstable_interval(r.omega_h, r.omega_h_ci_lo, r.omega_h_ci_hi)]
+    ref = b.apa_table("reliability", "reliability")
     lo_a = rel["alpha"].astype(float).idxmin()
     text = (f"Internal consistency ({ref}) ranged from α = {num(rel['alpha'].min(), 'alpha')} "
             f"({b.names.var(rel.loc[lo_a, 'scale'])}) to α = {num(rel['alpha'].max(), 'alpha')}.")
-    for scale, est, lo, hi in flagged:
-        text += (f" The bootstrap interval of ωₕ for {b.names.var(scale)} is unstable (ωₕ = {num(est, 'omega_h')}, "
-                 f"95% CI {_ci(lo, hi, 'omega_h')}): in many resamples the general factor was not recovered, so the "
-                 "point estimate should not be read on its own.")
+    if flagged:
+        which = _join([f"{b.names.var(scale)} (ωₕ = {num(est, 'omega_h')}, 95% CI {_ci(lo, hi, 'omega_h')})"
+                       for scale, est, lo, hi in flagged])
+        one = len(flagged) == 1
+        text += (f" The bootstrap interval{'' if one else 's'} of ωₕ for {which} {'is' if one else 'are'} unstable: "
+                 "in many resamples the general factor was not recovered, so the point estimate"
+                 f"{'' if one else 's'} should not be read on {'its' if one else 'their'} own.")
     b.para(sec, text)
 
 
@@ -710,22 +775,7 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     fit = b.get("cfa_fit")
     if fit.empty:
         return
-    est = str(fit["estimator"].iloc[0])
-    shown = fit.assign(model=[_cap(b.names.cfa_model(m)) for m in fit["model"]])
-    has_bic = "bic" in shown and shown["bic"].notna().any()
-    cols = [c for c in ["model", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lo", "rmsea_ci_hi", "srmr",
-                        "bic"] if c in shown and (c != "bic" or has_bic)]
-    crit = ", ".join(c[2] for c in FIT_CRITERIA.values())
-    chi_kind = {"MLR": "Yuan–Bentler scaled ", "WLSMV": "mean- and variance-adjusted (scaled-shifted) "}.get(est, "")
-    model = _tm(shown[cols], "cfa_fit", f"Fit of the confirmatory factor models ({est}, n = {int(fit['n'].iloc[0]):,})",
-                note=(f"χ² = {chi_kind}chi-square test of exact fit; CFI = "
-                      "comparative fit index; TLI = Tucker–Lewis index; RMSEA = root mean square error of approximation "
-                      "with 90% CI; SRMR = standardised root mean square residual"
-                      + ("; BIC = Bayesian information criterion" if has_bic else "")
-                      + (". CFI, TLI and RMSEA are computed from the scaled-shifted statistics" if est == "WLSMV"
-                         else "")
-                      + f". Criteria for good fit (Hu & Bentler, 1999): {crit}."))
-    ref = b.table("cfa_fit", model)
+    ref = b.apa_table("cfa_fit", "cfa_fit")
     bits = []
     for r in fit.to_dict("records"):
         j = judge_fit(r)
@@ -756,7 +806,8 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
             test = f"Δdf = {int(r['df_diff'])}"
         else:
             test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p'])}"
-                    if not is_missing(r.get("chi2_diff")) else f"{kind} undefined")
+                    if not is_missing(r.get("chi2_diff")) else
+                    f"{kind} undefined (negative scaling correction of the difference test)")
         bic = ""
         if not is_missing(r.get("delta_bic")):
             better = "the more general model" if float(r["delta_bic"]) > 0 else "the more restricted model"
@@ -764,7 +815,8 @@ def _cfa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         cbits.append(f"the {b.names.cfa_model(r['general'])} against the {b.names.cfa_model(r['restricted'])}: "
                      f"{test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}{bic}")
     if cbits:
-        text += " Nested comparisons: " + "; ".join(cbits) + "."
+        cref = b.apa_table("cfa_comparison", "cfa_comparison")
+        text += f" Nested comparisons ({cref}): " + "; ".join(cbits) + "."
     b.para(sec, text)
 
 
@@ -774,61 +826,15 @@ def _path_model(study: Mapping[str, Any], fit: pd.DataFrame) -> str:
     return pm or ("two_factor" if (fit["model"] == "two_factor").any() else str(fit["model"].iloc[0]))
 
 
-def efa_factor_names(loadings: pd.DataFrame, key: str, subscales: Mapping[str, Any]) -> dict[str, str]:
-    """Name each EFA factor after the subscale whose items it carries.
-
-    A factor is named after a subscale when at least three quarters of the items with their
-    largest loading on it (``primary``) belong to that subscale and no other factor takes the
-    same name; otherwise it keeps its number. Only the display changes: the CSV keeps psych's
-    names (``MR1``, ``MR2``).
-
-    >>> from types import SimpleNamespace as S
-    >>> lo = pd.DataFrame({"item": ["e_1", "e_2", "e_3", "e_4"], "primary": ["MR2", "MR2", "MR1", "MR1"]})
-    >>> efa_factor_names(lo, "e", {"anx": S(items=(1, 2)), "avo": S(items=(3, 4))})
-    {'MR2': 'anx', 'MR1': 'avo'}
-    """
-    if loadings.empty or "primary" not in loadings:
-        return {}
-    item_sub = {f"{key}_{n}": sub for sub, spec in subscales.items() for n in spec.items}
-    names: dict[str, str] = {}
-    for factor, g in loadings.groupby("primary", sort=False):
-        subs = g["item"].map(item_sub).dropna()
-        if len(subs) and subs.value_counts().iloc[0] >= 0.75 * len(g):
-            names[str(factor)] = str(subs.value_counts().index[0])
-    counts = pd.Series(list(names.values())).value_counts()
-    return {f: n.replace("_", " ") for f, n in names.items() if counts[n] == 1}
-
-
 def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     diag = b.get("efa_diagnostics")
     if diag.empty:
         return
     d = diag.iloc[0]
-    fa0 = study.get("factor_analysis") or {}
-    if fa0.get("instrument"):
-        inst0 = instrument_of(study, fa0["instrument"])
-        b.names.factors.update(efa_factor_names(b.get("efa_loadings"), fa0["instrument"], inst0.subscales))
     pa, k = int(d["parallel_factors"]), int(d["n_factors"])
     fig = b.figure("scree", "Parallel analysis: eigenvalues of the observed item correlations (reduced matrix) "
                             "against the mean and upper percentile of eigenvalues of simulated data of the same size.")
-    loadings = b.get("efa_loadings")
-    tref = ""
-    if len(loadings):
-        cutoff = float(d["cutoff"])
-        shown = display_table(loadings, "efa_loadings", cutoff=cutoff)
-        cols = list(shown.columns)
-        lcols = cols[cols.index("item") + 1:cols.index("h2")] if "h2" in cols else []
-        keep = ["item", *lcols, "h2"]
-        shown = shown[keep].copy()
-        for c in lcols:              # loadings as bounded quantities: no leading zero, true minus
-            shown[c] = [("" if is_missing(v) else num(v, "std")) for v in shown[c]]
-        shown = shown.rename(columns={c: _cap(b.names.factor(c)) for c in lcols})
-        shown = shown.assign(item=[b.names.item(i) for i in shown["item"]])
-        tref = b.table("efa_loadings", _tm(shown, "efa_loadings",
-                                           f"Exploratory factor analysis: rotated loadings ({d['extraction']}, "
-                                           f"{d['rotation']})",
-                                           note=f"Pattern loadings; absolute loadings below {num(cutoff, 'cutoff')} "
-                                                "are not shown. h² = communality."))
+    tref = b.apa_table("efa_loadings", "efa_loadings")
     fa = study.get("factor_analysis") or {}
     inst = instrument_of(study, fa["instrument"]) if fa.get("instrument") else None
     n_sub = len(inst.subscales) if inst else k
@@ -843,8 +849,12 @@ def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         text += (f"{pa_text} suggested {_count(pa, 'factor')}; the {k}-factor solution was retained on theoretical "
                  f"grounds ({why}), not on the parallel analysis.")
         if pa > k:
+            fit = b.get("cfa_fit")
+            misfit = len(fit) and not any(judge_fit(r).fits for r in fit.to_dict("records"))
             text += (" The further factors it suggests may reflect method variance (e.g., of reverse-keyed items) "
-                     "or narrow item clusters, and the misfit of the confirmatory models points the same way.")
+                     "or narrow item clusters" + (", and the misfit of the confirmatory models points the same way."
+                                                  if misfit else "."))
+    text += _efa_fit_text(d)
     if tref:
         text += f" {tref} gives the rotated loadings."
     cors = b.get("efa_factor_correlations")
@@ -854,8 +864,8 @@ def _efa(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     if not bool(d["converged"]):
         text += " Warning: the extraction or rotation did not converge."
     if isinstance(d.get("heywood"), str) and d["heywood"].strip():
-        text += (f" Warning: an ultra-Heywood case (communality of 1 or more) for {d['heywood']}; the solution is "
-                 "improper.")
+        text += (f" Warning: an ultra-Heywood case (communality of 1 or more) for {_item_names(b, study, d['heywood'])}"
+                 "; the solution is improper and should be examined, e.g. with fewer factors or another extraction.")
     b.para(sec, text)
     cv = b.get("cross_validation_fit")
     if len(cv):
@@ -882,18 +892,9 @@ def _invariance(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     used = str(inv["estimator"].iloc[0]) if "estimator" in inv.columns else "ML"
     conf = inv.iloc[0]
     j = judge_fit(conf)
-    shown = inv.assign(step=[_cap(str(s)) for s in inv["step"]])
-    cols = [c for c in ["step", "chi2", "df", "cfi", "rmsea", "srmr", "chi2_diff", "df_diff", "p_diff", "delta_cfi",
-                        "delta_rmsea"] if c in shown]
-    note = ("Each step is compared with the previous one (Δ = this step − previous). "
-            f"Estimator: {used}" + (f" (the study asked for {asked}; multiple-group {asked} is not implemented)"
-                                    if asked != used else "") + "."
-            + (" With WLSMV no χ² difference test is computed; the steps are compared by ΔCFI and ΔRMSEA."
-               if used == "WLSMV" else ""))
-    if not j.fits:
-        note += " The configural model misses the fit criteria, so the Δ tests compare poorly fitting models."
-    title = f"Measurement invariance across {group} ({conf['groups']}; n = {int(conf['n']):,})"
-    ref = b.table("invariance", _tm(shown[cols], "invariance", title, note=note))
+    extra = (f"The study asked for {asked}; multiple-group {asked} is not implemented, so {used} was used."
+             if asked != used else "")
+    ref = b.apa_table("invariance", "invariance", note=extra)
     bits = []
     for r in inv.iloc[1:].to_dict("records"):
         test = (f"Δdf = {int(r['df_diff'])}" if used == "WLSMV" else
@@ -923,61 +924,15 @@ def _invariance(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     b.para(sec, text)
 
 
-def _regression_table(b: _Builder, model: str, g: pd.DataFrame, fit_row: Mapping[str, Any] | None,
-                      study: Mapping[str, Any]) -> TableModel:
-    fam = g["family"].iloc[0]
-    terms = g[g["term"] != "(Intercept)"]
-    centred = {t: c for t, c in zip(g["term"], g["centre"]) if not is_missing(c)} if "centre" in g else {}
-    has_adj = terms["p_adj"].notna().any()
-    if fam == "ols":
-        columns = ["Predictor", "b", "95% CI", "β", "sr²", "p"] + (["p (BH)"] if has_adj else [])
-        rows = [[_cap(b.names.term(r.term)), num(r.b), _ci(r.ci_lo, r.ci_hi), num(r.beta, "beta"),
-                 num(r.sr2, "sr2"), num(r.p, "p")] + ([num(r.p_adj, "p")] if has_adj else [])
-                for r in terms.itertuples()]
-    else:
-        ratio = "OR" if fam == "logit" else "IRR"
-        columns = ["Predictor", "b", "SE", ratio, f"95% CI ({ratio})", "z", "p"] + (["p (BH)"] if has_adj else [])
-        rows = [[_cap(b.names.term(r.term)), num(r.b), num(r.se, "se"), num(r.exp_b), _ci(r.exp_ci_lo, r.exp_ci_hi),
-                 num(r.stat, "stat"), num(r.p, "p")] + ([num(r.p_adj, "p")] if has_adj else [])
-                for r in terms.itertuples()]
-    fam_word = {"ols": "OLS regression", "logit": "logistic regression", "negbin": "negative binomial regression",
-                "poisson": "Poisson regression"}[fam]
-    title = f"{_cap(b.names.model(model))} model: {_outcome_text(study, model, b.names)} ({fam_word}, n = " \
-            f"{int(g['n'].iloc[0]):,})"
-    notes = []
-    if fam == "ols":
-        notes.append("b = unstandardised coefficient with 95% CI (HC3 standard errors); β = standardised "
-                     "coefficient; sr² = squared semipartial correlation")
-        if fit_row is not None and not is_missing(fit_row.get("r2")):
-            fit_bits = f"R² = {num(fit_row['r2'], 'r2')}, adjusted R² = {num(fit_row['adj_r2'], 'adj_r2')}"
-            if not is_missing(fit_row.get("f")):
-                fit_bits += (f", F({int(fit_row['f_df1'])}, {int(fit_row['f_df2'])}) = {num(fit_row['f'], 'f')}, "
-                             f"{_p(fit_row['f_p'])}")
-            notes.append(fit_bits)
-    else:
-        notes.append(f"b and SE on the link scale (model-based standard errors); {ratio} = "
-                     f"{'odds ratio' if fam == 'logit' else 'incidence-rate ratio'} with Wald 95% CI")
-        if fit_row is not None and not is_missing(fit_row.get("pseudo_r2")):
-            notes.append(f"McFadden's pseudo-R² = {num(fit_row['pseudo_r2'], 'pseudo_r2')}")
-    if has_adj:
-        notes.append("p (BH) = Benjamini–Hochberg adjusted within the model's family of tests")
-    if centred:
-        notes.append("Mean-centred before fitting: " + _join([f"{b.names.term(t)} (M = {num(c, 'mean')})"
-                                                              for t, c in centred.items()])
-                     + "; the coefficients of their interaction partners are effects at these means")
-    if fit_row is not None and str(fit_row.get("missing")) == "mice":
-        notes.append(f"Pooled over {int(fit_row['imputations'])} multiple imputations (Rubin's rules)")
-    return _text_table(f"regression_{model}", title, columns, rows, [False] + [True] * (len(columns) - 1),
-                       ". ".join(notes) + ".")
-
-
 def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     reg = b.get("regressions")
     fitt = b.get("regression_fit")
     fit_by = {r["model"]: r for r in fitt.to_dict("records")} if len(fitt) else {}
-    fig = b.figure("coefficients", "Coefficients of the outcome models with 95% confidence intervals: standardised "
-                                   "coefficients (β) of the OLS models, odds and incidence-rate ratios of the "
-                                   "logistic and count models (log scale).")
+    fig = b.figure("coefficients", "Coefficients of the predictors of each outcome model with 95% confidence "
+                                   "intervals: standardised coefficients (β) of the OLS models, odds and incidence-rate "
+                                   "ratios of the logistic and count models (log scale). Covariates are not shown; a "
+                                   "model with an interaction shows only its interaction term (its lower-order "
+                                   "coefficients are conditional effects, given with the probed interaction).")
     if fig:
         k = reg["model"].nunique()
         which = "the outcome model" if k == 1 else ("both outcome models" if k == 2 else f"all {k} outcome models")
@@ -985,7 +940,7 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
                     "own table.")
     for model, g in reg.groupby("model", sort=False):
         fam = g["family"].iloc[0]
-        ref = b.table(f"regression_{model}", _regression_table(b, model, g, fit_by.get(model), study))
+        ref = b.apa_table(f"regression_{model}", "regressions", model)
         f = fit_by.get(model, {})
         outcome = _outcome_text(study, model, b.names)
         fam_word = {"ols": "an OLS regression", "logit": "a logistic regression",
@@ -995,9 +950,9 @@ def _models(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
         inters = [b.names.term(t) for t in preds if ":" in t]
         head = (f"In the {b.names.model(model)} model ({ref}), {outcome} was regressed on "
                 f"{_join([b.names.var(v) for v in mains] + (['the interaction ' + _join(inters)] if inters else []))}"
-                + f" by {fam_word} (n = {int(g['n'].iloc[0]):,}")
+                + f" by {fam_word} (n = {int(g['n'].iloc[0]):,}{_sample_text(b, model)}")
         if str(f.get("missing")) == "mice":
-            head += f"; missing values multiply imputed, {int(f['imputations'])} imputations, pooled"
+            head += f"; {int(f['imputations'])} multiple imputations, pooled"
         head += ")."
         if fam == "ols" and not is_missing(f.get("r2")):
             head += f" The predictors explained R² = {num(f['r2'], 'r2')} of the variance"
@@ -1052,6 +1007,26 @@ def _conditional_text(b: _Builder, g: pd.DataFrame, spec: Mapping[str, Any]) -> 
     return f"{lead} {'; '.join(bits)}."
 
 
+def _conditional_at(b: _Builder, g: pd.DataFrame, spec: Mapping[str, Any], term: str) -> str:
+    """Where a lower-order coefficient of an interaction holds (``at the mean of attachment
+    anxiety``); "" for a term in no interaction."""
+    centres = {t for t, c in zip(g["term"], g["centre"]) if not is_missing(c)} if "centre" in g else set()
+    where = []
+    for inter in spec.get("interactions") or []:
+        if term not in inter:
+            continue
+        for y in inter:
+            if y == term:
+                continue
+            if y in centres:
+                where.append(f"at the mean of {b.names.var(y)}")
+            elif y in (b.names.references or {}):
+                where.append(f"in the reference group of {b.names.var(y)}")
+            else:
+                where.append(f"at {b.names.var(y)} = 0")
+    return _join(where)
+
+
 def _variable_of(term: str) -> str:
     """The study variable of a design column (``gender[T.Male]`` → ``gender``)."""
     return term.split("[T.")[0] if term.endswith("]") and "[T." in term else term
@@ -1066,17 +1041,7 @@ def _moderation(b: _Builder, sec: Section, only: str | None = None) -> None:
         if only is not None and model != only:
             continue
         f, w = b.names.var(g["focal"].iloc[0]), b.names.var(g["moderator"].iloc[0])
-        rows = [[f"{_cap(at.replace('mean', 'Mean'))} ({num(v, 'mean')})", num(sl), _ci(lo, hi), num(se, "se"),
-                 num(st, "stat"), num(p, "p")]
-                for at, v, sl, lo, hi, se, st, p in zip(g["at"], g["moderator_value"], g["slope"], g["ci_lo"],
-                                                         g["ci_hi"], g["se"], g["stat"], g["p"])]
-        tm = _text_table(f"simple_slopes_{model}", f"Simple slopes of {f} at values of {w} ({b.names.model(model)} "
-                                                   "model)",
-                         [f"{_cap(w)} at", "b", "95% CI", "SE", "t", "p"], rows, [False] + [True] * 5,
-                         note=f"Slope of {f} at the mean of {w} and 1 SD below and above it (values in the "
-                              f"variable's own units, in parentheses); HC3 standard errors, t on "
-                              f"{int(g['df'].iloc[0]):,} df.")
-        tref = b.table(f"simple_slopes_{model}", tm)
+        tref = b.apa_table(f"simple_slopes_{model}", "simple_slopes", model)
         fig = b.figure("interaction", f"The slope of {f} on {b.names.var(g['outcome'].iloc[0])} across the observed "
                                       f"range of {w}, with its pointwise 95% confidence band; the Johnson–Neyman "
                                       "region of significance is marked within the observed range.")
@@ -1130,7 +1095,9 @@ def _mediation(b: _Builder, sec: Section) -> None:
         def path(p: str, d: pd.DataFrame = d) -> str:
             return f"{num(d.loc[p, 'estimate'])}, 95% CI {_ci(d.loc[p, 'ci_lo'], d.loc[p, 'ci_hi'])}, {_p(d.loc[p, 'p'])}"
 
-        text = (f"In the {b.names.model(model)} model (" + (f"{fig}; " if fig else "") + f"n = {int(i['n']):,}), "
+        tref = b.apa_table(f"mediation_{model}", "mediation", model)
+        refs = "; ".join(r for r in (tref, fig) if r)
+        text = (f"In the {b.names.model(model)} model (" + (f"{refs}; " if refs else "") + f"n = {int(i['n']):,}{_sample_text(b, model)}), "
                 f"{x} predicted {m} (a = {path('a')}), and {m} predicted {y} controlling for {x} "
                 f"(b = {path('b')}). The total effect was c = {path('c')} and the direct effect c′ = {path('c_prime')}. "
                 f"The indirect effect was a·b = {num(i['estimate'])}, 95% percentile bootstrap CI "
@@ -1174,7 +1141,7 @@ def _sem(b: _Builder, sec: Section) -> None:
                          for p in defined.itertuples()])
         kind = "latent regression" if len(reg) else "measurement model"
         b.para(sec, f"In the {b.names.model(r['model'])} {kind} ({_sem_estimator(r['estimator'], int(r['n']))}"
-                    + (f"; {fig}" if fig else "") + f"), "
+                    f"{_sample_text(b, r['model'])}" + (f"; {fig}" if fig else "") + f"), "
                     f"χ²({int(r['df'])}) = {num(r['chi2'], 'chi2')}, {_p(r['p'])}, {_fit_numbers(r)}, which "
                     f"{'meets' if j.fits else 'misses'} the fit criteria."
                     + (f" Paths: {paths}." if paths else "")
@@ -1207,7 +1174,7 @@ def _appendix(provenance: Mapping[str, Any], study: Mapping[str, Any]) -> Sectio
                               f"attachstats {pk.get('attachstats', '')} at commit {provenance.get('git_commit', '')}, "
                               f"Python {provenance.get('python', '')} on {provenance.get('platform', '')}, master seed "
                               f"{provenance.get('seed')}. The same inputs and seed give byte-identical results."))
-    rows = [[label, str(info.get("path", "")), f"{int(info.get('bytes', 0)):,}",
+    rows = [[words(label), str(info.get("path", "")), f"{int(info.get('bytes', 0)):,}",
              f"{str(info.get('sha256', ''))[:32]} {str(info.get('sha256', ''))[32:]}"]
             for label, info in (provenance.get("inputs") or {}).items()]
     if rows:
@@ -1252,9 +1219,11 @@ def build_manuscript(study: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
 
     R equivalent: a papaja (R Markdown) manuscript written by hand around apaTables output.
     """
-    names = study_names(study)
+    labels = study_labels(study, tables.get("efa_loadings"))
+    names = study_names(study, labels)
     cite = Citations()
-    b = _Builder(tables, figures, names, cite)
+    apa = apa_table_set(tables, labels, cutoff=efa_cutoff(study))
+    b = _Builder(tables, figures, names, cite, apa)
     summary = _summary(b, study)
     method = Section("Method")
     participants = _participants(b, study, findings)

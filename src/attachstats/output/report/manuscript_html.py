@@ -15,7 +15,7 @@ import re
 import struct
 from pathlib import Path
 
-from attachstats.output.apa import TableModel
+from attachstats.output.apa import TableModel, header_parts
 from attachstats.output.report.manuscript import Bullets, Figure, Manuscript, Paragraph, Section, Table, tidy_cell
 
 __all__ = ["manuscript_html", "png_size"]
@@ -38,6 +38,7 @@ table.apa thead th { border-top: 1.5px solid #000; border-bottom: 1px solid #000
 table.apa tbody tr:last-child td { border-bottom: 1.5px solid #000; }
 table.apa td.num { text-align: right; white-space: nowrap; }
 table.apa td.txt { text-align: left; }
+table.apa td.span { text-align: left; padding-top: .3em; }
 div.table { margin: 1.2em 0; page-break-inside: avoid; }
 div.table .label { font-weight: bold; margin: 0; }
 div.table .title { font-style: italic; margin: 0 0 .3em 0; }
@@ -79,9 +80,14 @@ def _table(t: Table | TableModel, number: int | None = None) -> str:
     m = t.model if isinstance(t, Table) else t
     n = t.number if isinstance(t, Table) else number
     esc = html.escape
-    head = "".join(f"<th>{esc(c)}</th>" for c in m.columns)
-    body = "".join("<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(tidy_cell(v)).replace(chr(10), '<br>')}</td>"
-                                     for v, k in zip(row, m.numeric)) + "</tr>" for row in m.rows)
+    head = "".join("<th>" + "".join(f"<em>{esc(t)}</em>" if it else esc(t) for t, it in header_parts(c)) + "</th>"
+                   for c in m.columns)
+    body = "".join(
+        (f'<tr><td class="span" colspan="{len(m.columns)}"><em>{esc(tidy_cell(m.spans[i]))}</em></td></tr>'
+         if i in m.spans else
+         "<tr>" + "".join(f"<td class=\"{'num' if k else 'txt'}\">{esc(tidy_cell(v)).replace(chr(10), '<br>')}</td>"
+                          for v, k in zip(row, m.numeric)) + "</tr>")
+        for i, row in enumerate(m.rows))
     wide = " wide" if len(m.columns) > 8 else ""
     label = f'<p class="label">Table {n}</p>' if n else ""
     note = f'<p class="note"><em>Note.</em> {esc(m.note)}</p>' if m.note else ""

@@ -4,16 +4,17 @@ The manuscript never prints a machine name (``ecr_anxiety``, ``gender[T.Male]``,
 ``depression_moderation``). :class:`Names` builds the label of each from the study and the
 instrument files: a ``label:`` key where the study or instrument gives one, else the
 instrument's abbreviation and the subscale (``ECR-R anxiety``, ``PHQ-9 total score``), else
-the name in words (``panic_attacks`` → ``panic attacks``). The label helper of
-:mod:`attachstats.output.labels` covers tables; this class covers running text and is the
-one place the report asks for a name.
+the name in words (``panic_attacks`` → ``panic attacks``). The labels are those of
+:func:`attachstats.output.labels.study_labels` (tables and figures use them as they are);
+this class gives them as they read inside a sentence, and words model terms with
+:meth:`attachstats.output.labels.StudyLabels.term` (one wording of a term for tables and text).
 
 Example
 -------
 >>> n = Names(scores={"ecr_anxiety": "ECR-R anxiety"}, variables={"gender": "gender"},
 ...           references={"gender": "Female"})
->>> n.term("gender[T.Male]"), n.term("ecr_anxiety:loss")
-('gender (Male vs. Female)', 'ECR-R anxiety × loss')
+>>> n.term("gender[T.Male]"), n.term("ecr_anxiety:loss"), n.term("(Intercept)")
+('gender (male vs female)', 'ECR-R anxiety × loss', 'intercept')
 """
 
 from __future__ import annotations
@@ -22,16 +23,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from attachstats.output.labels import CFA_MODEL_LABELS, in_text, study_labels
+from attachstats.output.labels import CFA_MODEL_LABELS, StudyLabels, in_text, split_interaction, study_labels
 
 __all__ = ["Names", "study_names", "in_text", "CFA_MODEL_NAMES", "instrument_abbreviation"]
 
 #: The built-in CFA models in words.
 CFA_MODEL_NAMES = {"one_factor": "one-factor model", "two_factor": "two-factor model",
                    "two_factor_method": "two-factor model with a method factor for the reverse-keyed items"}
-
-_DUMMY = re.compile(r"^(?P<var>.+)\[T\.(?P<level>.+)\]$")
-
 
 def instrument_abbreviation(inst_id: str) -> str:
     """``ecr-r`` → ``ECR-R``, ``phq-9`` → ``PHQ-9`` (the shipped ids are the abbreviations)."""
@@ -62,17 +60,11 @@ class Names:
         return self.scores.get(name) or self.variables.get(name) or _words(name)
 
     def term(self, term: str) -> str:
-        """A design column: a variable, a dummy ``gender[T.Male]`` or a product ``a:b``."""
-        if term == "(Intercept)":
-            return "intercept"
-        if ":" in term:
-            return " × ".join(self.term(t) for t in term.split(":"))
-        m = _DUMMY.match(term)
-        if m:
-            var = m.group("var")
-            ref = self.references.get(var)
-            return f"{self.var(var)} ({m.group('level')}" + (f" vs. {ref})" if ref else ")")
-        return self.var(term)
+        """A design column: a variable, a dummy ``gender[T.Male]`` or a product ``a:b``, as
+        :meth:`attachstats.output.labels.StudyLabels.term` words it, inside a sentence."""
+        labels = StudyLabels(variables={**{k: v for k, v in self.variables.items()}, **self.scores},
+                             references=self.references)
+        return " × ".join(in_text(labels.term(t)) for t in split_interaction(term))
 
     def model(self, name: str) -> str:
         """An outcome, mediation or SEM model (``depression_moderation`` → ``depression moderation``)."""
@@ -90,15 +82,18 @@ class Names:
         return f"factor {m.group(1)}" if m else _words(str(name))
 
 
-def study_names(study: Mapping[str, Any]) -> Names:
+def study_names(study: Mapping[str, Any], labels: StudyLabels | None = None) -> Names:
     """The :class:`Names` of a study: the labels of :func:`attachstats.output.labels.study_labels`
     (the one source of labels for tables, figures and text) as they read inside a sentence.
 
     A ``label`` key on a study variable or model, or on an instrument's subscale, is used as
     given (first letter lower-cased, :func:`in_text`); otherwise scores are named by
     instrument abbreviation and subscale, and variables and models by their name in words.
+    ``labels`` is the study's :class:`~attachstats.output.labels.StudyLabels` when the caller
+    has built it already (with the EFA loadings, so that EFA factors are named); otherwise it
+    is built from ``study``.
     """
-    lab = study_labels(study)
+    lab = labels if labels is not None else study_labels(study)
     kinds = lab.kinds
     scores = {k: in_text(v) for k, v in lab.variables.items() if kinds.get(k) == "score"}
     items = {k: v for k, v in lab.variables.items() if kinds.get(k) == "item"}
