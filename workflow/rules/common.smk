@@ -19,7 +19,7 @@ DEFERRED = "attachstats_deferred"
 
 try:
     from attachstats.errors import AttachstatsError, DataError
-    from attachstats.fingerprint import code_fingerprint
+    from attachstats.fingerprint import Fingerprints
     from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
     from attachstats.output.labels import LABEL_KEYS
     from attachstats.steps.report import COMBINED_TABLES, FIGURE_GROUPS, GROUP_TABLES, LABELS_FILE
@@ -65,7 +65,7 @@ if not LIBRARY:
     _spec = importlib.util.spec_from_file_location("attachstats_fingerprint", SOURCE / "fingerprint.py")
     _fingerprint = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_fingerprint)  # standard library only
-    code_fingerprint = _fingerprint.code_fingerprint
+    Fingerprints = _fingerprint.Fingerprints
     FIGURE_GROUPS = source_constant(SOURCE, "steps/report.py", "FIGURE_GROUPS")
     GROUP_TABLES = source_constant(SOURCE, "steps/report.py", "GROUP_TABLES")
     COMBINED_TABLES = source_constant(SOURCE, "steps/report.py", "COMBINED_TABLES")
@@ -228,10 +228,16 @@ def studies_part(*keys):
     return {name: StudyPart(study, keys) for name, study in STUDIES.items()}
 
 
+#: One reader of the library's source for every rule's fingerprint; what it learns from parsing
+#: each module is kept under .snakemake/ (keyed by the file's content), so a rerun parses only
+#: the modules that changed.
+FINGERPRINTS = Fingerprints(cache=Path(".snakemake") / "attachstats" / "code-fingerprints.json")
+
+
 def code_of(stage, rule_name):
     """The code fingerprint of attachstats.steps.<stage>.<rule_name> (attachstats.fingerprint):
     editing library code or a template the step uses reruns the rule."""
-    return code_fingerprint(f"attachstats.steps.{stage}", rule_name)
+    return FINGERPRINTS.of(f"attachstats.steps.{stage}", rule_name)
 
 
 def table_inputs(wildcards):
