@@ -121,6 +121,7 @@ class Fingerprints:
         self._bytes: dict[Path, bytes] = {}
         self._imports: dict[str, dict[str, str]] = {}
         self._closures: dict[str, frozenset[str]] = {}
+        self._checked: dict[str, dict[str, Any]] = {}   # entries matched to the file, this process
         self._dirty = False                # entries learnt since the cache was last written
 
     # ------------------------------------------------------------------ the cache file
@@ -186,6 +187,13 @@ class Fingerprints:
 
     def _entry(self, module: str, with_defs: bool = False) -> dict[str, Any]:
         """What parsing ``module`` tells (from the cache when its content is unchanged)."""
+        entry = self._checked.get(module)
+        if entry is not None and (not with_defs or "defs" in entry):
+            return entry
+        entry = self._checked[module] = self._check(module, with_defs)
+        return entry
+
+    def _check(self, module: str, with_defs: bool) -> dict[str, Any]:
         path = self._origin(module)
         data = self._read(path)
         digest = hashlib.sha256(data).hexdigest()

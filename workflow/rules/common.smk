@@ -12,17 +12,15 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-validate(config, "../schemas/config.schema.yaml")
+CONFIG_SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
 STUDY_SCHEMA = workflow.source_path("../schemas/study.schema.yaml")
 #: Key of the placeholder a job turns into the resolved study (attachstats.runner).
 DEFERRED = "attachstats_deferred"
 
 try:
     from attachstats.errors import AttachstatsError, DataError
-    from attachstats.fingerprint import Fingerprints
-    from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
-    from attachstats.output.labels import LABEL_KEYS
-    from attachstats.steps.report import COMBINED_TABLES, FIGURE_GROUPS, GROUP_TABLES, LABELS_FILE
+    from attachstats.fingerprint import SOURCE_ROOT, Fingerprints
+    from attachstats.spec.study import StudyPart, check_schema, fill_defaults, read_yaml, resolve_study
 
     LIBRARY = True
 except ModuleNotFoundError as exc:
@@ -44,18 +42,35 @@ def library_source():
     return None
 
 
-def source_constant(root, module_file, name):
-    """A literal constant of a library module, read from its source without importing it."""
+def source_constants(root, module_file, *names):
+    """Literal constants of a library module, read from its source without importing it (the
+    workflow's parse then needs neither the module's imports nor the library itself)."""
     import ast
 
     tree = ast.parse((root / module_file).read_text(encoding="utf-8"))
+    found = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise ValueError(f"{root / module_file} defines no constant {name}")
+        for t in node.targets if isinstance(node, ast.Assign) else []:
+            if getattr(t, "id", None) in names:
+                found[t.id] = ast.literal_eval(node.value)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ValueError(f"{root / module_file} defines no constant {', '.join(missing)}")
+    return [found[n] for n in names]
 
 
-if not LIBRARY:
+if LIBRARY:
+    SOURCE = SOURCE_ROOT
+    # the configuration as snakemake.utils.validate checks it (skipped where this workflow is a
+    # module with skip_validation), with a one-line message, without its slower schema loading
+    if not workflow.modifier.skip_validation:
+        try:
+            check_schema(config, CONFIG_SCHEMA, "the workflow configuration (config/config.yaml, --config, --configfile)")
+        except AttachstatsError as exc:
+            sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
+        config.update(fill_defaults(config, CONFIG_SCHEMA))
+else:
+    validate(config, "../schemas/config.schema.yaml")
     SOURCE = library_source()
     if SOURCE is None:
         sys.exit(
@@ -66,11 +81,10 @@ if not LIBRARY:
     _fingerprint = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_fingerprint)  # standard library only
     Fingerprints = _fingerprint.Fingerprints
-    FIGURE_GROUPS = source_constant(SOURCE, "steps/report.py", "FIGURE_GROUPS")
-    GROUP_TABLES = source_constant(SOURCE, "steps/report.py", "GROUP_TABLES")
-    COMBINED_TABLES = source_constant(SOURCE, "steps/report.py", "COMBINED_TABLES")
-    LABELS_FILE = source_constant(SOURCE, "steps/report.py", "LABELS_FILE")
-    LABEL_KEYS = source_constant(SOURCE, "output/labels.py", "LABEL_KEYS")
+FIGURE_GROUPS, GROUP_TABLES, COMBINED_TABLES, LABELS_FILE = source_constants(
+    SOURCE, "steps/report.py", "FIGURE_GROUPS", "GROUP_TABLES", "COMBINED_TABLES", "LABELS_FILE"
+)
+(LABEL_KEYS,) = source_constants(SOURCE, "output/labels.py", "LABEL_KEYS")
 
 
 def relative_if_possible(path):
@@ -86,8 +100,8 @@ def load_study(path):
     if LIBRARY:
         study = read_yaml(path)
         check_schema(study, STUDY_SCHEMA, path)  # one-line message
-        validate(study, STUDY_SCHEMA)  # fills the schema's defaults
-        return resolve_study(study, path)
+        # the schema's defaults, as snakemake.utils.validate fills them (tests/unit/test_init_check.py)
+        return resolve_study(fill_defaults(study, STUDY_SCHEMA), path)
     with open(path, encoding="utf-8") as f:
         study = yaml.safe_load(f)
     validate(study, STUDY_SCHEMA)
