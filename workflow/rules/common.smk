@@ -1,5 +1,20 @@
 # Configuration checks and helpers shared by every rule file.
 #
+# The pattern every rule follows (a new rule file gets honest reruns by copying it):
+#   rule X in rules/F.smk runs scripts/X.py, which makes one call, attachstats.steps.F.X, through
+#   attachstats.runner.run_step (log, one-line user errors, the timing line);
+#   params:
+#       study=study_part("key", ...),   # only the top-level study keys the step reads (a StudyPart,
+#                                       # or a deferred placeholder the job resolves without the library)
+#       code=code_of("F", "X"),         # fingerprint of the library code the step reaches
+#       seed=SEED,                      # only for steps that draw random numbers
+#   log: {RESULTS}/{study}/logs/X.log; benchmark: {RESULTS}/{study}/benchmarks/X.tsv;
+#   threads and resources sized for about a million respondents (the cluster profile);
+#   outputs kept, not temp(), where a later edit would otherwise remake them unchanged
+#   (interim/ingested.parquet: a screening change does not reread the raw export).
+# Editing a study key reruns the rules that list it; editing library code reruns the rules whose
+# fingerprint covers it (FINGERPRINTS below keeps the parsed modules under .snakemake/attachstats/).
+#
 # With the attachstats library importable here (pip install, `make`, `attachstats run`),
 # each study file is checked and resolved when the workflow is parsed. A plain Snakemake
 # that cannot import it (jobs in the software environment, `--sdm conda`; this workflow used
