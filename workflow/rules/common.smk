@@ -1,6 +1,6 @@
 # Configuration checks and helpers shared by every rule file.
 #
-# The pattern every rule follows (a new rule file gets honest reruns by copying it):
+# The pattern that every rule follows, so that a new rule file gets honest reruns by copying it.
 #   rule X in rules/F.smk runs scripts/X.py, which makes one call, attachstats.steps.F.X, through
 #   attachstats.runner.run_step (log, one-line user errors, the timing line);
 #   params:
