@@ -252,12 +252,13 @@ def pytest_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def make_test_command() -> list[str]:
-    """``make test`` with this Python's virtual environment (``VENV=``), so a checkout without its
-    own ``.venv`` (a git worktree) tests with the environment the benchmark runs in."""
+def make_test_command(root: Path = ROOT) -> list[str]:
+    """``make test``; run from another virtual environment than the checkout's own ``.venv`` (a git
+    worktree using a shared one), with that environment as is: ``VENV=<it> STAMP=`` (an empty
+    stamp skips the install step, which would otherwise reinstall the package into it)."""
     cmd = ["make", "test"]
-    if sys.prefix != sys.base_prefix:
-        cmd.append(f"VENV={sys.prefix}")
+    if sys.prefix != sys.base_prefix and Path(sys.prefix).resolve() != (root / ".venv").resolve():
+        cmd += [f"VENV={sys.prefix}", "STAMP="]
     return cmd
 
 

@@ -105,10 +105,17 @@ def test_make_test_uses_the_benchmark_environment_and_make_passes_the_flag():
     import subprocess
     import sys
 
-    cmd = bench.make_test_command()
-    assert cmd[:2] == ["make", "test"]
-    assert (f"VENV={sys.prefix}" in cmd) == (sys.prefix != sys.base_prefix)
-    dry = subprocess.run(["make", "-n", "bench-iterate", "BENCH_FLAGS=--make-test", f"VENV={sys.prefix}"], cwd=ROOT,
-                         capture_output=True, text=True)
+    own = bench.make_test_command(Path(sys.prefix).parent if Path(sys.prefix).name == ".venv" else ROOT)
+    other = bench.make_test_command(Path("/nonexistent/checkout"))
+    assert own[:2] == other[:2] == ["make", "test"]
+    if sys.prefix != sys.base_prefix:           # another checkout's environment is used as is, never installed into
+        assert other[2:] == [f"VENV={sys.prefix}", "STAMP="]
+        dry = subprocess.run(["make", "-n", *other[1:]], cwd=ROOT, capture_output=True, text=True)
+        assert dry.returncode == 0 and "pip install" not in dry.stdout, dry.stdout + dry.stderr
+        assert f"{sys.prefix}/bin/python -m pytest" in dry.stdout
+    if Path(sys.prefix).name == ".venv":
+        assert own == ["make", "test"]
+    dry = subprocess.run(["make", "-n", "bench-iterate", "BENCH_FLAGS=--make-test", f"VENV={sys.prefix}", "STAMP="],
+                         cwd=ROOT, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     assert "benchmarks/bench_iterate.py" in dry.stdout and "--make-test" in dry.stdout
