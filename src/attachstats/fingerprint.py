@@ -84,6 +84,20 @@ def _segments(src: str, nodes: list[ast.AST]) -> list[str]:
     return out
 
 
+def _well_formed(entry: Any) -> bool:
+    """Whether a cache entry has the fields and types :class:`Fingerprints` writes."""
+    if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and isinstance(entry.get("file"), str)
+            and isinstance(entry.get("resources"), list) and isinstance(entry.get("imports"), list)):
+        return False
+    if not all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) and isinstance(i[1], list)
+               for i in entry["imports"]):
+        return False
+    defs = entry.get("defs", [])
+    return isinstance(defs, list) and all(
+        isinstance(d, dict) and all(isinstance(d.get(k), list) for k in ("defines", "hashed", "refs"))
+        and isinstance(d.get("source"), str) for d in defs)
+
+
 def _target_names(node: ast.AST) -> list[str]:
     targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
     return [n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)]
@@ -198,9 +212,9 @@ class Fingerprints:
         data = self._read(path)
         digest = hashlib.sha256(data).hexdigest()
         entry = self._entries.get(module)
-        if (entry is None or entry.get("sha256") != digest or entry.get("file") != path.name
+        if (not _well_formed(entry) or entry["sha256"] != digest or entry["file"] != path.name
                 or (with_defs and "defs" not in entry)):
-            entry = self._parse(module, path, data, digest, with_defs or bool(entry and "defs" in entry))
+            entry = self._parse(module, path, data, digest, with_defs or (_well_formed(entry) and "defs" in entry))
             self._entries[module] = entry
             self._dirty = True
         return entry

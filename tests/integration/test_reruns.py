@@ -9,6 +9,7 @@ change, asks for a dry run, and undoes the change.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -117,6 +118,10 @@ def plan_after_library_edit(run: Run, rel: str) -> dict[str, list[str]]:
 
 def test_a_finished_run_has_nothing_to_do(run: Run) -> None:
     assert run.plan() == {}
+    # the parsed library modules are kept for the next parse (attachstats.fingerprint.Fingerprints);
+    # every test below edits a module after it was cached, so each also checks the cache's invalidation
+    cache = json.loads((run.workdir / ".snakemake" / "attachstats" / "code-fingerprints.json").read_text())
+    assert "attachstats.stats.reliability" in cache["modules"]
 
 
 def test_a_title_change_reruns_the_record_and_the_report_only(run: Run) -> None:

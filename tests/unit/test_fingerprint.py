@@ -109,6 +109,12 @@ def test_a_corrupt_or_foreign_cache_is_recomputed_not_trusted(tmp_path: Path) ->
     for junk in ("{not json", json.dumps({"version": "other", "modules": {}}), json.dumps([1, 2])):
         cache.write_text(junk)
         assert Fingerprints(cache=cache, root=pkg).of("attachstats.steps.s", "step") == truth
+    # an entry with the file's hash but missing or mistyped fields is recomputed
+    data = json.loads(cache.read_text())
+    del data["modules"]["attachstats.stats.m"]["imports"]
+    data["modules"]["attachstats.steps.s"]["defs"] = "nonsense"
+    cache.write_text(json.dumps(data))
+    assert Fingerprints(cache=cache, root=pkg).of("attachstats.steps.s", "step") == truth
     # an entry whose hash is not the file's is recomputed, whatever it says the file imports
     data = json.loads(cache.read_text())
     data["modules"]["attachstats.stats.m"]["sha256"] = "0" * 64
