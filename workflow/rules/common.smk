@@ -80,7 +80,9 @@ if LIBRARY:
     # module with skip_validation), with a one-line message, without its slower schema loading
     if not workflow.modifier.skip_validation:
         try:
-            check_schema(config, CONFIG_SCHEMA, "the workflow configuration (config/config.yaml, --config, --configfile)")
+            check_schema(
+                config, CONFIG_SCHEMA, "the workflow configuration (config/config.yaml, --config, --configfile)"
+            )
         except AttachstatsError as exc:
             sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
         config.update(fill_defaults(config, CONFIG_SCHEMA))
