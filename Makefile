@@ -51,6 +51,8 @@ bench: $(STAMP)
 # The example study cold, no-op, after a screening change and after a model change, for the
 # working tree and for BASE (default main) side by side; writes benchmarks/latest/iterate.{json,md}.
 # BENCH_FLAGS=--make-test also times `make test`; BENCH_FLAGS="--repeat 3" takes medians of three.
+# From a checkout without its own .venv (a git worktree), use an existing environment as is,
+# without reinstalling the package into it: make bench-iterate VENV=/path/to/.venv STAMP=
 BASE ?= main
 bench-iterate: $(STAMP)
 	$(BIN)/python benchmarks/bench_iterate.py --cores $(CORES) --base $(BASE) $(BENCH_FLAGS)

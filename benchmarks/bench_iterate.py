@@ -20,7 +20,8 @@ median. Each run's wall time, the number of jobs Snakemake ran and, for the cold
 per-rule table from the Snakemake benchmark files (job seconds, peak memory, and the start-up
 / import / compute split that ``attachstats.runner.run_step`` logs) are written to
 ``iterate.json`` and ``iterate.md`` in ``benchmarks/latest/`` (``--out``), with the machine and
-its load. ``--make-test`` also times ``make test`` once (current version only).
+its load. ``--make-test`` also times ``make test`` once (current version only; wall and CPU time,
+test counts, exit status; with ``VENV=`` this Python's environment and ``PYTHONPATH`` at ``src``).
 
     python benchmarks/bench_iterate.py [--base main] [--cores 2] [--repeat 1] [--make-test]
 
@@ -52,6 +53,7 @@ STUDY = Path("config") / "studies" / "example.yaml"
 DATA = Path("data") / "example" / "survey.csv"
 SCENARIOS = ("cold", "no-op", "screening change", "model change")
 TARGETS = {"cold": 30.0, "no-op": 3.0, "screening change": 30.0}
+MAKE_TEST_TARGET = 600.0   # `make test` ≤ 10 min on the same machine
 
 
 def _load(name: str) -> Any:
@@ -145,8 +147,13 @@ def markdown(res: dict[str, Any]) -> str:
                      f"| {'×' + _f(row['cpu_ratio'], '.2f') if row.get('cpu_ratio') else 'n/a'} | {target} |")
     if res.get("make_test"):
         mt = res["make_test"]
-        lines += ["", f"`make test` (current version): {mt['wall_s']:.0f} s ({mt['wall_s'] / 60:.1f} min), "
-                      f"exit status {mt['returncode']}."]
+        tests = ", ".join(f"{n} {kind}" for kind, n in mt.get("tests", {}).items()) or "no pytest summary"
+        lines += ["", f"`make test` (current version, `{mt.get('command', 'make test')}`): "
+                      f"{mt['wall_s']:.0f} s wall ({mt['wall_s'] / 60:.1f} min), "
+                      f"{_f(mt.get('cpu_s'), '.0f')} s CPU; {tests}; exit status {mt['returncode']}; "
+                      f"1-minute load average {_f(mt.get('load_start'))} → {_f(mt.get('load_end'))}; "
+                      f"target ≤ {mt.get('target_s', MAKE_TEST_TARGET) / 60:g} min (quiet machine): "
+                      f"{mt.get('verdict', 'n/a')}."]
     lines += ["", "## Per stage, cold run", "",
               "Job seconds (Snakemake's benchmark file) and, from the timing line of `run_step`, the "
               "part before the step (interpreter, Snakemake's script preamble, module imports), "
@@ -227,10 +234,51 @@ class Version:
                 "jobs": jobs_run(log), "load_1min": round(os.getloadavg()[0], 2)}
 
 
-def time_make_test() -> dict[str, Any]:
+def pytest_counts(output: str) -> dict[str, int]:
+    """Test counts from pytest's last summary line (``passed``, ``failed``, ``skipped``, …).
+
+    >>> pytest_counts("...\\n==== 612 passed, 7 skipped, 2 warnings in 501.20s (0:08:21) ====\\n")
+    {'passed': 612, 'skipped': 7, 'warnings': 2}
+    >>> pytest_counts("make: *** No rule to make target 'test'.")
+    {}
+    """
+    lines = [line for line in output.splitlines() if re.search(r"\bin [\d.]+s\b", line) and "=" in line]
+    if not lines:
+        return {}
+    counts = {}
+    for n, kind in re.findall(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected|warnings?)",
+                              lines[-1]):
+        counts[{"error": "errors", "warning": "warnings"}.get(kind, kind)] = int(n)
+    return counts
+
+
+def make_test_command(root: Path = ROOT) -> list[str]:
+    """``make test``; run from another virtual environment than the checkout's own ``.venv`` (a git
+    worktree using a shared one), with that environment as is: ``VENV=<it> STAMP=`` (an empty
+    stamp skips the install step, which would otherwise reinstall the package into it)."""
+    cmd = ["make", "test"]
+    if sys.prefix != sys.base_prefix and Path(sys.prefix).resolve() != (root / ".venv").resolve():
+        cmd += [f"VENV={sys.prefix}", "STAMP="]
+    return cmd
+
+
+def time_make_test(command: list[str] | None = None, cwd: Path = ROOT) -> dict[str, Any]:
+    """Wall and process-tree CPU time of ``make test`` (``command``) in ``cwd``, its exit status, the
+    test counts and the load, with the current version's source first on ``PYTHONPATH``."""
+    command = command or make_test_command()
+    env = {**os.environ, "PYTHONPATH": str(cwd / "src"), "MPLBACKEND": "Agg"}
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
-    return {"wall_s": time.perf_counter() - t, "returncode": proc.returncode, "tail": proc.stdout[-400:]}
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = proc.stdout + proc.stderr
+    return {"command": " ".join(command), "wall_s": wall,
+            "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            "returncode": proc.returncode, "tests": pytest_counts(out), "target_s": MAKE_TEST_TARGET,
+            "verdict": "met" if proc.returncode == 0 and wall <= MAKE_TEST_TARGET else "not met",
+            "load_start": load, "load_end": os.getloadavg()[0], "tail": out[-600:]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.make_test:
             print("bench: make test ...", flush=True)
             res["make_test"] = time_make_test()
+            mt = res["make_test"]
+            print(f"bench:   make test: {mt['wall_s']:.0f} s, exit {mt['returncode']}, {mt['tests']}", flush=True)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, capture_output=True)
         if not args.keep:
@@ -282,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in res["summary"]:
         print(f"bench: {row['scenario']}: previous {_f(row['previous_s'])} s, current {_f(row['current_s'])} s"
               + (f" (×{row['speedup']:.2f})" if row["speedup"] else ""))
-    return 1 if any(r["returncode"] != 0 for r in res["runs"]) else 0
+    failed = any(r["returncode"] != 0 for r in res["runs"]) or res.get("make_test", {}).get("returncode", 0) != 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

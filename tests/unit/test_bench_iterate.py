@@ -73,3 +73,49 @@ def test_markdown_from_a_fake_measurement():
     assert "| model change | 20.0 | 7 | 10.0 | 7 | ×2.00 | 40.0 | 15.0 | ×2.67 | – |" in lines
     assert "| `reliability` | 14.0 | 6.0 | 0.5 | 1.0 | 4.5 | 250 |" in lines
     assert any("7853b9a000" in line and "Median of 3 run(s)" in line for line in lines)
+
+
+def test_pytest_counts_read_the_last_summary_line():
+    out = "tests/unit/test_x.py ....\n= 1 failed, 612 passed, 7 skipped, 2 warnings, 1 error in 501.20s (0:08:21) =\n"
+    assert bench.pytest_counts(out) == {"failed": 1, "passed": 612, "skipped": 7, "warnings": 2, "errors": 1}
+    assert bench.pytest_counts("make: *** No rule to make target 'test'.  Stop.") == {}
+
+
+def test_make_test_is_timed_with_its_counts_and_the_current_source(tmp_path):
+    """--make-test: the command's wall and CPU time, exit status, counts and verdict are recorded,
+    with PYTHONPATH at the timed checkout's src, and iterate.md reports them."""
+    import sys
+
+    script = ("import os, sys; print('src is', os.environ['PYTHONPATH']); "
+              "sum(i * i for i in range(2_000_000)); "
+              "print('=== 3 passed, 1 skipped in 0.50s ==='); sys.exit(int(sys.argv[1]))")
+    ok = bench.time_make_test([sys.executable, "-c", script, "0"], cwd=tmp_path)
+    assert ok["returncode"] == 0 and ok["tests"] == {"passed": 3, "skipped": 1}
+    assert ok["wall_s"] > 0 and ok["cpu_s"] > 0 and ok["verdict"] == "met" and ok["target_s"] == 600.0
+    assert f"src is {tmp_path / 'src'}" in ok["tail"]
+    failed = bench.time_make_test([sys.executable, "-c", script, "2"], cwd=tmp_path)
+    assert failed["returncode"] == 2 and failed["verdict"] == "not met"
+    res = _fake()
+    res["make_test"] = ok
+    text = bench.markdown(res)
+    assert "3 passed, 1 skipped; exit status 0" in text and "target ≤ 10 min (quiet machine): met" in text
+
+
+def test_make_test_uses_the_benchmark_environment_and_make_passes_the_flag():
+    import subprocess
+    import sys
+
+    own = bench.make_test_command(Path(sys.prefix).parent if Path(sys.prefix).name == ".venv" else ROOT)
+    other = bench.make_test_command(Path("/nonexistent/checkout"))
+    assert own[:2] == other[:2] == ["make", "test"]
+    if sys.prefix != sys.base_prefix:           # another checkout's environment is used as is, never installed into
+        assert other[2:] == [f"VENV={sys.prefix}", "STAMP="]
+        dry = subprocess.run(["make", "-n", *other[1:]], cwd=ROOT, capture_output=True, text=True)
+        assert dry.returncode == 0 and "pip install" not in dry.stdout, dry.stdout + dry.stderr
+        assert f"{sys.prefix}/bin/python -m pytest" in dry.stdout
+    if Path(sys.prefix).name == ".venv":
+        assert own == ["make", "test"]
+    dry = subprocess.run(["make", "-n", "bench-iterate", "BENCH_FLAGS=--make-test", f"VENV={sys.prefix}", "STAMP="],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "benchmarks/bench_iterate.py" in dry.stdout and "--make-test" in dry.stdout

@@ -187,3 +187,25 @@ def test_study_schema_accepts_a_continuous_response_override():
     d["instruments"]["ecr"]["response"]["type"] = "slider"
     with pytest.raises(ConfigError, match="slider"):
         check_schema(d, schema, "study.yaml")
+
+
+def test_strict_yaml_reads_alike_with_libyaml_and_reports_pyyamls_messages() -> None:
+    """The fast (libyaml) parse gives the same data as PyYAML's own parser on every shipped YAML
+    file; refused files get PyYAML's message (line, column, what was expected)."""
+    import yaml
+
+    from attachstats.errors import ConfigError
+    from attachstats.spec.instrument import _StrictLoader, load_yaml_strict
+
+    files = sorted((ROOT / "src").rglob("*.yaml")) + sorted((ROOT / "workflow").rglob("*.yaml"))
+    files += sorted((ROOT / "config").rglob("*.yaml"))
+    assert len(files) > 15
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert repr(load_yaml_strict(text, str(f))) == repr(yaml.load(text, Loader=_StrictLoader)), f
+    for bad, message in (("a: 1\na: 2\n", "f.yaml: key 'a' is given twice (line 2)"),
+                         ("a: {b: 1\nc: 2", "f.yaml is not valid YAML: line 2, column 2: expected ',' or '}', "
+                                            "but got ':' (while parsing a flow mapping at line 1, column 4)")):
+        with pytest.raises(ConfigError) as err:
+            load_yaml_strict(bad, "f.yaml")
+        assert str(err.value) == message

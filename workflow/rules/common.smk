@@ -1,5 +1,20 @@
 # Configuration checks and helpers shared by every rule file.
 #
+# The pattern that every rule follows, so that a new rule file gets honest reruns by copying it.
+#   rule X in rules/F.smk runs scripts/X.py, which makes one call, attachstats.steps.F.X, through
+#   attachstats.runner.run_step (log, one-line user errors, the timing line);
+#   params:
+#       study=study_part("key", ...),   # only the top-level study keys the step reads (a StudyPart,
+#                                       # or a deferred placeholder the job resolves without the library)
+#       code=code_of("F", "X"),         # fingerprint of the library code the step reaches
+#       seed=SEED,                      # only for steps that draw random numbers
+#   log: {RESULTS}/{study}/logs/X.log; benchmark: {RESULTS}/{study}/benchmarks/X.tsv;
+#   threads and resources sized for about a million respondents (the cluster profile);
+#   outputs kept, not temp(), where a later edit would otherwise remake them unchanged
+#   (interim/ingested.parquet: a screening change does not reread the raw export).
+# Editing a study key reruns the rules that list it; editing library code reruns the rules whose
+# fingerprint covers it (FINGERPRINTS below keeps the parsed modules under .snakemake/attachstats/).
+#
 # With the attachstats library importable here (pip install, `make`, `attachstats run`),
 # each study file is checked and resolved when the workflow is parsed. A plain Snakemake
 # that cannot import it (jobs in the software environment, `--sdm conda`; this workflow used
@@ -12,17 +27,15 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-validate(config, "../schemas/config.schema.yaml")
+CONFIG_SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
 STUDY_SCHEMA = workflow.source_path("../schemas/study.schema.yaml")
 #: Key of the placeholder a job turns into the resolved study (attachstats.runner).
 DEFERRED = "attachstats_deferred"
 
 try:
     from attachstats.errors import AttachstatsError, DataError
-    from attachstats.fingerprint import code_fingerprint
-    from attachstats.spec.study import StudyPart, check_schema, read_yaml, resolve_study
-    from attachstats.output.labels import LABEL_KEYS
-    from attachstats.steps.report import COMBINED_TABLES, FIGURE_GROUPS, GROUP_TABLES, LABELS_FILE
+    from attachstats.fingerprint import SOURCE_ROOT, Fingerprints
+    from attachstats.spec.study import StudyPart, check_schema, fill_defaults, read_yaml, resolve_study
 
     LIBRARY = True
 except ModuleNotFoundError as exc:
@@ -44,18 +57,37 @@ def library_source():
     return None
 
 
-def source_constant(root, module_file, name):
-    """A literal constant of a library module, read from its source without importing it."""
+def source_constants(root, module_file, *names):
+    """Literal constants of a library module, read from its source without importing it (the
+    workflow's parse then needs neither the module's imports nor the library itself)."""
     import ast
 
     tree = ast.parse((root / module_file).read_text(encoding="utf-8"))
+    found = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise ValueError(f"{root / module_file} defines no constant {name}")
+        for t in node.targets if isinstance(node, ast.Assign) else []:
+            if getattr(t, "id", None) in names:
+                found[t.id] = ast.literal_eval(node.value)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ValueError(f"{root / module_file} defines no constant {', '.join(missing)}")
+    return [found[n] for n in names]
 
 
-if not LIBRARY:
+if LIBRARY:
+    SOURCE = SOURCE_ROOT
+    # the configuration as snakemake.utils.validate checks it (skipped where this workflow is a
+    # module with skip_validation), with a one-line message, without its slower schema loading
+    if not workflow.modifier.skip_validation:
+        try:
+            check_schema(
+                config, CONFIG_SCHEMA, "the workflow configuration (config/config.yaml, --config, --configfile)"
+            )
+        except AttachstatsError as exc:
+            sys.exit(f"attachstats: {type(exc).__name__}: {exc}")
+        config.update(fill_defaults(config, CONFIG_SCHEMA))
+else:
+    validate(config, "../schemas/config.schema.yaml")
     SOURCE = library_source()
     if SOURCE is None:
         sys.exit(
@@ -65,12 +97,11 @@ if not LIBRARY:
     _spec = importlib.util.spec_from_file_location("attachstats_fingerprint", SOURCE / "fingerprint.py")
     _fingerprint = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_fingerprint)  # standard library only
-    code_fingerprint = _fingerprint.code_fingerprint
-    FIGURE_GROUPS = source_constant(SOURCE, "steps/report.py", "FIGURE_GROUPS")
-    GROUP_TABLES = source_constant(SOURCE, "steps/report.py", "GROUP_TABLES")
-    COMBINED_TABLES = source_constant(SOURCE, "steps/report.py", "COMBINED_TABLES")
-    LABELS_FILE = source_constant(SOURCE, "steps/report.py", "LABELS_FILE")
-    LABEL_KEYS = source_constant(SOURCE, "output/labels.py", "LABEL_KEYS")
+    Fingerprints = _fingerprint.Fingerprints
+FIGURE_GROUPS, GROUP_TABLES, COMBINED_TABLES, LABELS_FILE = source_constants(
+    SOURCE, "steps/report.py", "FIGURE_GROUPS", "GROUP_TABLES", "COMBINED_TABLES", "LABELS_FILE"
+)
+(LABEL_KEYS,) = source_constants(SOURCE, "output/labels.py", "LABEL_KEYS")
 
 
 def relative_if_possible(path):
@@ -86,8 +117,8 @@ def load_study(path):
     if LIBRARY:
         study = read_yaml(path)
         check_schema(study, STUDY_SCHEMA, path)  # one-line message
-        validate(study, STUDY_SCHEMA)  # fills the schema's defaults
-        return resolve_study(study, path)
+        # the schema's defaults, as snakemake.utils.validate fills them (tests/unit/test_init_check.py)
+        return resolve_study(fill_defaults(study, STUDY_SCHEMA), path)
     with open(path, encoding="utf-8") as f:
         study = yaml.safe_load(f)
     validate(study, STUDY_SCHEMA)
@@ -315,10 +346,16 @@ def studies_part(*keys):
     return {name: StudyPart(study, keys) for name, study in STUDIES.items()}
 
 
+#: One reader of the library's source for every rule's fingerprint; what it learns from parsing
+#: each module is kept under .snakemake/ (keyed by the file's content), so a rerun parses only
+#: the modules that changed.
+FINGERPRINTS = Fingerprints(cache=Path(".snakemake") / "attachstats" / "code-fingerprints.json")
+
+
 def code_of(stage, rule_name):
     """The code fingerprint of attachstats.steps.<stage>.<rule_name> (attachstats.fingerprint):
     editing library code or a template the step uses reruns the rule."""
-    return code_fingerprint(f"attachstats.steps.{stage}", rule_name)
+    return FINGERPRINTS.of(f"attachstats.steps.{stage}", rule_name)
 
 
 def table_inputs(wildcards):

@@ -1,3 +1,6 @@
+# ingested.parquet is kept (not temp): a screening change then reruns validate and what follows
+# without reading the raw export again. It holds the declared columns only, as text (about the
+# size of clean.parquet), never identifying columns.
 rule ingest:
     """Read the raw export, keep only the declared columns (identifiers never pass)."""
     threads: 1
@@ -7,7 +10,7 @@ rule ingest:
     input:
         data=lambda w: study_of(w)["data"]["path"],
     output:
-        temp(f"{RESULTS}/{{study}}/interim/ingested.parquet"),
+        f"{RESULTS}/{{study}}/interim/ingested.parquet",
     params:
         study=study_part("data", "id_column", "duration_column", "identifying_columns", "variables", "instruments"),
         code=code_of("ingest", "ingest"),

@@ -386,8 +386,23 @@ def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = F
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
+class _FastStrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """:class:`_StrictLoader` on libyaml's parser where PyYAML has it (about 8 times faster)."""
+
+
+_FastStrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
 def load_yaml_strict(text: str, origin: str) -> Any:
-    """Parse YAML, refusing duplicate keys (e.g. an item listed twice), naming ``origin``."""
+    """Parse YAML, refusing duplicate keys (e.g. an item listed twice), naming ``origin``.
+
+    Parsed with libyaml when PyYAML has it; a file it refuses is parsed again by PyYAML's own
+    parser, whose error messages (line, column, what was expected) are the ones reported.
+    """
+    try:
+        return yaml.load(text, Loader=_FastStrictLoader)
+    except (ConfigError, yaml.YAMLError):
+        pass
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except ConfigError as exc:

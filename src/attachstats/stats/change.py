@@ -45,7 +45,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from attachstats.errors import DataError
 
@@ -85,6 +84,8 @@ def _as_pairs(pre: Sequence[float] | pd.Series, post: Sequence[float] | pd.Serie
 
 def _level_limits(t: float, df: float, level: float) -> tuple[float, float]:
     """Noncentrality limits λ_lo < λ_hi with P(T ≤ t | λ_lo) = 1 − α/2, P(T ≤ t | λ_hi) = α/2."""
+    from scipy import optimize, stats     # heavy: imported where it is used
+
     a = (1 - level) / 2
 
     def f(ncp: float, p: float) -> float:
@@ -198,6 +199,8 @@ def paired_change(pre: Sequence[float] | pd.Series, post: Sequence[float] | pd.S
     df = n - 1
     se = sd_diff / np.sqrt(n)
     t = mean_diff / se
+    from scipy import stats
+
     p = float(2 * stats.t.sf(abs(t), df))
     q = float(stats.t.ppf(1 - (1 - level) / 2, df))
     lam_lo, lam_hi = _level_limits(t, df, level)

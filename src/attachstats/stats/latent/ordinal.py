@@ -51,7 +51,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from attachstats.errors import ModelError
 from attachstats.stats.latent.engine import (
@@ -199,6 +198,8 @@ def delta_spec(spec: ParameterTable, name: str, continuous: Sequence[str] = ()) 
 
 
 def _chisq_sf(x: float, df: float) -> float:
+    from scipy import stats     # heavy (~0.5 s with scipy.optimize): imported where it is used
+
     return float(stats.chi2.sf(x, df)) if df > 0 else math.nan
 
 
@@ -265,6 +266,8 @@ def _rmsea_ci(x2: float, df: float, n: int, c: float = 1.0, level: float = 0.90)
     """lavaan's ``lav_fit_rmsea_ci``: non-centrality λ with P(χ²(df, λ) ≤ X²) = 0.95 / 0.05."""
     if not (math.isfinite(x2) and math.isfinite(df)) or df < 1:
         return (0.0, 0.0)
+    from scipy import optimize, stats
+
     up, lo = 1 - (1 - level) / 2, (1 - level) / 2
 
     def cdf(lam: float) -> float:
@@ -298,6 +301,8 @@ def rmsea_pvalue(x2: float, df: float, n: float, h0: float, c: float = 1.0, clos
     if df <= 0:
         return math.nan
     ncp = n * df / c * h0 ** 2
+    from scipy import stats
+
     cdf = float(stats.ncx2.cdf(x2, df, ncp))
     return 1 - cdf if close else cdf
 
@@ -696,6 +701,8 @@ def _estimates(model: CFAModel, theta: np.ndarray, se_free: np.ndarray, moments:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, df["est"].to_numpy() / se, np.nan)
     df.insert(6, "z", z)
+    from scipy import stats
+
     df.insert(7, "pvalue", 2 * stats.norm.sf(np.abs(z)))
     df.insert(8, "ci.lower", df["est"] - Z_95 * df["se"])
     df.insert(9, "ci.upper", df["est"] + Z_95 * df["se"])

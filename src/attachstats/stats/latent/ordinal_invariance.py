@@ -57,7 +57,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from attachstats.errors import ModelError
 from attachstats.stats.latent.engine import (
@@ -513,6 +512,8 @@ def _fit(base: CFAModel, mom: list[OrdinalMoments], labels: list, step: str, equ
     tr2 += float(np.sum(em * em.T))
     df = ngroups * k - lay.npar
     a = math.sqrt(df / tr2)
+    from scipy import stats     # heavy: imported where it is used
+
     ss = {"stat": chisq * a + df - a * tr1, "scaling": 1 / a, "shift": df - a * tr1}
     ss["pvalue"] = float(stats.chi2.sf(ss["stat"], df))
     b0 = nth + nv                          # baseline: thresholds, means and variances free
@@ -663,6 +664,8 @@ def _estimates(lay: _Layout, x: np.ndarray, se: np.ndarray, mom: list[OrdinalMom
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se_v > 0, df["est"].to_numpy() / se_v, np.nan)
     df.insert(6, "z", z)
+    from scipy import stats
+
     df.insert(7, "pvalue", 2 * stats.norm.sf(np.abs(z)))
     df.insert(8, "ci.lower", df["est"] - Z_95 * df["se"])
     df.insert(9, "ci.upper", df["est"] + Z_95 * df["se"])
