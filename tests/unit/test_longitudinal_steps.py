@@ -173,7 +173,7 @@ def test_longitudinal_block_errors_are_clear(tmp_path):
 def test_score_items_and_waves_of():
     assert score_items(STUDY, "ecr_anxiety") == [f"ecr_{j}" for j in range(1, 19)]
     assert score_items(STUDY, "phq9_total") == []
-    assert [w.label for w in waves_of({"waves": {"column": "wave", "levels": [{"name": "t0", "label": "Pre"}]}})] == ["Pre"]
+    assert [w.label for w in waves_of({"waves": {"column": "wave", "levels": [{"name": "t0", "value": 0, "label": "Pre"}]}})] == ["Pre"]
 
 
 def test_manuscript_hook(outputs):

@@ -187,7 +187,7 @@ def test_invariance_text_for_wlsmv() -> None:
               invariance={"group": "gender", "groups": ["2", "1"]})
     inv = measure.study_invariance(clean(), s)
     text = _manuscript_text({"invariance": inv}, s)
-    assert "identified as Wu and Estabrook (2016) proposed" in text and "thresholds: Δdf = 16" in text
+    assert "identified as Wu and Estabrook (2016) proposed" in text and "thresholds: scaled-shifted Δχ²(16) = " in text
     assert "The invariance models were estimated by WLSMV." in text and "Δχ²" not in text
     assert not re.search(r"\bnan\b", text.lower())
 
@@ -272,9 +272,9 @@ def test_manuscript_names_wlsmv_when_used(tmp_path: Path) -> None:
     assert "Δdf = 1" in text and "BIC favours" not in text
     assert "the two-factor model had the highest CFI" in text and "lowest BIC" not in text
     assert "identified as Wu and Estabrook (2016) proposed" in text
-    assert "The invariance models were estimated by WLSMV." in text and "thresholds: Δdf = 16" in text
+    assert "The invariance models were estimated by WLSMV." in text and "thresholds: scaled-shifted Δχ²(16) = " in text
     assert not re.search(r"\bnan\b", text.lower())
     inv_note = [t for t in ms.tables if t.key == "invariance"][0].model.note
-    assert "Estimator: WLSMV." in inv_note and "no χ² difference test" in inv_note
+    assert "Estimator: WLSMV." in inv_note and "scaled-shifted difference test" in inv_note
     note = [t for t in ms.tables if t.key == "cfa_fit"][0].model.note
     assert "scaled-shifted" in note and "BIC" not in note

@@ -897,8 +897,12 @@ def _invariance(b: _Builder, sec: Section, study: Mapping[str, Any]) -> None:
     ref = b.apa_table("invariance", "invariance", note=extra)
     bits = []
     for r in inv.iloc[1:].to_dict("records"):
-        test = (f"Δdf = {int(r['df_diff'])}" if used == "WLSMV" else
-                f"Δχ²({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}, {_p(r['p_diff'])}")
+        if is_missing(r.get("chi2_diff")):
+            test = f"Δdf = {int(r['df_diff'])}"
+        else:
+            kind = "scaled-shifted Δχ²" if used == "WLSMV" else "Δχ²"
+            test = (f"{kind}({int(r['df_diff'])}) = {num(r['chi2_diff'], 'chi2')}"
+                    + (f", {_p(r['p_diff'])}" if not is_missing(r.get("p_diff")) else ""))
         bits.append(f"{r['step']}: {test}, ΔCFI = {num(r['delta_cfi'], 'delta_cfi')}")
     text = (f"{ref} gives the invariance sequence across {group} ({conf['groups']}). The configural model had "
             f"{_fit_numbers(conf)}, which {'meets' if j.fits else 'misses'} the fit criteria.")
@@ -1140,7 +1144,7 @@ def _sem(b: _Builder, sec: Section) -> None:
         effects = _join([f"{b.names.var(p.lhs)} = {num(p.est)}, 95% CI {_ci(p.ci_lo, p.ci_hi)}, {_p(p.p)}"
                          for p in defined.itertuples()])
         kind = "latent regression" if len(reg) else "measurement model"
-        b.para(sec, f"In the {b.names.model(r['model'])} {kind} ({_sem_estimator(r['estimator'], int(r['n']))}"
+        b.para(sec, f"In the {b.names.model(r['model'])} {kind} ({_sem_estimator(r.get('estimator', 'ML'), int(r['n']))}"
                     f"{_sample_text(b, r['model'])}" + (f"; {fig}" if fig else "") + f"), "
                     f"χ²({int(r['df'])}) = {num(r['chi2'], 'chi2')}, {_p(r['p'])}, {_fit_numbers(r)}, which "
                     f"{'meets' if j.fits else 'misses'} the fit criteria."
