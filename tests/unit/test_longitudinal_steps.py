@@ -191,7 +191,13 @@ def test_manuscript_hook(outputs):
     add_to_manuscript(ms, [str(f) for f in files])
     sub = ms.sections[0].blocks[-1]
     assert sub.title == HEADING and sub.level == 2
-    assert [b.text[:11] for b in sub.blocks if isinstance(b, Paragraph)][5:] == ["Table 1 lis", "Table 2 lis"]
+    paras = [b.text for b in sub.blocks if isinstance(b, Paragraph)]
+    assert len(paras) == 5                         # one per analysis; the tables and figures are cited in them
+    cited = " ".join(paras)
+    for ref in ("Table 1 gives the fit of each step.", "Table 2 summarises the change.", "Figure 1 shows",
+                "Figure 2 shows", "Figure 3 shows the interaction"):
+        assert cited.count(ref) == 1, ref
+    assert paras[0].startswith("Measurement invariance") and paras[0].endswith("Table 1 gives the fit of each step.")
     assert [t.number for t in ms.tables] == [1, 2] and [f.number for f in ms.figures] == [1, 2, 3]
     assert ms.tables[0].model.rows[0][0] == "Configural" and ms.tables[1].model.rows[0][0] == "Attachment anxiety"
     page = manuscript_html(ms, "sub")
@@ -245,3 +251,15 @@ def test_same_inputs_give_identical_files(outputs, tmp_path):
     steps.longitudinal_figures(linked, tables, figs2, STUDY, seed=1)
     for k in ("spaghetti", "spaghetti_pdf", "jacobson_truax"):
         assert Path(figs2[k]).read_bytes() == Path(figs[k]).read_bytes(), k
+
+
+def test_an_improper_random_intercept_correlation_is_flagged_not_interpreted() -> None:
+    from attachstats.output.report.longitudinal import _riclpm
+
+    base = {"x": "anx", "y": "dep", "waves": "w1,w2,w3", "df": 1, "chi2": 0.4, "cfi": 1.0, "rmsea": 0.0,
+            "from_wave": "", "to_wave": "", "ci_lo": 0.0, "ci_hi": 0.0, "p": 0.5, "est": 0.5}
+    for r, improper in ((0.42, False), (1.51, True), (-1.2, True)):
+        t = pd.DataFrame([{**base, "parameter": "ri_cov", "std": r}, {**base, "parameter": "ri_var_x", "std": 1.0}])
+        text = _riclpm(t, pd.DataFrame(), {}, {})
+        assert ("improper solution" in text) is improper, (r, text)
+        assert ("should not be interpreted" in text) is improper

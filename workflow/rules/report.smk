@@ -166,6 +166,7 @@ rule report:
             "outcome_models",
             "mediation_models",
             "sem_models",
+            "waves",
         ),
         code=code_of("report", "report"),
         figures=FIGURES,

@@ -32,6 +32,7 @@ from attachstats.spec.factor import efa_cutoff, settings
 from attachstats.spec.instrument import instrument_of
 from attachstats.spec.models import outcome_specs, sem_specs, term_label
 from attachstats.spec.styles import style_spec
+from attachstats.spec.waves import waves_of
 from attachstats.stats.regression.outcomes import added_variable, fit_outcome_model, model_frame
 from attachstats.stats.latent.syntax import lavaanify
 from attachstats.stats.regression.prediction import LINE_COLUMNS, interaction_lines
@@ -313,7 +314,8 @@ def report(inputs: Mapping[str, Any], figure_names: Sequence[str], out: Mapping[
     figures = {name: p for name, p in zip(figure_names, inputs["figures"]) if not inputs.get("manifests")
                or name in drawn}
     ms = build_manuscript(study, tables, figures, record, findings=cell_findings(read_csv(inputs["issues"])))
-    add_longitudinal(ms, inputs.get("longitudinal"))       # panel studies: longitudinal/results.md
+    add_longitudinal(ms, inputs.get("longitudinal"), labels=dict(study_labels(study).variables),
+                     waves={w.name: w.label for w in waves_of(study)})   # panel studies: longitudinal/results.md
     subtitle = f"Draft results of study {study.get('name')}, produced by attachstats from {study.get('study_file', '')}"
     Path(html_path).write_text(manuscript_html(ms, subtitle), encoding="utf-8")
     write_manuscript_docx(ms, docx_path, subtitle)

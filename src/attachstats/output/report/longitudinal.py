@@ -30,9 +30,9 @@ __all__ = ["longitudinal_paragraphs", "longitudinal_markdown", "manuscript_secti
 FIGURE_CAPTIONS = {
     "spaghetti": "Individual trajectories of a random sample of respondents (grey) and the mean with its 95% "
                  "confidence interval at each wave.",
-    "jacobson_truax": "Scores at the two waves of the first change analysis: the identity line (no change), the "
-                      "limits of reliable change (|RCI| = 1.96) and the cut-off, each respondent coloured by the "
-                      "reliable change category.",
+    "jacobson_truax": "Scores at the two waves of the first change analysis: the identity line (no change) and the "
+                      "limits of reliable change (|RCI| = 1.96){cutoff}, each respondent coloured by the reliable "
+                      "change category.",
     "lagged_interaction": "The lagged interaction: the predicted outcome at the later wave by the focal predictor "
                           "at the moderator's mean and 1 SD below and above it (left) and the slope of the focal "
                           "predictor across the observed range of the moderator with the Johnson–Neyman region "
@@ -40,6 +40,15 @@ FIGURE_CAPTIONS = {
 }
 
 HEADING = "Change across waves"
+
+#: How each paragraph of :func:`longitudinal_paragraphs` begins (the manuscript cites its
+#: table and figures at the end of the paragraph that starts so).
+INVARIANCE_OPENING = "Measurement invariance of the instrument across the waves"
+LAGGED_OPENING = "Controlling for the earlier level of the outcome"
+RICLPM_OPENING = "A random-intercept cross-lagged panel model"
+
+#: Reliability methods of ``change.csv`` in words.
+RELIABILITY_WORDS = {"alpha": "Cronbach's α", "omega": "McDonald's ω total"}
 
 
 def _f(v: Any, column: str) -> str:
@@ -55,7 +64,7 @@ def _invariance(t: pd.DataFrame, waves: Mapping[str, str]) -> str:
         return ""
     first = t.iloc[0]
     names = ", ".join(_wave(w.strip(), waves) for w in str(first["waves"]).split(","))
-    parts = [f"Measurement invariance of the instrument across the waves ({names}; {first['indicators']}, "
+    parts = [f"{INVARIANCE_OPENING} ({names}; {first['indicators']}, "
              f"{first['estimator']}) was tested by comparing nested models."]
     for r in t.itertuples():
         s = (f"The {r.step} model fitted with χ²({int(r.df)}) = {_f(r.chi2, 'chi2')}, CFI = {_f(r.cfi, 'cfi')}, "
@@ -80,7 +89,8 @@ def _change(c: pd.DataFrame, shares: pd.DataFrame, labels: Mapping[str, str], wa
         sh = shares[(shares["score"] == r.score) & (shares["pre"] == r.pre) & (shares["post"] == r.post)]
         rel = sh[sh["classification"] == "reliable"].set_index("category")
         if len(rel):
-            s += (f" With a reliability of {_f(r.reliability, 'alpha')} ({r.reliability_method}), the reliable change "
+            s += (f" With a reliability of {_f(r.reliability, 'alpha')} ({_reliability_words(r.reliability_method, waves)}), "
+                  f"the reliable change "
                   f"index (Jacobson & Truax, 1991) classified {_pct(rel, 'improved')} as reliably improved, "
                   f"{_pct(rel, 'unchanged')} as unchanged and {_pct(rel, 'deteriorated')} as reliably deteriorated.")
         clin = sh[sh["classification"] == "clinical"].set_index("category")
@@ -91,6 +101,18 @@ def _change(c: pd.DataFrame, shares: pd.DataFrame, labels: Mapping[str, str], wa
         if r.n_dropped:
             out.append(f"{int(r.n_dropped)} respondents without both scores were not included in this comparison.")
     return " ".join(out)
+
+
+def _reliability_words(method: Any, waves: Mapping[str, str]) -> str:
+    """``alpha at w1`` → ``Cronbach's α at Wave 1 (baseline)``; ``stated`` → ``as stated in the study file``.
+
+    >>> _reliability_words("omega at w1", {"w1": "Wave 1"})
+    "McDonald's ω total at Wave 1"
+    """
+    kind, _, wave = str(method).partition(" at ")
+    if kind == "stated":
+        return "as stated in the study file"
+    return f"{RELIABILITY_WORDS.get(kind, kind)}" + (f" at {_wave(wave, waves)}" if wave else "")
 
 
 def _pct(t: pd.DataFrame, cat: str) -> str:
@@ -162,17 +184,23 @@ def _riclpm(t: pd.DataFrame, fit: pd.DataFrame, labels: Mapping[str, str], waves
     for (x, y), g in t.groupby(["x", "y"], sort=False):
         xl, yl = (in_text(labels.get(v, v)) for v in (x, y))
         first = g.iloc[0]
-        s = (f"A random-intercept cross-lagged panel model (Hamaker et al., 2015) of {xl} and {yl} over "
+        s = (f"{RICLPM_OPENING} (Hamaker et al., 2015) of {xl} and {yl} over "
              f"{len(str(first['waves']).split(','))} waves (χ²({int(first['df'])}) = {_f(first['chi2'], 'chi2')}, "
              f"CFI = {_f(first['cfi'], 'cfi')}, RMSEA = {_f(first['rmsea'], 'rmsea')}) separated stable differences "
              f"between people from within-person change.")
         ri = g[g["parameter"] == "ri_cov"]
         neg = g[g["parameter"].isin(["ri_var_x", "ri_var_y"]) & (g["est"] < 0)]
+        r_ri = float(ri["std"].iloc[0]) if len(ri) else float("nan")
         if len(neg):
             s += (" A random-intercept variance was estimated below zero (a Heywood case): the model does not "
                   "describe these data as specified, and its estimates should not be interpreted.")
+        elif abs(r_ri) > 1:
+            s += (f" The random intercepts were estimated to correlate r = {_f(r_ri, 'b')}, beyond ±1: an improper "
+                  "solution (one variable's stable between-person part is too small to be separated from the "
+                  "other's), so the model does not describe these data as specified and the estimates below "
+                  "should not be interpreted.")
         elif len(ri):
-            s += f" The random intercepts correlated r = {_f(ri['std'].iloc[0], 'r')}."
+            s += f" The random intercepts correlated r = {_f(r_ri, 'r')}."
         for par, text in (("crosslag_xy", f"{xl} on later {yl}"), ("crosslag_yx", f"{yl} on later {xl}")):
             rows = g[g["parameter"] == par]
             if len(rows):
@@ -267,12 +295,15 @@ def change_table(c: pd.DataFrame, shares: pd.DataFrame, labels: Mapping[str, str
 
 
 def add_to_manuscript(ms: Manuscript, files: str | Path | list | tuple | None,
-                      labels: Mapping[str, str] | None = None) -> Manuscript:
+                      labels: Mapping[str, str] | None = None, waves: Mapping[str, str] | None = None) -> Manuscript:
     """The hook of the ``report`` rule: the longitudinal results as a subsection :data:`HEADING`
     at the end of the Results — the paragraphs of ``longitudinal/results.md``, the invariance and
     change tables (from ``invariance.csv``, ``change.csv``, ``reliable_change.csv`` among
-    ``files``) and the drawn figures (PNG files whose ``manifest.csv`` row says drawn).
-    Nothing without ``results.md``."""
+    ``files``) and the drawn figures (PNG files whose ``manifest.csv`` row says drawn), each
+    cited at the end of the paragraph it belongs to. ``labels`` (variable → label) and ``waves``
+    (wave name → label) name them. Nothing without ``results.md``."""
+    waves = dict(waves or {})
+    labels = {**wave_labels(dict(labels or {}), waves), **dict(labels or {})}
     files = [Path(f) for f in ([files] if isinstance(files, (str, Path)) else (files or []))]
     by_name = {f.name: f for f in files}
     md = by_name.get("results.md")
@@ -294,20 +325,44 @@ def add_to_manuscript(ms: Manuscript, files: str | Path | list | tuple | None,
         f = by_name.get(name)
         return pd.read_csv(f, keep_default_na=False, na_values=[""]) if f is not None and f.is_file() else pd.DataFrame()
 
-    models = []
+    def cite(opening: str | None, sentence: str) -> None:
+        """Append ``sentence`` to the paragraph beginning with ``opening`` (the change paragraph:
+        ``None``, the first paragraph that begins with none of the other openings)."""
+        others = (INVARIANCE_OPENING, LAGGED_OPENING, RICLPM_OPENING, "In a latent change score model")
+        for block in sub.blocks:
+            if isinstance(block, Paragraph) and (block.text.startswith(opening) if opening else
+                                                 not block.text.startswith(others)):
+                block.text += f" {sentence}"
+                return
+        sub.blocks.append(Paragraph(sentence))
+
+    change = read("change.csv")
+    placed: list[Any] = []
     if len(read("invariance.csv")):
-        models.append(invariance_table(read("invariance.csv")))
-    if len(read("change.csv")):
-        models.append(change_table(read("change.csv"), read("reliable_change.csv"), labels))
-    for m in models:
+        m = invariance_table(read("invariance.csv"), waves)
         m.number = len(ms.tables) + 1
-        sub.blocks.append(Paragraph(f"Table {m.number} lists the {m.title[0].lower() + m.title[1:]}."))
-        sub.blocks.append(Table(key=m.name, number=m.number, model=m))
+        cite(INVARIANCE_OPENING, f"Table {m.number} gives the fit of each step.")
+        placed.append(Table(key=m.name, number=m.number, model=m))
+    if len(change):
+        m = change_table(change, read("reliable_change.csv"), labels, waves)
+        m.number = len(ms.tables) + len(placed) + 1
+        cite(None, f"Table {m.number} summarises the change.")
+        placed.append(Table(key=m.name, number=m.number, model=m))
     manifest = read("manifest.csv")
     drawn = set(manifest.loc[manifest["drawn"].astype(str).str.lower() == "true", "figure"]) if len(manifest) else set()
+    cutoffs = [float(v) for v in change["cutoff"]] if "cutoff" in change else []
+    cutoff = (f" and the cut-off ({_f(cutoffs[0], 'mean')})" if cutoffs and not is_missing(cutoffs[0]) else "")
+    where = {"spaghetti": (None, "shows the individual and mean trajectories"),
+             "jacobson_truax": (None, "each respondent's scores at the two waves with the limits of reliable change"),
+             "lagged_interaction": (LAGGED_OPENING, "shows the interaction and its Johnson–Neyman region")}
+    figures = len(ms.figures)
     for stem, caption in FIGURE_CAPTIONS.items():
         f = by_name.get(f"{stem}.png")
         if f is not None and f.is_file() and stem in drawn:
-            n = len(ms.figures) + 1
-            sub.blocks.append(Figure(key=f"longitudinal_{stem}", number=n, path=str(f), caption=caption))
+            figures += 1
+            opening, what = where[stem]
+            cite(opening, f"Figure {figures} {what if what.startswith('shows') else 'shows ' + what}.")
+            placed.append(Figure(key=f"longitudinal_{stem}", number=figures, path=str(f),
+                                 caption=caption.format(cutoff=cutoff)))
+    sub.blocks.extend(placed)
     return ms
