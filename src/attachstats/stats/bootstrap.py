@@ -85,14 +85,16 @@ def _segments(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[_Segmen
 
 
 def _segment_counts(seg: _Segment) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(lo, counts)`` for each block of a segment: counts (int, batch × block rows)."""
+    """Yield ``(lo, counts)`` for each block of a segment: counts (int, block rows × batch),
+    ``counts[i, r]`` the draws of the block's row i in resample r."""
     b = len(seg.draws)
-    offsets = np.arange(b, dtype=np.intp) * _BLOCK
+    resample = np.arange(b, dtype=np.intp)
     for j, (lo, size) in enumerate(zip(seg.starts, seg.sizes)):
         c = seg.draws[:, j]
-        local = np.repeat(offsets, c)                  # resample r's draws land in bins r*256 ...
-        local += seg.rng.integers(0, size, len(local), dtype=np.uint8)   # ... + the row in the block
-        yield lo, np.bincount(local, minlength=b * _BLOCK).reshape(b, _BLOCK)[:, :size]
+        bins = seg.rng.integers(0, size, int(c.sum()), dtype=np.uint8).astype(np.intp)   # the row in the block
+        bins *= b
+        bins += np.repeat(resample, c)                 # resample r's draws come r-th in each row's bins
+        yield lo, np.bincount(bins, minlength=_BLOCK * b).reshape(_BLOCK, b)[:size]
 
 
 def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -104,7 +106,7 @@ def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray
     out = np.zeros((n_boot, n))
     for seg in _segments(n, n_boot, rng):
         for lo, counts in _segment_counts(seg):
-            out[seg.r0:seg.r0 + len(counts), lo:lo + counts.shape[1]] = counts
+            out[seg.r0:seg.r0 + counts.shape[1], lo:lo + len(counts)] = counts.T
     return out
 
 
@@ -191,6 +193,7 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
         fixed.append((rows, z, np.searchsorted(rows, np.arange(0, n + _BLOCK, _BLOCK)), bound,
                       len(rows) == n))
     widths = [z.width if isinstance(z, Lines) else z.shape[1] for _, z, _, _, _ in fixed]
+    counts_dtype = np.float32 if any(bound is not None for _, _, _, bound, _ in fixed) else np.float64
 
     def segment_sums(seg: _Segment) -> list[np.ndarray]:
         b = len(seg.draws)
@@ -199,10 +202,10 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
         for c0 in range(0, len(seg.starts), _CHUNK):
             c1 = min(c0 + _CHUNK, len(seg.starts))
             lo, hi = seg.starts[c0], seg.starts[c1 - 1] + seg.sizes[c1 - 1]
-            counts_t = np.empty((hi - lo, b), dtype=np.float32)        # rows × resamples; small integers: exact
+            counts_t = np.empty((hi - lo, b), dtype=counts_dtype)      # rows × resamples; small integers: exact
             for _ in range(c0, c1):
                 at, block = next(blocks)
-                counts_t[at - lo:at - lo + block.shape[1]] = block.T
+                counts_t[at - lo:at - lo + len(block)] = block
             most = float(seg.draws[:, c0:c1].sum(axis=1).max())      # draws of one resample in the chunk
             counts64 = None
             j0, j1 = lo // _BLOCK, (hi - 1) // _BLOCK + 1
@@ -212,7 +215,7 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
                     continue
                 zz = z.make(a, e) if isinstance(z, Lines) else z[a:e]
                 exact32 = bound is not None and most * bound < _F32_EXACT
-                if exact32:
+                if exact32 or counts_dtype == np.float64:
                     w = counts_t
                 else:
                     if counts64 is None:
