@@ -44,6 +44,21 @@ def longstring(items: pd.DataFrame) -> pd.DataFrame:
                         index=items.index)
 
 
+def _missing_patterns(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(miss, axis=0, return_inverse=True)`` of a boolean matrix, fast: with at most
+    63 columns each row is one integer key (first column the highest bit), whose order is the
+    rows' lexicographic order, so patterns and their numbering are those of ``np.unique``."""
+    n, k = miss.shape
+    if k > 63 or n == 0:
+        patterns, which = np.unique(miss, axis=0, return_inverse=True)
+        return patterns, which.ravel()
+    weights = np.left_shift(np.uint64(1), np.arange(k - 1, -1, -1, dtype=np.uint64))
+    keys = miss.astype(np.uint64) @ weights if k else np.zeros(n, dtype=np.uint64)
+    uniq, which = np.unique(keys, return_inverse=True)
+    patterns = (uniq[:, None] & weights[None, :]) != 0
+    return patterns, which.ravel()
+
+
 def em_mean_cov(x: np.ndarray, tol: float = 1e-10, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
     """Maximum-likelihood mean and covariance of a multivariate normal from incomplete rows (EM).
 
@@ -84,12 +99,14 @@ def em_mean_cov(x: np.ndarray, tol: float = 1e-10, max_iter: int = 1000) -> tupl
     n, k = x.shape
     if n == 0:
         raise ValueError("no row has any answered item")
-    patterns, which = np.unique(miss, axis=0, return_inverse=True)
-    which = which.ravel()
+    patterns, which = _missing_patterns(miss)
     full_rows = ~miss.any(axis=1)
     xf = x[full_rows]
     s1_full, s2_full = xf.sum(axis=0), xf.T @ xf
-    groups = [(p, x[which == g]) for g, p in enumerate(patterns) if p.any()]
+    order = np.argsort(which, kind="stable")            # rows of each pattern, in their order
+    ends = np.cumsum(np.bincount(which, minlength=len(patterns)))
+    groups = [(p, x[order[end - size:end]]) for p, end, size in
+              zip(patterns, ends, np.diff(ends, prepend=0)) if p.any()]
     mu = np.nanmean(x, axis=0)
     with np.errstate(invalid="ignore"):
         var = np.nanvar(x, axis=0)
