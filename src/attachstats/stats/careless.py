@@ -45,7 +45,7 @@ def longstring(items: pd.DataFrame) -> pd.DataFrame:
 
 
 def _missing_patterns(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(miss, axis=0, return_inverse=True)`` of a boolean matrix, fast: with at most
+    """``np.unique(m, axis=0, return_inverse=True)`` of a boolean matrix, fast: with at most
     63 columns each row is one integer key (first column the highest bit), whose order is the
     rows' lexicographic order, so patterns and their numbering are those of ``np.unique``."""
     n, k = miss.shape
@@ -257,11 +257,11 @@ def mahalanobis(items: pd.DataFrame, min_items: int | None = None) -> pd.DataFra
             raise SingularItems("the estimated covariance of the items is singular (an item is constant or an "
                                 "exact linear function of others)", list(items.columns))
         screened = n_answered >= need
-        patterns, which = np.unique(answered[screened], axis=0, return_inverse=True)
-        idx = np.flatnonzero(screened)
-        which = which.ravel()
-        for g, o in enumerate(patterns):
-            rows = idx[which == g]
+        patterns, which = _missing_patterns(answered[screened])
+        idx = np.flatnonzero(screened)[np.argsort(which, kind="stable")]    # rows of each pattern, in order
+        ends = np.cumsum(np.bincount(which, minlength=len(patterns)))
+        for o, end, size in zip(patterns, ends, np.diff(ends, prepend=0)):
+            rows = idx[end - size:end]
             centred = x[np.ix_(rows, o)] - mu[o]
             try:
                 sol = np.linalg.solve(sigma[np.ix_(o, o)], centred.T).T
