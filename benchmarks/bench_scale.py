@@ -289,7 +289,8 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
     grow = stage_growth(done) if with_growth and done else {}
     g_all = growth([(r["n"], r["wall_s"]) for r in done]) if with_growth else None
     head = "| stage | " + " | ".join(f"{r['n']:,}: s | {r['n']:,}: MB" for r in runs)
-    rule_line = "|---|" + "---:|---:|" * len(runs)
+    head += f" | {big['n']:,}: CPU s"            # the job's CPU time: comparable across machine loads
+    rule_line = "|---|" + "---:|---:|" * len(runs) + "---:|"
     if with_growth:
         label = (f"growth ×(s at {g_all['n_to']:,} / s at {g_all['n_from']:,}; "
                  f"{g_all['size_ratio']:g} = linear)") if g_all else "growth"
@@ -297,8 +298,10 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
         rule_line += ":---|"
     lines = [head + " |", rule_line]
 
-    def row(name: str, cells: list[tuple[float | None, float | None]], g: dict | None | str) -> str:
+    def row(name: str, cells: list[tuple[float | None, float | None]], g: dict | None | str,
+            cpu: float | None | str = "–") -> str:
         text = f"| {name} | " + " | ".join(f"{_fmt(s)} | {_fmt(m, '.0f')}" for s, m in cells)
+        text += " | " + (cpu if isinstance(cpu, str) else _fmt(cpu))
         if with_growth:
             text += " | " + (g if isinstance(g, str) else
                              f"×{g['ratio']:.1f} (b = {g['exponent']:.2f})" if g else "–")
@@ -307,7 +310,7 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
     for rule in order:
         cells = [(r["stages"].get(rule, {}).get("job_s"), _stage_peak(r["stages"].get(rule, {})))
                  for r in runs]
-        lines.append(row(f"`{rule}`", cells, grow.get(rule)))
+        lines.append(row(f"`{rule}`", cells, grow.get(rule), big["stages"].get(rule, {}).get("cpu_s")))
     sums = [r["sums"] for r in runs]
 
     def sum_growth(key: str) -> dict | None:
@@ -315,7 +318,7 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
 
     lines.append(row("**all jobs** (sum of job times; MB = largest job)",
                      [(s["jobs_s"], s.get("max_job_peak_sampled_mb") or s.get("max_job_rss_mb")) for s in sums],
-                     sum_growth("jobs_s")))
+                     sum_growth("jobs_s"), big["sums"].get("cpu_s")))
     lines.append(row("**own compute** (sum)", [(s["compute_s"], "–") for s in sums], sum_growth("compute_s")))
     lines.append(row("**startup + imports** (jobs − compute)", [(s["overhead_s"], "–") for s in sums],
                      sum_growth("overhead_s")))
@@ -392,6 +395,9 @@ def markdown(res: dict[str, Any]) -> str:
               "- *job time*: the `s` column of the rule's Snakemake benchmark file (the job's "
               "process from start to exit); for a rule without one (`provenance`), the timing "
               "line's process start to end of step.",
+              "- *CPU s*: the `cpu_time` column of the same file (user + system CPU of the job's "
+              "process tree, at the largest size): unlike job time it hardly changes with the "
+              "machine's load, so it compares runs on a shared machine.",
               "- *startup*: from the job's Python process starting to `run_step` calling the "
               "step — the interpreter, Snakemake's script preamble (which imports Snakemake) "
               "and the script's module-level imports.",

@@ -13,11 +13,17 @@ uniform on its rows (one random byte each for a full block), drawn by 16 generat
 spawned from the given one, each for a run of blocks, so that runs can be filled on
 several threads with the same result. This is exactly the
 distribution of ``n`` independent uniform row draws, but it is generated block by block: the
-counts of a block (resamples × 256) stay in cache, are multiplied into the running sums at
-once, and are discarded, so memory stays ``O(resamples × columns)`` whatever ``n`` is, and
-the time grows linearly in ``n`` and in the number of resamples. The same generator state
-gives the same counts (:func:`resample_counts` returns them as one matrix, for checks and
-small data).
+counts of 16 blocks (4,096 rows × resamples) are gathered into one matrix, multiplied into
+the running sums at once (one BLAS product per part) and discarded, so memory stays
+``O(resamples × columns)`` whatever ``n`` is, and the time grows linearly in ``n`` and in
+the number of resamples. The same generator state gives the same counts
+(:func:`resample_counts` returns them as one matrix, for checks and small data).
+
+**Exact sums for integer data.** Item responses are integers, and so are their products and
+the counts; a float32 product of such matrices is exact while every partial sum stays below
+2**24 (checked per chunk from the draws), and twice as fast as float64. Those sums are then
+exact integers, whatever the blocking, order or number of threads; other data are summed
+in float64.
 
 The pairwise-complete covariances of every resample (:func:`pairwise_moments`) equal R's
 ``cov(x[idx, ], use = "pairwise")`` on the resampled rows; every row contributes
