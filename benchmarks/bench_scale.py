@@ -629,6 +629,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-ecr", action="store_true", help="skip the open ECR data")
     ap.add_argument("--out", type=Path, help=f"output folder (default {OUT.relative_to(ROOT)})")
     ap.add_argument("--workdir", type=Path, help="keep data and results here (default: a temporary folder, removed)")
+    ap.add_argument("--reuse-data", action="store_true",
+                    help="with --workdir: use <workdir>/example-N/data/survey.csv when it exists instead of "
+                         "simulating it again (the simulation is then not timed)")
     ap.add_argument("--abort-above-gb", type=float,
                     help="stop a run whose process tree exceeds this (default 85%% of the memory; 0 = never)")
     ap.add_argument("--timeout-min", type=float, help="stop a run lasting longer than this")
@@ -649,6 +652,11 @@ def main(argv: list[str] | None = None) -> int:
             folder = workdir / f"example-{n}"
             folder.mkdir(parents=True, exist_ok=True)
             run: dict[str, Any] = {"label": f"example, n = {n:,}", "dataset": "example", "n": n}
+            if args.reuse_data and args.workdir and (folder / "data" / "survey.csv").exists():
+                print(f"bench: reusing {folder / 'data' / 'survey.csv'} (not simulated again)", flush=True)
+                res["runs"].append(measure_run(run, EXAMPLE_STUDY, folder / "data" / "survey.csv", folder,
+                                               args.cores, abort_mb, timeout_s))
+                continue
             print(f"bench: simulating {n:,} respondents ...", flush=True)
             sim = run_monitored([tool("attachstats"), "simulate", "--config", str(SIM_CONFIG), "--n", str(n),
                                  "--out", str(folder / "data")], folder / "simulate.log", abort_mb, timeout_s)
