@@ -356,7 +356,7 @@ def test_pairwise_correlations_equal_pandas_pairwise_corr():
     """The matrix-product pairwise correlations are pandas' / R's ``cor(use = "pairwise")``,
     also for a pair with one shared row, an item constant among a pair's rows, a column of
     very different location and scale."""
-    from attachstats.stats.omega import pairwise_corr_values
+    from attachstats.stats.pairwise import pairwise_corr_values
 
     rng = np.random.default_rng(4)
     x = rng.normal(size=(400, 6)) * [1, 2, 3, 1, 1, 50] + [0, 5, 100, 0, 0, 1e4]

@@ -194,7 +194,7 @@ def test_average_r_is_psychs_average_r(case):
 def test_pairwise_covariances_equal_pandas_pairwise_cov():
     """The matrix-product pairwise covariances are pandas' (R's ``cov(use = "pairwise")``)
     pair by pair, also with many missing answers and a pair answered by one row only."""
-    from attachstats.stats.reliability import _pairwise_cov_values
+    from attachstats.stats.pairwise import pairwise_cov_values as _pairwise_cov_values
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(500, 6)) * [1, 2, 3, 1, 1, 10] + [0, 5, 100, 0, 0, 1e4]

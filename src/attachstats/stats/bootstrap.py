@@ -47,6 +47,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from attachstats.stats.rng import named_rng
+from attachstats.stats.threads import single_blas_thread
 
 __all__ = ["resample_counts", "resample_sums", "Lines", "pairwise_moments", "PairwiseMoments", "percentile_ci",
            "named_rng"]
@@ -184,8 +185,6 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
     >>> bool(np.allclose(s, w @ z))
     True
     """
-    from attachstats.stats.threads import single_blas_thread
-
     fixed = []
     for rows, z in parts:
         rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from attachstats.stats.pairwise import pairwise_corr_values
+
 
 def longstring(items: pd.DataFrame) -> pd.DataFrame:
     """Longest and mean run of identical consecutive answers (Johnson, 2005).
@@ -182,7 +184,7 @@ def redundant_items(items: pd.DataFrame, tol: float = 1e-8) -> dict[str, str]:
             out[col] = f"constant: every answer is {_num(v[0])}"
         else:
             candidates.append(col)
-    corr = x[candidates].corr().to_numpy()        # pairwise complete: the rows answering both
+    corr = pairwise_corr_values(x[candidates].to_numpy(dtype=float, na_value=np.nan))   # rows answering both
     pairwise: list[str] = []
     for j, col in enumerate(candidates):
         twin = next((candidates[i] for i in range(j) if candidates[i] in pairwise
@@ -366,7 +368,7 @@ def psychsyn(items: pd.DataFrame, critval: float = 0.60, antonyms: bool = False)
     Respondents with fewer than three usable pairs, or no variance, get NaN.
     """
     x = items.to_numpy(dtype=float)
-    corr = items.astype(float).corr().to_numpy()
+    corr = pairwise_corr_values(x)                  # pairwise complete, as pandas' / R's cor
     iu = np.triu_indices_from(corr, k=1)
     values = corr[iu]
     keep = values < -critval if antonyms else values > critval

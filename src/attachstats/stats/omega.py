@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import DataError
+from attachstats.stats.pairwise import pairwise_corr_values
 from attachstats.stats.efa import minres, oblimin, smc, varimax
 
 __all__ = ["OmegaResult", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for", "omega_notes",
@@ -186,33 +187,6 @@ def omega_from_corr(r: np.ndarray, nfactors: int = 3, items: Sequence[str] | Non
                        omega_lim=float("nan") if undefined else float(lim[0]),
                        omega_h_psych=float(om_h[0]), nfactors=nfactors, g_loadings=g[0], h2=h2[0],
                        identified=identified, notes=notes)
-
-
-def pairwise_corr_values(x: np.ndarray) -> np.ndarray:
-    """``cor(x, use = "pairwise")`` of the columns of ``x`` (NaN = missing) by matrix products.
-
-    Each correlation uses the means and variances of the rows answering both items, as R
-    and pandas do: with the items centred at their means and 0 for a missing answer
-    (``x0``) and ``m`` the answered indicator, the pair's sums are ``N = m'm``,
-    ``S = x0'm``, ``Q = (x0²)'m`` and ``P = x0'x0``, and
-    ``r = (P − S∘S'/N) / sqrt((Q − S²/N)∘(Q − S²/N)')``. NaN where fewer than two rows answer
-    both items or one of them has no variance among those rows.
-    """
-    m = ~np.isnan(x)
-    with np.errstate(invalid="ignore"):
-        centre = np.nan_to_num(np.nanmean(x, axis=0)) if len(x) else np.zeros(x.shape[1])
-    x0 = np.where(m, x - centre, 0.0)
-    mf = m.astype(np.float64)
-    n_pair = mf.T @ mf
-    s = x0.T @ mf
-    q = (x0 * x0).T @ mf
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ss = q - s * s / n_pair                      # [i, j]: squares of item i about its mean, rows of the pair
-        r = (x0.T @ x0 - s * s.T / n_pair) / np.sqrt(ss * ss.T)
-    r = (r + r.T) / 2.0
-    r[(n_pair < 2) | ~(ss > 0) | ~(ss.T > 0)] = np.nan
-    np.fill_diagonal(r, np.where((np.diag(n_pair) >= 2) & (np.diag(ss) > 0), 1.0, np.nan))
-    return r
 
 
 def pairwise_corr(items: pd.DataFrame) -> np.ndarray:

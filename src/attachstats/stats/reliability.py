@@ -47,6 +47,7 @@ import pandas as pd
 
 from attachstats.errors import DataError
 from attachstats.stats.bootstrap import pairwise_moments, percentile_ci
+from attachstats.stats.pairwise import pairwise_cov_values
 from attachstats.stats.omega import omega, omega_bootstrap, omega_nfactors_for
 from attachstats.stats.rng import named_rng
 
@@ -89,7 +90,7 @@ def _as_float_items(items: pd.DataFrame, *, min_items: int = 2) -> pd.DataFrame:
 
 def _pairwise_cov(x: pd.DataFrame) -> np.ndarray:
     """Covariance matrix with pairwise-complete observations (R's ``use = "pairwise"``)."""
-    c = _pairwise_cov_values(x.to_numpy(dtype=np.float64, na_value=np.nan))
+    c = pairwise_cov_values(x.to_numpy(dtype=np.float64, na_value=np.nan))
     if np.isnan(c).any():
         bad = [(x.columns[i], x.columns[j]) for i, j in zip(*np.where(np.isnan(c))) if i <= j]
         a, b = bad[0]
@@ -101,28 +102,6 @@ def _pairwise_cov(x: pd.DataFrame) -> np.ndarray:
         raise DataError(f"item(s) {', '.join(map(repr, zero))} have no variance; alpha is not "
                         "defined with a constant item (remove it)")
     return c
-
-
-def _pairwise_cov_values(x: np.ndarray) -> np.ndarray:
-    """Pairwise-complete covariances of the columns of ``x`` (NaN = missing; NaN where fewer
-    than two rows answer both), from four matrix products instead of a loop over pairs.
-
-    With the items centred at their means and 0 for a missing answer (``x0``) and ``m`` the
-    answered indicator: ``N = m'm`` rows per pair, ``S = x0'm`` (``S[i, j]``: sum of item i over
-    the rows answering j as well) and ``cov = (x0'x0 - S ∘ S' / N) / (N - 1)``, the mean of
-    each pair's own rows subtracted exactly as in R's ``cov(x, use = "pairwise")``.
-    """
-    m = ~np.isnan(x)
-    with np.errstate(invalid="ignore"):
-        centre = np.nan_to_num(np.nanmean(x, axis=0)) if len(x) else np.zeros(x.shape[1])
-    x0 = np.where(m, x - centre, 0.0)
-    mf = m.astype(np.float64)
-    n_pair = mf.T @ mf
-    s = x0.T @ mf
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = (x0.T @ x0 - s * s.T / n_pair) / (n_pair - 1.0)
-    c[n_pair < 2] = np.nan
-    return (c + c.T) / 2.0
 
 
 def _alpha_from_cov(c: np.ndarray) -> float:
