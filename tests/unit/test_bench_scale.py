@@ -232,6 +232,24 @@ def test_monitor_measures_a_process_tree_and_stops_a_runaway(tmp_path):
     r = bench.run_monitored([sys.executable, "-c", hold], tmp_path / "a.log", abort_mb=None, timeout_s=None)
     assert r["returncode"] == 0 and r["aborted"] is None
     assert 150 < r["peak_mb"] < 400
+    # a child that computes for ~1 s, then sleeps: its CPU time counts in the root's subtree
+    busy = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; t = time.process_time(); " \
+           "[0 for _ in iter(lambda: time.process_time() - t < 1.0, False)]; time.sleep(0.6)'])"
+    root = {}
+
+    class Spy(bench.TreeMonitor):
+        def __init__(self, pid, **kw):
+            root["pid"] = pid
+            super().__init__(pid, **kw)
+
+    monitor, bench.TreeMonitor = bench.TreeMonitor, Spy
+    try:
+        r = bench.run_monitored([sys.executable, "-c", busy], tmp_path / "cpu.log", abort_mb=None, timeout_s=None)
+    finally:
+        bench.TreeMonitor = monitor
+    cpu = r["subtree_cpu_s"]
+    assert 0.8 < cpu[root["pid"]] < 3.0                   # the child's second counts in the root's subtree
+    assert len(cpu) == 2 and all(c <= cpu[root["pid"]] for c in cpu.values())
     # over the memory limit: stopped within a few samples, not after its 30 s
     grow = "import time; x = b'x' * (150 * 2**20); time.sleep(30)"
     r = bench.run_monitored([sys.executable, "-c", grow], tmp_path / "b.log", abort_mb=100, timeout_s=None)
