@@ -49,8 +49,8 @@ import numpy as np
 from attachstats.stats.rng import named_rng
 from attachstats.stats.threads import single_blas_thread
 
-__all__ = ["resample_counts", "resample_sums", "Lines", "pairwise_moments", "PairwiseMoments", "percentile_ci",
-           "named_rng"]
+__all__ = ["resample_counts", "resample_sums", "Lines", "integer_bound", "pairwise_moments", "PairwiseMoments",
+           "percentile_ci", "named_rng"]
 
 _BLOCK = 256      # rows per block (a full block's draws are single random bytes)
 _BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
