@@ -36,7 +36,8 @@ import pandas as pd
 from attachstats.errors import ModelError
 from attachstats.stats.regression.design import aliased_columns, build_design
 
-__all__ = ["OLSResult", "fit_ols", "least_squares_fit", "regression_table", "fit_table", "OLS_COEFFICIENT_COLUMNS", "OLS_FIT_COLUMNS"]
+__all__ = ["OLSResult", "fit_ols", "least_squares_fit", "regression_table", "fit_table", "OLS_COEFFICIENT_COLUMNS",
+           "OLS_FIT_COLUMNS"]
 
 #: Columns of :attr:`OLSResult.coefficients` and :func:`regression_table`, in order.
 OLS_COEFFICIENT_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi",
