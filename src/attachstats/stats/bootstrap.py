@@ -13,8 +13,9 @@ uniform on its rows (one random byte each for a full block), drawn by 16 generat
 spawned from the given one, each for a run of blocks, so that runs can be filled on
 several threads with the same result. This is exactly the
 distribution of ``n`` independent uniform row draws, but it is generated block by block: the
-counts of 16 blocks (4,096 rows × resamples) are gathered into one matrix, multiplied into
-the running sums at once (one BLAS product per part) and discarded, so memory stays
+counts of a block (256 rows × resamples), or of 4 blocks when there are several parts to
+multiply, are gathered into one matrix, multiplied into the running sums at once (one BLAS
+product per part) and discarded, so memory stays
 ``O(resamples × columns)`` whatever ``n`` is, and the time grows linearly in ``n`` and in
 the number of resamples. The same generator state gives the same counts
 (:func:`resample_counts` returns them as one matrix, for checks and small data).
@@ -55,7 +56,7 @@ __all__ = ["resample_counts", "resample_sums", "Lines", "integer_bound", "pairwi
 _BLOCK = 256      # rows per block (a full block's draws are single random bytes)
 _BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
 _SEGMENTS = 16    # runs of blocks per batch, each with its own generator (units of parallel work)
-_CHUNK = 16       # blocks whose counts go into one matrix product (4,096 rows)
+_CHUNK = 4        # blocks whose counts go into one matrix product when there are several parts
 _F32_EXACT = float(2 ** 24)   # float32 holds every integer below this exactly
 
 
@@ -148,9 +149,10 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
                   rng: np.random.Generator, threads: int = 1) -> list[np.ndarray]:
     """Weighted column sums ``counts @ Z`` of every resample, without holding the counts.
 
-    The counts of :data:`_CHUNK` consecutive blocks (4,096 rows) are gathered into one
-    matrix and multiplied into every part at once (one BLAS product per part and chunk, BLAS
-    on one thread: the segments are the units of parallel work). When a part's Z holds only
+    The counts of a block, or with several parts of :data:`_CHUNK` consecutive blocks (1,024
+    rows; fewer Python-level products of small parts, while one part's counts stay in cache),
+    are gathered into one matrix and multiplied into every part at once (one BLAS product per
+    part and chunk, BLAS on one thread: the segments are the units of parallel work). When a part's Z holds only
     integers (an array, or :class:`Lines` with ``integer_bound``) and every partial sum of a
     chunk stays below 2**24, the product runs in float32, which is then exact (all partial
     sums are integers that float32 represents exactly), as is the float64 sum over chunks
@@ -199,13 +201,14 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
                       len(rows) == n))
     widths = [z.width if isinstance(z, Lines) else z.shape[1] for _, z, _, _, _ in fixed]
     counts_dtype = np.float32 if any(bound is not None for _, _, _, bound, _ in fixed) else np.float64
+    chunk = 1 if len(fixed) == 1 else _CHUNK
 
     def segment_sums(seg: _Segment) -> list[np.ndarray]:
         b = len(seg.draws)
         acc = [np.zeros((b, w)) for w in widths]
         blocks = _segment_counts(seg)
-        for c0 in range(0, len(seg.starts), _CHUNK):
-            c1 = min(c0 + _CHUNK, len(seg.starts))
+        for c0 in range(0, len(seg.starts), chunk):
+            c1 = min(c0 + chunk, len(seg.starts))
             lo, hi = seg.starts[c0], seg.starts[c1 - 1] + seg.sizes[c1 - 1]
             counts_t = np.empty((hi - lo, b), dtype=counts_dtype)      # rows × resamples; small integers: exact
             for _ in range(c0, c1):
