@@ -94,7 +94,7 @@ def test_integer_sums_are_exact_in_float32_and_fall_back_to_float64_when_they_co
     from attachstats.stats import bootstrap
 
     rng = np.random.default_rng(11)
-    n, b = 9_000, 40                                  # several 1,024-row chunks and a partial block
+    n, b = 70_001, 40             # segments of ~17 blocks: a 16-block chunk, a shorter one, a partial block
     z = rng.integers(-7, 8, size=(n, 6)).astype(float)
     rows = np.sort(rng.choice(n, 300, replace=False))
     big = rng.integers(0, 2 ** 20, size=(300, 2)).astype(float)   # chunk sums far above 2**24

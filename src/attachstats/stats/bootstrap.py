@@ -13,7 +13,7 @@ uniform on its rows (one random byte each for a full block), drawn by 16 generat
 spawned from the given one, each for a run of blocks, so that runs can be filled on
 several threads with the same result. This is exactly the
 distribution of ``n`` independent uniform row draws, but it is generated block by block: the
-counts of a block (256 rows × resamples), or of 4 blocks when there are several parts to
+counts of a block (256 rows × resamples), or of 16 blocks when there are several parts to
 multiply, are gathered into one matrix, multiplied into the running sums at once (one BLAS
 product per part) and discarded, so memory stays
 ``O(resamples × columns)`` whatever ``n`` is, and the time grows linearly in ``n`` and in
@@ -56,7 +56,7 @@ __all__ = ["resample_counts", "resample_sums", "Lines", "integer_bound", "pairwi
 _BLOCK = 256      # rows per block (a full block's draws are single random bytes)
 _BATCH = 1000     # resamples per batch (bounds the block-count table to 1,000 x n/256)
 _SEGMENTS = 16    # runs of blocks per batch, each with its own generator (units of parallel work)
-_CHUNK = 4        # blocks whose counts go into one matrix product when there are several parts
+_CHUNK = 16       # blocks whose counts go into one matrix product when there are several parts
 _F32_EXACT = float(2 ** 24)   # float32 holds every integer below this exactly
 
 
@@ -149,7 +149,7 @@ def resample_sums(n: int, parts: Sequence[tuple[np.ndarray | None, np.ndarray | 
                   rng: np.random.Generator, threads: int = 1) -> list[np.ndarray]:
     """Weighted column sums ``counts @ Z`` of every resample, without holding the counts.
 
-    The counts of a block, or with several parts of :data:`_CHUNK` consecutive blocks (1,024
+    The counts of a block, or with several parts of :data:`_CHUNK` consecutive blocks (4,096
     rows; fewer Python-level products of small parts, while one part's counts stay in cache),
     are gathered into one matrix and multiplied into every part at once (one BLAS product per
     part and chunk, BLAS on one thread: the segments are the units of parallel work). When a part's Z holds only
