@@ -271,6 +271,13 @@ def _fmt(x: float | str | None, spec: str = ".1f") -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
+def _stage_cpu(stage: dict[str, Any]) -> float | None:
+    """A job's CPU time: the harness's 0.2-s samples of its process, else Snakemake's
+    ``cpu_time`` (which samples only every 30 s after the first 15 s, so it misses the end
+    of a long job)."""
+    return stage.get("cpu_sampled_s") if stage.get("cpu_sampled_s") is not None else stage.get("cpu_s")
+
+
 def _stage_peak(stage: dict[str, Any]) -> float | None:
     """A job's peak memory: the harness's 0.2-s samples, else Snakemake's ``max_rss``."""
     return stage.get("peak_rss_sampled_mb") if stage.get("peak_rss_sampled_mb") is not None \
@@ -289,7 +296,8 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
     grow = stage_growth(done) if with_growth and done else {}
     g_all = growth([(r["n"], r["wall_s"]) for r in done]) if with_growth else None
     head = "| stage | " + " | ".join(f"{r['n']:,}: s | {r['n']:,}: MB" for r in runs)
-    rule_line = "|---|" + "---:|---:|" * len(runs)
+    head += f" | {big['n']:,}: CPU s"            # the job's CPU time: comparable across machine loads
+    rule_line = "|---|" + "---:|---:|" * len(runs) + "---:|"
     if with_growth:
         label = (f"growth ×(s at {g_all['n_to']:,} / s at {g_all['n_from']:,}; "
                  f"{g_all['size_ratio']:g} = linear)") if g_all else "growth"
@@ -297,8 +305,10 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
         rule_line += ":---|"
     lines = [head + " |", rule_line]
 
-    def row(name: str, cells: list[tuple[float | None, float | None]], g: dict | None | str) -> str:
+    def row(name: str, cells: list[tuple[float | None, float | None]], g: dict | None | str,
+            cpu: float | None | str = "–") -> str:
         text = f"| {name} | " + " | ".join(f"{_fmt(s)} | {_fmt(m, '.0f')}" for s, m in cells)
+        text += " | " + (cpu if isinstance(cpu, str) else _fmt(cpu))
         if with_growth:
             text += " | " + (g if isinstance(g, str) else
                              f"×{g['ratio']:.1f} (b = {g['exponent']:.2f})" if g else "–")
@@ -307,7 +317,7 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
     for rule in order:
         cells = [(r["stages"].get(rule, {}).get("job_s"), _stage_peak(r["stages"].get(rule, {})))
                  for r in runs]
-        lines.append(row(f"`{rule}`", cells, grow.get(rule)))
+        lines.append(row(f"`{rule}`", cells, grow.get(rule), _stage_cpu(big["stages"].get(rule, {}))))
     sums = [r["sums"] for r in runs]
 
     def sum_growth(key: str) -> dict | None:
@@ -315,7 +325,8 @@ def stage_table(runs: list[dict[str, Any]], with_growth: bool) -> list[str]:
 
     lines.append(row("**all jobs** (sum of job times; MB = largest job)",
                      [(s["jobs_s"], s.get("max_job_peak_sampled_mb") or s.get("max_job_rss_mb")) for s in sums],
-                     sum_growth("jobs_s")))
+                     sum_growth("jobs_s"), sum(c for c in map(_stage_cpu, big["stages"].values()) if c is not None)
+                     if big["stages"] else None))
     lines.append(row("**own compute** (sum)", [(s["compute_s"], "–") for s in sums], sum_growth("compute_s")))
     lines.append(row("**startup + imports** (jobs − compute)", [(s["overhead_s"], "–") for s in sums],
                      sum_growth("overhead_s")))
@@ -392,6 +403,10 @@ def markdown(res: dict[str, Any]) -> str:
               "- *job time*: the `s` column of the rule's Snakemake benchmark file (the job's "
               "process from start to exit); for a rule without one (`provenance`), the timing "
               "line's process start to end of step.",
+              "- *CPU s*: user + system CPU time of the job's process and its children, sampled "
+              "with the memory every 0.2 s (Snakemake's `cpu_time` where no sample was taken), at "
+              "the largest size: unlike job time it hardly changes with the machine's load, so it "
+              "compares runs on a shared machine.",
               "- *startup*: from the job's Python process starting to `run_step` calling the "
               "step — the interpreter, Snakemake's script preamble (which imports Snakemake) "
               "and the script's module-level imports.",
@@ -436,7 +451,8 @@ class TreeMonitor(threading.Thread):
     """Samples the summed RSS of a process and all its descendants every ``interval`` seconds.
 
     Keeps the peak of the whole tree and, per process id, the peak of its own subtree (a
-    job's Python process with any children it starts). Stops the run (SIGTERM to its
+    job's Python process with any children it starts) and the CPU time (user + system) its
+    subtree has used by the last sample (at most one interval short). Stops the run (SIGTERM to its
     process group, then SIGKILL) when the tree exceeds ``abort_mb`` or the run lasts
     longer than ``timeout_s``, and says why in ``aborted``.
     """
@@ -447,6 +463,9 @@ class TreeMonitor(threading.Thread):
         self.pid, self.interval, self.abort_mb, self.timeout_s = pid, interval, abort_mb, timeout_s
         self.peak_mb = 0.0
         self.subtree_peak_mb: dict[int, float] = {}
+        self.subtree_cpu_s: dict[int, float] = {}
+        self._cpu_s: dict[int, float] = {}          # each process's own CPU time, last seen
+        self._parent: dict[int, int] = {}
         self.aborted: str | None = None
         self._stop_event = threading.Event()
         self._t0 = time.perf_counter()
@@ -474,8 +493,15 @@ class TreeMonitor(threading.Thread):
             try:
                 rss[p.pid] = p.memory_info().rss / MIB
                 parent[p.pid] = p.ppid()
+                cpu = p.cpu_times()
+                self._cpu_s[p.pid] = max(self._cpu_s.get(p.pid, 0.0), cpu.user + cpu.system)
             except psutil.Error:
                 continue
+        self._parent.update(parent)
+        for pid, own in self._cpu_s.items():   # ended processes keep their last CPU time in their ancestors
+            if pid in rss:
+                below = sum(c for q, c in self._cpu_s.items() if q != pid and self._descends(q, pid))
+                self.subtree_cpu_s[pid] = max(self.subtree_cpu_s.get(pid, 0.0), own + below)
         subtree = dict(rss)
         for pid in rss:                     # add each process's RSS to all its ancestors
             up = parent.get(pid)
@@ -493,6 +519,16 @@ class TreeMonitor(threading.Thread):
                 self.aborted = f"longer than the time limit of {self.timeout_s:g} s"
             if self.aborted:
                 threading.Thread(target=self._terminate, args=(procs,), daemon=True).start()
+
+    def _descends(self, pid: int, ancestor: int) -> bool:
+        """Whether ``pid`` is below ``ancestor`` in the process tree as last seen."""
+        up, seen = self._parent.get(pid), set()
+        while up is not None and up not in seen:
+            if up == ancestor:
+                return True
+            seen.add(up)
+            up = self._parent.get(up)
+        return False
 
     def _terminate(self, procs: list) -> None:
         """SIGTERM to the run's process group; SIGKILL to what is left after 10 s.
@@ -537,7 +573,7 @@ def run_monitored(cmd: list[str], log: Path, abort_mb: float | None, timeout_s: 
         wall = time.perf_counter() - t
         mon.stop()
     return {"launched": launched, "wall_s": wall, "returncode": returncode, "peak_mb": mon.peak_mb,
-            "subtree_peak_mb": mon.subtree_peak_mb, "aborted": mon.aborted}
+            "subtree_peak_mb": mon.subtree_peak_mb, "subtree_cpu_s": mon.subtree_cpu_s, "aborted": mon.aborted}
 
 
 def tool(name: str) -> str:
@@ -598,6 +634,8 @@ def measure_run(run: dict[str, Any], study_src: Path, data: Path, folder: Path, 
     for stage in stages.values():
         if stage.get("pid") in res["subtree_peak_mb"]:
             stage["peak_rss_sampled_mb"] = res["subtree_peak_mb"][stage["pid"]]
+        if stage.get("pid") in res.get("subtree_cpu_s", {}):
+            stage["cpu_sampled_s"] = res["subtree_cpu_s"][stage["pid"]]
     run["stages"] = stages
     run["sums"] = summarize(stages, res["wall_s"], res["launched"], cores, dag)
     s = run["sums"]
@@ -623,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-ecr", action="store_true", help="skip the open ECR data")
     ap.add_argument("--out", type=Path, help=f"output folder (default {OUT.relative_to(ROOT)})")
     ap.add_argument("--workdir", type=Path, help="keep data and results here (default: a temporary folder, removed)")
+    ap.add_argument("--reuse-data", action="store_true",
+                    help="with --workdir: use <workdir>/example-N/data/survey.csv when it exists instead of "
+                         "simulating it again (the simulation is then not timed)")
     ap.add_argument("--abort-above-gb", type=float,
                     help="stop a run whose process tree exceeds this (default 85%% of the memory; 0 = never)")
     ap.add_argument("--timeout-min", type=float, help="stop a run lasting longer than this")
@@ -643,6 +684,11 @@ def main(argv: list[str] | None = None) -> int:
             folder = workdir / f"example-{n}"
             folder.mkdir(parents=True, exist_ok=True)
             run: dict[str, Any] = {"label": f"example, n = {n:,}", "dataset": "example", "n": n}
+            if args.reuse_data and args.workdir and (folder / "data" / "survey.csv").exists():
+                print(f"bench: reusing {folder / 'data' / 'survey.csv'} (not simulated again)", flush=True)
+                res["runs"].append(measure_run(run, EXAMPLE_STUDY, folder / "data" / "survey.csv", folder,
+                                               args.cores, abort_mb, timeout_s))
+                continue
             print(f"bench: simulating {n:,} respondents ...", flush=True)
             sim = run_monitored([tool("attachstats"), "simulate", "--config", str(SIM_CONFIG), "--n", str(n),
                                  "--out", str(folder / "data")], folder / "simulate.log", abort_mb, timeout_s)

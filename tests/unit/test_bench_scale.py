@@ -147,7 +147,7 @@ def test_growth():
 
 def _run(n, wall, peak, times, returncode=0, aborted=None, dataset="example"):
     """A measured run as measure_run leaves it: stage k starts at k seconds."""
-    stages = {rule: _stage(t, float(k), 0.5, 0.5, max(t - 1.0, 0.0), rss=peak / 4)
+    stages = {rule: {**_stage(t, float(k), 0.5, 0.5, max(t - 1.0, 0.0), rss=peak / 4), "cpu_s": t * 0.8}
               for k, (rule, t) in enumerate(times.items())}
     return {"label": f"{dataset}, n = {n:,}", "dataset": dataset, "n": n, "rows": n,
             "simulate_s": n / 1e5 if dataset == "example" else None, "simulate_peak_mb": 300.0,
@@ -203,15 +203,16 @@ def test_markdown_and_json_from_a_fake_measurement():
     head = next(line for line in lines if line.startswith("| stage | 10,000: s"))
     assert "| 1,000,000: s | 1,000,000: MB |" in head
     assert "growth ×(s at 1,000,000 / s at 100,000; 10 = linear)" in head
-    assert "| `mediate` | 4.0 | 235 | 20.0 | 510 | 150.0 | 2260 | ×7.5 (b = 0.88) |" in lines
-    assert "| `reliability` | 1.0 | 235 | 6.0 | 510 | 80.0 | 2260 | ×13.3 (b = 1.12) |" in lines
-    assert "| **whole run** (wall; MB = process tree) | 12.0 | 900 | 30.0 | 2000 | 280.0 | 9000 | ×9.3 (b = 0.97) |" in lines
+    assert "| 1,000,000: MB | 1,000,000: CPU s | growth" in head
+    assert "| `mediate` | 4.0 | 235 | 20.0 | 510 | 150.0 | 2260 | 120.0 | ×7.5 (b = 0.88) |" in lines
+    assert "| `reliability` | 1.0 | 235 | 6.0 | 510 | 80.0 | 2260 | 64.0 | ×13.3 (b = 1.12) |" in lines
+    assert "| **whole run** (wall; MB = process tree) | 12.0 | 900 | 30.0 | 2000 | 280.0 | 9000 | – | ×9.3 (b = 0.97) |" in lines
     assert any(line.startswith("| **all jobs** (sum of job times; MB = largest job) | 6.0 | 235 |") for line in lines)
     assert "| 1,000,000 respondents: peak memory ≤ 6 GB | 8.8 GB (process tree) | **not met** |" in lines
     # the ECR run has its own table without growth, and a column in the overhead table
     i = lines.index("## open ECR data (full file)")
-    assert lines[i + 4] == "| stage | 51,491: s | 51,491: MB |"
-    assert lines[i + 6] == "| `ingest` | 2.0 | 385 |"
+    assert lines[i + 4] == "| stage | 51,491: s | 51,491: MB | 51,491: CPU s |"
+    assert lines[i + 6] == "| `ingest` | 2.0 | 385 | 1.6 |"
     assert "| measure | example, n = 10,000 | example, n = 100,000 | example, n = 1,000,000 | open ECR data (full file) |" in lines
     assert "| wall: the whole Snakemake run | 12.0 | 30.0 | 280.0 | 40.0 |" in lines
     assert "not finish" not in md
@@ -231,6 +232,24 @@ def test_monitor_measures_a_process_tree_and_stops_a_runaway(tmp_path):
     r = bench.run_monitored([sys.executable, "-c", hold], tmp_path / "a.log", abort_mb=None, timeout_s=None)
     assert r["returncode"] == 0 and r["aborted"] is None
     assert 150 < r["peak_mb"] < 400
+    # a child that computes for ~1 s, then sleeps: its CPU time counts in the root's subtree
+    busy = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; t = time.process_time(); " \
+           "[0 for _ in iter(lambda: time.process_time() - t < 1.0, False)]; time.sleep(0.6)'])"
+    root = {}
+
+    class Spy(bench.TreeMonitor):
+        def __init__(self, pid, **kw):
+            root["pid"] = pid
+            super().__init__(pid, **kw)
+
+    monitor, bench.TreeMonitor = bench.TreeMonitor, Spy
+    try:
+        r = bench.run_monitored([sys.executable, "-c", busy], tmp_path / "cpu.log", abort_mb=None, timeout_s=None)
+    finally:
+        bench.TreeMonitor = monitor
+    cpu = r["subtree_cpu_s"]
+    assert 0.8 < cpu[root["pid"]] < 3.0                   # the child's second counts in the root's subtree
+    assert len(cpu) == 2 and all(c <= cpu[root["pid"]] for c in cpu.values())
     # over the memory limit: stopped within a few samples, not after its 30 s
     grow = "import time; x = b'x' * (150 * 2**20); time.sleep(30)"
     r = bench.run_monitored([sys.executable, "-c", grow], tmp_path / "b.log", abort_mb=100, timeout_s=None)

@@ -88,3 +88,42 @@ def test_reliability_table_is_the_same_on_two_threads():
     scales = {"a": pd.DataFrame(f + rng.normal(size=(400, 9))), "b": pd.DataFrame(-f + rng.normal(size=(400, 4)))}
     pd.testing.assert_frame_equal(reliability_table(scales, n_boot=50, seed=2),
                                   reliability_table(scales, n_boot=50, seed=2, threads=2))
+
+
+def test_integer_sums_are_exact_in_float32_and_fall_back_to_float64_when_they_could_round():
+    from attachstats.stats import bootstrap
+
+    rng = np.random.default_rng(11)
+    n, b = 70_001, 40             # segments of ~17 blocks: a 16-block chunk, a shorter one, a partial block
+    z = rng.integers(-7, 8, size=(n, 6)).astype(float)
+    rows = np.sort(rng.choice(n, 300, replace=False))
+    big = rng.integers(0, 2 ** 20, size=(300, 2)).astype(float)   # chunk sums far above 2**24
+    sums = resample_sums(n, [(None, z), (rows, big)], b, np.random.default_rng(3))
+    w = resample_counts(n, b, np.random.default_rng(3)).astype(np.int64)
+    np.testing.assert_array_equal(sums[0], w @ z.astype(np.int64))            # exact, not approximate
+    np.testing.assert_array_equal(sums[1], w[:, rows] @ big.astype(np.int64))  # float64: still exact
+    assert bootstrap.integer_bound(z) == 7 and bootstrap.integer_bound(z + 0.5) is None
+    assert bootstrap.integer_bound(np.array([[np.inf]])) is None
+
+
+def test_integer_items_give_the_moments_of_the_centred_items():
+    """Integer answers are summed as they are and centred afterwards; the covariances equal
+    those of the same items shifted off the integers (summed after centring) and R's
+    ``cov(x[idx, ], use = "pairwise")`` of the drawn rows."""
+    import pandas as pd
+
+    from attachstats.stats.bootstrap import pairwise_moments
+
+    rng = np.random.default_rng(12)
+    x = rng.integers(1, 8, size=(5_000, 5)).astype(float)
+    x[:, 1] += x[:, 0]
+    x[rng.random(x.shape) < 0.1] = np.nan
+    exact = pairwise_moments([x], 6, np.random.default_rng(2))[0]
+    shifted = pairwise_moments([x + 0.25], 6, np.random.default_rng(2))[0]
+    np.testing.assert_allclose(exact.cov(), shifted.cov(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(exact.corr(), shifted.corr(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(exact.si, shifted.si, atol=1e-8)      # both centred at the means
+    w = resample_counts(len(x), 6, np.random.default_rng(2)).astype(int)
+    for r in range(6):
+        drawn = pd.DataFrame(np.repeat(x, w[r], axis=0))
+        np.testing.assert_allclose(exact.cov()[r], drawn.cov().to_numpy(), rtol=1e-12, atol=1e-13)

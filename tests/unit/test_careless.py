@@ -258,3 +258,18 @@ def test_evenodd_rescaling_is_exact():
     np.testing.assert_allclose(out.to_numpy(), base.to_numpy(), rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="2 response ranges given for 3 scales"):
         evenodd(items, [6, 6, 6], ranges=[(1, 5)] * 2)
+
+
+def test_missing_patterns_are_those_of_numpy_unique():
+    """The integer-key grouping of the EM's missing-data patterns numbers the patterns exactly
+    as ``np.unique(miss, axis=0)`` (lexicographic order), so the EM sums in the same order."""
+    from attachstats.stats.careless import _missing_patterns
+
+    rng = np.random.default_rng(8)
+    for k in (1, 5, 36, 63, 64, 70):
+        miss = rng.random((2_000, k)) < 0.05
+        miss[:3] = True
+        got_p, got_w = _missing_patterns(miss)
+        want_p, want_w = np.unique(miss, axis=0, return_inverse=True)
+        np.testing.assert_array_equal(got_p, want_p)
+        np.testing.assert_array_equal(got_w, want_w.ravel())

@@ -350,3 +350,21 @@ def test_omega_bootstrap_is_deterministic():
     b = omega_bootstrap(_resample_corrs(x, 60, 5), 3)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_pairwise_correlations_equal_pandas_pairwise_corr():
+    """The matrix-product pairwise correlations are pandas' / R's ``cor(use = "pairwise")``,
+    also for a pair with one shared row, an item constant among a pair's rows, a column of
+    very different location and scale."""
+    from attachstats.stats.pairwise import pairwise_corr_values
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400, 6)) * [1, 2, 3, 1, 1, 50] + [0, 5, 100, 0, 0, 1e4]
+    x[:, 1] += x[:, 0]
+    x[rng.random(x.shape) < 0.25] = np.nan
+    x[:, 4] = np.nan
+    x[:3, 4] = [1.0, 1.0, 1.0]                    # constant where answered
+    x[3:, 3] = np.where(np.isnan(x[3:, 3]), 0.0, x[3:, 3])
+    got, want = pairwise_corr_values(x), pd.DataFrame(x).corr(min_periods=2).to_numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

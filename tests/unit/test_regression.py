@@ -252,3 +252,24 @@ def test_aliasing_is_rs_rule_whatever_the_sample_size():
     assert res.coefficients["b"].notna().all()
     with pytest.raises(ModelError, match="'x4'"):
         fit_ols(d.assign(x4=d["x1"] - 2 * d["x3"]), "y", ["x1", "x3", "x4"], "m")
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_least_squares_fit_equals_statsmodels_on_an_uncentred_design(cov_type):
+    """The QR fit (one refinement step) and its sandwich covariance equal statsmodels' pinv
+    fit on a design with an uncentred covariate and an interaction (condition number ~1e3)."""
+    from statsmodels.regression.linear_model import OLS
+
+    from attachstats.stats.regression.ols import least_squares_fit
+
+    rng = np.random.default_rng(21)
+    n = 5_000
+    age, g, x = rng.normal(40, 12, n), rng.integers(0, 2, n), rng.normal(3, 1, n)
+    X = np.column_stack([np.ones(n), age, g, x, g * x])
+    y = X @ [1.0, 0.02, -0.5, 0.3, 0.2] + rng.normal(size=n) * (1 + g)
+    b, cov, ssr = least_squares_fit(y, X, cov_type)
+    fit = OLS(y, X).fit()
+    ref = fit if cov_type == "nonrobust" else fit.get_robustcov_results(cov_type=cov_type)
+    np.testing.assert_allclose(b, ref.params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cov, ref.cov_params(), rtol=1e-9, atol=1e-15)
+    assert ssr == pytest.approx(fit.ssr, rel=1e-12)

@@ -189,3 +189,23 @@ def test_average_r_is_psychs_average_r(case):
     ref = ALPHA_REF.loc[case]
     k, std = ref["k"], ref["std_alpha"]
     assert average_r(SUBSCALES[case]) == pytest.approx(std / (k - (k - 1) * std), **APPROX)
+
+
+def test_pairwise_covariances_equal_pandas_pairwise_cov():
+    """The matrix-product pairwise covariances are pandas' (R's ``cov(use = "pairwise")``)
+    pair by pair, also with many missing answers and a pair answered by one row only."""
+    from attachstats.stats.pairwise import pairwise_cov_values as _pairwise_cov_values
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(500, 6)) * [1, 2, 3, 1, 1, 10] + [0, 5, 100, 0, 0, 1e4]
+    x[:, 1] += x[:, 0]
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[:, 4] = np.nan
+    x[:2, 4] = [1.0, 2.0]
+    x[1, 5] = np.nan
+    x[0, 5] = 3.0
+    x[2:, 5] = np.where(np.isnan(x[2:, 4]), x[2:, 5], np.nan)      # item 5 and 4 share row 0 only
+    got, want = _pairwise_cov_values(x), pd.DataFrame(x).cov().to_numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.isnan(got[4, 5])

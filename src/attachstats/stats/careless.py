@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from attachstats.stats.pairwise import pairwise_corr_values
+
 
 def longstring(items: pd.DataFrame) -> pd.DataFrame:
     """Longest and mean run of identical consecutive answers (Johnson, 2005).
@@ -42,6 +44,21 @@ def longstring(items: pd.DataFrame) -> pd.DataFrame:
         mean_run = np.where(total > 0, total / starts, np.nan)
     return pd.DataFrame({"longstring_max": np.where(total > 0, best, np.nan), "longstring_mean": mean_run},
                         index=items.index)
+
+
+def _missing_patterns(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(m, axis=0, return_inverse=True)`` of a boolean matrix, fast: with at most
+    63 columns each row is one integer key (first column the highest bit), whose order is the
+    rows' lexicographic order, so patterns and their numbering are those of ``np.unique``."""
+    n, k = miss.shape
+    if k > 63 or n == 0:
+        patterns, which = np.unique(miss, axis=0, return_inverse=True)
+        return patterns, which.ravel()
+    weights = np.left_shift(np.uint64(1), np.arange(k - 1, -1, -1, dtype=np.uint64))
+    keys = miss.astype(np.uint64) @ weights if k else np.zeros(n, dtype=np.uint64)
+    uniq, which = np.unique(keys, return_inverse=True)
+    patterns = (uniq[:, None] & weights[None, :]) != 0
+    return patterns, which.ravel()
 
 
 def em_mean_cov(x: np.ndarray, tol: float = 1e-10, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
@@ -84,12 +101,14 @@ def em_mean_cov(x: np.ndarray, tol: float = 1e-10, max_iter: int = 1000) -> tupl
     n, k = x.shape
     if n == 0:
         raise ValueError("no row has any answered item")
-    patterns, which = np.unique(miss, axis=0, return_inverse=True)
-    which = which.ravel()
+    patterns, which = _missing_patterns(miss)
     full_rows = ~miss.any(axis=1)
     xf = x[full_rows]
     s1_full, s2_full = xf.sum(axis=0), xf.T @ xf
-    groups = [(p, x[which == g]) for g, p in enumerate(patterns) if p.any()]
+    order = np.argsort(which, kind="stable")            # rows of each pattern, in their order
+    ends = np.cumsum(np.bincount(which, minlength=len(patterns)))
+    groups = [(p, x[order[end - size:end]]) for p, end, size in
+              zip(patterns, ends, np.diff(ends, prepend=0)) if p.any()]
     mu = np.nanmean(x, axis=0)
     with np.errstate(invalid="ignore"):
         var = np.nanvar(x, axis=0)
@@ -165,7 +184,7 @@ def redundant_items(items: pd.DataFrame, tol: float = 1e-8) -> dict[str, str]:
             out[col] = f"constant: every answer is {_num(v[0])}"
         else:
             candidates.append(col)
-    corr = x[candidates].corr().to_numpy()        # pairwise complete: the rows answering both
+    corr = pairwise_corr_values(x[candidates].to_numpy(dtype=float, na_value=np.nan))   # rows answering both
     pairwise: list[str] = []
     for j, col in enumerate(candidates):
         twin = next((candidates[i] for i in range(j) if candidates[i] in pairwise
@@ -240,11 +259,11 @@ def mahalanobis(items: pd.DataFrame, min_items: int | None = None) -> pd.DataFra
             raise SingularItems("the estimated covariance of the items is singular (an item is constant or an "
                                 "exact linear function of others)", list(items.columns))
         screened = n_answered >= need
-        patterns, which = np.unique(answered[screened], axis=0, return_inverse=True)
-        idx = np.flatnonzero(screened)
-        which = which.ravel()
-        for g, o in enumerate(patterns):
-            rows = idx[which == g]
+        patterns, which = _missing_patterns(answered[screened])
+        idx = np.flatnonzero(screened)[np.argsort(which, kind="stable")]    # rows of each pattern, in order
+        ends = np.cumsum(np.bincount(which, minlength=len(patterns)))
+        for o, end, size in zip(patterns, ends, np.diff(ends, prepend=0)):
+            rows = idx[end - size:end]
             centred = x[np.ix_(rows, o)] - mu[o]
             try:
                 sol = np.linalg.solve(sigma[np.ix_(o, o)], centred.T).T
@@ -349,7 +368,7 @@ def psychsyn(items: pd.DataFrame, critval: float = 0.60, antonyms: bool = False)
     Respondents with fewer than three usable pairs, or no variance, get NaN.
     """
     x = items.to_numpy(dtype=float)
-    corr = items.astype(float).corr().to_numpy()
+    corr = pairwise_corr_values(x)                  # pairwise complete, as pandas' / R's cor
     iu = np.triu_indices_from(corr, k=1)
     values = corr[iu]
     keep = values < -critval if antonyms else values > critval

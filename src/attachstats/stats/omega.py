@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from attachstats.errors import DataError
+from attachstats.stats.pairwise import pairwise_corr_values
 from attachstats.stats.efa import minres, oblimin, smc, varimax
 
 __all__ = ["OmegaResult", "omega", "omega_from_corr", "omega_bootstrap", "omega_nfactors_for", "omega_notes",
@@ -191,7 +192,7 @@ def omega_from_corr(r: np.ndarray, nfactors: int = 3, items: Sequence[str] | Non
 def pairwise_corr(items: pd.DataFrame) -> np.ndarray:
     """``cor(x, use = "pairwise")``, with a clear error when a pair has no overlap or no variance."""
     x = items.astype("float64")
-    r = x.corr(min_periods=2).to_numpy()
+    r = pairwise_corr_values(x.to_numpy(dtype=np.float64, na_value=np.nan))
     if np.isnan(r).any():
         i, j = (int(v[0]) for v in np.where(np.isnan(r)))
         raise DataError(f"cannot correlate items {x.columns[i]!r} and {x.columns[j]!r}: fewer than two "

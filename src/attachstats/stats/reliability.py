@@ -47,6 +47,7 @@ import pandas as pd
 
 from attachstats.errors import DataError
 from attachstats.stats.bootstrap import pairwise_moments, percentile_ci
+from attachstats.stats.pairwise import pairwise_cov_values
 from attachstats.stats.omega import omega, omega_bootstrap, omega_nfactors_for
 from attachstats.stats.rng import named_rng
 
@@ -89,7 +90,7 @@ def _as_float_items(items: pd.DataFrame, *, min_items: int = 2) -> pd.DataFrame:
 
 def _pairwise_cov(x: pd.DataFrame) -> np.ndarray:
     """Covariance matrix with pairwise-complete observations (R's ``use = "pairwise"``)."""
-    c = x.cov(ddof=1).to_numpy()
+    c = pairwise_cov_values(x.to_numpy(dtype=np.float64, na_value=np.nan))
     if np.isnan(c).any():
         bad = [(x.columns[i], x.columns[j]) for i, j in zip(*np.where(np.isnan(c))) if i <= j]
         a, b = bad[0]

@@ -2,7 +2,7 @@
 
 Models are specified by column names, never by formula strings: nothing from a config file
 is evaluated as Python or patsy code. :func:`build_design` turns the columns into a design
-matrix with pandas, :func:`fit_ols` fits it with statsmodels and returns an
+matrix with pandas, :func:`fit_ols` fits it by QR (:func:`least_squares_fit`) and returns an
 :class:`OLSResult` whose tables match R (checked against the fixtures in
 ``tests/fixtures/regression``):
 
@@ -36,7 +36,8 @@ import pandas as pd
 from attachstats.errors import ModelError
 from attachstats.stats.regression.design import aliased_columns, build_design
 
-__all__ = ["OLSResult", "fit_ols", "regression_table", "fit_table", "OLS_COEFFICIENT_COLUMNS", "OLS_FIT_COLUMNS"]
+__all__ = ["OLSResult", "fit_ols", "least_squares_fit", "regression_table", "fit_table", "OLS_COEFFICIENT_COLUMNS",
+           "OLS_FIT_COLUMNS"]
 
 #: Columns of :attr:`OLSResult.coefficients` and :func:`regression_table`, in order.
 OLS_COEFFICIENT_COLUMNS = ["model", "outcome", "family", "term", "b", "se", "ci_lo", "ci_hi",
@@ -87,6 +88,48 @@ class OLSResult:
     ci: float = 0.95
     predictors: list[str] = field(default_factory=list)
     cov: np.ndarray | None = None
+
+
+def least_squares_fit(y: np.ndarray, X: np.ndarray, cov_type: str = "HC3") -> tuple[np.ndarray, np.ndarray, float]:
+    """Coefficients, their covariance and the residual sum of squares of ``y ~ X`` (full rank).
+
+    ``X = QR`` by Householder QR (LAPACK, as R's ``lm`` uses QR); the coefficients solve
+    ``R b = Q'y`` with ``Q = X R⁻¹``, refined once from the residuals (corrected semi-normal
+    equations, accurate as a QR solve), so that only the ``p × p`` factor and one ``n × p``
+    matrix are formed. The covariance is ``s² (X'X)⁻¹`` (``"nonrobust"``) or the sandwich
+    ``(X'X)⁻¹ X' Ω X (X'X)⁻¹`` of ``sandwich::vcovHC`` with ``Ω = diag(e²)`` (HC0),
+    ``× n / (n − p)`` (HC1), ``e² / (1 − h)`` (HC2) or ``e² / (1 − h)²`` (HC3), ``h`` the
+    leverages (row sums of ``Q²``).
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(4), [0., 1., 2., 3.]])
+    >>> b, cov, ssr = least_squares_fit(np.array([1., 3., 2., 5.]), X, "nonrobust")
+    >>> [round(float(v), 2) for v in b], round(ssr, 2)
+    ([1.1, 1.1], 2.7)
+    """
+    from scipy.linalg import solve_triangular
+
+    n, p = X.shape
+    r = np.linalg.qr(X, mode="r")
+    q = solve_triangular(r, X.T, trans="T").T                       # X R⁻¹ (n × p)
+    b = solve_triangular(r, q.T @ y)
+    e = y - X @ b
+    b = b + solve_triangular(r, solve_triangular(r, X.T @ e, trans="T"))
+    e = y - X @ b
+    ssr = float(e @ e)
+    r_inv = solve_triangular(r, np.eye(p))
+    if cov_type == "nonrobust":
+        return b, (ssr / (n - p)) * (r_inv @ r_inv.T), ssr
+    omega = e * e
+    if cov_type == "HC1":
+        omega = omega * (n / (n - p))
+    elif cov_type in ("HC2", "HC3"):
+        h = np.einsum("ij,ij->i", q, q)
+        omega = omega / (1.0 - h) if cov_type == "HC2" else omega / (1.0 - h) ** 2
+    meat = (q * omega[:, None]).T @ q                                # Q' Ω Q
+    cov = r_inv @ meat @ r_inv.T
+    return b, (cov + cov.T) / 2.0, ssr
 
 
 def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
@@ -152,13 +195,8 @@ def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
                          "other terms (constant or collinear); remove them")
 
     from scipy import stats
-    from statsmodels.regression.linear_model import OLS
 
-    model = OLS(y.to_numpy(), X.to_numpy())
-    classic = model.fit()
-    res = classic if cov_type == "nonrobust" else classic.get_robustcov_results(cov_type=cov_type, use_t=True)
-    b = np.asarray(res.params)
-    cov = np.asarray(res.cov_params())
+    b, cov, ssr = least_squares_fit(y.to_numpy(float), X.to_numpy(float), cov_type)
     se = np.sqrt(np.diag(cov))
     df_resid = n - p
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -176,7 +214,6 @@ def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
         "stat": t, "p": pval, "n": n,
     }, columns=OLS_COEFFICIENT_COLUMNS)
 
-    ssr = float(classic.ssr)
     tss = float(((y - y.mean()) ** 2).sum())
     r2 = 1.0 - ssr / tss if tss > 0 else float("nan")
     df1 = p - 1
@@ -186,7 +223,7 @@ def fit_ols(data: pd.DataFrame, outcome: str, predictors: list[str], name: str,
         f_p = float(stats.f.sf(f, df1, df_resid))
     else:
         adj, f, f_p = 0.0, float("nan"), float("nan")
-    llf = float(classic.llf)
+    llf = -n / 2.0 * (math.log(2.0 * math.pi) + math.log(ssr / n) + 1.0) if ssr > 0 else math.inf
     k = p + 1  # coefficients + residual variance, as R's logLik.lm
     fit = {"model": name, "outcome": outcome, "n": int(n), "r2": float(r2),
            "adj_r2": float(adj), "f": float(f), "f_df1": int(df1), "f_df2": int(df_resid),
