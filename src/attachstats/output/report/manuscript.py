@@ -714,7 +714,7 @@ def _invariance_estimator(fa: Mapping[str, Any], inv: pd.DataFrame) -> str:
 def _software(provenance: Mapping[str, Any]) -> str:
     pk = provenance.get("packages", {})
     core = [f"{name} {pk[k]}" for k, name in (("numpy", "NumPy"), ("scipy", "SciPy"), ("pandas", "pandas"),
-                                               ("statsmodels", "statsmodels"), ("snakemake", "Snakemake"))
+                                               ("snakemake", "Snakemake"))
             if k in pk]
     return (f"All analyses were run with attachstats {pk.get('attachstats', '(version unknown)')} in Python "
             f"{provenance.get('python', '')} (" + ", ".join(core) + f"), with master seed {provenance.get('seed')}; "
@@ -1184,7 +1184,7 @@ def _appendix(provenance: Mapping[str, Any], study: Mapping[str, Any]) -> Sectio
     if rows:
         s.blocks.append(Table(key="inputs", number=0, model=_text_table(
             "inputs", "Input files", ["Input", "Path", "Bytes", "SHA-256"], rows, [False, False, True, False])))
-    keys = ["numpy", "scipy", "pandas", "statsmodels", "matplotlib", "snakemake", "python-docx", "pyarrow"]
+    keys = ["numpy", "scipy", "pandas", "matplotlib", "snakemake", "python-docx", "pyarrow"]
     s.blocks.append(Paragraph("Package versions: " + ", ".join(f"{k} {pk[k]}" for k in keys if k in pk)
                               + ". The full list is in provenance.json; every result table, with full precision and "
                                 "machine names, is in tables/*.csv, the figures in figures/, and every excluded "
