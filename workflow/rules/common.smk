@@ -360,3 +360,55 @@ def code_of(stage, rule_name):
 
 def table_inputs(wildcards):
     return {name: f"{RESULTS}/{wildcards.study}/{path}" for name, path in TABLES.items()}
+
+
+# ---- Longitudinal analyses (rules in longitudinal.smk) ----
+
+LONGITUDINAL = f"{RESULTS}/{{study}}/longitudinal"
+LINKED = f"{RESULTS}/{{study}}/waves/linked.csv"
+#: Study keys every longitudinal rule reads (labels need variables and instruments; messages the file).
+LONGITUDINAL_KEYS = ("study_file", "variables", "instruments", "waves", "longitudinal")
+#: Output name -> file of the longitudinal tables (the text and figures rules read them all).
+LONGITUDINAL_TABLES = {
+    "invariance": "invariance.csv",
+    "invariance_loadings": "invariance_loadings.csv",
+    "change": "change.csv",
+    "reliable_change": "reliable_change.csv",
+    "reliable_change_persons": "reliable_change_persons.csv",
+    "trajectory": "trajectory.csv",
+    "latent_change": "latent_change.csv",
+    "latent_change_fit": "latent_change_fit.csv",
+    "lagged_coefficients": "lagged_moderation.csv",
+    "lagged_fit": "lagged_fit.csv",
+    "lagged_simple_slopes": "lagged_simple_slopes.csv",
+    "lagged_johnson_neyman": "lagged_johnson_neyman.csv",
+    "lagged_slope_curve": "lagged_slope_curve.csv",
+    "lagged_lines": "lagged_lines.csv",
+    "lagged_samples": "lagged_samples.csv",
+    "riclpm": "riclpm.csv",
+    "riclpm_fit": "riclpm_fit.csv",
+}
+LONGITUDINAL_FIGURES = ["spaghetti", "jacobson_truax", "lagged_interaction"]
+
+
+def longitudinal_tables(*names):
+    return {name: f"{LONGITUDINAL}/{LONGITUDINAL_TABLES[name]}" for name in names}
+
+
+def longitudinal_targets(study):
+    """Every output of the longitudinal rules of one study; empty without `longitudinal:`."""
+    if not STUDIES[study].get("longitudinal"):
+        return []
+    base = f"{RESULTS}/{study}/longitudinal"
+    out = [f"{base}/{path}" for path in LONGITUDINAL_TABLES.values()]
+    out += [f"{base}/figures/{name}.png" for name in LONGITUDINAL_FIGURES]
+    return out + [f"{base}/results.md"]
+
+
+def longitudinal_report_inputs(study):
+    """What the report adds for a panel study: the paragraphs, two tables, the figures; [] otherwise."""
+    if not STUDIES[study].get("longitudinal"):
+        return []
+    base = f"{RESULTS}/{study}/longitudinal"
+    out = [f"{base}/results.md", f"{base}/invariance.csv", f"{base}/change.csv", f"{base}/reliable_change.csv"]
+    return out + [f"{base}/figures/manifest.csv"] + [f"{base}/figures/{name}.png" for name in LONGITUDINAL_FIGURES]
