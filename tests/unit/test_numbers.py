@@ -57,14 +57,16 @@ def test_the_manuscript_prints_a_missing_p_as_undefined() -> None:
                                     "f_df1", "f_df2", "n", "df", "df_diff", "seed", "n_factors"])
 def test_counts_stored_as_float_print_as_integers(column: str) -> None:
     """Counts in a column with empty cells are floats in the CSV; they print like ints."""
-    assert format_value(1995.0, column) == "1995" == format_value(1995, column)
+    grouped = "1995" if column in ("df1", "df2", "f_df1", "f_df2", "df", "df_diff", "seed", "n_factors", "block") \
+        else "1,995"                                        # APA: commas in counts, none in df
+    assert format_value(1995.0, column) == grouped == format_value(1995, column)
     assert format_value(1995.5, column) == "1,995.50"   # not a whole number: left as a number
 
 
 def test_integer_counts_in_a_formatted_table() -> None:
     flow = pd.DataFrame({"stage": ["raw", "speeding"], "n_before": [2000, 2000], "n_excluded": [np.nan, 5.0],
                          "n_after": [2000, 1995]})
-    assert table_model(flow, "flow").rows[1] == ["speeding", "2000", "5", "1995"]
+    assert table_model(flow, "flow").rows[1] == ["speeding", "2,000", "5", "1,995"]
 
 
 def test_whole_numbers_in_quantity_columns_print_as_quantities() -> None:

@@ -4,14 +4,17 @@ Every table writer and every result sentence formats numbers through this module
 decimals; no leading zero for quantities bounded by 1 (p, r, beta, alpha, loadings, fit
 indices); three decimals for p (``< .001`` below .001, never ``0``) and for small fit indices
 and effect sizes; more decimals (up to four) for a small non-zero estimate or SE that would
-print as ``0.00``; thousands separators for large values; counts as integers; the minus sign
+print as ``0.00``; thousands separators for large values and counts (``n = 1,426``; none in
+degrees of freedom, as APA 7 asks); counts as integers; the minus sign
 U+2212 (never ``-0.00``). CSV files keep full
 precision; nothing here computes a statistic.
 
 Example
 -------
 >>> format_value(0.0234, "p"), format_value(-0.25, "std"), format_value(1995.0, "n_excluded")
-('.023', '−.25', '1995')
+('.023', '−.25', '1,995')
+>>> format_value(1420, "df")
+'1420'
 >>> format_value(0.0004, "se"), format_value(-0.0001, "b"), format_value(-0.0004, "delta_cfi")
 ('0.0004', '−0.0001', '.000')
 >>> p_text(0.0004), p_text(0.0234), p_text(float("nan"))
@@ -70,6 +73,14 @@ INTEGER_COLUMNS = frozenset({
 })
 
 
+#: Integer columns printed without digit grouping: degrees of freedom (APA 7, 6.38), parameter
+#: and block counts, seeds. Other counts of 1,000 or more get commas (n = 1,426).
+UNGROUPED_COLUMNS = frozenset({
+    "k", "df", "npar", "df1", "df2", "f_df1", "f_df2", "df_diff", "baseline_df", "bartlett_df", "block", "seed",
+    "parallel_factors", "parallel_components", "n_factors", "factor",
+})
+
+
 def is_missing(value: object) -> bool:
     """Whether a scalar cell is empty: ``None``, NaN, ``pd.NA`` or ``NaT``."""
     try:
@@ -112,7 +123,8 @@ def format_value(value: object, column: str) -> str:
         value = float(value)        # a whole number in a column of quantities (e.g. RMSEA 0 read back as int)
     if isinstance(value, int) or (hasattr(value, "is_integer") and column in INTEGER_COLUMNS
                                    and float(value).is_integer()):
-        return minus(f"{int(value)}")
+        grouped = (column in INTEGER_COLUMNS or column.startswith("n_")) and column not in UNGROUPED_COLUMNS
+        return minus(f"{int(value):,}" if grouped else f"{int(value)}")
     if isinstance(value, float):
         if math.isinf(value):
             return "∞" if value > 0 else f"{MINUS}∞"

@@ -246,7 +246,7 @@ def correlation_matrix_table(descriptives: pd.DataFrame, correlations: pd.DataFr
         if any(ci_cells[i]):
             rows.append(["", "", "", "", *ci_cells[i]])
     ns = sorted({int(n) for n in correlations["n"].dropna()}) if len(correlations) else []
-    n_text = (f"n = {ns[0]}" if len(ns) == 1 else f"pairwise n = {ns[0]}–{ns[-1]}") if ns else ""
+    n_text = (f"n = {ns[0]:,}" if len(ns) == 1 else f"pairwise n = {ns[0]:,}–{ns[-1]:,}") if ns else ""
     note = _join("M and SD are the mean and standard deviation;",
                  "Cronbach's α of each scale score is on the diagonal in parentheses (— for single variables);"
                  if has_alpha else "",
@@ -406,7 +406,7 @@ def cfa_fit_table(fit: pd.DataFrame, labels: StudyLabels) -> TableModel:
     has_ic = not all(r[-1] == "" and r[-2] == "" for r in rows)
     if not has_ic:                                            # no likelihood (WLSMV): no AIC, BIC columns
         cols, numeric, rows = cols[:-2], numeric[:-2], [r[:-2] for r in rows]
-    note = _join(f"n = {ns[0]}." if len(ns) == 1 else "", " ".join(_estimator_note(e) for e in est), _FIT_NOTE,
+    note = _join(f"n = {ns[0]:,}." if len(ns) == 1 else "", " ".join(_estimator_note(e) for e in est), _FIT_NOTE,
                  _IC_NOTE if has_ic else "", _CRITERIA_NOTE)
     return _model(cols, rows, numeric, "cfa_fit", "Confirmatory factor analysis: model fit", note)
 
