@@ -380,8 +380,3 @@ def code_fingerprint(module: str, function: str) -> str:
     a rule's script but not the modules the script imports.
     """
     return Fingerprints().of(module, function)
-
-
-def _resources(module: str) -> list[Path]:
-    """Data files a module declares in a module-level ``RESOURCES = [...]`` list."""
-    return Fingerprints().resources(module)

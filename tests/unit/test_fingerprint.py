@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from attachstats.fingerprint import SOURCE_ROOT, Fingerprints, _resources, _segments, code_fingerprint, step_modules
+from attachstats.fingerprint import SOURCE_ROOT, Fingerprints, _segments, code_fingerprint, step_modules
 
 
 def test_a_step_reaches_the_statistics_it_uses_and_no_others() -> None:
@@ -35,7 +35,7 @@ def test_the_manuscript_modules_are_part_of_the_report_step() -> None:
     assert report <= set(modules)
 
 
-def test_a_modules_declared_data_files_are_its_resources(tmp_path, monkeypatch) -> None:
+def test_a_modules_declared_data_files_are_its_resources(tmp_path) -> None:
     # a module's data files (package resources) are part of its fingerprint
     import attachstats.fingerprint as fp
 
@@ -44,9 +44,9 @@ def test_a_modules_declared_data_files_are_its_resources(tmp_path, monkeypatch) 
     (pkg / "__init__.py").write_text("")
     (pkg / "page.py").write_text('RESOURCES = ["templates/b.html", "templates/a.html"]\n')
     (pkg / "plain.py").write_text("X = 1\n")
-    monkeypatch.setattr(fp, "SOURCE_ROOT", tmp_path / "attachstats")
-    assert [p.name for p in _resources("attachstats.output.page")] == ["a.html", "b.html"]
-    assert _resources("attachstats.output.plain") == []
+    prints = fp.Fingerprints(root=tmp_path / "attachstats")
+    assert [p.name for p in prints.resources("attachstats.output.page")] == ["a.html", "b.html"]
+    assert prints.resources("attachstats.output.plain") == []
 
 
 def test_unknown_steps_are_refused() -> None:
