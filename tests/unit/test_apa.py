@@ -11,7 +11,7 @@ DF = pd.DataFrame({"model": ["dep", "dep"], "term": ["(Intercept)", "ecr_anxiety
 def test_table_model_apa_style():
     m = table_model(DF, "regressions", number=2)
     assert m.columns == ["Model", "Term", "b", "SE", "95% CI", "β", "t", "p", "n"]
-    assert m.rows[1] == ["dep", "ecr_anxiety", "1.36", "0.12", "[1.13, 1.60]", ".31", "11.40", "< .001", "1427"]
+    assert m.rows[1] == ["dep", "ecr_anxiety", "1.36", "0.12", "[1.13, 1.60]", ".31", "11.40", "< .001", "1,427"]
     assert m.rows[0][5] == "" and m.rows[0][4] == "[\u22120.55, 2.07]"
     assert m.numeric == [False, False, True, True, True, True, True, True, True]
     assert "HC3" in m.note

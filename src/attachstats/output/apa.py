@@ -53,6 +53,8 @@ PORTRAIT_WIDTH_IN = 6.5
 LANDSCAPE_WIDTH_IN = 9.0
 #: Packages the LaTeX tables need (``\usepackage{...}`` in the preamble).
 LATEX_PACKAGES = ("booktabs", "tabularx", "rotating")
+#: A LaTeX table measured wider than this share of its page may wrap its widest text column.
+LATEX_SLACK = 0.9
 # Text is measured in em of Times New Roman (the font of the Word tables; Liberation Serif has the
 # same metrics): _text_width gives the width in em, a 10-pt em is 10/72 in. Cell padding: Word's
 # default 0.08 in each side, plus a small reserve.
@@ -410,14 +412,23 @@ def latex(m: TableModel) -> str:
     ``\\small`` or ``\\footnotesize`` when :func:`layout` chose 9 or 8 pt), one whose text columns
     must wrap a ``tabularx`` at ``\\textwidth`` with those columns as ``X``; a table that needs a
     landscape page is a ``sidewaystable`` (package rotating). Block headings span all columns in
-    italics. The output is pure ASCII (Greek letters, the minus sign and arrows as math).
+    italics. The output is pure ASCII (Greek letters, the minus sign and arrows as math). A table
+    too wide even for a landscape page is written as the parts of :func:`split_columns`.
     """
     lay = layout(m)
+    if lay.squeezed:
+        return "".join(latex(part) for part in split_columns(m))
     k = max(1, len(m.columns))
     size = {10: "", 9: r"\small", 8: r"\footnotesize"}[lay.font_pt]
     env = "table" if lay.orientation == "portrait" else "sidewaystable"
-    wrapped = any(lay.wrapped)
-    spec = "".join(("X" if lay.wrapped[j] else "l") if not (j < len(m.numeric) and m.numeric[j]) else "r"
+    flex = list(lay.wrapped)
+    text_cols = [j for j in range(k) if not (j < len(m.numeric) and m.numeric[j])]
+    if not any(flex) and text_cols and lay.width > LATEX_SLACK * lay.page_width:
+        # measured for Times: near the page width, LaTeX's own (wider) fonts may overrun it, so the
+        # widest text column may wrap (tabularx at \textwidth)
+        flex[max(text_cols, key=lambda j: lay.widths[j])] = True
+    wrapped = any(flex)
+    spec = "".join(("X" if flex[j] else "l") if not (j < len(m.numeric) and m.numeric[j]) else "r"
                    for j in range(k))
     if wrapped:
         spec = spec.replace("X", r">{\raggedright\arraybackslash}X")
@@ -427,6 +438,8 @@ def latex(m: TableModel) -> str:
              rf"\begin{{{env}}}[htbp]", r"\centering"]
     if size:
         lines.append(size)
+    if lay.font_pt == 8:            # the tightest tables: narrower gutters leave room for LaTeX's own fonts
+        lines.append(r"\setlength{\tabcolsep}{4pt}")
     lines += [rf"\caption{{\textit{{{_tex(m.title)}}}}}", rf"\label{{tab:{m.name}}}", tab_open, r"\toprule",
               " & ".join(_tex_header(c) for c in m.columns) + r" \\", r"\midrule"]
     for i, row in enumerate(m.rows):
