@@ -7,6 +7,7 @@ CIs contain the population coefficients stated in data/example/truth.json.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -391,3 +392,16 @@ def test_manuscript_of_the_run_reads_as_the_reader_checks_ask(example):
     assert placed and placed <= drawn
     # snakemake --report lists the figures of figures/drawn: the drawn ones, no note file
     assert {p.stem for p in (example / "figures" / "drawn").glob("*.png")} == drawn
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_the_latex_table_set_of_the_run_compiles_and_fits_its_pages(example, tmp_path):
+    """tables/apa_tables.tex in a plain article (1-inch margins): no error, no overfull box."""
+    tex = (example / "tables" / "apa_tables.tex").resolve()
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage[margin=1in]{geometry}"
+                                      "\\usepackage{booktabs,tabularx,rotating}\\begin{document}"
+                                      f"\\input{{{tex}}}\\end{{document}}\n", encoding="ascii")
+    res = subprocess.run(["pdflatex", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert "Overfull \\hbox" not in res.stdout, res.stdout[-3000:]
