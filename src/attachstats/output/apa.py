@@ -541,6 +541,13 @@ def add_docx_table(doc, m: TableModel, new_section: bool = False) -> None:
     from docx.shared import Inches, Pt
 
     lay = layout(m)
+    if lay.squeezed:                 # too wide even for a landscape page: its parts, one after another
+        parts = split_columns(m)
+        if len(parts) > 1:
+            for part in parts:
+                add_docx_table(doc, part, new_section)
+                new_section = False
+            return
     landscape = lay.orientation == "landscape"
     current = doc.sections[-1]
     has_content = any(p.text for p in doc.paragraphs) or len(doc.tables) > 0
